@@ -1,0 +1,110 @@
+"""Align two sequences of leaf-module calls (user vs reference) with a small dynamic program.
+
+Pure Python, no torch: a call is anything with `type`, `shape` and `params` attributes.
+Calls with parameters are expensive to leave unmatched; parameter-free ones (ReLU, Identity,
+Dropout) are cheap, because implementations freely swap nn.ReLU modules for F.relu calls.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, Sequence
+
+
+class Call(Protocol):
+    type: str
+    shape: tuple[object, ...] | None
+    params: int
+
+
+_KINDS = {
+    "conv": ("Conv",),
+    "norm": ("Norm",),
+    "act": ("ReLU", "GELU", "SiLU", "Sigmoid", "Tanh", "Hardswish", "Mish", "ELU", "PReLU"),
+    "pool": ("Pool",),
+    "linear": ("Linear",),
+}
+_NO_MATCH = float("-inf")
+
+
+def kind_of(type_name: str) -> str:
+    for kind, markers in _KINDS.items():
+        if any(marker in type_name for marker in markers):
+            return kind
+    return "other"
+
+
+def similarity(user: Call, ref: Call) -> float:
+    """How good it is to put `user` and `ref` on one row; -inf when they must not share a row."""
+    if user.type == ref.type:
+        return 2.0 + (user.shape == ref.shape) + (user.params == ref.params)
+    if kind_of(user.type) == kind_of(ref.type) != "other":
+        return 1.0 + 0.5 * (user.shape == ref.shape)
+    return _NO_MATCH
+
+
+def gap_cost(call: Call) -> float:
+    return -1.0 if call.params else -0.25
+
+
+@dataclass(frozen=True)
+class Pair:
+    user: int | None  # index into the user's calls, None when only the reference has this row
+    ref: int | None
+
+
+def align(user: Sequence[Call], ref: Sequence[Call]) -> list[Pair]:
+    """Best-scoring order-preserving pairing of the two call sequences (Needleman-Wunsch)."""
+    head = _common_prefix(user, ref)
+    tail = _common_prefix(user[head:][::-1], ref[head:][::-1])
+    middle = _align_dp(user[head : len(user) - tail], ref[head : len(ref) - tail], head)
+    prefix = [Pair(i, i) for i in range(head)]
+    suffix = [Pair(len(user) - tail + i, len(ref) - tail + i) for i in range(tail)]
+    return prefix + middle + suffix
+
+
+def _same(user: Call, ref: Call) -> bool:
+    return user.type == ref.type and user.shape == ref.shape and user.params == ref.params
+
+
+def _common_prefix(user: Sequence[Call], ref: Sequence[Call]) -> int:
+    count = 0
+    for u, r in zip(user, ref):
+        if not _same(u, r):
+            break
+        count += 1
+    return count
+
+
+def _align_dp(user: Sequence[Call], ref: Sequence[Call], offset: int) -> list[Pair]:
+    rows, cols = len(user), len(ref)
+    score = [[0.0] * (cols + 1) for _ in range(rows + 1)]
+    move = [[0] * (cols + 1) for _ in range(rows + 1)]  # 0 diagonal, 1 user only, 2 reference only
+    for i in range(1, rows + 1):
+        score[i][0], move[i][0] = score[i - 1][0] + gap_cost(user[i - 1]), 1
+    for j in range(1, cols + 1):
+        score[0][j], move[0][j] = score[0][j - 1] + gap_cost(ref[j - 1]), 2
+    for i in range(1, rows + 1):
+        u = user[i - 1]
+        for j in range(1, cols + 1):
+            options = (
+                score[i - 1][j - 1] + similarity(u, ref[j - 1]),
+                score[i - 1][j] + gap_cost(u),
+                score[i][j - 1] + gap_cost(ref[j - 1]),
+            )
+            best = max(range(3), key=options.__getitem__)
+            score[i][j], move[i][j] = options[best], best
+    pairs: list[Pair] = []
+    i, j = rows, cols
+    while i or j:
+        step = move[i][j]
+        if step == 0:
+            pairs.append(Pair(offset + i - 1, offset + j - 1))
+            i, j = i - 1, j - 1
+        elif step == 1:
+            pairs.append(Pair(offset + i - 1, None))
+            i -= 1
+        else:
+            pairs.append(Pair(None, offset + j - 1))
+            j -= 1
+    return pairs[::-1]

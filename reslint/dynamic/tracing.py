@@ -1,0 +1,283 @@
+"""Run a model on an input shape and record what each module did (worker side; imports torch).
+
+Execution modes, from cheapest to most faithful:
+- "meta": parameters and activations on the meta device; no memory, cost independent of input size.
+- "lite": CPU, every parameter a zero-stride view of one zero (no weight memory, real kernels).
+- "real": the model built normally on the CPU (the user's own initialisation), for models whose forward
+  needs real data.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from reslint.dynamic.calls import LayerCall, Shape, Trace
+from reslint.dynamic.stages import ModuleInfo
+
+MODES = ("meta", "lite", "real")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How one forward pass ended."""
+
+    shape: Shape | None  # output shape, None when it raised or returned no tensor
+    error: str | None = None
+    error_type: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+# --- meta-device speed-up ----------------------------------------------------------------------
+# On the meta device, batch_norm runs torch's Python decomposition (90% of a ResNet-50 meta forward).
+# Its output always has its input's shape, so check what the kernel checks and skip the arithmetic.
+_original_batch_norm = F.batch_norm
+
+
+_shape_only_everywhere = False  # set while tracing with fake tensors (symbolic sizes)
+
+
+def _shape_only_batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
+                           momentum=0.1, eps=1e-5):  # noqa: ANN001 - F.batch_norm's own signature
+    if input.device.type != "meta" and not _shape_only_everywhere:
+        return _original_batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps)
+    if input.dim() < 2:
+        raise ValueError(f"batch_norm expects an input with at least 2 dimensions, got {input.dim()}")
+    channels = input.shape[1]
+    for label, tensor in (("running_mean", running_mean), ("running_var", running_var),
+                          ("weight", weight), ("bias", bias)):
+        if tensor is not None and tensor.numel() != channels:
+            raise RuntimeError(f"{label} should contain {channels} elements not {tensor.numel()}")
+    return torch.empty_like(input)
+
+
+@contextlib.contextmanager
+def fast_meta_batch_norm(everywhere: bool = False) -> Iterator[None]:
+    global _shape_only_everywhere
+    F.batch_norm, _shape_only_everywhere = _shape_only_batch_norm, everywhere
+    try:
+        yield
+    finally:
+        F.batch_norm, _shape_only_everywhere = _original_batch_norm, False
+
+
+# --- model facts -----------------------------------------------------------------------------
+def count_parameters(model: nn.Module) -> int:
+    """Parameters as model.parameters() yields them: a tensor shared by several modules counts once."""
+    return sum(p.numel() for p in model.parameters())
+
+
+def module_table(model: nn.Module) -> dict[str, ModuleInfo]:
+    table = {}
+    for name, module in model.named_modules():
+        children = tuple(f"{name}.{child}" if name else child for child, _ in module.named_children())
+        table[name] = ModuleInfo(name, type(module).__name__, children)
+    return table
+
+
+def parameter_owners(model: nn.Module) -> list[tuple[str, int]]:
+    """(owning module's qualified name, numel) for each distinct parameter tensor."""
+    owners = []
+    for name, param in model.named_parameters():
+        owners.append((name.rpartition(".")[0], param.numel()))
+    return owners
+
+
+def state_dict_layout(model: nn.Module) -> dict[str, list[int]]:
+    return {key: list(value.shape) for key, value in model.state_dict(keep_vars=True).items()}
+
+
+def first_of_type(model: nn.Module, kinds: tuple[type, ...], last: bool = False) -> nn.Module | None:
+    found = [m for m in model.modules() if isinstance(m, kinds)]
+    if not found:
+        return None
+    return found[-1] if last else found[0]
+
+
+# --- execution modes ---------------------------------------------------------------------------
+def to_lite(model: nn.Module) -> nn.Module:
+    """Replace every parameter and large buffer by a zero-stride view of a single zero, in place.
+
+    Tensors shared between modules stay shared (the originals are kept alive while replacing, so an
+    id() cannot be reused by a new tensor and mistaken for an old one)."""
+    replaced: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
+
+    def lite(tensor: torch.Tensor, is_param: bool) -> torch.Tensor:
+        if id(tensor) not in replaced:
+            if is_param:
+                new: torch.Tensor = nn.Parameter(torch.zeros((), dtype=tensor.dtype).expand(tensor.shape),
+                                                 requires_grad=False)
+            elif tensor.dim() <= 1:  # BatchNorm statistics and counters: tiny, and written in training
+                new = torch.zeros(tensor.shape, dtype=tensor.dtype)
+            else:
+                new = torch.zeros((), dtype=tensor.dtype).expand(tensor.shape)
+            replaced[id(tensor)] = (tensor, new)
+        return replaced[id(tensor)][1]
+
+    for module in model.modules():
+        for key, param in list(module._parameters.items()):
+            if param is not None:
+                module._parameters[key] = lite(param, True)  # type: ignore[assignment]
+        for key, buffer in list(module._buffers.items()):
+            if buffer is not None:
+                module._buffers[key] = lite(buffer, False)
+    return model
+
+
+def device_of(mode: str) -> str:
+    return "meta" if mode == "meta" else "cpu"
+
+
+@contextlib.contextmanager
+def mode_context(mode: str) -> Iterator[None]:
+    """Tensors the model makes inside forward land on the model's device."""
+    with torch.no_grad(), fast_meta_batch_norm():
+        if mode == "meta":
+            with torch.device("meta"):
+                yield
+        else:
+            yield
+
+
+def first_tensor(value: Any) -> torch.Tensor | None:
+    if isinstance(value, torch.Tensor):
+        return value
+    if isinstance(value, (list, tuple)):
+        values = value
+    elif isinstance(value, dict):
+        values = list(value.values())
+    else:
+        return None
+    for item in values:
+        found = first_tensor(item)
+        if found is not None:
+            return found
+    return None
+
+
+def _shape(value: Any) -> Shape | None:
+    tensor = first_tensor(value)
+    return tuple(int(size) for size in tensor.shape) if tensor is not None else None
+
+
+def describe_error(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    first = next((line.strip() for line in text if line.strip()), "")
+    return f"{type(error).__name__}: {first}" if first else type(error).__name__
+
+
+def make_input(shape: Shape, mode: str) -> torch.Tensor:
+    return torch.zeros(shape, device=device_of(mode))
+
+
+def run(model: nn.Module, shape: Shape, mode: str) -> Outcome:
+    """One forward pass without hooks."""
+    try:
+        with mode_context(mode):
+            out = model(make_input(shape, mode))
+    except (MemoryError, KeyboardInterrupt):
+        raise
+    except Exception as error:  # the user's forward may raise anything; that is what we report
+        if is_out_of_memory(error):
+            raise MemoryError(describe_error(error)) from error
+        return Outcome(None, describe_error(error), type(error).__name__)
+    return Outcome(_shape(out))
+
+
+def is_out_of_memory(error: BaseException) -> bool:
+    text = str(error)
+    return isinstance(error, MemoryError) or "can't allocate memory" in text or "Cannot allocate memory" in text
+
+
+class _Recorder:
+    """Forward pre/post hooks on every module: leaf calls in order, the stack when something raises."""
+
+    def __init__(self, model: nn.Module) -> None:
+        self.names = {id(module): name for name, module in model.named_modules()}
+        self.leaf = {id(m): not any(True for _ in m.children()) for m in model.modules()}
+        self.trace_calls: list[LayerCall] = []
+        self.blocks: list[LayerCall] = []
+        self.stack: list[str] = []
+        self.seen_params: set[int] = set()
+        self.handles = []
+        for module in model.modules():
+            self.handles.append(module.register_forward_pre_hook(self._enter))
+            self.handles.append(module.register_forward_hook(self._leave))
+
+    def close(self) -> None:
+        for handle in self.handles:
+            handle.remove()
+
+    def _enter(self, module: nn.Module, _args: Any) -> None:
+        self.stack.append(self.names.get(id(module), "?"))
+
+    def _leave(self, module: nn.Module, _args: Any, output: Any) -> None:
+        name = self.stack.pop() if self.stack else self.names.get(id(module), "?")
+        leaf = self.leaf.get(id(module), True)
+        own = list(module.parameters(recurse=not leaf))
+        fresh = [p for p in own if id(p) not in self.seen_params] if leaf else own
+        if leaf:
+            self.seen_params.update(id(p) for p in fresh)
+        bias = getattr(module, "bias", None)
+        bias_params = bias.numel() if leaf and isinstance(bias, torch.Tensor) and id(bias) in {id(p) for p in fresh} \
+            and isinstance(module, (nn.modules.conv._ConvNd, nn.Linear)) else 0
+        call = LayerCall(
+            name=name,
+            type=type(module).__name__,
+            shape=_shape(output),
+            params=sum(p.numel() for p in fresh),
+            detail=_extra_repr(module),
+            leaf=leaf,
+            bias_params=bias_params,
+        )
+        (self.trace_calls if leaf else self.blocks).append(call)
+
+
+def _extra_repr(module: nn.Module) -> str:
+    try:
+        return module.extra_repr()
+    except Exception:  # a user's extra_repr may be broken; it is only decoration
+        return ""
+
+
+def trace(model: nn.Module, shape: Shape, mode: str) -> Trace:
+    """One forward pass recording every module call (leaf calls for the table, blocks for locating)."""
+    recorder = _Recorder(model)
+    result = Trace(input_shape=shape)
+    try:
+        with mode_context(mode):
+            out = model(make_input(shape, mode))
+        result.output_shape = _shape(out)
+    except (MemoryError, KeyboardInterrupt):
+        raise
+    except Exception as error:
+        if is_out_of_memory(error):
+            raise MemoryError(describe_error(error)) from error
+        result.error = describe_error(error)
+        leaves_open = [name for name in recorder.stack if recorder.leaf.get(_id_of(model, name), False)]
+        result.failed_in = recorder.stack[-1] if recorder.stack else None
+        if not leaves_open and recorder.trace_calls:
+            result.after = recorder.trace_calls[-1].name
+    finally:
+        recorder.close()
+    result.calls = recorder.trace_calls
+    result.blocks = recorder.blocks
+    return result
+
+
+def _id_of(model: nn.Module, name: str) -> int:
+    try:
+        return id(model.get_submodule(name)) if name else id(model)
+    except AttributeError:
+        return -1
+
+
+Builder = Callable[[str], nn.Module]

@@ -1,0 +1,276 @@
+"""ClassModel (a class of the file) and Instance (that class built with some arguments, then run)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import libcst as cst
+
+from reslint.model.symbolic import Expr
+from reslint.model.values import (
+    CHANNEL_PRESERVING,
+    UNKNOWN,
+    AddSite,
+    ClassRef,
+    Flow,
+    FunctionRef,
+    Layer,
+    Step,
+    options,
+)
+
+if TYPE_CHECKING:
+    from reslint.model.interpreter import Interpreter
+    from reslint.model.module import ModuleModel
+
+MAX_INSTANCES_PER_CLASS = 24
+
+
+@dataclass
+class AttributeAssignment:
+    """`self.<name> = <value>` as executed in __init__ (or a method it calls)."""
+
+    name: str
+    statement: cst.CSTNode
+    target: cst.CSTNode
+    value: Any
+
+
+@dataclass
+class ForwardModel:
+    """What forward does with its input: every addition and every step, and what it returns."""
+
+    adds: list[AddSite] = field(default_factory=list)
+    steps: list[Step] = field(default_factory=list)
+    returns: list[Any] = field(default_factory=list)
+
+
+class ClassModel:
+    def __init__(self, node: cst.ClassDef, module: ModuleModel) -> None:
+        self.node = node
+        self.name = node.name.value
+        self.module = module
+        self.methods: dict[str, cst.FunctionDef] = {}
+        self.constant_nodes: dict[str, cst.BaseExpression] = {}
+        for statement in node.body.body:
+            if isinstance(statement, cst.FunctionDef):
+                self.methods[statement.name.value] = statement
+            elif isinstance(statement, cst.SimpleStatementLine):
+                for small in statement.body:
+                    if isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name):
+                        self.constant_nodes[small.targets[0].target.value] = small.value
+                    elif isinstance(small, cst.AnnAssign) and small.value is not None and isinstance(small.target, cst.Name):
+                        self.constant_nodes[small.target.value] = small.value
+        self._instances: dict[str, Instance | None] = {}
+
+    def __repr__(self) -> str:
+        return f"ClassModel({self.name})"
+
+    # ----- inheritance ---------------------------------------------------------------------
+
+    @property
+    def base_nodes(self) -> list[cst.BaseExpression]:
+        return [arg.value for arg in self.node.bases if arg.keyword is None]
+
+    def local_bases(self) -> list[ClassModel]:
+        found = []
+        for base in self.base_nodes:
+            if isinstance(base, cst.Name) and base.value in self.module.classes and base.value != self.name:
+                found.append(self.module.classes[base.value])
+        return found
+
+    def ancestors(self) -> list[ClassModel]:
+        seen: list[ClassModel] = []
+        stack = self.local_bases()
+        while stack:
+            cls = stack.pop(0)
+            if cls not in seen and cls is not self:
+                seen.append(cls)
+                stack.extend(cls.local_bases())
+        return seen
+
+    @property
+    def is_module(self) -> bool:
+        """Inherits torch.nn.Module (or any torch.nn class), directly or through the file's own classes."""
+        for cls in [self, *self.ancestors()]:
+            for base in cls.base_nodes:
+                qualified = self.module.imports.qualified(base)
+                if qualified and qualified.startswith("torch.nn."):
+                    return True
+        return False
+
+    @property
+    def has_unresolved_bases(self) -> bool:
+        """A base reslint cannot see (another library's class): it may well be an nn.Module."""
+        for cls in [self, *self.ancestors()]:
+            for base in cls.base_nodes:
+                if isinstance(base, cst.Name) and base.value in ("object",):
+                    continue
+                if isinstance(base, cst.Name) and base.value in self.module.classes:
+                    continue
+                qualified = self.module.imports.qualified(base)
+                if qualified is None or not qualified.startswith("torch."):
+                    return True
+        return False
+
+    def method(self, name: str) -> cst.FunctionDef | None:
+        for cls in [self, *self.ancestors()]:
+            if name in cls.methods:
+                return cls.methods[name]
+        return None
+
+    def local_base_with(self, method: str) -> ClassModel | None:
+        return next((cls for cls in self.ancestors() if method in cls.methods), None)
+
+    def constant(self, name: str, interpreter: Interpreter) -> Any:
+        for cls in [self, *self.ancestors()]:
+            if name in cls.constant_nodes:
+                from reslint.model.interpreter import Frame
+
+                return interpreter.evaluate(cls.constant_nodes[name], Frame({}, None, 0))
+            if name in cls.methods:
+                return FunctionRef(cls.methods[name])
+        return UNKNOWN
+
+    # ----- instances -----------------------------------------------------------------------
+
+    @property
+    def generic(self) -> Instance | None:
+        """This class built with no arguments: every parameter a symbol, every default in place."""
+        return self.instantiate({})
+
+    def instantiate(self, args: dict[str, Any]) -> Instance | None:
+        key = _key(args)
+        if key in self._instances:
+            return self._instances[key]
+        if len(self._instances) >= MAX_INSTANCES_PER_CLASS:
+            return None
+        self._instances[key] = None  # guards against a class that builds itself
+        instance = Instance(self)
+        init = self.method("__init__")
+        if init is not None:
+            interpreter = self.module.interpreter
+            unbound = [p for p in init.params.params[1:] if p.name.value not in args]
+            bound = dict(args)
+            for param in unbound:
+                bound[param.name.value] = interpreter.unsupplied(param)
+            interpreter.call_function_with_locals(init, bound, instance)
+        self._instances[key] = instance
+        return instance
+
+    def instances(self) -> list[Instance]:
+        return [instance for instance in self._instances.values() if instance is not None]
+
+
+class Instance:
+    """A class of the file, constructed with some arguments and interpreted."""
+
+    def __init__(self, cls: ClassModel) -> None:
+        self.cls = cls
+        self.attrs: dict[str, Any] = {}
+        self.assignments: list[AttributeAssignment] = []
+        self._forward: ForwardModel | None = None
+        self._running_forward = False
+
+    def __repr__(self) -> str:
+        return f"Instance({self.cls.name})"
+
+    def set_attribute(self, name: str, value: Any, statement: cst.CSTNode, target: cst.CSTNode) -> None:
+        self.attrs[name] = value
+        self.assignments.append(AttributeAssignment(name, statement, target, value))
+        for option in options(value):
+            if isinstance(option, Layer) and not option.label:
+                option.label = name
+
+    def attribute(self, name: str, interpreter: Interpreter) -> Any:
+        if name in self.attrs:
+            return self.attrs[name]
+        method = self.cls.method(name)
+        if method is not None:
+            return FunctionRef(method, self)
+        value = self.cls.constant(name, interpreter)
+        if isinstance(value, FunctionRef):
+            return FunctionRef(value.node, self)
+        return value
+
+    def layers(self) -> dict[str, Layer]:
+        """Every attribute that holds a layer (the first option when several are possible)."""
+        found = {}
+        for name, value in self.attrs.items():
+            layer = next((o for o in options(value) if isinstance(o, Layer)), None)
+            if layer is not None:
+                found[name] = layer
+        return found
+
+    @property
+    def forward(self) -> ForwardModel | None:
+        if self._forward is None and not self._running_forward:
+            function = self.cls.method("forward")
+            if function is None:
+                return None
+            self._running_forward = True
+            self._forward = self.cls.module.run_forward(function, self)
+            self._running_forward = False
+        return self._forward
+
+    # ----- channels ------------------------------------------------------------------------
+
+    @property
+    def channels_in(self) -> Expr | None:
+        forward = self.forward
+        if forward is None:
+            return None
+        for step in forward.steps:
+            if step.layer is None or step.layer.kind in CHANNEL_PRESERVING:
+                continue
+            return step.layer.channels_in if step.on_input else None
+        return None
+
+    @property
+    def channels_out(self) -> Expr | None:
+        forward = self.forward
+        if forward is None:
+            return None
+        for value in forward.returns:
+            for option in options(value):
+                if isinstance(option, Flow):
+                    channels = flow_channels_out(option)
+                    if channels is not None:
+                        return channels
+        return None
+
+
+def flow_channels_out(flow: Flow, depth: int = 0) -> Expr | None:
+    """The channel count of a tensor: the last channel-changing layer applied to it."""
+    for step in reversed(flow.steps):
+        if step.layer is not None and step.layer.kind not in CHANNEL_PRESERVING:
+            return step.layer.channels_out
+        if step.layer is None and step.kind not in CHANNEL_PRESERVING and step.kind != "subsample":
+            return None
+    if isinstance(flow.origin, AddSite) and depth < 8:
+        for side in (flow.origin.left, flow.origin.right):
+            for option in side:
+                if isinstance(option, Flow):
+                    channels = flow_channels_out(option, depth + 1)
+                    if channels is not None:
+                        return channels
+    return None
+
+
+def _key(args: dict[str, Any]) -> str:
+    return repr(sorted((name, _value_key(value)) for name, value in args.items()))
+
+
+def _value_key(value: Any) -> Any:
+    if isinstance(value, Expr):
+        return ("expr", value.op, tuple(_value_key(a) for a in value.args))
+    if isinstance(value, (Layer,)):
+        return ("layer", id(value))
+    if isinstance(value, ClassRef):
+        return ("class", value.cls.name)
+    if hasattr(value, "items") and isinstance(getattr(value, "items"), list):
+        return ("list", tuple(_value_key(v) for v in value.items), value.open_ended)
+    if isinstance(value, (int, float, str, bool)) or value is None:
+        return value
+    return (type(value).__name__, id(value) if not hasattr(value, "__dataclass_fields__") else repr(value)[:200])

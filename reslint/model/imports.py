@@ -1,0 +1,66 @@
+"""Which local names stand for torch: `import torch.nn as nn`, `from torch import nn`, `from torch.nn import Conv2d`."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+# Names that every PyTorch tutorial means the same way; used only when the file never binds them
+# (blog snippets often omit their imports).
+CONVENTIONAL_ALIASES = {"nn": "torch.nn", "F": "torch.nn.functional", "torch": "torch"}
+
+
+def dotted_name(node: cst.BaseExpression) -> str | None:
+    """`a.b.c` -> "a.b.c"; anything that is not a plain dotted name -> None."""
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        base = dotted_name(node.value)
+        return f"{base}.{node.attr.value}" if base else None
+    return None
+
+
+class ImportMap:
+    """Maps the names a file binds by import to the qualified names they stand for."""
+
+    def __init__(self, statements: list[cst.Import | cst.ImportFrom], bound_names: set[str]) -> None:
+        self.aliases: dict[str, str] = {}
+        for statement in statements:
+            self._add(statement)
+        for name, target in CONVENTIONAL_ALIASES.items():
+            if name not in self.aliases and name not in bound_names:
+                self.aliases[name] = target
+
+    def _add(self, node: cst.Import | cst.ImportFrom) -> None:
+        if isinstance(node, cst.Import):
+            for alias in node.names:
+                full = dotted_name(alias.name)
+                if not full:
+                    continue
+                if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                    self.aliases[alias.asname.name.value] = full
+                else:
+                    head = full.split(".")[0]
+                    self.aliases[head] = head
+            return
+        if node.relative or node.module is None or isinstance(node.names, cst.ImportStar):
+            return
+        base = dotted_name(node.module)
+        if not base:
+            return
+        for alias in node.names:
+            name = dotted_name(alias.name)
+            if not name:
+                continue
+            local = alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name) else name
+            self.aliases[local] = f"{base}.{name}"
+
+    def qualified(self, node: cst.BaseExpression) -> str | None:
+        """The torch-qualified name an expression stands for (`nn.Conv2d` -> "torch.nn.Conv2d"), or None."""
+        name = dotted_name(node)
+        if name is None:
+            return None
+        head, _, rest = name.partition(".")
+        if head not in self.aliases:
+            return None
+        target = self.aliases[head]
+        return f"{target}.{rest}" if rest else target

@@ -1,0 +1,849 @@
+"""A small abstract interpreter for model code.
+
+It runs `__init__`, layer-builder methods, helper functions and `forward` over abstract values
+(symbolic channel expressions, layers, lists, tensors-as-flows) without importing anything. Conditions
+it cannot decide run both ways and the results are merged; loops run their first two iterations, which
+is what builders need (the first block of a stage differs, the rest repeat).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import libcst as cst
+
+from reslint.model import symbolic
+from reslint.model.symbolic import Expr, Relation
+from reslint.model.values import (
+    CHANNEL_PRESERVING,
+    TENSOR_METHODS,
+    TORCH_FUNCTIONS,
+    TORCH_LAYERS,
+    UNKNOWN,
+    AddSite,
+    Alt,
+    ClassRef,
+    DictValue,
+    Flow,
+    FunctionRef,
+    Layer,
+    ListValue,
+    Param,
+    Step,
+    TorchRef,
+    alternatives,
+    options,
+)
+
+if TYPE_CHECKING:
+    from reslint.model.classes import Instance
+    from reslint.model.module import ModuleModel
+
+MAX_DEPTH = 8
+OPEN_KWARGS = "**"  # marks call arguments that came from a `**mapping` reslint cannot see into
+LAYERS_BY_LOWER_NAME = {name.lower(): name for name in TORCH_LAYERS}
+NUMERIC_BUILTINS = {"int", "round", "max", "min", "float", "abs"}
+
+
+@dataclass(frozen=True)
+class Builtin:
+    name: str
+
+
+@dataclass(frozen=True)
+class SuperRef:
+    instance: Any
+    start_after: Any  # the ClassModel whose bases are searched
+
+
+@dataclass(frozen=True)
+class Lambda:
+    node: cst.Lambda
+
+
+@dataclass(frozen=True)
+class RangeValue:
+    start: Any
+    stop: Any
+
+
+@dataclass
+class Frame:
+    locals: dict[str, Any]
+    instance: Instance | None
+    depth: int
+    function: cst.FunctionDef | None = None
+    returns: list[Any] = field(default_factory=list)
+    terminated: bool = False
+
+
+class Interpreter:
+    def __init__(self, module: ModuleModel) -> None:
+        self.module = module
+        self._active: set[int] = set()
+
+    # ----- functions -------------------------------------------------------------------------
+
+    def call_function(
+        self, function: cst.FunctionDef, args: list[Any], kwargs: dict[str, Any], instance: Instance | None, depth: int
+    ) -> Any:
+        if depth > MAX_DEPTH or id(function) in self._active:
+            return UNKNOWN
+        frame = Frame(self.bind(function, args, kwargs, method=instance is not None), instance, depth, function)
+        if instance is not None and not is_static(function):
+            frame.locals[_self_name(function)] = instance
+        self._active.add(id(function))
+        try:
+            self.run_block(function.body, frame)
+        finally:
+            self._active.discard(id(function))
+        if not frame.returns:
+            return None
+        return alternatives(frame.returns)
+
+    def call_function_with_locals(self, function: cst.FunctionDef, bound: dict[str, Any], instance: Instance) -> None:
+        """Run a method whose arguments are already bound (an __init__ for a new instance)."""
+        frame = Frame(dict(bound), instance, 0, function)
+        frame.locals[_self_name(function)] = instance
+        self._active.add(id(function))
+        try:
+            self.run_block(function.body, frame)
+        finally:
+            self._active.discard(id(function))
+
+    def bind(self, function: cst.FunctionDef, args: list[Any], kwargs: dict[str, Any], method: bool) -> dict[str, Any]:
+        """Bind arguments to parameters; parameters nobody supplied become symbols or Params."""
+        params = function.params
+        positional = list(params.posonly_params) + list(params.params)
+        if method and positional and not is_static(function):
+            positional = positional[1:]
+        bound: dict[str, Any] = {}
+        kwargs = dict(kwargs)
+        # `**kwargs` of unknown content may hold any parameter: those left out are unknown, not defaults.
+        open_kwargs = kwargs.pop(OPEN_KWARGS, False)
+        remaining = list(args)
+        for param in positional:
+            name = param.name.value
+            if remaining:
+                bound[name] = remaining.pop(0)
+            elif name in kwargs:
+                bound[name] = kwargs.pop(name)
+            else:
+                bound[name] = UNKNOWN if open_kwargs else self.default(param)
+        if isinstance(params.star_arg, cst.Param):
+            bound[params.star_arg.name.value] = ListValue(remaining, open_ended=True)
+        for param in params.kwonly_params:
+            name = param.name.value
+            bound[name] = kwargs.pop(name) if name in kwargs else (UNKNOWN if open_kwargs else self.default(param))
+        if params.star_kwarg is not None:
+            bound[params.star_kwarg.name.value] = DictValue(dict(kwargs), open_ended=open_kwargs)
+        return bound
+
+    def default(self, param: cst.Param) -> Any:
+        """What a call that leaves a parameter out passes: its default (nothing known without one)."""
+        if param.default is None:
+            return UNKNOWN
+        return self.evaluate(param.default, Frame({}, None, MAX_DEPTH))
+
+    def unsupplied(self, param: cst.Param) -> Any:
+        """A parameter of a class analysed on its own: a symbol that takes its default at sample 0."""
+        name = param.name.value
+        default = self.evaluate(param.default, Frame({}, None, MAX_DEPTH)) if param.default is not None else UNKNOWN
+        if isinstance(default, Expr):
+            return symbolic.var(name, name, (default.constant,) if default.constant is not None else ())
+        if param.default is None:
+            return symbolic.var(name, name, _domain_for(name)) if _looks_numeric(name) else Param(name)
+        return Param(name, default)
+
+    # ----- statements ------------------------------------------------------------------------
+
+    def run_block(self, block: cst.BaseSuite | list, frame: Frame) -> None:
+        statements = block if isinstance(block, list) else block.body
+        for statement in statements:
+            if frame.terminated:
+                return
+            self.run_statement(statement, frame)
+
+    def run_statement(self, statement: cst.CSTNode, frame: Frame) -> None:
+        if isinstance(statement, cst.SimpleStatementLine):
+            for small in statement.body:
+                self.run_small(small, frame)
+        elif isinstance(statement, cst.If):
+            self.run_if(statement, frame)
+        elif isinstance(statement, cst.For):
+            self.run_for(statement, frame)
+        elif isinstance(statement, cst.While):
+            self.run_branch_maybe(statement.body, frame)
+        elif isinstance(statement, (cst.With,)):
+            self.run_block(statement.body, frame)
+        elif isinstance(statement, cst.Try):
+            self.run_block(statement.body, frame)
+        elif isinstance(statement, cst.FunctionDef):
+            frame.locals[statement.name.value] = FunctionRef(statement)
+        elif isinstance(statement, cst.IndentedBlock):
+            self.run_block(statement, frame)
+
+    def run_small(self, small: cst.BaseSmallStatement, frame: Frame) -> None:
+        if isinstance(small, cst.Assign):
+            value = self.evaluate(small.value, frame)
+            for target in small.targets:
+                self.assign(target.target, value, frame, small)
+        elif isinstance(small, cst.AnnAssign) and small.value is not None:
+            self.assign(small.target, self.evaluate(small.value, frame), frame, small)
+        elif isinstance(small, cst.AugAssign):
+            left = self.evaluate(small.target, frame)
+            right = self.evaluate(small.value, frame)
+            op = type(small.operator).__name__.replace("Assign", "")
+            self.assign(small.target, self.binary(op, left, right, small, frame), frame, small)
+        elif isinstance(small, cst.Expr):
+            self.evaluate(small.value, frame)
+        elif isinstance(small, cst.Return):
+            frame.returns.append(self.evaluate(small.value, frame) if small.value is not None else None)
+            frame.terminated = True
+        elif isinstance(small, cst.Raise):
+            frame.terminated = True
+
+    def assign(self, target: cst.BaseExpression, value: Any, frame: Frame, statement: cst.CSTNode) -> None:
+        if isinstance(target, cst.Name):
+            # A size computed into a local is shown under that local's name: `width`, not its formula.
+            frame.locals[target.value] = value.named(target.value) if isinstance(value, Expr) else value
+        elif isinstance(target, cst.Attribute) and _is_self(target.value, frame):
+            frame.instance.set_attribute(target.attr.value, value, statement, target)
+        elif isinstance(target, cst.Subscript):
+            container = self.evaluate(target.value, frame)
+            key = self._subscript_key(target, frame)
+            if isinstance(container, DictValue) and isinstance(key, str):
+                container.items[key] = value
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            items = value.items if isinstance(value, ListValue) and not value.open_ended else None
+            for index, element in enumerate(target.elements):
+                item = items[index] if items is not None and index < len(items) else UNKNOWN
+                self.assign(element.value, item, frame, statement)
+
+    def run_if(self, node: cst.If, frame: Frame) -> None:
+        decided = truth(self.evaluate(node.test, frame))
+        orelse = node.orelse
+        if decided is True:
+            self.run_block(node.body, frame)
+        elif decided is False:
+            if isinstance(orelse, cst.If):
+                self.run_if(orelse, frame)
+            elif isinstance(orelse, cst.Else):
+                self.run_block(orelse.body, frame)
+        else:
+            before = _snapshot(frame)
+            self.run_block(node.body, frame)
+            after_body = _snapshot(frame)
+            _restore(frame, before)
+            if isinstance(orelse, cst.If):
+                self.run_if(orelse, frame)
+            elif isinstance(orelse, cst.Else):
+                self.run_block(orelse.body, frame)
+            _merge(frame, after_body, _snapshot(frame))
+
+    def run_branch_maybe(self, body: cst.BaseSuite, frame: Frame) -> None:
+        before = _snapshot(frame)
+        self.run_block(body, frame)
+        _merge(frame, before, _snapshot(frame))
+
+    def run_for(self, node: cst.For, frame: Frame) -> None:
+        iterable = self.evaluate(node.iter, frame)
+        for item in first_items(iterable):
+            if frame.terminated:
+                return
+            self.assign(node.target, item, frame, node)
+            before = _snapshot(frame)
+            self.run_block(node.body, frame)
+            if frame.terminated:  # a return inside a loop body may not run on every iteration
+                _merge(frame, before, _snapshot(frame))
+
+    # ----- expressions -----------------------------------------------------------------------
+
+    def evaluate(self, node: cst.BaseExpression | None, frame: Frame) -> Any:
+        if node is None:
+            return None
+        method = getattr(self, f"eval_{type(node).__name__}", None)
+        if method is None:
+            return UNKNOWN
+        return method(node, frame)
+
+    def eval_Integer(self, node: cst.Integer, frame: Frame) -> Any:
+        return symbolic.const(float(node.evaluated_value), node.value)
+
+    def eval_Float(self, node: cst.Float, frame: Frame) -> Any:
+        return symbolic.const(float(node.evaluated_value), node.value)
+
+    def eval_SimpleString(self, node: cst.SimpleString, frame: Frame) -> Any:
+        value = node.evaluated_value
+        return value if isinstance(value, str) else UNKNOWN
+
+    def eval_Ellipsis(self, node: cst.Ellipsis, frame: Frame) -> Any:
+        return UNKNOWN
+
+    def eval_Lambda(self, node: cst.Lambda, frame: Frame) -> Any:
+        return Lambda(node)
+
+    def eval_Name(self, node: cst.Name, frame: Frame) -> Any:
+        name = node.value
+        if name in ("True", "False", "None"):
+            return {"True": True, "False": False, "None": None}[name]
+        if name in frame.locals:
+            return frame.locals[name]
+        return self.module.global_value(name, self)
+
+    def eval_Attribute(self, node: cst.Attribute, frame: Frame) -> Any:
+        attr = node.attr.value
+        base = self.evaluate(node.value, frame)
+        text = self.module.code(node)
+        instance_type = type(frame.instance) if frame.instance is not None else None
+        if instance_type is not None and isinstance(base, instance_type):
+            value = base.attribute(attr, self)
+            return value.named(text) if isinstance(value, Expr) else value
+        if isinstance(base, ClassRef):
+            value = base.cls.constant(attr, self)
+            return value.named(text) if isinstance(value, Expr) else value
+        if isinstance(base, TorchRef):
+            return TorchRef(f"{base.qualified}.{attr}")
+        if isinstance(base, Param):
+            domain = self.module.constant_domain(attr)
+            return symbolic.var(text, text, domain) if domain or _looks_numeric(attr) else UNKNOWN
+        if isinstance(base, Layer):
+            value = base.args.get(attr, UNKNOWN)
+            return value
+        if base is UNKNOWN and node.value is not None:
+            qualified = self.module.imports.qualified(node)
+            if qualified:
+                return TorchRef(qualified)
+        return UNKNOWN
+
+    def eval_Subscript(self, node: cst.Subscript, frame: Frame) -> Any:
+        base = self.evaluate(node.value, frame)
+        key = self._subscript_key(node, frame)
+        if isinstance(base, ListValue) and isinstance(key, Expr) and key.constant is not None:
+            index = int(key.constant)
+            if -len(base.items) <= index < len(base.items) and not (base.open_ended and index < 0):
+                return base.items[index]
+            return UNKNOWN
+        if isinstance(base, DictValue) and isinstance(key, str):
+            return base.items.get(key, UNKNOWN)
+        if isinstance(base, Layer) and isinstance(key, Expr) and key.constant is not None:
+            index = int(key.constant)
+            return base.children[index] if -len(base.children) <= index < len(base.children) else UNKNOWN
+        if isinstance(base, (Param, Expr)) or base is UNKNOWN and isinstance(node.value, cst.Name):
+            text = self.module.code(node)
+            return symbolic.var(text, text, _domain_for(text)) if _looks_numeric(text.split("[")[0]) else UNKNOWN
+        if isinstance(base, Flow):
+            return self.apply_step(base, Step("subsample", node, None, self.module.code(node)))
+        return UNKNOWN
+
+    def _subscript_key(self, node: cst.Subscript, frame: Frame) -> Any:
+        if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
+            return UNKNOWN
+        return self.evaluate(node.slice[0].slice.value, frame)
+
+    def eval_List(self, node: cst.List | cst.Tuple, frame: Frame) -> Any:
+        items: list[Any] = []
+        open_ended = False
+        for element in node.elements:
+            value = self.evaluate(element.value, frame)
+            if isinstance(element, cst.StarredElement):
+                if isinstance(value, ListValue):
+                    items.extend(value.items)
+                    open_ended |= value.open_ended
+                else:
+                    open_ended = True
+            else:
+                items.append(value)
+        return ListValue(items, open_ended, node)
+
+    eval_Tuple = eval_List
+
+    def eval_Dict(self, node: cst.Dict, frame: Frame) -> Any:
+        result = DictValue()
+        for element in node.elements:
+            if isinstance(element, cst.DictElement):
+                key = self.evaluate(element.key, frame)
+                if isinstance(key, str):
+                    result.items[key] = self.evaluate(element.value, frame)
+                else:
+                    result.open_ended = True
+            else:
+                result.open_ended = True
+        return result
+
+    def eval_ListComp(self, node: cst.ListComp, frame: Frame) -> Any:
+        inner = Frame(dict(frame.locals), frame.instance, frame.depth, frame.function)
+        comp = node.for_in
+        items = first_items(self.evaluate(comp.iter, inner))
+        if items:
+            self.assign(comp.target, items[0], inner, node)
+        element = self.evaluate(node.elt, inner)
+        return ListValue([element], open_ended=True, node=node)
+
+    eval_GeneratorExp = eval_ListComp
+
+    def eval_IfExp(self, node: cst.IfExp, frame: Frame) -> Any:
+        decided = truth(self.evaluate(node.test, frame))
+        if decided is True:
+            return self.evaluate(node.body, frame)
+        if decided is False:
+            return self.evaluate(node.orelse, frame)
+        return alternatives([self.evaluate(node.body, frame), self.evaluate(node.orelse, frame)])
+
+    def eval_UnaryOperation(self, node: cst.UnaryOperation, frame: Frame) -> Any:
+        value = self.evaluate(node.expression, frame)
+        if isinstance(node.operator, cst.Not):
+            decided = truth(value)
+            return UNKNOWN if decided is None else not decided
+        if isinstance(node.operator, cst.Minus) and isinstance(value, Expr):
+            return symbolic.combine("neg", [value], self.module.code(node))
+        return value if isinstance(node.operator, cst.Plus) else UNKNOWN
+
+    def eval_BooleanOperation(self, node: cst.BooleanOperation, frame: Frame) -> Any:
+        left = truth(self.evaluate(node.left, frame))
+        right = truth(self.evaluate(node.right, frame))
+        if isinstance(node.operator, cst.And):
+            if left is False or right is False:
+                return False
+            return True if left is True and right is True else UNKNOWN
+        if left is True or right is True:
+            return True
+        return False if left is False and right is False else UNKNOWN
+
+    def eval_Comparison(self, node: cst.Comparison, frame: Frame) -> Any:
+        left = self.evaluate(node.left, frame)
+        outcome: Any = True
+        for target in node.comparisons:
+            right = self.evaluate(target.comparator, frame)
+            result = compare(type(target.operator).__name__, left, right)
+            if result is False:
+                return False
+            if result is not True:
+                outcome = UNKNOWN
+            left = right
+        return outcome
+
+    def eval_BinaryOperation(self, node: cst.BinaryOperation, frame: Frame) -> Any:
+        left = self.evaluate(node.left, frame)
+        right = self.evaluate(node.right, frame)
+        return self.binary(type(node.operator).__name__, left, right, node, frame)
+
+    def binary(self, op: str, left: Any, right: Any, node: cst.CSTNode, frame: Frame) -> Any:
+        symbol = {"Add": "+", "Subtract": "-", "Multiply": "*", "Divide": "/", "FloorDivide": "//",
+                  "Modulo": "%", "Power": "**"}.get(op)
+        if isinstance(left, Expr) and isinstance(right, Expr) and symbol:
+            return symbolic.combine(symbol, [left, right], self.module.code(node))
+        if _is_tensor(left) and _is_tensor(right) and op == "Add":
+            return self.add(left, right, node)
+        if _is_tensor(left) and op in ("Multiply", "Add", "Subtract", "Divide"):
+            return self.apply_step(left, Step("mul", node, None, self.module.code(node)))
+        if _is_tensor(right) and op in ("Multiply", "Add"):
+            return self.apply_step(right, Step("mul", node, None, self.module.code(node)))
+        if isinstance(left, ListValue) and isinstance(right, ListValue) and op == "Add":
+            return ListValue(left.items + right.items, left.open_ended or right.open_ended, None)
+        if isinstance(left, ListValue) and isinstance(right, Expr) and op == "Multiply":
+            return ListValue(list(left.items), True, None)
+        return UNKNOWN
+
+    def add(self, left: Any, right: Any, node: cst.CSTNode) -> Flow:
+        site = AddSite(node, options(left), options(right))
+        self.module.record_add(site)
+        return Flow(site)
+
+    def apply_step(self, value: Any, step: Step) -> Any:
+        inputs = [option for option in options(value) if isinstance(option, Flow)]
+        if not inputs:
+            return UNKNOWN
+        step.on_input = any(flow.origin == "input" and all(_preserves(s) for s in flow.steps) for flow in inputs)
+        flows = [flow.then(step) for flow in inputs]
+        self.module.record_step(step)
+        return alternatives(flows)
+
+    def eval_Call(self, node: cst.Call, frame: Frame) -> Any:
+        if isinstance(node.func, cst.Attribute):
+            receiver = self.evaluate(node.func.value, frame)
+            handled = self.call_method(receiver, node.func.attr.value, node, frame)
+            if handled is not NotImplemented:
+                return handled
+        func = self.evaluate(node.func, frame)
+        args, kwargs = self.arguments(node, frame)
+        return self.call(func, args, kwargs, node, frame)
+
+    def arguments(self, node: cst.Call, frame: Frame) -> tuple[list[Any], dict[str, Any]]:
+        args: list[Any] = []
+        kwargs: dict[str, Any] = {}
+        for arg in node.args:
+            value = self.evaluate(arg.value, frame)
+            if arg.star == "*":
+                args.extend(value.items if isinstance(value, ListValue) else [UNKNOWN])
+            elif arg.star == "**":
+                if isinstance(value, DictValue):
+                    kwargs.update(value.items)
+                if not isinstance(value, DictValue) or value.open_ended:
+                    kwargs[OPEN_KWARGS] = True
+            elif arg.keyword is not None:
+                kwargs[arg.keyword.value] = value
+            else:
+                args.append(value)
+        return args, kwargs
+
+    def call(self, func: Any, args: list[Any], kwargs: dict[str, Any], node: cst.Call, frame: Frame) -> Any:
+        if isinstance(func, Alt):
+            return alternatives([self.call(option, args, kwargs, node, frame) for option in func.options
+                                 if option is not None])
+        if isinstance(func, TorchRef):
+            return self.call_torch(func, args, kwargs, node)
+        if isinstance(func, ClassRef):
+            return self.construct(func.cls, args, kwargs, node)
+        if isinstance(func, FunctionRef):
+            result = self.call_function(func.node, args, kwargs, func.bound_self, frame.depth + 1)
+            _set_site(result, node, self.module.within(func.node))
+            return result
+        if isinstance(func, Layer):
+            flow = args[0] if args else UNKNOWN
+            return self.apply_step(flow, Step(func.kind, node, func, func.name()))
+        if isinstance(func, Builtin):
+            return self.call_builtin(func.name, args, kwargs, node, frame)
+        if isinstance(func, Lambda):
+            return self.call_lambda(func.node, args, frame)
+        if isinstance(func, Param):
+            if func.default is not None and func.default is not UNKNOWN and not isinstance(func.default, Expr):
+                return self.call(func.default, args, kwargs, node, frame)
+            if args and _is_tensor(args[0]):
+                return self.apply_step(args[0], Step("call", node, None, func.name))
+            return Layer("unknown", func.name, node, {"args": args, **kwargs})
+        if args and _is_tensor(args[0]):
+            return self.apply_step(args[0], Step("call", node, None, self.module.code(node.func)))
+        _may_have_changed([*args, *kwargs.values()])
+        return UNKNOWN
+
+    def call_lambda(self, node: cst.Lambda, args: list[Any], frame: Frame) -> Any:
+        inner = Frame(dict(frame.locals), frame.instance, frame.depth + 1)
+        for param, value in zip(node.params.params, args):
+            inner.locals[param.name.value] = value
+        return self.evaluate(node.body, inner)
+
+    def call_torch(self, func: TorchRef, args: list[Any], kwargs: dict[str, Any], node: cst.Call) -> Any:
+        qualified = func.qualified
+        if qualified.startswith("torch.nn.") and qualified.count(".") == 2:
+            # `nn.conv2d` is reported by RN105; the rest of the analysis reads it as the layer meant.
+            layer = LAYERS_BY_LOWER_NAME.get(func.short.lower())
+            if layer is not None:
+                return self.torch_layer(layer, args, kwargs, node)
+        if qualified in ("torch.add",) and len(args) >= 2 and _is_tensor(args[0]) and _is_tensor(args[1]):
+            return self.add(args[0], args[1], node)
+        kind = TORCH_FUNCTIONS.get(qualified)
+        if kind is not None and args and _is_tensor(args[0]):
+            return self.apply_step(args[0], Step(kind, node, None, self.module.code(node.func)))
+        if qualified.startswith("torch.nn.") and qualified.count(".") == 2 and func.short[:1].isupper():
+            return Layer("module", func.short, node, {"args": args, **kwargs})
+        if qualified in ("collections.OrderedDict", "typing.OrderedDict"):
+            return _ordered_dict(args)
+        if args and _is_tensor(args[0]):
+            return self.apply_step(args[0], Step("call", node, None, self.module.code(node.func)))
+        _may_have_changed([*args, *kwargs.values()])
+        return UNKNOWN
+
+    def torch_layer(self, type_name: str, args: list[Any], kwargs: dict[str, Any], node: cst.Call) -> Layer:
+        kind, names = TORCH_LAYERS[type_name]
+        if kind in ("sequential", "modulelist", "moduledict"):
+            return Layer(kind, type_name, node, {}, _children(args, kwargs))
+        bound = dict(zip(names, args))
+        bound.update(kwargs)
+        if kind in ("conv", "linear"):
+            bound.setdefault("bias", True)
+        if kind == "conv":
+            for name, default in (("stride", 1), ("groups", 1), ("dilation", 1), ("padding", 0)):
+                bound.setdefault(name, symbolic.const(default))
+        return Layer(kind, type_name, node, bound)
+
+    def construct(self, cls: Any, args: list[Any], kwargs: dict[str, Any], node: cst.Call) -> Any:
+        init = cls.method("__init__")
+        bound = self.bind(init, list(args), dict(kwargs), method=True) if init is not None else {}
+        kind = "block" if cls.is_module else "object"
+        return Layer(kind, cls.name, node, bound, cls=cls)
+
+    def call_builtin(self, name: str, args: list[Any], kwargs: dict[str, Any], node: cst.Call, frame: Frame) -> Any:
+        text = self.module.code(node)
+        if name in NUMERIC_BUILTINS and args and all(isinstance(a, Expr) for a in args):
+            if name in ("float", "abs"):
+                return args[0]
+            return symbolic.combine(name, list(args), text)
+        if name == "range":
+            start, stop = (args[0], args[1]) if len(args) >= 2 else (symbolic.const(0), args[0] if args else UNKNOWN)
+            return RangeValue(start, stop)
+        if name in ("list", "tuple") and args:
+            return args[0] if isinstance(args[0], ListValue) else ListValue([], True)
+        if name == "len" and args and isinstance(args[0], ListValue) and not args[0].open_ended:
+            return symbolic.const(len(args[0].items), text)
+        if name == "getattr" and len(args) >= 2 and isinstance(args[1], str) and frame.instance is not None \
+                and args[0] is frame.instance:
+            return frame.instance.attribute(args[1], self)
+        if name == "setattr" and len(args) == 3 and isinstance(args[1], str) and args[0] is frame.instance:
+            frame.instance.set_attribute(args[1], args[2], node, node)
+            return None
+        if name == "super":
+            return SuperRef(frame.instance, self.module.class_of(frame.function))
+        return UNKNOWN
+
+    def call_method(self, receiver: Any, name: str, node: cst.Call, frame: Frame) -> Any:
+        """Methods on values (`layers.append`, `x.view`, `super().__init__`); NotImplemented if not one."""
+        if isinstance(receiver, SuperRef):
+            if name == "__init__" and receiver.instance is not None and receiver.start_after is not None:
+                base = receiver.start_after.local_base_with("__init__")
+                if base is not None:
+                    args, kwargs = self.arguments(node, frame)
+                    self.call_function(base.method("__init__"), args, kwargs, receiver.instance, frame.depth + 1)
+            return None
+        if isinstance(receiver, ListValue) and name in ("append", "extend", "insert"):
+            args, _ = self.arguments(node, frame)
+            if name == "append" and args:
+                receiver.items.append(args[0])
+            elif name == "extend" and args:
+                extra = args[0]
+                receiver.items.extend(extra.items if isinstance(extra, ListValue) else [])
+                receiver.open_ended |= not isinstance(extra, ListValue) or extra.open_ended
+            elif name == "insert" and len(args) == 2:
+                receiver.open_ended = True
+                receiver.items.append(args[1])
+            return None
+        if isinstance(receiver, DictValue) and name == "update":
+            args, kwargs = self.arguments(node, frame)
+            receiver.items.update(kwargs)
+            return None
+        if isinstance(receiver, Layer) and receiver.kind in ("sequential", "modulelist") and name in ("append", "add_module"):
+            args, _ = self.arguments(node, frame)
+            module = args[-1] if args else None
+            if isinstance(module, Layer):
+                receiver.children.append(module)
+            return None
+        if frame.instance is not None and receiver is frame.instance and name in ("add_module", "register_module"):
+            args, _ = self.arguments(node, frame)
+            if len(args) == 2 and isinstance(args[0], str):
+                frame.instance.set_attribute(args[0], args[1], node, node)
+            return None
+        if any(isinstance(option, Flow) for option in options(receiver)):
+            kind = TENSOR_METHODS.get(name)
+            if kind == "add":
+                args, _ = self.arguments(node, frame)
+                if args and _is_tensor(args[0]):
+                    return self.add(receiver, args[0], node)
+            if name in ("size", "dim", "numel"):
+                return UNKNOWN
+            return self.apply_step(receiver, Step(kind or "call", node, None, name))
+        return NotImplemented
+
+
+# ----- helpers ---------------------------------------------------------------------------------
+
+
+def truth(value: Any) -> bool | None:
+    if value is True or value is False:
+        return value
+    if value is None:
+        return False
+    if isinstance(value, Expr) and value.constant is not None:
+        return bool(value.constant)
+    if isinstance(value, str):
+        return bool(value)
+    return None
+
+
+def compare(op: str, left: Any, right: Any) -> Any:
+    if op in ("Is", "IsNot"):
+        result = _is_none(left) if right is None else (_is_none(right) if left is None else UNKNOWN)
+        if result is UNKNOWN:
+            return UNKNOWN
+        return result if op == "Is" else not result
+    if isinstance(left, Expr) and isinstance(right, Expr):
+        a, b = left.constant, right.constant
+        if a is not None and b is not None:
+            return {"Equal": a == b, "NotEqual": a != b, "LessThan": a < b, "GreaterThan": a > b,
+                    "LessThanEqual": a <= b, "GreaterThanEqual": a >= b}.get(op, UNKNOWN)
+        relation = symbolic.relation(left, right)
+        if op == "Equal" and relation is not Relation.UNKNOWN:
+            return relation is Relation.EQUAL
+        if op == "NotEqual" and relation is not Relation.UNKNOWN:
+            return relation is Relation.DIFFERENT
+        return UNKNOWN
+    if isinstance(left, str) and isinstance(right, str):
+        return {"Equal": left == right, "NotEqual": left != right}.get(op, UNKNOWN)
+    if op in ("In", "NotIn") and isinstance(right, ListValue) and not right.open_ended and isinstance(left, Expr) \
+            and left.constant is not None:
+        constants = [item.constant for item in right.items if isinstance(item, Expr)]
+        if len(constants) == len(right.items) and None not in constants:
+            inside = left.constant in constants
+            return inside if op == "In" else not inside
+    return UNKNOWN
+
+
+def _is_none(value: Any) -> Any:
+    if value is None:
+        return True
+    if isinstance(value, Param):
+        return UNKNOWN
+    if isinstance(value, Alt):
+        results = {_is_none(option) for option in value.options}
+        return results.pop() if len(results) == 1 else UNKNOWN
+    if value is UNKNOWN:
+        return UNKNOWN
+    return False
+
+
+def first_items(iterable: Any) -> list[Any]:
+    """The first two things a loop would see; enough to tell a stage's first block from the rest."""
+    if isinstance(iterable, Alt):
+        per_option = [first_items(option) for option in iterable.options]
+        length = max(len(items) for items in per_option)
+        return [alternatives([items[i] for items in per_option if i < len(items)]) for i in range(length)]
+    if isinstance(iterable, RangeValue):
+        start = iterable.start
+        if isinstance(start, Expr) and start.constant is not None:
+            first = int(start.constant)
+            stop = iterable.stop.constant if isinstance(iterable.stop, Expr) else None
+            count = 2 if stop is None else max(0, min(2, int(stop) - first))
+            return [symbolic.const(first + i) for i in range(count)]
+        return [UNKNOWN]
+    if isinstance(iterable, ListValue):
+        items = iterable.items[:2]
+        if iterable.open_ended and len(items) < 2:
+            items = items + [items[-1] if items else UNKNOWN]
+        return items
+    if isinstance(iterable, Layer) and iterable.kind in ("modulelist", "sequential"):
+        return iterable.children[:2]
+    if isinstance(iterable, DictValue):
+        return list(iterable.items)[:2]
+    return [UNKNOWN]
+
+
+def _children(args: list[Any], kwargs: dict[str, Any]) -> list[Layer]:
+    items: list[Any] = []
+    for arg in args:
+        if isinstance(arg, ListValue):
+            items.extend(arg.items)
+        elif isinstance(arg, DictValue):
+            for key, value in arg.items.items():
+                if isinstance(value, Layer) and not value.label:
+                    value.label = key
+                items.append(value)
+        else:
+            items.append(arg)
+    children = []
+    for item in items:
+        for option in options(item):
+            if isinstance(option, Layer):
+                children.append(option)
+                break
+        else:
+            children.append(Layer("unknown", "?", getattr(item, "node", None) or cst.Name("_")))
+    return children
+
+
+def _ordered_dict(args: list[Any]) -> DictValue:
+    result = DictValue()
+    if args and isinstance(args[0], ListValue):
+        for pair in args[0].items:
+            if isinstance(pair, ListValue) and len(pair.items) == 2 and isinstance(pair.items[0], str):
+                result.items[pair.items[0]] = pair.items[1]
+            else:
+                result.open_ended = True
+    return result
+
+
+def _set_site(value: Any, node: cst.CSTNode, created_inside) -> None:
+    for option in options(value):
+        if isinstance(option, Layer) and (option.site is None and created_inside(option.node)):
+            option.site = node
+        elif isinstance(option, Layer) and option.site is not None and created_inside(option.site):
+            option.site = node
+
+
+def _may_have_changed(values: list[Any]) -> None:
+    """A list or dict handed to a function reslint cannot see may come back changed."""
+    for value in values:
+        if isinstance(value, (ListValue, DictValue)):
+            value.open_ended = True
+
+
+def _preserves(step: Step) -> bool:
+    kind = step.layer.kind if step.layer is not None else step.kind
+    return kind in CHANNEL_PRESERVING or kind == "subsample"
+
+
+def _is_tensor(value: Any) -> bool:
+    return any(isinstance(option, Flow) for option in options(value))
+
+
+def _is_self(node: cst.BaseExpression, frame: Frame) -> bool:
+    return frame.instance is not None and isinstance(node, cst.Name) and frame.locals.get(node.value) is frame.instance
+
+
+def is_static(function: cst.FunctionDef) -> bool:
+    return any(isinstance(d.decorator, cst.Name) and d.decorator.value == "staticmethod" for d in function.decorators)
+
+
+def _self_name(function: cst.FunctionDef) -> str:
+    params = list(function.params.posonly_params) + list(function.params.params)
+    return params[0].name.value if params else "self"
+
+
+def _domain_for(name: str) -> tuple:
+    """Strides are 1 or 2 far more often than anything else; keep both among the samples."""
+    return (1, 2) if "stride" in name.lower() else ()
+
+
+def _looks_numeric(name: str) -> bool:
+    """Parameters that carry sizes: reslint treats them as symbols rather than unknowns."""
+    lowered = name.lower().rsplit(".", 1)[-1]
+    return any(part in lowered for part in ("plane", "channel", "feature", "width", "dim", "stride", "group",
+                                            "expansion", "inp", "oup", "num", "size", "depth", "ch", "filters",
+                                            "out", "in_", "mid", "hidden", "layers", "block"))
+
+
+def _snapshot(frame: Frame) -> tuple[dict[str, Any], dict[str, Any] | None, bool, int]:
+    attrs = dict(frame.instance.attrs) if frame.instance is not None else None
+    return dict(frame.locals), attrs, frame.terminated, len(frame.returns)
+
+
+def _restore(frame: Frame, snapshot: tuple) -> None:
+    locals_, attrs, terminated, _ = snapshot
+    frame.locals = dict(locals_)
+    if frame.instance is not None and attrs is not None:
+        frame.instance.attrs = dict(attrs)
+    frame.terminated = terminated
+
+
+def _merge(frame: Frame, first: tuple, second: tuple) -> None:
+    """Join two branches: a branch that returned or raised drops out; differing values become alternatives."""
+    locals_a, attrs_a, done_a, _ = first
+    locals_b, attrs_b, done_b, _ = second
+    if done_a and not done_b:
+        _restore(frame, second)
+        return
+    if done_b and not done_a:
+        _restore(frame, first)
+        return
+    frame.terminated = done_a and done_b
+    frame.locals = _merge_dicts(locals_a, locals_b)
+    if frame.instance is not None and attrs_a is not None and attrs_b is not None:
+        frame.instance.attrs = _merge_dicts(attrs_a, attrs_b)
+
+
+def _merge_dicts(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(a)
+    for key, value in b.items():
+        merged[key] = merge_values(a[key], value) if key in a else value
+    return merged
+
+
+def merge_values(a: Any, b: Any) -> Any:
+    if a is b:
+        return a
+    if isinstance(a, Expr) and isinstance(b, Expr) and a.op == b.op and a.args == b.args:
+        return a
+    if isinstance(a, Param) or a is UNKNOWN:
+        return b
+    if isinstance(b, Param) or b is UNKNOWN:
+        return a
+    return alternatives([a, b])

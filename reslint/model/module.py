@@ -1,0 +1,185 @@
+"""ModuleModel: a parsed file with its imports, classes, functions and their interpretation."""
+
+from __future__ import annotations
+
+import builtins
+from functools import cached_property
+from typing import Any, Callable
+
+import libcst as cst
+
+from reslint.model.classes import ClassModel, ForwardModel, Instance
+from reslint.model.imports import ImportMap
+from reslint.model.interpreter import Builtin, Frame, Interpreter
+from reslint.model.names import NameIndex
+from reslint.model.values import UNKNOWN, AddSite, ClassRef, Flow, FunctionRef, Param, Step, TorchRef
+
+BUILTIN_NAMES = frozenset(dir(builtins)) | {"__file__", "__name__", "__doc__", "__builtins__", "__spec__"}
+
+
+class ModuleModel:
+    """Everything reslint knows about one source file. Rules ask it; they do not re-walk the syntax."""
+
+    def __init__(self, tree: cst.Module, source: str, path: str) -> None:
+        self.tree = tree
+        self.source = source
+        self.path = path
+        self.lines = source.splitlines()
+        self.names = NameIndex(tree)
+        self.imports = ImportMap(self.names.imports, self.names.bound_anywhere)
+        self.classes: dict[str, ClassModel] = {}
+        self.functions: dict[str, cst.FunctionDef] = {}
+        self.global_nodes: dict[str, cst.BaseExpression] = {}
+        for statement in tree.body:
+            self._index_top_level(statement)
+        self.interpreter = Interpreter(self)
+        self._recording: list[ForwardModel] = []
+        self._globals_cache: dict[str, Any] = {}
+        self._code_cache: dict[int, str] = {}
+        self._method_owner = {id(f): cls for cls in self.classes.values() for f in cls.methods.values()}
+
+    def _index_top_level(self, statement: cst.CSTNode) -> None:
+        if isinstance(statement, cst.ClassDef):
+            self.classes[statement.name.value] = ClassModel(statement, self)
+        elif isinstance(statement, cst.FunctionDef):
+            self.functions[statement.name.value] = statement
+        elif isinstance(statement, cst.SimpleStatementLine):
+            for small in statement.body:
+                if isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name):
+                    self.global_nodes[small.targets[0].target.value] = small.value
+        elif isinstance(statement, cst.If):  # `if __name__ == "__main__":` and version switches
+            for inner in statement.body.body:
+                if isinstance(inner, (cst.ClassDef, cst.FunctionDef)):
+                    self._index_top_level(inner)
+
+    # ----- places and text -----------------------------------------------------------------
+
+    @cached_property
+    def positions(self) -> dict:
+        """Computed on first use only: it re-generates the whole file, the costliest step of a lint,
+        and a clean file never needs it."""
+        from libcst.metadata import MetadataWrapper, PositionProvider
+
+        return dict(MetadataWrapper(self.tree, unsafe_skip_copy=True).resolve(PositionProvider))
+
+    def position(self, node: cst.CSTNode) -> tuple[int, int, int, int]:
+        """(line, column, end_line, end_column), 1-based columns."""
+        where = self.positions[node]
+        return where.start.line, where.start.column + 1, where.end.line, where.end.column + 1
+
+    def line_of(self, node: cst.CSTNode) -> int:
+        return self.positions[node].start.line
+
+    def code(self, node: cst.CSTNode) -> str:
+        """The source text of a node, on one line, as the user wrote it."""
+        key = id(node)
+        if key not in self._code_cache:
+            self._code_cache[key] = " ".join(self.tree.code_for_node(node).split())
+        return self._code_cache[key]
+
+    def within(self, container: cst.CSTNode) -> Callable[[cst.CSTNode], bool]:
+        return lambda node: self.names.contains(container, node)
+
+    # ----- names ---------------------------------------------------------------------------
+
+    def global_value(self, name: str, interpreter: Interpreter) -> Any:
+        if name in self._globals_cache:
+            return self._globals_cache[name]
+        value = self._resolve_global(name, interpreter)
+        self._globals_cache[name] = value
+        return value
+
+    def _resolve_global(self, name: str, interpreter: Interpreter) -> Any:
+        if name in self.classes:
+            return ClassRef(self.classes[name])
+        if name in self.functions:
+            return FunctionRef(self.functions[name])
+        if name in self.imports.aliases:
+            return TorchRef(self.imports.aliases[name])
+        if name in self.global_nodes:
+            self._globals_cache[name] = UNKNOWN  # a constant defined in terms of itself
+            return interpreter.evaluate(self.global_nodes[name], Frame({}, None, 0))
+        if name in BUILTIN_NAMES:
+            return Builtin(name)
+        return UNKNOWN
+
+    @cached_property
+    def _constant_values(self) -> dict[str, tuple]:
+        domains: dict[str, list[float]] = {}
+        for cls in self.classes.values():
+            for name in cls.constant_nodes:
+                value = cls.constant(name, self.interpreter)
+                constant = getattr(value, "constant", None)
+                if constant is not None and constant not in domains.setdefault(name, []):
+                    domains[name].append(constant)
+        return {name: tuple(values) for name, values in domains.items() if values}
+
+    def constant_domain(self, name: str) -> tuple:
+        """The values a class constant takes across the file's classes (`expansion` -> (1, 4))."""
+        return self._constant_values.get(name, ())
+
+    def class_of(self, function: cst.FunctionDef | None) -> ClassModel | None:
+        return self._method_owner.get(id(function)) if function is not None else None
+
+    # ----- interpretation ------------------------------------------------------------------
+
+    @property
+    def module_classes(self) -> list[ClassModel]:
+        return [cls for cls in self.classes.values() if cls.is_module]
+
+    def run_forward(self, function: cst.FunctionDef, instance: Instance) -> ForwardModel:
+        model = ForwardModel()
+        params = list(function.params.params)[1:]
+        args: list[Any] = [Flow("input")] if params else []
+        args += [Param(p.name.value) for p in params[1:]]
+        self._recording.append(model)
+        try:
+            result = self.interpreter.call_function(function, args, {}, instance, depth=0)
+        finally:
+            self._recording.pop()
+        model.returns = [result] if result is not None else []
+        return model
+
+    def record_step(self, step: Step) -> None:
+        if self._recording:
+            self._recording[-1].steps.append(step)
+
+    def record_add(self, site: AddSite) -> None:
+        if self._recording:
+            self._recording[-1].adds.append(site)
+
+    def instances(self) -> list[Instance]:
+        """Every instance interpreted so far: each class generically, plus every specialisation a
+        builder or factory produced (a Bottleneck built with a given downsample, a ResNet for resnet50)."""
+        for cls in self.module_classes:
+            cls.generic
+        for name in self.functions:
+            self.factory_model(name)
+        seen: list[Instance] = []
+        pending = True
+        while pending:
+            pending = False
+            for cls in list(self.module_classes):
+                for instance in cls.instances():
+                    if instance in seen:
+                        continue
+                    seen.append(instance)
+                    pending = True
+                    for layer in instance.layers().values():
+                        for inner in layer.walk():
+                            if inner.kind == "block":
+                                inner.instance
+        return seen
+
+    def factory_model(self, name: str) -> Any:
+        """What a module-level function returns when called with its defaults (resnet50() -> a ResNet layer)."""
+        cache = self.__dict__.setdefault("_factories", {})
+        if name not in cache:
+            function = self.functions[name]
+            cache[name] = UNKNOWN
+            cache[name] = self.interpreter.call_function(function, [], {}, None, depth=1)
+        return cache[name]
+
+
+def build_module_model(tree: cst.Module, source: str, path: str) -> ModuleModel:
+    return ModuleModel(tree, source, path)

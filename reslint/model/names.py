@@ -1,0 +1,262 @@
+"""One pass over the syntax: which names are bound where, which are read, attributes, calls and strings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from reslint.model.walk import walk
+
+
+@dataclass
+class NameUse:
+    node: cst.Name
+    function: cst.FunctionDef | None  # innermost enclosing function
+    classdef: cst.ClassDef | None
+
+
+@dataclass
+class FunctionNames:
+    """Names a function binds (parameters, assignments, loops, imports, nested defs) and where."""
+
+    bound: dict[str, list[cst.CSTNode]] = field(default_factory=dict)
+    reads: list[cst.Name] = field(default_factory=list)
+    # Assignments nested in if/for/while/try: the name may be unbound after them.
+    conditional: set[str] = field(default_factory=set)
+    unconditional: set[str] = field(default_factory=set)
+
+
+class NameIndex:
+    def __init__(self, tree: cst.Module) -> None:
+        self.bound_anywhere: set[str] = set()
+        self.module_bound: set[str] = set()
+        self.reads: list[NameUse] = []
+        self.attributes: list[tuple[cst.Attribute, cst.FunctionDef | None]] = []
+        self.calls: list[tuple[cst.Call, cst.FunctionDef | None]] = []
+        self.strings: set[str] = set()
+        self.imports: list[cst.Import | cst.ImportFrom] = []
+        self.ifs: list[tuple[cst.If, cst.FunctionDef | None]] = []
+        # `obj.attr = ...` / `obj.attr += ...` targets, with the function they are in.
+        self.attribute_stores: list[tuple[cst.Attribute, cst.FunctionDef | None]] = []
+        self.functions: dict[int, FunctionNames] = {}
+        self._not_reads: set[int] = set()
+        self._functions: list[cst.FunctionDef] = []
+        self._classes: list[cst.ClassDef] = []
+        self._conditional_depth: list[int] = []
+        # Each node's parent, so "is this node inside that function?" needs no second walk.
+        self.parents: dict[int, cst.CSTNode] = {}
+        self._stack: list[cst.CSTNode] = []
+        walk(tree, self)
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if self._stack:
+            self.parents[id(node)] = self._stack[-1]
+        self._stack.append(node)
+        return True
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        self._stack.pop()
+
+    def contains(self, container: cst.CSTNode, node: cst.CSTNode) -> bool:
+        current: cst.CSTNode | None = node
+        while current is not None:
+            if current is container:
+                return True
+            current = self.parents.get(id(current))
+        return False
+
+    # ----- binding helpers -----------------------------------------------------------------
+
+    def _bind(self, name: str, node: cst.CSTNode) -> None:
+        self.bound_anywhere.add(name)
+        if not self._functions:
+            self.module_bound.add(name)
+            return
+        names = self.functions[id(self._functions[-1])]
+        names.bound.setdefault(name, []).append(node)
+        if self._conditional_depth and self._conditional_depth[-1] > 0:
+            names.conditional.add(name)
+        else:
+            names.unconditional.add(name)
+
+    def _bind_target(self, target: cst.BaseExpression) -> None:
+        if isinstance(target, cst.Attribute):
+            self.attribute_stores.append((target, self._functions[-1] if self._functions else None))
+        elif isinstance(target, cst.Name):
+            self._not_reads.add(id(target))
+            self._bind(target.value, target)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                self._bind_target(element.value)
+        elif isinstance(target, cst.StarredElement):
+            self._bind_target(target.value)
+
+    # ----- scopes --------------------------------------------------------------------------
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._bind(node.name.value, node)
+        self._not_reads.add(id(node.name))
+        self._functions.append(node)
+        self._conditional_depth.append(0)
+        self.functions[id(node)] = FunctionNames()
+        params = node.params
+        for param in [*params.posonly_params, *params.params, *params.kwonly_params]:
+            self._not_reads.add(id(param.name))
+            self._bind(param.name.value, param)
+        for star in (params.star_arg, params.star_kwarg):
+            if isinstance(star, cst.Param):
+                self._not_reads.add(id(star.name))
+                self._bind(star.name.value, star)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self._functions.pop()
+        self._conditional_depth.pop()
+
+    def visit_Lambda(self, node: cst.Lambda) -> None:
+        for param in node.params.params:
+            self._not_reads.add(id(param.name))
+            self.bound_anywhere.add(param.name.value)
+            if self._functions:
+                self.functions[id(self._functions[-1])].bound.setdefault(param.name.value, []).append(param)
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._bind(node.name.value, node)
+        self._not_reads.add(id(node.name))
+        self._classes.append(node)
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self._classes.pop()
+
+    def _enter_conditional(self) -> None:
+        if self._conditional_depth:
+            self._conditional_depth[-1] += 1
+
+    def _leave_conditional(self) -> None:
+        if self._conditional_depth:
+            self._conditional_depth[-1] -= 1
+
+    def visit_If(self, node: cst.If) -> None:
+        self.ifs.append((node, self._functions[-1] if self._functions else None))
+        self._enter_conditional()
+
+    def leave_If(self, original_node: cst.If) -> None:
+        self._leave_conditional()
+
+    def visit_For(self, node: cst.For) -> None:
+        self._bind_target(node.target)
+        self._enter_conditional()
+
+    def leave_For(self, original_node: cst.For) -> None:
+        self._leave_conditional()
+
+    def visit_While(self, node: cst.While) -> None:
+        self._enter_conditional()
+
+    def leave_While(self, original_node: cst.While) -> None:
+        self._leave_conditional()
+
+    def visit_Try(self, node: cst.Try) -> None:
+        self._enter_conditional()
+
+    def leave_Try(self, original_node: cst.Try) -> None:
+        self._leave_conditional()
+
+    # ----- bindings ------------------------------------------------------------------------
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            self._bind_target(target.target)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._bind_target(node.target)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        if isinstance(node.target, cst.Name):
+            self._bind(node.target.value, node.target)
+        elif isinstance(node.target, cst.Attribute):
+            self.attribute_stores.append((node.target, self._functions[-1] if self._functions else None))
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        self._bind_target(node.target)
+
+    def visit_CompFor(self, node: cst.CompFor) -> None:
+        self._bind_target(node.target)
+
+    def visit_WithItem(self, node: cst.WithItem) -> None:
+        if node.asname is not None:
+            self._bind_target(node.asname.name)
+
+    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
+        if node.name is not None and isinstance(node.name.name, cst.Name):
+            self._not_reads.add(id(node.name.name))
+            self._bind(node.name.name.value, node)
+
+    def visit_Global(self, node: cst.Global) -> None:
+        for item in node.names:
+            self._not_reads.add(id(item.name))
+            self._bind(item.name.value, node)
+
+    visit_Nonlocal = visit_Global
+
+    def visit_Import(self, node: cst.Import) -> bool:
+        self.imports.append(node)
+        for alias in node.names:
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                self._bind(alias.asname.name.value, node)
+            else:
+                name = alias.name
+                while isinstance(name, cst.Attribute):
+                    name = name.value
+                if isinstance(name, cst.Name):
+                    self._bind(name.value, node)
+        return False
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
+        self.imports.append(node)
+        if isinstance(node.names, cst.ImportStar):
+            self.bound_anywhere.add("*")
+            return False
+        for alias in node.names:
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                self._bind(alias.asname.name.value, node)
+            elif isinstance(alias.name, cst.Name):
+                self._bind(alias.name.value, node)
+        return False
+
+    # ----- uses ----------------------------------------------------------------------------
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        self._not_reads.add(id(node.attr))
+        self.attributes.append((node, self._functions[-1] if self._functions else None))
+
+    def visit_Arg(self, node: cst.Arg) -> None:
+        if node.keyword is not None:
+            self._not_reads.add(id(node.keyword))
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self.calls.append((node, self._functions[-1] if self._functions else None))
+
+    def visit_SimpleString(self, node: cst.SimpleString) -> None:
+        value = node.evaluated_value
+        if isinstance(value, str):
+            self.strings.add(value)
+
+    def visit_Name(self, node: cst.Name) -> None:
+        if id(node) in self._not_reads:
+            return
+        function = self._functions[-1] if self._functions else None
+        self.reads.append(NameUse(node, function, self._classes[-1] if self._classes else None))
+        if function is not None:
+            self.functions[id(function)].reads.append(node)
+
+    # ----- questions -----------------------------------------------------------------------
+
+    def undefined_reads(self) -> list[NameUse]:
+        """Reads of names bound nowhere in the file (nor by a star import)."""
+        from reslint.model.module import BUILTIN_NAMES
+
+        if "*" in self.bound_anywhere:
+            return []
+        return [use for use in self.reads
+                if use.node.value not in self.bound_anywhere and use.node.value not in BUILTIN_NAMES]

@@ -1,0 +1,221 @@
+"""Questions rules ask about interpreted classes: layer sequences, residual additions, branches."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+import libcst as cst
+
+from reslint.model.classes import Instance
+from reslint.model.values import CHANNEL_PRESERVING, AddSite, Flow, Layer, Step, options
+
+SHORTCUT_NAME = re.compile(r"(downsample|down_sample|shortcut|short_cut|proj|skip|extra|identity|residual)", re.I)
+
+# A sequence element: a Step (an operation in forward, `step.layer` set for module calls) or a Layer
+# (a child of a container, which forward reaches only through the container's call).
+Element = Layer | Step
+
+
+def layer_of(element: Element) -> Layer | None:
+    return element if isinstance(element, Layer) else element.layer
+
+
+def kind_of(element: Element) -> str:
+    layer = layer_of(element)
+    return layer.kind if layer is not None else element.kind
+
+
+def anchor_of(element: Element) -> cst.CSTNode:
+    """Where to point: the call in forward for a step, the construction for a container's child."""
+    return element.node if isinstance(element, Step) else element.anchor
+
+
+def describe(element: Element) -> str:
+    """How the user refers to a layer: `conv3`, `self.relu`, `downsample[2]`, or `nn.ReLU`."""
+    if isinstance(element, Step):
+        return element.text or kind_of(element)
+    if element.label:
+        return element.label
+    return element.type_name if element.kind == "block" else f"nn.{element.type_name}"
+
+
+def expand(steps: tuple[Step, ...] | list[Step]) -> list[Element]:
+    """Forward steps with containers opened up: `self.layer1(x)` becomes its blocks."""
+    out: list[Element] = []
+    for step in steps:
+        if step.layer is not None and step.layer.kind == "sequential":
+            out.extend(step.layer.flat())
+        else:
+            out.append(step)
+    return out
+
+
+def layer_sequences(instance: Instance, open_containers: bool = True) -> list[list[Element]]:
+    """Every run of layers in data order: the tensors of forward, and every Sequential's children."""
+    sequences: list[list[Element]] = []
+    forward = instance.forward
+    if forward is not None:
+        for flow in _all_flows(forward.adds, forward.returns):
+            sequences.append(expand(flow.steps) if open_containers else list(flow.steps))
+        for site in forward.adds:
+            if site.after:
+                sequences.append(expand(site.after) if open_containers else list(site.after))
+    for layer in instance.layers().values():
+        for inner in layer.walk():
+            if inner.kind == "sequential" and inner.children:
+                sequences.append(inner.flat() if open_containers else list(inner.children))
+    return sequences
+
+
+def _all_flows(adds: list[AddSite], returns: list[Any]) -> Iterator[Flow]:
+    for site in adds:
+        for option in (*site.left, *site.right):
+            if isinstance(option, Flow):
+                yield option
+    for value in returns:
+        for option in options(value):
+            if isinstance(option, Flow):
+                yield option
+
+
+def channel_neighbours(sequence: list[Element]) -> Iterator[tuple[Layer, Layer]]:
+    """Consecutive channel-changing layers, skipping the ones that keep the channel count (BN, ReLU, pools).
+    An unknown operation in between breaks the chain."""
+    previous: Layer | None = None
+    for element in sequence:
+        kind = kind_of(element)
+        if kind in CHANNEL_PRESERVING or kind == "subsample":
+            continue
+        layer = layer_of(element)
+        if layer is None or kind in ("unknown", "module", "object", "modulelist", "moduledict"):
+            previous = None
+            continue
+        if previous is not None:
+            yield previous, layer
+        previous = layer
+
+
+def direct_pairs(sequence: list[Element]) -> Iterator[tuple[Element, Element]]:
+    return zip(sequence, sequence[1:])
+
+
+def first_leaf(layer: Layer) -> Layer:
+    if layer.kind == "sequential":
+        changing = [c for c in layer.children if c.kind not in CHANNEL_PRESERVING]
+        return first_leaf(changing[0]) if changing else layer
+    return layer
+
+
+def last_leaf(layer: Layer) -> Layer:
+    if layer.kind == "sequential":
+        changing = [c for c in layer.children if c.kind not in CHANNEL_PRESERVING]
+        return last_leaf(changing[-1]) if changing else layer
+    return layer
+
+
+@dataclass
+class Residual:
+    """A residual addition seen as its two branches: main (the convs) and shortcut (identity or projection).
+    Each side lists its alternatives (an `if` in forward can make several)."""
+
+    site: AddSite
+    mains: list[list[Element]]
+    shortcuts: list[list[Element]]  # identity is an empty list
+    shortcut_steps: list[tuple[Step, ...]]
+    after: list[Element]
+
+    @property
+    def main(self) -> list[Element]:
+        return max(self.mains, key=lambda elements: _weight_of(elements, ()))
+
+
+def residuals(instance: Instance) -> list[Residual]:
+    forward = instance.forward
+    if forward is None:
+        return []
+    found = []
+    for site in forward.adds:
+        left = [f for f in site.left if isinstance(f, Flow)]
+        right = [f for f in site.right if isinstance(f, Flow)]
+        if not left or not right:
+            continue
+        left_own = [_own_steps(f, right) for f in left]
+        right_own = [_own_steps(f, left) for f in right]
+        if _weight(right_own) > _weight(left_own):
+            left_own, right_own = right_own, left_own
+        found.append(Residual(
+            site,
+            [expand(steps) for steps in left_own],
+            [expand(steps) for steps in right_own],
+            right_own,
+            expand(site.after),
+        ))
+    return found
+
+
+def _own_steps(flow: Flow, others: list[Flow]) -> tuple[Step, ...]:
+    """The steps of one side after what it shares with the other side (the stem before a block when
+    forward is a whole network; the pre-activation both branches of a pre-act block read)."""
+    shared = max(_common_prefix(flow, other) for other in others)
+    return flow.steps[shared:]
+
+
+def _common_prefix(a: Flow, b: Flow) -> int:
+    if a.origin is not b.origin:
+        return 0
+    length = 0
+    for first, second in zip(a.steps, b.steps):
+        if first is not second:
+            break
+        length += 1
+    return length
+
+
+def _weight(sides: list[tuple[Step, ...]]) -> tuple[int, int, int, int]:
+    return max(_weight_of(expand(steps), steps) for steps in sides)
+
+
+def _weight_of(elements: list[Element], steps: tuple[Step, ...]) -> tuple[int, int, int, int]:
+    """How much a side looks like the main branch: more convolutions, not named like a shortcut,
+    more separate operations."""
+    convs = sum(1 for e in elements if kind_of(e) in ("conv", "block"))
+    named_shortcut = any(SHORTCUT_NAME.search(step.text or "") for step in steps[:1])
+    return convs, not named_shortcut, len(steps), len(elements)
+
+
+def convs_of(elements: list[Element]) -> list[Layer]:
+    return [layer_of(e) for e in elements if kind_of(e) == "conv" and layer_of(e) is not None]
+
+
+RUNNING_CHANNELS = re.compile(
+    r"^_?(in_?planes|in_?channels?|in_?ch|inp|in_?features|cur(rent)?_?(planes|channels))$", re.IGNORECASE)
+
+
+def stale_running_channels(cls, module) -> dict[str, cst.FunctionDef]:
+    """Builder methods that build blocks from a running channel count (`self.inplanes`) they never
+    update: attribute name -> the method."""
+    stale: dict[str, cst.FunctionDef] = {}
+    for name, method in cls.methods.items():
+        if name in ("__init__", "forward"):
+            continue
+        inside = module.within(method)
+        for call, _function in module.names.calls:
+            if not inside(call):
+                continue
+            for arg in call.args:
+                value = arg.value
+                if (isinstance(value, cst.Attribute) and isinstance(value.value, cst.Name)
+                        and value.value.value == "self" and RUNNING_CHANNELS.match(value.attr.value)
+                        and not _assigns_self_attribute(method, value.attr.value, module)):
+                    stale.setdefault(value.attr.value, method)
+    return stale
+
+
+def _assigns_self_attribute(method: cst.FunctionDef, attr: str, module) -> bool:
+    return any(
+        target.attr.value == attr and isinstance(target.value, cst.Name) and target.value.value == "self"
+        and module.within(method)(target)
+        for target, _function in module.names.attribute_stores
+    )

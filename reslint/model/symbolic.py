@@ -1,0 +1,187 @@
+"""Channel and stride expressions kept symbolic, in the user's own words.
+
+`planes * self.expansion` stays an expression over the symbol `planes`; two expressions are compared by
+evaluating them at a few deterministic sample points (a numeric identity test): equal everywhere is
+EQUAL, different everywhere is DIFFERENT, anything else is UNKNOWN. Sample 0 binds every symbol that
+has a default to it, so the default configuration of a block is always among the points.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Callable
+
+# Odd, mostly prime values keep accidental equalities (2 * 64 == 128) out of the samples.
+_SAMPLE_VALUES = (37, 53, 71, 97, 131, 179, 211, 293)
+_SAMPLES = 5
+
+
+class Relation(Enum):
+    EQUAL = "equal"
+    DIFFERENT = "different"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Expr:
+    """A number-valued expression. `op` is "const", "var" or an operator; `text` is the source as written."""
+
+    op: str
+    args: tuple = ()
+    text: str = ""
+    # For "var": the values it may take (a parameter's default first), if known.
+    domain: tuple = field(default=(), compare=False)
+
+    def named(self, text: str) -> Expr:
+        """The same value, shown as the user wrote it at this use (a local name, `self.expansion`)."""
+        return Expr(self.op, self.args, text, self.domain)
+
+    @property
+    def constant(self) -> float | None:
+        value = self.evaluate(lambda _name, _domain: None)
+        return value
+
+    @property
+    def is_symbolic(self) -> bool:
+        return self.constant is None
+
+    def symbols(self) -> set[str]:
+        if self.op == "var":
+            return {self.args[0]}
+        found: set[str] = set()
+        for arg in self.args:
+            if isinstance(arg, Expr):
+                found |= arg.symbols()
+        return found
+
+    def evaluate(self, lookup: Callable[[str, tuple], float | None]) -> float | None:
+        if self.op == "const":
+            return self.args[0]
+        if self.op == "var":
+            return lookup(self.args[0], self.domain)
+        values = [arg.evaluate(lookup) for arg in self.args]
+        if any(value is None for value in values):
+            return None
+        return _apply(self.op, values)
+
+    def __str__(self) -> str:
+        return self.text or _render(self)
+
+
+def const(value: float, text: str = "") -> Expr:
+    return Expr("const", (value,), text or _number_text(value))
+
+
+def var(name: str, text: str = "", domain: tuple = ()) -> Expr:
+    return Expr("var", (name,), text or name, domain)
+
+
+def combine(op: str, args: list[Expr], text: str = "") -> Expr:
+    expr = Expr(op, tuple(args), text)
+    value = expr.constant
+    if value is not None:
+        return const(value, text or _number_text(value))
+    return expr
+
+
+def relation(left: Expr, right: Expr) -> Relation:
+    """Compare two expressions at the sample points."""
+    outcomes = set()
+    for sample in range(_SAMPLES):
+        lookup = _sampler(sample)
+        a, b = left.evaluate(lookup), right.evaluate(lookup)
+        if a is None or b is None:
+            return Relation.UNKNOWN
+        outcomes.add(math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9))
+    if outcomes == {True}:
+        return Relation.EQUAL
+    if outcomes == {False}:
+        return Relation.DIFFERENT
+    return Relation.UNKNOWN
+
+
+def may_differ(left: Expr, right: Expr) -> bool:
+    """True when the two are fully known and not the same function (e.g. `stride` against `1`)."""
+    for sample in range(_SAMPLES):
+        lookup = _sampler(sample)
+        a, b = left.evaluate(lookup), right.evaluate(lookup)
+        if a is None or b is None:
+            return False
+        if not math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9):
+            return True
+    return False
+
+
+def evaluate_default(expr: Expr) -> float | None:
+    """The value in the default configuration (sample 0)."""
+    return expr.evaluate(_sampler(0))
+
+
+def _sampler(sample: int) -> Callable[[str, tuple], float | None]:
+    def lookup(name: str, domain: tuple) -> float | None:
+        # A one-value domain is a parameter's default: it holds at sample 0 only.
+        if domain and sample == 0:
+            return domain[0]
+        if len(domain) > 1:  # each name walks the domain in its own order
+            return domain[(_name_hash(name) >> sample) % len(domain)]
+        index = (sum(map(ord, name)) * 7 + sample * 3) % len(_SAMPLE_VALUES)
+        return _SAMPLE_VALUES[index]
+
+    return lookup
+
+
+def _name_hash(name: str) -> int:
+    value = 0
+    for char in name:
+        value = (value * 131 + ord(char)) % 1_000_003
+    return value * 2654435761 % (1 << 32)
+
+
+def _apply(op: str, values: list[float]) -> float | None:
+    try:
+        if op == "+":
+            return values[0] + values[1]
+        if op == "-":
+            return values[0] - values[1]
+        if op == "*":
+            return values[0] * values[1]
+        if op == "/":
+            return values[0] / values[1]
+        if op == "//":
+            return values[0] // values[1]
+        if op == "%":
+            return values[0] % values[1]
+        if op == "**":
+            return values[0] ** values[1] if abs(values[1]) < 64 else None
+        if op == "neg":
+            return -values[0]
+        if op == "int":
+            return float(int(values[0]))
+        if op == "round":
+            return float(round(values[0]))
+        if op == "max":
+            return max(values)
+        if op == "min":
+            return min(values)
+    except (ZeroDivisionError, OverflowError, ValueError):
+        return None
+    return None
+
+
+def _number_text(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(value)
+
+
+def _render(expr: Expr) -> str:
+    if expr.op == "const":
+        return _number_text(expr.args[0])
+    if expr.op == "var":
+        return expr.args[0]
+    parts = [str(arg) for arg in expr.args]
+    if expr.op in {"int", "round", "max", "min"}:
+        return f"{expr.op}({', '.join(parts)})"
+    if expr.op == "neg":
+        return f"-{parts[0]}"
+    return f" {expr.op} ".join(parts)

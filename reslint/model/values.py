@@ -1,0 +1,280 @@
+"""The values reslint's interpreter computes: layers, lists, references, tensors flowing through forward."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Iterator
+
+import libcst as cst
+
+from reslint.model.symbolic import Expr
+
+if TYPE_CHECKING:
+    from reslint.model.classes import ClassModel, Instance
+
+
+class _Unknown:
+    """A value reslint cannot work out; it never makes a rule fire."""
+
+    _instance: _Unknown | None = None
+
+    def __new__(cls) -> _Unknown:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+
+UNKNOWN: Any = _Unknown()
+
+# torch.nn layers reslint understands: kind, then constructor parameter names in positional order.
+TORCH_LAYERS: dict[str, tuple[str, tuple[str, ...]]] = {
+    **{
+        name: ("conv", ("in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation", "groups", "bias"))
+        for name in ("Conv1d", "Conv2d", "Conv3d")
+    },
+    **{name: ("batchnorm", ("num_features",)) for name in ("BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm")},
+    **{name: ("norm", ("num_features",)) for name in ("InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d")},
+    "GroupNorm": ("norm", ("num_groups", "num_channels")),
+    "LayerNorm": ("norm", ("normalized_shape",)),
+    "LocalResponseNorm": ("norm", ("size",)),
+    "Linear": ("linear", ("in_features", "out_features", "bias")),
+    "AvgPool2d": ("avgpool", ("kernel_size", "stride", "padding")),
+    "AvgPool1d": ("avgpool", ("kernel_size", "stride", "padding")),
+    "MaxPool2d": ("pool", ("kernel_size", "stride", "padding")),
+    "MaxPool1d": ("pool", ("kernel_size", "stride", "padding")),
+    "AdaptiveAvgPool2d": ("globalpool", ("output_size",)),
+    "AdaptiveMaxPool2d": ("globalpool", ("output_size",)),
+    "AdaptiveAvgPool1d": ("globalpool", ("output_size",)),
+    "Sequential": ("sequential", ()),
+    "ModuleList": ("modulelist", ("modules",)),
+    "ModuleDict": ("moduledict", ("modules",)),
+    "Identity": ("identity", ()),
+    "Flatten": ("flatten", ("start_dim", "end_dim")),
+    **{name: ("dropout", ("p",)) for name in ("Dropout", "Dropout2d", "Dropout1d", "AlphaDropout")},
+    **{
+        name: ("act", ())
+        for name in (
+            "ReLU", "ReLU6", "LeakyReLU", "PReLU", "ELU", "SELU", "CELU", "GELU", "SiLU", "Mish",
+            "Sigmoid", "Tanh", "Hardswish", "Hardsigmoid", "Hardtanh", "Softplus", "Softmax", "LogSoftmax",
+        )
+    },
+}
+
+# torch functions applied to tensors in forward, by kind.
+TORCH_FUNCTIONS: dict[str, str] = {
+    **{f"torch.nn.functional.{n}": "act" for n in ("relu", "relu6", "leaky_relu", "elu", "selu", "gelu", "silu",
+                                                   "mish", "sigmoid", "tanh", "hardswish", "relu_", "softplus")},
+    **{f"torch.{n}": "act" for n in ("relu", "relu_", "sigmoid", "tanh")},
+    "torch.nn.functional.batch_norm": "batchnorm",
+    "torch.nn.functional.group_norm": "norm",
+    "torch.nn.functional.avg_pool2d": "avgpool",
+    "torch.nn.functional.max_pool2d": "pool",
+    "torch.nn.functional.adaptive_avg_pool2d": "globalpool",
+    "torch.nn.functional.adaptive_max_pool2d": "globalpool",
+    "torch.nn.functional.dropout": "dropout",
+    "torch.nn.functional.pad": "pad",
+    "torch.flatten": "flatten",
+    "torch.cat": "concat",
+    "torch.add": "add",
+    "torch.nn.functional.linear": "linear",
+}
+
+# Tensor methods, by kind.
+TENSOR_METHODS: dict[str, str] = {
+    "relu": "act", "relu_": "act", "sigmoid": "act", "tanh": "act",
+    "view": "flatten", "reshape": "flatten", "flatten": "flatten", "squeeze": "flatten",
+    "mean": "globalpool", "contiguous": "identity", "clone": "identity",
+    "add": "add", "add_": "add", "mul": "mul", "mul_": "mul",
+}
+
+CHANNEL_PRESERVING = {"batchnorm", "norm", "act", "pool", "avgpool", "globalpool", "identity", "dropout", "flatten", "mul", "pad"}
+
+
+@dataclass(eq=False)
+class Layer:
+    """An nn.Module value: a torch layer, a container, or an instance of one of the file's own classes."""
+
+    kind: str
+    type_name: str
+    node: cst.CSTNode = field(repr=False)
+    args: dict[str, Any] = field(default_factory=dict, repr=False)
+    children: list[Layer] = field(default_factory=list)
+    cls: ClassModel | None = None
+    label: str = ""
+    site: cst.CSTNode | None = field(default=None, repr=False)
+    # Set for instances of the file's own classes: the interpreted instance (lazy).
+    _instance: Instance | None = None
+    _instantiated: bool = False
+
+    @property
+    def anchor(self) -> cst.CSTNode:
+        return self.site or self.node
+
+    def name(self) -> str:
+        return self.label or self.type_name
+
+    @property
+    def instance(self) -> Instance | None:
+        if not self._instantiated and self.cls is not None:
+            self._instantiated = True
+            self._instance = self.cls.instantiate(self.args)
+        return self._instance
+
+    def arg(self, name: str) -> Any:
+        return self.args.get(name, UNKNOWN)
+
+    def expr(self, name: str) -> Expr | None:
+        value = self.args.get(name)
+        return value if isinstance(value, Expr) else None
+
+    @property
+    def channels_in(self) -> Expr | None:
+        if self.kind == "conv":
+            return self.expr("in_channels")
+        if self.kind == "batchnorm" or (self.kind == "norm" and "num_features" in self.args):
+            return self.expr("num_features")
+        if self.kind == "norm" and "num_channels" in self.args:
+            return self.expr("num_channels")
+        if self.kind == "linear":
+            return self.expr("in_features")
+        if self.kind == "sequential":
+            return next((c.channels_in for c in self.children if c.kind not in CHANNEL_PRESERVING), None)
+        if self.kind == "block" and self.instance is not None:
+            return self.instance.channels_in
+        return None
+
+    @property
+    def channels_out(self) -> Expr | None:
+        if self.kind == "conv":
+            return self.expr("out_channels")
+        if self.kind == "linear":
+            return self.expr("out_features")
+        if self.kind in ("batchnorm", "norm"):
+            return self.channels_in
+        if self.kind == "sequential":
+            changing = [c for c in self.children if c.kind not in CHANNEL_PRESERVING]
+            return changing[-1].channels_out if changing else None
+        if self.kind == "block" and self.instance is not None:
+            return self.instance.channels_out
+        return None
+
+    def flat(self) -> list[Layer]:
+        """This layer with containers expanded into their children, in call order."""
+        if self.kind == "sequential":
+            return [leaf for child in self.children for leaf in child.flat()]
+        return [self]
+
+    def walk(self) -> Iterator[Layer]:
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+
+@dataclass(eq=False)
+class ListValue:
+    """A Python list or tuple of values; `open_ended` when its length is unknown (`[1] * (n - 1)`)."""
+
+    items: list[Any] = field(default_factory=list)
+    open_ended: bool = False
+    node: cst.CSTNode | None = None
+
+
+@dataclass(eq=False)
+class DictValue:
+    items: dict[str, Any] = field(default_factory=dict)
+    open_ended: bool = False
+
+
+@dataclass(frozen=True)
+class ClassRef:
+    """One of the file's own classes, used as a value (`block=Bottleneck`)."""
+
+    cls: ClassModel
+
+
+@dataclass(frozen=True)
+class TorchRef:
+    qualified: str
+
+    @property
+    def short(self) -> str:
+        return self.qualified.rsplit(".", 1)[-1]
+
+
+@dataclass(frozen=True)
+class FunctionRef:
+    node: cst.FunctionDef
+    bound_self: Any = None  # an Instance for methods
+
+
+@dataclass(frozen=True)
+class Param:
+    """An argument nobody supplied a value for; `default` is what the signature says."""
+
+    name: str
+    default: Any = UNKNOWN
+
+
+@dataclass(frozen=True)
+class Alt:
+    """One of several values, depending on a condition reslint cannot decide."""
+
+    options: tuple[Any, ...]
+
+
+@dataclass(eq=False)
+class Step:
+    """One operation applied to a tensor in forward."""
+
+    kind: str  # a layer kind, "call" for unknown functions, "add" for the sum itself
+    node: cst.CSTNode = field(repr=False)
+    layer: Layer | None = None
+    text: str = ""
+    # True when applied straight to forward's input (only channel-preserving steps before it).
+    on_input: bool = False
+
+
+@dataclass(eq=False)
+class AddSite:
+    """A residual addition: two tensors summed in forward."""
+
+    node: cst.CSTNode
+    left: tuple[Any, ...]  # Flow alternatives
+    right: tuple[Any, ...]
+    after: list[Step] = field(default_factory=list)
+
+
+@dataclass(frozen=True, eq=False)
+class Flow:
+    """A tensor in forward: the steps applied to it since its origin (the input, or a residual addition)."""
+
+    origin: Any  # "input" or an AddSite
+    steps: tuple[Step, ...] = ()
+
+    def then(self, step: Step) -> Flow:
+        # The straight line of operations applied to a sum is recorded on the addition itself.
+        if isinstance(self.origin, AddSite) and len(self.origin.after) == len(self.steps):
+            self.origin.after.append(step)
+        return Flow(self.origin, self.steps + (step,))
+
+
+def options(value: Any) -> tuple[Any, ...]:
+    return value.options if isinstance(value, Alt) else (value,)
+
+
+def alternatives(values: list[Any]) -> Any:
+    unique: list[Any] = []
+    for value in values:
+        for option in options(value):
+            if not any(option is seen or (_plain(option) and option == seen) for seen in unique):
+                unique.append(option)
+    if len(unique) == 1:
+        return unique[0]
+    return Alt(tuple(unique[:6]))
+
+
+def _plain(value: Any) -> bool:
+    return value is None or isinstance(value, (bool, str, int, float, TorchRef, ClassRef, Param))

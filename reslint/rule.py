@@ -1,0 +1,49 @@
+"""What a rule is: a code, a documentation in the ruff form, examples, and a check over the module model."""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar, Iterable
+
+import libcst as cst
+
+from reslint.findings import Severity
+
+if TYPE_CHECKING:
+    from reslint.model import ModuleModel
+
+
+@dataclass(frozen=True)
+class Violation:
+    """What a rule reports: the node it is about, one sentence in the user's words, what to write instead."""
+
+    node: cst.CSTNode
+    message: str
+    hint: str = ""
+
+
+class Rule:
+    """Base class. Subclasses set `code`, `name`, a docstring with What it does / Why is this bad /
+    Example / Use instead, and `INVALID` / `VALID` example sources (each INVALID example must give at
+    least one finding of this rule, each VALID example none)."""
+
+    code: ClassVar[str]
+    name: ClassVar[str]
+    severity: ClassVar[Severity] = Severity.ERROR
+    INVALID: ClassVar[list[str]] = []
+    VALID: ClassVar[list[str]] = []
+
+    def check(self, module: ModuleModel) -> Iterable[Violation]:
+        raise NotImplementedError
+
+    @classmethod
+    def documentation(cls) -> str:
+        return inspect.cleandoc(cls.__doc__ or "")
+
+    @classmethod
+    def summary(cls) -> str:
+        """First sentence of the 'What it does' section."""
+        lines = [line.strip() for line in cls.documentation().splitlines()]
+        body = [line for line in lines if line and not line.startswith("#")]
+        return body[0] if body else cls.name

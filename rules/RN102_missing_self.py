@@ -1,0 +1,117 @@
+"""RN102 missing-self."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import libcst as cst
+
+from reslint.model import ModuleModel
+from reslint.model.module import BUILTIN_NAMES
+from reslint.rule import Rule, Violation
+
+
+class MissingSelf(Rule):
+    """## What it does
+    Checks `forward` for names that are not defined there or in the file, but exist as an attribute
+    set on `self` or as a parameter of `__init__`.
+
+    ## Why is this bad?
+    `__init__` parameters are gone once `__init__` returns; `forward` must read `self.downsample`.
+    A bare `downsample` raises `NameError` on the first forward pass (or, worse, silently reads a
+    global of the same name).
+
+    ## Example
+    ```python
+    def forward(self, x):
+        identity = x
+        if downsample is not None:
+            identity = self.downsample(x)
+    ```
+
+    Use instead:
+    ```python
+    def forward(self, x):
+        identity = x
+        if self.downsample is not None:
+            identity = self.downsample(x)
+    ```
+    """
+
+    code = "RN102"
+    name = "missing-self"
+
+    def check(self, module: ModuleModel) -> Iterator[Violation]:
+        for cls in module.classes.values():
+            forward = cls.methods.get("forward")
+            init = cls.method("__init__")
+            if forward is None:
+                continue
+            attributes = set(cls.generic.attrs) if cls.generic is not None else set()
+            init_params = {p.name.value for p in init.params.params} if init is not None else set()
+            for method in _reachable_from_forward(cls, module):
+                yield from self._check_method(method, attributes, init_params, module)
+
+    def _check_method(self, method, attributes: set[str], init_params: set[str], module: ModuleModel):
+            names = module.names.functions[id(method)]
+            reported: set[str] = set()
+            for read in names.reads:
+                name = read.value
+                if name in reported or name in names.bound or name in module.names.module_bound:
+                    continue
+                if name in BUILTIN_NAMES or name in module.imports.aliases:
+                    continue
+                if name in attributes or name in init_params:
+                    reported.add(name)
+                    where = "an attribute set in __init__" if name in attributes else "a parameter of __init__"
+                    yield Violation(
+                        read,
+                        f"`{name}` is not defined in `{method.name.value}`; it is {where}: "
+                        f"did you mean `self.{name}`?",
+                        f"write `self.{name}`",
+                    )
+
+
+def _reachable_from_forward(cls, module: ModuleModel) -> list:
+    """forward and the methods it calls as `self.name(...)`, transitively."""
+    found = [cls.methods["forward"]]
+    index = 0
+    while index < len(found):
+        inside = module.within(found[index])
+        index += 1
+        for attribute, _function in module.names.attributes:
+            if not inside(attribute) or not (isinstance(attribute.value, cst.Name) and attribute.value.value == "self"):
+                continue
+            method = cls.method(attribute.attr.value)
+            if method is not None and method not in found and method.name.value != "__init__":
+                found.append(method)
+    return found
+
+
+MissingSelf.INVALID = [
+    """
+import torch.nn as nn
+class Block(nn.Module):
+    def __init__(self, downsample=None):
+        super().__init__()
+        self.downsample = downsample
+    def forward(self, x):
+        if downsample is not None:
+            x = self.downsample(x)
+        return x
+"""
+]
+MissingSelf.VALID = [
+    """
+import torch.nn as nn
+class Block(nn.Module):
+    def __init__(self, downsample=None):
+        super().__init__()
+        self.downsample = downsample
+    def forward(self, x):
+        downsample = self.downsample
+        if downsample is not None:
+            x = downsample(x)
+        return x
+"""
+]

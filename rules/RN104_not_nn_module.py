@@ -1,0 +1,85 @@
+"""RN104 not-nn-module."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from reslint.model import ModuleModel
+from reslint.model.values import Layer, options
+from reslint.rule import Rule, Violation
+
+
+class NotNnModule(Rule):
+    """## What it does
+    Checks for classes that build layers on `self` or define `forward`, but do not inherit
+    `nn.Module` (directly or through another class of the file).
+
+    ## Why is this bad?
+    Without `nn.Module`, assigning layers to `self` registers nothing: `model.parameters()` is
+    empty, `.to(device)`, `.eval()` and `state_dict()` do not exist, `model(x)` is not callable,
+    and `super().__init__()` does not set up the module machinery.
+
+    ## Example
+    ```python
+    class ResNet:
+        def __init__(self):
+            self.conv1 = nn.Conv2d(3, 64, 7, 2, 3, bias=False)
+    ```
+
+    Use instead:
+    ```python
+    class ResNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1 = nn.Conv2d(3, 64, 7, 2, 3, bias=False)
+    ```
+    """
+
+    code = "RN104"
+    name = "not-nn-module"
+
+    def check(self, module: ModuleModel) -> Iterator[Violation]:
+        for cls in module.classes.values():
+            if cls.is_module or cls.has_unresolved_bases:
+                continue
+            builds_layers = cls.generic is not None and any(
+                isinstance(option, Layer) and option.kind not in ("object", "unknown")
+                for value in cls.generic.attrs.values()
+                for option in options(value)
+            )
+            if not builds_layers and "forward" not in cls.methods:
+                continue
+            yield Violation(
+                cls.node.name,
+                f"class `{cls.name}` builds layers / defines forward but does not inherit nn.Module: "
+                "its layers are not registered and it cannot be called",
+                f"declare it as `class {cls.name}(nn.Module):` and call `super().__init__()` first",
+            )
+
+
+NotNnModule.INVALID = [
+    """
+import torch.nn as nn
+class ResNet:
+    def __init__(self):
+        self.conv1 = nn.Conv2d(3, 64, 7, 2, 3, bias=False)
+    def forward(self, x):
+        return self.conv1(x)
+"""
+]
+NotNnModule.VALID = [
+    """
+import torch.nn as nn
+import pytorch_lightning as pl
+class Base(nn.Module):
+    pass
+class ResNet(Base):
+    def forward(self, x):
+        return x
+class Lit(pl.LightningModule):
+    def forward(self, x):
+        return x
+class Config:
+    depth = 50
+"""
+]

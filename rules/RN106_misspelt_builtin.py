@@ -1,0 +1,70 @@
+"""RN106 misspelt-builtin."""
+
+from __future__ import annotations
+
+import builtins
+import difflib
+from typing import Iterator
+
+from reslint.model import ModuleModel
+from reslint.rule import Rule, Violation
+
+BUILTINS = sorted(name for name in dir(builtins) if not name.startswith("_"))
+
+
+class MisspeltBuiltin(Rule):
+    """## What it does
+    Checks for names that are defined nowhere in the file but are one typo away from a Python
+    builtin, such as `NotImplementError` for `NotImplementedError`.
+
+    ## Why is this bad?
+    The name only fails when that line runs: a `raise NotImplementError(...)` guarding an
+    unsupported option turns a clear message into `NameError` exactly when a user needs it.
+
+    ## Example
+    ```python
+    if dilation > 1:
+        raise NotImplementError("Dilation > 1 not supported in BasicBlock")
+    ```
+
+    Use instead:
+    ```python
+    if dilation > 1:
+        raise NotImplementedError("Dilation > 1 not supported in BasicBlock")
+    ```
+    """
+
+    code = "RN106"
+    name = "misspelt-builtin"
+
+    def check(self, module: ModuleModel) -> Iterator[Violation]:
+        for use in module.names.undefined_reads():
+            name = use.node.value
+            if len(name) < 4:
+                continue
+            matches = difflib.get_close_matches(name, BUILTINS, n=1, cutoff=0.85)
+            if not matches:
+                continue
+            yield Violation(
+                use.node,
+                f"`{name}` is not defined anywhere: did you mean the builtin `{matches[0]}`?",
+                f"write `{matches[0]}`",
+            )
+
+
+MisspeltBuiltin.INVALID = [
+    """
+def check(dilation):
+    if dilation > 1:
+        raise NotImplementError("no dilation")
+"""
+]
+MisspeltBuiltin.VALID = [
+    """
+class NotImplementError(Exception):
+    pass
+def check(dilation):
+    if dilation > 1:
+        raise NotImplementError("no dilation")
+"""
+]

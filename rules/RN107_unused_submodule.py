@@ -1,0 +1,132 @@
+"""RN107 unused-submodule."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import libcst as cst
+
+from reslint.model import ModuleModel
+from reslint.model.values import Layer, Param, options
+from reslint.rule import Rule, Violation
+
+# Iterating over children reaches every submodule without naming it.
+DYNAMIC_ACCESS = {"children", "named_children", "modules", "named_modules", "_modules", "__dict__", "getattr"}
+
+
+class UnusedSubmodule(Rule):
+    """## What it does
+    Checks for layers assigned to `self` in `__init__` that are never used anywhere else.
+
+    ## Why is this bad?
+    The layer still adds parameters (and optimizer state) but never touches the data, so the
+    network is not the one you think: a projection built for the shortcut but never applied, or a
+    max-pool built but never called, changes every shape after it. Unused parameters also break
+    `DistributedDataParallel` unless `find_unused_parameters=True`.
+
+    ## Example
+    ```python
+    self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
+    ...
+    def forward(self, x):
+        x = self.relu(self.bn1(self.conv1(x)))
+        x = self.layer1(x)
+    ```
+
+    Use instead:
+    ```python
+    def forward(self, x):
+        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+        x = self.layer1(x)
+    ```
+    """
+
+    code = "RN107"
+    name = "unused-submodule"
+    severity = Rule.severity
+
+    def check(self, module: ModuleModel) -> Iterator[Violation]:
+        reads = _attribute_reads(module)
+        for cls in module.module_classes:
+            instance = cls.generic
+            if instance is None or _accesses_dynamically(cls, module):
+                continue
+            targets = {id(a.target) for a in instance.assignments}
+            for assignment in instance.assignments:
+                name = assignment.name
+                if not _is_built_layer(assignment.value):
+                    continue
+                if any(id(node) not in targets for node in reads.get(name, [])) or name in module.names.strings:
+                    continue
+                yield Violation(
+                    assignment.target,
+                    f"`self.{name}` is built in `{cls.name}.__init__` but never used: it adds parameters "
+                    "but no computation",
+                    f"call `self.{name}` in forward, or delete it",
+                )
+
+
+def _attribute_reads(module: ModuleModel) -> dict[str, list[cst.Attribute]]:
+    reads: dict[str, list[cst.Attribute]] = {}
+    for attribute, _function in module.names.attributes:
+        reads.setdefault(attribute.attr.value, []).append(attribute)
+    return reads
+
+
+def _is_built_layer(value) -> bool:
+    return any(isinstance(o, Layer) and o.kind not in ("object", "unknown") for o in options(value)) and not any(
+        isinstance(o, Param) for o in options(value)
+    )
+
+
+def _accesses_dynamically(cls, module: ModuleModel) -> bool:
+    for function in cls.methods.values():
+        names = module.names.functions[id(function)]
+        if any(read.value in DYNAMIC_ACCESS for read in names.reads):
+            return True
+    within = [module.within(f) for f in cls.methods.values()]
+    return any(
+        attribute.attr.value in DYNAMIC_ACCESS and any(inside(attribute) for inside in within)
+        for attribute, _ in module.names.attributes
+    )
+
+
+UnusedSubmodule.INVALID = [
+    """
+import torch.nn as nn
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 64, 7, 2, 3, bias=False)
+        self.maxpool = nn.MaxPool2d(3, 2, 1)
+    def forward(self, x):
+        return self.conv1(x)
+"""
+]
+UnusedSubmodule.VALID = [
+    """
+import torch.nn as nn
+class Net(nn.Module):
+    def __init__(self, include_top=True):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 64, 7, 2, 3, bias=False)
+        if include_top:
+            self.fc = nn.Linear(64, 10)
+    def forward(self, x):
+        x = self.conv1(x)
+        if self.include_top:
+            x = self.fc(x)
+        return x
+""",
+    """
+import torch.nn as nn
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layer1 = nn.Conv2d(3, 64, 3)
+    def forward(self, x):
+        for i in range(1):
+            x = getattr(self, f"layer{i + 1}")(x)
+        return x
+""",
+]

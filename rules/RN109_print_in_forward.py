@@ -1,0 +1,72 @@
+"""RN109 print-in-forward."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import libcst as cst
+
+from reslint.findings import Severity
+from reslint.model import ModuleModel
+from reslint.rule import Rule, Violation
+
+
+class PrintInForward(Rule):
+    """## What it does
+    Checks for `print(...)` calls inside `forward`.
+
+    ## Why is this bad?
+    `forward` runs for every block of every batch: a shape print in a Bottleneck writes 16 lines per
+    image batch for ResNet-50, floods training logs, slows training (it synchronises with the GPU to
+    read values) and breaks `torch.compile` / TorchScript export.
+
+    ## Example
+    ```python
+    def forward(self, x):
+        print("x.shape=", x.shape)
+        out = self.conv1(x)
+    ```
+
+    Use instead:
+    ```python
+    def forward(self, x):
+        out = self.conv1(x)  # check shapes once with torchinfo.summary or a test
+    ```
+    """
+
+    code = "RN109"
+    name = "print-in-forward"
+    severity = Severity.WARNING
+
+    def check(self, module: ModuleModel) -> Iterator[Violation]:
+        forwards = {id(cls.methods["forward"]): cls for cls in module.module_classes if "forward" in cls.methods}
+        for call, function in module.names.calls:
+            if function is None or id(function) not in forwards:
+                continue
+            if isinstance(call.func, cst.Name) and call.func.value == "print" and "print" not in module.names.module_bound:
+                yield Violation(
+                    call,
+                    f"`print` in `{forwards[id(function)].name}.forward` runs on every forward pass",
+                    "remove it; inspect shapes once with a hook, torchinfo.summary, or a unit test",
+                )
+
+
+PrintInForward.INVALID = [
+    """
+import torch.nn as nn
+class Block(nn.Module):
+    def forward(self, x):
+        print(x.shape)
+        return x
+"""
+]
+PrintInForward.VALID = [
+    """
+import torch.nn as nn
+class Block(nn.Module):
+    def forward(self, x):
+        return x
+    def describe(self):
+        print(self)
+"""
+]

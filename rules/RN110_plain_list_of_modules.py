@@ -1,0 +1,87 @@
+"""RN110 plain-list-of-modules."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from reslint.model import ModuleModel
+from reslint.model.values import DictValue, Layer, ListValue, options
+from reslint.rule import Rule, Violation
+
+
+class PlainListOfModules(Rule):
+    """## What it does
+    Checks for layers kept in a plain Python list, tuple or dict on `self` instead of
+    `nn.ModuleList` / `nn.Sequential` / `nn.ModuleDict`.
+
+    ## Why is this bad?
+    nn.Module only registers submodules assigned directly or held by its containers. Layers in a
+    plain list are invisible to `.parameters()` (the optimizer never trains them), to `.to(device)`
+    (device mismatch errors), to `state_dict()` (not saved) and to `.eval()` (BatchNorm stays in
+    training mode).
+
+    ## Example
+    ```python
+    self.blocks = [BasicBlock(64, 64) for _ in range(2)]
+    ```
+
+    Use instead:
+    ```python
+    self.blocks = nn.ModuleList([BasicBlock(64, 64) for _ in range(2)])
+    ```
+    """
+
+    code = "RN110"
+    name = "plain-list-of-modules"
+
+    def check(self, module: ModuleModel) -> Iterator[Violation]:
+        for cls in module.module_classes:
+            instance = cls.generic
+            if instance is None:
+                continue
+            for assignment in instance.assignments:
+                container = next((o for o in options(assignment.value) if isinstance(o, (ListValue, DictValue))), None)
+                if container is None or not _holds_layers(container):
+                    continue
+                kind = "nn.ModuleDict" if isinstance(container, DictValue) else "nn.ModuleList"
+                yield Violation(
+                    assignment.target,
+                    f"`self.{assignment.name}` keeps layers in a plain Python "
+                    f"{'dict' if isinstance(container, DictValue) else 'list'}: their parameters are not "
+                    "registered, trained, moved or saved",
+                    f"wrap it: `self.{assignment.name} = {kind}(...)`",
+                )
+
+
+def _holds_layers(container: ListValue | DictValue) -> bool:
+    items = container.items.values() if isinstance(container, DictValue) else container.items
+    return any(isinstance(o, Layer) and o.kind not in ("object", "unknown") for item in items for o in options(item))
+
+
+PlainListOfModules.INVALID = [
+    """
+import torch.nn as nn
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.blocks = [nn.Conv2d(64, 64, 3, padding=1) for _ in range(2)]
+    def forward(self, x):
+        for block in self.blocks:
+            x = block(x)
+        return x
+"""
+]
+PlainListOfModules.VALID = [
+    """
+import torch.nn as nn
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.blocks = nn.ModuleList([nn.Conv2d(64, 64, 3, padding=1) for _ in range(2)])
+        self.sizes = [64, 128]
+    def forward(self, x):
+        for block in self.blocks:
+            x = block(x)
+        return x
+"""
+]

@@ -1,0 +1,113 @@
+"""RN202 channel-chain-mismatch."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from reslint.model import ModuleModel
+from reslint.model.queries import (
+    channel_neighbours,
+    describe,
+    first_leaf,
+    last_leaf,
+    layer_sequences,
+    stale_running_channels,
+)
+from reslint.model.symbolic import Relation, relation
+from reslint.rule import Rule, Violation
+from reslint.rules_support import quoted, unique
+
+
+class ChannelChainMismatch(Rule):
+    """## What it does
+    Follows the data through forward (and through every nn.Sequential) and checks that each layer's
+    input channels equal the output channels of the layer before it — convolutions, blocks and
+    whole stages alike.
+
+    ## Why is this bad?
+    The first forward pass fails with `expected input[1, 256, 56, 56] to have 128 channels`.
+    In hand-written ResNets it happens when a stage is built for the channels the previous stage
+    had *before* its expansion (`stage2 = make_layer(128, ...)` after a stage that outputs 256).
+
+    ## Example
+    ```python
+    self.stage1 = self.make_layer(inchannel=64, outchannel=256, block_num=3)
+    self.stage2 = self.make_layer(inchannel=128, outchannel=512, block_num=4)
+    ```
+
+    Use instead:
+    ```python
+    self.stage1 = self.make_layer(inchannel=64, outchannel=256, block_num=3)
+    self.stage2 = self.make_layer(inchannel=256, outchannel=512, block_num=4)
+    ```
+    """
+
+    code = "RN202"
+    name = "channel-chain-mismatch"
+
+    def check(self, module: ModuleModel) -> Iterator[Violation]:
+        yield from unique(self._check(module))
+
+    def _check(self, module: ModuleModel) -> Iterator[Violation]:
+        # Whole stages first, so a mismatch between two stages is reported on the stage the user built,
+        # not on the first block inside the builder method.
+        covered: set[tuple[int, int]] = set()
+        stale = {f"self.{name}" for cls in module.module_classes for name in stale_running_channels(cls, module)}
+        for instance in module.instances():
+            for open_containers in (False, True):
+                for sequence in layer_sequences(instance, open_containers):
+                    yield from self._check_sequence(sequence, covered, module, stale)
+
+    def _check_sequence(self, sequence, covered: set[tuple[int, int]], module, stale: set[str]) -> Iterator[Violation]:
+                for before, after in channel_neighbours(sequence):
+                    if after.kind == "linear" or before.kind == "linear":
+                        continue  # flattening in between changes the meaning; see RN204
+                    leaves = (id(last_leaf(before)), id(first_leaf(after)))
+                    if leaves in covered:
+                        continue
+                    produced, expected = before.channels_out, after.channels_in
+                    if produced is None or expected is None or relation(produced, expected) is not Relation.DIFFERENT:
+                        continue
+                    if str(expected) in stale:
+                        continue  # a running channel count never updated: RN205 reports the cause
+                    covered.add(leaves)
+                    yield Violation(
+                        _anchor(after, module),
+                        f"`{describe(after)}` expects {quoted(expected)} input channels but "
+                        f"`{describe(before)}` before it outputs {quoted(produced)}",
+                        f"build `{describe(after)}` for `{produced}` input channels",
+                    )
+
+
+def _anchor(consumer, module: ModuleModel):
+    """The line where the wrong number is written: the first block itself when it is spelled out inside
+    the container (`nn.Sequential(Bottleneck(2048, ...), ...)`), else the container's construction
+    (`self.stage2 = self.make_layer(128, ...)`)."""
+    leaf = first_leaf(consumer)
+    if leaf is not consumer and module.within(consumer.anchor)(leaf.anchor):
+        return leaf.anchor
+    return consumer.anchor
+
+
+ChannelChainMismatch.INVALID = [
+    """
+import torch.nn as nn
+class Stem(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(nn.Conv2d(3, 64, 3), nn.BatchNorm2d(64), nn.ReLU(), nn.Conv2d(32, 64, 3))
+    def forward(self, x):
+        return self.body(x)
+"""
+]
+ChannelChainMismatch.VALID = [
+    """
+import torch.nn as nn
+class Stem(nn.Module):
+    def __init__(self, planes=64):
+        super().__init__()
+        self.body = nn.Sequential(nn.Conv2d(3, planes, 3), nn.BatchNorm2d(planes), nn.ReLU(), nn.Conv2d(planes, 64, 3))
+    def forward(self, x):
+        return self.body(x)
+"""
+]

@@ -1,0 +1,92 @@
+"""RN203 conv-bias-before-norm."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from reslint.findings import Severity
+from reslint.model import ModuleModel
+from reslint.model.queries import describe, direct_pairs, layer_of, layer_sequences
+from reslint.model.values import Layer
+from reslint.rule import Rule, Violation
+from reslint.rules_support import unique
+
+
+class ConvBiasBeforeNorm(Rule):
+    """## What it does
+    Checks for a convolution with a bias (`bias=True`, or `bias` left at its default, which is True)
+    whose output goes straight into a BatchNorm.
+
+    ## Why is this bad?
+    BatchNorm subtracts the per-channel mean, so a constant bias added just before it is cancelled:
+    the bias parameters are dead weight (ResNet-50 carries 26,560 of them: the parameter count no
+    longer matches the paper or torchvision, and pretrained weights do not load).
+
+    ## Example
+    ```python
+    self.conv1 = nn.Conv2d(in_channels, out_channels, kernel_size=3, stride=stride, padding=1)
+    self.bn1 = nn.BatchNorm2d(out_channels)
+    ```
+
+    Use instead:
+    ```python
+    self.conv1 = nn.Conv2d(in_channels, out_channels, kernel_size=3, stride=stride, padding=1, bias=False)
+    self.bn1 = nn.BatchNorm2d(out_channels)
+    ```
+    """
+
+    code = "RN203"
+    name = "conv-bias-before-norm"
+    severity = Severity.WARNING
+
+    def check(self, module: ModuleModel) -> Iterator[Violation]:
+        yield from unique(self._check(module))
+
+    def _check(self, module: ModuleModel) -> Iterator[Violation]:
+        for instance in module.instances():
+            for sequence in layer_sequences(instance):
+                for first, second in direct_pairs(sequence):
+                    conv, norm = layer_of(first), layer_of(second)
+                    if conv is None or norm is None:
+                        continue
+                    if conv.kind != "conv" or norm.kind != "batchnorm" or conv.arg("bias") is not True:
+                        continue
+                    explicit = "bias" in _written_keywords(conv, module)
+                    yield Violation(
+                        conv.anchor,
+                        f"`{describe(conv)}` has a bias ({'bias=True' if explicit else 'bias defaults to True'}) "
+                        f"but `{describe(norm)}` right after it subtracts the mean, so the bias is wasted",
+                        "pass `bias=False` to this convolution",
+                    )
+
+
+def _written_keywords(conv: Layer, module: ModuleModel) -> set[str]:
+    node = conv.node
+    return {arg.keyword.value for arg in getattr(node, "args", ()) if getattr(arg, "keyword", None) is not None}
+
+
+ConvBiasBeforeNorm.INVALID = [
+    """
+import torch.nn as nn
+class Block(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.conv1 = nn.Conv2d(c, c, 3, padding=1)
+        self.bn1 = nn.BatchNorm2d(c)
+    def forward(self, x):
+        return self.bn1(self.conv1(x))
+"""
+]
+ConvBiasBeforeNorm.VALID = [
+    """
+import torch.nn as nn
+class Block(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.conv1 = nn.Conv2d(c, c, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(c)
+        self.head = nn.Conv2d(c, 10, 1)
+    def forward(self, x):
+        return self.head(self.bn1(self.conv1(x)))
+"""
+]

@@ -1,0 +1,109 @@
+"""RN204 classifier-in-features."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from reslint.model import ModuleModel
+from reslint.model.queries import describe, kind_of, layer_of, layer_sequences
+from reslint.model.symbolic import Relation, relation
+from reslint.model.values import CHANNEL_PRESERVING, Layer
+from reslint.rule import Rule, Violation
+from reslint.rules_support import quoted, unique
+
+GLOBAL_POOLS = {"globalpool", "avgpool"}
+
+
+class ClassifierInFeatures(Rule):
+    """## What it does
+    Checks that the final `nn.Linear` after global pooling takes as many features as the last stage
+    outputs channels (`512 * block.expansion`).
+
+    ## Why is this bad?
+    A hard-coded `nn.Linear(512, num_classes)` fits ResNet-18/34 but a Bottleneck network ends with
+    2048 channels: `mat1 and mat2 shapes cannot be multiplied (1x2048 and 512x1000)`.
+
+    ## Example
+    ```python
+    self.layer4 = self._make_layer(Bottleneck, 512, layers[3], stride=2)
+    self.fc = nn.Linear(512, num_classes)
+    ```
+
+    Use instead:
+    ```python
+    self.layer4 = self._make_layer(block, 512, layers[3], stride=2)
+    self.fc = nn.Linear(512 * block.expansion, num_classes)
+    ```
+    """
+
+    code = "RN204"
+    name = "classifier-in-features"
+
+    def check(self, module: ModuleModel) -> Iterator[Violation]:
+        yield from unique(self._check(module))
+
+    def _check(self, module: ModuleModel) -> Iterator[Violation]:
+        for instance in module.instances():
+            for sequence in layer_sequences(instance):
+                for index, item in enumerate(sequence):
+                    element = layer_of(item)
+                    if element is None or element.kind != "linear":
+                        continue
+                    source = _pooled_source(sequence[:index])
+                    if source is None:
+                        continue
+                    produced, expected = source.channels_out, element.channels_in
+                    if produced is None or expected is None or relation(produced, expected) is not Relation.DIFFERENT:
+                        continue
+                    yield Violation(
+                        element.anchor,
+                        f"`{describe(element)}` takes {quoted(expected)} features but `{describe(source)}` "
+                        f"outputs {quoted(produced)} channels after global pooling",
+                        f"build it as `nn.Linear({produced}, ...)`",
+                    )
+
+
+def _pooled_source(before: list) -> Layer | None:
+    """The layer whose channels reach the classifier through a global pool (and flatten/dropout)."""
+    pooled = False
+    for element in reversed(before):
+        kind = kind_of(element)
+        if kind in GLOBAL_POOLS:
+            pooled = True
+            continue
+        if kind in CHANNEL_PRESERVING:
+            continue
+        return layer_of(element) if pooled else None
+    return None
+
+
+ClassifierInFeatures.INVALID = [
+    """
+import torch
+import torch.nn as nn
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layer4 = nn.Conv2d(1024, 2048, 3, bias=False)
+        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
+        self.fc = nn.Linear(512, 1000)
+    def forward(self, x):
+        x = self.avgpool(self.layer4(x))
+        return self.fc(torch.flatten(x, 1))
+"""
+]
+ClassifierInFeatures.VALID = [
+    """
+import torch
+import torch.nn as nn
+class Net(nn.Module):
+    def __init__(self, expansion=4):
+        super().__init__()
+        self.layer4 = nn.Conv2d(1024, 512 * expansion, 3, bias=False)
+        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
+        self.fc = nn.Linear(512 * expansion, 1000)
+    def forward(self, x):
+        x = self.avgpool(self.layer4(x))
+        return self.fc(torch.flatten(x, 1))
+"""
+]

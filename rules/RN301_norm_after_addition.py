@@ -1,0 +1,94 @@
+"""RN301 norm-after-addition."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from reslint.model import ModuleModel
+from reslint.model.queries import residuals
+from reslint.rule import Rule, Violation
+from reslint.rules_support import unique
+
+NORMS = ("batchnorm", "norm")
+
+
+class NormAfterAddition(Rule):
+    """## What it does
+    Checks for a normalization layer applied to the sum of a residual block (after `out += identity`).
+
+    ## Why is this bad?
+    The identity path is meant to carry the block's input unchanged through the network; normalizing
+    the sum rescales the shortcut in every block, which is what makes very deep plain networks hard to
+    train. In the original (post-activation) ResNet, only ReLU follows the addition; in the
+    pre-activation ResNet, nothing does.
+
+    ## Example
+    ```python
+    out = self.bn3(self.conv3(out))
+    out += residual
+    out = self.bn3(out)
+    out = self.relu(out)
+    ```
+
+    Use instead:
+    ```python
+    out = self.bn3(self.conv3(out))
+    out += residual
+    out = self.relu(out)
+    ```
+    """
+
+    code = "RN301"
+    name = "norm-after-addition"
+
+    def check(self, module: ModuleModel) -> Iterator[Violation]:
+        yield from unique(self._check(module))
+
+    def _check(self, module: ModuleModel) -> Iterator[Violation]:
+        for instance in module.instances():
+            for residual in residuals(instance):
+                for step in residual.site.after:
+                    kind = step.layer.kind if step.layer is not None else step.kind
+                    if kind in NORMS:
+                        yield Violation(
+                            step.node,
+                            f"`{step.text}` normalizes the sum `{module.code(residual.site.node)}`: the shortcut "
+                            "no longer carries the input unchanged",
+                            "apply the norm to the residual branch before the addition; after it, use only ReLU "
+                            "(or nothing, in a pre-activation block)",
+                        )
+                        break
+
+
+NormAfterAddition.INVALID = [
+    """
+import torch.nn as nn
+class Block(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.conv1 = nn.Conv2d(c, c, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(c)
+        self.bn2 = nn.BatchNorm2d(c)
+        self.relu = nn.ReLU()
+    def forward(self, x):
+        out = self.bn1(self.conv1(x))
+        out = out + x
+        out = self.bn2(out)
+        return self.relu(out)
+"""
+]
+NormAfterAddition.VALID = [
+    """
+import torch.nn as nn
+class Block(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.conv1 = nn.Conv2d(c, c, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(c)
+        self.relu = nn.ReLU()
+    def forward(self, x):
+        out = self.bn1(self.conv1(x))
+        out = out + x
+        return self.relu(out)
+"""
+]

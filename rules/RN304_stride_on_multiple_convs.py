@@ -1,0 +1,124 @@
+"""RN304 stride-on-multiple-convs."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from reslint.model import ModuleModel
+from reslint.model.queries import convs_of, describe, residuals
+from reslint.model.symbolic import Expr
+from reslint.model.values import Layer
+from reslint.rule import Rule, Violation
+from reslint.rules_support import unique
+
+
+class StrideOnMultipleConvs(Rule):
+    """## What it does
+    Checks for a residual block whose main branch sets the stride on more than one convolution.
+
+    ## Why is this bad?
+    A block downsamples once: on the first 1x1 (the original v1) or on the 3x3 (torchvision's v1.5).
+    With `stride=stride` on two convolutions, a stride-2 block halves the map twice, so the main branch
+    is 4x smaller than the shortcut and the addition fails — or, with a matching shortcut, the network
+    loses resolution twice as fast as designed.
+
+    ## Example
+    ```python
+    self.conv1 = nn.Conv2d(in_channels, out_channels, 3, stride=stride, padding=1, bias=False)
+    self.conv2 = nn.Conv2d(out_channels, out_channels, 3, stride=stride, padding=1, bias=False)
+    ```
+
+    Use instead:
+    ```python
+    self.conv1 = nn.Conv2d(in_channels, out_channels, 3, stride=stride, padding=1, bias=False)
+    self.conv2 = nn.Conv2d(out_channels, out_channels, 3, stride=1, padding=1, bias=False)
+    ```
+    """
+
+    code = "RN304"
+    name = "stride-on-multiple-convs"
+
+    def check(self, module: ModuleModel) -> Iterator[Violation]:
+        yield from unique(self._check(module))
+
+    def _check(self, module: ModuleModel) -> Iterator[Violation]:
+        for instance in module.instances():
+            for residual in residuals(instance):
+                for main in residual.mains:
+                    yield from _check_branch(main)
+
+
+def _check_branch(main) -> Iterator[Violation]:
+    strided = [conv for conv in convs_of(main) if _may_stride(conv)]
+    for index, second in enumerate(strided[1:], 1):
+        first = next((c for c in strided[:index] if _both_stride(c, second)), None)
+        if first is None:
+            continue
+        yield Violation(
+            second.anchor,
+            f"`{describe(first)}` and `{describe(second)}` both take stride "
+            f"`{_stride(first)}`/`{_stride(second)}`: the block downsamples twice",
+            f"keep the stride on one convolution of the main branch and give `{describe(second)}` stride 1",
+        )
+        return
+
+
+def _stride(conv: Layer) -> str:
+    value = conv.arg("stride")
+    return str(value) if isinstance(value, Expr) else "?"
+
+
+def _may_stride(conv: Layer) -> bool:
+    value = conv.arg("stride")
+    if not isinstance(value, Expr):
+        return False
+    return value.constant is None or value.constant > 1
+
+
+def _both_stride(a: Layer, b: Layer) -> bool:
+    """Both provably downsample together: two constants > 1, or the same stride expression twice."""
+    sa, sb = a.arg("stride"), b.arg("stride")
+    if sa.constant is not None and sb.constant is not None:
+        return True
+    if sa.constant is None and sb.constant is None:
+        return _structure(sa) == _structure(sb)
+    return False
+
+
+def _structure(expr: Expr) -> tuple:
+    """The expression itself, whatever it is called at each use."""
+    return (expr.op, tuple(_structure(a) if isinstance(a, Expr) else a for a in expr.args))
+
+
+StrideOnMultipleConvs.INVALID = [
+    """
+import torch.nn as nn
+import torch.nn.functional as F
+class Block(nn.Module):
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, stride=stride, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+    def forward(self, x):
+        out = F.relu(self.bn1(self.conv1(x)))
+        return F.relu(x + self.bn2(self.conv2(out)))
+"""
+]
+StrideOnMultipleConvs.VALID = [
+    """
+import torch.nn as nn
+import torch.nn.functional as F
+class Block(nn.Module):
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 1, stride=stride, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, stride=1, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+    def forward(self, x):
+        out = F.relu(self.bn1(self.conv1(x)))
+        return F.relu(x + self.bn2(self.conv2(out)))
+"""
+]

@@ -1,0 +1,129 @@
+"""RN305 shortcut-stride-mismatch."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from reslint.model import ModuleModel
+from reslint.model.queries import Element, convs_of, describe, layer_of, residuals
+from reslint.model.symbolic import Expr, Relation, combine, const, may_differ, relation
+from reslint.model.values import Layer
+from reslint.rule import Rule, Violation
+from reslint.rules_support import quoted, unique
+
+
+class ShortcutStrideMismatch(Rule):
+    """## What it does
+    Checks that a projection shortcut downsamples by the same total stride as the block's main branch.
+
+    ## Why is this bad?
+    When the main branch halves the feature map but the 1x1 projection keeps stride 1, the two
+    tensors no longer have the same height and width and `out += identity` fails with
+    `The size of tensor a (28) must match the size of tensor b (56)` — in the first block of every
+    downsampling stage.
+
+    ## Example
+    ```python
+    downsample = nn.Sequential(
+        conv1x1(self.inplanes, planes * block.expansion),
+        norm_layer(planes * block.expansion),
+    )
+    ```
+
+    Use instead:
+    ```python
+    downsample = nn.Sequential(
+        conv1x1(self.inplanes, planes * block.expansion, stride),
+        norm_layer(planes * block.expansion),
+    )
+    ```
+    """
+
+    code = "RN305"
+    name = "shortcut-stride-mismatch"
+
+    def check(self, module: ModuleModel) -> Iterator[Violation]:
+        yield from unique(self._check(module))
+
+    def _check(self, module: ModuleModel) -> Iterator[Violation]:
+        for instance in module.instances():
+            for residual in residuals(instance):
+                main_stride = _total_stride(residual.main)
+                if main_stride is None or _strided_convs(residual.main) > 1:
+                    continue  # several strided convs in the main branch: RN304 reports the cause
+                for shortcut in residual.shortcuts:
+                    convs = convs_of(shortcut)
+                    short_stride = _total_stride(shortcut)
+                    if not convs or short_stride is None:
+                        continue
+                    if not _provably_different(main_stride, short_stride):
+                        continue
+                    yield Violation(
+                        convs[0].anchor,
+                        f"the projection `{describe(convs[0])}` downsamples by {quoted(short_stride)} but the "
+                        f"main branch by {quoted(main_stride)}: the two tensors cannot be added",
+                        "give the shortcut convolution the block's stride",
+                    )
+
+
+def _strided_convs(elements: list[Element]) -> int:
+    strides = [conv.arg("stride") for conv in convs_of(elements)]
+    return sum(1 for s in strides if isinstance(s, Expr) and (s.constant is None or s.constant > 1))
+
+
+def _provably_different(main: Expr, shortcut: Expr) -> bool:
+    """Different for every sample, or a block meant to take a stride (`stride`) whose projection is fixed."""
+    if relation(main, shortcut) is Relation.DIFFERENT:
+        return True
+    strided_by_parameter = main.constant is None and any("stride" in s.lower() for s in main.symbols())
+    return strided_by_parameter and shortcut.constant is not None and may_differ(main, shortcut)
+
+
+def _total_stride(elements: list[Element]) -> Expr | None:
+    total = const(1)
+    for item in elements:
+        element = layer_of(item)
+        if element is None:
+            if item.kind in ("avgpool", "pool", "subsample", "call"):
+                return None  # a functional pool or slicing: stride unknown
+            continue
+        if element.kind == "conv" or element.kind in ("avgpool", "pool"):
+            stride = element.arg("stride")
+            if element.kind != "conv" and (stride is None or not isinstance(stride, Expr)):
+                stride = element.arg("kernel_size")
+            if not isinstance(stride, Expr):
+                return None
+            total = combine("*", [total, stride])
+        elif element.kind in ("block", "unknown", "module"):
+            return None
+    return total
+
+
+ShortcutStrideMismatch.INVALID = [
+    """
+import torch.nn as nn
+class Block(nn.Module):
+    def __init__(self, cin, cout):
+        super().__init__()
+        self.conv = nn.Conv2d(cin, cout, 3, stride=2, padding=1, bias=False)
+        self.bn = nn.BatchNorm2d(cout)
+        self.shortcut = nn.Sequential(nn.Conv2d(cin, cout, 1, bias=False), nn.BatchNorm2d(cout))
+    def forward(self, x):
+        return self.bn(self.conv(x)) + self.shortcut(x)
+"""
+]
+ShortcutStrideMismatch.VALID = [
+    """
+import torch.nn as nn
+class Block(nn.Module):
+    def __init__(self, cin, cout, stride=1):
+        super().__init__()
+        self.conv = nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=False)
+        self.bn = nn.BatchNorm2d(cout)
+        self.shortcut = nn.Sequential(
+            nn.AvgPool2d(stride, stride), nn.Conv2d(cin, cout, 1, bias=False), nn.BatchNorm2d(cout)
+        )
+    def forward(self, x):
+        return self.bn(self.conv(x)) + self.shortcut(x)
+"""
+]

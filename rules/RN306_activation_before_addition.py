@@ -1,0 +1,114 @@
+"""RN306 activation-before-addition."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from reslint.model import ModuleModel
+from reslint.model.classes import Instance
+from reslint.model.queries import Element, anchor_of, describe, expand, kind_of, layer_of, residuals
+from reslint.model.values import Flow, options
+from reslint.rule import Rule, Violation
+from reslint.rules_support import unique
+
+
+class ActivationBeforeAddition(Rule):
+    """## What it does
+    Checks for a residual branch that ends with an activation (ReLU) right before the addition.
+
+    ## Why is this bad?
+    After a ReLU the residual branch can only be non-negative, so each block can only add to its
+    input, never subtract: the block cannot learn a correction in both directions. He et al. measure
+    this "ReLU before addition" variant as clearly worse (Identity Mappings in Deep Residual Networks,
+    2016, Fig. 4c). Post-activation blocks end the branch with BN, add, then ReLU; pre-activation
+    blocks end it with a convolution.
+
+    ## Example
+    ```python
+    out = self.bn3(self.conv3(out))
+    out = self.relu(out)
+    out += residual
+    out = self.relu(out)
+    ```
+
+    Use instead:
+    ```python
+    out = self.bn3(self.conv3(out))
+    out += residual
+    out = self.relu(out)
+    ```
+    """
+
+    code = "RN306"
+    name = "activation-before-addition"
+
+    def check(self, module: ModuleModel) -> Iterator[Violation]:
+        yield from unique(self._check(module))
+
+    def _check(self, module: ModuleModel) -> Iterator[Violation]:
+        for instance in module.instances():
+            for residual in residuals(instance):
+                for main in residual.mains:
+                    if not any(kind_of(e) in ("conv", "block") for e in main):
+                        continue
+                    for last in _last_operations(main):
+                        if kind_of(last) != "act":
+                            continue
+                        yield Violation(
+                            anchor_of(last),
+                            f"the residual branch ends with `{describe(last)}` right before "
+                            f"`{module.code(residual.site.node)}`: it can only add non-negative values to the shortcut",
+                            "apply the activation after the addition, not before it",
+                        )
+
+
+def _last_operations(elements: list[Element], depth: int = 0) -> list[Element]:
+    """The last operation of a branch, looking inside a sub-block whose forward produces it
+    (one per alternative the sub-block has)."""
+    if not elements:
+        return []
+    last = elements[-1]
+    block = layer_of(last)
+    if block is not None and block.kind == "block" and depth < 4 and block.instance is not None:
+        found = [op for inner in _returned_branches(block.instance) for op in _last_operations(inner, depth + 1)]
+        if found:
+            return found
+    return [last]
+
+
+def _returned_branches(instance: Instance) -> list[list[Element]]:
+    forward = instance.forward
+    if forward is None:
+        return []
+    return [expand(option.steps) for value in forward.returns for option in options(value)
+            if isinstance(option, Flow) and option.origin == "input" and option.steps]
+
+
+ActivationBeforeAddition.INVALID = [
+    """
+import torch.nn as nn
+class Block(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.conv = nn.Conv2d(c, c, 3, padding=1, bias=False)
+        self.bn = nn.BatchNorm2d(c)
+        self.relu = nn.ReLU()
+    def forward(self, x):
+        out = self.relu(self.bn(self.conv(x)))
+        out += x
+        return self.relu(out)
+"""
+]
+ActivationBeforeAddition.VALID = [
+    """
+import torch.nn as nn
+class PreActBlock(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.bn = nn.BatchNorm2d(c)
+        self.relu = nn.ReLU()
+        self.conv = nn.Conv2d(c, c, 3, padding=1, bias=False)
+    def forward(self, x):
+        return x + self.conv(self.relu(self.bn(x)))
+"""
+]

@@ -1,0 +1,103 @@
+"""RN309 residual-shape-mismatch."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from reslint.model import ModuleModel
+from reslint.model.classes import flow_channels_out
+from reslint.model.queries import convs_of, residuals
+from reslint.model.symbolic import Relation, relation
+from reslint.model.values import Flow
+from reslint.rule import Rule, Violation
+from reslint.rules_support import quoted, unique
+
+
+class ResidualShapeMismatch(Rule):
+    """## What it does
+    Checks residual additions whose shortcut is the identity (no projection on any path) while the
+    residual branch provably changes the number of channels or downsamples.
+
+    ## Why is this bad?
+    `conv(y) + y` only works when `conv` keeps the shape. The first block of a stage doubles the
+    channels and halves the map, so the sum fails with `The size of tensor a (128) must match the size
+    of tensor b (64) at non-singleton dimension 1`. Such a block needs a projection shortcut
+    (1x1 conv with the block's stride, plus BatchNorm), or option A's subsample-and-pad.
+
+    ## Example
+    ```python
+    for block in self.stage2:  # its first block maps 64 -> 128 channels with stride 2
+        y = block(y) + y
+    ```
+
+    Use instead:
+    ```python
+    for block in self.stage2:
+        y = block(y) + block.shortcut(y)  # or give each block its own downsample path
+    ```
+    """
+
+    code = "RN309"
+    name = "residual-shape-mismatch"
+
+    def check(self, module: ModuleModel) -> Iterator[Violation]:
+        yield from unique(self._check(module))
+
+    def _check(self, module: ModuleModel) -> Iterator[Violation]:
+        for instance in module.instances():
+            for residual in residuals(instance):
+                if any(shortcut for shortcut in residual.shortcuts):
+                    continue  # some path projects: the identity is only used when the shapes match
+                sides = [[f for f in residual.site.left if isinstance(f, Flow)],
+                         [f for f in residual.site.right if isinstance(f, Flow)]]
+                channels = [_channels(flows, instance) for flows in sides]
+                if None in channels or relation(channels[0], channels[1]) is not Relation.DIFFERENT:
+                    continue
+                if channels[0].symbols() != channels[1].symbols():
+                    continue  # `inplanes` against `planes`: fine whenever the caller passes equal values
+                yield Violation(
+                    residual.site.node,
+                    f"`{module.code(residual.site.node)}` adds tensors of {quoted(channels[0])} and "
+                    f"{quoted(channels[1])} channels: the shortcut is the identity but the branch changes the shape",
+                    "give the blocks that change channels or stride a projection shortcut (1x1 conv with the "
+                    "block's stride + BatchNorm)",
+                )
+
+
+def _channels(flows: list[Flow], instance):
+    """The channel count of a side; the block's own input channels for its untouched input."""
+    values = [flow_channels_out(flow) or (instance.channels_in if flow.origin == "input" and not flow.steps else None)
+              for flow in flows]
+    return values[0] if values and all(v is not None for v in values) else None
+
+
+ResidualShapeMismatch.INVALID = [
+    """
+import torch.nn as nn
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 64, 3, padding=1)
+        self.blocks = nn.ModuleList([nn.Conv2d(64, 128, 3, padding=1), nn.Conv2d(128, 128, 3, padding=1)])
+    def forward(self, x):
+        y = self.stem(x)
+        for block in self.blocks:
+            y = block(y) + y
+        return y
+"""
+]
+ResidualShapeMismatch.VALID = [
+    """
+import torch.nn as nn
+class Block(nn.Module):
+    def __init__(self, inplanes, planes, downsample=None):
+        super().__init__()
+        self.conv = nn.Conv2d(inplanes, planes, 3, padding=1, bias=False)
+        self.downsample = downsample
+    def forward(self, x):
+        identity = x
+        if self.downsample is not None:
+            identity = self.downsample(x)
+        return self.conv(x) + identity
+"""
+]

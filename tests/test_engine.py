@@ -1,0 +1,364 @@
+"""The engine with small fake rules, so these tests do not depend on the real rule catalogue."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Iterable
+
+import libcst as cst
+import pytest
+
+from reslint import engine
+from reslint.engine import check_file, discover, lint_file, lint_paths, make_selector, noqa_by_line, run
+from reslint.findings import Finding, Severity
+from reslint.rule import Rule, Violation
+from reslint.source import DEFAULT_MAX_BYTES, read_source
+
+
+def names(module, wanted: str) -> Iterable[cst.Name]:
+    found: list[cst.Name] = []
+
+    class Collect(cst.CSTVisitor):
+        def visit_Name(self, node: cst.Name) -> None:
+            if node.value == wanted:
+                found.append(node)
+
+    module.tree.visit(Collect())
+    return found
+
+
+class FlagBad(Rule):
+    """Flags every name `bad`."""
+
+    code = "RN901"
+    name = "flag-bad"
+
+    def check(self, module) -> Iterable[Violation]:
+        for node in names(module, "bad"):
+            yield Violation(node, "`bad` is bad", "write `good`")
+
+
+class FlagUgly(Rule):
+    """Flags every name `ugly` (a warning)."""
+
+    code = "RN902"
+    name = "flag-ugly"
+    severity = Severity.WARNING
+
+    def check(self, module) -> Iterable[Violation]:
+        for node in names(module, "ugly"):
+            yield Violation(node, "`ugly` is ugly")
+
+
+class Crashes(Rule):
+    """Always raises."""
+
+    code = "RN903"
+    name = "crashes"
+
+    def check(self, module) -> Iterable[Violation]:
+        raise ZeroDivisionError("rule bug")
+
+
+class ForeignNode(Rule):
+    """Yields a node that is not in the tree."""
+
+    code = "RN904"
+    name = "foreign-node"
+
+    def check(self, module) -> Iterable[Violation]:
+        yield Violation(cst.Name("elsewhere"), "not in this file")
+
+
+FAKE_RULES = (FlagBad, FlagUgly)
+
+
+def write(directory: Path, name: str, text: str | bytes) -> str:
+    path = directory / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def codes_at(findings: list[Finding]) -> list[tuple[int, str]]:
+    return [(finding.line, finding.code) for finding in findings]
+
+
+def test_a_rule_violation_becomes_a_finding_with_position_code_and_severity(tmp_path):
+    path = write(tmp_path, "model.py", "x = 1\ny = bad + ugly\n")
+    findings = lint_file(path, rules=FAKE_RULES)
+    assert findings == [
+        Finding(path, 2, 5, 2, 8, "RN901", Severity.ERROR, "`bad` is bad", "write `good`"),
+        Finding(path, 2, 11, 2, 15, "RN902", Severity.WARNING, "`ugly` is ugly", ""),
+    ]
+
+
+def test_rules_still_run_after_syntax_errors(tmp_path):
+    source = "x = bad\ndef f(a, b=1, c):\n    return a\nprint 'x'\ny = bad\n"
+    path = write(tmp_path, "broken.py", source)
+    assert codes_at(lint_file(path, rules=FAKE_RULES)) == [(1, "RN901"), (2, "RN001"), (4, "RN001"), (5, "RN901")]
+
+
+def test_columns_of_rule_findings_point_into_the_users_line_after_an_in_place_repair(tmp_path):
+    source = "def f(norm_layer: Callable[.., nn.Module] = None, other=bad):\n    return bad\n"
+    path = write(tmp_path, "ellipsis.py", source)
+    findings = [f for f in lint_file(path, rules=FAKE_RULES) if f.code == "RN901"]
+    first_line = source.splitlines()[0]
+    assert [(f.line, f.column) for f in findings] == [(1, first_line.index("bad") + 1), (2, 12)]
+
+
+def test_findings_are_sorted_by_path_line_column_code(tmp_path):
+    write(tmp_path, "b.py", "bad\n")
+    write(tmp_path, "a.py", "ugly; bad\nbad\n")
+    findings = lint_paths([str(tmp_path)], rules=FAKE_RULES)
+    keys = [(Path(f.path).name, f.line, f.column, f.code) for f in findings]
+    assert keys == [("a.py", 1, 1, "RN902"), ("a.py", 1, 7, "RN901"), ("a.py", 2, 1, "RN901"), ("b.py", 1, 1, "RN901")]
+
+
+def test_a_rule_that_raises_does_not_stop_the_others(tmp_path):
+    path = write(tmp_path, "model.py", "bad\n")
+    result = run([path], rules=(Crashes, FlagBad))
+    assert codes_at(result.findings) == [(1, "RN901")]
+    (error,) = result.internal_errors
+    assert "internal error in rule RN903" in error and path in error and "ZeroDivisionError: rule bug" in error
+
+
+def test_a_rule_reporting_a_foreign_node_is_an_internal_error(tmp_path):
+    path = write(tmp_path, "model.py", "bad\n")
+    result = run([path], rules=(ForeignNode, FlagBad))
+    assert codes_at(result.findings) == [(1, "RN901")]
+    assert len(result.internal_errors) == 1 and "RN904" in result.internal_errors[0]
+
+
+def test_lint_paths_logs_internal_errors_to_stderr(tmp_path, capsys):
+    path = write(tmp_path, "model.py", "bad\n")
+    findings = lint_paths([path, str(tmp_path / "gone.py")], rules=(Crashes, FlagBad))
+    assert codes_at(findings) == [(1, "RN901")]
+    stderr = capsys.readouterr().err
+    assert "internal error in rule RN903" in stderr
+    assert "no such file or directory" in stderr and "gone.py" in stderr
+
+
+# ----------------------------------------------------------------------------------------------------------
+# noqa
+
+
+@pytest.mark.parametrize(
+    ("comment", "left"),
+    [
+        ("# noqa", []),
+        ("# NOQA", []),
+        ("# noqa: RN901", ["RN902"]),
+        ("# noqa:RN902", ["RN901"]),
+        ("# noqa: RN901, RN902", []),
+        ("# noqa: RN9", []),
+        ("# noqa: RN1", ["RN901", "RN902"]),
+        ("# type: ignore  # noqa: RN902", ["RN901"]),
+        ("# not a noqa comment", ["RN901", "RN902"]),
+    ],
+)
+def test_noqa(tmp_path, comment: str, left: list[str]):
+    path = write(tmp_path, "model.py", f"x = bad + ugly  {comment}\n")
+    assert [f.code for f in lint_file(path, rules=FAKE_RULES)] == left
+
+
+def test_noqa_applies_to_its_own_line_only(tmp_path):
+    path = write(tmp_path, "model.py", "x = bad  # noqa\ny = bad\n")
+    assert codes_at(lint_file(path, rules=FAKE_RULES)) == [(2, "RN901")]
+
+
+def test_noqa_inside_a_string_does_not_count(tmp_path):
+    path = write(tmp_path, "model.py", 'x = (bad, "# noqa")\ny = """\n# noqa\n""" + bad\n')
+    assert codes_at(lint_file(path, rules=FAKE_RULES)) == [(1, "RN901"), (4, "RN901")]
+
+
+def test_noqa_silences_a_syntax_error_on_its_line(tmp_path):
+    path = write(tmp_path, "model.py", "print 'a'  # noqa: RN001\nprint 'b'\n")
+    assert codes_at(lint_file(path, rules=FAKE_RULES)) == [(2, "RN001")]
+
+
+def test_noqa_comments_are_found_in_files_tokenize_rejects():
+    text = "x = (  # noqa: RN9\ny = '# noqa'\n"
+    assert noqa_by_line(text) == {1: frozenset({"RN9"})}
+
+
+# ----------------------------------------------------------------------------------------------------------
+# --select / --ignore
+
+
+@pytest.mark.parametrize(
+    ("select", "ignore", "enabled"),
+    [
+        ((), (), {"RN001", "RN201", "RN208", "RN301"}),
+        (("RN2",), (), {"RN201", "RN208"}),
+        (("rn2", "RN301"), (), {"RN201", "RN208", "RN301"}),
+        ((), ("RN2",), {"RN001", "RN301"}),
+        (("RN2",), ("RN208",), {"RN201"}),
+        (("RN201",), ("RN2",), {"RN201"}),
+        (("RN2",), ("RN2",), set()),
+        (("ALL",), ("RN0",), {"RN201", "RN208", "RN301"}),
+    ],
+)
+def test_selectors_take_codes_and_prefixes_and_the_most_specific_wins(select, ignore, enabled):
+    selector = make_selector(select, ignore)
+    assert {code for code in ("RN001", "RN201", "RN208", "RN301") if selector(code)} == enabled
+
+
+def test_select_and_ignore_filter_rules_and_file_level_findings(tmp_path):
+    path = write(tmp_path, "model.py", "x = bad + ugly\nprint 'x'\n")
+    assert codes_at(run([path], select=["RN9"], rules=FAKE_RULES).findings) == [(1, "RN901"), (1, "RN902")]
+    assert codes_at(run([path], ignore=["RN902", "RN0"], rules=FAKE_RULES).findings) == [(1, "RN901")]
+    assert codes_at(run([path], select=["RN001"], rules=FAKE_RULES).findings) == [(2, "RN001")]
+
+
+def test_deselected_rules_are_not_run(tmp_path):
+    path = write(tmp_path, "model.py", "bad\n")
+    result = run([path], ignore=["RN903"], rules=(Crashes, FlagBad))
+    assert result.internal_errors == []
+
+
+def test_unknown_selectors_are_named():
+    known = ["RN001", "RN201", "RN301"]
+    assert engine.unknown_selectors(["RN2", "rn301", "ALL", "RN9", "RN-1", "XYZ1"], known) == ["RN9", "RN-1", "XYZ1"]
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Files
+
+
+def test_discovery_recurses_and_skips_hidden_virtualenv_cache_and_vendor_folders(tmp_path):
+    write(tmp_path, "models/resnet.py", "x = 1\n")
+    write(tmp_path, "models/blocks/basic.py", "x = 1\n")
+    write(tmp_path, "models/notes.txt", "not python\n")
+    for skipped in (".git/hook.py", ".hidden/a.py", "__pycache__/a.py", "node_modules/a.py", "venv/a.py", "build/a.py"):
+        write(tmp_path, f"models/{skipped}", "x = 1\n")
+    write(tmp_path, "models/myenv/pyvenv.cfg", "home = /usr\n")
+    write(tmp_path, "models/myenv/lib.py", "x = 1\n")
+    files, missing = discover([str(tmp_path / "models")])
+    assert sorted(Path(path).relative_to(tmp_path).as_posix() for path in files) == [
+        "models/blocks/basic.py", "models/resnet.py",
+    ]
+    assert missing == []
+
+
+def test_explicit_files_are_linted_whatever_their_name_and_duplicates_once(tmp_path):
+    script = write(tmp_path, ".hidden_model.txt", "bad\n")
+    folder_file = write(tmp_path, "m.py", "bad\n")
+    files, missing = discover([script, str(tmp_path), folder_file, str(tmp_path / "nope.py")])
+    assert files == [script, folder_file]
+    assert missing == [str(tmp_path / "nope.py")]
+
+
+def test_empty_and_blank_files_give_no_finding_and_are_noted(tmp_path):
+    empty = write(tmp_path, "empty.py", "")
+    blank = write(tmp_path, "blank.py", "\n\n   \n")
+    result = run([empty, blank], rules=FAKE_RULES)
+    assert result.findings == []
+    assert sorted(result.empty_files) == sorted([empty, blank])
+
+
+def test_binary_file_is_unreadable(tmp_path):
+    path = write(tmp_path, "weights.py", b"\x80\x02}q\x00(X\x06\x00\x00\x00conv1.q\x01\x00\x00")
+    (finding,) = lint_file(path, rules=FAKE_RULES)
+    assert (finding.code, finding.line, finding.severity) == ("RN002", 1, Severity.ERROR)
+    assert "binary" in finding.message
+
+
+def test_non_utf8_file_is_unreadable(tmp_path):
+    path = write(tmp_path, "gbk.py", "# 残差网络\nx = bad\n".encode("gbk"))
+    (finding,) = lint_file(path, rules=FAKE_RULES)
+    assert finding.code == "RN002"
+    assert "not valid UTF-8" in finding.message and finding.hint
+
+
+def test_a_coding_declaration_is_honoured(tmp_path):
+    path = write(tmp_path, "latin.py", "# -*- coding: latin-1 -*-\nname = 'café'\nx = bad\n".encode("latin-1"))
+    assert codes_at(lint_file(path, rules=FAKE_RULES)) == [(3, "RN901")]
+
+
+def test_a_byte_order_mark_is_dropped(tmp_path):
+    path = write(tmp_path, "bom.py", "\ufeffbad = 1\n".encode("utf-8"))
+    assert [(f.line, f.column, f.code) for f in lint_file(path, rules=FAKE_RULES)] == [(1, 1, "RN901")]
+
+
+def test_a_file_over_the_size_limit_is_skipped_with_a_warning(tmp_path):
+    path = write(tmp_path, "huge.py", b"x = 1\n" * (DEFAULT_MAX_BYTES // 6 + 1))
+    (finding,) = lint_file(path, rules=FAKE_RULES)
+    assert (finding.code, finding.severity, finding.line) == ("RN003", Severity.WARNING, 1)
+    assert "5.0 MB size limit" in finding.message
+
+
+def test_the_size_limit_can_be_lowered(tmp_path):
+    path = write(tmp_path, "model.py", "bad = 1\n" * 10)
+    assert read_source(path, max_bytes=10).finding.code == "RN003"
+    assert check_file(path, FAKE_RULES, max_bytes=10).findings[0].code == "RN003"
+
+
+def test_a_ten_thousand_line_file_is_linted_to_its_last_line(tmp_path):
+    body = "".join(f"def f{number}(x):\n    return x + {number}\n" for number in range(5000))
+    path = write(tmp_path, "big.py", body + "y = bad\n")
+    assert codes_at(lint_file(path, rules=(FlagBad,))) == [(10001, "RN901")]
+
+
+def test_an_unreadable_path_is_a_finding_not_a_crash(tmp_path):
+    if os.geteuid() == 0:
+        pytest.skip(reason="running as root: file permissions are not enforced")
+    path = write(tmp_path, "secret.py", "bad\n")
+    os.chmod(path, 0)
+    (finding,) = lint_file(path, rules=FAKE_RULES)
+    assert finding.code == "RN002" and "cannot read" in finding.message
+
+
+def test_the_linted_file_is_never_executed(tmp_path):
+    marker = tmp_path / "ran"
+    path = write(tmp_path, "evil.py", f"open({str(marker)!r}, 'w').write('x')\nraise SystemExit(3)\nbad\n")
+    assert codes_at(lint_file(path, rules=FAKE_RULES)) == [(3, "RN901")]
+    assert not marker.exists()
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Parallel runs
+
+
+def test_worker_processes_give_the_same_result_as_one_process(tmp_path):
+    for number in range(6):
+        write(tmp_path, f"m{number}.py", "x = 1\n" * number + "y = bad + ugly\nprint 'x'\n")
+    serial = run([str(tmp_path)], jobs=1, rules=FAKE_RULES + (Crashes,))
+    parallel = run([str(tmp_path)], jobs=2, rules=FAKE_RULES + (Crashes,))
+    assert parallel.findings == serial.findings
+    assert len(parallel.findings) == 18
+    assert sorted(parallel.internal_errors) == sorted(serial.internal_errors) and len(serial.internal_errors) == 6
+    assert parallel.sources == serial.sources
+
+
+def test_small_runs_stay_in_process(tmp_path, monkeypatch):
+    def no_pool(*args, **kwargs):
+        raise AssertionError("a worker pool was started")
+
+    monkeypatch.setattr(engine, "_check_in_pool", no_pool)
+    paths = [write(tmp_path, f"m{number}.py", "bad\n") for number in range(3)]
+    assert len(run(paths, rules=FAKE_RULES).findings) == 3
+
+
+def test_large_runs_use_every_core(tmp_path, monkeypatch):
+    calls = []
+    monkeypatch.setattr(engine, "_check_in_pool", lambda files, rules, workers: calls.append(workers) or [])
+    monkeypatch.setattr(engine, "_cpu_count", lambda: 2)
+    paths = [write(tmp_path, f"m{number}.py", "x = 1\n" * (engine.PARALLEL_MIN_BYTES // 12)) for number in range(3)]
+    run(paths, rules=FAKE_RULES)
+    assert calls == [2]
+
+
+def test_a_broken_pool_falls_back_to_one_process(tmp_path, monkeypatch):
+    from concurrent.futures.process import BrokenProcessPool
+
+    def broken(*args, **kwargs):
+        raise BrokenProcessPool("worker died")
+
+    monkeypatch.setattr(engine, "_check_in_pool", broken)
+    paths = [write(tmp_path, f"m{number}.py", "bad\n") for number in range(3)]
+    assert len(run(paths, jobs=2, rules=FAKE_RULES).findings) == 3

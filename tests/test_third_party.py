@@ -1,0 +1,101 @@
+"""No false alarms on real residual networks: torchvision's and timm's ResNet-family model files give nothing.
+
+The wheels are downloaded (`pip download --no-deps`, so torch is never installed) into a cache that is
+reused across runs; nothing of theirs is vendored into this repository.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from reslint.engine import lint_paths
+from reslint.findings import Finding
+
+# Pinned so a new upstream release cannot turn CI red overnight; bump deliberately.
+WHEELS = {"torchvision": "0.29.1", "timm": "1.0.31"}
+RESNET_FAMILY = {
+    "torchvision": [
+        "torchvision/models/resnet.py",
+        "torchvision/models/quantization/resnet.py",
+        "torchvision/models/video/resnet.py",
+    ],
+    "timm": [
+        "timm/models/resnet.py",
+        "timm/models/resnetv2.py",
+        "timm/models/res2net.py",
+        "timm/models/resnest.py",
+        "timm/models/sknet.py",
+        "timm/models/senet.py",
+        "timm/models/tresnet.py",
+    ],
+}
+OFFLINE_SIGNS = (
+    "Failed to establish a new connection",
+    "Temporary failure in name resolution",
+    "Name or service not known",
+    "Network is unreachable",
+    "No route to host",
+    "Max retries exceeded",
+    "ConnectTimeoutError",
+    "ReadTimeoutError",
+    "(from versions: none)",
+)
+
+
+def cache_dir() -> Path:
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "reslint-tests" / "wheels"
+
+
+def cached_wheel(package: str, version: str) -> Path | None:
+    return next(iter(sorted(cache_dir().glob(f"{package}-{version}-*.whl"))), None)
+
+
+def download_wheel(package: str, version: str) -> Path:
+    """The wheel from the cache, or from the registry; skips the test only when the registry cannot be reached."""
+    wheel = cached_wheel(package, version)
+    if wheel is not None:
+        return wheel
+    cache_dir().mkdir(parents=True, exist_ok=True)
+    command = [
+        sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--retries", "1", "--timeout", "30",
+        "--dest", str(cache_dir()), f"{package}=={version}",
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    output = result.stdout + result.stderr
+    sign = next((sign for sign in OFFLINE_SIGNS if sign in output), None)
+    if result.returncode != 0 and sign is not None:
+        pytest.skip(f"package registry unreachable, cannot download {package}=={version} ({sign!r})")
+    assert result.returncode == 0, output
+    wheel = cached_wheel(package, version)
+    assert wheel is not None, f"pip reported success but no {package}-{version} wheel is in {cache_dir()}:\n{output}"
+    return wheel
+
+
+@pytest.fixture(scope="module")
+def extracted(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Each package's ResNet-family files, unpacked under their in-wheel paths (so findings name them)."""
+    root = tmp_path_factory.mktemp("third-party")
+    for package, version in WHEELS.items():
+        with zipfile.ZipFile(download_wheel(package, version)) as wheel:
+            for member in RESNET_FAMILY[package]:
+                wheel.extract(member, root)
+    return root
+
+
+def describe(findings: list[Finding], root: Path) -> str:
+    return "\n".join(f"{Path(f.path).relative_to(root)}:{f.line}:{f.column} {f.code} {f.message}" for f in findings)
+
+
+@pytest.mark.parametrize("member", [member for members in RESNET_FAMILY.values() for member in members])
+def test_resnet_family_file_gives_no_findings(extracted: Path, member: str) -> None:
+    path = extracted / member
+    assert path.stat().st_size > 1000, f"{member} looks empty"
+    findings = lint_paths([str(path)])
+    assert not findings, f"false alarms on {member}:\n{describe(findings, extracted)}"
