@@ -21,9 +21,12 @@ def quoted(expr: Expr) -> str:
     """`planes * self.expansion`, with its value when the user's words are not a plain number."""
     text = str(expr)
     value = expr.constant
-    if value is not None and text != _number(value):
-        return f"`{text}` (= {_number(value)})"
-    return f"`{text}`"
+    if value is None or text == _number(value):
+        return f"`{text}`"
+    if text.isidentifier():
+        # A bare name bound to a number elsewhere (`midchannel` inside a builder) says less than the number.
+        return f"`{_number(value)}`"
+    return f"`{text}` (= {_number(value)})"
 
 
 def _number(value: float) -> str:

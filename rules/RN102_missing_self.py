@@ -77,10 +77,10 @@ def _reachable_from_forward(cls, module: ModuleModel) -> list:
     found = [cls.methods["forward"]]
     index = 0
     while index < len(found):
-        inside = module.within(found[index])
+        current = found[index]
         index += 1
-        for attribute, _function in module.names.attributes:
-            if not inside(attribute) or not (isinstance(attribute.value, cst.Name) and attribute.value.value == "self"):
+        for attribute, function in module.names.attributes:
+            if function is not current or not (isinstance(attribute.value, cst.Name) and attribute.value.value == "self"):
                 continue
             method = cls.method(attribute.attr.value)
             if method is not None and method not in found and method.name.value != "__init__":

@@ -49,8 +49,8 @@ class UnusedSubmodule(Rule):
         reads = _attribute_reads(module)
         for cls in module.module_classes:
             instance = cls.generic
-            if instance is None or _accesses_dynamically(cls, module):
-                continue
+            if instance is None or cls.method("forward") is None or _accesses_dynamically(cls, module):
+                continue  # no forward of its own (an nn.Sequential subclass runs its children in order)
             targets = {id(a.target) for a in instance.assignments}
             for assignment in instance.assignments:
                 name = assignment.name
@@ -84,10 +84,10 @@ def _accesses_dynamically(cls, module: ModuleModel) -> bool:
         names = module.names.functions[id(function)]
         if any(read.value in DYNAMIC_ACCESS for read in names.reads):
             return True
-    within = [module.within(f) for f in cls.methods.values()]
+    methods = {id(f) for f in cls.methods.values()}
     return any(
-        attribute.attr.value in DYNAMIC_ACCESS and any(inside(attribute) for inside in within)
-        for attribute, _ in module.names.attributes
+        attribute.attr.value in DYNAMIC_ACCESS and function is not None and id(function) in methods
+        for attribute, function in module.names.attributes
     )
 
 

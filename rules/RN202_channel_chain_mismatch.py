@@ -60,7 +60,7 @@ class ChannelChainMismatch(Rule):
 
     def _check_sequence(self, sequence, covered: set[tuple[int, int]], module, stale: set[str]) -> Iterator[Violation]:
                 for before, after in channel_neighbours(sequence):
-                    if after.kind == "linear" or before.kind == "linear":
+                    if "linear" in (after.kind, before.kind, first_leaf(after).kind, last_leaf(before).kind):
                         continue  # flattening in between changes the meaning; see RN204
                     leaves = (id(last_leaf(before)), id(first_leaf(after)))
                     if leaves in covered:

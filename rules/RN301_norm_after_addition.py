@@ -6,15 +6,16 @@ from typing import Iterator
 
 from reslint.model import ModuleModel
 from reslint.model.queries import residuals
+from reslint.model.values import AddSite, Flow, options
 from reslint.rule import Rule, Violation
 from reslint.rules_support import unique
 
-NORMS = ("batchnorm", "norm")
 
 
 class NormAfterAddition(Rule):
     """## What it does
-    Checks for a normalization layer applied to the sum of a residual block (after `out += identity`).
+    Checks for a BatchNorm applied to the sum of a residual block (after `out += identity`), when the
+    normalized sum replaces the trunk (a pre-norm design that only feeds the next branch is fine).
 
     ## Why is this bad?
     The identity path is meant to carry the block's input unchanged through the network; normalizing
@@ -46,10 +47,13 @@ class NormAfterAddition(Rule):
 
     def _check(self, module: ModuleModel) -> Iterator[Violation]:
         for instance in module.instances():
+            forward = instance.forward
             for residual in residuals(instance):
+                if _sum_reused(residual.site, forward):
+                    continue  # a pre-norm design: the raw sum stays the trunk, the norm feeds the next branch
                 for step in residual.site.after:
                     kind = step.layer.kind if step.layer is not None else step.kind
-                    if kind in NORMS:
+                    if kind == "batchnorm":
                         yield Violation(
                             step.node,
                             f"`{step.text}` normalizes the sum `{module.code(residual.site.node)}`: the shortcut "
@@ -58,6 +62,16 @@ class NormAfterAddition(Rule):
                             "(or nothing, in a pre-activation block)",
                         )
                         break
+
+
+def _sum_reused(site: AddSite, forward) -> bool:
+    """Whether the unnormalized sum itself is added again later or returned."""
+    def is_raw_sum(option) -> bool:
+        return isinstance(option, Flow) and option.origin is site and not option.steps
+
+    later = [o for other in forward.adds if other is not site for o in (*other.left, *other.right)]
+    returned = [o for value in forward.returns for o in options(value)]
+    return any(is_raw_sum(option) for option in later + returned)
 
 
 NormAfterAddition.INVALID = [

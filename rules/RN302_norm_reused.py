@@ -9,12 +9,12 @@ from reslint.model.values import AddSite, Flow, Step, options
 from reslint.rule import Rule, Violation
 from reslint.rules_support import unique
 
-NORMS = ("batchnorm", "norm")
+NORMS = ("batchnorm",)  # running statistics make reuse wrong; a shared LayerNorm is a design choice
 
 
 class NormReused(Rule):
     """## What it does
-    Checks for one normalization module applied twice to the same tensor's path in one forward pass.
+    Checks for one BatchNorm module applied twice along the same tensor's path in one forward pass.
 
     ## Why is this bad?
     A BatchNorm layer owns one set of running statistics and one affine transform. Calling it at two
@@ -51,18 +51,24 @@ class NormReused(Rule):
             for value in forward.returns:
                 for flow in options(value):
                     if isinstance(flow, Flow):
-                        yield from _reuses(_lineage(flow), module)
+                        for path in _lineages(flow):
+                            yield from _reuses(path, module)
 
 
-def _lineage(flow: Flow, depth: int = 0) -> list[Step]:
-    """Every step that produced this tensor, oldest first, through residual additions."""
-    earlier: list[Step] = []
-    if isinstance(flow.origin, AddSite) and depth < 32:
-        for side in (flow.origin.left, flow.origin.right):
-            for option in side:
-                if isinstance(option, Flow):
-                    earlier.extend(_lineage(option, depth + 1))
-    return earlier + list(flow.steps)
+MAX_PATHS = 16
+
+
+def _lineages(flow: Flow, depth: int = 0) -> list[list[Step]]:
+    """The steps that produced this tensor, oldest first, through residual additions: one list per
+    combination of the alternatives an `if` in forward created (they never run together)."""
+    own = list(flow.steps)
+    if not isinstance(flow.origin, AddSite) or depth >= 32:
+        return [own]
+    sides = []
+    for side in (flow.origin.left, flow.origin.right):
+        paths = [path for option in side if isinstance(option, Flow) for path in _lineages(option, depth + 1)]
+        sides.append(paths or [[]])
+    return [left + right + own for left in sides[0] for right in sides[1]][:MAX_PATHS]
 
 
 def _reuses(steps: list[Step], module: ModuleModel) -> Iterator[Violation]:

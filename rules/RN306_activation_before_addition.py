@@ -48,12 +48,11 @@ class ActivationBeforeAddition(Rule):
     def _check(self, module: ModuleModel) -> Iterator[Violation]:
         for instance in module.instances():
             for residual in residuals(instance):
-                for main in residual.mains:
-                    if not any(kind_of(e) in ("conv", "block") for e in main):
-                        continue
-                    for last in _last_operations(main):
-                        if kind_of(last) != "act":
-                            continue
+                mains = [main for main in residual.mains if any(kind_of(e) in ("conv", "block") for e in main)]
+                endings = [last for main in mains for last in _last_operations(main)]
+                if not endings or any(kind_of(last) != "act" for last in endings):
+                    continue  # some configuration ends otherwise (act_layer=None -> nn.Identity)
+                for last in endings:
                         yield Violation(
                             anchor_of(last),
                             f"the residual branch ends with `{describe(last)}` right before "

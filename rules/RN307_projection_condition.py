@@ -8,6 +8,7 @@ from typing import Iterator
 import libcst as cst
 
 from reslint.model import ModuleModel
+from reslint.model.queries import residuals
 from reslint.rule import Rule, Violation
 
 SHORTCUT_NAMES = re.compile(r"(downsample|down_sample|shortcut|short_cut|proj|skip|extra|identity|residual|down)",
@@ -48,14 +49,13 @@ class ProjectionCondition(Rule):
     def check(self, module: ModuleModel) -> Iterator[Violation]:
         for cls in module.module_classes:
             for method in cls.methods.values():
-                inside = module.within(method)
-                for branch in [node for node, _function in module.names.ifs if inside(node)]:
-                    violation = self._check_if(branch, method, module)
+                for branch in [node for node, function in module.names.ifs if function is method]:
+                    violation = self._check_if(branch, method, module, cls)
                     if violation is not None:
                         yield violation
 
-    def _check_if(self, branch: cst.If, method: cst.FunctionDef, module: ModuleModel) -> Violation | None:
-        projection = _projection_conv(branch.body, module)
+    def _check_if(self, branch: cst.If, method: cst.FunctionDef, module: ModuleModel, cls) -> Violation | None:
+        projection = _projection_conv(branch.body, module, lambda target: _is_shortcut(target, method, cls, module))
         if projection is None or _else_also_projects(branch, module) or not _compares(branch.test):
             return None
         names = _names(branch.test)
@@ -104,7 +104,24 @@ def _names(test: cst.BaseExpression) -> list[str]:
     return names
 
 
-def _projection_conv(body: cst.BaseSuite, module: ModuleModel) -> cst.Call | None:
+def _is_shortcut(target: cst.BaseExpression, method: cst.FunctionDef, cls, module: ModuleModel) -> bool:
+    """A `self.X` the class's forward adds as a shortcut, or a local handed on to a block's constructor."""
+    if isinstance(target, cst.Attribute):
+        instance = cls.generic
+        return instance is not None and any(
+            steps and steps[0].text == target.attr.value
+            for residual in residuals(instance) for steps in residual.shortcut_steps
+        )
+    if isinstance(target, cst.Name):
+        return any(
+            function is method and any(isinstance(arg.value, cst.Name) and arg.value.value == target.value
+                                       for arg in call.args)
+            for call, function in module.names.calls
+        )
+    return False
+
+
+def _projection_conv(body: cst.BaseSuite, module: ModuleModel, is_shortcut=lambda target: True) -> cst.Call | None:
     """The convolution call of a shortcut assigned in this branch body (not in nested ifs)."""
     for statement in body.body:
         if not isinstance(statement, cst.SimpleStatementLine):
@@ -114,7 +131,7 @@ def _projection_conv(body: cst.BaseSuite, module: ModuleModel) -> cst.Call | Non
                 continue
             target = small.targets[0].target
             name = target.attr.value if isinstance(target, cst.Attribute) else getattr(target, "value", "")
-            if not isinstance(name, str) or not SHORTCUT_NAMES.search(name):
+            if not isinstance(name, str) or not SHORTCUT_NAMES.search(name) or not is_shortcut(target):
                 continue
             call = _first_conv_call(small.value, module)
             if call is not None:
@@ -161,7 +178,7 @@ class ResNet(nn.Module):
         if stride != 1:
             downsample = nn.Sequential(nn.Conv2d(self.inplanes, planes * block.expansion, 1, stride, bias=False),
                                        nn.BatchNorm2d(planes * block.expansion))
-        return downsample
+        return nn.Sequential(block(self.inplanes, planes, stride, downsample))
 """
 ]
 ProjectionCondition.VALID = [
@@ -173,6 +190,6 @@ class ResNet(nn.Module):
         if stride != 1 or self.inplanes != planes * block.expansion:
             downsample = nn.Sequential(nn.Conv2d(self.inplanes, planes * block.expansion, 1, stride, bias=False),
                                        nn.BatchNorm2d(planes * block.expansion))
-        return downsample
+        return nn.Sequential(block(self.inplanes, planes, stride, downsample))
 """
 ]

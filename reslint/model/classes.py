@@ -155,7 +155,10 @@ class ClassModel:
             bound = dict(args)
             for param in unbound:
                 bound[param.name.value] = interpreter.unsupplied(param)
-            interpreter.call_function_with_locals(init, bound, instance)
+            try:
+                interpreter.call_function_with_locals(init, bound, instance)
+            except RecursionError:
+                pass  # pathologically deep code: keep what was learnt before it
         self._instances[key] = instance
         return instance
 
@@ -172,6 +175,7 @@ class Instance:
         self.assignments: list[AttributeAssignment] = []
         self._forward: ForwardModel | None = None
         self._running_forward = False
+        self._asking_channels = False
 
     def __repr__(self) -> str:
         return f"Instance({self.cls.name})"
@@ -218,6 +222,25 @@ class Instance:
 
     @property
     def channels_in(self) -> Expr | None:
+        if self._asking_channels:
+            return None  # a class built from itself (a recursive tree of blocks)
+        self._asking_channels = True
+        try:
+            return self._channels_in()
+        finally:
+            self._asking_channels = False
+
+    @property
+    def channels_out(self) -> Expr | None:
+        if self._asking_channels:
+            return None
+        self._asking_channels = True
+        try:
+            return self._channels_out()
+        finally:
+            self._asking_channels = False
+
+    def _channels_in(self) -> Expr | None:
         forward = self.forward
         if forward is None:
             return None
@@ -227,8 +250,7 @@ class Instance:
             return step.layer.channels_in if step.on_input else None
         return None
 
-    @property
-    def channels_out(self) -> Expr | None:
+    def _channels_out(self) -> Expr | None:
         forward = self.forward
         if forward is None:
             return None

@@ -556,6 +556,8 @@ class Interpreter:
         if kind == "conv":
             for name, default in (("stride", 1), ("groups", 1), ("dilation", 1), ("padding", 0)):
                 bound.setdefault(name, symbolic.const(default))
+        if kind == "globalpool" and not _pools_to_one(bound.get("output_size")):
+            kind = "pool"  # AdaptiveAvgPool2d((6, 6)) keeps a map: the classifier sees C * 36 features
         return Layer(kind, type_name, node, bound)
 
     def construct(self, cls: Any, args: list[Any], kwargs: dict[str, Any], node: cst.Call) -> Any:
@@ -757,6 +759,11 @@ def _set_site(value: Any, node: cst.CSTNode, created_inside) -> None:
             option.site = node
         elif isinstance(option, Layer) and option.site is not None and created_inside(option.site):
             option.site = node
+
+
+def _pools_to_one(size: Any) -> bool:
+    sizes = size.items if isinstance(size, ListValue) else [size]
+    return bool(sizes) and all(isinstance(s, Expr) and s.constant == 1 for s in sizes)
 
 
 def _may_have_changed(values: list[Any]) -> None:

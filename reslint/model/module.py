@@ -133,8 +133,11 @@ class ModuleModel:
         args: list[Any] = [Flow("input")] if params else []
         args += [Param(p.name.value) for p in params[1:]]
         self._recording.append(model)
+        result = None
         try:
             result = self.interpreter.call_function(function, args, {}, instance, depth=0)
+        except RecursionError:
+            pass  # pathologically deep code: keep the steps recorded so far
         finally:
             self._recording.pop()
         model.returns = [result] if result is not None else []
@@ -177,7 +180,10 @@ class ModuleModel:
         if name not in cache:
             function = self.functions[name]
             cache[name] = UNKNOWN
-            cache[name] = self.interpreter.call_function(function, [], {}, None, depth=1)
+            try:
+                cache[name] = self.interpreter.call_function(function, [], {}, None, depth=1)
+            except RecursionError:
+                pass
         return cache[name]
 
 

@@ -238,9 +238,11 @@ class NameIndex:
         self.calls.append((node, self._functions[-1] if self._functions else None))
 
     def visit_SimpleString(self, node: cst.SimpleString) -> None:
-        value = node.evaluated_value
-        if isinstance(value, str):
-            self.strings.add(value)
+        # Only identifier-like strings matter (getattr(self, "layer1")); evaluating every literal is slow.
+        raw = node.value
+        inner = raw[1:-1] if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "'\"" else ""
+        if inner.isidentifier():
+            self.strings.add(inner)
 
     def visit_Name(self, node: cst.Name) -> None:
         if id(node) in self._not_reads:

@@ -86,6 +86,9 @@ def channel_neighbours(sequence: list[Element]) -> Iterator[tuple[Layer, Layer]]
     previous: Layer | None = None
     for element in sequence:
         kind = kind_of(element)
+        if kind == "flatten":
+            previous = None  # channels become features: a different count
+            continue
         if kind in CHANNEL_PRESERVING or kind == "subsample":
             continue
         layer = layer_of(element)
@@ -200,10 +203,10 @@ def stale_running_channels(cls, module) -> dict[str, cst.FunctionDef]:
     for name, method in cls.methods.items():
         if name in ("__init__", "forward"):
             continue
-        inside = module.within(method)
-        for call, _function in module.names.calls:
-            if not inside(call):
-                continue
+        block_makers = {p.name.value for p in method.params.params} | set(module.classes)
+        for call, function in module.names.calls:
+            if function is not method or not (isinstance(call.func, cst.Name) and call.func.value in block_makers):
+                continue  # only calls that build blocks: a local class, or one passed in (`block`)
             for arg in call.args:
                 value = arg.value
                 if (isinstance(value, cst.Attribute) and isinstance(value.value, cst.Name)
@@ -215,7 +218,7 @@ def stale_running_channels(cls, module) -> dict[str, cst.FunctionDef]:
 
 def _assigns_self_attribute(method: cst.FunctionDef, attr: str, module) -> bool:
     return any(
-        target.attr.value == attr and isinstance(target.value, cst.Name) and target.value.value == "self"
-        and module.within(method)(target)
-        for target, _function in module.names.attribute_stores
+        function is method and target.attr.value == attr and isinstance(target.value, cst.Name)
+        and target.value.value == "self"
+        for target, function in module.names.attribute_stores
     )

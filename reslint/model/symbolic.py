@@ -3,7 +3,8 @@
 `planes * self.expansion` stays an expression over the symbol `planes`; two expressions are compared by
 evaluating them at a few deterministic sample points (a numeric identity test): equal everywhere is
 EQUAL, different everywhere is DIFFERENT, anything else is UNKNOWN. Sample 0 binds every symbol that
-has a default to it, so the default configuration of a block is always among the points.
+has a default to it and every other symbol to one shared value, so the default configuration of a block
+is among the points, and two differently named sizes (`in_chs`, `out_chs`) never count as different.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Callable
 # Odd, mostly prime values keep accidental equalities (2 * 64 == 128) out of the samples.
 _SAMPLE_VALUES = (37, 53, 71, 97, 131, 179, 211, 293)
 _SAMPLES = 5
+_SHARED_VALUE = 64
 
 
 class Relation(Enum):
@@ -124,6 +126,9 @@ def _sampler(sample: int) -> Callable[[str, tuple], float | None]:
         # A one-value domain is a parameter's default: it holds at sample 0 only.
         if domain and sample == 0:
             return domain[0]
+        if sample == 0:
+            # Every free symbol equal: `in_chs` and `out_chs` are not "different" just by their names.
+            return _SHARED_VALUE
         if len(domain) > 1:  # each name walks the domain in its own order
             return domain[(_name_hash(name) >> sample) % len(domain)]
         index = (sum(map(ord, name)) * 7 + sample * 3) % len(_SAMPLE_VALUES)
