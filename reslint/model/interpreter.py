@@ -268,13 +268,20 @@ class Interpreter:
             return UNKNOWN
         return method(node, frame)
 
+    # libcst's evaluated_value goes through ast.literal_eval, which compiles: too slow for every literal.
     def eval_Integer(self, node: cst.Integer, frame: Frame) -> Any:
-        return symbolic.const(float(node.evaluated_value), node.value)
+        return symbolic.const(float(int(node.value.replace("_", ""), 0)), node.value)
 
     def eval_Float(self, node: cst.Float, frame: Frame) -> Any:
-        return symbolic.const(float(node.evaluated_value), node.value)
+        try:
+            return symbolic.const(float(node.value.replace("_", "")), node.value)
+        except ValueError:
+            return UNKNOWN
 
     def eval_SimpleString(self, node: cst.SimpleString, frame: Frame) -> Any:
+        raw = node.value
+        if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "'\"" and "\\" not in raw and raw[1:-1].count(raw[0]) == 0:
+            return raw[1:-1]
         value = node.evaluated_value
         return value if isinstance(value, str) else UNKNOWN
 
@@ -295,18 +302,18 @@ class Interpreter:
     def eval_Attribute(self, node: cst.Attribute, frame: Frame) -> Any:
         attr = node.attr.value
         base = self.evaluate(node.value, frame)
-        text = self.module.code(node)
         instance_type = type(frame.instance) if frame.instance is not None else None
         if instance_type is not None and isinstance(base, instance_type):
             value = base.attribute(attr, self)
-            return value.named(text) if isinstance(value, Expr) else value
+            return value.named(self.module.code(node)) if isinstance(value, Expr) else value
         if isinstance(base, ClassRef):
             value = base.cls.constant(attr, self)
-            return value.named(text) if isinstance(value, Expr) else value
+            return value.named(self.module.code(node)) if isinstance(value, Expr) else value
         if isinstance(base, TorchRef):
             return TorchRef(f"{base.qualified}.{attr}")
         if isinstance(base, Param):
             domain = self.module.constant_domain(attr)
+            text = self.module.code(node)
             return symbolic.var(text, text, domain) if domain or _looks_numeric(attr) else UNKNOWN
         if isinstance(base, Layer):
             value = base.args.get(attr, UNKNOWN)

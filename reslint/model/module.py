@@ -74,7 +74,10 @@ class ModuleModel:
         """The source text of a node, on one line, as the user wrote it."""
         key = id(node)
         if key not in self._code_cache:
-            self._code_cache[key] = " ".join(self.tree.code_for_node(node).split())
+            text = _simple_text(node)
+            if text is None:
+                text = self.tree.code_for_node(node)
+            self._code_cache[key] = " ".join(text.split())
         return self._code_cache[key]
 
     def within(self, container: cst.CSTNode) -> Callable[[cst.CSTNode], bool]:
@@ -185,6 +188,38 @@ class ModuleModel:
             except RecursionError:
                 pass
         return cache[name]
+
+
+def _simple_text(node: cst.CSTNode) -> str | None:
+    """The exact source of the common small expressions, without libcst's code generator (slow when it
+    runs for every attribute and product the interpreter meets). None for anything else."""
+    if getattr(node, "lpar", None):
+        return None
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, (cst.Integer, cst.Float, cst.SimpleString)):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        base = _simple_text(node.value)
+        dot = node.dot
+        if base is None or not isinstance(dot.whitespace_before, cst.SimpleWhitespace) or \
+                not isinstance(dot.whitespace_after, cst.SimpleWhitespace):
+            return None
+        return f"{base}{dot.whitespace_before.value}.{dot.whitespace_after.value}{node.attr.value}"
+    if isinstance(node, cst.BinaryOperation):
+        left, right = _simple_text(node.left), _simple_text(node.right)
+        operator = node.operator
+        before, after = getattr(operator, "whitespace_before", None), getattr(operator, "whitespace_after", None)
+        token = _OPERATORS.get(type(operator).__name__)
+        if None in (left, right, token) or not isinstance(before, cst.SimpleWhitespace) or \
+                not isinstance(after, cst.SimpleWhitespace):
+            return None
+        return f"{left}{before.value}{token}{after.value}{right}"
+    return None
+
+
+_OPERATORS = {"Add": "+", "Subtract": "-", "Multiply": "*", "Divide": "/", "FloorDivide": "//", "Modulo": "%",
+              "Power": "**"}
 
 
 def build_module_model(tree: cst.Module, source: str, path: str) -> ModuleModel:
