@@ -131,6 +131,8 @@ def lint(options: argparse.Namespace) -> int:
     result = engine.run(options.paths, select=select, ignore=ignore, jobs=options.jobs)
     for path in result.missing:
         print(f"reslint: error: no such file or directory: {path}", file=sys.stderr)
+    if not result.files and not result.missing:
+        print("reslint: note: no Python files found under the given paths", file=sys.stderr)
     if options.format == "json":
         print_json_report(result.findings)
     else:

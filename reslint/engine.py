@@ -27,7 +27,7 @@ SKIPPED_DIRECTORIES = frozenset({
 # Below this much source in total, starting worker processes costs more than it saves.
 PARALLEL_MIN_BYTES = 96 * 1024
 
-_NOQA = re.compile(r"#\s*noqa\b(?::\s*(?P<codes>[A-Za-z]+[0-9]*(?:\s*,\s*[A-Za-z]+[0-9]*|\s+[A-Za-z]+[0-9]+)*))?", re.I)
+_NOQA = re.compile(r"#\s*noqa\b(?:\s*:\s*(?P<codes>[A-Za-z]+[0-9]*(?:\s*,\s*[A-Za-z]+[0-9]*|\s+[A-Za-z]+[0-9]+)*))?", re.I)
 _CODE_PREFIX = re.compile(r"[A-Z]+[0-9]*\Z")
 
 
@@ -150,24 +150,20 @@ class LintRun:
     missing: list[str]
     sources: dict[str, str]  # path -> text, for the files with findings
 
-    @property
-    def files_with_findings(self) -> int:
-        return len({finding.path for finding in self.findings})
-
 
 # ----------------------------------------------------------------------------------------------------------
 # Public entry points.
 
 
-def lint_file(path: str, rules: Sequence[type[Rule]] | None = None) -> list[Finding]:
+def lint_file(path: str | os.PathLike[str], rules: Sequence[type[Rule]] | None = None) -> list[Finding]:
     """Findings for one file, every rule enabled (internal errors of rules are logged to stderr)."""
-    result = check_file(path, _rules_or_catalogue(rules))
+    result = check_file(os.fspath(path), _rules_or_catalogue(rules))
     _log(result.internal_errors)
     return sorted(result.findings, key=_order)
 
 
 def lint_paths(
-    paths: Sequence[str],
+    paths: Sequence[str | os.PathLike[str]],
     select: Sequence[str] = (),
     ignore: Sequence[str] = (),
     jobs: int | None = None,
@@ -181,7 +177,7 @@ def lint_paths(
 
 
 def run(
-    paths: Sequence[str],
+    paths: Sequence[str | os.PathLike[str]],
     select: Sequence[str] = (),
     ignore: Sequence[str] = (),
     jobs: int | None = None,
@@ -203,7 +199,7 @@ def run(
     )
 
 
-def discover(paths: Iterable[str]) -> tuple[list[str], list[str]]:
+def discover(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[str], list[str]]:
     """(files to lint, paths that do not exist). Folders are searched for *.py, skipping hidden folders,
     virtual environments, caches and build output; files named explicitly are linted whatever their name."""
     files: list[str] = []
@@ -216,7 +212,7 @@ def discover(paths: Iterable[str]) -> tuple[list[str], list[str]]:
             seen.add(key)
             files.append(path)
 
-    for path in paths:
+    for path in map(os.fspath, paths):
         if os.path.isdir(path):
             for root, directories, names in os.walk(path):
                 directories[:] = sorted(d for d in directories if not _skipped_directory(root, d))

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import inspect
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Iterable
 
 import libcst as cst
 
 from reslint.findings import Severity
+
+# A period that ends a sentence, not one inside `nn.Conv2d` or "e.g.".
+SENTENCE_END = re.compile(r"(?<=[a-z)`\]])\.(?=\s|$)")
 
 if TYPE_CHECKING:
     from reslint.model import ModuleModel
@@ -43,7 +47,7 @@ class Rule:
 
     @classmethod
     def summary(cls) -> str:
-        """First sentence of the 'What it does' section."""
-        lines = [line.strip() for line in cls.documentation().splitlines()]
-        body = [line for line in lines if line and not line.startswith("#")]
-        return body[0] if body else cls.name
+        """The first sentence of the 'What it does' paragraph (which may wrap over several lines)."""
+        body = cls.documentation().split("## What it does", 1)[-1].strip()
+        paragraph = " ".join(body.split("\n\n", 1)[0].split())
+        return SENTENCE_END.split(paragraph, 1)[0] if paragraph else cls.name

@@ -20,6 +20,8 @@ import libcst as cst
 from reslint.source import split_lines
 
 MAX_ROUNDS = 50
+# Each round re-parses and re-scans the whole file: a budget in lines bounds a huge file with many errors.
+MAX_WORK_LINES = 400_000
 
 _INTERESTING = re.compile(r"""[#'"()\[\]{}\\]""")
 _STRING_BODY = {quote: re.compile(r"\\.|" + re.escape(quote), re.S) for quote in ("'", '"', "'''", '"""')}
@@ -137,7 +139,7 @@ class _Fatal:
         self.reason = reason
 
     def issue(self, source: str) -> SyntaxIssue:
-        return SyntaxIssue(1, 1, 1, 1, f"syntax error: {self.reason}", "")
+        return SyntaxIssue(1, 1, 1, 2, f"syntax error: {self.reason}", "")
 
 
 def _compile_error(text: str, full: bool) -> SyntaxError | _Fatal | None:
@@ -178,7 +180,7 @@ class _Layout:
 
     @classmethod
     def scan(cls, lines: list[str]) -> _Layout:
-        bodies = [""] + [line.rstrip("\r\n") for line in lines]
+        bodies = _bodies(lines)
         continued = [False]
         comments: dict[int, str] = {}
         pairs: dict[tuple[int, int], tuple[int, int]] = {}
@@ -220,9 +222,8 @@ class _Layout:
                     backslash = True
         return cls(lines, bodies, continued, comments, pairs, mismatched, bool(stack) or open_string is not None)
 
-    @property
-    def count(self) -> int:
-        return len(self.bodies) - 1
+    def __post_init__(self) -> None:
+        self.count = len(self.bodies) - 1
 
     def statement(self, line: int, base: int | None = None) -> tuple[int, int]:
         """First and last line of the logical statement that holds `line`. `base`: the indentation the
@@ -292,11 +293,20 @@ class _Layout:
         return None
 
     def previous_code_line(self, line: int) -> int | None:
-        for number in range(min(line, self.count + 1) - 1, 0, -1):
-            text = self.bodies[number].strip()
-            if text and not text.startswith("#"):
-                return number
-        return None
+        return _previous_code_line(self.bodies, line)
+
+
+def _bodies(lines: list[str]) -> list[str]:
+    """Lines without their endings, 1-based (index 0 unused)."""
+    return [""] + [line.rstrip("\r\n") for line in lines]
+
+
+def _previous_code_line(bodies: list[str], line: int) -> int | None:
+    for number in range(min(line, len(bodies)) - 1, 0, -1):
+        text = bodies[number].strip()
+        if text and not text.startswith("#"):
+            return number
+    return None
 
 
 def _string_end(text: str, position: int, quote: str) -> int | None:
@@ -350,6 +360,7 @@ class _Recovery:
     source: str
     regions: list[tuple[int, int]] = field(default_factory=list)
     shifts: list[Shift] = field(default_factory=list)
+    work: int = 0  # lines parsed or scanned so far
 
     def run(self) -> tuple[list[SyntaxIssue], str | None, tuple[Shift, ...]]:
         lines = split_lines(self.source)
@@ -358,10 +369,11 @@ class _Recovery:
         for _ in range(MAX_ROUNDS):
             if error is None:
                 return sorted(issues.values(), key=lambda issue: issue.line), "".join(lines), tuple(self.shifts)
-            if isinstance(error, _Fatal):
+            if isinstance(error, _Fatal) or self.work > MAX_WORK_LINES:
                 break
+            self.work += len(lines)
             layout = _Layout.scan(lines)
-            cascade = self._is_cascade(error, layout, self.regions)
+            cascade = self._is_cascade(error, layout.bodies, self.regions)
             repair, following = self._repair(lines, error, layout)
             if not cascade:
                 _record(issues, _describe(error, layout, repair))
@@ -382,6 +394,7 @@ class _Recovery:
             if text in seen:
                 continue
             seen.add(text)
+            self.work += len(lines)
             following = _compile_error(text, full=False)
             if self._acceptable(error, repair, following):
                 return repair, following
@@ -399,7 +412,7 @@ class _Recovery:
         if following.msg == error.msg and after == before:
             return False
         regions = self.regions + ([repair.region] if repair.region else [])
-        if self._is_cascade(following, _Layout.scan(repair.lines), regions):
+        if self._is_cascade(following, _bodies(repair.lines), regions):
             return False
         # Some tokenizer errors are reported before any parser error, wherever they are in the file: one
         # that shows up now, before the old one, can only have been made by the repair.
@@ -412,7 +425,7 @@ class _Recovery:
         return repair.region is not None and after[0] > repair.region[1]
 
     @staticmethod
-    def _is_cascade(error: SyntaxError, layout: _Layout, regions: list[tuple[int, int]]) -> bool:
+    def _is_cascade(error: SyntaxError, bodies: list[str], regions: list[tuple[int, int]]) -> bool:
         """Is this error an artefact of an earlier repair rather than the user's?"""
         if not regions:
             return False
@@ -424,12 +437,12 @@ class _Recovery:
         referenced = [int(number) for number in _ON_LINE.findall(error.msg or "")]
         if edited(line) or any(edited(number) for number in referenced):
             return True
-        if isinstance(error, IndentationError) and edited(layout.previous_code_line(line)):
+        if isinstance(error, IndentationError) and edited(_previous_code_line(bodies, line)):
             return True
         if (error.msg or "").startswith("expected an indented block") and referenced:
             between = range(referenced[0] + 1, line)
             return any(edited(number) for number in between) and all(
-                not layout.bodies[number].strip() for number in between if number <= layout.count
+                not bodies[number].strip() for number in between if number < len(bodies)
             )
         return False
 

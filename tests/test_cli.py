@@ -130,6 +130,14 @@ def test_an_empty_file_is_noted_on_stderr_in_text_mode_only(run_reslint, tmp_pat
     assert (as_json.returncode, as_json.stderr, json.loads(as_json.stdout)) == (0, "", [])
 
 
+def test_a_folder_without_python_files_is_noted(run_reslint, tmp_path):
+    (tmp_path / "notes.txt").write_text("hello\n", encoding="utf-8")
+    result = run_reslint(str(tmp_path))
+    assert result.returncode == 0
+    assert "no Python files found" in result.stderr
+    assert result.stdout.strip() == "All checks passed: 0 files, no findings."
+
+
 def test_unreadable_files_are_findings(run_reslint, tmp_path):
     (tmp_path / "gbk.py").write_bytes("x = '残差'\n".encode("gbk"))
     (tmp_path / "blob.py").write_bytes(b"\x00\x01\x02")
@@ -153,7 +161,7 @@ def test_the_static_pass_never_imports_torch(tmp_path):
     script = (
         "import sys\n"
         "from reslint.cli import main\n"
-        f"code = main([{str(project / 'fixtures')!r}, '--format', 'json'])\n"
+        f"code = main([{str(project / 'fixtures' / 'seeds')!r}, {str(project / 'fixtures' / 'bugs')!r}, '--format', 'json'])\n"
         "print(sorted({m.split('.')[0] for m in sys.modules} & {'torch', 'hypothesis'}), code)\n"
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600)
@@ -367,7 +375,7 @@ def test_very_long_lines_are_cropped_around_the_span():
 
 def test_a_finding_without_source_is_printed_without_a_frame():
     finding = Finding("gone.py", 3, 1, 3, 2, "RD101", Severity.ERROR, "shape differs", "check layer4")
-    assert render([finding], {}).splitlines() == ["gone.py:3:1: RD101 [error] shape differs", "  hint: check layer4"]
+    assert render([finding], {}).splitlines() == ["gone.py:3:1: RD101 [error] shape differs", "  hint: check layer4", ""]
 
 
 def test_messages_with_brackets_are_printed_verbatim():

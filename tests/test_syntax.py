@@ -287,3 +287,11 @@ def test_mutated_sources_never_crash_and_always_recover_to_valid_python():
         if recovered is not None:
             assert len(recovered.splitlines()) == len(text.splitlines())
             ast.parse(recovered)
+
+
+def test_a_huge_file_full_of_errors_stops_within_the_work_budget():
+    source = "".join(f"print {number}\n" for number in range(12000))
+    result = parse_source(source)
+    assert 0 < len(result.issues) < MAX_ROUNDS
+    assert [issue.line for issue in result.issues] == list(range(1, len(result.issues) + 1))
+    assert result.module is None
