@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from reslint.model import ModuleModel
-from reslint.model.values import AddSite, Flow, Step, options
+from reslint.model.values import Step, compatible
 from reslint.rule import Rule, Violation
 from reslint.rules_support import unique
 
@@ -48,45 +48,28 @@ class NormReused(Rule):
             forward = instance.forward
             if forward is None:
                 continue
-            for value in forward.returns:
-                for flow in options(value):
-                    if isinstance(flow, Flow):
-                        for path in _lineages(flow):
-                            yield from _reuses(path, module)
-
-
-MAX_PATHS = 16
-
-
-def _lineages(flow: Flow, depth: int = 0) -> list[list[Step]]:
-    """The steps that produced this tensor, oldest first, through residual additions: one list per
-    combination of the alternatives an `if` in forward created (they never run together)."""
-    own = list(flow.steps)
-    if not isinstance(flow.origin, AddSite) or depth >= 32:
-        return [own]
-    sides = []
-    for side in (flow.origin.left, flow.origin.right):
-        paths = [path for option in side if isinstance(option, Flow) for path in _lineages(option, depth + 1)]
-        sides.append(paths or [[]])
-    return [left + right + own for left in sides[0] for right in sides[1]][:MAX_PATHS]
+            calls: dict[int, list[Step]] = {}
+            for step in forward.steps:
+                if step.layer is not None and step.layer.kind in NORMS:
+                    calls.setdefault(id(step.layer), []).append(step)
+            for steps in calls.values():
+                yield from _reuses(steps, module)
 
 
 def _reuses(steps: list[Step], module: ModuleModel) -> Iterator[Violation]:
-    first_call: dict[int, Step] = {}
-    for step in steps:
-        layer = step.layer
-        if layer is None or layer.kind not in NORMS:
-            continue
-        seen = first_call.get(id(layer))
-        if seen is None:
-            first_call[id(layer)] = step
-        elif seen.node is not step.node:
+    """A later call of the layer at another place that runs in the same forward pass (not in the
+    other branch of an `if`)."""
+    for index, later in enumerate(steps[1:], 1):
+        first = next((s for s in steps[:index] if s.node is not later.node and compatible(s.guards, later.guards)),
+                     None)
+        if first is not None:
             yield Violation(
-                step.node,
-                f"`{step.text}` is called a second time in forward (first on line {module.line_of(seen.node)}): "
+                later.node,
+                f"`{later.text}` is called a second time in forward (first on line {module.line_of(first.node)}): "
                 "one norm layer, two different inputs, one set of running statistics",
-                f"give the second place its own norm layer, or drop it",
+                "give the second place its own norm layer, or drop it",
             )
+            return
 
 
 NormReused.INVALID = [

@@ -7,7 +7,7 @@ from typing import Iterator
 from reslint.model import ModuleModel
 from reslint.model.queries import convs_of, describe, residuals
 from reslint.model.symbolic import Expr
-from reslint.model.values import Layer
+from reslint.model.values import Layer, compatible
 from reslint.rule import Rule, Violation
 from reslint.rules_support import unique
 
@@ -51,7 +51,8 @@ class StrideOnMultipleConvs(Rule):
 def _check_branch(main) -> Iterator[Violation]:
     strided = [conv for conv in convs_of(main) if _may_stride(conv)]
     for index, second in enumerate(strided[1:], 1):
-        first = next((c for c in strided[:index] if _both_stride(c, second)), None)
+        first = next((c for c in strided[:index] if _both_stride(c, second) and compatible(c.guards, second.guards)),
+                     None)
         if first is None:
             continue
         yield Violation(

@@ -45,9 +45,10 @@ class ResidualShapeMismatch(Rule):
 
     def _check(self, module: ModuleModel) -> Iterator[Violation]:
         for instance in module.instances():
+            projecting = _projecting_sites(instance)
             for residual in residuals(instance):
-                if any(shortcut for shortcut in residual.shortcuts):
-                    continue  # some path projects: the identity is only used when the shapes match
+                if id(residual.site.node) in projecting:
+                    continue  # the class can project here: when it does not, the builder decided (RN307)
                 sides = [[f for f in residual.site.left if isinstance(f, Flow)],
                          [f for f in residual.site.right if isinstance(f, Flow)]]
                 channels = [_channels(flows, instance) for flows in sides]
@@ -62,6 +63,19 @@ class ResidualShapeMismatch(Rule):
                     "give the blocks that change channels or stride a projection shortcut (1x1 conv with the "
                     "block's stride + BatchNorm)",
                 )
+
+
+def _projecting_sites(instance) -> set[int]:
+    """Additions that have a projection shortcut on some path, in the class as written (generic)."""
+    generic = instance.cls.generic
+    sites = set()
+    for candidate in (instance, generic):
+        if candidate is None:
+            continue
+        for residual in residuals(candidate):
+            if any(shortcut for shortcut in residual.shortcuts):
+                sites.add(id(residual.site.node))
+    return sites
 
 
 def _channels(flows: list[Flow], instance):

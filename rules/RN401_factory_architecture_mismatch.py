@@ -72,8 +72,8 @@ class FactoryArchitectureMismatch(Rule):
             if problems:
                 yield Violation(
                     function.name,
-                    f"`{name}` builds {', '.join(problems)}",
-                    f"{name} is {_describe(expected)}",
+                    f"`{name}` builds {', '.join(problems)}, but {name} is {_describe(expected)}",
+                    f"build {_describe(expected)} here, or rename the factory after what it builds",
                 )
 
 
@@ -81,9 +81,10 @@ def _differences(built: Layer, expected: Architecture) -> list[str]:
     problems: list[str] = []
     block = next((v for v in built.args.values() if isinstance(v, ClassRef)), None)
     if block is not None:
-        kind = _block_kind(block)
+        kind, expansion = _block_kind(block)
         if kind is not None and kind != expected.block:
-            problems.append(f"`{block.cls.name}` blocks (a {kind} block)")
+            problems.append(f"`{block.cls.name}` blocks of expansion {expansion} (a {kind} block)"
+                            if expansion is not None else f"`{block.cls.name}` blocks (a {kind} block)")
     layers = next((v for v in built.args.values() if _stage_counts(v) is not None), None)
     counts = _stage_counts(layers) if layers is not None else None
     if counts is not None and counts != expected.layers:
@@ -97,21 +98,18 @@ def _differences(built: Layer, expected: Architecture) -> list[str]:
     return problems
 
 
-def _block_kind(block: ClassRef) -> str | None:
-    from reslint.model.module import ModuleModel  # noqa: F401  (type context only)
-
+def _block_kind(block: ClassRef) -> tuple[str | None, int | None]:
+    """basic or bottleneck, by the class's `expansion` (1 or 4), else by its name."""
     expansion = block.cls.constant("expansion", block.cls.module.interpreter)
-    value = expansion.constant if isinstance(expansion, Expr) else None
-    if value == 1:
-        return "basic"
-    if value == 4:
-        return "bottleneck"
+    value = _number(expansion)
+    if value in (1, 4):
+        return ("basic" if value == 1 else "bottleneck"), value
     lowered = block.cls.name.lower()
     if "bottleneck" in lowered:
-        return "bottleneck"
+        return "bottleneck", None
     if "basic" in lowered:
-        return "basic"
-    return None
+        return "basic", None
+    return None, None
 
 
 def _stage_counts(value: Any) -> tuple[int, ...] | None:

@@ -8,8 +8,9 @@ is what builders need (the first block of a stage differs, the rest repeat).
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterator
 
 import libcst as cst
 
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
     from reslint.model.module import ModuleModel
 
 MAX_DEPTH = 8
+MAX_LOOP = 48  # iterations run for a loop of known length; longer ones are cut there
 OPEN_KWARGS = "**"  # marks call arguments that came from a `**mapping` reslint cannot see into
 LAYERS_BY_LOWER_NAME = {name.lower(): name for name in TORCH_LAYERS}
 NUMERIC_BUILTINS = {"int", "round", "max", "min", "float", "abs"}
@@ -82,6 +84,7 @@ class Interpreter:
     def __init__(self, module: ModuleModel) -> None:
         self.module = module
         self._active: set[int] = set()
+        self.guards: list[tuple[int, bool]] = []
 
     # ----- functions -------------------------------------------------------------------------
 
@@ -233,14 +236,26 @@ class Interpreter:
                 self.run_block(orelse.body, frame)
         else:
             before = _snapshot(frame)
-            self.run_block(node.body, frame)
+            with self.guarded(node, True):
+                self.run_block(node.body, frame)
             after_body = _snapshot(frame)
             _restore(frame, before)
-            if isinstance(orelse, cst.If):
-                self.run_if(orelse, frame)
-            elif isinstance(orelse, cst.Else):
-                self.run_block(orelse.body, frame)
+            with self.guarded(node, False):
+                if isinstance(orelse, cst.If):
+                    self.run_if(orelse, frame)
+                elif isinstance(orelse, cst.Else):
+                    self.run_block(orelse.body, frame)
             _merge(frame, after_body, _snapshot(frame))
+
+    @contextmanager
+    def guarded(self, node: cst.CSTNode, branch: bool) -> Iterator[None]:
+        """Everything built or applied inside records which way this undecidable `if` went, so that
+        layers of two exclusive branches are never paired (see values.compatible)."""
+        self.guards.append((id(node), branch))
+        try:
+            yield
+        finally:
+            self.guards.pop()
 
     def run_branch_maybe(self, body: cst.BaseSuite, frame: Frame) -> None:
         before = _snapshot(frame)
@@ -396,7 +411,11 @@ class Interpreter:
             return self.evaluate(node.body, frame)
         if decided is False:
             return self.evaluate(node.orelse, frame)
-        return alternatives([self.evaluate(node.body, frame), self.evaluate(node.orelse, frame)])
+        with self.guarded(node, True):
+            body = self.evaluate(node.body, frame)
+        with self.guarded(node, False):
+            orelse = self.evaluate(node.orelse, frame)
+        return alternatives([body, orelse])
 
     def eval_UnaryOperation(self, node: cst.UnaryOperation, frame: Frame) -> Any:
         value = self.evaluate(node.expression, frame)
@@ -462,7 +481,9 @@ class Interpreter:
         inputs = [option for option in options(value) if isinstance(option, Flow)]
         if not inputs:
             return UNKNOWN
+        step.guards = tuple(self.guards)
         step.on_input = any(flow.origin == "input" and all(_preserves(s) for s in flow.steps) for flow in inputs)
+        step.inputs = tuple(inputs)
         flows = [flow.then(step) for flow in inputs]
         self.module.record_step(step)
         return alternatives(flows)
@@ -565,13 +586,13 @@ class Interpreter:
                 bound.setdefault(name, symbolic.const(default))
         if kind == "globalpool" and not _pools_to_one(bound.get("output_size")):
             kind = "pool"  # AdaptiveAvgPool2d((6, 6)) keeps a map: the classifier sees C * 36 features
-        return Layer(kind, type_name, node, bound)
+        return Layer(kind, type_name, node, bound, guards=tuple(self.guards))
 
     def construct(self, cls: Any, args: list[Any], kwargs: dict[str, Any], node: cst.Call) -> Any:
         init = cls.method("__init__")
         bound = self.bind(init, list(args), dict(kwargs), method=True) if init is not None else {}
         kind = "block" if cls.is_module else "object"
-        return Layer(kind, cls.name, node, bound, cls=cls)
+        return Layer(kind, cls.name, node, bound, cls=cls, guards=tuple(self.guards))
 
     def call_builtin(self, name: str, args: list[Any], kwargs: dict[str, Any], node: cst.Call, frame: Frame) -> Any:
         text = self.module.code(node)
@@ -701,7 +722,8 @@ def _is_none(value: Any) -> Any:
 
 
 def first_items(iterable: Any) -> list[Any]:
-    """The first two things a loop would see; enough to tell a stage's first block from the rest."""
+    """What a loop would see: every item of a short loop whose length is known, else the first two,
+    which is what builders need (the first block of a stage differs, the rest repeat)."""
     if isinstance(iterable, Alt):
         per_option = [first_items(option) for option in iterable.options]
         length = max(len(items) for items in per_option)
@@ -711,18 +733,20 @@ def first_items(iterable: Any) -> list[Any]:
         if isinstance(start, Expr) and start.constant is not None:
             first = int(start.constant)
             stop = iterable.stop.constant if isinstance(iterable.stop, Expr) else None
-            count = 2 if stop is None else max(0, min(2, int(stop) - first))
+            count = 2 if stop is None else max(0, min(MAX_LOOP, int(stop) - first))
             return [symbolic.const(first + i) for i in range(count)]
         return [UNKNOWN]
     if isinstance(iterable, ListValue):
+        if not iterable.open_ended:
+            return iterable.items[:MAX_LOOP]
         items = iterable.items[:2]
-        if iterable.open_ended and len(items) < 2:
+        if len(items) < 2:
             items = items + [items[-1] if items else UNKNOWN]
         return items
     if isinstance(iterable, Layer) and iterable.kind in ("modulelist", "sequential"):
-        return iterable.children[:2]
+        return iterable.children[:MAX_LOOP]
     if isinstance(iterable, DictValue):
-        return list(iterable.items)[:2]
+        return list(iterable.items)[:MAX_LOOP]
     return [UNKNOWN]
 
 

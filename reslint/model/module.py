@@ -12,7 +12,7 @@ from reslint.model.classes import ClassModel, ForwardModel, Instance
 from reslint.model.imports import ImportMap
 from reslint.model.interpreter import Builtin, Frame, Interpreter
 from reslint.model.names import NameIndex
-from reslint.model.values import UNKNOWN, AddSite, ClassRef, Flow, FunctionRef, Param, Step, TorchRef
+from reslint.model.values import UNKNOWN, AddSite, ClassRef, Flow, FunctionRef, Layer, Param, Step, TorchRef, options
 
 BUILTIN_NAMES = frozenset(dir(builtins)) | {"__file__", "__name__", "__doc__", "__builtins__", "__spec__"}
 
@@ -160,7 +160,9 @@ class ModuleModel:
         for cls in self.module_classes:
             cls.generic
         for name in self.functions:
-            self.factory_model(name)
+            for option in options(self.factory_model(name)):
+                if isinstance(option, Layer) and option.kind == "block":
+                    option.instance  # resnet50() -> the ResNet it builds, specialised
         seen: list[Instance] = []
         pending = True
         while pending:

@@ -9,9 +9,9 @@ from typing import Any, Iterator
 import libcst as cst
 
 from reslint.model.classes import Instance
-from reslint.model.values import CHANNEL_PRESERVING, AddSite, Flow, Layer, Step, options
+from reslint.model.values import CHANNEL_PRESERVING, AddSite, Flow, Layer, Step, compatible, options
 
-SHORTCUT_NAME = re.compile(r"(downsample|down_sample|shortcut|short_cut|proj|skip|extra|identity|residual)", re.I)
+SHORTCUT_NAME = re.compile(r"(downsample|down_sample|shortcut|short_cut|proj|skip|extra)", re.I)
 
 # A sequence element: a Step (an operation in forward, `step.layer` set for module calls) or a Layer
 # (a child of a container, which forward reaches only through the container's call).
@@ -95,13 +95,23 @@ def channel_neighbours(sequence: list[Element]) -> Iterator[tuple[Layer, Layer]]
         if layer is None or kind in ("unknown", "module", "object", "modulelist", "moduledict"):
             previous = None
             continue
-        if previous is not None:
+        if previous is not None and can_coexist(previous, layer):
             yield previous, layer
         previous = layer
 
 
+def guards_of(element: Element) -> tuple:
+    layer = layer_of(element)
+    return (layer.guards if layer is not None else ()) + (element.guards if isinstance(element, Step) else ())
+
+
+def can_coexist(*elements: Element) -> bool:
+    """False for layers built (or steps run) in two exclusive branches of one `if`."""
+    return compatible(*(guards_of(e) for e in elements))
+
+
 def direct_pairs(sequence: list[Element]) -> Iterator[tuple[Element, Element]]:
-    return zip(sequence, sequence[1:])
+    return ((a, b) for a, b in zip(sequence, sequence[1:]) if can_coexist(a, b))
 
 
 def first_leaf(layer: Layer) -> Layer:
@@ -181,11 +191,11 @@ def _weight(sides: list[tuple[Step, ...]]) -> tuple[int, int, int, int]:
 
 
 def _weight_of(elements: list[Element], steps: tuple[Step, ...]) -> tuple[int, int, int, int]:
-    """How much a side looks like the main branch: more convolutions, not named like a shortcut,
-    more separate operations."""
-    convs = sum(1 for e in elements if kind_of(e) in ("conv", "block"))
+    """How much a side looks like the main branch: not named like a shortcut (`downsample`), more
+    layers with weights (a layer built by an unknown callable may be a convolution), more operations."""
+    weights = sum(1 for e in elements if kind_of(e) in ("conv", "block", "unknown", "module"))
     named_shortcut = any(SHORTCUT_NAME.search(step.text or "") for step in steps[:1])
-    return convs, not named_shortcut, len(steps), len(elements)
+    return not named_shortcut, weights, len(steps), len(elements)
 
 
 def convs_of(elements: list[Element]) -> list[Layer]:
@@ -222,3 +232,19 @@ def _assigns_self_attribute(method: cst.FunctionDef, attr: str, module) -> bool:
         and target.value.value == "self"
         for target, function in module.names.attribute_stores
     )
+
+
+def earlier_steps(step: Step) -> set[int]:
+    """Ids of every step that produced the tensor `step` was applied to (through residual additions)."""
+    seen_flows: set[int] = set()
+    found: set[int] = set()
+    stack = list(step.inputs)
+    while stack:
+        flow = stack.pop()
+        if id(flow) in seen_flows:
+            continue
+        seen_flows.add(id(flow))
+        found.update(id(s) for s in flow.steps)
+        if isinstance(flow.origin, AddSite):
+            stack.extend(f for f in (*flow.origin.left, *flow.origin.right) if isinstance(f, Flow))
+    return found

@@ -105,6 +105,8 @@ class Layer:
     cls: ClassModel | None = None
     label: str = ""
     site: cst.CSTNode | None = field(default=None, repr=False)
+    # The undecidable `if` branches it was built in: (id of the if, which way).
+    guards: tuple = field(default=(), repr=False)
     # Set for instances of the file's own classes: the interpreted instance (lazy).
     _instance: Instance | None = None
     _instantiated: bool = False
@@ -235,6 +237,10 @@ class Step:
     text: str = ""
     # True when applied straight to forward's input (only channel-preserving steps before it).
     on_input: bool = False
+    # The tensors (one per alternative) this step was applied to.
+    inputs: tuple = field(default=(), repr=False)
+    # The undecidable `if` branches of forward it runs in.
+    guards: tuple = field(default=(), repr=False)
 
 
 @dataclass(eq=False)
@@ -259,6 +265,16 @@ class Flow:
         if isinstance(self.origin, AddSite) and len(self.origin.after) == len(self.steps):
             self.origin.after.append(step)
         return Flow(self.origin, self.steps + (step,))
+
+
+def compatible(*guard_sets: tuple) -> bool:
+    """Whether things built or run under these guards can exist together (no `if` taken both ways)."""
+    taken: dict[int, bool] = {}
+    for guards in guard_sets:
+        for node, branch in guards:
+            if taken.setdefault(node, branch) != branch:
+                return False
+    return True
 
 
 def options(value: Any) -> tuple[Any, ...]:
