@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import ast
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -25,7 +26,8 @@ PROJECT = Path(__file__).resolve().parents[1]
 FIXTURES = PROJECT / "fixtures"
 BIN = Path(sys.executable).parent
 FIXIT_VERSION = "2.2.1"
-FIXIT_VENV = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "reslint-bench" / f"fixit-{FIXIT_VERSION}"
+CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+FIXIT_VENV = CACHE / "reslint-bench" / f"fixit-{FIXIT_VERSION}"
 SINGLE_FILE_LINES = 250
 SINGLE_FILE_TARGET = 1.5
 FOLDER_TARGET = 4.0
@@ -34,29 +36,37 @@ FOLDER_TARGET = 4.0
 @dataclass
 class Row:
     what: str
-    median: float
-    spread: tuple[float, float]
-    runs: int
+    wall: list[float]
+    cpu: list[float]  # user + sys of the process and its children: steadier than wall time on a busy machine
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.wall)
 
 
-def run_once(argv: list[str], cwd: Path | None = None) -> float:
+def run_once(argv: list[str], cwd: Path | None = None) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of one whole process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     result = subprocess.run(argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if result.returncode not in (0, 1):  # 1 = findings, for both reslint and Fixit
         raise SystemExit(f"{' '.join(argv)} exited {result.returncode}:\n{result.stderr}")
-    return elapsed
+    return elapsed, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def measure(commands: dict[str, list[str]], runs: int, cwd: Path | None = None) -> list[Row]:
     """Runs the commands interleaved (one warm-up each first) so drift hits all of them alike."""
-    times: dict[str, list[float]] = {name: [] for name in commands}
+    rows = {name: Row(name, [], []) for name in commands}
     for argv in commands.values():
         run_once(argv, cwd)
     for _ in range(runs):
         for name, argv in commands.items():
-            times[name].append(run_once(argv, cwd))
-    return [Row(name, statistics.median(t), (min(t), max(t)), runs) for name, t in times.items()]
+            wall, cpu = run_once(argv, cwd)
+            rows[name].wall.append(wall)
+            rows[name].cpu.append(cpu)
+    return list(rows.values())
 
 
 def fixture_files() -> list[Path]:
@@ -88,17 +98,17 @@ def single_model_file() -> Path:
 def make_folder(target: Path, files: int, total_lines: int) -> int:
     """`files` modules of about total_lines/files lines each, each a different run of fixtures glued together."""
     sources = [path.read_text(encoding="utf-8") for path in fixture_files()]
-    per_file = total_lines // files
     written = 0
     for number in range(files):
+        budget = (total_lines - written) / (files - number)  # what is left, shared by the files still to write
         parts: list[str] = []
         offset = number
-        while sum(part.count("\n") for part in parts) < per_file:
+        while not parts or sum(part.count("\n") + 2 for part in parts) < budget:
             parts.append(sources[offset % len(sources)])
             offset += 7  # a stride co-prime with most fixture counts, so neighbouring files differ
         text = "\n\n".join(parts)
         (target / f"model_{number:02d}.py").write_text(text, encoding="utf-8")
-        written += text.count("\n") + 1
+        written += len(text.splitlines())
     return written
 
 
@@ -114,9 +124,10 @@ def ensure_fixit() -> Path:
 
 def print_table(title: str, rows: list[Row]) -> None:
     print(f"\n{title}")
-    print(f"  {'command':<48} {'median s':>9} {'min s':>7} {'max s':>7} {'runs':>5}")
+    print(f"  {'command':<50} {'median s':>9} {'min s':>7} {'max s':>7} {'CPU s':>7} {'runs':>5}")
     for row in rows:
-        print(f"  {row.what:<48} {row.median:>9.3f} {row.spread[0]:>7.3f} {row.spread[1]:>7.3f} {row.runs:>5}")
+        low, high, cpu = min(row.wall), max(row.wall), statistics.median(row.cpu)
+        print(f"  {row.what:<50} {row.median:>9.3f} {low:>7.3f} {high:>7.3f} {cpu:>7.3f} {len(row.wall):>5}")
 
 
 def verdict(met: bool) -> str:
@@ -134,7 +145,8 @@ def bench_single_file(runs: int) -> float:
     )
     print_table(f"(a) one model file, cold process, {line_count(model)} lines", rows)
     ratio = rows[1].median / rows[0].median
-    print(f"  ratio reslint / floor = {ratio:.2f}  (target <= {SINGLE_FILE_TARGET}: {verdict(ratio <= SINGLE_FILE_TARGET)})")
+    met = verdict(ratio <= SINGLE_FILE_TARGET)
+    print(f"  ratio reslint / floor = {ratio:.2f}  (target <= {SINGLE_FILE_TARGET}: {met})")
     return ratio
 
 
@@ -143,13 +155,15 @@ def bench_folder(runs: int, files: int, lines: int, with_fixit: bool) -> float |
         written = make_folder(Path(folder), files, lines)
         commands = {f"reslint FOLDER  ({os.cpu_count()} cores)": [str(BIN / "reslint"), "--no-color", folder]}
         if with_fixit:
-            commands[f"fixit lint FOLDER  (fixit {FIXIT_VERSION}, default rules)"] = [str(ensure_fixit()), "lint", folder]
+            fixit = f"fixit lint FOLDER  (fixit {FIXIT_VERSION}, default rules)"
+            commands[fixit] = [str(ensure_fixit()), "lint", folder]
         rows = measure(commands, runs, cwd=Path(folder))
     print_table(f"(b) a folder of {files} files, {written} lines", rows)
     if not with_fixit:
         return None
     speedup = rows[1].median / rows[0].median
-    print(f"  reslint is {speedup:.1f}x faster than Fixit  (target >= {FOLDER_TARGET}x: {verdict(speedup >= FOLDER_TARGET)})")
+    met = verdict(speedup >= FOLDER_TARGET)
+    print(f"  reslint is {speedup:.1f}x faster than Fixit  (target >= {FOLDER_TARGET}x: {met})")
     return speedup
 
 

@@ -80,6 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
     dynamic.add_argument("--init", metavar="JSON", help="constructor arguments for TARGET as a JSON object")
     dynamic.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
                          help="give up on the dynamic pass after this long (default: 60)")
+    dynamic.add_argument("--analysis", choices=("auto", "sampled", "symbolic"), default=None,
+                         help="how input sizes are explored: sampled (hypothesis), symbolic (torch.export with dynamic "
+                              "height/width, slower), or auto (default: symbolic only once sampling finds a failure)")
     dynamic.add_argument("--list-references", action="store_true", help="list the reference architectures and exit")
     return parser
 
@@ -96,8 +99,9 @@ def _main(argv: list[str]) -> int:
     ]
     if len(actions) > 1:
         raise UsageError(f"{' and '.join(actions)} cannot be used together")
-    if options.compare_to is None and (options.init is not None or options.timeout is not None):
-        raise UsageError("--init and --timeout only apply to --compare-to")
+    if options.compare_to is None and (options.init is not None or options.timeout is not None
+                                       or options.analysis is not None):
+        raise UsageError("--init, --timeout and --analysis only apply to --compare-to")
     if not actions:
         parser.print_usage(sys.stderr)
         print("reslint: error: give at least one PATH to lint (or --list-rules, --explain CODE, --compare-to ARCH TARGET)",
@@ -199,7 +203,8 @@ def _compare(options: argparse.Namespace) -> int:
     dynamic = _import_dynamic()
     if dynamic is None:
         return EXIT_ERROR
-    return int(dynamic.run_compare(arch, target, init, timeout, options.format, options.no_color))
+    extra = {"analysis": options.analysis} if options.analysis not in (None, "auto") else {}
+    return int(dynamic.run_compare(arch, target, init, timeout, options.format, options.no_color, **extra))
 
 
 def _list_references(output_format: str) -> int:

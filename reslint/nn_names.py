@@ -164,7 +164,10 @@ def collect_from_torch() -> dict[str, object]:
 
 
 def render_generated(values: dict[str, object]) -> str:
-    lines = ["# BEGIN GENERATED (python -m reslint.nn_names --regenerate)", f'TORCH_VERSION = "{values["TORCH_VERSION"]}"']
+    lines = [
+        "# BEGIN GENERATED (python -m reslint.nn_names --regenerate)",
+        f'TORCH_VERSION = "{values["TORCH_VERSION"]}"',
+    ]
     for constant in ("NN_NAMES", "FUNCTIONAL_NAMES", "INIT_NAMES"):
         names = sorted(values[constant])  # type: ignore[call-overload]
         quoted = ", ".join(f'"{name}"' for name in names)
@@ -179,14 +182,17 @@ def regenerate(path: Path = Path(__file__)) -> str:
     version = str(values["TORCH_VERSION"])
     source = path.read_text(encoding="utf-8")
     # count=1: only the module docstring, which comes first (this line would match too).
-    source = re.sub(r"generated from torch \S+ and committed", f"generated from torch {version} and committed", source, count=1)
+    header = f"generated from torch {version} and committed"
+    source = re.sub(r"generated from torch \S+ and committed", header, source, count=1)
     path.write_text(_GENERATED.sub(lambda _: render_generated(values), source, count=1), encoding="utf-8")
     return version
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m reslint.nn_names", description=__doc__.splitlines()[0])
-    parser.add_argument("--regenerate", action="store_true", help="rewrite the lists in this file from the installed torch")
+    parser.add_argument(
+        "--regenerate", action="store_true", help="rewrite the lists in this file from the installed torch"
+    )
     args = parser.parse_args(argv)
     if not args.regenerate:
         parser.print_help()

@@ -14,7 +14,8 @@ NORMS = ("batchnorm",)  # running statistics make reuse wrong; a shared LayerNor
 
 class NormReused(Rule):
     """## What it does
-    Checks for one BatchNorm module applied twice along the same tensor's path in one forward pass.
+    Checks for one BatchNorm module called at two places that both run in one forward pass (on the
+    branch and again after the addition, or on both the branch and the shortcut).
 
     ## Why is this bad?
     A BatchNorm layer owns one set of running statistics and one affine transform. Calling it at two

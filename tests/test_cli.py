@@ -237,7 +237,8 @@ def test_explain_as_json(capsys):
     ("argv", "message"),
     [
         (["--list-rules", "x.py"], "PATH and --list-rules cannot be used together"),
-        (["--init", "{}", "x.py"], "--init and --timeout only apply to --compare-to"),
+        (["--init", "{}", "x.py"], "--init, --timeout and --analysis only apply to --compare-to"),
+        (["--analysis", "symbolic", "x.py"], "--init, --timeout and --analysis only apply to --compare-to"),
         (["--jobs", "0", "x.py"], "--jobs must be at least 1"),
         (["--compare-to", "resnet18", "m.py:Net", "--init", "{not json"], "--init is not valid JSON"),
         (["--compare-to", "resnet18", "m.py:Net", "--init", "[1, 2]"], "--init must be a JSON object"),

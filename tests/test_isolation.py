@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -52,6 +53,15 @@ from reslint.cli import main
 sys.exit(main())
 """ % (HEAVY_PACKAGES,)
 
+# Shadows a heavy package on PYTHONPATH: any process that imports it (worker processes included, which the
+# parent's sys.modules cannot show) leaves a record.
+TRIPWIRE = """
+import os
+with open(os.path.join({folder!r}, "{package}.imported"), "a") as record:
+    record.write(str(os.getpid()) + "\\n")
+raise ImportError("tripwire: the static pass imported {package}")
+"""
+
 
 @pytest.fixture
 def hostile_file(tmp_path: Path) -> tuple[Path, Path]:
@@ -62,11 +72,18 @@ def hostile_file(tmp_path: Path) -> tuple[Path, Path]:
 
 
 def run_cli_probe(tmp_path: Path, *argv: str) -> tuple[subprocess.CompletedProcess[str], dict[str, object]]:
+    tripwires = tmp_path / "tripwires"
+    for package in HEAVY_PACKAGES:
+        (tripwires / package).mkdir(parents=True)
+        (tripwires / package / "__init__.py").write_text(TRIPWIRE.format(folder=str(tripwires), package=package))
     report = tmp_path / "probe.json"
     command = [sys.executable, "-c", PROBE, str(report), MODULE_NAME, *argv]
-    result = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(tripwires), os.environ.get("PYTHONPATH")]))}
+    result = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300)
     assert report.exists(), f"the CLI died before exiting normally:\n{result.stdout}\n{result.stderr}"
-    return result, json.loads(report.read_text(encoding="utf-8"))
+    probe = json.loads(report.read_text(encoding="utf-8"))
+    probe["tripped"] = sorted(record.stem for record in tripwires.glob("*.imported"))
+    return result, probe
 
 
 def test_lint_paths_does_not_execute_the_file(hostile_file: tuple[Path, Path]) -> None:
@@ -85,21 +102,31 @@ def test_cli_does_not_execute_the_file_nor_import_torch(hostile_file: tuple[Path
     assert result.returncode in (0, 1), result.stderr
     assert "Traceback" not in result.stdout + result.stderr
     assert not marker.exists()
-    assert probe == {"loaded": [], "linted_module_imported": False}
+    assert probe == {"loaded": [], "linted_module_imported": False, "tripped": []}
 
 
 @pytest.mark.parametrize(
     "argv",
-    [["--help"], ["--list-rules"], ["--explain", "RN101"], ["--format", "json", str(FIXTURES)], [str(FIXTURES / "seeds")]],
+    [
+        ["--help"],
+        ["--list-rules"],
+        ["--explain", "RN101"],
+        ["--format", "json", str(FIXTURES)],
+        [str(FIXTURES / "seeds")],
+    ],
     ids=["help", "list-rules", "explain", "json-all-fixtures", "text-seeds"],
 )
 def test_static_commands_never_import_torch(argv: list[str], tmp_path: Path) -> None:
     result, probe = run_cli_probe(tmp_path, *argv)
     assert result.returncode in (0, 1), result.stdout + result.stderr
     assert probe["loaded"] == [], f"{argv} imported {probe['loaded']}"
+    assert probe["tripped"] == [], f"{argv} (or one of its worker processes) imported {probe['tripped']}"
 
 
 def test_importing_the_cli_does_not_import_torch() -> None:
-    check = f"import sys, reslint.cli, reslint.engine; print(sorted(set(m.split('.')[0] for m in sys.modules) & set({HEAVY_PACKAGES!r})))"
+    check = (
+        "import sys, reslint.cli, reslint.engine; "
+        f"print(sorted({{name.split('.')[0] for name in sys.modules}} & set({HEAVY_PACKAGES!r})))"
+    )
     result = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"

@@ -86,7 +86,7 @@ def make_user_repo(root: Path, source: str, env: dict[str, str]) -> Path:
 
 
 def try_repo(snapshot: Path, user_repo: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "pre_commit", "try-repo", str(snapshot), "reslint", "--all-files", "--color", "never"]
+    command = [sys.executable, "-m", "pre_commit", "try-repo", str(snapshot), "reslint", "--all-files", "--color=never"]
     result = subprocess.run(command, cwd=user_repo, env=env, capture_output=True, text=True, timeout=900)
     skip_if_registry_unreachable(result, Path(env["PRE_COMMIT_HOME"]))
     return result
@@ -101,7 +101,7 @@ def skip_if_registry_unreachable(result: subprocess.CompletedProcess[str], home:
     output = result.stdout + result.stderr + (log.read_text(encoding="utf-8", errors="replace") if log.exists() else "")
     sign = next((sign for sign in OFFLINE_SIGNS if sign in output), None)
     if sign is not None:
-        pytest.skip(f"package registry unreachable while pre-commit installed the hook ({sign!r})")
+        pytest.skip(reason=f"package registry unreachable while pre-commit installed the hook ({sign!r})")
 
 
 def test_hook_fails_on_the_bug_and_names_it(snapshot: Path, hook_env: dict[str, str], tmp_path: Path) -> None:
@@ -155,6 +155,7 @@ def test_hook_environment_holds_the_whole_package(hook_interpreters: list[Path],
     expected = {path.relative_to(PROJECT).as_posix() for path in (PROJECT / "reslint").rglob("*.py")}
     expected |= {"reslint/" + path.relative_to(PROJECT).as_posix() for path in (PROJECT / "rules").rglob("*.py")}
     for python in hook_interpreters:
-        site = Path(run_in(python, "import pathlib, reslint; print(pathlib.Path(reslint.__file__).parent.parent)", tmp_path).strip())
+        package = run_in(python, "import pathlib, reslint; print(pathlib.Path(reslint.__file__).parent)", tmp_path)
+        site = Path(package.strip()).parent
         installed = {path.relative_to(site).as_posix() for path in (site / "reslint").rglob("*.py")}
         assert expected <= installed, f"missing from the installed package: {sorted(expected - installed)}"

@@ -1,6 +1,6 @@
-"""README.md stays true: its rule table is what `reslint --list-rules` lists, and its test command is the one CI runs.
+"""README.md stays true: its code tables come from the code, and its test command is the one CI runs.
 
-Refresh the rule table after adding or renaming a rule:  python tests/test_readme.py --write
+Refresh the tables after adding or changing a rule or code:  python tests/test_readme.py --write
 """
 
 from __future__ import annotations
@@ -9,22 +9,35 @@ import re
 import sys
 from pathlib import Path
 
+import pytest
+
+from reslint.dynamic.codes import CODES as DYNAMIC_CODES
 from reslint.engine import all_rules  # the engine's file-level codes (RN001-RN003) and the rule catalogue
 
 PROJECT = Path(__file__).resolve().parents[1]
 README = PROJECT / "README.md"
 CI_SCRIPT = PROJECT / ".ci" / "run"
-TABLE = re.compile(r"(<!-- BEGIN RULE TABLE[^\n]*-->\n)(.*?)(<!-- END RULE TABLE -->)", re.DOTALL)
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z`(])")
 CODE_IN_TABLE = re.compile(r"^\| (R[ND]\d{3}) \|", re.MULTILINE)
+HEADER = "| Code | Name | Severity | What it finds |\n| --- | --- | --- | --- |\n"
 
 
 def render_rule_table() -> str:
-    rows = ["| Code | Name | Severity | What it finds |", "| --- | --- | --- | --- |"]
-    for rule in all_rules():
-        summary = first_sentence(rule.documentation()).replace("|", "\\|")
-        rows.append(f"| {rule.code} | {rule.name} | {rule.severity.value} | {summary} |")
-    return "\n".join(rows) + "\n"
+    """What `reslint --list-rules` knows: the engine's file-level codes and every rule module."""
+    rules = all_rules()
+    return HEADER + "".join(_row(r.code, r.name, r.severity.value, first_sentence(r.documentation())) for r in rules)
+
+
+def render_dynamic_codes() -> str:
+    return HEADER + "".join(_row(c.code, c.name, c.severity.value, c.summary) for c in DYNAMIC_CODES.values())
+
+
+GENERATED_BLOCKS = {"RULE TABLE": render_rule_table, "DYNAMIC CODES": render_dynamic_codes}
+
+
+def _row(code: str, name: str, severity: str, summary: str) -> str:
+    escaped = summary.replace("|", "\\|")
+    return f"| {code} | {name} | {severity} | {escaped} |\n"
 
 
 def first_sentence(documentation: str) -> str:
@@ -34,9 +47,13 @@ def first_sentence(documentation: str) -> str:
     return SENTENCE_END.split(paragraph, 1)[0]
 
 
-def readme_table(text: str) -> str:
-    match = TABLE.search(text)
-    assert match, "README.md has lost its <!-- BEGIN RULE TABLE --> ... <!-- END RULE TABLE --> markers"
+def _block_pattern(name: str) -> re.Pattern[str]:
+    return re.compile(rf"(<!-- BEGIN {name}[^\n]*-->\n)(.*?)(<!-- END {name} -->)", re.DOTALL)
+
+
+def readme_block(text: str, name: str) -> str:
+    match = _block_pattern(name).search(text)
+    assert match, f"README.md has lost its <!-- BEGIN {name} --> ... <!-- END {name} --> markers"
     return match.group(2)
 
 
@@ -45,27 +62,33 @@ def setup_commands(text: str) -> list[str]:
     return [block.strip() for block in re.findall(r"```bash\n(.*?)```", section, re.DOTALL)]
 
 
-def write_rule_table() -> None:
+def write_generated_blocks() -> None:
     text = README.read_text(encoding="utf-8")
-    readme_table(text)
-    README.write_text(TABLE.sub(lambda m: m.group(1) + render_rule_table() + m.group(3), text, count=1), encoding="utf-8")
+    for name, render in GENERATED_BLOCKS.items():
+        readme_block(text, name)
+        table = render()
+        text = _block_pattern(name).sub(lambda m: m.group(1) + table + m.group(3), text, count=1)
+    README.write_text(text, encoding="utf-8")
 
 
-def test_every_registered_rule_is_in_the_readme() -> None:
+def test_every_code_is_in_the_readme() -> None:
     text = README.read_text(encoding="utf-8")
-    missing = [rule.code for rule in all_rules() if rule.code not in text]
+    missing = [code for code in [rule.code for rule in all_rules()] + list(DYNAMIC_CODES) if code not in text]
     assert not missing, f"README.md does not mention {missing}; run `python tests/test_readme.py --write`"
 
 
-def test_readme_rule_table_is_the_registry() -> None:
-    listed = CODE_IN_TABLE.findall(readme_table(README.read_text(encoding="utf-8")))
-    registered = [rule.code for rule in all_rules()]
-    assert listed == registered, (
-        f"README lists codes with no rule: {sorted(set(listed) - set(registered))}; "
-        f"rules missing from README: {sorted(set(registered) - set(listed))}; run `python tests/test_readme.py --write`"
+@pytest.mark.parametrize(("name", "codes"), [("RULE TABLE", all_rules), ("DYNAMIC CODES", lambda: DYNAMIC_CODES)])
+def test_readme_tables_are_generated_from_the_code(name: str, codes) -> None:
+    block = readme_block(README.read_text(encoding="utf-8"), name)
+    listed = CODE_IN_TABLE.findall(block)
+    known = [getattr(item, "code", item) for item in codes()]
+    assert listed == known, (
+        f"README lists codes that do not exist: {sorted(set(listed) - set(known))}; "
+        f"codes missing from README: {sorted(set(known) - set(listed))}; run `python tests/test_readme.py --write`"
     )
-    assert readme_table(README.read_text(encoding="utf-8")) == render_rule_table(), (
-        "README's rule table differs from the rules' names/severities/summaries; run `python tests/test_readme.py --write`"
+    assert block == GENERATED_BLOCKS[name](), (
+        f"README's {name.lower()} differs from the names, severities or summaries in the code; "
+        "run `python tests/test_readme.py --write`"
     )
 
 
@@ -81,6 +104,6 @@ def test_readme_has_two_setup_commands_and_ci_runs_the_test_one() -> None:
 
 if __name__ == "__main__":
     if sys.argv[1:] != ["--write"]:
-        sys.exit("usage: python tests/test_readme.py --write   (rewrites README.md's rule table from the registry)")
-    write_rule_table()
-    print(f"rewrote the rule table in {README}")
+        sys.exit("usage: python tests/test_readme.py --write   (rewrites README.md's code tables from the code)")
+    write_generated_blocks()
+    print(f"rewrote the generated tables in {README}")

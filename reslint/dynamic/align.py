@@ -7,11 +7,13 @@ Dropout) are cheap, because implementations freely swap nn.ReLU modules for F.re
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Protocol, Sequence
 
 
 class Call(Protocol):
+    name: str
     type: str
     shape: tuple[object, ...] | None
     params: int
@@ -35,16 +37,59 @@ def kind_of(type_name: str) -> str:
 
 
 def similarity(user: Call, ref: Call) -> float:
-    """How good it is to put `user` and `ref` on one row; -inf when they must not share a row."""
-    if user.type == ref.type:
-        return 2.0 + (user.shape == ref.shape) + (user.params == ref.params)
+    """How good it is to put `user` and `ref` on one row; -inf when they must not share a row.
+    Equal names break ties (the user's conv3 goes beside the reference's conv3, not its downsample)."""
+    if user.type == ref.type:  # an exact twin beats two near misses plus a pair of gaps (reordered branches)
+        return 1.0 + 2.0 * (user.shape == ref.shape) + 2.0 * (user.params == ref.params) + \
+            _name_bonus(user.name, ref.name)
     if kind_of(user.type) == kind_of(ref.type) != "other":
         return 1.0 + 0.5 * (user.shape == ref.shape)
+    if not user.params and not ref.params and user.shape == ref.shape:
+        return 0.5  # e.g. a LambdaLayer shortcut against the reference's PadShortcut
     return _NO_MATCH
+
+
+def _name_bonus(user: str, ref: str) -> float:
+    if user == ref:
+        return 1.0
+    return 0.5 if user.rpartition(".")[2] == ref.rpartition(".")[2] else 0.0
 
 
 def gap_cost(call: Call) -> float:
     return -1.0 if call.params else -0.25
+
+
+SHORTCUT_NAME = re.compile(r"(down|short|skip|extra|proj|identity)", re.IGNORECASE)
+
+
+def canonical_order(calls: Sequence[Call]) -> list[int]:
+    """Indices of `calls` with every shortcut branch moved after its block's main branch, as torchvision
+    calls them, so a model that computes `self.shortcut(x)` first still lines up with the reference.
+
+    A shortcut branch is a run of calls under a submodule named like one (downsample, shortcut, skip, extra,
+    proj, identity); it moves behind the last call of its parent module."""
+    order = list(range(len(calls)))
+    index = 0
+    while index < len(order):
+        name = calls[order[index]].name
+        parts = name.split(".")
+        hit = next((i for i, part in enumerate(parts[:-1]) if SHORTCUT_NAME.search(part)), None)
+        if hit is None or hit == 0:
+            index += 1
+            continue
+        branch, parent = ".".join(parts[: hit + 1]) + ".", ".".join(parts[:hit]) + "."
+        end = index
+        while end < len(order) and calls[order[end]].name.startswith(branch):
+            end += 1
+        tail = end
+        while tail < len(order) and calls[order[tail]].name.startswith(parent):
+            tail += 1
+        if tail == end:  # already last in its block
+            index = end
+            continue
+        order[index:tail] = order[end:tail] + order[index:end]
+        index = tail
+    return order
 
 
 @dataclass(frozen=True)

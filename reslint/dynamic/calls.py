@@ -19,16 +19,19 @@ class LayerCall:
     detail: str = ""  # extra_repr(), e.g. "64, 256, kernel_size=(1, 1), stride=(1, 1), bias=False"
     leaf: bool = True
     bias_params: int = 0  # of `params`, how many are conv/linear biases (explains +N parameter diffs)
+    input_shape: Shape | None = None  # shape of the first tensor argument
+    raised: bool = False  # the call raised (the failing layer of a forward that did not finish)
 
     def to_dict(self) -> dict[str, object]:
         data = asdict(self)
-        data["shape"] = list(self.shape) if self.shape is not None else None
+        for key in ("shape", "input_shape"):
+            data[key] = list(data[key]) if data[key] is not None else None
         return data
 
     @classmethod
     def from_dict(cls, data: dict) -> "LayerCall":
-        shape = data.get("shape")
-        return cls(**{**data, "shape": tuple(shape) if shape is not None else None})
+        shapes = {key: tuple(data[key]) if data.get(key) is not None else None for key in ("shape", "input_shape")}
+        return cls(**{**data, **shapes})
 
 
 @dataclass
@@ -42,6 +45,7 @@ class Trace:
     error: str | None = None  # "ExceptionType: message" when forward raised
     failed_in: str | None = None  # qualified name of the module that raised (innermost), if any
     after: str | None = None  # last leaf that completed before a failure outside any leaf module
+    error_site: tuple[str, int] | None = None  # innermost frame of the user's code in the traceback
 
     @property
     def ok(self) -> bool:
@@ -56,4 +60,5 @@ class Trace:
             "error": self.error,
             "failed_in": self.failed_in,
             "after": self.after,
+            "error_site": list(self.error_site) if self.error_site else None,
         }

@@ -51,9 +51,23 @@ def compare_result(arch: str, target: str, init: dict[str, Any], timeout: float 
     request = {"arch": arch, "target": target, "init": init, **_options(), **options}
     outcome = run_worker(request, timeout, progress)
     if outcome.status == "ok" and outcome.result is not None:
-        return outcome.result
-    assert outcome.finding is not None
-    return error_result(arch, target, outcome.finding)
+        result = outcome.result
+    else:
+        assert outcome.finding is not None
+        result = error_result(arch, target, outcome.finding)
+    for finding in result["findings"]:
+        finding["path"] = _shown_path(finding["path"])
+    if result.get("path"):
+        result["path"] = _shown_path(result["path"])
+    return result
+
+
+def _shown_path(path: str) -> str:
+    """Paths under the working directory as the static pass shows them: relative."""
+    if not os.path.isabs(path):
+        return path
+    relative = os.path.relpath(path)
+    return path if relative.startswith("..") else relative
 
 
 def exit_code(result: dict[str, Any]) -> int:

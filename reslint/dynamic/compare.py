@@ -3,6 +3,7 @@ findings. Returns the JSON-ready result; never raises for anything the user's mo
 
 from __future__ import annotations
 
+import copy
 import inspect
 import os
 import re
@@ -14,7 +15,7 @@ import torch
 from torch import nn
 
 from reslint.dynamic import diagnose, stages, symbolic, tracing
-from reslint.dynamic.align import align
+from reslint.dynamic.align import align, canonical_order
 from reslint.dynamic.calls import Shape, Trace
 from reslint.dynamic.catalogue import REFERENCE_VALID_FROM, REFERENCES, Reference
 from reslint.dynamic.search import Domain, boundary_search, find_minimal_difference
@@ -23,7 +24,13 @@ from reslint.dynamic.target import CouldNotRun, Target, describe_signature, miss
 from reslint.dynamic.zoo import build_reference
 from reslint.findings import Finding
 
-LITE_MAX_PARAMS = 2_000_000  # above this, sampled CPU forwards cost more than meta's one-off warm-up
+# The meta device costs a one-off ~0.5 s of CPU (its shape functions import sympy), then ~20 ms per
+# ResNet-50 forward at any size; the CPU with weightless "lite" parameters costs nothing up front but grows
+# with the input. Measured (CPU seconds of the comparison, one thread): resnet20 0.45 lite vs 1.08 meta,
+# resnet56 0.81 vs 1.53, resnet18 1.53 vs 1.03, resnet50 2.53 vs 1.26. So CPU for CIFAR-sized models, meta
+# above; a CPU forward at the design size slower than LITE_TRACE_BUDGET sends the sampling to meta too.
+LITE_MAX_PARAMS = 2_000_000
+LITE_TRACE_BUDGET = 0.25
 REAL_MAX_PARAMS = 60_000_000  # above this, never materialise the user's weights (memory)
 SHAPE_ERRORS = ("RuntimeError", "ValueError", "IndexError")
 
@@ -50,8 +57,11 @@ class Request:
 class Subject:
     """A model that can be re-materialised in a more faithful mode when a cheap mode misbehaves."""
 
-    def __init__(self, model: nn.Module, mode: str, rebuild: Callable[[], nn.Module] | None, params: int) -> None:
+    def __init__(self, model: nn.Module, mode: str, rebuild: Callable[[], nn.Module] | None, params: int,
+                 known: Callable[[Shape], tracing.Outcome | None] | None = None) -> None:
         self.model, self.mode, self.rebuild, self.params = model, mode, rebuild, params
+        self.known = known  # outcomes known without running (the reference's, see catalogue)
+        self.meta_model = model if mode == "meta" else None
         self.cache: dict[tuple[str, Shape], tracing.Outcome] = {}
 
     @property
@@ -61,23 +71,40 @@ class Subject:
         return "lite" if self.mode == "meta" else self.mode
 
     def switch(self, mode: str) -> None:
+        """Run in `mode` from now on. A model built on meta keeps its meta copy, so it can go back."""
         if mode == self.mode:
             return
+        if self.mode == "meta":
+            self.meta_model = self.model
         if mode == "real":
             assert self.rebuild is not None
             self.model = self.rebuild().eval()
         elif mode == "lite":
-            tracing.to_lite(self.model)
+            self.model = tracing.to_lite(copy.deepcopy(self.meta_model))
+        elif mode == "meta":
+            self.model = self.meta_model
         self.mode = mode
 
     def outcome(self, shape: Shape) -> tracing.Outcome:
         key = (self.mode, shape)
         if key not in self.cache:
-            self.cache[key] = tracing.run(self.model, shape, self.mode)
+            known = self.known(shape) if self.known is not None else None
+            self.cache[key] = known if known is not None else tracing.run(self.model, shape, self.mode)
         return self.cache[key]
 
     def trace(self, shape: Shape) -> Trace:
         return tracing.trace(self.model, shape, self.mode)
+
+    def readable_trace(self, shape: Shape) -> Trace:
+        """A trace whose error messages are the CPU kernels' (meta's are terser): a lite copy on the CPU."""
+        if self.mode != "meta":
+            return self.trace(shape)
+        try:
+            lite = tracing.to_lite(copy.deepcopy(self.model))
+        except Exception:  # a model that cannot be copied keeps the meta messages
+            return self.trace(shape)
+        readable = tracing.trace(lite, shape, "lite")
+        return readable if not readable.ok else self.trace(shape)
 
     def faithful_outcome(self, shape: Shape) -> tracing.Outcome:
         """The outcome in the faithful mode, without switching this subject."""
@@ -87,7 +114,7 @@ class Subject:
         if target == "real":
             assert self.rebuild is not None
             return tracing.run(self.rebuild().eval(), shape, "real")
-        return tracing.run(tracing.to_lite(self.rebuild().eval()) if self.rebuild else self.model, shape, "lite")
+        return tracing.run(tracing.to_lite(copy.deepcopy(self.model)), shape, "lite")  # meta -> lite, no weights
 
 
 def differs(user: tracing.Outcome, ref: tracing.Outcome) -> bool:
@@ -97,14 +124,15 @@ def differs(user: tracing.Outcome, ref: tracing.Outcome) -> bool:
 # --- building ----------------------------------------------------------------------------------
 def _call_factory(target: Target, init: dict[str, Any], on_meta: bool) -> Any:
     if on_meta:
-        with torch.device("meta"):
+        with torch.device("meta"), tracing.no_meta_initialisation():
             return target.factory(**init)
     return target.factory(**init)
 
 
 def _construction_failure(error: BaseException, target: Target, init: dict[str, Any]) -> CouldNotRun:
     if tracing.is_out_of_memory(error):
-        return CouldNotRun("RD007", f"building {target.label} exhausted the memory cap: {tracing.describe_error(error)}",
+        return CouldNotRun("RD007",
+                           f"building {target.label} exhausted the memory cap: {tracing.describe_error(error)}",
                            "make the model smaller, or raise the cap with RESLINT_MEMORY_LIMIT", target.path,
                            target.line)
     text = str(error)
@@ -134,6 +162,17 @@ def _example_init(target: Target, init: dict[str, Any]) -> str:
     return json.dumps({**init, **guesses})
 
 
+def _rebuild(target: Target, init: dict[str, Any]) -> nn.Module:
+    """The user's model with real CPU tensors (for forwards that need real data)."""
+    try:
+        model = _call_factory(target, init, on_meta=False)
+    except KeyboardInterrupt:
+        raise
+    except BaseException as error:
+        raise _construction_failure(error, target, init) from None
+    return model.eval()
+
+
 def build_user(target: Target, init: dict[str, Any], progress: Progress) -> tuple[nn.Module, bool]:
     """The user's model, on meta when its constructor allows (True), else on the CPU (False)."""
     missing = missing_arguments(target.factory, init)
@@ -144,7 +183,7 @@ def build_user(target: Target, init: dict[str, Any], progress: Progress) -> tupl
             f"pass them as JSON with --init, e.g. --init '{_example_init(target, init)}'",
             target.path, target.line,
         )
-    progress("building the model")
+    progress("building the model (__init__)")
     try:
         model = _call_factory(target, init, on_meta=True)
         on_meta = True
@@ -155,7 +194,7 @@ def build_user(target: Target, init: dict[str, Any], progress: Progress) -> tupl
     except Exception:  # e.g. data-dependent code in __init__: retry with real tensors
         try:
             model = _call_factory(target, init, on_meta=False)
-        except (KeyboardInterrupt,):
+        except KeyboardInterrupt:
             raise
         except BaseException as error:
             raise _construction_failure(error, target, init) from None
@@ -187,6 +226,7 @@ class SourceLocator:
 
     def __init__(self, model: nn.Module, target: Target) -> None:
         self.model, self.target = model, target
+        self.default = (target.path, target.line)  # where a module that cannot be found is reported
 
     def __call__(self, name: str) -> tuple[str, int]:
         parts = name.split(".") if name else []
@@ -232,13 +272,15 @@ def choose_mode(device: str, user_params: int, ref_params: int, on_meta: bool) -
     return "lite" if max(user_params, ref_params) <= LITE_MAX_PARAMS else "meta"
 
 
-def _stage_params(model: nn.Module, stage_names: list[str], first: dict[str, int], labels: dict[str, str],
-                  trace: Trace) -> dict[str, dict[str, int]]:
+def _stage_params(model: nn.Module, stage_names: list[str], first: dict[str, int],
+                  labels: dict[str, str]) -> dict[str, dict[str, int]]:
     """Per stage label: parameters, conv/linear biases, convs, convs with bias."""
     totals: dict[str, dict[str, int]] = {}
     seen: set[int] = set()
+    order = [name for name, _ in model.named_modules()]
     for name, module in model.named_modules():
-        stage = labels.get(stages.stage_of(name, stage_names, first), stages.stage_of(name, stage_names, first))
+        own = stages.stage_of(name, stage_names, first, order)
+        stage = labels.get(own, own)
         bucket = totals.setdefault(stage, {"params": 0, "biases": 0, "convs": 0, "biased_convs": 0})
         for param in module.parameters(recurse=False):
             if id(param) not in seen:
@@ -275,6 +317,7 @@ def compare(request: Request, progress: Progress) -> dict[str, Any]:
     ref_info = REFERENCES[request.arch]
     progress("importing the target")
     target = resolve(parse_target(request.target), request.cwd)
+    progress("found the model", path=target.path, line=target.line)
     user_model, on_meta = build_user(target, request.init, progress)
     locate = SourceLocator(user_model, target)
     user_params = tracing.count_parameters(user_model)
@@ -282,12 +325,17 @@ def compare(request: Request, progress: Progress) -> dict[str, Any]:
     design: Shape = (1, channels, ref_info.input_size, ref_info.input_size)
 
     mode = choose_mode(request.device, user_params, ref_info.parameters, on_meta)
-    rebuild = (lambda: _call_factory(target, request.init, on_meta=False)) if on_meta else None
+    rebuild = (lambda: _rebuild(target, request.init)) if on_meta else None
     user = Subject(user_model, "meta" if on_meta else "real", rebuild, user_params)
     user.switch(mode)
 
-    progress("tracing the model")
+    progress(f"running forward on {diagnose.show_input(design)}")
+    started_trace = time.process_time()  # CPU time: a busy machine must not change the decision
     user_trace = user.trace(design)
+    if request.device == "auto" and mode == "lite" and user_trace.ok and on_meta and \
+            time.process_time() - started_trace > LITE_TRACE_BUDGET:
+        mode = "meta"  # CPU forwards are slow here (big model or busy machine): sample on meta instead
+        user.switch("meta")
     if not user_trace.ok and user.faithful_mode != user.mode:
         faithful = tracing.trace(user.rebuild().eval(), design, "real") if user.faithful_mode == "real" else None
         if faithful is not None and faithful.ok:
@@ -303,9 +351,18 @@ def compare(request: Request, progress: Progress) -> dict[str, Any]:
     with torch.device("meta"):
         ref_model = build_reference(request.arch, num_classes=num_classes, in_channels=channels).eval()
     ref_mode = "meta" if mode == "meta" else "lite"
-    reference = Subject(ref_model, "meta", None, tracing.count_parameters(ref_model))
+
+    def reference_outcome(shape: Shape) -> tracing.Outcome | None:
+        """Every reference maps N x C x H x W (all >= 1, C its input channels) to [N, classes]; tested in
+        tests/dynamic/test_zoo.py. Sampling then runs only the user's model."""
+        n, c, h, w = shape
+        if c == channels and min(n, h, w) >= REFERENCE_VALID_FROM:
+            return tracing.Outcome((n, num_classes))
+        return None
+
+    reference = Subject(ref_model, "meta", None, tracing.count_parameters(ref_model), reference_outcome)
     reference.switch(ref_mode)
-    progress("tracing the reference")
+    progress(f"running the reference on {diagnose.show_input(design)}")
     ref_trace = reference.trace(design)
 
     # Stages, parameters, alignment.
@@ -319,10 +376,11 @@ def compare(request: Request, progress: Progress) -> dict[str, Any]:
     user_stage_of = lambda name: labels.get(stages.stage_of(name, user_stage_names, user_first),  # noqa: E731
                                             stages.stage_of(name, user_stage_names, user_first))
     ref_stage_of = lambda name: stages.stage_of(name, list(ref_info.stages), ref_first)  # noqa: E731
-    user_totals = _stage_params(user.model, user_stage_names, user_first, labels, user_trace)
-    ref_totals = _stage_params(reference.model, list(ref_info.stages), ref_first, {}, ref_trace)
+    user_totals = _stage_params(user.model, user_stage_names, user_first, labels)
+    ref_totals = _stage_params(reference.model, list(ref_info.stages), ref_first, {})
     stage_rows = []
-    order = stages.stage_order(ref_info.stages) + [s for s in user_totals if s not in stages.stage_order(ref_info.stages)]
+    known = stages.stage_order(ref_info.stages)
+    order = known + [s for s in user_totals if s not in known]
     inverse = {label: name for name, label in labels.items()}
     for stage in order:
         u, r = user_totals.get(stage, {}), ref_totals.get(stage, {})
@@ -333,15 +391,16 @@ def compare(request: Request, progress: Progress) -> dict[str, Any]:
             r.get("biases", 0), u.get("convs", 0), u.get("biased_convs", 0)))
 
     progress("aligning layers")
+    user_trace.calls = [user_trace.calls[i] for i in canonical_order(user_trace.calls)]
     pairs = align(user_trace.calls, ref_trace.calls)
     rows = diagnose.build_rows(pairs, user_trace, ref_trace, user_stage_of, ref_stage_of)
 
     # Inputs: search for the smallest input on which the two disagree.
     domain = Domain(channels, (1, 2), (1, ref_info.sample_max), (1, ref_info.sample_max))
-    examples = request.max_examples or (12 if mode != "meta" else 20)
+    examples = request.max_examples or 12
 
     def disagree(shape: Shape) -> bool:
-        progress(f"trying input {diagnose.show_input(shape)}")
+        progress(f"running forward on input {diagnose.show_input(shape)}")
         return differs(user.outcome(shape), reference.outcome(shape))
 
     progress("searching inputs")
@@ -360,7 +419,7 @@ def compare(request: Request, progress: Progress) -> dict[str, Any]:
     want_symbolic = request.analysis == "symbolic" or (
         request.analysis == "auto" and failing is not None)
     if want_symbolic and user_trace.ok:
-        progress("tracing with symbolic sizes")
+        progress("running forward with symbolic sizes")
         try:
             valid_range = _symbolic_range(user, reference, design, ref_info)
             analysis = "symbolic"
@@ -389,9 +448,8 @@ def compare(request: Request, progress: Progress) -> dict[str, Any]:
             (target.path, target.line)))
     if failing is not None:
         findings.append(_failing_finding(user, reference, failing, valid_range, locate, target))
-    uncalled = _uncalled(user.model, user_first)
-    ref_called = set(ref_first)
-    findings += diagnose.uncalled_findings(uncalled, ref_called, locate)
+    if user_trace.ok:  # after a failure, later modules were simply never reached
+        findings += diagnose.uncalled_findings(_uncalled(user.model, user_first), set(ref_first), locate)
 
     layout = _state_dict_check(user.model, request.arch)
     if not layout.loads:
@@ -401,6 +459,7 @@ def compare(request: Request, progress: Progress) -> dict[str, Any]:
     matches = (
         model_total == reference.params
         and all(s.delta == 0 for s in stage_rows)
+        and not any(row.differs for row in rows)
         and user_trace.ok
         and user_trace.output_shape == ref_trace.output_shape
         and failing is None
@@ -438,7 +497,27 @@ def _works(subject: Subject, reference: Subject, shape: Shape) -> bool:
     return not differs(subject.outcome(shape), reference.outcome(shape))
 
 
+def _extend(works: Callable[[int], bool], edge: int, step: int, limit: int) -> int:
+    """Walk from `edge` (known to work) in direction `step` (+1/-1) to the last working size before the
+    first failing one, galloping then bisecting; stops at `limit`. Assumes one boundary on the way."""
+    good, stride = edge, 1
+    while True:
+        probe = good + step * stride
+        if (probe - limit) * step > 0:
+            probe = limit
+        if probe == good:
+            return good
+        if not works(probe):
+            return boundary_search(works, good, probe)
+        good, stride = probe, stride * 2
+        if good == limit:
+            return good
+
+
 def _symbolic_range(user: Subject, reference: Subject, design: Shape, ref_info: Reference) -> dict[str, Any]:
+    """Proven valid sizes per axis (the other at the design size), from the guards of one symbolic trace;
+    where a guard only pinned the trace (the model still works just outside), the interval is extended by
+    concrete forwards to the real boundary, so the reported ends are exact unless marked otherwise."""
     size = design[2]
     horizon = 16 * ref_info.input_size
     trace = symbolic.trace_symbolic(user.model, design, user.mode)
@@ -447,21 +526,22 @@ def _symbolic_range(user: Subject, reference: Subject, design: Shape, ref_info: 
     expected = reference.outcome(design).shape
     disagree = None
     for axis, label in ((2, "height"), (3, "width")):
-        interval = symbolic.proven_interval(trace, size, size, axis, horizon)
-        low, high = interval.low, interval.high
+        proven = symbolic.proven_interval(trace, size, size, axis, horizon)
 
-        def probe(s: int) -> Shape:
-            return (1, design[1], s, size) if axis == 2 else (1, design[1], size, s)
+        def works(s: int, axis: int = axis) -> bool:
+            shape = (1, design[1], s, size) if axis == 2 else (1, design[1], size, s)
+            return _works(user, reference, shape)
 
-        if low == 2 and _works(user, reference, probe(1)):
-            low = 1
-        low_exact = low > 1 and not _works(user, reference, probe(low - 1))
-        high_exact = high is not None and not _works(user, reference, probe(high + 1))
+        low = _extend(works, proven.low, -1, 1) if proven.low > 1 and works(proven.low - 1) else proven.low
+        high = proven.high
+        if high is not None and works(high + 1):
+            high = _extend(works, high + 1, +1, horizon)
+            high = None if high >= horizon else high
         result[label] = [low, high]
-        exact[label] = [low_exact, high_exact]
-        for s in range(max(low, 2), (high or horizon) + 1):
+        exact[label] = [True, high is not None]  # the low end is confirmed (a failure below, or 1)
+        for s in range(max(proven.low, 2), (proven.high or horizon) + 1):
             h, w = (s, size) if axis == 2 else (size, s)
-            if symbolic.output_shape(trace, h, w) != expected and disagree is None:
+            if disagree is None and symbolic.output_shape(trace, h, w) != expected:
                 disagree = [h, w]
     result["exact"] = exact
     result["output_agrees"] = disagree is None
@@ -486,14 +566,14 @@ def _sampled_range(user: Subject, reference: Subject, design: Shape, domain: Dom
         low = low_limit if works(low_limit) else boundary_search(works, size, low_limit)
         high = high_limit if works(high_limit) else boundary_search(works, size, high_limit)
         result[label] = [low, high]
-        exact[label] = [low > low_limit or not works(low_limit), high < high_limit]
+        exact[label] = [True, high < high_limit]
     result["exact"] = exact
     return result
 
 
 def _failing_finding(user: Subject, reference: Subject, failing: Shape, valid: dict[str, Any],
                      locate: diagnose.Locator, target: Target) -> Finding:
-    trace = user.trace(failing)
+    trace = user.readable_trace(failing)
     ref_outcome = reference.outcome(failing)
     shown = diagnose.show_input(failing)
     hint = _range_hint(valid)
@@ -501,7 +581,9 @@ def _failing_finding(user: Subject, reference: Subject, failing: Shape, valid: d
         where, anchor = _failure_site(user.model, trace)
         advice = _advice(user.model, trace)
         message = f"fails for inputs {shown} (reference works): {where} raised {trace.error}"
-        return diagnose.finding("RD103", message, "; ".join(x for x in (advice, hint) if x), locate(anchor))
+        leaf_failed = trace.calls and trace.calls[-1].raised
+        site = locate(anchor) if leaf_failed or not trace.error_site else trace.error_site
+        return diagnose.finding("RD103", message, "; ".join(x for x in (advice, hint) if x), site)
     if trace.ok and not ref_outcome.ok:
         return diagnose.finding("RD103", f"works for inputs {shown} where the reference fails ({ref_outcome.error})",
                                 hint, (target.path, target.line))
@@ -518,8 +600,11 @@ def _failure_site(model: nn.Module, trace: Trace) -> tuple[str, str]:
             module = model.get_submodule(trace.failed_in)
         except AttributeError:
             return trace.failed_in, trace.failed_in
-        detail = module.extra_repr() if not any(True for _ in module.children()) else ""
-        return f"{trace.failed_in} {type(module).__name__}({detail})", trace.failed_in
+        if any(True for _ in module.children()):
+            inside = [c.name for c in trace.calls if c.name.startswith(trace.failed_in + ".")]
+            after = f" after {inside[-1]}" if inside else ""
+            return f"{trace.failed_in} ({type(module).__name__}){after}", trace.failed_in
+        return f"{trace.failed_in} {type(module).__name__}({module.extra_repr()})", trace.failed_in
     if trace.after:
         return f"forward after {trace.after}", trace.after
     return "forward", ""
@@ -527,6 +612,9 @@ def _failure_site(model: nn.Module, trace: Trace) -> tuple[str, str]:
 
 def _advice(model: nn.Module, trace: Trace) -> str:
     if not trace.failed_in:
+        if trace.error and "Output size is too small" in trace.error:
+            return "a pooling window of fixed (or one-sided) size before the classifier: pool with " \
+                   "F.adaptive_avg_pool2d(x, 1) or nn.AdaptiveAvgPool2d((1, 1))"
         return ""
     try:
         module = model.get_submodule(trace.failed_in)
@@ -534,6 +622,12 @@ def _advice(model: nn.Module, trace: Trace) -> str:
         return ""
     if isinstance(module, nn.AvgPool2d):
         return "a fixed-size AvgPool2d before the classifier only fits one input size: use nn.AdaptiveAvgPool2d((1, 1))"
+    if trace.error and "Output size is too small" in trace.error and not isinstance(module, nn.AvgPool2d):
+        return "a pooling window of fixed (or one-sided) size before the classifier: pool with " \
+               "F.adaptive_avg_pool2d(x, 1) or nn.AdaptiveAvgPool2d((1, 1))"
+    if any(True for _ in module.children()) and trace.error and "must match the size" in trace.error:
+        return (f"inside {trace.failed_in} the residual branch and the shortcut have different shapes: "
+                "check the shortcut's stride and channels against the branch's")
     if isinstance(module, nn.Linear):
         return f"{trace.failed_in} expects {module.in_features} features; derive in_features from the last stage's " \
                "channels and pool adaptively"
@@ -570,7 +664,8 @@ def _state_dict_finding(report, arch: str, num_classes: int, ref_info: Reference
         parts.append(f"{len(report.mismatched)} mis-shaped ({shown}{more})")
     source = "torchvision's" if ref_info.family == "imagenet" else "the reference's"
     only_head = report.mismatched and not report.missing and not report.unexpected and all(
-        m["key"].startswith(ref_info.classifier + ".") for m in report.mismatched)
+        m["key"].startswith(ref_info.classifier + ".") and m["model"][1:] == m["reference"][1:]
+        for m in report.mismatched)
     hint = (f"only the classifier differs ({num_classes} classes): drop {ref_info.classifier}.* from the checkpoint "
             "and load with strict=False" if only_head else
             "name the layers as the reference does (conv1, bn1, layerN.i.convK, downsample.0/1, fc) "

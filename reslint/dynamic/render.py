@@ -43,10 +43,13 @@ def _layer_table(result: dict[str, Any], plain: bool):
 
     batch = (result.get("input_shape") or [1])[0]
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, title=None)
-    for header, justify in (("", "left"), ("model layer", "left"), ("output shape", "left"), ("params", "right"),
-                            ("‖", "center"), ("reference layer", "left"), ("output shape", "left"),
-                            ("params", "right")):
-        table.add_column(header, justify=justify, no_wrap=True)
+    for header, justify, squeezable in (("", "left", False), ("model layer", "left", True),
+                                        ("output shape", "left", False), ("params", "right", False),
+                                        ("‖", "center", False), ("reference layer", "left", True),
+                                        ("output shape", "left", False), ("params", "right", False)):
+        # Names may be shortened with an ellipsis on a narrow terminal; shapes and counts never are.
+        table.add_column(header, justify=justify, no_wrap=True, overflow="ellipsis" if squeezable else "fold",
+                         ratio=1 if squeezable else None)
     subtotals = {s["stage"]: s for s in result.get("stages", [])}
     rows = result.get("layers", [])
     for index, row in enumerate(rows):
@@ -71,6 +74,18 @@ def _layer_table(result: dict[str, Any], plain: bool):
     return table
 
 
+def _natural_width(result: dict[str, Any]) -> int:
+    longest = {"model": [0, 0, 0], "reference": [0, 0, 0]}
+    batch = (result.get("input_shape") or [1])[0]
+    for row in result.get("layers", []):
+        for side in longest:
+            call = row.get(side) or {}
+            if call:
+                cells = (f"{call['name']} ({call['type']})", _shape(call.get("shape"), batch), _params(call["params"]))
+                longest[side] = [max(a, len(b)) for a, b in zip(longest[side], cells)]
+    return sum(longest["model"]) + sum(longest["reference"]) + 30
+
+
 def _subtotal(table: Any, stage: dict[str, Any], plain: bool) -> None:
     differs = stage["model"] != stage["reference"]
     name = stage["stage"] + (f" ({stage['model_name']})" if stage.get("model_name") and
@@ -89,7 +104,11 @@ def print_text(result: dict[str, Any], no_color: bool = False, file: IO[str] | N
     plain = colors_disabled(no_color)
     verdict = result.get("verdict", "error")
     if result.get("layers"):
-        console.print(_layer_table(result, plain))
+        table = _layer_table(result, plain)
+        # Off a terminal nothing wraps, so print the table at its natural width.
+        if not console.is_terminal:
+            console.width = max(console.width, _natural_width(result))
+        console.print(table)
         console.print()
     findings = findings_of(result)
     if findings:
@@ -103,13 +122,21 @@ def _closing_line(result: dict[str, Any], verdict: str, params: dict[str, Any]) 
     if verdict == "error":
         return f"Could not compare {target} with {arch}."
     counts = f"{_params(params.get('model'))} vs {_params(params.get('reference'))} parameters"
+    domain = result.get("input_domain") or {}
     tried = result.get("inputs_tried", 0)
-    analysis = result.get("analysis", "sampled")
+    sampled = f"{tried} input{'' if tried == 1 else 's'} sampled"
+    if domain:
+        sampled += f" (N {_span(domain['batch'])}, H {_span(domain['height'])}, W {_span(domain['width'])})"
     valid = result.get("valid_input_range") or {}
-    span = ""
-    if valid.get("height"):
-        low, high = valid["height"]
-        span = f", valid H {low}..{'∞' if high is None else high}"
-    how = f"{tried} inputs sampled" + (", symbolic sizes" if analysis == "symbolic" else "") + span
+    found = ""
+    if valid.get("height") and (valid.get("method") == "symbolic" or result.get("failing_input")):
+        found = f"; valid for H {_span(valid['height'])}, W {_span(valid['width'])} ({valid['method']})"
     word = "matches" if verdict == "matches" else "differs from"
-    return f"{target} {word} {arch}: {counts}; {how}."
+    return f"{target} {word} {arch}: {counts}; {sampled}{found}."
+
+
+def _span(pair: Sequence[Any] | None) -> str:
+    if not pair:
+        return "none"
+    low, high = pair
+    return f"{low}..{'∞' if high is None else high}"

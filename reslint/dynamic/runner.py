@@ -45,8 +45,8 @@ def memory_limit() -> int:
     return min(DEFAULT_MEMORY_LIMIT, ram // 2)
 
 
-def _finding(code: str, message: str, hint: str, path: str) -> dict[str, Any]:
-    return Finding(path, 1, 1, 1, 1, code, severity_of(code), message, hint).to_dict()
+def _finding(code: str, message: str, hint: str, path: str, line: int = 1) -> dict[str, Any]:
+    return Finding(path, line, 1, line, 1, code, severity_of(code), message, hint).to_dict()
 
 
 def _target_path(target: str) -> str:
@@ -59,15 +59,19 @@ class _StderrReader(threading.Thread):
         self.stream, self.on_progress = stream, on_progress
         self.tail: list[str] = []
         self.phase = "starting"
+        self.where: tuple[str, int] | None = None  # the model's file and line, once the worker knows them
 
     def run(self) -> None:
         for raw in iter(self.stream.readline, b""):
             line = raw.decode("utf-8", "replace").rstrip("\n")
             if line.startswith(PROGRESS_PREFIX):
                 try:
-                    self.phase = json.loads(line[len(PROGRESS_PREFIX):])["phase"]
-                except (ValueError, KeyError):
+                    event = json.loads(line[len(PROGRESS_PREFIX):])
+                    self.phase = event["phase"]
+                except (ValueError, KeyError, TypeError):
                     continue
+                if "path" in event:
+                    self.where = (str(event["path"]), int(event.get("line", 1)))
                 if self.on_progress:
                     self.on_progress(self.phase)
             else:
@@ -120,7 +124,7 @@ def run_worker(request: dict[str, Any], timeout: float = DEFAULT_TIMEOUT,
             message = f"the model did not finish within {timeout:g} s and was killed (while {err.phase})"
             return WorkerOutcome("could-not-run", finding=_finding(
                 "RD006", message, "look for an endless loop or a blocking call; raise --timeout if it is just slow",
-                path), stderr_tail=err.tail, seconds=time.perf_counter() - started)
+                *(err.where or (path, 1))), stderr_tail=err.tail, seconds=time.perf_counter() - started)
         except BaseException:
             _kill_group(process)
             raise
@@ -138,13 +142,14 @@ def _interpret(code: int, stdout: bytes, err: _StderrReader, path: str, seconds:
     if isinstance(payload, dict) and payload.get("status") in ("ok", "could-not-run"):
         return WorkerOutcome(payload["status"], payload.get("result"), payload.get("finding"), err.tail, seconds)
     tail = "\n".join(err.tail)
+    path, line = err.where or (path, 1)
     if "MemoryError" in tail or "bad_alloc" in tail or "Cannot allocate memory" in tail or code == -signal.SIGKILL:
         finding = _finding("RD007", f"the isolated process ran out of memory (while {err.phase})",
-                           "make the model or input smaller, or raise RESLINT_MEMORY_LIMIT", path)
+                           "make the model or input smaller, or raise RESLINT_MEMORY_LIMIT", path, line)
     else:
         how = f"signal {signal.Signals(-code).name}" if code < 0 else f"exit code {code}"
         last = next((line for line in reversed(err.tail) if line.strip()), "")
         detail = f": {last.strip()}" if last else ""
         finding = _finding("RD008", f"the isolated process died with {how} (while {err.phase}){detail}",
-                           "run the model directly to see the crash", path)
+                           "run the model directly to see the crash", path, line)
     return WorkerOutcome("could-not-run", finding=finding, stderr_tail=err.tail, seconds=seconds)

@@ -75,17 +75,22 @@ def find_stages(
     return _by_first_call(numbered, first) or _by_first_call(candidates[0], first)
 
 
-def stage_of(module: str, stages: Sequence[str], first: dict[str, int]) -> str:
-    """The stage a module (qualified name) belongs to: a stage name, 'stem', 'head' or 'not called'."""
+def stage_of(module: str, stages: Sequence[str], first: dict[str, int], order: Sequence[str] = ()) -> str:
+    """The stage a module (qualified name) belongs to: a stage name, 'stem' or 'head'.
+
+    Modules outside every stage go by their first call; modules forward never reached (it may have
+    failed first) go by where they are registered relative to the stages, else 'not called'."""
     for stage in stages:
         if module == stage or module.startswith(stage + "."):
             return stage
-    if module not in first:
+    if module in first:
+        stage_starts = [first[s] for s in stages if s in first]
+        return STEM if not stage_starts or first[module] < min(stage_starts) else HEAD
+    positions = {name: index for index, name in enumerate(order)}
+    stage_positions = [positions[s] for s in stages if s in positions]
+    if module not in positions or not stage_positions:
         return UNUSED
-    stage_starts = [first[s] for s in stages if s in first]
-    if not stage_starts or first[module] < min(stage_starts):
-        return STEM
-    return HEAD
+    return STEM if positions[module] < min(stage_positions) else HEAD
 
 
 def stage_order(stages: Sequence[str]) -> list[str]:

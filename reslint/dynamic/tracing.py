@@ -10,8 +10,12 @@ Execution modes, from cheapest to most faithful:
 from __future__ import annotations
 
 import contextlib
+import importlib
+import os
+import sys
+import types
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 import torch
 import torch.nn.functional as F
@@ -20,7 +24,7 @@ from torch import nn
 from reslint.dynamic.calls import LayerCall, Shape, Trace
 from reslint.dynamic.stages import ModuleInfo
 
-MODES = ("meta", "lite", "real")
+MODES = ("meta", "lite", "real")  # cheapest first
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,37 @@ def fast_meta_batch_norm(everywhere: bool = False) -> Iterator[None]:
         F.batch_norm, _shape_only_everywhere = _original_batch_norm, False
 
 
+# --- building on meta -----------------------------------------------------------------------------
+# Random initialisation on the meta device draws nothing, yet its first call (normal_ in torchvision's
+# kaiming_normal_ loop) imports torch._dynamo, a second or more. Skip it: meta values do not exist.
+_INIT_FUNCTIONS = ("uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "eye_", "dirac_",
+                   "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "orthogonal_",
+                   "sparse_")
+_TENSOR_FILLS = ("normal_", "uniform_", "fill_", "zero_", "copy_", "clamp_", "mul_", "add_", "div_")
+
+
+def _skip_on_meta(function: Any) -> Any:
+    def wrapper(tensor: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(tensor, torch.Tensor) and tensor.is_meta:
+            return tensor
+        return function(tensor, *args, **kwargs)
+
+    return wrapper
+
+
+@contextlib.contextmanager
+def no_meta_initialisation() -> Iterator[None]:
+    saved = [(nn.init, name, getattr(nn.init, name)) for name in _INIT_FUNCTIONS if hasattr(nn.init, name)]
+    saved += [(torch.Tensor, name, getattr(torch.Tensor, name)) for name in _TENSOR_FILLS]
+    for owner, name, function in saved:
+        setattr(owner, name, _skip_on_meta(function))
+    try:
+        yield
+    finally:
+        for owner, name, function in saved:
+            setattr(owner, name, function)
+
+
 # --- model facts -----------------------------------------------------------------------------
 def count_parameters(model: nn.Module) -> int:
     """Parameters as model.parameters() yields them: a tensor shared by several modules counts once."""
@@ -81,14 +116,6 @@ def module_table(model: nn.Module) -> dict[str, ModuleInfo]:
         children = tuple(f"{name}.{child}" if name else child for child, _ in module.named_children())
         table[name] = ModuleInfo(name, type(module).__name__, children)
     return table
-
-
-def parameter_owners(model: nn.Module) -> list[tuple[str, int]]:
-    """(owning module's qualified name, numel) for each distinct parameter tensor."""
-    owners = []
-    for name, param in model.named_parameters():
-        owners.append((name.rpartition(".")[0], param.numel()))
-    return owners
 
 
 def state_dict_layout(model: nn.Module) -> dict[str, list[int]]:
@@ -137,11 +164,47 @@ def device_of(mode: str) -> str:
 
 
 @contextlib.contextmanager
+def deferred_dynamo() -> Iterator[None]:
+    """Let meta kernels run without importing torch._dynamo (about 1.2 s of CPU).
+
+    torch's Python meta kernels are wrapped in torch._disable_dynamo, whose first call imports
+    torch._dynamo only to mark the kernel "do not trace"; reslint never traces with dynamo. While this is
+    active, that import finds a stand-in whose disable() leaves the kernel as it is; anything else asked
+    of it (a model calling torch.compile, say) loads the real torch._dynamo."""
+    if "torch._dynamo" in sys.modules:
+        yield
+        return
+    stand_in = types.ModuleType("torch._dynamo")
+
+    def disable(fn: Any = None, recursive: bool = True, **_: Any) -> Any:
+        return fn if fn is not None else (lambda function: function)
+
+    def real(name: str) -> Any:
+        _drop(stand_in)
+        return getattr(importlib.import_module("torch._dynamo"), name)
+
+    stand_in.disable = disable  # type: ignore[attr-defined]
+    stand_in.__getattr__ = real  # type: ignore[attr-defined]
+    sys.modules["torch._dynamo"] = stand_in
+    try:
+        yield
+    finally:
+        _drop(stand_in)
+
+
+def _drop(stand_in: types.ModuleType) -> None:
+    if sys.modules.get("torch._dynamo") is stand_in:
+        del sys.modules["torch._dynamo"]
+    if torch.__dict__.get("_dynamo") is stand_in:
+        del torch.__dict__["_dynamo"]
+
+
+@contextlib.contextmanager
 def mode_context(mode: str) -> Iterator[None]:
     """Tensors the model makes inside forward land on the model's device."""
     with torch.no_grad(), fast_meta_batch_norm():
         if mode == "meta":
-            with torch.device("meta"):
+            with torch.device("meta"), deferred_dynamo():
                 yield
         else:
             yield
@@ -172,6 +235,22 @@ def describe_error(error: BaseException) -> str:
     text = str(error).strip().splitlines()
     first = next((line.strip() for line in text if line.strip()), "")
     return f"{type(error).__name__}: {first}" if first else type(error).__name__
+
+
+_LIBRARY_DIRS = tuple(os.path.dirname(module.__file__) + os.sep for module in (torch, sys.modules["reslint"])
+                      if module.__file__)
+
+
+def user_frame(error: BaseException) -> tuple[str, int] | None:
+    """(file, line) of the innermost traceback frame outside torch and reslint: where the model failed."""
+    found = None
+    tb = error.__traceback__
+    while tb is not None:
+        filename = os.path.abspath(tb.tb_frame.f_code.co_filename)
+        if not filename.startswith(_LIBRARY_DIRS) and not filename.startswith("<"):
+            found = (filename, tb.tb_lineno)
+        tb = tb.tb_next
+    return found
 
 
 def make_input(shape: Shape, mode: str) -> torch.Tensor:
@@ -206,6 +285,7 @@ class _Recorder:
         self.trace_calls: list[LayerCall] = []
         self.blocks: list[LayerCall] = []
         self.stack: list[str] = []
+        self.inputs: list[Shape | None] = []
         self.seen_params: set[int] = set()
         self.handles = []
         for module in model.modules():
@@ -216,11 +296,26 @@ class _Recorder:
         for handle in self.handles:
             handle.remove()
 
-    def _enter(self, module: nn.Module, _args: Any) -> None:
+    def _enter(self, module: nn.Module, args: Any) -> None:
         self.stack.append(self.names.get(id(module), "?"))
+        self.inputs.append(_shape(args))
 
     def _leave(self, module: nn.Module, _args: Any, output: Any) -> None:
         name = self.stack.pop() if self.stack else self.names.get(id(module), "?")
+        input_shape = self.inputs.pop() if self.inputs else None
+        self.record(module, name, _shape(output), input_shape, raised=False)
+
+    def record_failure(self, model: nn.Module) -> None:
+        """The innermost module still open when forward raised: a leaf gets a row of its own."""
+        if not self.stack:
+            return
+        name = self.stack[-1]
+        module = model.get_submodule(name) if name else model
+        if self.leaf.get(id(module), False):
+            self.record(module, name, None, self.inputs[-1] if self.inputs else None, raised=True)
+
+    def record(self, module: nn.Module, name: str, shape: Shape | None, input_shape: Shape | None,
+               raised: bool) -> None:
         leaf = self.leaf.get(id(module), True)
         own = list(module.parameters(recurse=not leaf))
         fresh = [p for p in own if id(p) not in self.seen_params] if leaf else own
@@ -232,11 +327,13 @@ class _Recorder:
         call = LayerCall(
             name=name,
             type=type(module).__name__,
-            shape=_shape(output),
+            shape=shape,
             params=sum(p.numel() for p in fresh),
             detail=_extra_repr(module),
             leaf=leaf,
             bias_params=bias_params,
+            input_shape=input_shape,
+            raised=raised,
         )
         (self.trace_calls if leaf else self.blocks).append(call)
 
@@ -262,22 +359,14 @@ def trace(model: nn.Module, shape: Shape, mode: str) -> Trace:
         if is_out_of_memory(error):
             raise MemoryError(describe_error(error)) from error
         result.error = describe_error(error)
-        leaves_open = [name for name in recorder.stack if recorder.leaf.get(_id_of(model, name), False)]
+        result.error_site = user_frame(error)
         result.failed_in = recorder.stack[-1] if recorder.stack else None
-        if not leaves_open and recorder.trace_calls:
+        if recorder.trace_calls:
             result.after = recorder.trace_calls[-1].name
+        recorder.record_failure(model)
     finally:
         recorder.close()
     result.calls = recorder.trace_calls
     result.blocks = recorder.blocks
     return result
 
-
-def _id_of(model: nn.Module, name: str) -> int:
-    try:
-        return id(model.get_submodule(name)) if name else id(model)
-    except AttributeError:
-        return -1
-
-
-Builder = Callable[[str], nn.Module]

@@ -38,8 +38,9 @@ def cap_memory(limit: int) -> str | None:
     return None
 
 
-def progress(phase: str) -> None:
-    sys.__stderr__.write(PROGRESS_PREFIX + json.dumps({"phase": phase}) + "\n")
+def progress(phase: str, **facts: Any) -> None:
+    """One event for the parent: what the worker is doing now (and, once known, where the model lives)."""
+    sys.__stderr__.write(PROGRESS_PREFIX + json.dumps({"phase": phase, **facts}) + "\n")
     sys.__stderr__.flush()
 
 
@@ -71,9 +72,31 @@ def handle(request: dict[str, Any]) -> dict[str, Any]:
             "RD005", f"the model recursed without end: {error}", "check forward for a call to itself", path, 1)}
     except Exception as error:  # reslint's own bug: report it, never a bare traceback
         path = request.get("target", "").rpartition(":")[0]
+        if _out_of_memory(error):
+            return {"status": "could-not-run", "finding": _finding(
+                "RD007", f"the model exhausted the memory cap of the isolated process ({error})",
+                "make the model or input smaller, or raise RESLINT_MEMORY_LIMIT", path, 1)}
+        if os.environ.get("RESLINT_DEBUG"):
+            traceback.print_exc()
         return {"status": "could-not-run", "traceback": traceback.format_exc(), "finding": _finding(
             "RD099", f"reslint failed while comparing: {type(error).__name__}: {error}",
             "please report this with the model file", path, 1)}
+
+
+def _free_cores() -> int:
+    """Threads for torch: the cores nobody else is using (at least one). OpenMP workers spinning on a busy
+    machine cost far more than they save."""
+    cores = os.cpu_count() or 1
+    try:
+        busy = os.getloadavg()[0]
+    except OSError:
+        return 1
+    return max(1, min(cores, int(cores - busy + 0.5)))
+
+
+def _out_of_memory(error: BaseException) -> bool:
+    text = str(error)
+    return "can't allocate memory" in text or "Cannot allocate memory" in text
 
 
 def main() -> int:
@@ -84,11 +107,9 @@ def main() -> int:
     warnings.simplefilter("ignore")
     os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", os.path.join(os.environ.get("TMPDIR", "/tmp"),
                                                                          "reslint-hypothesis"))
-    threads = request.get("threads")
-    if threads:
-        import torch
+    import torch
 
-        torch.set_num_threads(int(threads))
+    torch.set_num_threads(int(request.get("threads") or _free_cores()))
     response = handle(request)
     result_stream.write(json.dumps(response))
     result_stream.flush()
