@@ -94,22 +94,19 @@ class Interpreter:
         if depth > MAX_DEPTH or id(function) in self._active:
             return UNKNOWN
         frame = Frame(self.bind(function, args, kwargs, method=instance is not None), instance, depth, function)
-        if instance is not None and not is_static(function):
-            frame.locals[_self_name(function)] = instance
-        self._active.add(id(function))
-        try:
-            self.run_block(function.body, frame)
-        finally:
-            self._active.discard(id(function))
+        self._run(function, frame)
         if not frame.returns:
             return None
         return alternatives(frame.returns)
 
     def call_function_with_locals(self, function: cst.FunctionDef, bound: dict[str, Any], instance: Instance) -> None:
         """Run a method whose arguments are already bound (an __init__ for a new instance)."""
-        frame = Frame(dict(bound), instance, 0, function)
-        frame.locals[_self_name(function)] = instance
-        self._active.add(id(function))
+        self._run(function, Frame(dict(bound), instance, 0, function))
+
+    def _run(self, function: cst.FunctionDef, frame: Frame) -> None:
+        if frame.instance is not None and not is_static(function):
+            frame.locals[_self_name(function)] = frame.instance
+        self._active.add(id(function))  # a function that (indirectly) calls itself is not followed again
         try:
             self.run_block(function.body, frame)
         finally:
