@@ -176,6 +176,13 @@ def main() -> int:
     parser.add_argument("--no-fixit", action="store_true", help="skip the Fixit comparison (no install)")
     args = parser.parse_args()
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, reslint from {BIN}")
+    # An installed package has its bytecode; an editable checkout under PYTHONDONTWRITEBYTECODE=1 (as on
+    # this project's machines) would otherwise recompile reslint on every timed run.
+    import compileall
+
+    project = Path(__file__).resolve().parents[1]
+    compileall.compile_dir(project / "reslint", quiet=1)
+    compileall.compile_dir(project / "rules", quiet=1)
     bench_single_file(args.runs)
     bench_folder(args.folder_runs, args.files, args.lines, with_fixit=not args.no_fixit)
     return 0

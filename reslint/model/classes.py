@@ -287,8 +287,12 @@ def _key(args: dict[str, Any]) -> str:
 def _value_key(value: Any) -> Any:
     if isinstance(value, Expr):
         return ("expr", value.op, tuple(_value_key(a) for a in value.args))
-    if isinstance(value, (Layer,)):
-        return ("layer", id(value))
+    if isinstance(value, Layer):
+        # Built at the same place with the same arguments: the same layer, as far as a block cares
+        # (every stage's first block gets its own, identical, downsample Sequential).
+        return ("layer", id(value.node), value.type_name,
+                tuple(sorted((name, _value_key(arg)) for name, arg in value.args.items())),
+                tuple(_value_key(child) for child in value.children))
     if isinstance(value, ClassRef):
         return ("class", value.cls.name)
     if hasattr(value, "items") and isinstance(getattr(value, "items"), list):

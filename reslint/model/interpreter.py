@@ -730,8 +730,11 @@ def first_items(iterable: Any) -> list[Any]:
         if isinstance(start, Expr) and start.constant is not None:
             first = int(start.constant)
             stop = iterable.stop.constant if isinstance(iterable.stop, Expr) else None
-            count = 2 if stop is None else max(0, min(MAX_LOOP, int(stop) - first))
-            return [symbolic.const(first + i) for i in range(count)]
+            if stop is None:
+                return [symbolic.const(first), symbolic.const(first + 1)]
+            # A counted loop repeats the same body: its first two and its last iteration say it all.
+            indices = sorted({i for i in (first, first + 1, int(stop) - 1) if first <= i < int(stop)})
+            return [symbolic.const(i) for i in indices]
         return [UNKNOWN]
     if isinstance(iterable, ListValue):
         if not iterable.open_ended:

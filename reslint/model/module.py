@@ -182,14 +182,18 @@ class ModuleModel:
             self._recording[-1].adds.append(site)
 
     def instances(self) -> list[Instance]:
-        """Every instance interpreted so far: each class generically, plus every specialisation a
-        builder or factory produced (a Bottleneck built with a given downsample, a ResNet for resnet50)."""
+        """Every instance worth checking: each class generically, plus every specialisation a builder or
+        factory produces (a Bottleneck built with a given downsample, the ResNet that resnet50() builds).
+        Worked out once; rules share the list."""
+        cached = self.__dict__.get("_all_instances")
+        if cached is not None:
+            return cached
         for cls in self.module_classes:
             cls.generic
         for name in self.functions:
             for option in options(self.factory_model(name)):
                 if isinstance(option, Layer) and option.kind == "block":
-                    option.instance  # resnet50() -> the ResNet it builds, specialised
+                    option.instance
         seen: list[Instance] = []
         pending = True
         while pending:
@@ -204,6 +208,7 @@ class ModuleModel:
                         for inner in layer.walk():
                             if inner.kind == "block":
                                 inner.instance
+        self.__dict__["_all_instances"] = seen
         return seen
 
     def factory_model(self, name: str) -> Any:
