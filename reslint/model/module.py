@@ -190,10 +190,15 @@ class ModuleModel:
             return cached
         for cls in self.module_classes:
             cls.generic
+        built: set[str] = set()
         for name in self.functions:
             for option in options(self.factory_model(name)):
                 if isinstance(option, Layer) and option.kind == "block":
-                    option.instance
+                    # resnet50/101/152 differ only in blocks per stage, which no rule needs twice.
+                    key = _factory_key(option)
+                    if key not in built:
+                        built.add(key)
+                        option.instance
         seen: list[Instance] = []
         pending = True
         while pending:
@@ -222,6 +227,17 @@ class ModuleModel:
             except RecursionError:
                 pass
         return cache[name]
+
+
+def _factory_key(layer: Layer) -> str:
+    from reslint.model.classes import _value_key
+    from reslint.model.values import ListValue
+
+    def counts_only(value: Any) -> bool:
+        return isinstance(value, ListValue) and all(getattr(item, "constant", None) is not None for item in value.items)
+
+    return repr((layer.type_name, sorted((name, _value_key(value)) for name, value in layer.args.items()
+                                         if not counts_only(value))))
 
 
 def _simple_text(node: cst.CSTNode) -> str | None:
