@@ -85,5 +85,16 @@ class Block(nn.Module):
         self.shortcut = nn.Sequential(nn.Conv2d(cin, cout, 1, bias=False), nn.BatchNorm2d(cout))
     def forward(self, x):
         return self.relu(self.bn(self.conv(x)) + self.shortcut(x))
-"""
+""",
+    """
+import torch.nn as nn
+class ConvPosEnc(nn.Module):
+    # the residual branch happens to be called `proj`: it is still the main branch, not a projection shortcut
+    def __init__(self, dim):
+        super().__init__()
+        self.proj = nn.Conv2d(dim, dim, 3, padding=1, groups=dim)
+        self.act = nn.GELU()
+    def forward(self, x):
+        return x + self.act(self.proj(x))
+""",
 ]

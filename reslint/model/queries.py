@@ -11,7 +11,7 @@ import libcst as cst
 from reslint.model.classes import Instance
 from reslint.model.values import CHANNEL_PRESERVING, AddSite, Flow, Layer, Step, compatible, options
 
-SHORTCUT_NAME = re.compile(r"(downsample|down_sample|shortcut|short_cut|proj|skip|extra)", re.I)
+SHORTCUT_NAME = re.compile(r"(downsample|down_sample|shortcut|short_cut|skip|extra)", re.I)
 
 # A sequence element: a Step (an operation in forward, `step.layer` set for module calls) or a Layer
 # (a child of a container, which forward reaches only through the container's call).
