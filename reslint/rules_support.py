@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterable, Iterator
 
-from reslint.model.symbolic import Expr, evaluate_default
+from reslint.model.symbolic import Expr
 from reslint.rule import Violation
 
 
@@ -42,5 +42,3 @@ def edit_distance(a: str, b: str) -> int:
         previous = current
     return previous[-1]
 
-
-__all__ = ["unique", "quoted", "edit_distance", "evaluate_default"]

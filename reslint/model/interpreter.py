@@ -480,7 +480,6 @@ class Interpreter:
             return UNKNOWN
         step.guards = tuple(self.guards)
         step.on_input = any(flow.origin == "input" and all(_preserves(s) for s in flow.steps) for flow in inputs)
-        step.inputs = tuple(inputs)
         flows = [flow.then(step) for flow in inputs]
         self.module.record_step(step)
         return alternatives(flows)

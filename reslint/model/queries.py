@@ -233,18 +233,3 @@ def _assigns_self_attribute(method: cst.FunctionDef, attr: str, module) -> bool:
         for target, function in module.names.attribute_stores
     )
 
-
-def earlier_steps(step: Step) -> set[int]:
-    """Ids of every step that produced the tensor `step` was applied to (through residual additions)."""
-    seen_flows: set[int] = set()
-    found: set[int] = set()
-    stack = list(step.inputs)
-    while stack:
-        flow = stack.pop()
-        if id(flow) in seen_flows:
-            continue
-        seen_flows.add(id(flow))
-        found.update(id(s) for s in flow.steps)
-        if isinstance(flow.origin, AddSite):
-            stack.extend(f for f in (*flow.origin.left, *flow.origin.right) if isinstance(f, Flow))
-    return found

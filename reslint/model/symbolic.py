@@ -116,11 +116,6 @@ def may_differ(left: Expr, right: Expr) -> bool:
     return False
 
 
-def evaluate_default(expr: Expr) -> float | None:
-    """The value in the default configuration (sample 0)."""
-    return expr.evaluate(_sampler(0))
-
-
 def _sampler(sample: int) -> Callable[[str, tuple], float | None]:
     def lookup(name: str, domain: tuple) -> float | None:
         # A one-value domain is a parameter's default: it holds at sample 0 only.

@@ -237,8 +237,6 @@ class Step:
     text: str = ""
     # True when applied straight to forward's input (only channel-preserving steps before it).
     on_input: bool = False
-    # The tensors (one per alternative) this step was applied to.
-    inputs: tuple = field(default=(), repr=False)
     # The undecidable `if` branches of forward it runs in.
     guards: tuple = field(default=(), repr=False)
 
