@@ -72,7 +72,9 @@ COMMANDS = [
     Command("torch", [PYTHON, "-c", "import torch"]),
     Command("torchinfo", [PYTHON, "-c", TORCHINFO_SNIPPET]),
     Command("reslint", reslint("resnet50", "fixtures/models/tv_resnet.py:resnet50")),
-    Command("wide101", reslint("wide_resnet101_2", "fixtures/models/wide_resnet.py:wide_resnet101_2")),
+    Command(
+        "wide101", reslint("wide_resnet101_2", "fixtures/models/wide_resnet.py:wide_resnet101_2")
+    ),
 ]
 
 
@@ -90,8 +92,10 @@ def measure(command: Command) -> tuple[float, float]:
         stderr.seek(0)
         out, err = stdout.read().decode(), stderr.read().decode()
     if process.returncode != command.expect_exit:
-        sys.stderr.write(f"{command.name} exited {process.returncode}, expected {command.expect_exit}\n"
-                         f"{out[-2000:]}\n{err[-2000:]}\n")
+        sys.stderr.write(
+            f"{command.name} exited {process.returncode}, expected {command.expect_exit}\n"
+            f"{out[-2000:]}\n{err[-2000:]}\n"
+        )
         raise SystemExit(2)
     if command.name in ("reslint", "wide101") and json.loads(out)["verdict"] != "matches":
         sys.stderr.write(f"{command.name}: the verdict is not 'matches'\n{out[:3000]}\n")
@@ -107,8 +111,11 @@ def run_rounds(runs: int) -> dict[str, Samples]:
             seconds, peak = measure(command)
             samples[command.name].seconds.append(seconds)
             samples[command.name].peak_mb.append(peak)
-            print(f"  round {round_number}/{runs} {command.name:<9} {seconds:6.2f} s {peak:7.0f} MiB",
-                  file=sys.stderr, flush=True)
+            print(
+                f"  round {round_number}/{runs} {command.name:<9} {seconds:6.2f} s {peak:7.0f} MiB",
+                file=sys.stderr,
+                flush=True,
+            )
     return samples
 
 
@@ -128,30 +135,46 @@ def verdicts(samples: dict[str, Samples]) -> dict[str, object]:
 
 
 def print_table(samples: dict[str, Samples], result: dict[str, object], runs: int) -> None:
-    print(f"dynamic pass benchmark, median of {runs} runs (python {sys.version.split()[0]}, {os.cpu_count()} CPUs)")
+    print(
+        f"dynamic pass benchmark, median of {runs} runs (python {sys.version.split()[0]}, {os.cpu_count()} CPUs)"
+    )
     print(f"{'command':<10} {'wall s':>8} {'min s':>7} {'peak RSS MiB':>13}   runs (s)")
     for name, sample in samples.items():
         spread = ", ".join(f"{s:.2f}" for s in sample.seconds)
-        print(f"{name:<10} {sample.wall:8.2f} {min(sample.seconds):7.2f} {sample.rss:13.0f}   {spread}")
+        print(
+            f"{name:<10} {sample.wall:8.2f} {min(sample.seconds):7.2f} {sample.rss:13.0f}   {spread}"
+        )
     mark = {True: "ok", False: "MISSED"}
-    print(f"reslint / torchinfo wall: {result['wall_ratio']:.2f}x, median of the per-round ratios "
-          f"({result['wall_ratio_of_medians']:.2f}x of the medians) (target <= {WALL_RATIO_LIMIT}x) "
-          f"{mark[bool(result['wall_ok'])]}")
-    print(f"reslint / torchinfo peak RSS: {result['rss_ratio']:.2f}x (target < 1x) {mark[bool(result['rss_ok'])]}")
-    print(f"wide_resnet101_2 peak RSS: {samples['wide101'].rss:.0f} MiB (target < {WIDE_RSS_LIMIT_MB:.0f}) "
-          f"{mark[bool(result['wide_rss_ok'])]}")
+    print(
+        f"reslint / torchinfo wall: {result['wall_ratio']:.2f}x, median of the per-round ratios "
+        f"({result['wall_ratio_of_medians']:.2f}x of the medians) (target <= {WALL_RATIO_LIMIT}x) "
+        f"{mark[bool(result['wall_ok'])]}"
+    )
+    print(
+        f"reslint / torchinfo peak RSS: {result['rss_ratio']:.2f}x (target < 1x) {mark[bool(result['rss_ok'])]}"
+    )
+    print(
+        f"wide_resnet101_2 peak RSS: {samples['wide101'].rss:.0f} MiB (target < {WIDE_RSS_LIMIT_MB:.0f}) "
+        f"{mark[bool(result['wide_rss_ok'])]}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=5, help="rounds to take the median over (default 5)")
-    parser.add_argument("--json", action="store_true", help="print the figures as JSON instead of a table")
+    parser.add_argument(
+        "--runs", type=int, default=5, help="rounds to take the median over (default 5)"
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print the figures as JSON instead of a table"
+    )
     options = parser.parse_args(argv)
     samples = run_rounds(max(1, options.runs))
     result = verdicts(samples)
     if options.json:
-        figures = {name: {"wall_s": round(s.wall, 3), "peak_rss_mib": round(s.rss, 1), "runs_s": s.seconds}
-                   for name, s in samples.items()}
+        figures = {
+            name: {"wall_s": round(s.wall, 3), "peak_rss_mib": round(s.rss, 1), "runs_s": s.seconds}
+            for name, s in samples.items()
+        }
         print(json.dumps({"runs": options.runs, "figures": figures, **result}, indent=2))
     else:
         print_table(samples, result, options.runs)

@@ -37,7 +37,9 @@ FOLDER_TARGET = 4.0
 class Row:
     what: str
     wall: list[float]
-    cpu: list[float]  # user + sys of the process and its children: steadier than wall time on a busy machine
+    cpu: list[
+        float
+    ]  # user + sys of the process and its children: steadier than wall time on a busy machine
 
     @property
     def median(self) -> float:
@@ -48,7 +50,9 @@ def run_once(argv: list[str], cwd: Path | None = None) -> tuple[float, float]:
     """(wall seconds, CPU seconds) of one whole process."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    result = subprocess.run(argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    result = subprocess.run(
+        argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
     elapsed = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if result.returncode not in (0, 1):  # 1 = findings, for both reslint and Fixit
@@ -100,7 +104,9 @@ def make_folder(target: Path, files: int, total_lines: int) -> int:
     sources = [path.read_text(encoding="utf-8") for path in fixture_files()]
     written = 0
     for number in range(files):
-        budget = (total_lines - written) / (files - number)  # what is left, shared by the files still to write
+        budget = (total_lines - written) / (
+            files - number
+        )  # what is left, shared by the files still to write
         parts: list[str] = []
         offset = number
         while not parts or sum(part.count("\n") + 2 for part in parts) < budget:
@@ -117,7 +123,14 @@ def ensure_fixit() -> Path:
     if not fixit.exists():
         print(f"installing fixit=={FIXIT_VERSION} into {FIXIT_VENV} (once)", file=sys.stderr)
         subprocess.run([sys.executable, "-m", "venv", "--clear", str(FIXIT_VENV)], check=True)
-        pip = [str(FIXIT_VENV / "bin" / "python"), "-m", "pip", "install", "-q", f"fixit=={FIXIT_VERSION}"]
+        pip = [
+            str(FIXIT_VENV / "bin" / "python"),
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            f"fixit=={FIXIT_VERSION}",
+        ]
         subprocess.run(pip, check=True)
     return fixit
 
@@ -127,7 +140,9 @@ def print_table(title: str, rows: list[Row]) -> None:
     print(f"  {'command':<50} {'median s':>9} {'min s':>7} {'max s':>7} {'CPU s':>7} {'runs':>5}")
     for row in rows:
         low, high, cpu = min(row.wall), max(row.wall), statistics.median(row.cpu)
-        print(f"  {row.what:<50} {row.median:>9.3f} {low:>7.3f} {high:>7.3f} {cpu:>7.3f} {len(row.wall):>5}")
+        print(
+            f"  {row.what:<50} {row.median:>9.3f} {low:>7.3f} {high:>7.3f} {cpu:>7.3f} {len(row.wall):>5}"
+        )
 
 
 def verdict(met: bool) -> str:
@@ -138,8 +153,16 @@ def bench_single_file(runs: int) -> float:
     model = single_model_file()
     rows = measure(
         {
-            'python -c "import libcst, rich"  (floor)': [sys.executable, "-c", "import libcst, rich"],
-            f"reslint {model.relative_to(PROJECT)}": [str(BIN / "reslint"), "--no-color", str(model)],
+            'python -c "import libcst, rich"  (floor)': [
+                sys.executable,
+                "-c",
+                "import libcst, rich",
+            ],
+            f"reslint {model.relative_to(PROJECT)}": [
+                str(BIN / "reslint"),
+                "--no-color",
+                str(model),
+            ],
         },
         runs,
     )
@@ -153,7 +176,13 @@ def bench_single_file(runs: int) -> float:
 def bench_folder(runs: int, files: int, lines: int, with_fixit: bool) -> float | None:
     with tempfile.TemporaryDirectory(prefix="reslint-bench-") as folder:
         written = make_folder(Path(folder), files, lines)
-        commands = {f"reslint FOLDER  ({os.cpu_count()} cores)": [str(BIN / "reslint"), "--no-color", folder]}
+        commands = {
+            f"reslint FOLDER  ({os.cpu_count()} cores)": [
+                str(BIN / "reslint"),
+                "--no-color",
+                folder,
+            ]
+        }
         if with_fixit:
             fixit = f"fixit lint FOLDER  (fixit {FIXIT_VERSION}, default rules)"
             commands[fixit] = [str(ensure_fixit()), "lint", folder]
@@ -169,11 +198,17 @@ def bench_folder(runs: int, files: int, lines: int, with_fixit: bool) -> float |
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=15, help="runs per command for the single file (default 15)")
-    parser.add_argument("--folder-runs", type=int, default=3, help="runs per command for the folder (default 3)")
+    parser.add_argument(
+        "--runs", type=int, default=15, help="runs per command for the single file (default 15)"
+    )
+    parser.add_argument(
+        "--folder-runs", type=int, default=3, help="runs per command for the folder (default 3)"
+    )
     parser.add_argument("--files", type=int, default=60)
     parser.add_argument("--lines", type=int, default=25_000)
-    parser.add_argument("--no-fixit", action="store_true", help="skip the Fixit comparison (no install)")
+    parser.add_argument(
+        "--no-fixit", action="store_true", help="skip the Fixit comparison (no install)"
+    )
     args = parser.parse_args()
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, reslint from {BIN}")
     # An installed package has its bytecode; an editable checkout under PYTHONDONTWRITEBYTECODE=1 (as on

@@ -17,7 +17,7 @@ import argparse
 import json
 import os
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from reslint import __version__
 
@@ -62,28 +62,75 @@ def build_parser() -> argparse.ArgumentParser:
         description="Find residual-network bugs in PyTorch model code.",
         epilog="Exit codes: 0 nothing found, 1 findings, 2 usage or internal error.",
     )
-    parser.add_argument("paths", nargs="*", metavar="PATH", help="files or folders to lint (folders: every *.py in them)")
-    parser.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
-    parser.add_argument("--select", action="append", default=[], metavar="CODES",
-                        help="only these codes or prefixes, comma-separated (e.g. RN2,RN301)")
-    parser.add_argument("--ignore", action="append", default=[], metavar="CODES",
-                        help="skip these codes or prefixes, comma-separated")
-    parser.add_argument("--no-color", action="store_true", help="no colors or styles in the text output (also: NO_COLOR=1)")
-    parser.add_argument("--jobs", type=int, default=None, metavar="N",
-                        help="worker processes (default: the number of cores for large runs, 1 for small ones)")
+    parser.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="files or folders to lint (folders: every *.py in them)",
+    )
+    parser.add_argument(
+        "--format", choices=("text", "json"), default="text", help="output format (default: text)"
+    )
+    parser.add_argument(
+        "--select",
+        action="append",
+        default=[],
+        metavar="CODES",
+        help="only these codes or prefixes, comma-separated (e.g. RN2,RN301)",
+    )
+    parser.add_argument(
+        "--ignore",
+        action="append",
+        default=[],
+        metavar="CODES",
+        help="skip these codes or prefixes, comma-separated",
+    )
+    parser.add_argument(
+        "--no-color",
+        action="store_true",
+        help="no colors or styles in the text output (also: NO_COLOR=1)",
+    )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        metavar="N",
+        help="worker processes (default: the number of cores for large runs, 1 for small ones)",
+    )
     parser.add_argument("--list-rules", action="store_true", help="list every rule and exit")
-    parser.add_argument("--explain", metavar="CODE", help="print the documentation of a rule and exit")
+    parser.add_argument(
+        "--explain", metavar="CODE", help="print the documentation of a rule and exit"
+    )
     parser.add_argument("--version", action="version", version=f"reslint {__version__}")
-    dynamic = parser.add_argument_group("dynamic pass (needs torch: pip install 'reslint[dynamic]')")
-    dynamic.add_argument("--compare-to", nargs=2, metavar=("ARCH", "TARGET"),
-                         help="build TARGET (path/to/file.py:Name or package.module:Name) and compare it with the reference ARCH")
-    dynamic.add_argument("--init", metavar="JSON", help="constructor arguments for TARGET as a JSON object")
-    dynamic.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
-                         help="give up on the dynamic pass after this long (default: 60)")
-    dynamic.add_argument("--analysis", choices=("auto", "sampled", "symbolic"), default=None,
-                         help="how input sizes are explored: sampled (hypothesis), symbolic (torch.export with dynamic "
-                              "height/width, slower), or auto (default: symbolic only once sampling finds a failure)")
-    dynamic.add_argument("--list-references", action="store_true", help="list the reference architectures and exit")
+    dynamic = parser.add_argument_group(
+        "dynamic pass (needs torch: pip install 'reslint[dynamic]')"
+    )
+    dynamic.add_argument(
+        "--compare-to",
+        nargs=2,
+        metavar=("ARCH", "TARGET"),
+        help="build TARGET (path/to/file.py:Name or package.module:Name) and compare it with the reference ARCH",
+    )
+    dynamic.add_argument(
+        "--init", metavar="JSON", help="constructor arguments for TARGET as a JSON object"
+    )
+    dynamic.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="give up on the dynamic pass after this long (default: 60)",
+    )
+    dynamic.add_argument(
+        "--analysis",
+        choices=("auto", "sampled", "symbolic"),
+        default=None,
+        help="how input sizes are explored: sampled (hypothesis), symbolic (torch.export with dynamic "
+        "height/width, slower), or auto (default: symbolic only once sampling finds a failure)",
+    )
+    dynamic.add_argument(
+        "--list-references", action="store_true", help="list the reference architectures and exit"
+    )
     return parser
 
 
@@ -92,20 +139,28 @@ def _main(argv: list[str]) -> int:
     options = parser.parse_args(argv)
     _reconfigure_output()
     actions = [
-        name for name, given in (
-            ("PATH", bool(options.paths)), ("--list-rules", options.list_rules), ("--explain", options.explain is not None),
-            ("--compare-to", options.compare_to is not None), ("--list-references", options.list_references),
-        ) if given
+        name
+        for name, given in (
+            ("PATH", bool(options.paths)),
+            ("--list-rules", options.list_rules),
+            ("--explain", options.explain is not None),
+            ("--compare-to", options.compare_to is not None),
+            ("--list-references", options.list_references),
+        )
+        if given
     ]
     if len(actions) > 1:
         raise UsageError(f"{' and '.join(actions)} cannot be used together")
-    if options.compare_to is None and (options.init is not None or options.timeout is not None
-                                       or options.analysis is not None):
+    if options.compare_to is None and (
+        options.init is not None or options.timeout is not None or options.analysis is not None
+    ):
         raise UsageError("--init, --timeout and --analysis only apply to --compare-to")
     if not actions:
         parser.print_usage(sys.stderr)
-        print("reslint: error: give at least one PATH to lint (or --list-rules, --explain CODE, --compare-to ARCH TARGET)",
-              file=sys.stderr)
+        print(
+            "reslint: error: give at least one PATH to lint (or --list-rules, --explain CODE, --compare-to ARCH TARGET)",
+            file=sys.stderr,
+        )
         return EXIT_ERROR
     if options.list_rules:
         return list_rules(options.format)
@@ -129,7 +184,9 @@ def lint(options: argparse.Namespace) -> int:
     select, ignore = _codes(options.select), _codes(options.ignore)
     unknown = engine.unknown_selectors(select + ignore, [rule.code for rule in engine.all_rules()])
     if unknown:
-        raise UsageError(f"unknown rule code or prefix: {', '.join(unknown)} (see reslint --list-rules)")
+        raise UsageError(
+            f"unknown rule code or prefix: {', '.join(unknown)} (see reslint --list-rules)"
+        )
     if options.jobs is not None and options.jobs < 1:
         raise UsageError("--jobs must be at least 1")
     result = engine.run(options.paths, select=select, ignore=ignore, jobs=options.jobs)
@@ -159,15 +216,29 @@ def list_rules(output_format: str = "text") -> int:
     from reslint.engine import all_rules
 
     rows = [
-        {"code": rule.code, "name": rule.name, "severity": _severity_name(rule), "summary": rule.summary()}
+        {
+            "code": rule.code,
+            "name": rule.name,
+            "severity": _severity_name(rule),
+            "summary": rule.summary(),
+        }
         for rule in all_rules()
     ]
     if output_format == "json":
         print(json.dumps(rows, indent=2, ensure_ascii=False))
         return EXIT_CLEAN
-    widths = {column: max([len(column)] + [len(row[column]) for row in rows]) for column in ("code", "name", "severity")}
-    for row in [{"code": "code", "name": "name", "severity": "severity", "summary": "summary"}] + rows:
-        print("  ".join(row[column].ljust(widths[column]) for column in widths) + "  " + row["summary"])
+    widths = {
+        column: max([len(column)] + [len(row[column]) for row in rows])
+        for column in ("code", "name", "severity")
+    }
+    for row in [
+        {"code": "code", "name": "name", "severity": "severity", "summary": "summary"}
+    ] + rows:
+        print(
+            "  ".join(row[column].ljust(widths[column]) for column in widths)
+            + "  "
+            + row["summary"]
+        )
     return EXIT_CLEAN
 
 
@@ -178,8 +249,19 @@ def explain(code: str, output_format: str = "text") -> int:
     if rule is None:
         raise UsageError(f"unknown rule code: {code} (see reslint --list-rules)")
     if output_format == "json":
-        print(json.dumps({"code": rule.code, "name": rule.name, "severity": _severity_name(rule),
-                          "summary": rule.summary(), "documentation": rule.documentation()}, indent=2, ensure_ascii=False))
+        print(
+            json.dumps(
+                {
+                    "code": rule.code,
+                    "name": rule.name,
+                    "severity": _severity_name(rule),
+                    "summary": rule.summary(),
+                    "documentation": rule.documentation(),
+                },
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
         return EXIT_CLEAN
     print(f"{rule.code} {rule.name} ({_severity_name(rule)})\n")
     print(rule.documentation() or rule.summary())
@@ -204,7 +286,9 @@ def _compare(options: argparse.Namespace) -> int:
     if dynamic is None:
         return EXIT_ERROR
     extra = {"analysis": options.analysis} if options.analysis not in (None, "auto") else {}
-    return int(dynamic.run_compare(arch, target, init, timeout, options.format, options.no_color, **extra))
+    return int(
+        dynamic.run_compare(arch, target, init, timeout, options.format, options.no_color, **extra)
+    )
 
 
 def _list_references(output_format: str) -> int:
@@ -220,10 +304,14 @@ def _parse_init(text: str | None) -> dict:
     try:
         value = json.loads(text)
     except json.JSONDecodeError as error:
-        raise UsageError(f"--init is not valid JSON ({error.msg} at column {error.colno}); "
-                         "give a JSON object, e.g. --init '{\"num_classes\": 10}'") from None
+        raise UsageError(
+            f"--init is not valid JSON ({error.msg} at column {error.colno}); "
+            "give a JSON object, e.g. --init '{\"num_classes\": 10}'"
+        ) from None
     if not isinstance(value, dict):
-        raise UsageError(f"--init must be a JSON object, e.g. --init '{{\"num_classes\": 10}}', not {type(value).__name__}")
+        raise UsageError(
+            f"--init must be a JSON object, e.g. --init '{{\"num_classes\": 10}}', not {type(value).__name__}"
+        )
     return value
 
 

@@ -9,8 +9,8 @@ import io
 import os
 import re
 import sys
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Sequence
 
 from reslint.findings import Finding, Severity
 from reslint.rule import Rule, Violation
@@ -19,15 +19,29 @@ from reslint.syntax import ParseResult, find_comments, parse_source
 
 SYNTAX_ERROR = "RN001"
 
-SKIPPED_DIRECTORIES = frozenset({
-    "__pycache__", "node_modules", "venv", "env", "virtualenv", "site-packages", "__pypackages__",
-    "build", "dist", "_build", "buck-out",
-})
+SKIPPED_DIRECTORIES = frozenset(
+    {
+        "__pycache__",
+        "node_modules",
+        "venv",
+        "env",
+        "virtualenv",
+        "site-packages",
+        "__pypackages__",
+        "build",
+        "dist",
+        "_build",
+        "buck-out",
+    }
+)
 
 # Below this much source in total, starting worker processes costs more than it saves.
 PARALLEL_MIN_BYTES = 96 * 1024
 
-_NOQA = re.compile(r"#\s*noqa\b(?:\s*:\s*(?P<codes>[A-Za-z]+[0-9]*(?:\s*,\s*[A-Za-z]+[0-9]*|\s+[A-Za-z]+[0-9]+)*))?", re.I)
+_NOQA = re.compile(
+    r"#\s*noqa\b(?:\s*:\s*(?P<codes>[A-Za-z]+[0-9]*(?:\s*,\s*[A-Za-z]+[0-9]*|\s+[A-Za-z]+[0-9]+)*))?",
+    re.I,
+)
 _CODE_PREFIX = re.compile(r"[A-Z]+[0-9]*\Z")
 
 
@@ -155,7 +169,9 @@ class LintRun:
 # Public entry points.
 
 
-def lint_file(path: str | os.PathLike[str], rules: Sequence[type[Rule]] | None = None) -> list[Finding]:
+def lint_file(
+    path: str | os.PathLike[str], rules: Sequence[type[Rule]] | None = None
+) -> list[Finding]:
     """Findings for one file, every rule enabled (internal errors of rules are logged to stderr)."""
     result = check_file(os.fspath(path), _rules_or_catalogue(rules))
     _log(result.internal_errors)
@@ -188,7 +204,9 @@ def run(
     active = tuple(rule for rule in _rules_or_catalogue(rules) if enabled(rule.code))
     files, missing = discover(paths)
     results = _check_all(files, active, jobs)
-    findings = sorted((f for result in results for f in result.findings if enabled(f.code)), key=_order)
+    findings = sorted(
+        (f for result in results for f in result.findings if enabled(f.code)), key=_order
+    )
     return LintRun(
         findings=findings,
         files=files,
@@ -234,7 +252,9 @@ def make_selector(select: Sequence[str] = (), ignore: Sequence[str] = ()) -> Cal
 
     def enabled(code: str) -> bool:
         best_select = max((len(prefix) for prefix in chosen if code.startswith(prefix)), default=-1)
-        best_ignore = max((len(prefix) for prefix in dropped if code.startswith(prefix)), default=-1)
+        best_ignore = max(
+            (len(prefix) for prefix in dropped if code.startswith(prefix)), default=-1
+        )
         return best_select > best_ignore
 
     return enabled
@@ -244,13 +264,16 @@ def unknown_selectors(selectors: Iterable[str], codes: Iterable[str]) -> list[st
     """The selectors that are not a code or a prefix of one (for a clear usage error)."""
     known = list(codes)
     return [
-        selector for selector in selectors
+        selector
+        for selector in selectors
         if not _CODE_PREFIX.match(_normal_selector(selector) or "ALL")
         or not any(code.startswith(_normal_selector(selector)) for code in known)
     ]
 
 
-def check_file(path: str, rules: Sequence[type[Rule]], max_bytes: int = DEFAULT_MAX_BYTES) -> FileResult:
+def check_file(
+    path: str, rules: Sequence[type[Rule]], max_bytes: int = DEFAULT_MAX_BYTES
+) -> FileResult:
     """Lint one file with the given rules. Never raises: failures become internal-error messages."""
     try:
         return _check_file(path, rules, max_bytes)
@@ -271,8 +294,17 @@ def _check_file(path: str, rules: Sequence[type[Rule]], max_bytes: int) -> FileR
         return FileResult(path, empty=True)
     parsed = parse_source(text, path)
     findings = [
-        Finding(path, issue.line, issue.column, issue.end_line, issue.end_column, SYNTAX_ERROR, Severity.ERROR,
-                issue.message, issue.hint)
+        Finding(
+            path,
+            issue.line,
+            issue.column,
+            issue.end_line,
+            issue.end_column,
+            SYNTAX_ERROR,
+            Severity.ERROR,
+            issue.message,
+            issue.hint,
+        )
         for issue in parsed.issues
     ]
     errors: list[str] = []
@@ -280,10 +312,14 @@ def _check_file(path: str, rules: Sequence[type[Rule]], max_bytes: int) -> FileR
         found, errors = _run_rules(path, parsed, rules)
         findings.extend(found)
     findings = _without_suppressed(findings, text)
-    return FileResult(path, findings=findings, internal_errors=errors, text=text if findings else None)
+    return FileResult(
+        path, findings=findings, internal_errors=errors, text=text if findings else None
+    )
 
 
-def _run_rules(path: str, parsed: ParseResult, rules: Sequence[type[Rule]]) -> tuple[list[Finding], list[str]]:
+def _run_rules(
+    path: str, parsed: ParseResult, rules: Sequence[type[Rule]]
+) -> tuple[list[Finding], list[str]]:
     from reslint.model import build_module_model
 
     try:
@@ -299,8 +335,19 @@ def _run_rules(path: str, parsed: ParseResult, rules: Sequence[type[Rule]]) -> t
                 if parsed.shifts:  # a syntax repair moved text on some lines
                     column = parsed.original_column(line, column)
                     end_column = parsed.original_column(end_line, end_column)
-                findings.append(Finding(path, line, column, end_line, end_column, rule.code, Severity(rule.severity),
-                                        violation.message, violation.hint))
+                findings.append(
+                    Finding(
+                        path,
+                        line,
+                        column,
+                        end_line,
+                        end_column,
+                        rule.code,
+                        Severity(rule.severity),
+                        violation.message,
+                        violation.hint,
+                    )
+                )
         except Exception as error:  # one broken rule must not hide the other rules' findings
             errors.append(_internal_error(f"in rule {rule.code} on {path}", error))
     return findings, errors
@@ -322,7 +369,9 @@ def noqa_by_line(text: str) -> dict[int, frozenset[str] | None]:
         if found is None:
             continue
         codes = found.group("codes")
-        suppressions[line] = frozenset(re.findall(r"[A-Z]+[0-9]*", codes.upper())) if codes else None
+        suppressions[line] = (
+            frozenset(re.findall(r"[A-Z]+[0-9]*", codes.upper())) if codes else None
+        )
     return suppressions
 
 
@@ -355,7 +404,9 @@ def _comments(text: str) -> dict[int, str]:
 _WORKER_RULES: tuple[type[Rule], ...] = ()
 
 
-def _check_all(files: list[str], rules: tuple[type[Rule], ...], jobs: int | None) -> list[FileResult]:
+def _check_all(
+    files: list[str], rules: tuple[type[Rule], ...], jobs: int | None
+) -> list[FileResult]:
     workers = _worker_count(files, jobs)
     if workers <= 1:
         return [check_file(path, rules) for path in files]
@@ -368,13 +419,21 @@ def _check_all(files: list[str], rules: tuple[type[Rule], ...], jobs: int | None
         return [check_file(path, rules) for path in files]
 
 
-def _check_in_pool(files: list[str], rules: tuple[type[Rule], ...], workers: int) -> list[FileResult]:
+def _check_in_pool(
+    files: list[str], rules: tuple[type[Rule], ...], workers: int
+) -> list[FileResult]:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     # fork: the workers inherit the imported libcst and rules instead of importing them again.
-    context = multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(rules,))
+    context = (
+        multiprocessing.get_context("fork")
+        if "fork" in multiprocessing.get_all_start_methods()
+        else None
+    )
+    pool = ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(rules,)
+    )
     try:
         chunk = max(1, len(files) // (workers * 4))
         results = list(pool.map(_check_in_worker, files, chunksize=chunk))
@@ -431,7 +490,11 @@ def _rules_or_catalogue(rules: Sequence[type[Rule]] | None) -> tuple[type[Rule],
 
 
 def _skipped_directory(root: str, name: str) -> bool:
-    return name.startswith(".") or name in SKIPPED_DIRECTORIES or os.path.exists(os.path.join(root, name, "pyvenv.cfg"))
+    return (
+        name.startswith(".")
+        or name in SKIPPED_DIRECTORIES
+        or os.path.exists(os.path.join(root, name, "pyvenv.cfg"))
+    )
 
 
 def _normal_selector(selector: str) -> str:

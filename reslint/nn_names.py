@@ -16,11 +16,12 @@ import argparse
 import difflib
 import re
 import textwrap
+from collections.abc import Iterable
 from pathlib import Path
 from types import ModuleType
-from typing import Iterable
 
 # BEGIN GENERATED (python -m reslint.nn_names --regenerate)
+# fmt: off
 TORCH_VERSION = "2.13.0+cpu"
 NN_NAMES: frozenset[str] = frozenset(
     {
@@ -98,6 +99,7 @@ INIT_NAMES: frozenset[str] = frozenset(
         "xavier_normal_", "xavier_uniform", "xavier_uniform_", "zeros_"
     }
 )
+# fmt: on
 # END GENERATED
 
 _GENERATED = re.compile(r"# BEGIN GENERATED.*?# END GENERATED\n", re.DOTALL)
@@ -118,9 +120,14 @@ def suggest(name: str, candidates: Iterable[str]) -> str | None:
     for fold in (str.casefold, _fold_underscores):
         same = [candidate for candidate in pool if fold(candidate) == fold(name)]
         if same:
-            return max(same, key=lambda candidate: difflib.SequenceMatcher(None, name, candidate).ratio())
+            return max(
+                same, key=lambda candidate: difflib.SequenceMatcher(None, name, candidate).ratio()
+            )
     # Equal scores (AdaptiveAvgPool -> 1d/2d/3d): prefer the 2d layer, which is what image models use.
-    score, _, best = max((_similarity(name, candidate), "2d" in candidate.casefold(), candidate) for candidate in pool)
+    score, _, best = max(
+        (_similarity(name, candidate), "2d" in candidate.casefold(), candidate)
+        for candidate in pool
+    )
     return best if score >= _CLOSE_ENOUGH else None
 
 
@@ -166,6 +173,7 @@ def collect_from_torch() -> dict[str, object]:
 def render_generated(values: dict[str, object]) -> str:
     lines = [
         "# BEGIN GENERATED (python -m reslint.nn_names --regenerate)",
+        "# fmt: off",
         f'TORCH_VERSION = "{values["TORCH_VERSION"]}"',
     ]
     for constant in ("NN_NAMES", "FUNCTIONAL_NAMES", "INIT_NAMES"):
@@ -173,7 +181,7 @@ def render_generated(values: dict[str, object]) -> str:
         quoted = ", ".join(f'"{name}"' for name in names)
         body = textwrap.fill(quoted, width=112, initial_indent=" " * 8, subsequent_indent=" " * 8)
         lines += [f"{constant}: frozenset[str] = frozenset(", "    {", body, "    }", ")"]
-    return "\n".join(lines) + "\n# END GENERATED\n"
+    return "\n".join(lines) + "\n# fmt: on\n# END GENERATED\n"
 
 
 def regenerate(path: Path = Path(__file__)) -> str:
@@ -184,14 +192,20 @@ def regenerate(path: Path = Path(__file__)) -> str:
     # count=1: only the module docstring, which comes first (this line would match too).
     header = f"generated from torch {version} and committed"
     source = re.sub(r"generated from torch \S+ and committed", header, source, count=1)
-    path.write_text(_GENERATED.sub(lambda _: render_generated(values), source, count=1), encoding="utf-8")
+    path.write_text(
+        _GENERATED.sub(lambda _: render_generated(values), source, count=1), encoding="utf-8"
+    )
     return version
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m reslint.nn_names", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m reslint.nn_names", description=__doc__.splitlines()[0]
+    )
     parser.add_argument(
-        "--regenerate", action="store_true", help="rewrite the lists in this file from the installed torch"
+        "--regenerate",
+        action="store_true",
+        help="rewrite the lists in this file from the installed torch",
     )
     args = parser.parse_args(argv)
     if not args.regenerate:

@@ -21,10 +21,15 @@ def load_rules() -> tuple[type[Rule], ...]:
         found = [
             obj
             for obj in vars(module).values()
-            if isinstance(obj, type) and issubclass(obj, Rule) and obj is not Rule and obj.__module__ == module.__name__
+            if isinstance(obj, type)
+            and issubclass(obj, Rule)
+            and obj is not Rule
+            and obj.__module__ == module.__name__
         ]
         if len(found) != 1:
-            raise RuntimeError(f"rule module {module.__name__} must define exactly one Rule, found {len(found)}")
+            raise RuntimeError(
+                f"rule module {module.__name__} must define exactly one Rule, found {len(found)}"
+            )
         rules.append(found[0])
     return tuple(sorted(rules, key=lambda rule: rule.code))
 

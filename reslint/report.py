@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import IO, TYPE_CHECKING, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import IO, TYPE_CHECKING
 
 from reslint.findings import Finding, Severity
 
@@ -20,7 +21,11 @@ if TYPE_CHECKING:
 MAX_LINE_CELLS = 120
 TAB_SIZE = 4
 
-_SEVERITY_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "bold yellow", Severity.INFO: "bold blue"}
+_SEVERITY_STYLE = {
+    Severity.ERROR: "bold red",
+    Severity.WARNING: "bold yellow",
+    Severity.INFO: "bold blue",
+}
 
 
 def colors_disabled(no_color: bool = False) -> bool:
@@ -80,7 +85,13 @@ def summary_line(findings: Sequence[Finding], files_checked: int) -> str:
 def render_summary(findings: Sequence[Finding], files_checked: int, console: Console) -> None:
     from rich.text import Text
 
-    style = "bold red" if any(f.severity == Severity.ERROR for f in findings) else "bold yellow" if findings else "bold green"
+    style = (
+        "bold red"
+        if any(f.severity == Severity.ERROR for f in findings)
+        else "bold yellow"
+        if findings
+        else "bold green"
+    )
     console.print(Text(summary_line(findings, files_checked), style=style))
 
 
@@ -150,12 +161,17 @@ def _frame(finding: Finding, line: str) -> list[Text]:
     from rich.cells import cell_len
     from rich.text import Text
 
-    shown, start, width = _excerpt(line, finding.column, finding.end_column if finding.end_line == finding.line else None)
+    shown, start, width = _excerpt(
+        line, finding.column, finding.end_column if finding.end_line == finding.line else None
+    )
     gutter = str(finding.line)
     style = _SEVERITY_STYLE[_severity(finding)]
     source_row = Text.assemble((f" {gutter} | ", "blue"), shown)
-    marker_row = Text.assemble((f" {' ' * len(gutter)} | ", "blue"),
-                               " " * cell_len(shown[:start]), ("^" * max(1, cell_len(shown[start:start + width])), style))
+    marker_row = Text.assemble(
+        (f" {' ' * len(gutter)} | ", "blue"),
+        " " * cell_len(shown[:start]),
+        ("^" * max(1, cell_len(shown[start : start + width])), style),
+    )
     return [source_row, marker_row]
 
 

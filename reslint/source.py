@@ -35,34 +35,53 @@ def read_source(path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> SourceFile:
     try:
         size = os.path.getsize(path)
         if size > max_bytes:
-            return _skipped(path, TOO_LARGE, Severity.WARNING,
-                            f"file skipped: {_megabytes(size)} is over the {_megabytes(max_bytes)} size limit",
-                            "split the file, or lint the models it contains separately")
+            return _skipped(
+                path,
+                TOO_LARGE,
+                Severity.WARNING,
+                f"file skipped: {_megabytes(size)} is over the {_megabytes(max_bytes)} size limit",
+                "split the file, or lint the models it contains separately",
+            )
         with open(path, "rb") as handle:
             data = handle.read()
     except OSError as error:
-        return _skipped(path, UNREADABLE, Severity.ERROR, f"cannot read file: {error.strerror or error}", "")
+        return _skipped(
+            path, UNREADABLE, Severity.ERROR, f"cannot read file: {error.strerror or error}", ""
+        )
     return decode_source(path, data)
 
 
 def decode_source(path: str, data: bytes) -> SourceFile:
     """Decode like Python does: UTF-8 unless a coding cookie says otherwise; a BOM is dropped."""
     if b"\0" in data:
-        return _skipped(path, UNREADABLE, Severity.ERROR, "binary file: it contains NUL bytes, so it is not Python source", "")
+        return _skipped(
+            path,
+            UNREADABLE,
+            Severity.ERROR,
+            "binary file: it contains NUL bytes, so it is not Python source",
+            "",
+        )
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
     except SyntaxError as error:
         reason = str(error.msg)
         if reason.startswith("invalid or missing encoding declaration"):
             reason = "not valid UTF-8"
-        return _skipped(path, UNREADABLE, Severity.ERROR, f"unreadable file: {reason}", "save the file as UTF-8")
+        return _skipped(
+            path, UNREADABLE, Severity.ERROR, f"unreadable file: {reason}", "save the file as UTF-8"
+        )
     try:
         text = data.decode(encoding)
     except (UnicodeDecodeError, LookupError) as error:
         where = f" (byte {error.start})" if isinstance(error, UnicodeDecodeError) else ""
         name = "UTF-8" if encoding in ("utf-8", "utf-8-sig") else encoding
-        return _skipped(path, UNREADABLE, Severity.ERROR, f"unreadable file: not valid {name}{where}",
-                        "save the file as UTF-8")
+        return _skipped(
+            path,
+            UNREADABLE,
+            Severity.ERROR,
+            f"unreadable file: not valid {name}{where}",
+            "save the file as UTF-8",
+        )
     return SourceFile(path, text.removeprefix("\ufeff"))
 
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import ast
 import re
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator
 
 import libcst as cst
 
@@ -24,12 +24,18 @@ MAX_ROUNDS = 50
 MAX_WORK_LINES = 400_000
 
 _INTERESTING = re.compile(r"""[#'"()\[\]{}\\]""")
-_STRING_BODY = {quote: re.compile(r"\\.|" + re.escape(quote), re.S) for quote in ("'", '"', "'''", '"""')}
+_STRING_BODY = {
+    quote: re.compile(r"\\.|" + re.escape(quote), re.S) for quote in ("'", '"', "'''", '"""')
+}
 _CLOSER_OF = {"(": ")", "[": "]", "{": "}"}
 _ON_LINE = re.compile(r"on line (\d+)")
-_MISMATCH = re.compile(r"closing parenthesis '(.)' does not match opening parenthesis '(.)'(?: on line (\d+))?")
+_MISMATCH = re.compile(
+    r"closing parenthesis '(.)' does not match opening parenthesis '(.)'(?: on line (\d+))?"
+)
 _NEVER_CLOSED = re.compile(r"'(.)' was never closed")
-_INVALID_CHARACTER = re.compile(r"invalid (?:non-printable )?character (?:'(.)' )?\(?U\+([0-9A-Fa-f]+)\)?")
+_INVALID_CHARACTER = re.compile(
+    r"invalid (?:non-printable )?character (?:'(.)' )?\(?U\+([0-9A-Fa-f]+)\)?"
+)
 _KEYWORD_ARGUMENT = re.compile(r"\s*[A-Za-z_]\w*\s*=(?!=)")
 _IDENTIFIER = re.compile(r"[A-Za-z_]\w*\Z")
 _DEF_HEADER = re.compile(r"(\s*)((?:async\s+)?def)\s+([A-Za-z_]\w*)\s*\(")
@@ -39,17 +45,48 @@ _FIRST_WORD = re.compile(r"\s*([A-Za-z_]+)")
 
 # Look-alike characters that blog platforms and CJK input methods put into code.
 _CONFUSABLES = {
-    "，": ",", "（": "(", "）": ")", "：": ":", "；": ";", "＝": "=", "［": "[", "］": "]", "【": "[", "】": "]",
-    "“": '"', "”": '"', "‘": "'", "’": "'", "＋": "+", "－": "-", "＊": "*", "／": "/", "．": ".", "。": ".",
-    "＜": "<", "＞": ">", "｛": "{", "｝": "}", "\u3000": " ", "\u00a0": " ", "\u200b": " ", "\ufeff": " ",
-    "\u2013": "-", "\u2014": "-", "\u2212": "-",
+    "，": ",",
+    "（": "(",
+    "）": ")",
+    "：": ":",
+    "；": ";",
+    "＝": "=",
+    "［": "[",
+    "］": "]",
+    "【": "[",
+    "】": "]",
+    "“": '"',
+    "”": '"',
+    "‘": "'",
+    "’": "'",
+    "＋": "+",
+    "－": "-",
+    "＊": "*",
+    "／": "/",
+    "．": ".",
+    "。": ".",
+    "＜": "<",
+    "＞": ">",
+    "｛": "{",
+    "｝": "}",
+    "\u3000": " ",
+    "\u00a0": " ",
+    "\u200b": " ",
+    "\ufeff": " ",
+    "\u2013": "-",
+    "\u2014": "-",
+    "\u2212": "-",
 }
 
 # A broken compound-statement header is replaced by a header of the same family, so that its body stays
 # valid and, for except/finally/else/elif, the statement it belongs to stays complete.
 _HEADER_REPLACEMENT = {
-    "try": "try:", "except": "except BaseException:", "finally": "finally:", "else": "else:",
-    "elif": "elif True:", "case": "case _ if True:",
+    "try": "try:",
+    "except": "except BaseException:",
+    "finally": "finally:",
+    "else": "else:",
+    "elif": "elif True:",
+    "case": "case _ if True:",
 }
 
 
@@ -161,7 +198,9 @@ def _libcst_issue(error: Exception, source: str) -> SyntaxIssue:
     line = getattr(error, "raw_line", 1) or 1
     column = (getattr(error, "raw_column", 0) or 0) + 1
     text = getattr(error, "message", None) or str(error).splitlines()[0]
-    return SyntaxIssue(line, column, line, column + 1, f"syntax error: libcst could not parse this file: {text}")
+    return SyntaxIssue(
+        line, column, line, column + 1, f"syntax error: libcst could not parse this file: {text}"
+    )
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -220,7 +259,15 @@ class _Layout:
                     _close(stack, (number, start), char, pairs, mismatched)
                 elif start == len(text) - 1:
                     backslash = True
-        return cls(lines, bodies, continued, comments, pairs, mismatched, bool(stack) or open_string is not None)
+        return cls(
+            lines,
+            bodies,
+            continued,
+            comments,
+            pairs,
+            mismatched,
+            bool(stack) or open_string is not None,
+        )
 
     def __post_init__(self) -> None:
         self.count = len(self.bodies) - 1
@@ -235,7 +282,9 @@ class _Layout:
         while end < self.count and self.continued[end + 1]:
             end += 1
         if end == self.count and self.open_at_end:
-            end = self._end_of_unclosed(start, line, indent_width(self.bodies[start]) if base is None else base)
+            end = self._end_of_unclosed(
+                start, line, indent_width(self.bodies[start]) if base is None else base
+            )
         return start, end
 
     def _end_of_unclosed(self, start: int, line: int, base: int) -> int:
@@ -283,7 +332,9 @@ class _Layout:
 
     def body_follows(self, end: int, start: int) -> bool:
         following = self.next_code_line(end)
-        return following is not None and indent_width(self.bodies[following]) > indent_width(self.bodies[start])
+        return following is not None and indent_width(self.bodies[following]) > indent_width(
+            self.bodies[start]
+        )
 
     def next_code_line(self, line: int) -> int | None:
         for number in range(line + 1, self.count + 1):
@@ -323,7 +374,9 @@ def _close(stack, where, char, pairs, mismatched) -> None:
         return
     if _CLOSER_OF[stack[-1][2]] != char:
         mismatched[where] = stack[-1][:2]
-        depth = next((i for i in range(len(stack) - 1, -1, -1) if _CLOSER_OF[stack[i][2]] == char), None)
+        depth = next(
+            (i for i in range(len(stack) - 1, -1, -1) if _CLOSER_OF[stack[i][2]] == char), None
+        )
         if depth is None:
             return
         del stack[depth + 1 :]
@@ -368,7 +421,11 @@ class _Recovery:
         error = _compile_error(self.source, full=False)
         for _ in range(MAX_ROUNDS):
             if error is None:
-                return sorted(issues.values(), key=lambda issue: issue.line), "".join(lines), tuple(self.shifts)
+                return (
+                    sorted(issues.values(), key=lambda issue: issue.line),
+                    "".join(lines),
+                    tuple(self.shifts),
+                )
             if isinstance(error, _Fatal) or self.work > MAX_WORK_LINES:
                 break
             self.work += len(lines)
@@ -385,7 +442,9 @@ class _Recovery:
             issues[1] = error.issue(self.source)
         return sorted(issues.values(), key=lambda issue: issue.line), None, ()
 
-    def _repair(self, lines: list[str], error: SyntaxError, layout: _Layout) -> tuple[_Repair, SyntaxError | _Fatal | None]:
+    def _repair(
+        self, lines: list[str], error: SyntaxError, layout: _Layout
+    ) -> tuple[_Repair, SyntaxError | _Fatal | None]:
         seen: set[str] = set()
         for repair in _candidates(lines, error, layout):
             if repair.region and repair.blanks and not _safe_to_blank(layout, *repair.region):
@@ -401,7 +460,9 @@ class _Recovery:
         blank = [_blank(line) for line in lines]
         return _Repair(blank, region=(1, max(1, len(lines)))), None
 
-    def _acceptable(self, error: SyntaxError, repair: _Repair, following: SyntaxError | _Fatal | None) -> bool:
+    def _acceptable(
+        self, error: SyntaxError, repair: _Repair, following: SyntaxError | _Fatal | None
+    ) -> bool:
         """Did the repair get the parser past this error without inventing a new one?"""
         if following is None:
             return True
@@ -448,10 +509,19 @@ class _Recovery:
 
 
 _PRECEDENCE = (
-    "unterminated string literal", "unterminated triple-quoted string literal", "invalid character",
-    "invalid non-printable character", "unmatched ", "closing parenthesis", "too many nested parentheses",
-    "invalid decimal literal", "invalid hexadecimal literal", "invalid octal literal", "invalid binary literal",
-    "invalid digit", "leading zeros",
+    "unterminated string literal",
+    "unterminated triple-quoted string literal",
+    "invalid character",
+    "invalid non-printable character",
+    "unmatched ",
+    "closing parenthesis",
+    "too many nested parentheses",
+    "invalid decimal literal",
+    "invalid hexadecimal literal",
+    "invalid octal literal",
+    "invalid binary literal",
+    "invalid digit",
+    "leading zeros",
 )
 
 
@@ -462,7 +532,8 @@ def _takes_precedence(error: SyntaxError) -> bool:
 def _stops_tokenizer(error: SyntaxError) -> bool:
     """A tokenizer error ends tokenizing, so the precedence errors after it were not looked for yet."""
     return _takes_precedence(error) or (error.msg or "").startswith(
-        ("unindent does not match", "inconsistent use of tabs", "too many levels of indentation"))
+        ("unindent does not match", "inconsistent use of tabs", "too many levels of indentation")
+    )
 
 
 def _record(issues: dict[int, SyntaxIssue], issue: SyntaxIssue) -> None:
@@ -475,7 +546,9 @@ def _record(issues: dict[int, SyntaxIssue], issue: SyntaxIssue) -> None:
         return
     message = f"{known.message}; {issue.message.removeprefix('syntax error: ')}"
     hint = "; ".join(part for part in (known.hint, issue.hint) if part)
-    issues[issue.line] = SyntaxIssue(known.line, known.column, known.end_line, known.end_column, message, hint)
+    issues[issue.line] = SyntaxIssue(
+        known.line, known.column, known.end_line, known.end_column, message, hint
+    )
 
 
 def _ending(line: str) -> str:
@@ -533,14 +606,18 @@ def _describe(error: SyntaxError, layout: _Layout, repair: _Repair | None) -> Sy
         closer, opener, opener_line = mismatch.groups()
         found = layout.mismatched.get((error.lineno or 1, (error.offset or 1) - 1))
         where = f" on line {error.lineno}" if opener_line else ""
-        message = f"closing parenthesis '{closer}'{where} does not match opening parenthesis '{opener}'"
+        message = (
+            f"closing parenthesis '{closer}'{where} does not match opening parenthesis '{opener}'"
+        )
         if found:
             line, column = found[0], found[1] + 1
         elif opener_line:
             line, column = int(opener_line), 1
         end_column = column + 1
         hint = f"close the '{opener}' with '{_CLOSER_OF[opener]}' before the '{closer}'{where}, or remove it"
-    elif isinstance(error, IndentationError) and not message.startswith("expected an indented block"):
+    elif isinstance(error, IndentationError) and not message.startswith(
+        "expected an indented block"
+    ):
         column = len(_indentation(text)) + 1
         end_column = max(column + 1, len(text.rstrip()) + 1)
     elif message == "invalid syntax" and same_line_end:
@@ -552,7 +629,9 @@ def _describe(error: SyntaxError, layout: _Layout, repair: _Repair | None) -> Sy
         hint = repair.hint if repair.hint is not None else hint
         if repair.anchor:
             line, column, _, end_column = repair.anchor
-    return SyntaxIssue(line, column, line, max(end_column, column + 1), f"syntax error: {message}", hint)
+    return SyntaxIssue(
+        line, column, line, max(end_column, column + 1), f"syntax error: {message}", hint
+    )
 
 
 def _generic_hint(message: str) -> str:
@@ -580,16 +659,24 @@ def _generic_hint(message: str) -> str:
 def _candidates(lines: list[str], error: SyntaxError, layout: _Layout) -> Iterator[_Repair]:
     yield from _token_repairs(lines, error, layout)
     target = _target_line(error, layout)
-    misindented = isinstance(error, IndentationError) and not (error.msg or "").startswith("expected an indented block")
+    misindented = isinstance(error, IndentationError) and not (error.msg or "").startswith(
+        "expected an indented block"
+    )
     valid_indentation = _valid_indentation(layout, target) if misindented else None
-    start, end = layout.statement(target, None if valid_indentation is None else indent_width(valid_indentation))
+    start, end = layout.statement(
+        target, None if valid_indentation is None else indent_width(valid_indentation)
+    )
     if (error.msg or "").startswith("unterminated triple-quoted string"):
         # Everything after the opening quotes is string content; parsing it as code would only invent errors.
-        yield _Repair(_replace(lines, start, layout.count, _indentation(layout.bodies[start]) + "pass"),
-                      region=(start, layout.count))
+        yield _Repair(
+            _replace(lines, start, layout.count, _indentation(layout.bodies[start]) + "pass"),
+            region=(start, layout.count),
+        )
         return
     if misindented:
-        yield from _reindent(lines, layout, target, whole_run_first=error.msg == "unexpected indent")
+        yield from _reindent(
+            lines, layout, target, whole_run_first=error.msg == "unexpected indent"
+        )
     if error.msg == "unexpected indent":
         run_end = layout.indented_run_end(target)
         yield _Repair(_replace(lines, target, run_end, None), region=(target, run_end))
@@ -599,7 +686,9 @@ def _candidates(lines: list[str], error: SyntaxError, layout: _Layout) -> Iterat
         if _safe_to_blank(layout, target, target):
             yield _Repair(_replace(lines, target, target, None), region=(target, target))
     yield from _def_salvage(lines, layout, start, end, header)
-    indentation = _indentation(layout.bodies[start]) if valid_indentation is None else valid_indentation
+    indentation = (
+        _indentation(layout.bodies[start]) if valid_indentation is None else valid_indentation
+    )
     if header:
         word = _FIRST_WORD.match(layout.bodies[start])
         keyword = _HEADER_REPLACEMENT.get(word.group(1) if word else "", "if True:")
@@ -608,22 +697,34 @@ def _candidates(lines: list[str], error: SyntaxError, layout: _Layout) -> Iterat
     yield _Repair(_replace(lines, start, end, indentation + "pass"), region=(start, end))
     block_end = layout.block_end(start, end)
     if block_end > end:
-        yield _Repair(_replace(lines, start, block_end, indentation + "pass"), region=(start, block_end))
+        yield _Repair(
+            _replace(lines, start, block_end, indentation + "pass"), region=(start, block_end)
+        )
     yield _Repair(_replace(lines, start, block_end, None), region=(start, block_end))
-    yield _Repair(_replace(lines, start, layout.count, indentation + "pass"), region=(start, layout.count))
+    yield _Repair(
+        _replace(lines, start, layout.count, indentation + "pass"), region=(start, layout.count)
+    )
 
 
-def _reindent(lines: list[str], layout: _Layout, line: int, whole_run_first: bool) -> Iterator[_Repair]:
+def _reindent(
+    lines: list[str], layout: _Layout, line: int, whole_run_first: bool
+) -> Iterator[_Repair]:
     """Move a badly indented line (and the lines under it) to the nearest indentation level in use before
     it: text moves sideways, but nothing is lost. Only for space indentation."""
     width = indent_width(layout.bodies[line])
     previous = layout.previous_code_line(line)
     if previous is None:
         return
-    levels = {indent_width(layout.bodies[number]) for number in range(1, line)
-              if layout.bodies[number].strip() and not layout.continued[number]
-              and not layout.bodies[number].lstrip().startswith("#")}
-    levels = {level for level in levels if level <= indent_width(layout.bodies[previous]) + 8} - {width}
+    levels = {
+        indent_width(layout.bodies[number])
+        for number in range(1, line)
+        if layout.bodies[number].strip()
+        and not layout.continued[number]
+        and not layout.bodies[number].lstrip().startswith("#")
+    }
+    levels = {level for level in levels if level <= indent_width(layout.bodies[previous]) + 8} - {
+        width
+    }
     run_end = layout.indented_run_end(line)
     statement_end = layout.statement(line)[1]
     for level in sorted(levels, key=lambda level: (abs(level - width), -level))[:2]:
@@ -655,7 +756,9 @@ def _moved(lines: list[str], layout: _Layout, first: int, last: int, delta: int)
             continue
         if indentation.strip(" ") or len(indentation) + delta < 0:
             return None
-        result[number - 1] = " " * (len(indentation) + delta) + body[len(indentation):] + _ending(lines[number - 1])
+        result[number - 1] = (
+            " " * (len(indentation) + delta) + body[len(indentation) :] + _ending(lines[number - 1])
+        )
         shifts.append((number, 1, delta))
     return _Repair(result, region=(first, last), shifts=tuple(shifts), blanks=False)
 
@@ -668,7 +771,9 @@ def _safe_to_blank(layout: _Layout, start: int, end: int) -> bool:
     return True
 
 
-def _parameter_line(lines: list[str], layout: _Layout, target: int, start: int) -> Iterator[_Repair]:
+def _parameter_line(
+    lines: list[str], layout: _Layout, target: int, start: int
+) -> Iterator[_Repair]:
     """A broken line of a multi-line `def` signature keeps just its parameter name: `block,`."""
     if not _DEF_HEADER.match(layout.bodies[start]):
         return
@@ -676,10 +781,15 @@ def _parameter_line(lines: list[str], layout: _Layout, target: int, start: int) 
     if found and found.group(2) not in {"def", "async"}:
         body = layout.bodies[target].split("#")[0].rstrip()
         comma = "," if body.endswith(",") or not body.endswith(")") else ""
-        yield _Repair(_with_line(lines, target, f"{found.group(1)}{found.group(2)}{comma}"), region=(target, target))
+        yield _Repair(
+            _with_line(lines, target, f"{found.group(1)}{found.group(2)}{comma}"),
+            region=(target, target),
+        )
 
 
-def _def_salvage(lines: list[str], layout: _Layout, start: int, end: int, header: bool) -> Iterator[_Repair]:
+def _def_salvage(
+    lines: list[str], layout: _Layout, start: int, end: int, header: bool
+) -> Iterator[_Repair]:
     """A broken `def` header becomes `def name(<the parameter names we can read>, *args, **kwargs):`, so the
     method and its body survive (defaults and annotations are dropped; that only makes rules know less)."""
     found = _DEF_HEADER.match(layout.bodies[start])
@@ -706,12 +816,25 @@ def _token_repairs(lines: list[str], error: SyntaxError, layout: _Layout) -> Ite
     index = (error.offset or 1) - 1
     message = error.msg or ""
     after = (line, error.offset or 0)
-    if message == "invalid syntax" and text.startswith("..", index) and not text.startswith("...", index):
+    if (
+        message == "invalid syntax"
+        and text.startswith("..", index)
+        and not text.startswith("...", index)
+    ):
         if index == 0 or text[index - 1] != ".":
-            yield _Repair(_with_line(lines, line, text[:index] + "..." + text[index + 2 :]), after=after,
-                          message="invalid syntax at '..'", hint="did you mean `...` (Ellipsis)?",
-                          anchor=(line, index + 1, line, index + 3), shifts=((line, index + 4, 1),))
-    if message == "invalid syntax" and text.startswith("=", index) and not text.startswith("==", index):
+            yield _Repair(
+                _with_line(lines, line, text[:index] + "..." + text[index + 2 :]),
+                after=after,
+                message="invalid syntax at '..'",
+                hint="did you mean `...` (Ellipsis)?",
+                anchor=(line, index + 1, line, index + 3),
+                shifts=((line, index + 4, 1),),
+            )
+    if (
+        message == "invalid syntax"
+        and text.startswith("=", index)
+        and not text.startswith("==", index)
+    ):
         yield from _double_default(lines, layout, line, index, after)
     if message.startswith("positional argument follows keyword argument"):
         yield from _positional_after_keyword(lines, layout, error)
@@ -719,8 +842,11 @@ def _token_repairs(lines: list[str], error: SyntaxError, layout: _Layout) -> Ite
     if character:
         yield from _replace_character(lines, text, line, index, character, after)
     if message == "expected ':'" and not text[index:].split("#")[0].strip():
-        yield _Repair(_with_line(lines, line, text[:index] + ":" + text[index:]), after=after,
-                      shifts=((line, index + 2, 1),))
+        yield _Repair(
+            _with_line(lines, line, text[:index] + ":" + text[index:]),
+            after=after,
+            shifts=((line, index + 2, 1),),
+        )
     if message.startswith("unmatched ") and text[index : index + 1] in ")]}":
         yield _Repair(_with_line(lines, line, text[:index] + " " + text[index + 1 :]), after=after)
 
@@ -742,9 +868,12 @@ def _double_default(lines, layout: _Layout, line: int, index: int, after) -> Ite
     annotation = text[equals + 1 : index].strip()
     default = text[index + 1 : _argument_end(text, index + 1)].strip()
     repaired = text[:equals] + ":" + text[equals + 1 :]
-    yield _Repair(_with_line(lines, line, repaired), after=after,
-                  message=f"parameter `{name}` has two '=' (an annotation is written with ':')",
-                  hint=f"did you mean `{name}: {annotation} = {default}`?")
+    yield _Repair(
+        _with_line(lines, line, repaired),
+        after=after,
+        message=f"parameter `{name}` has two '=' (an annotation is written with ':')",
+        hint=f"did you mean `{name}: {annotation} = {default}`?",
+    )
 
 
 def _parameter_start(text: str, index: int, at_line_start: bool) -> int | None:
@@ -786,7 +915,9 @@ def _argument_end(text: str, index: int) -> int:
     return len(text)
 
 
-def _positional_after_keyword(lines: list[str], layout: _Layout, error: SyntaxError) -> Iterator[_Repair]:
+def _positional_after_keyword(
+    lines: list[str], layout: _Layout, error: SyntaxError
+) -> Iterator[_Repair]:
     """`block(a, groups=g, norm_layer)`: blank the positional argument (and its comma) so the call survives."""
     closer = ((error.lineno or 1), (error.offset or 1) - 1)
     opener = layout.pairs.get(closer)
@@ -806,15 +937,24 @@ def _positional_after_keyword(lines: list[str], layout: _Layout, error: SyntaxEr
         if not seen_keyword or argument.lstrip().startswith("*") or not argument.strip():
             continue
         cut_end = arguments[index + 1][0] if index + 1 < len(arguments) else arg_end
-        blanked = text[:arg_start] + re.sub(r"[^\r\n]", " ", text[arg_start:cut_end]) + text[cut_end:]
+        blanked = (
+            text[:arg_start] + re.sub(r"[^\r\n]", " ", text[arg_start:cut_end]) + text[cut_end:]
+        )
         stripped = argument.strip()
         offset = arg_start + len(argument) - len(argument.lstrip())
         line = _line_of(starts, offset)
         column = offset - starts[line - 1] + 1
-        hint = (f"did you mean `{stripped}={stripped}`?" if _IDENTIFIER.match(stripped)
-                else f"move `{stripped}` before the keyword arguments")
-        yield _Repair(split_lines(blanked), after=(error.lineno or 1, error.offset or 0), hint=hint,
-                      anchor=(line, column, line, column + len(stripped.splitlines()[0])))
+        hint = (
+            f"did you mean `{stripped}={stripped}`?"
+            if _IDENTIFIER.match(stripped)
+            else f"move `{stripped}` before the keyword arguments"
+        )
+        yield _Repair(
+            split_lines(blanked),
+            after=(error.lineno or 1, error.offset or 0),
+            hint=hint,
+            anchor=(line, column, line, column + len(stripped.splitlines()[0])),
+        )
         return
 
 
@@ -865,7 +1005,9 @@ def _line_of(starts: list[int], offset: int) -> int:
     return low + 1
 
 
-def _replace_character(lines, text: str, line: int, index: int, found: re.Match, after) -> Iterator[_Repair]:
+def _replace_character(
+    lines, text: str, line: int, index: int, found: re.Match, after
+) -> Iterator[_Repair]:
     character = chr(int(found.group(2), 16))
     if text[index : index + 1] != character:
         index = text.find(character)
@@ -873,9 +1015,15 @@ def _replace_character(lines, text: str, line: int, index: int, found: re.Match,
             return
     replacement = _CONFUSABLES.get(character)
     if replacement is None:
-        yield _Repair(_with_line(lines, line, text[:index] + " " + text[index + 1 :]), after=after,
-                      hint="remove this character")
+        yield _Repair(
+            _with_line(lines, line, text[:index] + " " + text[index + 1 :]),
+            after=after,
+            hint="remove this character",
+        )
         return
     shown = "a space" if replacement == " " else f"'{replacement}'"
-    yield _Repair(_with_line(lines, line, text[:index] + replacement + text[index + 1 :]), after=after,
-                  hint=f"replace it with {shown}")
+    yield _Repair(
+        _with_line(lines, line, text[:index] + replacement + text[index + 1 :]),
+        after=after,
+        hint=f"replace it with {shown}",
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import libcst as cst
 
@@ -45,7 +45,9 @@ class SuperWrongClass(Rule):
             named = call.args[0].value
             if cls is None or not isinstance(named, cst.Name) or named.value == cls.name:
                 continue
-            if named.value in {base.name for base in cls.ancestors()} or _is_direct_base(cls, named.value):
+            if named.value in {base.name for base in cls.ancestors()} or _is_direct_base(
+                cls, named.value
+            ):
                 continue  # super(Parent, self) deliberately skips Parent in the MRO
             yield Violation(
                 call,

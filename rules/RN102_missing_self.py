@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import libcst as cst
 
@@ -52,24 +52,30 @@ class MissingSelf(Rule):
             for method in _reachable_from_forward(cls, module):
                 yield from self._check_method(method, attributes, init_params, module)
 
-    def _check_method(self, method, attributes: set[str], init_params: set[str], module: ModuleModel):
-            names = module.names.functions[id(method)]
-            reported: set[str] = set()
-            for read in names.reads:
-                name = read.value
-                if name in reported or name in names.bound or name in module.names.module_bound:
-                    continue
-                if name in BUILTIN_NAMES or name in module.imports.aliases:
-                    continue
-                if name in attributes or name in init_params:
-                    reported.add(name)
-                    where = "an attribute set in __init__" if name in attributes else "a parameter of __init__"
-                    yield Violation(
-                        read,
-                        f"`{name}` is not defined in `{method.name.value}`; it is {where}: "
-                        f"did you mean `self.{name}`?",
-                        f"write `self.{name}`",
-                    )
+    def _check_method(
+        self, method, attributes: set[str], init_params: set[str], module: ModuleModel
+    ):
+        names = module.names.functions[id(method)]
+        reported: set[str] = set()
+        for read in names.reads:
+            name = read.value
+            if name in reported or name in names.bound or name in module.names.module_bound:
+                continue
+            if name in BUILTIN_NAMES or name in module.imports.aliases:
+                continue
+            if name in attributes or name in init_params:
+                reported.add(name)
+                where = (
+                    "an attribute set in __init__"
+                    if name in attributes
+                    else "a parameter of __init__"
+                )
+                yield Violation(
+                    read,
+                    f"`{name}` is not defined in `{method.name.value}`; it is {where}: "
+                    f"did you mean `self.{name}`?",
+                    f"write `self.{name}`",
+                )
 
 
 def _reachable_from_forward(cls, module: ModuleModel) -> list:
@@ -80,7 +86,9 @@ def _reachable_from_forward(cls, module: ModuleModel) -> list:
         current = found[index]
         index += 1
         for attribute, function in module.names.attributes:
-            if function is not current or not (isinstance(attribute.value, cst.Name) and attribute.value.value == "self"):
+            if function is not current or not (
+                isinstance(attribute.value, cst.Name) and attribute.value.value == "self"
+            ):
                 continue
             method = cls.method(attribute.attr.value)
             if method is not None and method not in found and method.name.value != "__init__":

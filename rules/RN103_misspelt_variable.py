@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import libcst as cst
 
 from reslint.model import ModuleModel
 from reslint.model.module import BUILTIN_NAMES
-from reslint.rules_support import edit_distance
 from reslint.rule import Rule, Violation
+from reslint.rules_support import edit_distance
 
 
 class MisspeltVariable(Rule):
@@ -47,12 +47,14 @@ class MisspeltVariable(Rule):
     name = "misspelt-variable"
 
     def check(self, module: ModuleModel) -> Iterator[Violation]:
-        for function_id, names in module.names.functions.items():
+        for names in module.names.functions.values():
             read_names = {read.value: read for read in names.reads}
             for name, bindings in names.bound.items():
                 if name in read_names or name.startswith("_") or len(name) < 4:
                     continue
-                if not all(isinstance(b, cst.Name) and _plain_assignment(b, module) for b in bindings):
+                if not all(
+                    isinstance(b, cst.Name) and _plain_assignment(b, module) for b in bindings
+                ):
                     continue  # parameters, loop variables, imports, defs are not typos of a local
                 for other, read in read_names.items():
                     if other == name or edit_distance(name, other) > 2 or len(other) < 4:
@@ -71,8 +73,9 @@ class MisspeltVariable(Rule):
 
 def _plain_assignment(target: cst.Name, module: ModuleModel) -> bool:
     parent = module.names.parents.get(id(target))
-    while parent is not None and isinstance(parent, (cst.AssignTarget, cst.Tuple, cst.List, cst.Element,
-                                                     cst.StarredElement)):
+    while parent is not None and isinstance(
+        parent, (cst.AssignTarget, cst.Tuple, cst.List, cst.Element, cst.StarredElement)
+    ):
         parent = module.names.parents.get(id(parent))
     return isinstance(parent, (cst.Assign, cst.AnnAssign))
 
@@ -87,9 +90,13 @@ def _maybe_unbound(name: str, read: cst.Name, names, module: ModuleModel) -> boo
 def _runs_before(binding: cst.CSTNode, read: cst.CSTNode, module: ModuleModel) -> bool:
     parents = module.names.parents
     statement = binding
-    while statement is not None and not isinstance(parents.get(id(statement)), (cst.IndentedBlock, cst.Module)):
+    while statement is not None and not isinstance(
+        parents.get(id(statement)), (cst.IndentedBlock, cst.Module)
+    ):
         statement = parents.get(id(statement))
-        if isinstance(statement, (cst.For, cst.With)) and module.names.contains(statement.body, read):
+        if isinstance(statement, (cst.For, cst.With)) and module.names.contains(
+            statement.body, read
+        ):
             return True  # a loop or with target, read in its own body
         if isinstance(statement, (cst.FunctionDef, cst.Param)):
             return True  # a parameter

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from reslint.model import ModuleModel
 from reslint.nn_names import FUNCTIONAL_NAMES, INIT_NAMES, NN_NAMES, suggest
 from reslint.rule import Rule, Violation
 
-NAMESPACES = {"torch.nn": NN_NAMES, "torch.nn.functional": FUNCTIONAL_NAMES, "torch.nn.init": INIT_NAMES}
+NAMESPACES = {
+    "torch.nn": NN_NAMES,
+    "torch.nn.functional": FUNCTIONAL_NAMES,
+    "torch.nn.init": INIT_NAMES,
+}
 
 
 class UnknownNnAttribute(Rule):
@@ -51,7 +55,9 @@ class UnknownNnAttribute(Rule):
                 attribute,
                 f"`{alias}.{name}` does not exist in {base}"
                 + (f": did you mean `{alias}.{guess}`?" if guess else ""),
-                f"write `{alias}.{guess}`" if guess else f"check the spelling against the {base} documentation",
+                f"write `{alias}.{guess}`"
+                if guess
+                else f"check the spelling against the {base} documentation",
             )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import builtins
 import difflib
-from typing import Iterator
+from collections.abc import Iterator
 
 from reslint.model import ModuleModel
 from reslint.rule import Rule, Violation

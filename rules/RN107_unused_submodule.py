@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import libcst as cst
 
@@ -11,7 +11,15 @@ from reslint.model.values import Layer, Param, options
 from reslint.rule import Rule, Violation
 
 # Iterating over children reaches every submodule without naming it.
-DYNAMIC_ACCESS = {"children", "named_children", "modules", "named_modules", "_modules", "__dict__", "getattr"}
+DYNAMIC_ACCESS = {
+    "children",
+    "named_children",
+    "modules",
+    "named_modules",
+    "_modules",
+    "__dict__",
+    "getattr",
+}
 
 
 class UnusedSubmodule(Rule):
@@ -49,14 +57,21 @@ class UnusedSubmodule(Rule):
         reads = _attribute_reads(module)
         for cls in module.module_classes:
             instance = cls.generic
-            if instance is None or cls.method("forward") is None or _accesses_dynamically(cls, module):
+            if (
+                instance is None
+                or cls.method("forward") is None
+                or _accesses_dynamically(cls, module)
+            ):
                 continue  # no forward of its own (an nn.Sequential subclass runs its children in order)
             targets = {id(a.target) for a in instance.assignments}
             for assignment in instance.assignments:
                 name = assignment.name
                 if not _is_built_layer(assignment.value):
                     continue
-                if any(id(node) not in targets for node in reads.get(name, [])) or name in module.names.strings:
+                if (
+                    any(id(node) not in targets for node in reads.get(name, []))
+                    or name in module.names.strings
+                ):
                     continue
                 yield Violation(
                     assignment.target,
@@ -74,9 +89,9 @@ def _attribute_reads(module: ModuleModel) -> dict[str, list[cst.Attribute]]:
 
 
 def _is_built_layer(value) -> bool:
-    return any(isinstance(o, Layer) and o.kind not in ("object", "unknown") for o in options(value)) and not any(
-        isinstance(o, Param) for o in options(value)
-    )
+    return any(
+        isinstance(o, Layer) and o.kind not in ("object", "unknown") for o in options(value)
+    ) and not any(isinstance(o, Param) for o in options(value))
 
 
 def _accesses_dynamically(cls, module: ModuleModel) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator, Sequence
+from collections.abc import Iterator, Sequence
 
 import libcst as cst
 
@@ -65,7 +65,11 @@ def _statement_terminates(statement: cst.CSTNode) -> bool:
     if isinstance(statement, cst.If):
         if statement.orelse is None:
             return False
-        orelse = [statement.orelse] if isinstance(statement.orelse, cst.If) else statement.orelse.body.body
+        orelse = (
+            [statement.orelse]
+            if isinstance(statement.orelse, cst.If)
+            else statement.orelse.body.body
+        )
         return _terminates(statement.body.body) and _terminates(orelse)
     if isinstance(statement, cst.With):
         return _terminates(statement.body.body)
@@ -76,7 +80,11 @@ def _statement_terminates(statement: cst.CSTNode) -> bool:
         )
     if isinstance(statement, cst.While):
         test = statement.test
-        return isinstance(test, cst.Name) and test.value == "True" and not _contains(statement, cst.Break)
+        return (
+            isinstance(test, cst.Name)
+            and test.value == "True"
+            and not _contains(statement, cst.Break)
+        )
     return False
 
 
@@ -95,7 +103,9 @@ def _own_code(node: cst.CSTNode):
 
 
 def _has_bare_return(function: cst.FunctionDef) -> bool:
-    return any(isinstance(inner, cst.Return) and inner.value is None for inner in _own_code(function.body))
+    return any(
+        isinstance(inner, cst.Return) and inner.value is None for inner in _own_code(function.body)
+    )
 
 
 def _yields(function: cst.FunctionDef) -> bool:
@@ -111,8 +121,9 @@ def _is_abstract(function: cst.FunctionDef) -> bool:
         for small in statement.body:
             if isinstance(small, (cst.Pass, cst.Raise)):
                 continue
-            if isinstance(small, cst.Expr) and isinstance(small.value, (cst.SimpleString, cst.Ellipsis,
-                                                                        cst.ConcatenatedString)):
+            if isinstance(small, cst.Expr) and isinstance(
+                small.value, (cst.SimpleString, cst.Ellipsis, cst.ConcatenatedString)
+            ):
                 continue
             return False
     return True

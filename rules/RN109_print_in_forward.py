@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import libcst as cst
 
@@ -39,11 +39,19 @@ class PrintInForward(Rule):
     severity = Severity.WARNING
 
     def check(self, module: ModuleModel) -> Iterator[Violation]:
-        forwards = {id(cls.methods["forward"]): cls for cls in module.module_classes if "forward" in cls.methods}
+        forwards = {
+            id(cls.methods["forward"]): cls
+            for cls in module.module_classes
+            if "forward" in cls.methods
+        }
         for call, function in module.names.calls:
             if function is None or id(function) not in forwards:
                 continue
-            if isinstance(call.func, cst.Name) and call.func.value == "print" and "print" not in module.names.module_bound:
+            if (
+                isinstance(call.func, cst.Name)
+                and call.func.value == "print"
+                and "print" not in module.names.module_bound
+            ):
                 yield Violation(
                     call,
                     f"`print` in `{forwards[id(function)].name}.forward` runs on every forward pass",

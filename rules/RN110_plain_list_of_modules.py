@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from reslint.model import ModuleModel
 from reslint.model.values import DictValue, Layer, ListValue, options
@@ -40,7 +40,10 @@ class PlainListOfModules(Rule):
             if instance is None:
                 continue
             for assignment in instance.assignments:
-                container = next((o for o in options(assignment.value) if isinstance(o, (ListValue, DictValue))), None)
+                container = next(
+                    (o for o in options(assignment.value) if isinstance(o, (ListValue, DictValue))),
+                    None,
+                )
                 if container is None or not _holds_layers(container):
                     continue
                 kind = "nn.ModuleDict" if isinstance(container, DictValue) else "nn.ModuleList"
@@ -55,7 +58,11 @@ class PlainListOfModules(Rule):
 
 def _holds_layers(container: ListValue | DictValue) -> bool:
     items = container.items.values() if isinstance(container, DictValue) else container.items
-    return any(isinstance(o, Layer) and o.kind not in ("object", "unknown") for item in items for o in options(item))
+    return any(
+        isinstance(o, Layer) and o.kind not in ("object", "unknown")
+        for item in items
+        for o in options(item)
+    )
 
 
 PlainListOfModules.INVALID = [

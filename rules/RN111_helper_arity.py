@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import libcst as cst
 
@@ -46,15 +46,20 @@ class HelperArity(Rule):
                 continue
             problem = _arity_problem(module.functions[name], call)
             if problem:
-                yield Violation(call, f"`{name}()` {problem}: this call raises TypeError",
-                                f"call it as `{name}({_signature(module.functions[name])})`")
+                yield Violation(
+                    call,
+                    f"`{name}()` {problem}: this call raises TypeError",
+                    f"call it as `{name}({_signature(module.functions[name])})`",
+                )
 
 
 def _arity_problem(helper: cst.FunctionDef, call: cst.Call) -> str | None:
     params = helper.params
     positional = [*params.posonly_params, *params.params]
     names = [p.name.value for p in positional]
-    keyword_names = set(names[len(params.posonly_params):]) | {p.name.value for p in params.kwonly_params}
+    keyword_names = set(names[len(params.posonly_params) :]) | {
+        p.name.value for p in params.kwonly_params
+    }
     given = [arg for arg in call.args if arg.keyword is None]
     keywords = [arg.keyword.value for arg in call.args if arg.keyword is not None]
     if len(given) > len(positional) and not isinstance(params.star_arg, cst.Param):
@@ -63,8 +68,11 @@ def _arity_problem(helper: cst.FunctionDef, call: cst.Call) -> str | None:
     if unknown and params.star_kwarg is None:
         return f"got an unexpected keyword argument `{unknown[0]}`"
     supplied = set(names[: len(given)]) | set(keywords)
-    missing = [p.name.value for p in [*positional, *params.kwonly_params]
-               if p.default is None and p.name.value not in supplied]
+    missing = [
+        p.name.value
+        for p in [*positional, *params.kwonly_params]
+        if p.default is None and p.name.value not in supplied
+    ]
     if missing:
         return f"is missing the argument `{missing[0]}`"
     return None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from reslint.model import ModuleModel
 from reslint.model.queries import describe, direct_pairs, layer_of, layer_sequences
@@ -45,11 +45,19 @@ class ConvNormMismatch(Rule):
             for sequence in layer_sequences(instance):
                 for first, second in direct_pairs(sequence):
                     conv, norm = layer_of(first), layer_of(second)
-                    if not (conv is not None and norm is not None and conv.kind == "conv"
-                            and norm.kind in ("batchnorm", "norm")):
+                    if not (
+                        conv is not None
+                        and norm is not None
+                        and conv.kind == "conv"
+                        and norm.kind in ("batchnorm", "norm")
+                    ):
                         continue
                     produced, expected = conv.channels_out, norm.channels_in
-                    if produced is None or expected is None or relation(produced, expected) is not Relation.DIFFERENT:
+                    if (
+                        produced is None
+                        or expected is None
+                        or relation(produced, expected) is not Relation.DIFFERENT
+                    ):
                         continue
                     yield Violation(
                         conv.anchor,

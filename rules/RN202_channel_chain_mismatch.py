@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from reslint.model import ModuleModel
 from reslint.model.queries import (
@@ -52,31 +52,46 @@ class ChannelChainMismatch(Rule):
         # Whole stages first, so a mismatch between two stages is reported on the stage the user built,
         # not on the first block inside the builder method.
         covered: set[tuple[int, int]] = set()
-        stale = {f"self.{name}" for cls in module.module_classes for name in stale_running_channels(cls, module)}
+        stale = {
+            f"self.{name}"
+            for cls in module.module_classes
+            for name in stale_running_channels(cls, module)
+        }
         for instance in module.instances():
             for open_containers in (False, True):
                 for sequence in layer_sequences(instance, open_containers):
                     yield from self._check_sequence(sequence, covered, module, stale)
 
-    def _check_sequence(self, sequence, covered: set[tuple[int, int]], module, stale: set[str]) -> Iterator[Violation]:
-                for before, after in channel_neighbours(sequence):
-                    if "linear" in (after.kind, before.kind, first_leaf(after).kind, last_leaf(before).kind):
-                        continue  # flattening in between changes the meaning; see RN204
-                    leaves = (id(last_leaf(before)), id(first_leaf(after)))
-                    if leaves in covered:
-                        continue
-                    produced, expected = before.channels_out, after.channels_in
-                    if produced is None or expected is None or relation(produced, expected) is not Relation.DIFFERENT:
-                        continue
-                    if str(expected) in stale:
-                        continue  # a running channel count never updated: RN205 reports the cause
-                    covered.add(leaves)
-                    yield Violation(
-                        _anchor(after, module),
-                        f"`{describe(after)}` expects {quoted(expected)} input channels but "
-                        f"`{describe(before)}` before it outputs {quoted(produced)}",
-                        f"build `{describe(after)}` for `{produced}` input channels",
-                    )
+    def _check_sequence(
+        self, sequence, covered: set[tuple[int, int]], module, stale: set[str]
+    ) -> Iterator[Violation]:
+        for before, after in channel_neighbours(sequence):
+            if "linear" in (
+                after.kind,
+                before.kind,
+                first_leaf(after).kind,
+                last_leaf(before).kind,
+            ):
+                continue  # flattening in between changes the meaning; see RN204
+            leaves = (id(last_leaf(before)), id(first_leaf(after)))
+            if leaves in covered:
+                continue
+            produced, expected = before.channels_out, after.channels_in
+            if (
+                produced is None
+                or expected is None
+                or relation(produced, expected) is not Relation.DIFFERENT
+            ):
+                continue
+            if str(expected) in stale:
+                continue  # a running channel count never updated: RN205 reports the cause
+            covered.add(leaves)
+            yield Violation(
+                _anchor(after, module),
+                f"`{describe(after)}` expects {quoted(expected)} input channels but "
+                f"`{describe(before)}` before it outputs {quoted(produced)}",
+                f"build `{describe(after)}` for `{produced}` input channels",
+            )
 
 
 def _anchor(consumer, module: ModuleModel):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from reslint.findings import Severity
 from reslint.model import ModuleModel
@@ -49,7 +49,11 @@ class ConvBiasBeforeNorm(Rule):
                     conv, norm = layer_of(first), layer_of(second)
                     if conv is None or norm is None:
                         continue
-                    if conv.kind != "conv" or norm.kind != "batchnorm" or conv.arg("bias") is not True:
+                    if (
+                        conv.kind != "conv"
+                        or norm.kind != "batchnorm"
+                        or conv.arg("bias") is not True
+                    ):
                         continue
                     explicit = "bias" in _written_keywords(conv, module)
                     yield Violation(
@@ -62,7 +66,11 @@ class ConvBiasBeforeNorm(Rule):
 
 def _written_keywords(conv: Layer, module: ModuleModel) -> set[str]:
     node = conv.node
-    return {arg.keyword.value for arg in getattr(node, "args", ()) if getattr(arg, "keyword", None) is not None}
+    return {
+        arg.keyword.value
+        for arg in getattr(node, "args", ())
+        if getattr(arg, "keyword", None) is not None
+    }
 
 
 ConvBiasBeforeNorm.INVALID = [

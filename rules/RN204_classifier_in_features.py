@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from reslint.model import ModuleModel
 from reslint.model.queries import describe, kind_of, layer_of, layer_sequences
@@ -53,7 +53,11 @@ class ClassifierInFeatures(Rule):
                     if source is None:
                         continue
                     produced, expected = source.channels_out, element.channels_in
-                    if produced is None or expected is None or relation(produced, expected) is not Relation.DIFFERENT:
+                    if (
+                        produced is None
+                        or expected is None
+                        or relation(produced, expected) is not Relation.DIFFERENT
+                    ):
                         continue
                     yield Violation(
                         element.anchor,

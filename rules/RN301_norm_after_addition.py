@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from reslint.model import ModuleModel
 from reslint.model.queries import residuals
 from reslint.model.values import AddSite, Flow, options
 from reslint.rule import Rule, Violation
 from reslint.rules_support import unique
-
 
 
 class NormAfterAddition(Rule):
@@ -66,6 +65,7 @@ class NormAfterAddition(Rule):
 
 def _sum_reused(site: AddSite, forward) -> bool:
     """Whether the unnormalized sum itself is added again later or returned."""
+
     def is_raw_sum(option) -> bool:
         return isinstance(option, Flow) and option.origin is site and not option.steps
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from reslint.model import ModuleModel
 from reslint.model.values import Step, compatible
@@ -61,8 +61,14 @@ def _reuses(steps: list[Step], module: ModuleModel) -> Iterator[Violation]:
     """A later call of the layer at another place that runs in the same forward pass (not in the
     other branch of an `if`)."""
     for index, later in enumerate(steps[1:], 1):
-        first = next((s for s in steps[:index] if s.node is not later.node and compatible(s.guards, later.guards)),
-                     None)
+        first = next(
+            (
+                s
+                for s in steps[:index]
+                if s.node is not later.node and compatible(s.guards, later.guards)
+            ),
+            None,
+        )
         if first is not None:
             yield Violation(
                 later.node,

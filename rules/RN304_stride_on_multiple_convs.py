@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from reslint.model import ModuleModel
 from reslint.model.queries import convs_of, describe, residuals
@@ -51,8 +51,14 @@ class StrideOnMultipleConvs(Rule):
 def _check_branch(main) -> Iterator[Violation]:
     strided = [conv for conv in convs_of(main) if _may_stride(conv)]
     for index, second in enumerate(strided[1:], 1):
-        first = next((c for c in strided[:index] if _both_stride(c, second) and compatible(c.guards, second.guards)),
-                     None)
+        first = next(
+            (
+                c
+                for c in strided[:index]
+                if _both_stride(c, second) and compatible(c.guards, second.guards)
+            ),
+            None,
+        )
         if first is None:
             continue
         yield Violation(

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from reslint.model import ModuleModel
 from reslint.model.queries import Element, convs_of, describe, layer_of, residuals
 from reslint.model.symbolic import Expr, Relation, combine, const, may_differ, relation
-from reslint.model.values import Layer
 from reslint.rule import Rule, Violation
 from reslint.rules_support import quoted, unique
 
@@ -75,7 +74,9 @@ def _provably_different(main: Expr, shortcut: Expr) -> bool:
     """Different for every sample, or a block meant to take a stride (`stride`) whose projection is fixed."""
     if relation(main, shortcut) is Relation.DIFFERENT:
         return True
-    strided_by_parameter = main.constant is None and any("stride" in s.lower() for s in main.symbols())
+    strided_by_parameter = main.constant is None and any(
+        "stride" in s.lower() for s in main.symbols()
+    )
     return strided_by_parameter and shortcut.constant is not None and may_differ(main, shortcut)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from reslint.model import ModuleModel
 from reslint.model.classes import Instance
@@ -48,17 +48,21 @@ class ActivationBeforeAddition(Rule):
     def _check(self, module: ModuleModel) -> Iterator[Violation]:
         for instance in module.instances():
             for residual in residuals(instance):
-                mains = [main for main in residual.mains if any(kind_of(e) in ("conv", "block") for e in main)]
+                mains = [
+                    main
+                    for main in residual.mains
+                    if any(kind_of(e) in ("conv", "block") for e in main)
+                ]
                 endings = [last for main in mains for last in _last_operations(main)]
                 if not endings or any(kind_of(last) != "act" for last in endings):
                     continue  # some configuration ends otherwise (act_layer=None -> nn.Identity)
                 for last in endings:
-                        yield Violation(
-                            anchor_of(last),
-                            f"the residual branch ends with `{describe(last)}` right before "
-                            f"`{module.code(residual.site.node)}`: it can only add non-negative values to the shortcut",
-                            "apply the activation after the addition, not before it",
-                        )
+                    yield Violation(
+                        anchor_of(last),
+                        f"the residual branch ends with `{describe(last)}` right before "
+                        f"`{module.code(residual.site.node)}`: it can only add non-negative values to the shortcut",
+                        "apply the activation after the addition, not before it",
+                    )
 
 
 def _last_operations(elements: list[Element], depth: int = 0) -> list[Element]:
@@ -69,7 +73,11 @@ def _last_operations(elements: list[Element], depth: int = 0) -> list[Element]:
     last = elements[-1]
     block = layer_of(last)
     if block is not None and block.kind == "block" and depth < 4 and block.instance is not None:
-        found = [op for inner in _returned_branches(block.instance) for op in _last_operations(inner, depth + 1)]
+        found = [
+            op
+            for inner in _returned_branches(block.instance)
+            for op in _last_operations(inner, depth + 1)
+        ]
         if found:
             return found
     return [last]
@@ -79,8 +87,12 @@ def _returned_branches(instance: Instance) -> list[list[Element]]:
     forward = instance.forward
     if forward is None:
         return []
-    return [expand(option.steps) for value in forward.returns for option in options(value)
-            if isinstance(option, Flow) and option.origin == "input" and option.steps]
+    return [
+        expand(option.steps)
+        for value in forward.returns
+        for option in options(value)
+        if isinstance(option, Flow) and option.origin == "input" and option.steps
+    ]
 
 
 ActivationBeforeAddition.INVALID = [

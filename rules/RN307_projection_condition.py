@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Iterator
+from collections.abc import Iterator
 
 import libcst as cst
 
@@ -11,9 +11,13 @@ from reslint.model import ModuleModel
 from reslint.model.queries import residuals
 from reslint.rule import Rule, Violation
 
-SHORTCUT_NAMES = re.compile(r"(downsample|down_sample|shortcut|short_cut|proj|skip|extra|identity|residual|down)",
-                            re.IGNORECASE)
-CHANNEL_NAMES = re.compile(r"(plane|channel|inp|oup|feature|dim|width|in_|out_|inc|outc|filters|\bc_)", re.IGNORECASE)
+SHORTCUT_NAMES = re.compile(
+    r"(downsample|down_sample|shortcut|short_cut|proj|skip|extra|identity|residual|down)",
+    re.IGNORECASE,
+)
+CHANNEL_NAMES = re.compile(
+    r"(plane|channel|inp|oup|feature|dim|width|in_|out_|inc|outc|filters|\bc_)", re.IGNORECASE
+)
 CONV_NAMES = re.compile(r"(conv|Conv2d)")
 
 
@@ -54,8 +58,12 @@ class ProjectionCondition(Rule):
                     if violation is not None:
                         yield violation
 
-    def _check_if(self, branch: cst.If, method: cst.FunctionDef, module: ModuleModel, cls) -> Violation | None:
-        projection = _projection_conv(branch.body, module, lambda target: _is_shortcut(target, method, cls, module))
+    def _check_if(
+        self, branch: cst.If, method: cst.FunctionDef, module: ModuleModel, cls
+    ) -> Violation | None:
+        projection = _projection_conv(
+            branch.body, module, lambda target: _is_shortcut(target, method, cls, module)
+        )
         if projection is None or _else_also_projects(branch, module) or not _compares(branch.test):
             return None
         names = _names(branch.test)
@@ -73,7 +81,13 @@ class ProjectionCondition(Rule):
                 f"test both: `if {condition} or {conv_in} != {conv_out}:`",
             )
         stride_param = any(p.name.value == "stride" for p in method.params.params)
-        if tests_channels and not tests_stride and stride_param and conv_stride and conv_stride != "1":
+        if (
+            tests_channels
+            and not tests_stride
+            and stride_param
+            and conv_stride
+            and conv_stride != "1"
+        ):
             return Violation(
                 branch.test,
                 f"`if {condition}:` decides the projection from the channels alone, but the block also "
@@ -104,24 +118,32 @@ def _names(test: cst.BaseExpression) -> list[str]:
     return names
 
 
-def _is_shortcut(target: cst.BaseExpression, method: cst.FunctionDef, cls, module: ModuleModel) -> bool:
+def _is_shortcut(
+    target: cst.BaseExpression, method: cst.FunctionDef, cls, module: ModuleModel
+) -> bool:
     """A `self.X` the class's forward adds as a shortcut, or a local handed on to a block's constructor."""
     if isinstance(target, cst.Attribute):
         instance = cls.generic
         return instance is not None and any(
             steps and steps[0].text == target.attr.value
-            for residual in residuals(instance) for steps in residual.shortcut_steps
+            for residual in residuals(instance)
+            for steps in residual.shortcut_steps
         )
     if isinstance(target, cst.Name):
         return any(
-            function is method and any(isinstance(arg.value, cst.Name) and arg.value.value == target.value
-                                       for arg in call.args)
+            function is method
+            and any(
+                isinstance(arg.value, cst.Name) and arg.value.value == target.value
+                for arg in call.args
+            )
             for call, function in module.names.calls
         )
     return False
 
 
-def _projection_conv(body: cst.BaseSuite, module: ModuleModel, is_shortcut=lambda target: True) -> cst.Call | None:
+def _projection_conv(
+    body: cst.BaseSuite, module: ModuleModel, is_shortcut=lambda target: True
+) -> cst.Call | None:
     """The convolution call of a shortcut assigned in this branch body (not in nested ifs)."""
     for statement in body.body:
         if not isinstance(statement, cst.SimpleStatementLine):
@@ -130,8 +152,16 @@ def _projection_conv(body: cst.BaseSuite, module: ModuleModel, is_shortcut=lambd
             if not isinstance(small, cst.Assign):
                 continue
             target = small.targets[0].target
-            name = target.attr.value if isinstance(target, cst.Attribute) else getattr(target, "value", "")
-            if not isinstance(name, str) or not SHORTCUT_NAMES.search(name) or not is_shortcut(target):
+            name = (
+                target.attr.value
+                if isinstance(target, cst.Attribute)
+                else getattr(target, "value", "")
+            )
+            if (
+                not isinstance(name, str)
+                or not SHORTCUT_NAMES.search(name)
+                or not is_shortcut(target)
+            ):
                 continue
             call = _first_conv_call(small.value, module)
             if call is not None:
@@ -158,14 +188,26 @@ def _else_also_projects(branch: cst.If, module: ModuleModel) -> bool:
     return False
 
 
-def _conv_arguments(call: cst.Call, module: ModuleModel) -> tuple[str | None, str | None, str | None]:
-    positional = [module.code(arg.value) for arg in call.args if arg.keyword is None and not arg.star]
-    keywords = {arg.keyword.value: module.code(arg.value) for arg in call.args if arg.keyword is not None}
-    conv_in = keywords.get("in_channels", keywords.get("in_planes", positional[0] if positional else None))
-    conv_out = keywords.get("out_channels", keywords.get("out_planes", positional[1] if len(positional) > 1 else None))
+def _conv_arguments(
+    call: cst.Call, module: ModuleModel
+) -> tuple[str | None, str | None, str | None]:
+    positional = [
+        module.code(arg.value) for arg in call.args if arg.keyword is None and not arg.star
+    ]
+    keywords = {
+        arg.keyword.value: module.code(arg.value) for arg in call.args if arg.keyword is not None
+    }
+    conv_in = keywords.get(
+        "in_channels", keywords.get("in_planes", positional[0] if positional else None)
+    )
+    conv_out = keywords.get(
+        "out_channels", keywords.get("out_planes", positional[1] if len(positional) > 1 else None)
+    )
     is_torch = module.code(call.func).endswith("Conv2d")
     stride_position = 3 if is_torch else 2
-    stride = keywords.get("stride", positional[stride_position] if len(positional) > stride_position else None)
+    stride = keywords.get(
+        "stride", positional[stride_position] if len(positional) > stride_position else None
+    )
     return conv_in, conv_out, stride
 
 

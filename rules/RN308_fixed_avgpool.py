@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from reslint.findings import Severity
 from reslint.model import ModuleModel
@@ -52,7 +52,7 @@ class FixedAvgPool(Rule):
                     kernel = element.arg("kernel_size")
                     if getattr(kernel, "constant", None) is None or kernel.constant <= 1:
                         continue
-                    if not _feeds_classifier(sequence[index + 1:]):
+                    if not _feeds_classifier(sequence[index + 1 :]):
                         continue
                     yield Violation(
                         element.anchor,

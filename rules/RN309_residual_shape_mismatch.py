@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from reslint.model import ModuleModel
 from reslint.model.classes import flow_channels_out
-from reslint.model.queries import convs_of, residuals
+from reslint.model.queries import residuals
 from reslint.model.symbolic import Relation, relation
 from reslint.model.values import Flow
 from reslint.rule import Rule, Violation
@@ -49,8 +49,10 @@ class ResidualShapeMismatch(Rule):
             for residual in residuals(instance):
                 if id(residual.site.node) in projecting:
                     continue  # the class can project here: when it does not, the builder decided (RN307)
-                sides = [[f for f in residual.site.left if isinstance(f, Flow)],
-                         [f for f in residual.site.right if isinstance(f, Flow)]]
+                sides = [
+                    [f for f in residual.site.left if isinstance(f, Flow)],
+                    [f for f in residual.site.right if isinstance(f, Flow)],
+                ]
                 channels = [_channels(flows, instance) for flows in sides]
                 if None in channels or relation(channels[0], channels[1]) is not Relation.DIFFERENT:
                     continue
@@ -80,8 +82,11 @@ def _projecting_sites(instance) -> set[int]:
 
 def _channels(flows: list[Flow], instance):
     """The channel count of a side; the block's own input channels for its untouched input."""
-    values = [flow_channels_out(flow) or (instance.channels_in if flow.origin == "input" and not flow.steps else None)
-              for flow in flows]
+    values = [
+        flow_channels_out(flow)
+        or (instance.channels_in if flow.origin == "input" and not flow.steps else None)
+        for flow in flows
+    ]
     return values[0] if values and all(v is not None for v in values) else None
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 from reslint.model import ModuleModel
-from reslint.model.values import ClassRef, Layer, ListValue, options
 from reslint.model.symbolic import Expr
+from reslint.model.values import ClassRef, Layer, ListValue, options
 from reslint.rule import Rule, Violation
 
 
@@ -65,7 +66,10 @@ class FactoryArchitectureMismatch(Rule):
             expected = ARCHITECTURES.get(name)
             if expected is None:
                 continue
-            built = next((o for o in options(module.factory_model(name)) if isinstance(o, Layer) and o.cls), None)
+            built = next(
+                (o for o in options(module.factory_model(name)) if isinstance(o, Layer) and o.cls),
+                None,
+            )
             if built is None:
                 continue
             problems = _differences(built, expected)
@@ -83,8 +87,11 @@ def _differences(built: Layer, expected: Architecture) -> list[str]:
     if block is not None:
         kind, expansion = _block_kind(block)
         if kind is not None and kind != expected.block:
-            problems.append(f"`{block.cls.name}` blocks of expansion {expansion} (a {kind} block)"
-                            if expansion is not None else f"`{block.cls.name}` blocks (a {kind} block)")
+            problems.append(
+                f"`{block.cls.name}` blocks of expansion {expansion} (a {kind} block)"
+                if expansion is not None
+                else f"`{block.cls.name}` blocks (a {kind} block)"
+            )
     layers = next((v for v in built.args.values() if _stage_counts(v) is not None), None)
     counts = _stage_counts(layers) if layers is not None else None
     if counts is not None and counts != expected.layers:
@@ -92,7 +99,10 @@ def _differences(built: Layer, expected: Architecture) -> list[str]:
     groups = _number(built.args.get("groups"))
     if groups is not None and groups != expected.groups:
         problems.append(f"groups={groups}")
-    width = next((_number(built.args.get(n)) for n in WIDTH_NAMES if _number(built.args.get(n)) is not None), None)
+    width = next(
+        (_number(built.args.get(n)) for n in WIDTH_NAMES if _number(built.args.get(n)) is not None),
+        None,
+    )
     if width is not None and width != expected.width_per_group:
         problems.append(f"width_per_group={width}")
     return problems
@@ -120,7 +130,11 @@ def _stage_counts(value: Any) -> tuple[int, ...] | None:
 
 
 def _number(value: Any) -> int | None:
-    if isinstance(value, Expr) and value.constant is not None and float(value.constant).is_integer():
+    if (
+        isinstance(value, Expr)
+        and value.constant is not None
+        and float(value.constant).is_integer()
+    ):
         return int(value.constant)
     return None
 

@@ -16,7 +16,9 @@ from reslint.findings import Finding, Severity
 from reslint.report import findings_to_json, make_console, render_findings, summary_line
 from reslint.rule import Rule
 
-BROKEN = "import torch.nn as nn\n\n\ndef f(norm_layer: Callable[.., nn.Module] = None):\n    return 1\n"
+BROKEN = (
+    "import torch.nn as nn\n\n\ndef f(norm_layer: Callable[.., nn.Module] = None):\n    return 1\n"
+)
 CLEAN = "x = 1\n"
 ANSI = "\x1b["
 
@@ -68,8 +70,15 @@ def test_json_output_is_one_array_of_finding_objects(run_reslint, broken, clean)
     data = json.loads(result.stdout)
     assert isinstance(data, list) and len(data) == 1
     assert data[0] == {
-        "code": "RN001", "severity": "error", "path": str(broken), "line": 4, "column": 28, "end_line": 4,
-        "end_column": 30, "message": "syntax error: invalid syntax at '..'", "hint": "did you mean `...` (Ellipsis)?",
+        "code": "RN001",
+        "severity": "error",
+        "path": str(broken),
+        "line": 4,
+        "column": 28,
+        "end_line": 4,
+        "end_column": 30,
+        "message": "syntax error: invalid syntax at '..'",
+        "hint": "did you mean `...` (Ellipsis)?",
     }
 
 
@@ -110,7 +119,9 @@ def test_ignore_takes_prefixes(run_reslint, broken):
 
 
 def test_select_takes_comma_separated_and_repeated_codes(run_reslint, broken):
-    result = run_reslint(str(broken), "--select", "RN002, RN003", "--select", "RN001", "--format", "json")
+    result = run_reslint(
+        str(broken), "--select", "RN002, RN003", "--select", "RN001", "--format", "json"
+    )
     assert [finding["code"] for finding in json.loads(result.stdout)] == ["RN001"]
 
 
@@ -144,7 +155,8 @@ def test_unreadable_files_are_findings(run_reslint, tmp_path):
     result = run_reslint(str(tmp_path), "--format", "json")
     assert result.returncode == 1
     assert sorted((Path(f["path"]).name, f["code"]) for f in json.loads(result.stdout)) == [
-        ("blob.py", "RN002"), ("gbk.py", "RN002"),
+        ("blob.py", "RN002"),
+        ("gbk.py", "RN002"),
     ]
 
 
@@ -164,14 +176,18 @@ def test_the_static_pass_never_imports_torch(tmp_path):
         f"code = main([{str(project / 'fixtures' / 'seeds')!r}, {str(project / 'fixtures' / 'bugs')!r}, '--format', 'json'])\n"
         "print(sorted({m.split('.')[0] for m in sys.modules} & {'torch', 'hypothesis'}), code)\n"
     )
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=600
+    )
     assert result.stdout.strip().splitlines()[-1] in ("[] 0", "[] 1"), result.stderr[-2000:]
 
 
 def test_the_console_script_is_installed():
     script = Path(sys.executable).with_name("reslint")
     if not script.exists():
-        pytest.skip(reason=f"no console script next to {sys.executable} (package not installed in this environment)")
+        pytest.skip(
+            reason=f"no console script next to {sys.executable} (package not installed in this environment)"
+        )
     result = subprocess.run([str(script), "--version"], capture_output=True, text=True, timeout=120)
     assert (result.returncode, result.stdout.strip()) == (0, "reslint 0.1.0")
 
@@ -201,8 +217,12 @@ def test_list_rules_as_json(capsys):
     code, out, _ = main("--list-rules", "--format", "json", capsys=capsys)
     rows = json.loads(out)
     assert code == 0
-    assert rows[0] == {"code": "RN001", "name": "syntax-error", "severity": "error",
-                       "summary": engine.SyntaxErrorRule.summary()}
+    assert rows[0] == {
+        "code": "RN001",
+        "name": "syntax-error",
+        "severity": "error",
+        "summary": engine.SyntaxErrorRule.summary(),
+    }
     assert all(set(row) == {"code", "name", "severity", "summary"} for row in rows)
 
 
@@ -238,11 +258,23 @@ def test_explain_as_json(capsys):
     [
         (["--list-rules", "x.py"], "PATH and --list-rules cannot be used together"),
         (["--init", "{}", "x.py"], "--init, --timeout and --analysis only apply to --compare-to"),
-        (["--analysis", "symbolic", "x.py"], "--init, --timeout and --analysis only apply to --compare-to"),
+        (
+            ["--analysis", "symbolic", "x.py"],
+            "--init, --timeout and --analysis only apply to --compare-to",
+        ),
         (["--jobs", "0", "x.py"], "--jobs must be at least 1"),
-        (["--compare-to", "resnet18", "m.py:Net", "--init", "{not json"], "--init is not valid JSON"),
-        (["--compare-to", "resnet18", "m.py:Net", "--init", "[1, 2]"], "--init must be a JSON object"),
-        (["--compare-to", "resnet18", "m.py:Net", "--timeout", "-1"], "--timeout must be a positive number"),
+        (
+            ["--compare-to", "resnet18", "m.py:Net", "--init", "{not json"],
+            "--init is not valid JSON",
+        ),
+        (
+            ["--compare-to", "resnet18", "m.py:Net", "--init", "[1, 2]"],
+            "--init must be a JSON object",
+        ),
+        (
+            ["--compare-to", "resnet18", "m.py:Net", "--timeout", "-1"],
+            "--timeout must be a positive number",
+        ),
     ],
 )
 def test_usage_errors_exit_2_with_a_clear_message(argv, message, capsys):
@@ -269,10 +301,23 @@ def fake_dynamic(monkeypatch):
 
 
 def test_compare_to_hands_its_arguments_to_the_dynamic_pass(fake_dynamic, capsys):
-    code, _, _ = main("--compare-to", "resnet50", "models/net.py:Net", "--init", '{"num_classes": 10}',
-                      "--timeout", "5", "--format", "json", "--no-color", capsys=capsys)
+    code, _, _ = main(
+        "--compare-to",
+        "resnet50",
+        "models/net.py:Net",
+        "--init",
+        '{"num_classes": 10}',
+        "--timeout",
+        "5",
+        "--format",
+        "json",
+        "--no-color",
+        capsys=capsys,
+    )
     assert code == 1
-    assert fake_dynamic == [("run_compare", ("resnet50", "models/net.py:Net", {"num_classes": 10}, 5.0, "json", True))]
+    assert fake_dynamic == [
+        ("run_compare", ("resnet50", "models/net.py:Net", {"num_classes": 10}, 5.0, "json", True))
+    ]
 
 
 def test_compare_to_defaults(fake_dynamic, capsys):
@@ -290,7 +335,11 @@ def test_without_torch_the_dynamic_pass_explains_how_to_get_it(monkeypatch, caps
     import importlib.util
 
     real_find_spec = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "torch" else real_find_spec(name, *a))
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "torch" else real_find_spec(name, *a),
+    )
     code, _, err = main("--compare-to", "resnet18", "m.py:Net", capsys=capsys)
     assert code == 2
     assert "the dynamic pass needs torch: pip install 'reslint[dynamic]'" in err
@@ -329,7 +378,9 @@ class _Broken(Rule):
         raise ValueError("bad rule")
 
 
-def test_a_rule_that_raises_is_reported_and_exits_2_but_findings_are_printed(monkeypatch, broken, capsys):
+def test_a_rule_that_raises_is_reported_and_exits_2_but_findings_are_printed(
+    monkeypatch, broken, capsys
+):
     import reslint.registry
 
     monkeypatch.setattr(reslint.registry, "load_rules", lambda: (_Broken,))
@@ -353,7 +404,17 @@ def render(findings, sources) -> str:
 def test_marker_sits_under_the_span_after_wide_characters_and_tabs():
     line = "\tx = '残差' + nn.conv2d  # 注释\n"
     column = line.index("nn.conv2d") + 1
-    finding = Finding("m.py", 1, column, 1, column + len("nn.conv2d"), "RN105", Severity.ERROR, "no such layer", "")
+    finding = Finding(
+        "m.py",
+        1,
+        column,
+        1,
+        column + len("nn.conv2d"),
+        "RN105",
+        Severity.ERROR,
+        "no such layer",
+        "",
+    )
     source_row, marker_row = render([finding], {"m.py": line}).splitlines()[1:3]
     from rich.cells import cell_len
 
@@ -375,13 +436,33 @@ def test_very_long_lines_are_cropped_around_the_span():
 
 
 def test_a_finding_without_source_is_printed_without_a_frame():
-    finding = Finding("gone.py", 3, 1, 3, 2, "RD101", Severity.ERROR, "shape differs", "check layer4")
-    assert render([finding], {}).splitlines() == ["gone.py:3:1: RD101 [error] shape differs", "  hint: check layer4", ""]
+    finding = Finding(
+        "gone.py", 3, 1, 3, 2, "RD101", Severity.ERROR, "shape differs", "check layer4"
+    )
+    assert render([finding], {}).splitlines() == [
+        "gone.py:3:1: RD101 [error] shape differs",
+        "  hint: check layer4",
+        "",
+    ]
 
 
 def test_messages_with_brackets_are_printed_verbatim():
-    finding = Finding("m.py", 1, 1, 1, 2, "RN001", Severity.ERROR, "Optional[Callable[..., nn.Module]] [bold]x[/bold]", "")
-    assert render([finding], {"m.py": "x\n"}).splitlines()[0].endswith("Optional[Callable[..., nn.Module]] [bold]x[/bold]")
+    finding = Finding(
+        "m.py",
+        1,
+        1,
+        1,
+        2,
+        "RN001",
+        Severity.ERROR,
+        "Optional[Callable[..., nn.Module]] [bold]x[/bold]",
+        "",
+    )
+    assert (
+        render([finding], {"m.py": "x\n"})
+        .splitlines()[0]
+        .endswith("Optional[Callable[..., nn.Module]] [bold]x[/bold]")
+    )
 
 
 @pytest.mark.parametrize(
@@ -390,14 +471,23 @@ def test_messages_with_brackets_are_printed_verbatim():
         ([], 5, "All checks passed: 5 files, no findings."),
         ([], 1, "All checks passed: 1 file, no findings."),
         ([Severity.ERROR], 1, "Found 1 finding (1 error) in 1 file."),
-        ([Severity.ERROR] * 9 + [Severity.WARNING] * 3, 3, "Found 12 findings (9 errors, 3 warnings) in 3 files."),
+        (
+            [Severity.ERROR] * 9 + [Severity.WARNING] * 3,
+            3,
+            "Found 12 findings (9 errors, 3 warnings) in 3 files.",
+        ),
     ],
 )
 def test_summary_line(severities, files, expected):
-    findings = [Finding(f"f{index % files}.py", 1, 1, 1, 2, "RN001", severity, "m") for index, severity in enumerate(severities)]
+    findings = [
+        Finding(f"f{index % files}.py", 1, 1, 1, 2, "RN001", severity, "m")
+        for index, severity in enumerate(severities)
+    ]
     assert summary_line(findings, files) == expected
 
 
 def test_findings_to_json_round_trips():
-    finding = Finding("m.py", 2, 3, 2, 9, "RN203", Severity.WARNING, "bias before norm", "bias=False")
+    finding = Finding(
+        "m.py", 2, 3, 2, 9, "RN203", Severity.WARNING, "bias before norm", "bias=False"
+    )
     assert json.loads(findings_to_json([finding])) == [finding.to_dict()]

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 import libcst as cst
 import pytest
 
 from reslint import engine
-from reslint.engine import check_file, discover, lint_file, lint_paths, make_selector, noqa_by_line, run
+from reslint.engine import (
+    check_file,
+    discover,
+    lint_file,
+    lint_paths,
+    make_selector,
+    noqa_by_line,
+    run,
+)
 from reslint.findings import Finding, Severity
 from reslint.rule import Rule, Violation
 from reslint.source import DEFAULT_MAX_BYTES, read_source
@@ -109,7 +117,12 @@ def test_a_rule_violation_becomes_a_finding_with_position_code_and_severity(tmp_
 def test_rules_still_run_after_syntax_errors(tmp_path):
     source = "x = bad\ndef f(a, b=1, c):\n    return a\nprint 'x'\ny = bad\n"
     path = write(tmp_path, "broken.py", source)
-    assert codes_at(lint_file(path, rules=FAKE_RULES)) == [(1, "RN901"), (2, "RN001"), (4, "RN001"), (5, "RN901")]
+    assert codes_at(lint_file(path, rules=FAKE_RULES)) == [
+        (1, "RN901"),
+        (2, "RN001"),
+        (4, "RN001"),
+        (5, "RN901"),
+    ]
 
 
 def test_columns_of_rule_findings_point_into_the_users_line_after_an_in_place_repair(tmp_path):
@@ -123,7 +136,10 @@ def test_columns_of_rule_findings_point_into_the_users_line_after_an_in_place_re
 def test_columns_survive_a_reindented_line(tmp_path):
     source = "def f(x):\n    y = 1\n      z = bad\n    return y\n"
     path = write(tmp_path, "indent.py", source)
-    assert [(f.line, f.column, f.code) for f in lint_file(path, rules=FAKE_RULES)] == [(3, 7, "RN001"), (3, 11, "RN901")]
+    assert [(f.line, f.column, f.code) for f in lint_file(path, rules=FAKE_RULES)] == [
+        (3, 7, "RN001"),
+        (3, 11, "RN901"),
+    ]
 
 
 def test_paths_may_be_path_objects(tmp_path):
@@ -137,7 +153,12 @@ def test_findings_are_sorted_by_path_line_column_code(tmp_path):
     write(tmp_path, "a.py", "ugly; bad\nbad\n")
     findings = lint_paths([str(tmp_path)], rules=FAKE_RULES)
     keys = [(Path(f.path).name, f.line, f.column, f.code) for f in findings]
-    assert keys == [("a.py", 1, 1, "RN902"), ("a.py", 1, 7, "RN901"), ("a.py", 2, 1, "RN901"), ("b.py", 1, 1, "RN901")]
+    assert keys == [
+        ("a.py", 1, 1, "RN902"),
+        ("a.py", 1, 7, "RN901"),
+        ("a.py", 2, 1, "RN901"),
+        ("b.py", 1, 1, "RN901"),
+    ]
 
 
 def test_a_rule_that_raises_does_not_stop_the_others(tmp_path):
@@ -145,7 +166,11 @@ def test_a_rule_that_raises_does_not_stop_the_others(tmp_path):
     result = run([path], rules=(Crashes, FlagBad))
     assert codes_at(result.findings) == [(1, "RN901")]
     (error,) = result.internal_errors
-    assert "internal error in rule RN903" in error and path in error and "ZeroDivisionError: rule bug" in error
+    assert (
+        "internal error in rule RN903" in error
+        and path in error
+        and "ZeroDivisionError: rule bug" in error
+    )
 
 
 def test_a_rule_reporting_a_foreign_node_is_an_internal_error(tmp_path):
@@ -232,8 +257,13 @@ def test_selectors_take_codes_and_prefixes_and_the_most_specific_wins(select, ig
 
 def test_select_and_ignore_filter_rules_and_file_level_findings(tmp_path):
     path = write(tmp_path, "model.py", "x = bad + ugly\nprint 'x'\n")
-    assert codes_at(run([path], select=["RN9"], rules=FAKE_RULES).findings) == [(1, "RN901"), (1, "RN902")]
-    assert codes_at(run([path], ignore=["RN902", "RN0"], rules=FAKE_RULES).findings) == [(1, "RN901")]
+    assert codes_at(run([path], select=["RN9"], rules=FAKE_RULES).findings) == [
+        (1, "RN901"),
+        (1, "RN902"),
+    ]
+    assert codes_at(run([path], ignore=["RN902", "RN0"], rules=FAKE_RULES).findings) == [
+        (1, "RN901")
+    ]
     assert codes_at(run([path], select=["RN001"], rules=FAKE_RULES).findings) == [(2, "RN001")]
 
 
@@ -245,7 +275,11 @@ def test_deselected_rules_are_not_run(tmp_path):
 
 def test_unknown_selectors_are_named():
     known = ["RN001", "RN201", "RN301"]
-    assert engine.unknown_selectors(["RN2", "rn301", "ALL", "RN9", "RN-1", "XYZ1"], known) == ["RN9", "RN-1", "XYZ1"]
+    assert engine.unknown_selectors(["RN2", "rn301", "ALL", "RN9", "RN-1", "XYZ1"], known) == [
+        "RN9",
+        "RN-1",
+        "XYZ1",
+    ]
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -256,13 +290,21 @@ def test_discovery_recurses_and_skips_hidden_virtualenv_cache_and_vendor_folders
     write(tmp_path, "models/resnet.py", "x = 1\n")
     write(tmp_path, "models/blocks/basic.py", "x = 1\n")
     write(tmp_path, "models/notes.txt", "not python\n")
-    for skipped in (".git/hook.py", ".hidden/a.py", "__pycache__/a.py", "node_modules/a.py", "venv/a.py", "build/a.py"):
+    for skipped in (
+        ".git/hook.py",
+        ".hidden/a.py",
+        "__pycache__/a.py",
+        "node_modules/a.py",
+        "venv/a.py",
+        "build/a.py",
+    ):
         write(tmp_path, f"models/{skipped}", "x = 1\n")
     write(tmp_path, "models/myenv/pyvenv.cfg", "home = /usr\n")
     write(tmp_path, "models/myenv/lib.py", "x = 1\n")
     files, missing = discover([str(tmp_path / "models")])
     assert sorted(Path(path).relative_to(tmp_path).as_posix() for path in files) == [
-        "models/blocks/basic.py", "models/resnet.py",
+        "models/blocks/basic.py",
+        "models/resnet.py",
     ]
     assert missing == []
 
@@ -298,13 +340,19 @@ def test_non_utf8_file_is_unreadable(tmp_path):
 
 
 def test_a_coding_declaration_is_honoured(tmp_path):
-    path = write(tmp_path, "latin.py", "# -*- coding: latin-1 -*-\nname = 'café'\nx = bad\n".encode("latin-1"))
+    path = write(
+        tmp_path,
+        "latin.py",
+        "# -*- coding: latin-1 -*-\nname = 'café'\nx = bad\n".encode("latin-1"),
+    )
     assert codes_at(lint_file(path, rules=FAKE_RULES)) == [(3, "RN901")]
 
 
 def test_a_byte_order_mark_is_dropped(tmp_path):
     path = write(tmp_path, "bom.py", "\ufeffbad = 1\n".encode("utf-8"))
-    assert [(f.line, f.column, f.code) for f in lint_file(path, rules=FAKE_RULES)] == [(1, 1, "RN901")]
+    assert [(f.line, f.column, f.code) for f in lint_file(path, rules=FAKE_RULES)] == [
+        (1, 1, "RN901")
+    ]
 
 
 def test_a_file_over_the_size_limit_is_skipped_with_a_warning(tmp_path):
@@ -340,7 +388,9 @@ def test_an_unreadable_path_is_a_finding_not_a_crash(tmp_path, monkeypatch):
 
 def test_the_linted_file_is_never_executed(tmp_path):
     marker = tmp_path / "ran"
-    path = write(tmp_path, "evil.py", f"open({str(marker)!r}, 'w').write('x')\nraise SystemExit(3)\nbad\n")
+    path = write(
+        tmp_path, "evil.py", f"open({str(marker)!r}, 'w').write('x')\nraise SystemExit(3)\nbad\n"
+    )
     assert codes_at(lint_file(path, rules=FAKE_RULES)) == [(3, "RN901")]
     assert not marker.exists()
 
@@ -356,7 +406,10 @@ def test_worker_processes_give_the_same_result_as_one_process(tmp_path):
     parallel = run([str(tmp_path)], jobs=2, rules=FAKE_RULES + (Crashes,))
     assert parallel.findings == serial.findings
     assert len(parallel.findings) == 18
-    assert sorted(parallel.internal_errors) == sorted(serial.internal_errors) and len(serial.internal_errors) == 6
+    assert (
+        sorted(parallel.internal_errors) == sorted(serial.internal_errors)
+        and len(serial.internal_errors) == 6
+    )
     assert parallel.sources == serial.sources
 
 
@@ -371,9 +424,14 @@ def test_small_runs_stay_in_process(tmp_path, monkeypatch):
 
 def test_large_runs_use_every_core(tmp_path, monkeypatch):
     calls = []
-    monkeypatch.setattr(engine, "_check_in_pool", lambda files, rules, workers: calls.append(workers) or [])
+    monkeypatch.setattr(
+        engine, "_check_in_pool", lambda files, rules, workers: calls.append(workers) or []
+    )
     monkeypatch.setattr(engine, "_cpu_count", lambda: 2)
-    paths = [write(tmp_path, f"m{number}.py", "x = 1\n" * (engine.PARALLEL_MIN_BYTES // 12)) for number in range(3)]
+    paths = [
+        write(tmp_path, f"m{number}.py", "x = 1\n" * (engine.PARALLEL_MIN_BYTES // 12))
+        for number in range(3)
+    ]
     run(paths, rules=FAKE_RULES)
     assert calls == [2]
 

@@ -48,7 +48,9 @@ def marks_in_comment(comment: str, line: int, path: Path) -> list[Mark]:
     found = MARK.search(comment)
     if found is None:
         if LOOSE_MARK.search(comment):
-            raise ValueError(f"{path}:{line}: malformed mark {comment!r}; write `# expect: RN201, RN304`")
+            raise ValueError(
+                f"{path}:{line}: malformed mark {comment!r}; write `# expect: RN201, RN304`"
+            )
         return []
     return [(line, code.strip()) for code in found.group(1).split(",")]
 
@@ -68,7 +70,7 @@ def comments(source: str) -> list[tuple[int, str]]:
         for number in range(last_line + 1, len(lines) + 1):
             text = lines[number - 1]
             if "#" in text:
-                result.append((number, text[text.index("#"):]))
+                result.append((number, text[text.index("#") :]))
     return result
 
 
@@ -102,7 +104,9 @@ def describe_difference(path: Path, expected: Counter[Mark], findings: list) -> 
 FIXTURE_FILES = static_fixture_files()
 
 
-@pytest.mark.parametrize("path", FIXTURE_FILES, ids=[str(p.relative_to(REPO)) for p in FIXTURE_FILES])
+@pytest.mark.parametrize(
+    "path", FIXTURE_FILES, ids=[str(p.relative_to(REPO)) for p in FIXTURE_FILES]
+)
 def test_fixture_gives_exactly_its_marked_findings(path: Path) -> None:
     from reslint.engine import lint_file
 

@@ -51,7 +51,7 @@ atexit.register(dump)
 sys.argv = ["reslint", *argv]
 from reslint.cli import main
 sys.exit(main())
-""" % (HEAVY_PACKAGES,)
+""" % (HEAVY_PACKAGES,)  # noqa: UP031 -- the probe is full of braces
 
 # Shadows a heavy package on PYTHONPATH: any process that imports it (worker processes included, which the
 # parent's sys.modules cannot show) leaves a record.
@@ -71,16 +71,27 @@ def hostile_file(tmp_path: Path) -> tuple[Path, Path]:
     return path, marker
 
 
-def run_cli_probe(tmp_path: Path, *argv: str) -> tuple[subprocess.CompletedProcess[str], dict[str, object]]:
+def run_cli_probe(
+    tmp_path: Path, *argv: str
+) -> tuple[subprocess.CompletedProcess[str], dict[str, object]]:
     tripwires = tmp_path / "tripwires"
     for package in HEAVY_PACKAGES:
         (tripwires / package).mkdir(parents=True)
-        (tripwires / package / "__init__.py").write_text(TRIPWIRE.format(folder=str(tripwires), package=package))
+        (tripwires / package / "__init__.py").write_text(
+            TRIPWIRE.format(folder=str(tripwires), package=package)
+        )
     report = tmp_path / "probe.json"
     command = [sys.executable, "-c", PROBE, str(report), MODULE_NAME, *argv]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(tripwires), os.environ.get("PYTHONPATH")]))}
-    result = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300)
-    assert report.exists(), f"the CLI died before exiting normally:\n{result.stdout}\n{result.stderr}"
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(tripwires), os.environ.get("PYTHONPATH")])),
+    }
+    result = subprocess.run(
+        command, capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300
+    )
+    assert report.exists(), (
+        f"the CLI died before exiting normally:\n{result.stdout}\n{result.stderr}"
+    )
     probe = json.loads(report.read_text(encoding="utf-8"))
     probe["tripped"] = sorted(record.stem for record in tripwires.glob("*.imported"))
     return result, probe
@@ -88,7 +99,9 @@ def run_cli_probe(tmp_path: Path, *argv: str) -> tuple[subprocess.CompletedProce
 
 def test_lint_paths_does_not_execute_the_file(hostile_file: tuple[Path, Path]) -> None:
     path, marker = hostile_file
-    findings = lint_paths([str(path)])  # SystemExit(97) or ImportError would surface here if the file ran
+    findings = lint_paths(
+        [str(path)]
+    )  # SystemExit(97) or ImportError would surface here if the file ran
     assert isinstance(findings, list)
     assert all(isinstance(finding, Finding) for finding in findings)
     assert not marker.exists()
@@ -96,7 +109,9 @@ def test_lint_paths_does_not_execute_the_file(hostile_file: tuple[Path, Path]) -
     assert "reslint_no_such_module_4711" not in sys.modules
 
 
-def test_cli_does_not_execute_the_file_nor_import_torch(hostile_file: tuple[Path, Path], tmp_path: Path) -> None:
+def test_cli_does_not_execute_the_file_nor_import_torch(
+    hostile_file: tuple[Path, Path], tmp_path: Path
+) -> None:
     path, marker = hostile_file
     result, probe = run_cli_probe(tmp_path, str(path))
     assert result.returncode in (0, 1), result.stderr
@@ -120,7 +135,9 @@ def test_static_commands_never_import_torch(argv: list[str], tmp_path: Path) -> 
     result, probe = run_cli_probe(tmp_path, *argv)
     assert result.returncode in (0, 1), result.stdout + result.stderr
     assert probe["loaded"] == [], f"{argv} imported {probe['loaded']}"
-    assert probe["tripped"] == [], f"{argv} (or one of its worker processes) imported {probe['tripped']}"
+    assert probe["tripped"] == [], (
+        f"{argv} (or one of its worker processes) imported {probe['tripped']}"
+    )
 
 
 def test_importing_the_cli_does_not_import_torch() -> None:
@@ -128,5 +145,7 @@ def test_importing_the_cli_does_not_import_torch() -> None:
         "import sys, reslint.cli, reslint.engine; "
         f"print(sorted({{name.split('.')[0] for name in sys.modules}} & set({HEAVY_PACKAGES!r})))"
     )
-    result = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", check], capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == "[]"

@@ -22,7 +22,9 @@ def model_of(source: str):
     return build_module_model(cst.parse_module(source), source, "m.py")
 
 
-@pytest.mark.parametrize("path", sorted((REPO / "fixtures" / "clean").glob("*.py"))[:6], ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path", sorted((REPO / "fixtures" / "clean").glob("*.py"))[:6], ids=lambda p: p.name
+)
 def test_positions_placed_one_statement_at_a_time_equal_libcsts(path: Path) -> None:
     source = path.read_text(encoding="utf-8")
     tree = cst.parse_module(source)
@@ -33,8 +35,12 @@ def test_positions_placed_one_statement_at_a_time_equal_libcsts(path: Path) -> N
         if node is tree or id(node) not in model.names.parents:
             continue
         where = reference[node]
-        assert model.position(node) == (where.start.line, where.start.column + 1, where.end.line,
-                                        where.end.column + 1), type(node).__name__
+        assert model.position(node) == (
+            where.start.line,
+            where.start.column + 1,
+            where.end.line,
+            where.end.column + 1,
+        ), type(node).__name__
         checked += 1
     assert checked > 500
 
@@ -86,7 +92,10 @@ def test_forward_data_flow_separates_branch_shortcut_and_what_follows() -> None:
     """)
     (residual,) = residuals(model.classes["Block"].generic)
     assert [step.text for step in residual.main] == ["conv1", "bn1"]
-    assert sorted(len(shortcut) for shortcut in residual.shortcuts) == [0, 2]  # identity or conv + BN
+    assert sorted(len(shortcut) for shortcut in residual.shortcuts) == [
+        0,
+        2,
+    ]  # identity or conv + BN
     assert [step.text for step in residual.site.after] == ["F.relu"]
 
 
@@ -111,6 +120,10 @@ def test_layers_of_exclusive_branches_are_never_paired() -> None:
     # conv1 and conv2 are each one of two layers: four combinations flow through forward...
     assert len(residual.mains) == 4
     # ...but only the two that one `if` can build together may be paired.
-    pairs = {(a.layer.node, b.layer.node) for main in residual.mains for a, b in zip(main, main[1:])
-             if compatible(a.layer.guards, b.layer.guards)}
+    pairs = {
+        (a.layer.node, b.layer.node)
+        for main in residual.mains
+        for a, b in zip(main, main[1:])
+        if compatible(a.layer.guards, b.layer.guards)
+    }
     assert len(pairs) == 2

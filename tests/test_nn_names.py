@@ -36,7 +36,14 @@ def test_generated_block_is_what_the_generator_writes() -> None:
 
 
 def test_lists_hold_the_layers_resnets_use() -> None:
-    assert {"Conv2d", "BatchNorm2d", "ReLU", "Sequential", "ModuleList", "AdaptiveAvgPool2d"} <= NN_NAMES
+    assert {
+        "Conv2d",
+        "BatchNorm2d",
+        "ReLU",
+        "Sequential",
+        "ModuleList",
+        "AdaptiveAvgPool2d",
+    } <= NN_NAMES
     assert {"functional", "init", "utils"} <= NN_NAMES  # submodules are attributes too
     assert {"relu", "conv2d", "adaptive_avg_pool2d", "batch_norm"} <= FUNCTIONAL_NAMES
     assert {"kaiming_normal_", "constant_", "zeros_"} <= INIT_NAMES
@@ -45,7 +52,9 @@ def test_lists_hold_the_layers_resnets_use() -> None:
 
 def test_importing_nn_names_does_not_import_torch() -> None:
     probe = "import sys, reslint.nn_names; print('torch' in sys.modules)"
-    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == "False"
 
 
@@ -65,7 +74,9 @@ def test_importing_nn_names_does_not_import_torch() -> None:
         ("kaiming_norm_", INIT_NAMES, "kaiming_normal_"),
     ],
 )
-def test_suggest_finds_the_intended_name(name: str, candidates: frozenset[str], expected: str) -> None:
+def test_suggest_finds_the_intended_name(
+    name: str, candidates: frozenset[str], expected: str
+) -> None:
     assert suggest(name, candidates) == expected
 
 

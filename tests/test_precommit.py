@@ -27,7 +27,7 @@ OFFLINE_SIGNS = (
     "(from versions: none)",
 )
 
-BUGGY_BLOCK = '''\
+BUGGY_BLOCK = """\
 import torch.nn as nn
 
 
@@ -43,19 +43,30 @@ class BasicBlock(nn.Module):
 
     def forward(self, x):
         return self.bn(self.conv(x)) + x
-'''
+"""
 FIXED_BLOCK = BUGGY_BLOCK.replace("super(Bottleneck, self)", "super(BasicBlock, self)")
 
 
 def git(*args: str, cwd: Path, env: dict[str, str]) -> None:
-    identity = ("-c", "user.name=reslint tests", "-c", "user.email=tests@reslint.invalid", "-c", "commit.gpgsign=false")
+    identity = (
+        "-c",
+        "user.name=reslint tests",
+        "-c",
+        "user.email=tests@reslint.invalid",
+        "-c",
+        "commit.gpgsign=false",
+    )
     subprocess.run(["git", *identity, *args], cwd=cwd, env=env, check=True, capture_output=True)
 
 
 @pytest.fixture(scope="module")
 def hook_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """Environment for git and pre-commit: no GIT_* leaking in from an outer hook, a private PRE_COMMIT_HOME."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("GIT_", "PRE_COMMIT"))}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("GIT_", "PRE_COMMIT"))
+    }
     env["PRE_COMMIT_HOME"] = str(tmp_path_factory.mktemp("pre-commit-home"))
     return env
 
@@ -85,9 +96,22 @@ def make_user_repo(root: Path, source: str, env: dict[str, str]) -> Path:
     return root
 
 
-def try_repo(snapshot: Path, user_repo: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "pre_commit", "try-repo", str(snapshot), "reslint", "--all-files", "--color=never"]
-    result = subprocess.run(command, cwd=user_repo, env=env, capture_output=True, text=True, timeout=900)
+def try_repo(
+    snapshot: Path, user_repo: Path, env: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
+    command = [
+        sys.executable,
+        "-m",
+        "pre_commit",
+        "try-repo",
+        str(snapshot),
+        "reslint",
+        "--all-files",
+        "--color=never",
+    ]
+    result = subprocess.run(
+        command, cwd=user_repo, env=env, capture_output=True, text=True, timeout=900
+    )
     skip_if_registry_unreachable(result, Path(env["PRE_COMMIT_HOME"]))
     return result
 
@@ -98,13 +122,21 @@ def skip_if_registry_unreachable(result: subprocess.CompletedProcess[str], home:
     if "error has occurred" not in result.stdout + result.stderr:
         return
     log = home / "pre-commit.log"
-    output = result.stdout + result.stderr + (log.read_text(encoding="utf-8", errors="replace") if log.exists() else "")
+    output = (
+        result.stdout
+        + result.stderr
+        + (log.read_text(encoding="utf-8", errors="replace") if log.exists() else "")
+    )
     sign = next((sign for sign in OFFLINE_SIGNS if sign in output), None)
     if sign is not None:
-        pytest.skip(reason=f"package registry unreachable while pre-commit installed the hook ({sign!r})")
+        pytest.skip(
+            reason=f"package registry unreachable while pre-commit installed the hook ({sign!r})"
+        )
 
 
-def test_hook_fails_on_the_bug_and_names_it(snapshot: Path, hook_env: dict[str, str], tmp_path: Path) -> None:
+def test_hook_fails_on_the_bug_and_names_it(
+    snapshot: Path, hook_env: dict[str, str], tmp_path: Path
+) -> None:
     user_repo = make_user_repo(tmp_path / "buggy", BUGGY_BLOCK, hook_env)
     result = try_repo(snapshot, user_repo, hook_env)
     output = result.stdout + result.stderr
@@ -113,7 +145,9 @@ def test_hook_fails_on_the_bug_and_names_it(snapshot: Path, hook_env: dict[str, 
     assert "model.py" in output, output
 
 
-def test_hook_passes_once_the_bug_is_fixed(snapshot: Path, hook_env: dict[str, str], tmp_path: Path) -> None:
+def test_hook_passes_once_the_bug_is_fixed(
+    snapshot: Path, hook_env: dict[str, str], tmp_path: Path
+) -> None:
     user_repo = make_user_repo(tmp_path / "fixed", FIXED_BLOCK, hook_env)
     result = try_repo(snapshot, user_repo, hook_env)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -121,15 +155,23 @@ def test_hook_passes_once_the_bug_is_fixed(snapshot: Path, hook_env: dict[str, s
 
 
 @pytest.fixture(scope="module")
-def hook_interpreters(snapshot: Path, hook_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+def hook_interpreters(
+    snapshot: Path, hook_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> list[Path]:
     """The hook's python, installed as users get it: a config naming the repository, then `install-hooks`
     (try-repo installs into a throwaway store, so its environment cannot be inspected afterwards)."""
-    user_repo = make_user_repo(tmp_path_factory.mktemp("configured") / "repo", FIXED_BLOCK, hook_env)
-    revision = subprocess.run(["git", "rev-parse", "HEAD"], cwd=snapshot, capture_output=True, text=True, check=True)
+    user_repo = make_user_repo(
+        tmp_path_factory.mktemp("configured") / "repo", FIXED_BLOCK, hook_env
+    )
+    revision = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=snapshot, capture_output=True, text=True, check=True
+    )
     config = f"repos:\n  - repo: {snapshot}\n    rev: {revision.stdout.strip()}\n    hooks:\n      - id: reslint\n"
     (user_repo / ".pre-commit-config.yaml").write_text(config, encoding="utf-8")
     command = [sys.executable, "-m", "pre_commit", "install-hooks", "--color", "never"]
-    result = subprocess.run(command, cwd=user_repo, env=hook_env, capture_output=True, text=True, timeout=900)
+    result = subprocess.run(
+        command, cwd=user_repo, env=hook_env, capture_output=True, text=True, timeout=900
+    )
     skip_if_registry_unreachable(result, Path(hook_env["PRE_COMMIT_HOME"]))
     assert result.returncode == 0, result.stdout + result.stderr
     interpreters = sorted(Path(hook_env["PRE_COMMIT_HOME"]).glob("repo*/py_env-*/bin/python"))
@@ -139,7 +181,9 @@ def hook_interpreters(snapshot: Path, hook_env: dict[str, str], tmp_path_factory
 
 def run_in(python: Path, code: str, cwd: Path) -> str:
     """Runs outside the checkout, so the source tree cannot shadow what is installed."""
-    return subprocess.run([str(python), "-c", code], capture_output=True, text=True, check=True, cwd=cwd).stdout
+    return subprocess.run(
+        [str(python), "-c", code], capture_output=True, text=True, check=True, cwd=cwd
+    ).stdout
 
 
 def test_hook_environment_has_no_torch(hook_interpreters: list[Path], tmp_path: Path) -> None:
@@ -149,13 +193,26 @@ def test_hook_environment_has_no_torch(hook_interpreters: list[Path], tmp_path: 
         assert found == ["True", "False"], f"{python}: reslint installed, torch installed = {found}"
 
 
-def test_hook_environment_holds_the_whole_package(hook_interpreters: list[Path], tmp_path: Path) -> None:
+def test_hook_environment_holds_the_whole_package(
+    hook_interpreters: list[Path], tmp_path: Path
+) -> None:
     """pre-commit's install is a plain (non-editable) `pip install .`: every module must land in it, the
     rules/ folder as reslint/rules/ (a subpackage missing from pyproject's package list would not)."""
-    expected = {path.relative_to(PROJECT).as_posix() for path in (PROJECT / "reslint").rglob("*.py")}
-    expected |= {"reslint/" + path.relative_to(PROJECT).as_posix() for path in (PROJECT / "rules").rglob("*.py")}
+    expected = {
+        path.relative_to(PROJECT).as_posix() for path in (PROJECT / "reslint").rglob("*.py")
+    }
+    expected |= {
+        "reslint/" + path.relative_to(PROJECT).as_posix()
+        for path in (PROJECT / "rules").rglob("*.py")
+    }
     for python in hook_interpreters:
-        package = run_in(python, "import pathlib, reslint; print(pathlib.Path(reslint.__file__).parent)", tmp_path)
+        package = run_in(
+            python,
+            "import pathlib, reslint; print(pathlib.Path(reslint.__file__).parent)",
+            tmp_path,
+        )
         site = Path(package.strip()).parent
         installed = {path.relative_to(site).as_posix() for path in (site / "reslint").rglob("*.py")}
-        assert expected <= installed, f"missing from the installed package: {sorted(expected - installed)}"
+        assert expected <= installed, (
+            f"missing from the installed package: {sorted(expected - installed)}"
+        )

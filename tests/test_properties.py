@@ -9,8 +9,8 @@ import re
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -20,7 +20,7 @@ from reslint.engine import lint_file
 from reslint.findings import Finding
 
 PROJECT = Path(__file__).resolve().parents[1]
-FALLBACK_SEED = '''\
+FALLBACK_SEED = """\
 import torch.nn as nn
 
 
@@ -41,12 +41,59 @@ class BasicBlock(nn.Module):
             identity = self.downsample(x)
         out += identity
         return self.relu(out)
-'''
-SEEDS = sorted(str(path.relative_to(PROJECT)) for path in (PROJECT / "fixtures").rglob("*.py")) or ["<fallback>"]
+"""
+SEEDS = sorted(str(path.relative_to(PROJECT)) for path in (PROJECT / "fixtures").rglob("*.py")) or [
+    "<fallback>"
+]
 TOKENS = [
-    "(", ")", "[", "]", "{", "}", ":", ",", ".", "=", "+=", "==", "*", "**", "@", "->", "\\", "#", "'", '"', '"""',
-    "\t", "    ", "\n", "def", "class", "return", "lambda", "yield", "async", "await", "if", "else", "for", "in",
-    "nn.Conv2d(", "nn.BatchNorm2d(", "self.", "super(", "x", "out", "identity", "1", "0x", "1e", "f'{", "pass", ";",
+    "(",
+    ")",
+    "[",
+    "]",
+    "{",
+    "}",
+    ":",
+    ",",
+    ".",
+    "=",
+    "+=",
+    "==",
+    "*",
+    "**",
+    "@",
+    "->",
+    "\\",
+    "#",
+    "'",
+    '"',
+    '"""',
+    "\t",
+    "    ",
+    "\n",
+    "def",
+    "class",
+    "return",
+    "lambda",
+    "yield",
+    "async",
+    "await",
+    "if",
+    "else",
+    "for",
+    "in",
+    "nn.Conv2d(",
+    "nn.BatchNorm2d(",
+    "self.",
+    "super(",
+    "x",
+    "out",
+    "identity",
+    "1",
+    "0x",
+    "1e",
+    "f'{",
+    "pass",
+    ";",
 ]
 IDENTIFIER = re.compile(r"\b[A-Za-z_][A-Za-z0-9_]*\b")
 SETTINGS = settings(
@@ -107,12 +154,20 @@ def replace_identifier(lines: list[str], draw: st.DrawFn) -> list[str]:
     if not names:
         return lines
     old = draw(st.sampled_from(names))
-    new = draw(st.sampled_from(names) | st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,8}", fullmatch=True))
+    new = draw(
+        st.sampled_from(names) | st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,8}", fullmatch=True)
+    )
     return re.sub(rf"\b{re.escape(old)}\b", new, text).splitlines(keepends=True) or [""]
 
 
 MUTATIONS: list[Callable[[list[str], st.DrawFn], list[str]]] = [
-    delete_line, duplicate_line, swap_lines, insert_token, truncate, change_indentation, replace_identifier,
+    delete_line,
+    duplicate_line,
+    swap_lines,
+    insert_token,
+    truncate,
+    change_indentation,
+    replace_identifier,
 ]
 
 
@@ -140,7 +195,9 @@ def lint_content(folder: Path, content: str | bytes) -> list[Finding]:
     else:
         path.write_text(content, encoding="utf-8")
     log = io.StringIO()
-    with contextlib.redirect_stderr(log):  # the engine turns a crashing rule into an "internal error" line
+    with contextlib.redirect_stderr(
+        log
+    ):  # the engine turns a crashing rule into an "internal error" line
         findings = lint_file(str(path))
     assert "internal error" not in log.getvalue(), log.getvalue()
     assert isinstance(findings, list)
@@ -186,4 +243,6 @@ def test_cli_exits_0_or_1_without_traceback(sources: list[str]) -> None:
     assert result.returncode in (0, 1), result.stderr
     findings = json.loads(result.stdout)
     assert (result.returncode == 1) == bool(findings)
-    assert all({"code", "path", "line", "column", "message"} <= set(finding) for finding in findings)
+    assert all(
+        {"code", "path", "line", "column", "message"} <= set(finding) for finding in findings
+    )

@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 
 from reslint.dynamic.codes import CODES as DYNAMIC_CODES
-from reslint.engine import all_rules  # the engine's file-level codes (RN001-RN003) and the rule catalogue
+from reslint.engine import (
+    all_rules,
+)  # the engine's file-level codes (RN001-RN003) and the rule catalogue
 
 PROJECT = Path(__file__).resolve().parents[1]
 README = PROJECT / "README.md"
@@ -25,11 +27,15 @@ HEADER = "| Code | Name | Severity | What it finds |\n| --- | --- | --- | --- |\
 def render_rule_table() -> str:
     """What `reslint --list-rules` knows: the engine's file-level codes and every rule module."""
     rules = all_rules()
-    return HEADER + "".join(_row(r.code, r.name, r.severity.value, first_sentence(r.documentation())) for r in rules)
+    return HEADER + "".join(
+        _row(r.code, r.name, r.severity.value, first_sentence(r.documentation())) for r in rules
+    )
 
 
 def render_dynamic_codes() -> str:
-    return HEADER + "".join(_row(c.code, c.name, c.severity.value, c.summary) for c in DYNAMIC_CODES.values())
+    return HEADER + "".join(
+        _row(c.code, c.name, c.severity.value, c.summary) for c in DYNAMIC_CODES.values()
+    )
 
 
 GENERATED_BLOCKS = {"RULE TABLE": render_rule_table, "DYNAMIC CODES": render_dynamic_codes}
@@ -67,17 +73,27 @@ def write_generated_blocks() -> None:
     for name, render in GENERATED_BLOCKS.items():
         readme_block(text, name)
         table = render()
-        text = _block_pattern(name).sub(lambda m: m.group(1) + table + m.group(3), text, count=1)
+        text = _block_pattern(name).sub(
+            lambda m, table=table: m.group(1) + table + m.group(3), text, count=1
+        )
     README.write_text(text, encoding="utf-8")
 
 
 def test_every_code_is_in_the_readme() -> None:
     text = README.read_text(encoding="utf-8")
-    missing = [code for code in [rule.code for rule in all_rules()] + list(DYNAMIC_CODES) if code not in text]
-    assert not missing, f"README.md does not mention {missing}; run `python tests/test_readme.py --write`"
+    missing = [
+        code
+        for code in [rule.code for rule in all_rules()] + list(DYNAMIC_CODES)
+        if code not in text
+    ]
+    assert not missing, (
+        f"README.md does not mention {missing}; run `python tests/test_readme.py --write`"
+    )
 
 
-@pytest.mark.parametrize(("name", "codes"), [("RULE TABLE", all_rules), ("DYNAMIC CODES", lambda: DYNAMIC_CODES)])
+@pytest.mark.parametrize(
+    ("name", "codes"), [("RULE TABLE", all_rules), ("DYNAMIC CODES", lambda: DYNAMIC_CODES)]
+)
 def test_readme_tables_are_generated_from_the_code(name: str, codes) -> None:
     block = readme_block(README.read_text(encoding="utf-8"), name)
     listed = CODE_IN_TABLE.findall(block)
@@ -97,13 +113,19 @@ def test_readme_has_two_setup_commands_and_ci_runs_the_test_one() -> None:
     assert len(commands) == 2, commands
     install_and_lint, run_tests = commands
     assert "pip install" in install_and_lint and "reslint fixtures/" in install_and_lint
-    ci_command = re.search(r'^TEST_COMMAND="([^"]+)"', CI_SCRIPT.read_text(encoding="utf-8"), re.MULTILINE)
+    ci_command = re.search(
+        r'^TEST_COMMAND="([^"]+)"', CI_SCRIPT.read_text(encoding="utf-8"), re.MULTILINE
+    )
     assert ci_command, ".ci/run no longer defines TEST_COMMAND"
-    assert run_tests == ci_command.group(1), f"README runs `{run_tests}`, CI runs `{ci_command.group(1)}`"
+    assert run_tests == ci_command.group(1), (
+        f"README runs `{run_tests}`, CI runs `{ci_command.group(1)}`"
+    )
 
 
 if __name__ == "__main__":
     if sys.argv[1:] != ["--write"]:
-        sys.exit("usage: python tests/test_readme.py --write   (rewrites README.md's code tables from the code)")
+        sys.exit(
+            "usage: python tests/test_readme.py --write   (rewrites README.md's code tables from the code)"
+        )
     write_generated_blocks()
     print(f"rewrote the generated tables in {README}")

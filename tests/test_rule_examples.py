@@ -21,8 +21,11 @@ def findings_of(rule: type[Rule], source: str) -> list[str]:
 
 
 def _cases(attribute: str) -> list:
-    return [pytest.param(rule, example, id=f"{rule.code}-{index}")
-            for rule in RULES for index, example in enumerate(getattr(rule, attribute))]
+    return [
+        pytest.param(rule, example, id=f"{rule.code}-{index}")
+        for rule in RULES
+        for index, example in enumerate(getattr(rule, attribute))
+    ]
 
 
 @pytest.mark.parametrize(("rule", "source"), _cases("INVALID"))

@@ -11,7 +11,7 @@ import pytest
 from reslint.syntax import MAX_ROUNDS, check_syntax, find_comments, parse_source
 
 # Seed 000's model code in torchvision's layout, with its four kinds of syntax error.
-SEED_000_LIKE = '''\
+SEED_000_LIKE = """\
 import torch.nn as nn
 from typing import Type, Callable, Union, List, Optional
 
@@ -51,7 +51,7 @@ class Resnet(nn.Module):
 
     def forward(self, x):
         return self.layer1(x)
-'''
+"""
 
 
 def line_of(source: str, fragment: str) -> int:
@@ -97,7 +97,13 @@ def test_seed_000_recovered_source_keeps_every_method():
     result = parse_source(SEED_000_LIKE)
     assert_recovered_is_valid(SEED_000_LIKE, result.recovered)
     assert isinstance(result.module, cst.Module)
-    assert function_names(result.module) == ["__init__", "forward", "__init__", "_make_layer", "forward"]
+    assert function_names(result.module) == [
+        "__init__",
+        "forward",
+        "__init__",
+        "_make_layer",
+        "forward",
+    ]
     assert result.module.code == result.recovered
 
 
@@ -175,7 +181,11 @@ def test_never_closed_at_the_end_points_at_the_bracket():
         ("x = 1)\n", 1, "unmatched ')'"),
         ("x = foo(a，b)\n", 1, "invalid character '，'"),
         ("x = 1\nelse:\n    pass\n", 2, "invalid syntax"),
-        ("try:\n    pass\nexcept ValueError, TypeError:\n    pass\n", 3, "multiple exception types"),
+        (
+            "try:\n    pass\nexcept ValueError, TypeError:\n    pass\n",
+            3,
+            "multiple exception types",
+        ),
         ("return 1\n", 1, "'return' outside function"),
     ],
 )
@@ -203,7 +213,9 @@ def test_an_over_indented_block_is_one_finding():
 
 
 def test_a_missing_colon_keeps_the_body():
-    source = "class A:\n    def f(self)\n        return self.x\n\n    def g(self):\n        return 1\n"
+    source = (
+        "class A:\n    def f(self)\n        return self.x\n\n    def g(self):\n        return 1\n"
+    )
     result = parse_source(source)
     assert [issue.line for issue in result.issues] == [2]
     assert function_names(result.module) == ["f", "g"]
@@ -238,8 +250,12 @@ def test_recovery_stops_after_max_rounds_and_skips_the_rules():
 
 
 def test_valid_source_is_returned_unchanged():
-    issues, recovered = check_syntax(SEED_000_LIKE.replace("[..,", "[...,").replace("[[", "[").replace(
-        "norm_layer = Optional", "norm_layer: Optional").replace(",norm_layer))", ",norm_layer=norm_layer))"))
+    issues, recovered = check_syntax(
+        SEED_000_LIKE.replace("[..,", "[...,")
+        .replace("[[", "[")
+        .replace("norm_layer = Optional", "norm_layer: Optional")
+        .replace(",norm_layer))", ",norm_layer=norm_layer))")
+    )
     assert issues == []
     assert recovered is not None and "norm_layer=norm_layer" in recovered
 

@@ -64,17 +64,32 @@ def download_wheel(package: str, version: str) -> Path:
         return wheel
     cache_dir().mkdir(parents=True, exist_ok=True)
     command = [
-        sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-        "--retries", "1", "--timeout", "30", "--dest", str(cache_dir()), f"{package}=={version}",
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--only-binary=:all:",
+        "--retries",
+        "1",
+        "--timeout",
+        "30",
+        "--dest",
+        str(cache_dir()),
+        f"{package}=={version}",
     ]
     result = subprocess.run(command, capture_output=True, text=True, timeout=600)
     output = result.stdout + result.stderr
     sign = next((sign for sign in OFFLINE_SIGNS if sign in output), None)
     if result.returncode != 0 and sign is not None:
-        pytest.skip(reason=f"package registry unreachable, cannot download {package}=={version} ({sign!r})")
+        pytest.skip(
+            reason=f"package registry unreachable, cannot download {package}=={version} ({sign!r})"
+        )
     assert result.returncode == 0, output
     wheel = cached_wheel(package, version)
-    assert wheel is not None, f"pip reported success but no {package}-{version} wheel is in {cache_dir()}:\n{output}"
+    assert wheel is not None, (
+        f"pip reported success but no {package}-{version} wheel is in {cache_dir()}:\n{output}"
+    )
     return wheel
 
 
@@ -90,10 +105,15 @@ def extracted(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def describe(findings: list[Finding], root: Path) -> str:
-    return "\n".join(f"{Path(f.path).relative_to(root)}:{f.line}:{f.column} {f.code} {f.message}" for f in findings)
+    return "\n".join(
+        f"{Path(f.path).relative_to(root)}:{f.line}:{f.column} {f.code} {f.message}"
+        for f in findings
+    )
 
 
-@pytest.mark.parametrize("member", [member for members in RESNET_FAMILY.values() for member in members])
+@pytest.mark.parametrize(
+    "member", [member for members in RESNET_FAMILY.values() for member in members]
+)
 def test_resnet_family_file_gives_no_findings(extracted: Path, member: str) -> None:
     path = extracted / member
     assert path.stat().st_size > 1000, f"{member} looks empty"

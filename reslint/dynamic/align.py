@@ -8,8 +8,9 @@ Dropout) are cheap, because implementations freely swap nn.ReLU modules for F.re
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol, Sequence
+from typing import Protocol
 
 
 class Call(Protocol):
@@ -39,9 +40,15 @@ def kind_of(type_name: str) -> str:
 def similarity(user: Call, ref: Call) -> float:
     """How good it is to put `user` and `ref` on one row; -inf when they must not share a row.
     Equal names break ties (the user's conv3 goes beside the reference's conv3, not its downsample)."""
-    if user.type == ref.type:  # an exact twin beats two near misses plus a pair of gaps (reordered branches)
-        return 1.0 + 2.0 * (user.shape == ref.shape) + 2.0 * (user.params == ref.params) + \
-            _name_bonus(user.name, ref.name)
+    if (
+        user.type == ref.type
+    ):  # an exact twin beats two near misses plus a pair of gaps (reordered branches)
+        return (
+            1.0
+            + 2.0 * (user.shape == ref.shape)
+            + 2.0 * (user.params == ref.params)
+            + _name_bonus(user.name, ref.name)
+        )
     if kind_of(user.type) == kind_of(ref.type) != "other":
         return 1.0 + 0.5 * (user.shape == ref.shape)
     if not user.params and not ref.params and user.shape == ref.shape:

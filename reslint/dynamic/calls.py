@@ -14,11 +14,15 @@ class LayerCall:
 
     name: str  # qualified name, e.g. "layer1.0.conv1" ("" for the model itself)
     type: str  # class name, e.g. "Conv2d"
-    shape: Shape | None  # shape of the (first tensor) output; None when the call raised or returned no tensor
+    shape: (
+        Shape | None
+    )  # shape of the (first tensor) output; None when the call raised or returned no tensor
     params: int  # parameters first used by this call (a module called twice counts them once)
     detail: str = ""  # extra_repr(), e.g. "64, 256, kernel_size=(1, 1), stride=(1, 1), bias=False"
     leaf: bool = True
-    bias_params: int = 0  # of `params`, how many are conv/linear biases (explains +N parameter diffs)
+    bias_params: int = (
+        0  # of `params`, how many are conv/linear biases (explains +N parameter diffs)
+    )
     input_shape: Shape | None = None  # shape of the first tensor argument
     raised: bool = False  # the call raised (the failing layer of a forward that did not finish)
 
@@ -29,8 +33,11 @@ class LayerCall:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict) -> "LayerCall":
-        shapes = {key: tuple(data[key]) if data.get(key) is not None else None for key in ("shape", "input_shape")}
+    def from_dict(cls, data: dict) -> LayerCall:
+        shapes = {
+            key: tuple(data[key]) if data.get(key) is not None else None
+            for key in ("shape", "input_shape")
+        }
         return cls(**{**data, **shapes})
 
 
@@ -40,7 +47,9 @@ class Trace:
 
     input_shape: Shape
     calls: list[LayerCall] = field(default_factory=list)  # leaf modules, call order
-    blocks: list[LayerCall] = field(default_factory=list)  # non-leaf modules, in order of completion
+    blocks: list[LayerCall] = field(
+        default_factory=list
+    )  # non-leaf modules, in order of completion
     output_shape: Shape | None = None
     error: str | None = None  # "ExceptionType: message" when forward raised
     failed_in: str | None = None  # qualified name of the module that raised (innermost), if any

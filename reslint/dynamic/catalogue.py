@@ -36,16 +36,39 @@ class Reference:
         return 4 if self.block == "bottleneck" else 1
 
 
-def _imagenet(name: str, block: str, layers: tuple[int, ...], parameters: int, description: str,
-              groups: int = 1, width_per_group: int = 64) -> Reference:
-    return Reference(name, "imagenet", block, layers, parameters, groups, width_per_group,
-                     description=description)
+def _imagenet(
+    name: str,
+    block: str,
+    layers: tuple[int, ...],
+    parameters: int,
+    description: str,
+    groups: int = 1,
+    width_per_group: int = 64,
+) -> Reference:
+    return Reference(
+        name,
+        "imagenet",
+        block,
+        layers,
+        parameters,
+        groups,
+        width_per_group,
+        description=description,
+    )
 
 
 def _cifar(depth: int, parameters: int) -> Reference:
     n = (depth - 2) // 6
-    return Reference(f"resnet{depth}", "cifar", "basic", (n, n, n), parameters, num_classes=10,
-                     input_size=32, description=f"CIFAR ResNet-{depth} (He et al. 2016 4.2, option A)")
+    return Reference(
+        f"resnet{depth}",
+        "cifar",
+        "basic",
+        (n, n, n),
+        parameters,
+        num_classes=10,
+        input_size=32,
+        description=f"CIFAR ResNet-{depth} (He et al. 2016 4.2, option A)",
+    )
 
 
 # Parameter counts: torchvision's published figures for the ImageNet models; for CIFAR, what the
@@ -55,19 +78,58 @@ REFERENCES: dict[str, Reference] = {
     for ref in (
         _imagenet("resnet18", "basic", (2, 2, 2, 2), 11_689_512, "ResNet-18 (torchvision)"),
         _imagenet("resnet34", "basic", (3, 4, 6, 3), 21_797_672, "ResNet-34 (torchvision)"),
-        _imagenet("resnet50", "bottleneck", (3, 4, 6, 3), 25_557_032, "ResNet-50 v1.5 (torchvision)"),
-        _imagenet("resnet101", "bottleneck", (3, 4, 23, 3), 44_549_160, "ResNet-101 v1.5 (torchvision)"),
-        _imagenet("resnet152", "bottleneck", (3, 8, 36, 3), 60_192_808, "ResNet-152 v1.5 (torchvision)"),
-        _imagenet("resnext50_32x4d", "bottleneck", (3, 4, 6, 3), 25_028_904, "ResNeXt-50 32x4d (torchvision)",
-                  groups=32, width_per_group=4),
-        _imagenet("resnext101_32x8d", "bottleneck", (3, 4, 23, 3), 88_791_336,
-                  "ResNeXt-101 32x8d (torchvision)", groups=32, width_per_group=8),
-        _imagenet("resnext101_64x4d", "bottleneck", (3, 4, 23, 3), 83_455_272,
-                  "ResNeXt-101 64x4d (torchvision)", groups=64, width_per_group=4),
-        _imagenet("wide_resnet50_2", "bottleneck", (3, 4, 6, 3), 68_883_240, "Wide ResNet-50-2 (torchvision)",
-                  width_per_group=128),
-        _imagenet("wide_resnet101_2", "bottleneck", (3, 4, 23, 3), 126_886_696,
-                  "Wide ResNet-101-2 (torchvision)", width_per_group=128),
+        _imagenet(
+            "resnet50", "bottleneck", (3, 4, 6, 3), 25_557_032, "ResNet-50 v1.5 (torchvision)"
+        ),
+        _imagenet(
+            "resnet101", "bottleneck", (3, 4, 23, 3), 44_549_160, "ResNet-101 v1.5 (torchvision)"
+        ),
+        _imagenet(
+            "resnet152", "bottleneck", (3, 8, 36, 3), 60_192_808, "ResNet-152 v1.5 (torchvision)"
+        ),
+        _imagenet(
+            "resnext50_32x4d",
+            "bottleneck",
+            (3, 4, 6, 3),
+            25_028_904,
+            "ResNeXt-50 32x4d (torchvision)",
+            groups=32,
+            width_per_group=4,
+        ),
+        _imagenet(
+            "resnext101_32x8d",
+            "bottleneck",
+            (3, 4, 23, 3),
+            88_791_336,
+            "ResNeXt-101 32x8d (torchvision)",
+            groups=32,
+            width_per_group=8,
+        ),
+        _imagenet(
+            "resnext101_64x4d",
+            "bottleneck",
+            (3, 4, 23, 3),
+            83_455_272,
+            "ResNeXt-101 64x4d (torchvision)",
+            groups=64,
+            width_per_group=4,
+        ),
+        _imagenet(
+            "wide_resnet50_2",
+            "bottleneck",
+            (3, 4, 6, 3),
+            68_883_240,
+            "Wide ResNet-50-2 (torchvision)",
+            width_per_group=128,
+        ),
+        _imagenet(
+            "wide_resnet101_2",
+            "bottleneck",
+            (3, 4, 23, 3),
+            126_886_696,
+            "Wide ResNet-101-2 (torchvision)",
+            width_per_group=128,
+        ),
         _cifar(20, 269_722),
         _cifar(32, 464_154),
         _cifar(44, 658_586),

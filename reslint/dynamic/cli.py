@@ -45,8 +45,14 @@ def error_result(arch: str, target: str, finding: dict[str, Any]) -> dict[str, A
     }
 
 
-def compare_result(arch: str, target: str, init: dict[str, Any], timeout: float = DEFAULT_TIMEOUT,
-                   progress: Any = None, **options: Any) -> dict[str, Any]:
+def compare_result(
+    arch: str,
+    target: str,
+    init: dict[str, Any],
+    timeout: float = DEFAULT_TIMEOUT,
+    progress: Any = None,
+    **options: Any,
+) -> dict[str, Any]:
     """The JSON object `--format json` prints (verdict, parameters, findings, layers, failing_input...)."""
     request = {"arch": arch, "target": target, "init": init, **_options(), **options}
     outcome = run_worker(request, timeout, progress)
@@ -71,7 +77,9 @@ def _shown_path(path: str) -> str:
 
 
 def exit_code(result: dict[str, Any]) -> int:
-    return {"matches": EXIT_MATCHES, "differs": EXIT_DIFFERS}.get(result.get("verdict", ""), EXIT_ERROR)
+    return {"matches": EXIT_MATCHES, "differs": EXIT_DIFFERS}.get(
+        result.get("verdict", ""), EXIT_ERROR
+    )
 
 
 class _ProgressBar:
@@ -84,10 +92,15 @@ class _ProgressBar:
             from rich.console import Console
             from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-            self.progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                                     console=Console(file=sys.stderr), transient=True)
+            self.progress = Progress(
+                SpinnerColumn(),
+                TextColumn("{task.description}"),
+                TimeElapsedColumn(),
+                console=Console(file=sys.stderr),
+                transient=True,
+            )
 
-    def __enter__(self) -> "_ProgressBar":
+    def __enter__(self) -> _ProgressBar:
         if self.progress is not None:
             self.progress.start()
             self.task = self.progress.add_task("starting", total=None)
@@ -102,8 +115,15 @@ class _ProgressBar:
             self.progress.update(self.task, description=phase)
 
 
-def run_compare(arch: str, target: str, init: dict, timeout: float, output_format: str, no_color: bool,
-                **options: Any) -> int:
+def run_compare(
+    arch: str,
+    target: str,
+    init: dict,
+    timeout: float,
+    output_format: str,
+    no_color: bool,
+    **options: Any,
+) -> int:
     """`reslint --compare-to ARCH TARGET`: exit 0 matches, 1 differs, 2 could not run."""
     show_bar = output_format != "json" and sys.stderr.isatty() and not os.environ.get("CI")
     with _ProgressBar(show_bar) as bar:
@@ -118,9 +138,16 @@ def run_compare(arch: str, target: str, init: dict, timeout: float, output_forma
 def list_references(output_format: str) -> int:
     """`reslint --list-references`."""
     rows = [
-        {"name": ref.name, "family": ref.family, "block": ref.block, "layers": list(ref.layers),
-         "parameters": ref.parameters, "num_classes": ref.num_classes, "input_size": ref.input_size,
-         "description": ref.description}
+        {
+            "name": ref.name,
+            "family": ref.family,
+            "block": ref.block,
+            "layers": list(ref.layers),
+            "parameters": ref.parameters,
+            "num_classes": ref.num_classes,
+            "input_size": ref.input_size,
+            "description": ref.description,
+        }
         for ref in REFERENCES.values()
     ]
     if output_format == "json":

@@ -19,23 +19,87 @@ class Code:
 
 
 _CODES = (
-    Code("RD001", "bad-target", Severity.ERROR, "TARGET or ARCH is malformed, missing, or names no model."),
+    Code(
+        "RD001",
+        "bad-target",
+        Severity.ERROR,
+        "TARGET or ARCH is malformed, missing, or names no model.",
+    ),
     Code("RD002", "import-failed", Severity.ERROR, "Importing the target's module raised."),
-    Code("RD003", "needs-arguments", Severity.ERROR, "The model needs constructor arguments; pass them with --init."),
+    Code(
+        "RD003",
+        "needs-arguments",
+        Severity.ERROR,
+        "The model needs constructor arguments; pass them with --init.",
+    ),
     Code("RD004", "init-failed", Severity.ERROR, "Building the model raised."),
-    Code("RD005", "forward-failed", Severity.ERROR, "forward raised a non-shape error on the reference's own input."),
-    Code("RD006", "timeout", Severity.ERROR, "The model did not finish within --timeout seconds; it was killed."),
-    Code("RD007", "memory-limit", Severity.ERROR, "The model exhausted the memory cap of the isolated process."),
-    Code("RD008", "worker-crashed", Severity.ERROR, "The isolated process died (signal or interpreter crash)."),
-    Code("RD009", "not-a-model", Severity.ERROR, "The target is not an nn.Module class or a function returning one."),
+    Code(
+        "RD005",
+        "forward-failed",
+        Severity.ERROR,
+        "forward raised a non-shape error on the reference's own input.",
+    ),
+    Code(
+        "RD006",
+        "timeout",
+        Severity.ERROR,
+        "The model did not finish within --timeout seconds; it was killed.",
+    ),
+    Code(
+        "RD007",
+        "memory-limit",
+        Severity.ERROR,
+        "The model exhausted the memory cap of the isolated process.",
+    ),
+    Code(
+        "RD008",
+        "worker-crashed",
+        Severity.ERROR,
+        "The isolated process died (signal or interpreter crash).",
+    ),
+    Code(
+        "RD009",
+        "not-a-model",
+        Severity.ERROR,
+        "The target is not an nn.Module class or a function returning one.",
+    ),
     Code("RD099", "internal-error", Severity.ERROR, "reslint itself failed; please report it."),
-    Code("RD101", "shape-mismatch", Severity.ERROR, "A layer or block outputs a different shape than the reference."),
-    Code("RD102", "parameter-count", Severity.ERROR, "A stage (or the whole model) has a different parameter count."),
-    Code("RD103", "failing-input", Severity.ERROR,
-         "The model fails (or works) on an input where the reference does not."),
-    Code("RD104", "output-shape", Severity.ERROR, "The model's output shape differs from the reference's."),
-    Code("RD105", "state-dict", Severity.WARNING, "The reference's pretrained state_dict would not load strictly."),
-    Code("RD106", "uncalled-module", Severity.WARNING, "A submodule is built but never called in forward."),
+    Code(
+        "RD101",
+        "shape-mismatch",
+        Severity.ERROR,
+        "A layer or block outputs a different shape than the reference.",
+    ),
+    Code(
+        "RD102",
+        "parameter-count",
+        Severity.ERROR,
+        "A stage (or the whole model) has a different parameter count.",
+    ),
+    Code(
+        "RD103",
+        "failing-input",
+        Severity.ERROR,
+        "The model fails (or works) on an input where the reference does not.",
+    ),
+    Code(
+        "RD104",
+        "output-shape",
+        Severity.ERROR,
+        "The model's output shape differs from the reference's.",
+    ),
+    Code(
+        "RD105",
+        "state-dict",
+        Severity.WARNING,
+        "The reference's pretrained state_dict would not load strictly.",
+    ),
+    Code(
+        "RD106",
+        "uncalled-module",
+        Severity.WARNING,
+        "A submodule is built but never called in forward.",
+    ),
 )
 
 CODES: dict[str, Code] = {code.code: code for code in _CODES}

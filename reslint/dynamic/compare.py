@@ -8,8 +8,9 @@ import inspect
 import os
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import torch
 from torch import nn
@@ -20,7 +21,14 @@ from reslint.dynamic.calls import Shape, Trace
 from reslint.dynamic.catalogue import REFERENCE_VALID_FROM, REFERENCES, Reference
 from reslint.dynamic.search import Domain, boundary_search, find_minimal_difference
 from reslint.dynamic.statedict import compare_layouts
-from reslint.dynamic.target import CouldNotRun, Target, describe_signature, missing_arguments, parse_target, resolve
+from reslint.dynamic.target import (
+    CouldNotRun,
+    Target,
+    describe_signature,
+    missing_arguments,
+    parse_target,
+    resolve,
+)
 from reslint.dynamic.zoo import build_reference
 from reslint.findings import Finding
 
@@ -48,7 +56,7 @@ class Request:
     max_examples: int | None = None
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Request":
+    def from_dict(cls, data: dict[str, Any]) -> Request:
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
         return cls(**known)
 
@@ -57,8 +65,14 @@ class Request:
 class Subject:
     """A model that can be re-materialised in a more faithful mode when a cheap mode misbehaves."""
 
-    def __init__(self, model: nn.Module, mode: str, rebuild: Callable[[], nn.Module] | None, params: int,
-                 known: Callable[[Shape], tracing.Outcome | None] | None = None) -> None:
+    def __init__(
+        self,
+        model: nn.Module,
+        mode: str,
+        rebuild: Callable[[], nn.Module] | None,
+        params: int,
+        known: Callable[[Shape], tracing.Outcome | None] | None = None,
+    ) -> None:
         self.model, self.mode, self.rebuild, self.params = model, mode, rebuild, params
         self.known = known  # outcomes known without running (the reference's, see catalogue)
         self.meta_model = model if mode == "meta" else None
@@ -89,7 +103,9 @@ class Subject:
         key = (self.mode, shape)
         if key not in self.cache:
             known = self.known(shape) if self.known is not None else None
-            self.cache[key] = known if known is not None else tracing.run(self.model, shape, self.mode)
+            self.cache[key] = (
+                known if known is not None else tracing.run(self.model, shape, self.mode)
+            )
         return self.cache[key]
 
     def trace(self, shape: Shape) -> Trace:
@@ -114,7 +130,9 @@ class Subject:
         if target == "real":
             assert self.rebuild is not None
             return tracing.run(self.rebuild().eval(), shape, "real")
-        return tracing.run(tracing.to_lite(copy.deepcopy(self.model)), shape, "lite")  # meta -> lite, no weights
+        return tracing.run(
+            tracing.to_lite(copy.deepcopy(self.model)), shape, "lite"
+        )  # meta -> lite, no weights
 
 
 def differs(user: tracing.Outcome, ref: tracing.Outcome) -> bool:
@@ -129,20 +147,34 @@ def _call_factory(target: Target, init: dict[str, Any], on_meta: bool) -> Any:
     return target.factory(**init)
 
 
-def _construction_failure(error: BaseException, target: Target, init: dict[str, Any]) -> CouldNotRun:
+def _construction_failure(
+    error: BaseException, target: Target, init: dict[str, Any]
+) -> CouldNotRun:
     if tracing.is_out_of_memory(error):
-        return CouldNotRun("RD007",
-                           f"building {target.label} exhausted the memory cap: {tracing.describe_error(error)}",
-                           "make the model smaller, or raise the cap with RESLINT_MEMORY_LIMIT", target.path,
-                           target.line)
+        return CouldNotRun(
+            "RD007",
+            f"building {target.label} exhausted the memory cap: {tracing.describe_error(error)}",
+            "make the model smaller, or raise the cap with RESLINT_MEMORY_LIMIT",
+            target.path,
+            target.line,
+        )
     text = str(error)
     if isinstance(error, TypeError) and ("required" in text and "argument" in text):
-        return CouldNotRun("RD003", f"{target.label} needs arguments: {text}",
-                           f"pass them as JSON with --init, e.g. --init '{_example_init(target, init)}'",
-                           target.path, target.line)
+        return CouldNotRun(
+            "RD003",
+            f"{target.label} needs arguments: {text}",
+            f"pass them as JSON with --init, e.g. --init '{_example_init(target, init)}'",
+            target.path,
+            target.line,
+        )
     line = _user_line(error, target.path) or target.line
-    return CouldNotRun("RD004", f"building {target.label} raised {tracing.describe_error(error)}",
-                       "the model must build with the given --init arguments", target.path, line)
+    return CouldNotRun(
+        "RD004",
+        f"building {target.label} raised {tracing.describe_error(error)}",
+        "the model must build with the given --init arguments",
+        target.path,
+        line,
+    )
 
 
 def _user_line(error: BaseException, path: str) -> int | None:
@@ -158,7 +190,10 @@ def _example_init(target: Target, init: dict[str, Any]) -> str:
     import json
 
     names = missing_arguments(target.factory, init) or ["num_classes"]
-    guesses = {name: 10 if "class" in name else 64 if "channel" in name or "planes" in name else 1 for name in names}
+    guesses = {
+        name: 10 if "class" in name else 64 if "channel" in name or "planes" in name else 1
+        for name in names
+    }
     return json.dumps({**init, **guesses})
 
 
@@ -181,7 +216,8 @@ def build_user(target: Target, init: dict[str, Any], progress: Progress) -> tupl
             "RD003",
             f"{target.label} needs constructor arguments: {', '.join(missing)} ({describe_signature(target.factory)})",
             f"pass them as JSON with --init, e.g. --init '{_example_init(target, init)}'",
-            target.path, target.line,
+            target.path,
+            target.line,
         )
     progress("building the model (__init__)")
     try:
@@ -200,8 +236,13 @@ def build_user(target: Target, init: dict[str, Any], progress: Progress) -> tupl
             raise _construction_failure(error, target, init) from None
         on_meta = False
     if not isinstance(model, nn.Module):
-        raise CouldNotRun("RD009", f"{target.label} returned {type(model).__name__}, not an nn.Module",
-                          "return the model from the factory", target.path, target.line)
+        raise CouldNotRun(
+            "RD009",
+            f"{target.label} returned {type(model).__name__}, not an nn.Module",
+            "return the model from the factory",
+            target.path,
+            target.line,
+        )
     return model.eval(), on_meta
 
 
@@ -272,8 +313,9 @@ def choose_mode(device: str, user_params: int, ref_params: int, on_meta: bool) -
     return "lite" if max(user_params, ref_params) <= LITE_MAX_PARAMS else "meta"
 
 
-def _stage_params(model: nn.Module, stage_names: list[str], first: dict[str, int],
-                  labels: dict[str, str]) -> dict[str, dict[str, int]]:
+def _stage_params(
+    model: nn.Module, stage_names: list[str], first: dict[str, int], labels: dict[str, str]
+) -> dict[str, dict[str, int]]:
     """Per stage label: parameters, conv/linear biases, convs, convs with bias."""
     totals: dict[str, dict[str, int]] = {}
     seen: set[int] = set()
@@ -288,7 +330,10 @@ def _stage_params(model: nn.Module, stage_names: list[str], first: dict[str, int
                 bucket["params"] += param.numel()
         if isinstance(module, nn.modules.conv._ConvNd) or isinstance(module, nn.Linear):
             bias = module.bias
-            if isinstance(module, nn.modules.conv._ConvNd) and stage not in (stages.STEM, stages.HEAD):
+            if isinstance(module, nn.modules.conv._ConvNd) and stage not in (
+                stages.STEM,
+                stages.HEAD,
+            ):
                 bucket["convs"] += 1
                 bucket["biased_convs"] += bias is not None
             if bias is not None:
@@ -312,8 +357,11 @@ def _uncalled(model: nn.Module, first: dict[str, int]) -> list[tuple[str, str, i
 def compare(request: Request, progress: Progress) -> dict[str, Any]:
     started = time.perf_counter()
     if request.arch not in REFERENCES:
-        raise CouldNotRun("RD001", f"unknown reference architecture {request.arch!r}",
-                          "reslint --list-references shows them: " + ", ".join(REFERENCES))
+        raise CouldNotRun(
+            "RD001",
+            f"unknown reference architecture {request.arch!r}",
+            "reslint --list-references shows them: " + ", ".join(REFERENCES),
+        )
     ref_info = REFERENCES[request.arch]
     progress("importing the target")
     target = resolve(parse_target(request.target), request.cwd)
@@ -332,24 +380,44 @@ def compare(request: Request, progress: Progress) -> dict[str, Any]:
     progress(f"running forward on {diagnose.show_input(design)}")
     started_trace = time.process_time()  # CPU time: a busy machine must not change the decision
     user_trace = user.trace(design)
-    if request.device == "auto" and mode == "lite" and user_trace.ok and on_meta and \
-            time.process_time() - started_trace > LITE_TRACE_BUDGET:
-        mode = "meta"  # CPU forwards are slow here (big model or busy machine): sample on meta instead
+    if (
+        request.device == "auto"
+        and mode == "lite"
+        and user_trace.ok
+        and on_meta
+        and time.process_time() - started_trace > LITE_TRACE_BUDGET
+    ):
+        mode = (
+            "meta"  # CPU forwards are slow here (big model or busy machine): sample on meta instead
+        )
         user.switch("meta")
     if not user_trace.ok and user.faithful_mode != user.mode:
-        faithful = tracing.trace(user.rebuild().eval(), design, "real") if user.faithful_mode == "real" else None
+        faithful = (
+            tracing.trace(user.rebuild().eval(), design, "real")
+            if user.faithful_mode == "real"
+            else None
+        )
         if faithful is not None and faithful.ok:
             user.switch("real")
             user_trace = faithful
-    if not user_trace.ok and user_trace.error and user_trace.error.split(":")[0] not in SHAPE_ERRORS:
+    if (
+        not user_trace.ok
+        and user_trace.error
+        and user_trace.error.split(":")[0] not in SHAPE_ERRORS
+    ):
         where = f" in {user_trace.failed_in}" if user_trace.failed_in else ""
-        raise CouldNotRun("RD005", f"forward raised {user_trace.error}{where} on input {diagnose.show_input(design)}",
-                          "the model must run on the reference's input size; fix the error first",
-                          *locate(user_trace.failed_in or ""))
+        raise CouldNotRun(
+            "RD005",
+            f"forward raised {user_trace.error}{where} on input {diagnose.show_input(design)}",
+            "the model must run on the reference's input size; fix the error first",
+            *locate(user_trace.failed_in or ""),
+        )
 
     num_classes = _num_classes(user.model, user_trace) or ref_info.num_classes
     with torch.device("meta"):
-        ref_model = build_reference(request.arch, num_classes=num_classes, in_channels=channels).eval()
+        ref_model = build_reference(
+            request.arch, num_classes=num_classes, in_channels=channels
+        ).eval()
     ref_mode = "meta" if mode == "meta" else "lite"
 
     def reference_outcome(shape: Shape) -> tracing.Outcome | None:
@@ -360,7 +428,9 @@ def compare(request: Request, progress: Progress) -> dict[str, Any]:
             return tracing.Outcome((n, num_classes))
         return None
 
-    reference = Subject(ref_model, "meta", None, tracing.count_parameters(ref_model), reference_outcome)
+    reference = Subject(
+        ref_model, "meta", None, tracing.count_parameters(ref_model), reference_outcome
+    )
     reference.switch(ref_mode)
     progress(f"running the reference on {diagnose.show_input(design)}")
     ref_trace = reference.trace(design)
@@ -370,12 +440,21 @@ def compare(request: Request, progress: Progress) -> dict[str, Any]:
     ref_table = tracing.module_table(reference.model)
     user_first = stages.first_calls(user_table, [c.name for c in user_trace.calls])
     ref_first = stages.first_calls(ref_table, [c.name for c in ref_trace.calls])
-    user_stage_names = stages.find_stages(user_table, [c.name for c in user_trace.calls], ref_info.stages)
-    labels = {name: ref_info.stages[i] if i < len(ref_info.stages) else name
-              for i, name in enumerate(user_stage_names)}
-    user_stage_of = lambda name: labels.get(stages.stage_of(name, user_stage_names, user_first),  # noqa: E731
-                                            stages.stage_of(name, user_stage_names, user_first))
-    ref_stage_of = lambda name: stages.stage_of(name, list(ref_info.stages), ref_first)  # noqa: E731
+    user_stage_names = stages.find_stages(
+        user_table, [c.name for c in user_trace.calls], ref_info.stages
+    )
+    labels = {
+        name: ref_info.stages[i] if i < len(ref_info.stages) else name
+        for i, name in enumerate(user_stage_names)
+    }
+
+    def user_stage_of(name: str) -> str:
+        stage = stages.stage_of(name, user_stage_names, user_first)
+        return labels.get(stage, stage)
+
+    def ref_stage_of(name: str) -> str:
+        return stages.stage_of(name, list(ref_info.stages), ref_first)
+
     user_totals = _stage_params(user.model, user_stage_names, user_first, labels)
     ref_totals = _stage_params(reference.model, list(ref_info.stages), ref_first, {})
     stage_rows = []
@@ -386,9 +465,18 @@ def compare(request: Request, progress: Progress) -> dict[str, Any]:
         u, r = user_totals.get(stage, {}), ref_totals.get(stage, {})
         if not u and not r:
             continue
-        stage_rows.append(diagnose.StageParams(
-            stage, inverse.get(stage), u.get("params", 0), r.get("params", 0), u.get("biases", 0),
-            r.get("biases", 0), u.get("convs", 0), u.get("biased_convs", 0)))
+        stage_rows.append(
+            diagnose.StageParams(
+                stage,
+                inverse.get(stage),
+                u.get("params", 0),
+                r.get("params", 0),
+                u.get("biases", 0),
+                r.get("biases", 0),
+                u.get("convs", 0),
+                u.get("biased_convs", 0),
+            )
+        )
 
     progress("aligning layers")
     user_trace.calls = [user_trace.calls[i] for i in canonical_order(user_trace.calls)]
@@ -417,7 +505,8 @@ def compare(request: Request, progress: Progress) -> dict[str, Any]:
     # Symbolic sizes.
     analysis, valid_range, symbolic_note = "sampled", None, None
     want_symbolic = request.analysis == "symbolic" or (
-        request.analysis == "auto" and failing is not None)
+        request.analysis == "auto" and failing is not None
+    )
     if want_symbolic and user_trace.ok:
         progress("running forward with symbolic sizes")
         try:
@@ -440,16 +529,21 @@ def compare(request: Request, progress: Progress) -> dict[str, Any]:
     stage_anchor = lambda stage: user_stage_map.get(stage, "")  # noqa: E731
     findings += diagnose.parameter_findings(stage_rows, rows, locate, stage_anchor)
     if user_trace.ok and user_trace.output_shape != ref_trace.output_shape:
-        findings.append(diagnose.finding(
-            "RD104",
-            f"output is {diagnose.show_shape(user_trace.output_shape, 1)}, reference "
-            f"{diagnose.show_shape(ref_trace.output_shape, 1)} on input {diagnose.show_input(design)}",
-            "end with a global average pool, flatten and the classifier, as the reference does",
-            (target.path, target.line)))
+        findings.append(
+            diagnose.finding(
+                "RD104",
+                f"output is {diagnose.show_shape(user_trace.output_shape, 1)}, reference "
+                f"{diagnose.show_shape(ref_trace.output_shape, 1)} on input {diagnose.show_input(design)}",
+                "end with a global average pool, flatten and the classifier, as the reference does",
+                (target.path, target.line),
+            )
+        )
     if failing is not None:
         findings.append(_failing_finding(user, reference, failing, valid_range, locate, target))
     if user_trace.ok:  # after a failure, later modules were simply never reached
-        findings += diagnose.uncalled_findings(_uncalled(user.model, user_first), set(ref_first), locate)
+        findings += diagnose.uncalled_findings(
+            _uncalled(user.model, user_first), set(ref_first), locate
+        )
 
     layout = _state_dict_check(user.model, request.arch)
     if not layout.loads:
@@ -477,9 +571,15 @@ def compare(request: Request, progress: Progress) -> dict[str, Any]:
         "analysis": analysis,
         "symbolic_unavailable": symbolic_note,
         "valid_input_range": {k: v for k, v in valid_range.items() if k != "disagrees_at"},
-        "reference_input_range": {"height": [REFERENCE_VALID_FROM, None], "width": [REFERENCE_VALID_FROM, None]},
+        "reference_input_range": {
+            "height": [REFERENCE_VALID_FROM, None],
+            "width": [REFERENCE_VALID_FROM, None],
+        },
         "input_shape": list(design),
-        "output_shape": {"model": _list(user_trace.output_shape), "reference": _list(ref_trace.output_shape)},
+        "output_shape": {
+            "model": _list(user_trace.output_shape),
+            "reference": _list(ref_trace.output_shape),
+        },
         "model_error": user_trace.error,
         "inputs_tried": search.tried,
         "input_domain": domain.to_dict(),
@@ -514,7 +614,9 @@ def _extend(works: Callable[[int], bool], edge: int, step: int, limit: int) -> i
             return good
 
 
-def _symbolic_range(user: Subject, reference: Subject, design: Shape, ref_info: Reference) -> dict[str, Any]:
+def _symbolic_range(
+    user: Subject, reference: Subject, design: Shape, ref_info: Reference
+) -> dict[str, Any]:
     """Proven valid sizes per axis (the other at the design size), from the guards of one symbolic trace;
     where a guard only pinned the trace (the model still works just outside), the interval is extended by
     concrete forwards to the real boundary, so the reported ends are exact unless marked otherwise."""
@@ -532,7 +634,11 @@ def _symbolic_range(user: Subject, reference: Subject, design: Shape, ref_info: 
             shape = (1, design[1], s, size) if axis == 2 else (1, design[1], size, s)
             return _works(user, reference, shape)
 
-        low = _extend(works, proven.low, -1, 1) if proven.low > 1 and works(proven.low - 1) else proven.low
+        low = (
+            _extend(works, proven.low, -1, 1)
+            if proven.low > 1 and works(proven.low - 1)
+            else proven.low
+        )
         high = proven.high
         if high is not None and works(high + 1):
             high = _extend(works, high + 1, +1, horizon)
@@ -549,12 +655,15 @@ def _symbolic_range(user: Subject, reference: Subject, design: Shape, ref_info: 
     return result
 
 
-def _sampled_range(user: Subject, reference: Subject, design: Shape, domain: Domain, failed: bool) -> dict[str, Any]:
+def _sampled_range(
+    user: Subject, reference: Subject, design: Shape, domain: Domain, failed: bool
+) -> dict[str, Any]:
     low_limit, high_limit = domain.height
     size = design[2]
     result: dict[str, Any] = {"method": "sampled", "output_agrees": None}
     exact: dict[str, list[bool]] = {}
     for axis, label in ((2, "height"), (3, "width")):
+
         def works(s: int, axis: int = axis) -> bool:
             shape = (1, design[1], s, size) if axis == 2 else (1, design[1], size, s)
             return _works(user, reference, shape)
@@ -571,8 +680,14 @@ def _sampled_range(user: Subject, reference: Subject, design: Shape, domain: Dom
     return result
 
 
-def _failing_finding(user: Subject, reference: Subject, failing: Shape, valid: dict[str, Any],
-                     locate: diagnose.Locator, target: Target) -> Finding:
+def _failing_finding(
+    user: Subject,
+    reference: Subject,
+    failing: Shape,
+    valid: dict[str, Any],
+    locate: diagnose.Locator,
+    target: Target,
+) -> Finding:
     trace = user.readable_trace(failing)
     ref_outcome = reference.outcome(failing)
     shown = diagnose.show_input(failing)
@@ -585,13 +700,19 @@ def _failing_finding(user: Subject, reference: Subject, failing: Shape, valid: d
         site = locate(anchor) if leaf_failed or not trace.error_site else trace.error_site
         return diagnose.finding("RD103", message, "; ".join(x for x in (advice, hint) if x), site)
     if trace.ok and not ref_outcome.ok:
-        return diagnose.finding("RD103", f"works for inputs {shown} where the reference fails ({ref_outcome.error})",
-                                hint, (target.path, target.line))
+        return diagnose.finding(
+            "RD103",
+            f"works for inputs {shown} where the reference fails ({ref_outcome.error})",
+            hint,
+            (target.path, target.line),
+        )
     return diagnose.finding(
         "RD103",
         f"for inputs {shown} the output is {diagnose.show_shape(trace.output_shape, failing[0])}, reference "
         f"{diagnose.show_shape(ref_outcome.shape, failing[0])}",
-        hint, (target.path, target.line))
+        hint,
+        (target.path, target.line),
+    )
 
 
 def _failure_site(model: nn.Module, trace: Trace) -> tuple[str, str]:
@@ -613,8 +734,10 @@ def _failure_site(model: nn.Module, trace: Trace) -> tuple[str, str]:
 def _advice(model: nn.Module, trace: Trace) -> str:
     if not trace.failed_in:
         if trace.error and "Output size is too small" in trace.error:
-            return "a pooling window of fixed (or one-sided) size before the classifier: pool with " \
-                   "F.adaptive_avg_pool2d(x, 1) or nn.AdaptiveAvgPool2d((1, 1))"
+            return (
+                "a pooling window of fixed (or one-sided) size before the classifier: pool with "
+                "F.adaptive_avg_pool2d(x, 1) or nn.AdaptiveAvgPool2d((1, 1))"
+            )
         return ""
     try:
         module = model.get_submodule(trace.failed_in)
@@ -622,15 +745,29 @@ def _advice(model: nn.Module, trace: Trace) -> str:
         return ""
     if isinstance(module, nn.AvgPool2d):
         return "a fixed-size AvgPool2d before the classifier only fits one input size: use nn.AdaptiveAvgPool2d((1, 1))"
-    if trace.error and "Output size is too small" in trace.error and not isinstance(module, nn.AvgPool2d):
-        return "a pooling window of fixed (or one-sided) size before the classifier: pool with " \
-               "F.adaptive_avg_pool2d(x, 1) or nn.AdaptiveAvgPool2d((1, 1))"
-    if any(True for _ in module.children()) and trace.error and "must match the size" in trace.error:
-        return (f"inside {trace.failed_in} the residual branch and the shortcut have different shapes: "
-                "check the shortcut's stride and channels against the branch's")
+    if (
+        trace.error
+        and "Output size is too small" in trace.error
+        and not isinstance(module, nn.AvgPool2d)
+    ):
+        return (
+            "a pooling window of fixed (or one-sided) size before the classifier: pool with "
+            "F.adaptive_avg_pool2d(x, 1) or nn.AdaptiveAvgPool2d((1, 1))"
+        )
+    if (
+        any(True for _ in module.children())
+        and trace.error
+        and "must match the size" in trace.error
+    ):
+        return (
+            f"inside {trace.failed_in} the residual branch and the shortcut have different shapes: "
+            "check the shortcut's stride and channels against the branch's"
+        )
     if isinstance(module, nn.Linear):
-        return f"{trace.failed_in} expects {module.in_features} features; derive in_features from the last stage's " \
-               "channels and pool adaptively"
+        return (
+            f"{trace.failed_in} expects {module.in_features} features; derive in_features from the last stage's "
+            "channels and pool adaptively"
+        )
     return ""
 
 
@@ -653,25 +790,42 @@ def _state_dict_check(model: nn.Module, arch: str):
     return compare_layouts(tracing.state_dict_layout(model), tracing.state_dict_layout(pretrained))
 
 
-def _state_dict_finding(report, arch: str, num_classes: int, ref_info: Reference, target: Target) -> Finding:
+def _state_dict_finding(
+    report, arch: str, num_classes: int, ref_info: Reference, target: Target
+) -> Finding:
     parts = []
     for label, keys in (("missing", report.missing), ("unexpected", report.unexpected)):
         if keys:
             parts.append(f"{len(keys)} {label} ({_sample(keys)})")
     if report.mismatched:
-        shown = ", ".join(f"{m['key']} {m['model']} vs {m['reference']}" for m in report.mismatched[:3])
+        shown = ", ".join(
+            f"{m['key']} {m['model']} vs {m['reference']}" for m in report.mismatched[:3]
+        )
         more = f", +{len(report.mismatched) - 3} more" if len(report.mismatched) > 3 else ""
         parts.append(f"{len(report.mismatched)} mis-shaped ({shown}{more})")
     source = "torchvision's" if ref_info.family == "imagenet" else "the reference's"
-    only_head = report.mismatched and not report.missing and not report.unexpected and all(
-        m["key"].startswith(ref_info.classifier + ".") and m["model"][1:] == m["reference"][1:]
-        for m in report.mismatched)
-    hint = (f"only the classifier differs ({num_classes} classes): drop {ref_info.classifier}.* from the checkpoint "
-            "and load with strict=False" if only_head else
-            "name the layers as the reference does (conv1, bn1, layerN.i.convK, downsample.0/1, fc) "
-            "and match their shapes")
-    return diagnose.finding("RD105", f"{source} pretrained {arch} weights would not load strictly: " + "; ".join(parts),
-                            hint, (target.path, target.line))
+    only_head = (
+        report.mismatched
+        and not report.missing
+        and not report.unexpected
+        and all(
+            m["key"].startswith(ref_info.classifier + ".") and m["model"][1:] == m["reference"][1:]
+            for m in report.mismatched
+        )
+    )
+    hint = (
+        f"only the classifier differs ({num_classes} classes): drop {ref_info.classifier}.* from the checkpoint "
+        "and load with strict=False"
+        if only_head
+        else "name the layers as the reference does (conv1, bn1, layerN.i.convK, downsample.0/1, fc) "
+        "and match their shapes"
+    )
+    return diagnose.finding(
+        "RD105",
+        f"{source} pretrained {arch} weights would not load strictly: " + "; ".join(parts),
+        hint,
+        (target.path, target.line),
+    )
 
 
 def _sample(keys: list[str]) -> str:

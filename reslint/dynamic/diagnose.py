@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
 
 from reslint.dynamic.align import Pair, kind_of
 from reslint.dynamic.calls import LayerCall, Shape, Trace
@@ -38,7 +38,9 @@ class Row:
     user: LayerCall | None
     reference: LayerCall | None
     differs: bool
-    differences: list[str] = field(default_factory=list)  # "type", "shape", "params", "missing", "extra"
+    differences: list[str] = field(
+        default_factory=list
+    )  # "type", "shape", "params", "missing", "extra"
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -53,8 +55,13 @@ class Row:
 def _side(call: LayerCall | None) -> dict[str, object] | None:
     if call is None:
         return None
-    return {"name": call.name, "type": call.type, "shape": list(call.shape) if call.shape else None,
-            "params": call.params, "raised": call.raised}
+    return {
+        "name": call.name,
+        "type": call.type,
+        "shape": list(call.shape) if call.shape else None,
+        "params": call.params,
+        "raised": call.raised,
+    }
 
 
 def _changes_shape(calls: Sequence[LayerCall], index: int, input_shape: Shape) -> bool:
@@ -63,7 +70,11 @@ def _changes_shape(calls: Sequence[LayerCall], index: int, input_shape: Shape) -
 
 
 def build_rows(
-    pairs: Sequence[Pair], user: Trace, ref: Trace, user_stage: Callable[[str], str], ref_stage: Callable[[str], str]
+    pairs: Sequence[Pair],
+    user: Trace,
+    ref: Trace,
+    user_stage: Callable[[str], str],
+    ref_stage: Callable[[str], str],
 ) -> list[Row]:
     """One row per aligned pair. A row differs when output shape or parameters differ, or when one side
     has a layer the other lacks that holds parameters or changes the shape; a different class doing the
@@ -95,8 +106,11 @@ def _forgive_functional_equivalents(rows: Sequence[Row]) -> None:
         if not row.differs or (row.user and row.reference) or call is None or call.params:
             continue
         following = next((r for r in rows[index + 1 :] if r.user and r.reference), None)
-        if following is not None and following.user.shape == following.reference.shape \
-                and following.user.input_shape == following.reference.input_shape:  # type: ignore[union-attr]
+        if (
+            following is not None
+            and following.user.shape == following.reference.shape
+            and following.user.input_shape == following.reference.input_shape
+        ):  # type: ignore[union-attr]
             row.differs, row.differences = False, ["functional"]
 
 
@@ -110,8 +124,18 @@ def _pair_moved_layers(rows: Sequence[Row]) -> None:
             continue
         r = row.reference
         assert r is not None
-        twin = next((e for e in extra if e.stage == row.stage and e.user is not None and e.user.type == r.type
-                     and e.user.shape == r.shape and e.user.params == r.params), None)
+        twin = next(
+            (
+                e
+                for e in extra
+                if e.stage == row.stage
+                and e.user is not None
+                and e.user.type == r.type
+                and e.user.shape == r.shape
+                and e.user.params == r.params
+            ),
+            None,
+        )
         if twin is not None:
             extra.remove(twin)
             for moved in (row, twin):
@@ -137,7 +161,11 @@ def _outermost_block(name: str, blocks: Sequence[LayerCall], stage: str | None) 
 
 
 def _relative(name: str, block: LayerCall | None) -> str:
-    return name[len(block.name) + 1 :] if block is not None and name.startswith(block.name + ".") else name
+    return (
+        name[len(block.name) + 1 :]
+        if block is not None and name.startswith(block.name + ".")
+        else name
+    )
 
 
 def _channel_cause(row: Row, block: LayerCall | None) -> str:
@@ -158,8 +186,10 @@ def _channel_cause(row: Row, block: LayerCall | None) -> str:
             return f"{name} has stride={u_stride} where the reference's has stride={r_stride}"
         if block is None:
             return f"a {show_spatial(u.shape)} map where the reference has {show_spatial(r.shape)}"
-        return f"{name} gives a {show_spatial(u.shape)} map, the reference's {_relative(r.name, block)} gives " \
-               f"{show_spatial(r.shape)}"
+        return (
+            f"{name} gives a {show_spatial(u.shape)} map, the reference's {_relative(r.name, block)} gives "
+            f"{show_spatial(r.shape)}"
+        )
     return ""
 
 
@@ -187,8 +217,15 @@ def shape_finding(
     rows: Sequence[Row], user: Trace, ref: Trace, user_stages: dict[str, str], locate: Locator
 ) -> Finding | None:
     """RD101 at the first row where shapes part ways, phrased at the block level when possible."""
-    row = next((r for r in rows if r.differs and ("shape" in r.differences or "missing" in r.differences
-                                                   or "extra" in r.differences)), None)
+    row = next(
+        (
+            r
+            for r in rows
+            if r.differs
+            and ("shape" in r.differences or "missing" in r.differences or "extra" in r.differences)
+        ),
+        None,
+    )
     if row is None:
         return None
     batch = user.input_shape[0]
@@ -200,8 +237,10 @@ def shape_finding(
         following = next((x for x in rows[rows.index(row) + 1 :] if x.user and x.reference), None)
         effect = ""
         if following is not None and following.user.shape != following.reference.shape:  # type: ignore[union-attr]
-            effect = (f": from there on the model's maps are {show_shape(following.user.shape, batch)} where the "  # type: ignore[union-attr]
-                      f"reference's are {show_shape(following.reference.shape, batch)}")  # type: ignore[union-attr]
+            effect = (
+                f": from there on the model's maps are {show_shape(following.user.shape, batch)} where the "  # type: ignore[union-attr]
+                f"reference's are {show_shape(following.reference.shape, batch)}"
+            )  # type: ignore[union-attr]
         where = locate(r.name)
         if where == getattr(locate, "default", None) and previous is not None:
             where = locate(previous.name)
@@ -213,25 +252,42 @@ def shape_finding(
         )
     u = row.user
     if u.raised:
-        hint = f"build {u.name} for the input it receives, as the reference does" if row.reference else ""
+        hint = (
+            f"build {u.name} for the input it receives, as the reference does"
+            if row.reference
+            else ""
+        )
         return finding("RD101", _raised_message(row, batch), hint, locate(u.name))
     user_stage_name = user_stages.get(row.stage)
     block = _outermost_block(u.name, user.blocks, user_stage_name)
-    ref_block = _outermost_block(row.reference.name, ref.blocks, row.stage) if row.reference else None
+    ref_block = (
+        _outermost_block(row.reference.name, ref.blocks, row.stage) if row.reference else None
+    )
     cause = _channel_cause(row, block)
-    if block is not None and ref_block is not None and block.shape != ref_block.shape and block.shape is not None:
-        message = (f"{block.name} outputs {show_shape(block.shape, batch)}, reference "
-                   f"{show_shape(ref_block.shape, batch)}")
+    if (
+        block is not None
+        and ref_block is not None
+        and block.shape != ref_block.shape
+        and block.shape is not None
+    ):
+        message = (
+            f"{block.name} outputs {show_shape(block.shape, batch)}, reference "
+            f"{show_shape(ref_block.shape, batch)}"
+        )
     elif row.reference is not None:
-        message = (f"{u.name} outputs {show_shape(u.shape, batch)}, reference {row.reference.name} outputs "
-                   f"{show_shape(row.reference.shape, batch)}")
+        message = (
+            f"{u.name} outputs {show_shape(u.shape, batch)}, reference {row.reference.name} outputs "
+            f"{show_shape(row.reference.shape, batch)}"
+        )
     else:
         message = f"{u.name} ({u.type}) has no counterpart in the reference and outputs {show_shape(u.shape, batch)}"
     if cause:
         message += f": {cause}"
     if row.reference is not None:
         ref = row.reference
-        hint = f"compare {u.name} ({u.type}({u.detail})) with the reference's {ref.type}({ref.detail})"
+        hint = (
+            f"compare {u.name} ({u.type}({u.detail})) with the reference's {ref.type}({ref.detail})"
+        )
     else:
         hint = f"remove {u.name} or check where forward calls it"
     return finding("RD101", message, hint, locate(u.name))
@@ -270,60 +326,101 @@ class StageParams:
         return self.stage
 
     def to_dict(self) -> dict[str, object]:
-        return {"stage": self.stage, "model_name": self.model_name, "model": self.model,
-                "reference": self.reference, "difference": self.delta}
+        return {
+            "stage": self.stage,
+            "model_name": self.model_name,
+            "model": self.model,
+            "reference": self.reference,
+            "difference": self.delta,
+        }
 
 
 def _signed(number: int) -> str:
     return f"{number:+,}"
 
 
-def parameter_findings(stages: Sequence[StageParams], rows: Sequence[Row], locate: Locator,
-                       stage_anchor: Callable[[str], str]) -> list[Finding]:
+def parameter_findings(
+    stages: Sequence[StageParams],
+    rows: Sequence[Row],
+    locate: Locator,
+    stage_anchor: Callable[[str], str],
+) -> list[Finding]:
     """RD102: stages whose difference is exactly conv/linear biases make one finding; the other differing
     stages make one more, naming each stage's difference and the first layer whose parameters differ."""
     found: list[Finding] = []
     differing = [s for s in stages if s.delta and s.stage != "not called"]
-    biased = [s for s in differing if s.delta == s.model_biases - s.reference_biases and s.model_biases]
+    biased = [
+        s for s in differing if s.delta == s.model_biases - s.reference_biases and s.model_biases
+    ]
     if biased:
         names = [s.model_name or s.stage for s in biased]
         span = names[0] if len(names) == 1 else f"{names[0]}–{names[-1]}"
         total = sum(s.delta for s in biased)
         convs = sum(s.model_convs for s in biased)
         with_bias = sum(s.model_biased_convs for s in biased)
-        who = "every block conv has bias=True" if convs and with_bias == convs else \
-            f"{with_bias} of {convs} block convs have bias=True"
-        found.append(finding("RD102", f"param count differs by {_signed(total)} in {span}: {who}",
-                             "build convs followed by BatchNorm with bias=False: the norm's shift makes the bias "
-                             "redundant", locate(stage_anchor(biased[0].stage))))
+        who = (
+            "every block conv has bias=True"
+            if convs and with_bias == convs
+            else f"{with_bias} of {convs} block convs have bias=True"
+        )
+        found.append(
+            finding(
+                "RD102",
+                f"param count differs by {_signed(total)} in {span}: {who}",
+                "build convs followed by BatchNorm with bias=False: the norm's shift makes the bias "
+                "redundant",
+                locate(stage_anchor(biased[0].stage)),
+            )
+        )
     rest = [s for s in differing if s not in biased]
     if not rest:
         return found
     total = sum(s.delta for s in rest)
     per_stage = ", ".join(f"{s.label} {_signed(s.delta)}" for s in rest)
     stage_names = {s.stage for s in rest}
-    row = next((r for r in rows if r.stage in stage_names and r.user and r.reference
-                and r.user.params != r.reference.params), None)
+    row = next(
+        (
+            r
+            for r in rows
+            if r.stage in stage_names
+            and r.user
+            and r.reference
+            and r.user.params != r.reference.params
+        ),
+        None,
+    )
     where, anchor = "", stage_anchor(rest[0].stage)
     if row is not None and row.user is not None and row.reference is not None:
-        where = (f"; first at {row.user.name}: {row.user.params:,} vs {row.reference.params:,} in the "
-                 f"reference's {row.reference.name}")
+        where = (
+            f"; first at {row.user.name}: {row.user.params:,} vs {row.reference.params:,} in the "
+            f"reference's {row.reference.name}"
+        )
         anchor = row.user.name
-    found.append(finding(
-        "RD102",
-        f"param count differs by {_signed(total)} ({per_stage}){where}",
-        "compare the channel arithmetic of these stages' blocks with the reference",
-        locate(anchor),
-    ))
+    found.append(
+        finding(
+            "RD102",
+            f"param count differs by {_signed(total)} ({per_stage}){where}",
+            "compare the channel arithmetic of these stages' blocks with the reference",
+            locate(anchor),
+        )
+    )
     return found
 
 
-def uncalled_findings(uncalled: Sequence[tuple[str, str, int]], ref_called: set[str], locate: Locator) -> list[Finding]:
+def uncalled_findings(
+    uncalled: Sequence[tuple[str, str, int]], ref_called: set[str], locate: Locator
+) -> list[Finding]:
     """RD106 for (name, type, params) of modules built but never called in forward."""
     found = []
     for name, type_name, params in uncalled:
         extra = f" ({params:,} parameters)" if params else ""
         also = "; the reference calls it" if name in ref_called else ""
-        found.append(finding("RD106", f"{name} ({type_name}){extra} is built but never called in forward{also}",
-                             f"call self.{name.split('.')[-1]} in forward, or remove it", locate(name)))
+        found.append(
+            finding(
+                "RD106",
+                f"{name} ({type_name}){extra} is built but never called in forward{also}",
+                f"call self.{name.split('.')[-1]} in forward, or remove it",
+                locate(name),
+            )
+        )
     return found

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import IO, Any, Sequence
+from collections.abc import Sequence
+from typing import IO, Any
 
 from reslint.findings import Finding, Severity
 
@@ -43,13 +44,24 @@ def _layer_table(result: dict[str, Any], plain: bool):
 
     batch = (result.get("input_shape") or [1])[0]
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, title=None)
-    for header, justify, squeezable in (("", "left", False), ("model layer", "left", True),
-                                        ("output shape", "left", False), ("params", "right", False),
-                                        ("‖", "center", False), ("reference layer", "left", True),
-                                        ("output shape", "left", False), ("params", "right", False)):
+    for header, justify, squeezable in (
+        ("", "left", False),
+        ("model layer", "left", True),
+        ("output shape", "left", False),
+        ("params", "right", False),
+        ("‖", "center", False),
+        ("reference layer", "left", True),
+        ("output shape", "left", False),
+        ("params", "right", False),
+    ):
         # Names may be shortened with an ellipsis on a narrow terminal; shapes and counts never are.
-        table.add_column(header, justify=justify, no_wrap=True, overflow="ellipsis" if squeezable else "fold",
-                         ratio=1 if squeezable else None)
+        table.add_column(
+            header,
+            justify=justify,
+            no_wrap=True,
+            overflow="ellipsis" if squeezable else "fold",
+            ratio=1 if squeezable else None,
+        )
     subtotals = {s["stage"]: s for s in result.get("stages", [])}
     rows = result.get("layers", [])
     for index, row in enumerate(rows):
@@ -81,18 +93,32 @@ def _natural_width(result: dict[str, Any]) -> int:
         for side in longest:
             call = row.get(side) or {}
             if call:
-                cells = (f"{call['name']} ({call['type']})", _shape(call.get("shape"), batch), _params(call["params"]))
+                cells = (
+                    f"{call['name']} ({call['type']})",
+                    _shape(call.get("shape"), batch),
+                    _params(call["params"]),
+                )
                 longest[side] = [max(a, len(b)) for a, b in zip(longest[side], cells)]
     return sum(longest["model"]) + sum(longest["reference"]) + 30
 
 
 def _subtotal(table: Any, stage: dict[str, Any], plain: bool) -> None:
     differs = stage["model"] != stage["reference"]
-    name = stage["stage"] + (f" ({stage['model_name']})" if stage.get("model_name") and
-                             stage["model_name"] != stage["stage"] else "")
+    name = stage["stage"] + (
+        f" ({stage['model_name']})"
+        if stage.get("model_name") and stage["model_name"] != stage["stage"]
+        else ""
+    )
     table.add_row(
-        MARK if differs else "", f"{name} subtotal", "", _params(stage["model"]), "‖", f"{stage['stage']} subtotal",
-        "", _params(stage["reference"]), style=None if plain else ("bold red" if differs else "bold"),
+        MARK if differs else "",
+        f"{name} subtotal",
+        "",
+        _params(stage["model"]),
+        "‖",
+        f"{stage['stage']} subtotal",
+        "",
+        _params(stage["reference"]),
+        style=None if plain else ("bold red" if differs else "bold"),
         end_section=True,
     )
 
@@ -130,7 +156,9 @@ def _closing_line(result: dict[str, Any], verdict: str, params: dict[str, Any]) 
     valid = result.get("valid_input_range") or {}
     found = ""
     if valid.get("height") and (valid.get("method") == "symbolic" or result.get("failing_input")):
-        found = f"; valid for H {_span(valid['height'])}, W {_span(valid['width'])} ({valid['method']})"
+        found = (
+            f"; valid for H {_span(valid['height'])}, W {_span(valid['width'])} ({valid['method']})"
+        )
     word = "matches" if verdict == "matches" else "differs from"
     return f"{target} {word} {arch}: {counts}; {sampled}{found}."
 

@@ -11,8 +11,9 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from reslint.dynamic.codes import severity_of
 from reslint.dynamic.worker import PROGRESS_PREFIX
@@ -59,14 +60,16 @@ class _StderrReader(threading.Thread):
         self.stream, self.on_progress = stream, on_progress
         self.tail: list[str] = []
         self.phase = "starting"
-        self.where: tuple[str, int] | None = None  # the model's file and line, once the worker knows them
+        self.where: tuple[str, int] | None = (
+            None  # the model's file and line, once the worker knows them
+        )
 
     def run(self) -> None:
         for raw in iter(self.stream.readline, b""):
             line = raw.decode("utf-8", "replace").rstrip("\n")
             if line.startswith(PROGRESS_PREFIX):
                 try:
-                    event = json.loads(line[len(PROGRESS_PREFIX):])
+                    event = json.loads(line[len(PROGRESS_PREFIX) :])
                     self.phase = event["phase"]
                 except (ValueError, KeyError, TypeError):
                     continue
@@ -95,18 +98,29 @@ def _kill_group(process: subprocess.Popen) -> None:
     process.wait()
 
 
-def run_worker(request: dict[str, Any], timeout: float = DEFAULT_TIMEOUT,
-               on_progress: Callable[[str], None] | None = None) -> WorkerOutcome:
+def run_worker(
+    request: dict[str, Any],
+    timeout: float = DEFAULT_TIMEOUT,
+    on_progress: Callable[[str], None] | None = None,
+) -> WorkerOutcome:
     """Run one comparison in a fresh process group; kill the whole group on timeout."""
     started = time.perf_counter()
     path = _target_path(str(request.get("target", "")))
     request = {"memory_limit": memory_limit(), "cwd": os.getcwd(), **request}
     with tempfile.TemporaryDirectory(prefix="reslint-") as scratch:
-        env = {**os.environ, "HYPOTHESIS_STORAGE_DIRECTORY": scratch, "PYTHONDONTWRITEBYTECODE": "1"}
+        env = {
+            **os.environ,
+            "HYPOTHESIS_STORAGE_DIRECTORY": scratch,
+            "PYTHONDONTWRITEBYTECODE": "1",
+        }
         process = subprocess.Popen(
             [sys.executable, "-m", "reslint.dynamic.worker"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            start_new_session=True, env=env, cwd=request["cwd"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+            env=env,
+            cwd=request["cwd"],
         )
         err, out = _StderrReader(process.stderr, on_progress), _StdoutReader(process.stdout)
         err.start()
@@ -121,10 +135,20 @@ def run_worker(request: dict[str, Any], timeout: float = DEFAULT_TIMEOUT,
         except subprocess.TimeoutExpired:
             _kill_group(process)
             err.join(1)
-            message = f"the model did not finish within {timeout:g} s and was killed (while {err.phase})"
-            return WorkerOutcome("could-not-run", finding=_finding(
-                "RD006", message, "look for an endless loop or a blocking call; raise --timeout if it is just slow",
-                *(err.where or (path, 1))), stderr_tail=err.tail, seconds=time.perf_counter() - started)
+            message = (
+                f"the model did not finish within {timeout:g} s and was killed (while {err.phase})"
+            )
+            return WorkerOutcome(
+                "could-not-run",
+                finding=_finding(
+                    "RD006",
+                    message,
+                    "look for an endless loop or a blocking call; raise --timeout if it is just slow",
+                    *(err.where or (path, 1)),
+                ),
+                stderr_tail=err.tail,
+                seconds=time.perf_counter() - started,
+            )
         except BaseException:
             _kill_group(process)
             raise
@@ -134,22 +158,41 @@ def run_worker(request: dict[str, Any], timeout: float = DEFAULT_TIMEOUT,
     return _interpret(process.returncode, out.data, err, path, time.perf_counter() - started)
 
 
-def _interpret(code: int, stdout: bytes, err: _StderrReader, path: str, seconds: float) -> WorkerOutcome:
+def _interpret(
+    code: int, stdout: bytes, err: _StderrReader, path: str, seconds: float
+) -> WorkerOutcome:
     try:
         payload = json.loads(stdout.decode("utf-8", "replace")) if stdout.strip() else None
     except ValueError:
         payload = None
     if isinstance(payload, dict) and payload.get("status") in ("ok", "could-not-run"):
-        return WorkerOutcome(payload["status"], payload.get("result"), payload.get("finding"), err.tail, seconds)
+        return WorkerOutcome(
+            payload["status"], payload.get("result"), payload.get("finding"), err.tail, seconds
+        )
     tail = "\n".join(err.tail)
     path, line = err.where or (path, 1)
-    if "MemoryError" in tail or "bad_alloc" in tail or "Cannot allocate memory" in tail or code == -signal.SIGKILL:
-        finding = _finding("RD007", f"the isolated process ran out of memory (while {err.phase})",
-                           "make the model or input smaller, or raise RESLINT_MEMORY_LIMIT", path, line)
+    if (
+        "MemoryError" in tail
+        or "bad_alloc" in tail
+        or "Cannot allocate memory" in tail
+        or code == -signal.SIGKILL
+    ):
+        finding = _finding(
+            "RD007",
+            f"the isolated process ran out of memory (while {err.phase})",
+            "make the model or input smaller, or raise RESLINT_MEMORY_LIMIT",
+            path,
+            line,
+        )
     else:
         how = f"signal {signal.Signals(-code).name}" if code < 0 else f"exit code {code}"
         last = next((line for line in reversed(err.tail) if line.strip()), "")
         detail = f": {last.strip()}" if last else ""
-        finding = _finding("RD008", f"the isolated process died with {how} (while {err.phase}){detail}",
-                           "run the model directly to see the crash", path, line)
+        finding = _finding(
+            "RD008",
+            f"the isolated process died with {how} (while {err.phase}){detail}",
+            "run the model directly to see the crash",
+            path,
+            line,
+        )
     return WorkerOutcome("could-not-run", finding=finding, stderr_tail=err.tail, seconds=seconds)

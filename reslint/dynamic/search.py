@@ -7,8 +7,8 @@ then width). The oracle is passed in, so this module needs no torch.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 Shape = tuple[int, int, int, int]
 
@@ -23,8 +23,12 @@ class Domain:
     width: tuple[int, int] = (1, 256)
 
     def to_dict(self) -> dict[str, object]:
-        return {"batch": list(self.batch), "channels": self.channels, "height": list(self.height),
-                "width": list(self.width)}
+        return {
+            "batch": list(self.batch),
+            "channels": self.channels,
+            "height": list(self.height),
+            "width": list(self.width),
+        }
 
 
 @dataclass
@@ -33,7 +37,9 @@ class SearchResult:
     tried: int  # distinct inputs evaluated
 
 
-def find_minimal_difference(domain: Domain, differs: Callable[[Shape], bool], max_examples: int) -> SearchResult:
+def find_minimal_difference(
+    domain: Domain, differs: Callable[[Shape], bool], max_examples: int
+) -> SearchResult:
     """Search the domain for an input where `differs` is true; shrink it to a minimal one."""
     from hypothesis import HealthCheck, Phase, find, settings
     from hypothesis import strategies as st

@@ -9,8 +9,8 @@ have children of their own), taken in call order and mapped to the reference's s
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 CONTAINER_TYPES = frozenset({"Sequential", "ModuleList", "ModuleDict"})
 STEM, HEAD, UNUSED = "stem", "head", "not called"
@@ -62,20 +62,32 @@ def find_stages(
     if all(stage in modules for stage in reference_stages):
         return list(reference_stages)
     qualifying = {name for name, info in modules.items() if _qualifies(info, modules)}
-    level = {name for name in qualifying if not any(child in qualifying for child in modules[name].children)}
+    level = {
+        name
+        for name in qualifying
+        if not any(child in qualifying for child in modules[name].children)
+    }
     candidates = [level]
     while level:  # walk up: stages whose blocks were themselves mistaken for stages
-        level = {name for name in qualifying if modules[name].children and set(modules[name].children) <= level}
+        level = {
+            name
+            for name in qualifying
+            if modules[name].children and set(modules[name].children) <= level
+        }
         if level:
             candidates.append(level)
     for level in candidates:
         if len(_by_first_call(level, first)) == len(reference_stages):
             return _by_first_call(level, first)
-    numbered = [n for n in modules if re.fullmatch(r"(layer|stage|res|conv)\d+(_x)?", n.split(".")[-1])]
+    numbered = [
+        n for n in modules if re.fullmatch(r"(layer|stage|res|conv)\d+(_x)?", n.split(".")[-1])
+    ]
     return _by_first_call(numbered, first) or _by_first_call(candidates[0], first)
 
 
-def stage_of(module: str, stages: Sequence[str], first: dict[str, int], order: Sequence[str] = ()) -> str:
+def stage_of(
+    module: str, stages: Sequence[str], first: dict[str, int], order: Sequence[str] = ()
+) -> str:
     """The stage a module (qualified name) belongs to: a stage name, 'stem' or 'head'.
 
     Modules outside every stage go by their first call; modules forward never reached (it may have

@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 @dataclass
 class StateDictReport:
     missing: list[str] = field(default_factory=list)  # in the user's model, not in the checkpoint
-    unexpected: list[str] = field(default_factory=list)  # in the checkpoint, not in the user's model
+    unexpected: list[str] = field(
+        default_factory=list
+    )  # in the checkpoint, not in the user's model
     mismatched: list[dict[str, object]] = field(default_factory=list)  # same key, other shape
 
     @property
@@ -27,14 +29,18 @@ class StateDictReport:
         }
 
 
-def compare_layouts(model: dict[str, list[int]], checkpoint: dict[str, list[int]]) -> StateDictReport:
+def compare_layouts(
+    model: dict[str, list[int]], checkpoint: dict[str, list[int]]
+) -> StateDictReport:
     """Keys in model order; missing/unexpected are named as torch's load_state_dict names them."""
     report = StateDictReport()
     for key, shape in model.items():
         if key not in checkpoint:
             report.missing.append(key)
         elif list(checkpoint[key]) != list(shape):
-            report.mismatched.append({"key": key, "model": list(shape), "reference": list(checkpoint[key])})
+            report.mismatched.append(
+                {"key": key, "model": list(shape), "reference": list(checkpoint[key])}
+            )
     report.unexpected = [key for key in checkpoint if key not in model]
     return report
 

@@ -10,8 +10,8 @@ for the sizes inside; outside, the model may take another path, so the boundarie
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import torch
 from torch import nn
@@ -58,14 +58,31 @@ def trace_symbolic(model: nn.Module, shape: Shape, mode: str) -> SymbolicTrace:
     guards = [_compile(text, names) for text in guard_text]
     dims = None
     if output is not None:
-        dims = [_compile(printer.doprint(size.node.expr) if isinstance(size, torch.SymInt) else str(int(size)), names)
-                for size in output.shape]
+        dims = [
+            _compile(
+                printer.doprint(size.node.expr)
+                if isinstance(size, torch.SymInt)
+                else str(int(size)),
+                names,
+            )
+            for size in output.shape
+        ]
     return SymbolicTrace(guards, dims, guard_text)
 
 
 def _compile(code: str, names: list[str]) -> Callable[[int, int], object]:
-    namespace = {"math": math, "__builtins__": {"max": max, "min": min, "abs": abs, "int": int, "float": float,
-                                                  "bool": bool, "round": round}}
+    namespace = {
+        "math": math,
+        "__builtins__": {
+            "max": max,
+            "min": min,
+            "abs": abs,
+            "int": int,
+            "float": float,
+            "bool": bool,
+            "round": round,
+        },
+    }
     try:
         return eval(f"lambda {names[0]}, {names[1]}: ({code})", namespace)  # noqa: S307 - torch's own printer
     except SyntaxError as error:
@@ -94,7 +111,9 @@ def output_shape(trace: SymbolicTrace, height: int, width: int) -> Shape | None:
     return tuple(int(dim(height, width)) for dim in trace.output)
 
 
-def proven_interval(trace: SymbolicTrace, design: int, other: int, axis: int, horizon: int) -> Interval:
+def proven_interval(
+    trace: SymbolicTrace, design: int, other: int, axis: int, horizon: int
+) -> Interval:
     """The run of sizes around `design` along H (axis 2) or W (axis 3) where every guard holds.
 
     Symbolic sizes start at 2: torch specialises sizes 0 and 1, which sampling covers instead."""

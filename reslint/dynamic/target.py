@@ -11,15 +11,18 @@ import inspect
 import os
 import sys
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 
 class CouldNotRun(Exception):
     """The comparison cannot go on; carries the finding to report."""
 
-    def __init__(self, code: str, message: str, hint: str = "", path: str = "", line: int = 1) -> None:
+    def __init__(
+        self, code: str, message: str, hint: str = "", path: str = "", line: int = 1
+    ) -> None:
         super().__init__(message)
         self.code, self.message, self.hint, self.path, self.line = code, message, hint, path, line
 
@@ -42,8 +45,11 @@ class Target:
 def parse_target(text: str) -> TargetSpec:
     module, sep, name = text.rpartition(":")
     if not sep or not module or not name:
-        raise CouldNotRun("RD001", f"target {text!r} is not of the form path/to/file.py:Name or package.module:Name",
-                          "name the model after a colon, e.g. models/resnet.py:ResNet50")
+        raise CouldNotRun(
+            "RD001",
+            f"target {text!r} is not of the form path/to/file.py:Name or package.module:Name",
+            "name the model after a colon, e.g. models/resnet.py:ResNet50",
+        )
     is_file = module.endswith(".py") or "/" in module or os.sep in module
     if not is_file and not all(part.isidentifier() for part in module.split(".")):
         raise CouldNotRun("RD001", f"{module!r} is neither a .py file nor a dotted module name")
@@ -62,12 +68,19 @@ def _import_failure(error: BaseException, path: str) -> CouldNotRun:
     if isinstance(error, SyntaxError) and error.lineno:
         line = error.lineno
     else:
-        frames = [f for f in traceback.extract_tb(error.__traceback__) if _same_file(f.filename, path)]
+        frames = [
+            f for f in traceback.extract_tb(error.__traceback__) if _same_file(f.filename, path)
+        ]
         if frames:
             line = frames[-1].lineno or 1
     text = str(error).strip().splitlines()[0] if str(error).strip() else ""
-    return CouldNotRun("RD002", f"importing {path} raised {type(error).__name__}: {text}".rstrip(": "),
-                       "fix the error so the file imports on its own (python -c 'import ...')", path, line)
+    return CouldNotRun(
+        "RD002",
+        f"importing {path} raised {type(error).__name__}: {text}".rstrip(": "),
+        "fix the error so the file imports on its own (python -c 'import ...')",
+        path,
+        line,
+    )
 
 
 def _same_file(a: str, b: str) -> bool:
@@ -103,8 +116,11 @@ def import_module(spec: TargetSpec, cwd: str) -> tuple[Any, str]:
     except (ImportError, ValueError):
         found = None
     if found is None:
-        raise CouldNotRun("RD001", f"module {spec.module} cannot be found from {cwd}",
-                          "run reslint from the folder that contains the package, or give a file path")
+        raise CouldNotRun(
+            "RD001",
+            f"module {spec.module} cannot be found from {cwd}",
+            "run reslint from the folder that contains the package, or give a file path",
+        )
     origin = found.origin or spec.module
     try:
         module = importlib.import_module(spec.module)
@@ -133,18 +149,33 @@ def resolve(spec: TargetSpec, cwd: str) -> Target:
     for part in spec.name.split("."):
         if not hasattr(value, part):
             found = ", ".join(_candidates(module)) or "none"
-            raise CouldNotRun("RD001", f"{path} defines no {spec.name!r}", f"models and functions there: {found}", path)
+            raise CouldNotRun(
+                "RD001",
+                f"{path} defines no {spec.name!r}",
+                f"models and functions there: {found}",
+                path,
+            )
         value = getattr(value, part)
     import torch.nn as nn
 
     if inspect.isclass(value) and not issubclass(value, nn.Module):
-        raise CouldNotRun("RD009", f"{spec.name} is a class that does not inherit nn.Module",
-                          "derive it from nn.Module, or name a function that returns the model", path,
-                          source_line(value))
+        raise CouldNotRun(
+            "RD009",
+            f"{spec.name} is a class that does not inherit nn.Module",
+            "derive it from nn.Module, or name a function that returns the model",
+            path,
+            source_line(value),
+        )
     if not callable(value):
-        raise CouldNotRun("RD009", f"{spec.name} is a {type(value).__name__}, not a model class or factory",
-                          "name an nn.Module class or a function that returns one", path)
-    return Target(value, source_file(value) or path, source_line(value), f"{spec.module}:{spec.name}")
+        raise CouldNotRun(
+            "RD009",
+            f"{spec.name} is a {type(value).__name__}, not a model class or factory",
+            "name an nn.Module class or a function that returns one",
+            path,
+        )
+    return Target(
+        value, source_file(value) or path, source_line(value), f"{spec.module}:{spec.name}"
+    )
 
 
 def source_line(obj: Any) -> int:
@@ -169,7 +200,10 @@ def missing_arguments(factory: Callable[..., Any], given: dict[str, Any]) -> lis
         return []
     required = []
     for name, param in signature.parameters.items():
-        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD) or param.default is not param.empty:
+        if (
+            param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD)
+            or param.default is not param.empty
+        ):
             continue
         if name not in given:
             required.append(name)

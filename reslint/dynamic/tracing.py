@@ -14,8 +14,9 @@ import importlib
 import os
 import sys
 import types
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -49,15 +50,24 @@ _original_batch_norm = F.batch_norm
 _shape_only_everywhere = False  # set while tracing with fake tensors (symbolic sizes)
 
 
-def _shape_only_batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
-                           momentum=0.1, eps=1e-5):  # noqa: ANN001 - F.batch_norm's own signature
+def _shape_only_batch_norm(
+    input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5
+):  # noqa: ANN001 - F.batch_norm's own signature
     if input.device.type != "meta" and not _shape_only_everywhere:
-        return _original_batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps)
+        return _original_batch_norm(
+            input, running_mean, running_var, weight, bias, training, momentum, eps
+        )
     if input.dim() < 2:
-        raise ValueError(f"batch_norm expects an input with at least 2 dimensions, got {input.dim()}")
+        raise ValueError(
+            f"batch_norm expects an input with at least 2 dimensions, got {input.dim()}"
+        )
     channels = input.shape[1]
-    for label, tensor in (("running_mean", running_mean), ("running_var", running_var),
-                          ("weight", weight), ("bias", bias)):
+    for label, tensor in (
+        ("running_mean", running_mean),
+        ("running_var", running_var),
+        ("weight", weight),
+        ("bias", bias),
+    ):
         if tensor is not None and tensor.numel() != channels:
             raise RuntimeError(f"{label} should contain {channels} elements not {tensor.numel()}")
     return torch.empty_like(input)
@@ -76,9 +86,22 @@ def fast_meta_batch_norm(everywhere: bool = False) -> Iterator[None]:
 # --- building on meta -----------------------------------------------------------------------------
 # Random initialisation on the meta device draws nothing, yet its first call (normal_ in torchvision's
 # kaiming_normal_ loop) imports torch._dynamo, a second or more. Skip it: meta values do not exist.
-_INIT_FUNCTIONS = ("uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "eye_", "dirac_",
-                   "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "orthogonal_",
-                   "sparse_")
+_INIT_FUNCTIONS = (
+    "uniform_",
+    "normal_",
+    "trunc_normal_",
+    "constant_",
+    "ones_",
+    "zeros_",
+    "eye_",
+    "dirac_",
+    "xavier_uniform_",
+    "xavier_normal_",
+    "kaiming_uniform_",
+    "kaiming_normal_",
+    "orthogonal_",
+    "sparse_",
+)
 _TENSOR_FILLS = ("normal_", "uniform_", "fill_", "zero_", "copy_", "clamp_", "mul_", "add_", "div_")
 
 
@@ -93,7 +116,11 @@ def _skip_on_meta(function: Any) -> Any:
 
 @contextlib.contextmanager
 def no_meta_initialisation() -> Iterator[None]:
-    saved = [(nn.init, name, getattr(nn.init, name)) for name in _INIT_FUNCTIONS if hasattr(nn.init, name)]
+    saved = [
+        (nn.init, name, getattr(nn.init, name))
+        for name in _INIT_FUNCTIONS
+        if hasattr(nn.init, name)
+    ]
     saved += [(torch.Tensor, name, getattr(torch.Tensor, name)) for name in _TENSOR_FILLS]
     for owner, name, function in saved:
         setattr(owner, name, _skip_on_meta(function))
@@ -113,7 +140,9 @@ def count_parameters(model: nn.Module) -> int:
 def module_table(model: nn.Module) -> dict[str, ModuleInfo]:
     table = {}
     for name, module in model.named_modules():
-        children = tuple(f"{name}.{child}" if name else child for child, _ in module.named_children())
+        children = tuple(
+            f"{name}.{child}" if name else child for child, _ in module.named_children()
+        )
         table[name] = ModuleInfo(name, type(module).__name__, children)
     return table
 
@@ -122,7 +151,9 @@ def state_dict_layout(model: nn.Module) -> dict[str, list[int]]:
     return {key: list(value.shape) for key, value in model.state_dict(keep_vars=True).items()}
 
 
-def first_of_type(model: nn.Module, kinds: tuple[type, ...], last: bool = False) -> nn.Module | None:
+def first_of_type(
+    model: nn.Module, kinds: tuple[type, ...], last: bool = False
+) -> nn.Module | None:
     found = [m for m in model.modules() if isinstance(m, kinds)]
     if not found:
         return None
@@ -140,9 +171,12 @@ def to_lite(model: nn.Module) -> nn.Module:
     def lite(tensor: torch.Tensor, is_param: bool) -> torch.Tensor:
         if id(tensor) not in replaced:
             if is_param:
-                new: torch.Tensor = nn.Parameter(torch.zeros((), dtype=tensor.dtype).expand(tensor.shape),
-                                                 requires_grad=False)
-            elif tensor.dim() <= 1:  # BatchNorm statistics and counters: tiny, and written in training
+                new: torch.Tensor = nn.Parameter(
+                    torch.zeros((), dtype=tensor.dtype).expand(tensor.shape), requires_grad=False
+                )
+            elif (
+                tensor.dim() <= 1
+            ):  # BatchNorm statistics and counters: tiny, and written in training
                 new = torch.zeros(tensor.shape, dtype=tensor.dtype)
             else:
                 new = torch.zeros((), dtype=tensor.dtype).expand(tensor.shape)
@@ -237,8 +271,11 @@ def describe_error(error: BaseException) -> str:
     return f"{type(error).__name__}: {first}" if first else type(error).__name__
 
 
-_LIBRARY_DIRS = tuple(os.path.dirname(module.__file__) + os.sep for module in (torch, sys.modules["reslint"])
-                      if module.__file__)
+_LIBRARY_DIRS = tuple(
+    os.path.dirname(module.__file__) + os.sep
+    for module in (torch, sys.modules["reslint"])
+    if module.__file__
+)
 
 
 def user_frame(error: BaseException) -> tuple[str, int] | None:
@@ -273,7 +310,11 @@ def run(model: nn.Module, shape: Shape, mode: str) -> Outcome:
 
 def is_out_of_memory(error: BaseException) -> bool:
     text = str(error)
-    return isinstance(error, MemoryError) or "can't allocate memory" in text or "Cannot allocate memory" in text
+    return (
+        isinstance(error, MemoryError)
+        or "can't allocate memory" in text
+        or "Cannot allocate memory" in text
+    )
 
 
 class _Recorder:
@@ -314,16 +355,28 @@ class _Recorder:
         if self.leaf.get(id(module), False):
             self.record(module, name, None, self.inputs[-1] if self.inputs else None, raised=True)
 
-    def record(self, module: nn.Module, name: str, shape: Shape | None, input_shape: Shape | None,
-               raised: bool) -> None:
+    def record(
+        self,
+        module: nn.Module,
+        name: str,
+        shape: Shape | None,
+        input_shape: Shape | None,
+        raised: bool,
+    ) -> None:
         leaf = self.leaf.get(id(module), True)
         own = list(module.parameters(recurse=not leaf))
         fresh = [p for p in own if id(p) not in self.seen_params] if leaf else own
         if leaf:
             self.seen_params.update(id(p) for p in fresh)
         bias = getattr(module, "bias", None)
-        bias_params = bias.numel() if leaf and isinstance(bias, torch.Tensor) and id(bias) in {id(p) for p in fresh} \
-            and isinstance(module, (nn.modules.conv._ConvNd, nn.Linear)) else 0
+        bias_params = (
+            bias.numel()
+            if leaf
+            and isinstance(bias, torch.Tensor)
+            and id(bias) in {id(p) for p in fresh}
+            and isinstance(module, (nn.modules.conv._ConvNd, nn.Linear))
+            else 0
+        )
         call = LayerCall(
             name=name,
             type=type(module).__name__,
@@ -369,4 +422,3 @@ def trace(model: nn.Module, shape: Shape, mode: str) -> Trace:
     result.calls = recorder.trace_calls
     result.blocks = recorder.blocks
     return result
-

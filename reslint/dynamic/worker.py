@@ -60,27 +60,63 @@ def handle(request: dict[str, Any]) -> dict[str, Any]:
         return {"status": "ok", "result": compare(Request.from_dict(request), progress)}
     except CouldNotRun as stop:
         path = stop.path or request.get("target", "").rpartition(":")[0]
-        return {"status": "could-not-run", "finding": _finding(stop.code, stop.message, stop.hint, path, stop.line)}
+        return {
+            "status": "could-not-run",
+            "finding": _finding(stop.code, stop.message, stop.hint, path, stop.line),
+        }
     except MemoryError as error:
         path = request.get("target", "").rpartition(":")[0]
-        message = f"the model exhausted the memory cap of the isolated process ({error})".replace(" ()", "")
-        return {"status": "could-not-run", "finding": _finding(
-            "RD007", message, "make the model or input smaller, or raise RESLINT_MEMORY_LIMIT", path, 1)}
+        message = f"the model exhausted the memory cap of the isolated process ({error})".replace(
+            " ()", ""
+        )
+        return {
+            "status": "could-not-run",
+            "finding": _finding(
+                "RD007",
+                message,
+                "make the model or input smaller, or raise RESLINT_MEMORY_LIMIT",
+                path,
+                1,
+            ),
+        }
     except RecursionError as error:
         path = request.get("target", "").rpartition(":")[0]
-        return {"status": "could-not-run", "finding": _finding(
-            "RD005", f"the model recursed without end: {error}", "check forward for a call to itself", path, 1)}
+        return {
+            "status": "could-not-run",
+            "finding": _finding(
+                "RD005",
+                f"the model recursed without end: {error}",
+                "check forward for a call to itself",
+                path,
+                1,
+            ),
+        }
     except Exception as error:  # reslint's own bug: report it, never a bare traceback
         path = request.get("target", "").rpartition(":")[0]
         if _out_of_memory(error):
-            return {"status": "could-not-run", "finding": _finding(
-                "RD007", f"the model exhausted the memory cap of the isolated process ({error})",
-                "make the model or input smaller, or raise RESLINT_MEMORY_LIMIT", path, 1)}
+            return {
+                "status": "could-not-run",
+                "finding": _finding(
+                    "RD007",
+                    f"the model exhausted the memory cap of the isolated process ({error})",
+                    "make the model or input smaller, or raise RESLINT_MEMORY_LIMIT",
+                    path,
+                    1,
+                ),
+            }
         if os.environ.get("RESLINT_DEBUG"):
             traceback.print_exc()
-        return {"status": "could-not-run", "traceback": traceback.format_exc(), "finding": _finding(
-            "RD099", f"reslint failed while comparing: {type(error).__name__}: {error}",
-            "please report this with the model file", path, 1)}
+        return {
+            "status": "could-not-run",
+            "traceback": traceback.format_exc(),
+            "finding": _finding(
+                "RD099",
+                f"reslint failed while comparing: {type(error).__name__}: {error}",
+                "please report this with the model file",
+                path,
+                1,
+            ),
+        }
 
 
 def _free_cores() -> int:
@@ -105,8 +141,10 @@ def main() -> int:
     request = json.loads(sys.stdin.read() or "{}")
     cap_memory(int(request.get("memory_limit", 0)))
     warnings.simplefilter("ignore")
-    os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", os.path.join(os.environ.get("TMPDIR", "/tmp"),
-                                                                         "reslint-hypothesis"))
+    os.environ.setdefault(
+        "HYPOTHESIS_STORAGE_DIRECTORY",
+        os.path.join(os.environ.get("TMPDIR", "/tmp"), "reslint-hypothesis"),
+    )
     import torch
 
     torch.set_num_threads(int(request.get("threads") or _free_cores()))

@@ -11,7 +11,7 @@ This module imports torch; the catalogue of names lives in reslint.dynamic.catal
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -32,7 +32,12 @@ class BasicBlock(nn.Module):
     expansion = 1
 
     def __init__(
-        self, inplanes: int, planes: int, stride: int = 1, downsample: nn.Module | None = None, **_: int
+        self,
+        inplanes: int,
+        planes: int,
+        stride: int = 1,
+        downsample: nn.Module | None = None,
+        **_: int,
     ) -> None:
         super().__init__()
         self.conv1 = conv3x3(inplanes, planes, stride)
@@ -46,7 +51,9 @@ class BasicBlock(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         out = self.relu(self.bn1(self.conv1(x)))
         out = self.bn2(self.conv2(out))
-        identity = x if self.downsample is None else self.downsample(x)  # after the main branch, as torchvision
+        identity = (
+            x if self.downsample is None else self.downsample(x)
+        )  # after the main branch, as torchvision
         return self.relu(out + identity)
 
 
@@ -80,7 +87,9 @@ class Bottleneck(nn.Module):
         out = self.relu(self.bn1(self.conv1(x)))
         out = self.relu(self.bn2(self.conv2(out)))
         out = self.bn3(self.conv3(out))
-        identity = x if self.downsample is None else self.downsample(x)  # after the main branch, as torchvision
+        identity = (
+            x if self.downsample is None else self.downsample(x)
+        )  # after the main branch, as torchvision
         return self.relu(out + identity)
 
 
@@ -100,7 +109,9 @@ class ResNet(nn.Module):
         self.inplanes = 64
         self.groups = groups
         self.base_width = width_per_group
-        self.conv1 = nn.Conv2d(in_channels, self.inplanes, kernel_size=7, stride=2, padding=3, bias=False)
+        self.conv1 = nn.Conv2d(
+            in_channels, self.inplanes, kernel_size=7, stride=2, padding=3, bias=False
+        )
         self.bn1 = nn.BatchNorm2d(self.inplanes)
         self.relu = nn.ReLU(inplace=True)
         self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
@@ -148,7 +159,9 @@ class PadShortcut(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         if self.stride != 1:
             x = F.avg_pool2d(x, kernel_size=1, stride=self.stride)
-        n, _, h, w = x.shape  # zero channels by concatenation: F.pad would pin H and W under symbolic sizes
+        n, _, h, w = (
+            x.shape
+        )  # zero channels by concatenation: F.pad would pin H and W under symbolic sizes
         before, after = self.pad // 2, self.pad - self.pad // 2
         return torch.cat([x.new_zeros(n, before, h, w), x, x.new_zeros(n, after, h, w)], dim=1)
 
@@ -223,7 +236,9 @@ def _cifar(ref: Reference) -> Callable[..., nn.Module]:
     return build
 
 
-def build_reference(arch: str, num_classes: int | None = None, in_channels: int | None = None) -> nn.Module:
+def build_reference(
+    arch: str, num_classes: int | None = None, in_channels: int | None = None
+) -> nn.Module:
     """The reference model ARCH, with the user's class count and input channels when known."""
     ref = REFERENCES[arch]
     factory = _cifar(ref) if ref.family == "cifar" else _imagenet(ref)

@@ -58,9 +58,17 @@ class ClassModel:
                 self.methods[statement.name.value] = statement
             elif isinstance(statement, cst.SimpleStatementLine):
                 for small in statement.body:
-                    if isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name):
+                    if (
+                        isinstance(small, cst.Assign)
+                        and len(small.targets) == 1
+                        and isinstance(small.targets[0].target, cst.Name)
+                    ):
                         self.constant_nodes[small.targets[0].target.value] = small.value
-                    elif isinstance(small, cst.AnnAssign) and small.value is not None and isinstance(small.target, cst.Name):
+                    elif (
+                        isinstance(small, cst.AnnAssign)
+                        and small.value is not None
+                        and isinstance(small.target, cst.Name)
+                    ):
                         self.constant_nodes[small.target.value] = small.value
         self._instances: dict[str, Instance | None] = {}
 
@@ -76,7 +84,11 @@ class ClassModel:
     def local_bases(self) -> list[ClassModel]:
         found = []
         for base in self.base_nodes:
-            if isinstance(base, cst.Name) and base.value in self.module.classes and base.value != self.name:
+            if (
+                isinstance(base, cst.Name)
+                and base.value in self.module.classes
+                and base.value != self.name
+            ):
                 found.append(self.module.classes[base.value])
         return found
 
@@ -180,7 +192,9 @@ class Instance:
     def __repr__(self) -> str:
         return f"Instance({self.cls.name})"
 
-    def set_attribute(self, name: str, value: Any, statement: cst.CSTNode, target: cst.CSTNode) -> None:
+    def set_attribute(
+        self, name: str, value: Any, statement: cst.CSTNode, target: cst.CSTNode
+    ) -> None:
         self.attrs[name] = value
         self.assignments.append(AttributeAssignment(name, statement, target, value))
         for option in options(value):
@@ -290,13 +304,20 @@ def _value_key(value: Any) -> Any:
     if isinstance(value, Layer):
         # Built at the same place with the same arguments: the same layer, as far as a block cares
         # (every stage's first block gets its own, identical, downsample Sequential).
-        return ("layer", id(value.node), value.type_name,
-                tuple(sorted((name, _value_key(arg)) for name, arg in value.args.items())),
-                tuple(_value_key(child) for child in value.children))
+        return (
+            "layer",
+            id(value.node),
+            value.type_name,
+            tuple(sorted((name, _value_key(arg)) for name, arg in value.args.items())),
+            tuple(_value_key(child) for child in value.children),
+        )
     if isinstance(value, ClassRef):
         return ("class", value.cls.name)
-    if hasattr(value, "items") and isinstance(getattr(value, "items"), list):
+    if hasattr(value, "items") and isinstance(value.items, list):
         return ("list", tuple(_value_key(v) for v in value.items), value.open_ended)
     if isinstance(value, (int, float, str, bool)) or value is None:
         return value
-    return (type(value).__name__, id(value) if not hasattr(value, "__dataclass_fields__") else repr(value)[:200])
+    return (
+        type(value).__name__,
+        id(value) if not hasattr(value, "__dataclass_fields__") else repr(value)[:200],
+    )

@@ -22,7 +22,9 @@ def dotted_name(node: cst.BaseExpression) -> str | None:
 class ImportMap:
     """Maps the names a file binds by import to the qualified names they stand for."""
 
-    def __init__(self, statements: list[cst.Import | cst.ImportFrom], bound_names: set[str]) -> None:
+    def __init__(
+        self, statements: list[cst.Import | cst.ImportFrom], bound_names: set[str]
+    ) -> None:
         self.aliases: dict[str, str] = {}
         for statement in statements:
             self._add(statement)
@@ -51,7 +53,11 @@ class ImportMap:
             name = dotted_name(alias.name)
             if not name:
                 continue
-            local = alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name) else name
+            local = (
+                alias.asname.name.value
+                if alias.asname and isinstance(alias.asname.name, cst.Name)
+                else name
+            )
             self.aliases[local] = f"{base}.{name}"
 
     def qualified(self, node: cst.BaseExpression) -> str | None:

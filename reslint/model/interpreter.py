@@ -8,9 +8,10 @@ is what builders need (the first block of a stage differs, the rest repeat).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any
 
 import libcst as cst
 
@@ -89,30 +90,46 @@ class Interpreter:
     # ----- functions -------------------------------------------------------------------------
 
     def call_function(
-        self, function: cst.FunctionDef, args: list[Any], kwargs: dict[str, Any], instance: Instance | None, depth: int
+        self,
+        function: cst.FunctionDef,
+        args: list[Any],
+        kwargs: dict[str, Any],
+        instance: Instance | None,
+        depth: int,
     ) -> Any:
         if depth > MAX_DEPTH or id(function) in self._active:
             return UNKNOWN
-        frame = Frame(self.bind(function, args, kwargs, method=instance is not None), instance, depth, function)
+        frame = Frame(
+            self.bind(function, args, kwargs, method=instance is not None),
+            instance,
+            depth,
+            function,
+        )
         self._run(function, frame)
         if not frame.returns:
             return None
         return alternatives(frame.returns)
 
-    def call_function_with_locals(self, function: cst.FunctionDef, bound: dict[str, Any], instance: Instance) -> None:
+    def call_function_with_locals(
+        self, function: cst.FunctionDef, bound: dict[str, Any], instance: Instance
+    ) -> None:
         """Run a method whose arguments are already bound (an __init__ for a new instance)."""
         self._run(function, Frame(dict(bound), instance, 0, function))
 
     def _run(self, function: cst.FunctionDef, frame: Frame) -> None:
         if frame.instance is not None and not is_static(function):
             frame.locals[_self_name(function)] = frame.instance
-        self._active.add(id(function))  # a function that (indirectly) calls itself is not followed again
+        self._active.add(
+            id(function)
+        )  # a function that (indirectly) calls itself is not followed again
         try:
             self.run_block(function.body, frame)
         finally:
             self._active.discard(id(function))
 
-    def bind(self, function: cst.FunctionDef, args: list[Any], kwargs: dict[str, Any], method: bool) -> dict[str, Any]:
+    def bind(
+        self, function: cst.FunctionDef, args: list[Any], kwargs: dict[str, Any], method: bool
+    ) -> dict[str, Any]:
         """Bind arguments to parameters; parameters nobody supplied become symbols or Params."""
         params = function.params
         positional = list(params.posonly_params) + list(params.params)
@@ -135,7 +152,11 @@ class Interpreter:
             bound[params.star_arg.name.value] = ListValue(remaining, open_ended=True)
         for param in params.kwonly_params:
             name = param.name.value
-            bound[name] = kwargs.pop(name) if name in kwargs else (UNKNOWN if open_kwargs else self.default(param))
+            bound[name] = (
+                kwargs.pop(name)
+                if name in kwargs
+                else (UNKNOWN if open_kwargs else self.default(param))
+            )
         if params.star_kwarg is not None:
             bound[params.star_kwarg.name.value] = DictValue(dict(kwargs), open_ended=open_kwargs)
         return bound
@@ -149,11 +170,19 @@ class Interpreter:
     def unsupplied(self, param: cst.Param) -> Any:
         """A parameter of a class analysed on its own: a symbol that takes its default at sample 0."""
         name = param.name.value
-        default = self.evaluate(param.default, Frame({}, None, MAX_DEPTH)) if param.default is not None else UNKNOWN
+        default = (
+            self.evaluate(param.default, Frame({}, None, MAX_DEPTH))
+            if param.default is not None
+            else UNKNOWN
+        )
         if isinstance(default, Expr):
-            return symbolic.var(name, name, (default.constant,) if default.constant is not None else ())
+            return symbolic.var(
+                name, name, (default.constant,) if default.constant is not None else ()
+            )
         if param.default is None:
-            return symbolic.var(name, name, _domain_for(name)) if _looks_numeric(name) else Param(name)
+            return (
+                symbolic.var(name, name, _domain_for(name)) if _looks_numeric(name) else Param(name)
+            )
         return Param(name, default)
 
     # ----- statements ------------------------------------------------------------------------
@@ -199,15 +228,21 @@ class Interpreter:
         elif isinstance(small, cst.Expr):
             self.evaluate(small.value, frame)
         elif isinstance(small, cst.Return):
-            frame.returns.append(self.evaluate(small.value, frame) if small.value is not None else None)
+            frame.returns.append(
+                self.evaluate(small.value, frame) if small.value is not None else None
+            )
             frame.terminated = True
         elif isinstance(small, cst.Raise):
             frame.terminated = True
 
-    def assign(self, target: cst.BaseExpression, value: Any, frame: Frame, statement: cst.CSTNode) -> None:
+    def assign(
+        self, target: cst.BaseExpression, value: Any, frame: Frame, statement: cst.CSTNode
+    ) -> None:
         if isinstance(target, cst.Name):
             # A size computed into a local is shown under that local's name: `width`, not its formula.
-            frame.locals[target.value] = value.named(target.value) if isinstance(value, Expr) else value
+            frame.locals[target.value] = (
+                value.named(target.value) if isinstance(value, Expr) else value
+            )
         elif isinstance(target, cst.Attribute) and _is_self(target.value, frame):
             frame.instance.set_attribute(target.attr.value, value, statement, target)
         elif isinstance(target, cst.Subscript):
@@ -292,7 +327,13 @@ class Interpreter:
 
     def eval_SimpleString(self, node: cst.SimpleString, frame: Frame) -> Any:
         raw = node.value
-        if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "'\"" and "\\" not in raw and raw[1:-1].count(raw[0]) == 0:
+        if (
+            len(raw) >= 2
+            and raw[0] == raw[-1]
+            and raw[0] in "'\""
+            and "\\" not in raw
+            and raw[1:-1].count(raw[0]) == 0
+        ):
             return raw[1:-1]
         value = node.evaluated_value
         return value if isinstance(value, str) else UNKNOWN
@@ -348,10 +389,18 @@ class Interpreter:
             return base.items.get(key, UNKNOWN)
         if isinstance(base, Layer) and isinstance(key, Expr) and key.constant is not None:
             index = int(key.constant)
-            return base.children[index] if -len(base.children) <= index < len(base.children) else UNKNOWN
+            return (
+                base.children[index]
+                if -len(base.children) <= index < len(base.children)
+                else UNKNOWN
+            )
         if isinstance(base, (Param, Expr)) or base is UNKNOWN and isinstance(node.value, cst.Name):
             text = self.module.code(node)
-            return symbolic.var(text, text, _domain_for(text)) if _looks_numeric(text.split("[")[0]) else UNKNOWN
+            return (
+                symbolic.var(text, text, _domain_for(text))
+                if _looks_numeric(text.split("[")[0])
+                else UNKNOWN
+            )
         if isinstance(base, Flow):
             return self.apply_step(base, Step("subsample", node, None, self.module.code(node)))
         return UNKNOWN
@@ -453,8 +502,15 @@ class Interpreter:
         return self.binary(type(node.operator).__name__, left, right, node, frame)
 
     def binary(self, op: str, left: Any, right: Any, node: cst.CSTNode, frame: Frame) -> Any:
-        symbol = {"Add": "+", "Subtract": "-", "Multiply": "*", "Divide": "/", "FloorDivide": "//",
-                  "Modulo": "%", "Power": "**"}.get(op)
+        symbol = {
+            "Add": "+",
+            "Subtract": "-",
+            "Multiply": "*",
+            "Divide": "/",
+            "FloorDivide": "//",
+            "Modulo": "%",
+            "Power": "**",
+        }.get(op)
         if isinstance(left, Expr) and isinstance(right, Expr) and symbol:
             return symbolic.combine(symbol, [left, right], self.module.code(node))
         if _is_tensor(left) and _is_tensor(right) and op == "Add":
@@ -479,7 +535,9 @@ class Interpreter:
         if not inputs:
             return UNKNOWN
         step.guards = tuple(self.guards)
-        step.on_input = any(flow.origin == "input" and all(_preserves(s) for s in flow.steps) for flow in inputs)
+        step.on_input = any(
+            flow.origin == "input" and all(_preserves(s) for s in flow.steps) for flow in inputs
+        )
         flows = [flow.then(step) for flow in inputs]
         self.module.record_step(step)
         return alternatives(flows)
@@ -512,10 +570,17 @@ class Interpreter:
                 args.append(value)
         return args, kwargs
 
-    def call(self, func: Any, args: list[Any], kwargs: dict[str, Any], node: cst.Call, frame: Frame) -> Any:
+    def call(
+        self, func: Any, args: list[Any], kwargs: dict[str, Any], node: cst.Call, frame: Frame
+    ) -> Any:
         if isinstance(func, Alt):
-            return alternatives([self.call(option, args, kwargs, node, frame) for option in func.options
-                                 if option is not None])
+            return alternatives(
+                [
+                    self.call(option, args, kwargs, node, frame)
+                    for option in func.options
+                    if option is not None
+                ]
+            )
         if isinstance(func, TorchRef):
             return self.call_torch(func, args, kwargs, node)
         if isinstance(func, ClassRef):
@@ -532,7 +597,11 @@ class Interpreter:
         if isinstance(func, Lambda):
             return self.call_lambda(func.node, args, frame)
         if isinstance(func, Param):
-            if func.default is not None and func.default is not UNKNOWN and not isinstance(func.default, Expr):
+            if (
+                func.default is not None
+                and func.default is not UNKNOWN
+                and not isinstance(func.default, Expr)
+            ):
                 return self.call(func.default, args, kwargs, node, frame)
             if args and _is_tensor(args[0]):
                 return self.apply_step(args[0], Step("call", node, None, func.name))
@@ -548,19 +617,30 @@ class Interpreter:
             inner.locals[param.name.value] = value
         return self.evaluate(node.body, inner)
 
-    def call_torch(self, func: TorchRef, args: list[Any], kwargs: dict[str, Any], node: cst.Call) -> Any:
+    def call_torch(
+        self, func: TorchRef, args: list[Any], kwargs: dict[str, Any], node: cst.Call
+    ) -> Any:
         qualified = func.qualified
         if qualified.startswith("torch.nn.") and qualified.count(".") == 2:
             # `nn.conv2d` is reported by RN105; the rest of the analysis reads it as the layer meant.
             layer = LAYERS_BY_LOWER_NAME.get(func.short.lower())
             if layer is not None:
                 return self.torch_layer(layer, args, kwargs, node)
-        if qualified in ("torch.add",) and len(args) >= 2 and _is_tensor(args[0]) and _is_tensor(args[1]):
+        if (
+            qualified in ("torch.add",)
+            and len(args) >= 2
+            and _is_tensor(args[0])
+            and _is_tensor(args[1])
+        ):
             return self.add(args[0], args[1], node)
         kind = TORCH_FUNCTIONS.get(qualified)
         if kind is not None and args and _is_tensor(args[0]):
             return self.apply_step(args[0], Step(kind, node, None, self.module.code(node.func)))
-        if qualified.startswith("torch.nn.") and qualified.count(".") == 2 and func.short[:1].isupper():
+        if (
+            qualified.startswith("torch.nn.")
+            and qualified.count(".") == 2
+            and func.short[:1].isupper()
+        ):
             return Layer("module", func.short, node, {"args": args, **kwargs})
         if qualified in ("collections.OrderedDict", "typing.OrderedDict"):
             return _ordered_dict(args)
@@ -569,7 +649,9 @@ class Interpreter:
         _may_have_changed([*args, *kwargs.values()])
         return UNKNOWN
 
-    def torch_layer(self, type_name: str, args: list[Any], kwargs: dict[str, Any], node: cst.Call) -> Layer:
+    def torch_layer(
+        self, type_name: str, args: list[Any], kwargs: dict[str, Any], node: cst.Call
+    ) -> Layer:
         kind, names = TORCH_LAYERS[type_name]
         if kind in ("sequential", "modulelist", "moduledict"):
             return Layer(kind, type_name, node, {}, _children(args, kwargs))
@@ -581,7 +663,9 @@ class Interpreter:
             for name, default in (("stride", 1), ("groups", 1), ("dilation", 1), ("padding", 0)):
                 bound.setdefault(name, symbolic.const(default))
         if kind == "globalpool" and not _pools_to_one(bound.get("output_size")):
-            kind = "pool"  # AdaptiveAvgPool2d((6, 6)) keeps a map: the classifier sees C * 36 features
+            kind = (
+                "pool"  # AdaptiveAvgPool2d((6, 6)) keeps a map: the classifier sees C * 36 features
+            )
         return Layer(kind, type_name, node, bound, guards=tuple(self.guards))
 
     def construct(self, cls: Any, args: list[Any], kwargs: dict[str, Any], node: cst.Call) -> Any:
@@ -590,23 +674,39 @@ class Interpreter:
         kind = "block" if cls.is_module else "object"
         return Layer(kind, cls.name, node, bound, cls=cls, guards=tuple(self.guards))
 
-    def call_builtin(self, name: str, args: list[Any], kwargs: dict[str, Any], node: cst.Call, frame: Frame) -> Any:
+    def call_builtin(
+        self, name: str, args: list[Any], kwargs: dict[str, Any], node: cst.Call, frame: Frame
+    ) -> Any:
         text = self.module.code(node)
         if name in NUMERIC_BUILTINS and args and all(isinstance(a, Expr) for a in args):
             if name in ("float", "abs"):
                 return args[0]
             return symbolic.combine(name, list(args), text)
         if name == "range":
-            start, stop = (args[0], args[1]) if len(args) >= 2 else (symbolic.const(0), args[0] if args else UNKNOWN)
+            start, stop = (
+                (args[0], args[1])
+                if len(args) >= 2
+                else (symbolic.const(0), args[0] if args else UNKNOWN)
+            )
             return RangeValue(start, stop)
         if name in ("list", "tuple") and args:
             return args[0] if isinstance(args[0], ListValue) else ListValue([], True)
         if name == "len" and args and isinstance(args[0], ListValue) and not args[0].open_ended:
             return symbolic.const(len(args[0].items), text)
-        if name == "getattr" and len(args) >= 2 and isinstance(args[1], str) and frame.instance is not None \
-                and args[0] is frame.instance:
+        if (
+            name == "getattr"
+            and len(args) >= 2
+            and isinstance(args[1], str)
+            and frame.instance is not None
+            and args[0] is frame.instance
+        ):
             return frame.instance.attribute(args[1], self)
-        if name == "setattr" and len(args) == 3 and isinstance(args[1], str) and args[0] is frame.instance:
+        if (
+            name == "setattr"
+            and len(args) == 3
+            and isinstance(args[1], str)
+            and args[0] is frame.instance
+        ):
             frame.instance.set_attribute(args[1], args[2], node, node)
             return None
         if name == "super":
@@ -616,11 +716,17 @@ class Interpreter:
     def call_method(self, receiver: Any, name: str, node: cst.Call, frame: Frame) -> Any:
         """Methods on values (`layers.append`, `x.view`, `super().__init__`); NotImplemented if not one."""
         if isinstance(receiver, SuperRef):
-            if name == "__init__" and receiver.instance is not None and receiver.start_after is not None:
+            if (
+                name == "__init__"
+                and receiver.instance is not None
+                and receiver.start_after is not None
+            ):
                 base = receiver.start_after.local_base_with("__init__")
                 if base is not None:
                     args, kwargs = self.arguments(node, frame)
-                    self.call_function(base.method("__init__"), args, kwargs, receiver.instance, frame.depth + 1)
+                    self.call_function(
+                        base.method("__init__"), args, kwargs, receiver.instance, frame.depth + 1
+                    )
             return None
         if isinstance(receiver, ListValue) and name in ("append", "extend", "insert"):
             args, _ = self.arguments(node, frame)
@@ -638,13 +744,21 @@ class Interpreter:
             args, kwargs = self.arguments(node, frame)
             receiver.items.update(kwargs)
             return None
-        if isinstance(receiver, Layer) and receiver.kind in ("sequential", "modulelist") and name in ("append", "add_module"):
+        if (
+            isinstance(receiver, Layer)
+            and receiver.kind in ("sequential", "modulelist")
+            and name in ("append", "add_module")
+        ):
             args, _ = self.arguments(node, frame)
             module = args[-1] if args else None
             if isinstance(module, Layer):
                 receiver.children.append(module)
             return None
-        if frame.instance is not None and receiver is frame.instance and name in ("add_module", "register_module"):
+        if (
+            frame.instance is not None
+            and receiver is frame.instance
+            and name in ("add_module", "register_module")
+        ):
             args, _ = self.arguments(node, frame)
             if len(args) == 2 and isinstance(args[0], str):
                 frame.instance.set_attribute(args[0], args[1], node, node)
@@ -685,8 +799,14 @@ def compare(op: str, left: Any, right: Any) -> Any:
     if isinstance(left, Expr) and isinstance(right, Expr):
         a, b = left.constant, right.constant
         if a is not None and b is not None:
-            return {"Equal": a == b, "NotEqual": a != b, "LessThan": a < b, "GreaterThan": a > b,
-                    "LessThanEqual": a <= b, "GreaterThanEqual": a >= b}.get(op, UNKNOWN)
+            return {
+                "Equal": a == b,
+                "NotEqual": a != b,
+                "LessThan": a < b,
+                "GreaterThan": a > b,
+                "LessThanEqual": a <= b,
+                "GreaterThanEqual": a >= b,
+            }.get(op, UNKNOWN)
         relation = symbolic.relation(left, right)
         if op == "Equal" and relation is not Relation.UNKNOWN:
             return relation is Relation.EQUAL
@@ -695,8 +815,13 @@ def compare(op: str, left: Any, right: Any) -> Any:
         return UNKNOWN
     if isinstance(left, str) and isinstance(right, str):
         return {"Equal": left == right, "NotEqual": left != right}.get(op, UNKNOWN)
-    if op in ("In", "NotIn") and isinstance(right, ListValue) and not right.open_ended and isinstance(left, Expr) \
-            and left.constant is not None:
+    if (
+        op in ("In", "NotIn")
+        and isinstance(right, ListValue)
+        and not right.open_ended
+        and isinstance(left, Expr)
+        and left.constant is not None
+    ):
         constants = [item.constant for item in right.items if isinstance(item, Expr)]
         if len(constants) == len(right.items) and None not in constants:
             inside = left.constant in constants
@@ -723,7 +848,10 @@ def first_items(iterable: Any) -> list[Any]:
     if isinstance(iterable, Alt):
         per_option = [first_items(option) for option in iterable.options]
         length = max(len(items) for items in per_option)
-        return [alternatives([items[i] for items in per_option if i < len(items)]) for i in range(length)]
+        return [
+            alternatives([items[i] for items in per_option if i < len(items)])
+            for i in range(length)
+        ]
     if isinstance(iterable, RangeValue):
         start = iterable.start
         if isinstance(start, Expr) and start.constant is not None:
@@ -732,7 +860,9 @@ def first_items(iterable: Any) -> list[Any]:
             if stop is None:
                 return [symbolic.const(first), symbolic.const(first + 1)]
             # A counted loop repeats the same body: its first two and its last iteration say it all.
-            indices = sorted({i for i in (first, first + 1, int(stop) - 1) if first <= i < int(stop)})
+            indices = sorted(
+                {i for i in (first, first + 1, int(stop) - 1) if first <= i < int(stop)}
+            )
             return [symbolic.const(i) for i in indices]
         return [UNKNOWN]
     if isinstance(iterable, ListValue):
@@ -776,7 +906,11 @@ def _ordered_dict(args: list[Any]) -> DictValue:
     result = DictValue()
     if args and isinstance(args[0], ListValue):
         for pair in args[0].items:
-            if isinstance(pair, ListValue) and len(pair.items) == 2 and isinstance(pair.items[0], str):
+            if (
+                isinstance(pair, ListValue)
+                and len(pair.items) == 2
+                and isinstance(pair.items[0], str)
+            ):
                 result.items[pair.items[0]] = pair.items[1]
             else:
                 result.open_ended = True
@@ -813,11 +947,18 @@ def _is_tensor(value: Any) -> bool:
 
 
 def _is_self(node: cst.BaseExpression, frame: Frame) -> bool:
-    return frame.instance is not None and isinstance(node, cst.Name) and frame.locals.get(node.value) is frame.instance
+    return (
+        frame.instance is not None
+        and isinstance(node, cst.Name)
+        and frame.locals.get(node.value) is frame.instance
+    )
 
 
 def is_static(function: cst.FunctionDef) -> bool:
-    return any(isinstance(d.decorator, cst.Name) and d.decorator.value == "staticmethod" for d in function.decorators)
+    return any(
+        isinstance(d.decorator, cst.Name) and d.decorator.value == "staticmethod"
+        for d in function.decorators
+    )
 
 
 def _self_name(function: cst.FunctionDef) -> str:
@@ -833,9 +974,32 @@ def _domain_for(name: str) -> tuple:
 def _looks_numeric(name: str) -> bool:
     """Parameters that carry sizes: reslint treats them as symbols rather than unknowns."""
     lowered = name.lower().rsplit(".", 1)[-1]
-    return any(part in lowered for part in ("plane", "channel", "feature", "width", "dim", "stride", "group",
-                                            "expansion", "inp", "oup", "num", "size", "depth", "ch", "filters",
-                                            "out", "in_", "mid", "hidden", "layers", "block"))
+    return any(
+        part in lowered
+        for part in (
+            "plane",
+            "channel",
+            "feature",
+            "width",
+            "dim",
+            "stride",
+            "group",
+            "expansion",
+            "inp",
+            "oup",
+            "num",
+            "size",
+            "depth",
+            "ch",
+            "filters",
+            "out",
+            "in_",
+            "mid",
+            "hidden",
+            "layers",
+            "block",
+        )
+    )
 
 
 def _snapshot(frame: Frame) -> tuple[dict[str, Any], dict[str, Any] | None, bool, int]:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import builtins
+from collections.abc import Callable
 from functools import cached_property
-from typing import Any, Callable
+from typing import Any
 
 import libcst as cst
 
@@ -12,9 +13,26 @@ from reslint.model.classes import ClassModel, ForwardModel, Instance
 from reslint.model.imports import ImportMap
 from reslint.model.interpreter import Builtin, Frame, Interpreter
 from reslint.model.names import NameIndex
-from reslint.model.values import UNKNOWN, AddSite, ClassRef, Flow, FunctionRef, Layer, Param, Step, TorchRef, options
+from reslint.model.values import (
+    UNKNOWN,
+    AddSite,
+    ClassRef,
+    Flow,
+    FunctionRef,
+    Layer,
+    Param,
+    Step,
+    TorchRef,
+    options,
+)
 
-BUILTIN_NAMES = frozenset(dir(builtins)) | {"__file__", "__name__", "__doc__", "__builtins__", "__spec__"}
+BUILTIN_NAMES = frozenset(dir(builtins)) | {
+    "__file__",
+    "__name__",
+    "__doc__",
+    "__builtins__",
+    "__spec__",
+}
 
 
 class ModuleModel:
@@ -36,7 +54,9 @@ class ModuleModel:
         self._recording: list[ForwardModel] = []
         self._globals_cache: dict[str, Any] = {}
         self._code_cache: dict[int, str] = {}
-        self._method_owner = {id(f): cls for cls in self.classes.values() for f in cls.methods.values()}
+        self._method_owner = {
+            id(f): cls for cls in self.classes.values() for f in cls.methods.values()
+        }
 
     def _index_top_level(self, statement: cst.CSTNode) -> None:
         if isinstance(statement, cst.ClassDef):
@@ -45,7 +65,11 @@ class ModuleModel:
             self.functions[statement.name.value] = statement
         elif isinstance(statement, cst.SimpleStatementLine):
             for small in statement.body:
-                if isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name):
+                if (
+                    isinstance(small, cst.Assign)
+                    and len(small.targets) == 1
+                    and isinstance(small.targets[0].target, cst.Name)
+                ):
                     self.global_nodes[small.targets[0].target.value] = small.value
         elif isinstance(statement, cst.If):  # `if __name__ == "__main__":` and version switches
             for inner in statement.body.body:
@@ -63,7 +87,12 @@ class ModuleModel:
         statement = self._top_level_statement(node)
         where = self._statement_positions(statement)[node]
         offset = self._statement_first_lines[id(statement)] - 1
-        return where.start.line + offset, where.start.column + 1, where.end.line + offset, where.end.column + 1
+        return (
+            where.start.line + offset,
+            where.start.column + 1,
+            where.end.line + offset,
+            where.end.column + 1,
+        )
 
     def line_of(self, node: cst.CSTNode) -> int:
         return self.position(node)[0]
@@ -91,10 +120,18 @@ class ModuleModel:
         if id(statement) not in cache:
             from libcst.metadata import MetadataWrapper, PositionProvider
 
-            alone = cst.Module(body=[statement], header=[], footer=[], encoding=self.tree.encoding,
-                               default_indent=self.tree.default_indent, default_newline=self.tree.default_newline,
-                               has_trailing_newline=True)
-            cache[id(statement)] = MetadataWrapper(alone, unsafe_skip_copy=True).resolve(PositionProvider)
+            alone = cst.Module(
+                body=[statement],
+                header=[],
+                footer=[],
+                encoding=self.tree.encoding,
+                default_indent=self.tree.default_indent,
+                default_newline=self.tree.default_newline,
+                has_trailing_newline=True,
+            )
+            cache[id(statement)] = MetadataWrapper(alone, unsafe_skip_copy=True).resolve(
+                PositionProvider
+            )
         return cache[id(statement)]
 
     def code(self, node: cst.CSTNode) -> str:
@@ -189,7 +226,7 @@ class ModuleModel:
         if cached is not None:
             return cached
         for cls in self.module_classes:
-            cls.generic
+            cls.generic  # noqa: B018 -- evaluating the cached property builds the instance
         built: set[str] = set()
         for name in self.functions:
             for option in options(self.factory_model(name)):
@@ -198,7 +235,7 @@ class ModuleModel:
                     key = _factory_key(option)
                     if key not in built:
                         built.add(key)
-                        option.instance
+                        option.instance  # noqa: B018 -- builds and caches the instance
         seen: list[Instance] = []
         pending = True
         while pending:
@@ -212,7 +249,7 @@ class ModuleModel:
                     for layer in instance.layers().values():
                         for inner in layer.walk():
                             if inner.kind == "block":
-                                inner.instance
+                                inner.instance  # noqa: B018 -- builds and caches the instance
         self.__dict__["_all_instances"] = seen
         return seen
 
@@ -234,10 +271,20 @@ def _factory_key(layer: Layer) -> str:
     from reslint.model.values import ListValue
 
     def counts_only(value: Any) -> bool:
-        return isinstance(value, ListValue) and all(getattr(item, "constant", None) is not None for item in value.items)
+        return isinstance(value, ListValue) and all(
+            getattr(item, "constant", None) is not None for item in value.items
+        )
 
-    return repr((layer.type_name, sorted((name, _value_key(value)) for name, value in layer.args.items()
-                                         if not counts_only(value))))
+    return repr(
+        (
+            layer.type_name,
+            sorted(
+                (name, _value_key(value))
+                for name, value in layer.args.items()
+                if not counts_only(value)
+            ),
+        )
+    )
 
 
 def _simple_text(node: cst.CSTNode) -> str | None:
@@ -252,24 +299,40 @@ def _simple_text(node: cst.CSTNode) -> str | None:
     if isinstance(node, cst.Attribute):
         base = _simple_text(node.value)
         dot = node.dot
-        if base is None or not isinstance(dot.whitespace_before, cst.SimpleWhitespace) or \
-                not isinstance(dot.whitespace_after, cst.SimpleWhitespace):
+        if (
+            base is None
+            or not isinstance(dot.whitespace_before, cst.SimpleWhitespace)
+            or not isinstance(dot.whitespace_after, cst.SimpleWhitespace)
+        ):
             return None
         return f"{base}{dot.whitespace_before.value}.{dot.whitespace_after.value}{node.attr.value}"
     if isinstance(node, cst.BinaryOperation):
         left, right = _simple_text(node.left), _simple_text(node.right)
         operator = node.operator
-        before, after = getattr(operator, "whitespace_before", None), getattr(operator, "whitespace_after", None)
+        before, after = (
+            getattr(operator, "whitespace_before", None),
+            getattr(operator, "whitespace_after", None),
+        )
         token = _OPERATORS.get(type(operator).__name__)
-        if None in (left, right, token) or not isinstance(before, cst.SimpleWhitespace) or \
-                not isinstance(after, cst.SimpleWhitespace):
+        if (
+            None in (left, right, token)
+            or not isinstance(before, cst.SimpleWhitespace)
+            or not isinstance(after, cst.SimpleWhitespace)
+        ):
             return None
         return f"{left}{before.value}{token}{after.value}{right}"
     return None
 
 
-_OPERATORS = {"Add": "+", "Subtract": "-", "Multiply": "*", "Divide": "/", "FloorDivide": "//", "Modulo": "%",
-              "Power": "**"}
+_OPERATORS = {
+    "Add": "+",
+    "Subtract": "-",
+    "Multiply": "*",
+    "Divide": "/",
+    "FloorDivide": "//",
+    "Modulo": "%",
+    "Power": "**",
+}
 
 
 def build_module_model(tree: cst.Module, source: str, path: str) -> ModuleModel:

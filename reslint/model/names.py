@@ -118,7 +118,9 @@ class NameIndex:
             self._not_reads.add(id(param.name))
             self.bound_anywhere.add(param.name.value)
             if self._functions:
-                self.functions[id(self._functions[-1])].bound.setdefault(param.name.value, []).append(param)
+                self.functions[id(self._functions[-1])].bound.setdefault(
+                    param.name.value, []
+                ).append(param)
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self._bind(node.name.value, node)
@@ -175,7 +177,9 @@ class NameIndex:
         if isinstance(node.target, cst.Name):
             self._bind(node.target.value, node.target)
         elif isinstance(node.target, cst.Attribute):
-            self.attribute_stores.append((node.target, self._functions[-1] if self._functions else None))
+            self.attribute_stores.append(
+                (node.target, self._functions[-1] if self._functions else None)
+            )
 
     def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
         self._bind_target(node.target)
@@ -260,5 +264,8 @@ class NameIndex:
 
         if "*" in self.bound_anywhere:
             return []
-        return [use for use in self.reads
-                if use.node.value not in self.bound_anywhere and use.node.value not in BUILTIN_NAMES]
+        return [
+            use
+            for use in self.reads
+            if use.node.value not in self.bound_anywhere and use.node.value not in BUILTIN_NAMES
+        ]

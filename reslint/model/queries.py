@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 import libcst as cst
 
@@ -102,7 +103,9 @@ def channel_neighbours(sequence: list[Element]) -> Iterator[tuple[Layer, Layer]]
 
 def guards_of(element: Element) -> tuple:
     layer = layer_of(element)
-    return (layer.guards if layer is not None else ()) + (element.guards if isinstance(element, Step) else ())
+    return (layer.guards if layer is not None else ()) + (
+        element.guards if isinstance(element, Step) else ()
+    )
 
 
 def can_coexist(*elements: Element) -> bool:
@@ -158,13 +161,15 @@ def residuals(instance: Instance) -> list[Residual]:
         right_own = [_own_steps(f, left) for f in right]
         if _weight(right_own) > _weight(left_own):
             left_own, right_own = right_own, left_own
-        found.append(Residual(
-            site,
-            [expand(steps) for steps in left_own],
-            [expand(steps) for steps in right_own],
-            right_own,
-            expand(site.after),
-        ))
+        found.append(
+            Residual(
+                site,
+                [expand(steps) for steps in left_own],
+                [expand(steps) for steps in right_own],
+                right_own,
+                expand(site.after),
+            )
+        )
     return found
 
 
@@ -203,7 +208,9 @@ def convs_of(elements: list[Element]) -> list[Layer]:
 
 
 RUNNING_CHANNELS = re.compile(
-    r"^_?(in_?planes|in_?channels?|in_?ch|inp|in_?features|cur(rent)?_?(planes|channels))$", re.IGNORECASE)
+    r"^_?(in_?planes|in_?channels?|in_?ch|inp|in_?features|cur(rent)?_?(planes|channels))$",
+    re.IGNORECASE,
+)
 
 
 def stale_running_channels(cls, module) -> dict[str, cst.FunctionDef]:
@@ -215,21 +222,28 @@ def stale_running_channels(cls, module) -> dict[str, cst.FunctionDef]:
             continue
         block_makers = {p.name.value for p in method.params.params} | set(module.classes)
         for call, function in module.names.calls:
-            if function is not method or not (isinstance(call.func, cst.Name) and call.func.value in block_makers):
+            if function is not method or not (
+                isinstance(call.func, cst.Name) and call.func.value in block_makers
+            ):
                 continue  # only calls that build blocks: a local class, or one passed in (`block`)
             for arg in call.args:
                 value = arg.value
-                if (isinstance(value, cst.Attribute) and isinstance(value.value, cst.Name)
-                        and value.value.value == "self" and RUNNING_CHANNELS.match(value.attr.value)
-                        and not _assigns_self_attribute(method, value.attr.value, module)):
+                if (
+                    isinstance(value, cst.Attribute)
+                    and isinstance(value.value, cst.Name)
+                    and value.value.value == "self"
+                    and RUNNING_CHANNELS.match(value.attr.value)
+                    and not _assigns_self_attribute(method, value.attr.value, module)
+                ):
                     stale.setdefault(value.attr.value, method)
     return stale
 
 
 def _assigns_self_attribute(method: cst.FunctionDef, attr: str, module) -> bool:
     return any(
-        function is method and target.attr.value == attr and isinstance(target.value, cst.Name)
+        function is method
+        and target.attr.value == attr
+        and isinstance(target.value, cst.Name)
         and target.value.value == "self"
         for target, function in module.names.attribute_stores
     )
-

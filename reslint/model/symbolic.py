@@ -10,9 +10,9 @@ is among the points, and two differently named sizes (`in_chs`, `out_chs`) never
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Callable
 
 # Odd, mostly prime values keep accidental equalities (2 * 64 == 128) out of the samples.
 _SAMPLE_VALUES = (37, 53, 71, 97, 131, 179, 211, 293)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any
 
 import libcst as cst
 
@@ -32,11 +33,29 @@ UNKNOWN: Any = _Unknown()
 # torch.nn layers reslint understands: kind, then constructor parameter names in positional order.
 TORCH_LAYERS: dict[str, tuple[str, tuple[str, ...]]] = {
     **{
-        name: ("conv", ("in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation", "groups", "bias"))
+        name: (
+            "conv",
+            (
+                "in_channels",
+                "out_channels",
+                "kernel_size",
+                "stride",
+                "padding",
+                "dilation",
+                "groups",
+                "bias",
+            ),
+        )
         for name in ("Conv1d", "Conv2d", "Conv3d")
     },
-    **{name: ("batchnorm", ("num_features",)) for name in ("BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm")},
-    **{name: ("norm", ("num_features",)) for name in ("InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d")},
+    **{
+        name: ("batchnorm", ("num_features",))
+        for name in ("BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm")
+    },
+    **{
+        name: ("norm", ("num_features",))
+        for name in ("InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d")
+    },
     "GroupNorm": ("norm", ("num_groups", "num_channels")),
     "LayerNorm": ("norm", ("normalized_shape",)),
     "LocalResponseNorm": ("norm", ("size",)),
@@ -57,16 +76,48 @@ TORCH_LAYERS: dict[str, tuple[str, tuple[str, ...]]] = {
     **{
         name: ("act", ())
         for name in (
-            "ReLU", "ReLU6", "LeakyReLU", "PReLU", "ELU", "SELU", "CELU", "GELU", "SiLU", "Mish",
-            "Sigmoid", "Tanh", "Hardswish", "Hardsigmoid", "Hardtanh", "Softplus", "Softmax", "LogSoftmax",
+            "ReLU",
+            "ReLU6",
+            "LeakyReLU",
+            "PReLU",
+            "ELU",
+            "SELU",
+            "CELU",
+            "GELU",
+            "SiLU",
+            "Mish",
+            "Sigmoid",
+            "Tanh",
+            "Hardswish",
+            "Hardsigmoid",
+            "Hardtanh",
+            "Softplus",
+            "Softmax",
+            "LogSoftmax",
         )
     },
 }
 
 # torch functions applied to tensors in forward, by kind.
 TORCH_FUNCTIONS: dict[str, str] = {
-    **{f"torch.nn.functional.{n}": "act" for n in ("relu", "relu6", "leaky_relu", "elu", "selu", "gelu", "silu",
-                                                   "mish", "sigmoid", "tanh", "hardswish", "relu_", "softplus")},
+    **{
+        f"torch.nn.functional.{n}": "act"
+        for n in (
+            "relu",
+            "relu6",
+            "leaky_relu",
+            "elu",
+            "selu",
+            "gelu",
+            "silu",
+            "mish",
+            "sigmoid",
+            "tanh",
+            "hardswish",
+            "relu_",
+            "softplus",
+        )
+    },
     **{f"torch.{n}": "act" for n in ("relu", "relu_", "sigmoid", "tanh")},
     "torch.nn.functional.batch_norm": "batchnorm",
     "torch.nn.functional.group_norm": "norm",
@@ -84,13 +135,36 @@ TORCH_FUNCTIONS: dict[str, str] = {
 
 # Tensor methods, by kind.
 TENSOR_METHODS: dict[str, str] = {
-    "relu": "act", "relu_": "act", "sigmoid": "act", "tanh": "act",
-    "view": "flatten", "reshape": "flatten", "flatten": "flatten", "squeeze": "flatten",
-    "mean": "globalpool", "contiguous": "identity", "clone": "identity",
-    "add": "add", "add_": "add", "mul": "mul", "mul_": "mul",
+    "relu": "act",
+    "relu_": "act",
+    "sigmoid": "act",
+    "tanh": "act",
+    "view": "flatten",
+    "reshape": "flatten",
+    "flatten": "flatten",
+    "squeeze": "flatten",
+    "mean": "globalpool",
+    "contiguous": "identity",
+    "clone": "identity",
+    "add": "add",
+    "add_": "add",
+    "mul": "mul",
+    "mul_": "mul",
 }
 
-CHANNEL_PRESERVING = {"batchnorm", "norm", "act", "pool", "avgpool", "globalpool", "identity", "dropout", "flatten", "mul", "pad"}
+CHANNEL_PRESERVING = {
+    "batchnorm",
+    "norm",
+    "act",
+    "pool",
+    "avgpool",
+    "globalpool",
+    "identity",
+    "dropout",
+    "flatten",
+    "mul",
+    "pad",
+}
 
 
 @dataclass(eq=False)
@@ -143,7 +217,9 @@ class Layer:
         if self.kind == "linear":
             return self.expr("in_features")
         if self.kind == "sequential":
-            return next((c.channels_in for c in self.children if c.kind not in CHANNEL_PRESERVING), None)
+            return next(
+                (c.channels_in for c in self.children if c.kind not in CHANNEL_PRESERVING), None
+            )
         if self.kind == "block" and self.instance is not None:
             return self.instance.channels_in
         return None

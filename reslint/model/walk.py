@@ -8,14 +8,31 @@ whitespace and punctuation, and calls the same `visit_<Type>` / `leave_<Type>` m
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import libcst as cst
 
 _SKIPPED_FIELDS = {
-    "lpar", "rpar", "comma", "semicolon", "leading_lines", "lines_after_decorators", "header", "footer",
-    "newline", "trailing_whitespace", "dot", "equal", "colon", "whitespace", "default_indent",
-    "default_newline", "encoding", "indent", "star_tok",
+    "lpar",
+    "rpar",
+    "comma",
+    "semicolon",
+    "leading_lines",
+    "lines_after_decorators",
+    "header",
+    "footer",
+    "newline",
+    "trailing_whitespace",
+    "dot",
+    "equal",
+    "colon",
+    "whitespace",
+    "default_indent",
+    "default_newline",
+    "encoding",
+    "indent",
+    "star_tok",
 }
 _FIELDS: dict[type, tuple[str, ...]] = {}
 
@@ -24,7 +41,8 @@ def _fields(kind: type) -> tuple[str, ...]:
     names = _FIELDS.get(kind)
     if names is None:
         names = tuple(
-            field.name for field in dataclasses.fields(kind)
+            field.name
+            for field in dataclasses.fields(kind)
             if field.name not in _SKIPPED_FIELDS and not field.name.startswith("whitespace")
         )
         _FIELDS[kind] = names

@@ -16,9 +16,23 @@ TARGET = f"{REPO / 'fixtures' / 'models' / 'cifar_resnet.py'}:resnet20"
 @pytest.mark.parametrize("analysis", ["symbolic", "sampled"])
 def test_analysis_flag_chooses_how_input_sizes_are_explored(analysis: str) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "reslint", "--compare-to", "resnet20", TARGET, "--analysis", analysis,
-         "--format", "json", "--timeout", "600"],
-        capture_output=True, text=True, timeout=900,
+        [
+            sys.executable,
+            "-m",
+            "reslint",
+            "--compare-to",
+            "resnet20",
+            TARGET,
+            "--analysis",
+            analysis,
+            "--format",
+            "json",
+            "--timeout",
+            "600",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     report = json.loads(result.stdout)
     assert (result.returncode, report["verdict"], report["analysis"]) == (0, "matches", analysis)

@@ -19,10 +19,11 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -53,7 +54,16 @@ class Run:
 
     @property
     def argv(self) -> list[str]:
-        argv = [sys.executable, "-m", "reslint", "--compare-to", self.arch, self.target, "--format", "json"]
+        argv = [
+            sys.executable,
+            "-m",
+            "reslint",
+            "--compare-to",
+            self.arch,
+            self.target,
+            "--format",
+            "json",
+        ]
         if self.init:
             argv += ["--init", json.dumps(dict(self.init))]
         argv += ["--timeout", str(GENEROUS_TIMEOUT if self.timeout is None else self.timeout)]
@@ -66,7 +76,9 @@ class Run:
         return f"{self.fixture.removesuffix('.py')}:{self.name}{init}{timeout}-vs-{self.arch}"
 
 
-def run_of(reference: str, fixture: str, name: str, timeout: float | None = None, **init: Any) -> Run:
+def run_of(
+    reference: str, fixture: str, name: str, timeout: float | None = None, **init: Any
+) -> Run:
     """`reslint --compare-to REFERENCE fixtures/models/FIXTURE:NAME [--timeout T] [--init INIT]`."""
     return Run(reference, fixture, name, tuple(sorted(init.items())), timeout)
 
@@ -84,9 +96,13 @@ class Result:
         try:
             value = json.loads(self.stdout)
         except json.JSONDecodeError as error:
-            pytest.fail(f"{self.run.id}: stdout is not one JSON object ({error}):\n{self.stdout[:2000]}\n"
-                        f"stderr:\n{self.stderr[-2000:]}")
-        assert isinstance(value, dict), f"{self.run.id}: JSON output is a {type(value).__name__}, not an object"
+            pytest.fail(
+                f"{self.run.id}: stdout is not one JSON object ({error}):\n{self.stdout[:2000]}\n"
+                f"stderr:\n{self.stderr[-2000:]}"
+            )
+        assert isinstance(value, dict), (
+            f"{self.run.id}: JSON output is a {type(value).__name__}, not an object"
+        )
         return value
 
     def explain(self) -> str:
@@ -95,9 +111,13 @@ class Result:
 
 def execute(run: Run) -> Result:
     try:
-        done = subprocess.run(run.argv, cwd=REPO, capture_output=True, text=True, timeout=RUN_GUARD_SECONDS)
+        done = subprocess.run(
+            run.argv, cwd=REPO, capture_output=True, text=True, timeout=RUN_GUARD_SECONDS
+        )
     except subprocess.TimeoutExpired as expired:
-        return Result(run, -1, str(expired.stdout or ""), f"reslint did not finish in {RUN_GUARD_SECONDS} s")
+        return Result(
+            run, -1, str(expired.stdout or ""), f"reslint did not finish in {RUN_GUARD_SECONDS} s"
+        )
     return Result(run, done.returncode, done.stdout, done.stderr)
 
 
@@ -155,7 +175,12 @@ ARCHS: dict[str, dict[str, Any]] = {  # torchvision's definitions (models/resnet
     "resnet18": {"block": "basic", "layers": (2, 2, 2, 2)},
     "resnet34": {"block": "basic", "layers": (3, 4, 6, 3)},
     "resnet50": {"block": "bottleneck", "layers": (3, 4, 6, 3)},
-    "resnext50_32x4d": {"block": "bottleneck", "layers": (3, 4, 6, 3), "groups": 32, "width_per_group": 4},
+    "resnext50_32x4d": {
+        "block": "bottleneck",
+        "layers": (3, 4, 6, 3),
+        "groups": 32,
+        "width_per_group": 4,
+    },
     "wide_resnet50_2": {"block": "bottleneck", "layers": (3, 4, 6, 3), "width_per_group": 128},
 }
 PUBLISHED = {  # torchvision's published parameter counts
@@ -167,8 +192,14 @@ PUBLISHED = {  # torchvision's published parameter counts
 }
 
 
-def torchvision_convs(block: str, layers: tuple[int, ...], groups: int = 1, width_per_group: int = 64,
-                      expansion: int | None = None, inplanes_updated: bool = True) -> list[Conv]:
+def torchvision_convs(
+    block: str,
+    layers: tuple[int, ...],
+    groups: int = 1,
+    width_per_group: int = 64,
+    expansion: int | None = None,
+    inplanes_updated: bool = True,
+) -> list[Conv]:
     """Every conv of a torchvision ResNet, in order; each is followed by exactly one BatchNorm.
 
     `expansion` and `inplanes_updated` describe two of the fixtures' bugs."""
@@ -181,8 +212,11 @@ def torchvision_convs(block: str, layers: tuple[int, ...], groups: int = 1, widt
             block_in = out if block_index and inplanes_updated else inplanes
             if block == "bottleneck":
                 width = int(planes * width_per_group / 64) * groups
-                convs += [Conv(stage, block_in, width, 1), Conv(stage, width, width, 3, groups),
-                          Conv(stage, width, out, 1)]
+                convs += [
+                    Conv(stage, block_in, width, 1),
+                    Conv(stage, width, width, 3, groups),
+                    Conv(stage, width, out, 1),
+                ]
             else:
                 convs += [Conv(stage, block_in, planes, 3), Conv(stage, planes, planes, 3)]
             if block_index == 0 and (stride != 1 or block_in != out):
@@ -198,7 +232,10 @@ def cifar_convs(depth: int) -> list[Conv]:
     convs, in_channels = [Conv("stem", 3, 16, 3)], 16
     for index, planes in enumerate((16, 32, 64)):
         for _ in range(blocks):
-            convs += [Conv(f"layer{index + 1}", in_channels, planes, 3), Conv(f"layer{index + 1}", planes, planes, 3)]
+            convs += [
+                Conv(f"layer{index + 1}", in_channels, planes, 3),
+                Conv(f"layer{index + 1}", planes, planes, 3),
+            ]
             in_channels = planes
     return convs
 
@@ -235,7 +272,9 @@ def torch_parameter_count(fixture: str, name: str, **init: Any) -> int:
 
     import torch
 
-    spec = importlib.util.spec_from_file_location(f"reslint_fixture_{fixture[:-3]}", MODELS / fixture)
+    spec = importlib.util.spec_from_file_location(
+        f"reslint_fixture_{fixture[:-3]}", MODELS / fixture
+    )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -278,10 +317,16 @@ def always_fails(h: int, w: int) -> bool:
 @dataclass(frozen=True)
 class Case:
     run: Run
-    where: tuple[str, ...] = ()  # words a finding's message must contain (the located layer or stage)
+    where: tuple[
+        str, ...
+    ] = ()  # words a finding's message must contain (the located layer or stage)
     codes: tuple[str, ...] = ()  # finding codes that must be present
-    delta: Callable[[], int] | None = None  # model - reference parameters, derived; None: not checked here
-    fails: Callable[[int, int], bool] | None = None  # where the model fails (reference works); None: nowhere
+    delta: Callable[[], int] | None = (
+        None  # model - reference parameters, derived; None: not checked here
+    )
+    fails: Callable[[int, int], bool] | None = (
+        None  # where the model fails (reference works); None: nowhere
+    )
     anchor: str | None = None  # a regex for the fixture line some finding must be anchored on
     loads: bool | None = None  # would torchvision's weights load (state_dict.loads)
     rows_differ: bool = True  # some aligned layer row differs (shape, params or a missing layer)
@@ -293,8 +338,14 @@ class Case:
 
 def line_of(path: Path, pattern: str) -> int:
     """1-based line of the only line in `path` matching `pattern`."""
-    lines = [number for number, text in enumerate(path.read_text().splitlines(), 1) if re.search(pattern, text)]
-    assert len(lines) == 1, f"{pattern!r} matches lines {lines} of {path.name}; make the anchor unique"
+    lines = [
+        number
+        for number, text in enumerate(path.read_text().splitlines(), 1)
+        if re.search(pattern, text)
+    ]
+    assert len(lines) == 1, (
+        f"{pattern!r} matches lines {lines} of {path.name}; make the anchor unique"
+    )
     return lines[0]
 
 
@@ -316,41 +367,121 @@ R50 = arch_convs("resnet50")
 R18 = arch_convs("resnet18")
 
 DIFFERING = [
-    Case(run_of("resnet50", "bug_bottleneck_no_expansion.py", "resnet50"), where=("layer1",), codes=("RD101", "RD102"),
-         delta=lambda: arch_parameters("resnet50", expansion=1) - arch_parameters("resnet50"),
-         anchor=r"self\.conv3 = conv1x1\(planes, planes\)", loads=False),
-    Case(run_of("resnet50", "bug_conv_bias.py", "resnet50"), where=("bias",), codes=("RD102",),
-         delta=lambda: sum_out_channels(R50), loads=False),
-    Case(run_of("resnet50", "bug_fixed_avgpool.py", "resnet50"), where=("avgpool",), codes=("RD103",),
-         delta=lambda: 0, fails=avgpool7_fails, anchor=r"self\.avgpool = nn\.AvgPool2d\(7\)", loads=True,
-         rows_differ=False),
-    Case(run_of("resnet50", "bug_shortcut_no_stride.py", "resnet50"), where=("layer2",), codes=("RD101", "RD103"),
-         delta=lambda: 0, fails=unstrided_shortcut_fails, loads=True),
-    Case(run_of("resnet50", "bug_inplanes_not_updated.py", "resnet50"), where=("layer1",), codes=("RD102", "RD103"),
-         delta=lambda: arch_parameters("resnet50", inplanes_updated=False) - arch_parameters("resnet50"),
-         fails=always_fails, loads=False),
-    Case(run_of("resnet50", "bug_linear512.py", "resnet50"), where=("fc",), codes=("RD103",),
-         delta=lambda: (512 - 2048) * 1000, fails=always_fails, anchor=r"self\.fc = nn\.Linear\(512,", loads=False),
-    Case(run_of("resnet18", "bug_maxpool_unused.py", "ResNet18"), where=("maxpool",), codes=("RD101", "RD106"),
-         delta=lambda: 0, anchor=r"self\.maxpool = nn\.MaxPool2d", loads=True),
-    Case(run_of("resnet50", "seed004_restnet.py", "restnet"), where=("stage2",), codes=("RD102", "RD103"),
-         delta=lambda: torch_parameter_count("seed004_restnet.py", "restnet") - PUBLISHED["resnet50"],
-         fails=always_fails, loads=False),
-    Case(run_of("resnet18", "seed002_resnet18.py", "ResNet18", out_channels=1000), where=("bias",),
-         codes=("RD102",), delta=lambda: sum_out_channels(R18, {"layer1", "layer2", "layer3", "layer4"}),
-         loads=False),
-    Case(run_of("resnet18", "seed002_double_stride.py", "ResNet18"), where=("layer2",), codes=("RD101", "RD103"),
-         delta=lambda: 0, fails=double_stride_fails, anchor=r"self\.conv2 = .*stride=stride.*# BUG", loads=False),
-    Case(run_of("resnet20", "cifar_square_pool.py", "resnet20"), codes=("RD103",), delta=lambda: 0,
-         fails=square_pool_fails, loads=True, rows_differ=False),
+    Case(
+        run_of("resnet50", "bug_bottleneck_no_expansion.py", "resnet50"),
+        where=("layer1",),
+        codes=("RD101", "RD102"),
+        delta=lambda: arch_parameters("resnet50", expansion=1) - arch_parameters("resnet50"),
+        anchor=r"self\.conv3 = conv1x1\(planes, planes\)",
+        loads=False,
+    ),
+    Case(
+        run_of("resnet50", "bug_conv_bias.py", "resnet50"),
+        where=("bias",),
+        codes=("RD102",),
+        delta=lambda: sum_out_channels(R50),
+        loads=False,
+    ),
+    Case(
+        run_of("resnet50", "bug_fixed_avgpool.py", "resnet50"),
+        where=("avgpool",),
+        codes=("RD103",),
+        delta=lambda: 0,
+        fails=avgpool7_fails,
+        anchor=r"self\.avgpool = nn\.AvgPool2d\(7\)",
+        loads=True,
+        rows_differ=False,
+    ),
+    Case(
+        run_of("resnet50", "bug_shortcut_no_stride.py", "resnet50"),
+        where=("layer2",),
+        codes=("RD101", "RD103"),
+        delta=lambda: 0,
+        fails=unstrided_shortcut_fails,
+        loads=True,
+    ),
+    Case(
+        run_of("resnet50", "bug_inplanes_not_updated.py", "resnet50"),
+        where=("layer1",),
+        codes=("RD102", "RD103"),
+        delta=lambda: (
+            arch_parameters("resnet50", inplanes_updated=False) - arch_parameters("resnet50")
+        ),
+        fails=always_fails,
+        loads=False,
+    ),
+    Case(
+        run_of("resnet50", "bug_linear512.py", "resnet50"),
+        where=("fc",),
+        codes=("RD103",),
+        delta=lambda: (512 - 2048) * 1000,
+        fails=always_fails,
+        anchor=r"self\.fc = nn\.Linear\(512,",
+        loads=False,
+    ),
+    Case(
+        run_of("resnet18", "bug_maxpool_unused.py", "ResNet18"),
+        where=("maxpool",),
+        codes=("RD101", "RD106"),
+        delta=lambda: 0,
+        anchor=r"self\.maxpool = nn\.MaxPool2d",
+        loads=True,
+    ),
+    Case(
+        run_of("resnet50", "seed004_restnet.py", "restnet"),
+        where=("stage2",),
+        codes=("RD102", "RD103"),
+        delta=lambda: (
+            torch_parameter_count("seed004_restnet.py", "restnet") - PUBLISHED["resnet50"]
+        ),
+        fails=always_fails,
+        loads=False,
+    ),
+    Case(
+        run_of("resnet18", "seed002_resnet18.py", "ResNet18", out_channels=1000),
+        where=("bias",),
+        codes=("RD102",),
+        delta=lambda: sum_out_channels(R18, {"layer1", "layer2", "layer3", "layer4"}),
+        loads=False,
+    ),
+    Case(
+        run_of("resnet18", "seed002_double_stride.py", "ResNet18"),
+        where=("layer2",),
+        codes=("RD101", "RD103"),
+        delta=lambda: 0,
+        fails=double_stride_fails,
+        anchor=r"self\.conv2 = .*stride=stride.*# BUG",
+        loads=False,
+    ),
+    Case(
+        run_of("resnet20", "cifar_square_pool.py", "resnet20"),
+        codes=("RD103",),
+        delta=lambda: 0,
+        fails=square_pool_fails,
+        loads=True,
+        rows_differ=False,
+    ),
 ]
 
 COULD_NOT_RUN = [
-    Case(run_of("resnet50", "needs_args.py", "Net"), where=("depth",), codes=("RD003",), anchor=r"^class Net\("),
-    Case(run_of("resnet50", "raises_in_init.py", "Net"), where=("FileNotFoundError", "reslint_fixture_resnet50_best"),
-         codes=("RD004",), anchor=r"torch\.load\(CHECKPOINT"),
+    Case(
+        run_of("resnet50", "needs_args.py", "Net"),
+        where=("depth",),
+        codes=("RD003",),
+        anchor=r"^class Net\(",
+    ),
+    Case(
+        run_of("resnet50", "raises_in_init.py", "Net"),
+        where=("FileNotFoundError", "reslint_fixture_resnet50_best"),
+        codes=("RD004",),
+        anchor=r"torch\.load\(CHECKPOINT",
+    ),
     Case(run_of("resnet18", "sleeps_forever.py", "Net", timeout=5), codes=("RD006",)),
-    Case(run_of("resnet18", "import_error.py", "Net"), where=("reslint_fixture_missing_blocks",), codes=("RD002",)),
+    Case(
+        run_of("resnet18", "import_error.py", "Net"),
+        where=("reslint_fixture_missing_blocks",),
+        codes=("RD002",),
+    ),
 ]
 
 BY_FIXTURE = {case.run.fixture: case for case in DIFFERING}
@@ -365,8 +496,17 @@ def assert_findings_well_formed(result: Result) -> list[dict[str, Any]]:
     findings = result.report["findings"]
     assert isinstance(findings, list), result.explain()
     for finding in findings:
-        assert set(finding) >= {"code", "severity", "path", "line", "column", "end_line", "end_column",
-                                "message", "hint"}, result.explain()
+        assert set(finding) >= {
+            "code",
+            "severity",
+            "path",
+            "line",
+            "column",
+            "end_line",
+            "end_column",
+            "message",
+            "hint",
+        }, result.explain()
         assert re.fullmatch(r"RD\d{3}", finding["code"]), finding
         assert finding["severity"] in ("error", "warning", "info"), finding
         assert (REPO / finding["path"]).resolve() == result.run.path.resolve(), finding
@@ -376,7 +516,9 @@ def assert_findings_well_formed(result: Result) -> list[dict[str, Any]]:
 
 
 def assert_no_traceback(result: Result) -> None:
-    assert "Traceback (most recent call last)" not in result.stdout + result.stderr, result.explain()
+    assert "Traceback (most recent call last)" not in result.stdout + result.stderr, (
+        result.explain()
+    )
 
 
 def mentions(findings: list[dict[str, Any]], word: str) -> bool:
@@ -387,11 +529,14 @@ def assert_located(case: Case, result: Result, findings: list[dict[str, Any]]) -
     for word in case.where:
         assert mentions(findings, word), f"no finding mentions {word!r}:\n{result.explain()}"
     codes = {finding["code"] for finding in findings}
-    assert codes >= set(case.codes), f"expected codes {case.codes}, got {sorted(codes)}:\n{result.explain()}"
+    assert codes >= set(case.codes), (
+        f"expected codes {case.codes}, got {sorted(codes)}:\n{result.explain()}"
+    )
     if case.anchor is not None:
         line = line_of(case.run.path, case.anchor)
         assert line in {finding["line"] for finding in findings}, (
-            f"no finding anchored on line {line} ({case.anchor!r}):\n{result.explain()}")
+            f"no finding anchored on line {line} ({case.anchor!r}):\n{result.explain()}"
+        )
 
 
 def assert_minimal_failing_input(case: Case, report: dict[str, Any]) -> None:
@@ -441,12 +586,16 @@ def test_correct_model_matches(cli: Runner, case: Case) -> None:
     assert (report["verdict"], result.returncode) == ("matches", 0), result.explain()
     findings = assert_findings_well_formed(result)
     assert not [f for f in findings if f["severity"] == "error"], result.explain()
-    assert "RD106" not in {f["code"] for f in findings}, f"false 'never called':\n{result.explain()}"
+    assert "RD106" not in {f["code"] for f in findings}, (
+        f"false 'never called':\n{result.explain()}"
+    )
     expected = arch_parameters(case.run.arch)
     assert report["parameters"] == {"model": expected, "reference": expected}
     assert report["failing_input"] is None
     assert report["analysis"] in ("symbolic", "sampled")
-    assert report["layers"] and not [row for row in report["layers"] if row.get("differs")], result.explain()
+    assert report["layers"] and not [row for row in report["layers"] if row.get("differs")], (
+        result.explain()
+    )
     assert_state_dict(case, report)
 
 
@@ -483,9 +632,15 @@ def test_model_that_cannot_run_is_reported_not_crashed(cli: Runner, case: Case) 
     assert report["failing_input"] is None
 
 
-def valid_interval(fails: Callable[[int, int], bool], axis: str, other: int, horizon: int) -> tuple[int, int]:
+def valid_interval(
+    fails: Callable[[int, int], bool], axis: str, other: int, horizon: int
+) -> tuple[int, int]:
     """The sizes along `axis` (the other side fixed at `other`) on which the model works, by its arithmetic."""
-    works = [s for s in range(1, horizon + 1) if not (fails(s, other) if axis == "height" else fails(other, s))]
+    works = [
+        s
+        for s in range(1, horizon + 1)
+        if not (fails(s, other) if axis == "height" else fails(other, s))
+    ]
     assert works and works == list(range(works[0], works[-1] + 1)), "expected one interval"
     return works[0], works[-1]
 
@@ -498,8 +653,12 @@ RANGE_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("case", "design", "spelled_out"), RANGE_CASES, ids=[c[0].id for c in RANGE_CASES])
-def test_valid_input_range(cli: Runner, case: Case, design: int, spelled_out: dict[str, tuple[int, int]]) -> None:
+@pytest.mark.parametrize(
+    ("case", "design", "spelled_out"), RANGE_CASES, ids=[c[0].id for c in RANGE_CASES]
+)
+def test_valid_input_range(
+    cli: Runner, case: Case, design: int, spelled_out: dict[str, tuple[int, int]]
+) -> None:
     """reslint reports the sizes on which the model is valid, along each axis with the other at the
     reference's design size. Its lower end must be exact; the upper end may stop short of the truth (sampling,
     horizon) but must never claim more, and if it says it is exact it must be."""
@@ -521,15 +680,26 @@ def test_conv_bias_per_stage_and_state_dict(cli: Runner, case: Case) -> None:
     """Each stage grows by the out_channels of its convs, and every one of the 53 conv biases is a key
     torchvision's checkpoint does not have."""
     report = cli(case.run).report
-    expected = {stage: sum_out_channels(R50, {stage}) for stage in ("stem", "layer1", "layer2", "layer3", "layer4")}
+    expected = {
+        stage: sum_out_channels(R50, {stage})
+        for stage in ("stem", "layer1", "layer2", "layer3", "layer4")
+    }
     reported = {row["stage"]: row["model"] - row["reference"] for row in report["stages"]}
     assert {stage: reported.get(stage, 0) for stage in expected} == expected, report["stages"]
-    assert not {stage: delta for stage, delta in reported.items() if stage not in expected and delta}
+    assert not {
+        stage: delta for stage, delta in reported.items() if stage not in expected and delta
+    }
     total = sum(expected.values())
-    assert mentions(report["findings"], f"{total:,}") or mentions(report["findings"], str(total)), report["findings"]
+    assert mentions(report["findings"], f"{total:,}") or mentions(report["findings"], str(total)), (
+        report["findings"]
+    )
     state = report["state_dict"]
-    assert len(state["missing"]) == len(R50) and all(key.endswith(".bias") for key in state["missing"]), state
-    assert "conv1.bias" in state["missing"] and "layer1.0.downsample.0.bias" in state["missing"], state
+    assert len(state["missing"]) == len(R50) and all(
+        key.endswith(".bias") for key in state["missing"]
+    ), state
+    assert "conv1.bias" in state["missing"] and "layer1.0.downsample.0.bias" in state["missing"], (
+        state
+    )
     assert not state["unexpected"] and not state["mismatched"], state
 
 
@@ -544,18 +714,23 @@ def test_linear512_names_the_mis_shaped_classifier(cli: Runner, case: Case) -> N
 def test_prints_in_forward_stay_out_of_the_json(cli: Runner, case: Case) -> None:
     """seed 004 prints shapes in forward; stdout must still be exactly the JSON report."""
     result = cli(case.run)
-    assert result.stdout.lstrip().startswith("{") and "x.shape=" not in result.stdout, result.explain()
+    assert result.stdout.lstrip().startswith("{") and "x.shape=" not in result.stdout, (
+        result.explain()
+    )
     assert result.report["verdict"] == "differs"
 
 
 def test_fixture_parameter_counts_by_torch() -> None:
     """The fixtures themselves (not reslint): every correct one has its architecture's exact count."""
-    for fixture, name, arch in (("tv_resnet.py", "resnet18", "resnet18"), ("tv_resnet.py", "resnet50", "resnet50"),
-                                ("sequential_resnet.py", "ResNet50", "resnet50"),
-                                ("modulelist_resnet.py", "ResNet18", "resnet18"),
-                                ("config_resnet.py", "ResNet", "resnet50"),
-                                ("resnext_cardinality.py", "ResNeXt50", "resnext50_32x4d"),
-                                ("wide_resnet.py", "wide_resnet50_2", "wide_resnet50_2")):
+    for fixture, name, arch in (
+        ("tv_resnet.py", "resnet18", "resnet18"),
+        ("tv_resnet.py", "resnet50", "resnet50"),
+        ("sequential_resnet.py", "ResNet50", "resnet50"),
+        ("modulelist_resnet.py", "ResNet18", "resnet18"),
+        ("config_resnet.py", "ResNet", "resnet50"),
+        ("resnext_cardinality.py", "ResNeXt50", "resnext50_32x4d"),
+        ("wide_resnet.py", "wide_resnet50_2", "wide_resnet50_2"),
+    ):
         assert torch_parameter_count(fixture, name) == PUBLISHED[arch], (fixture, name)
     for depth in ("resnet20", "resnet56"):
         assert torch_parameter_count("cifar_resnet.py", depth) == arch_parameters(depth), depth

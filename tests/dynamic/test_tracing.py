@@ -8,7 +8,9 @@ import textwrap
 
 import pytest
 
-torch = pytest.importorskip("torch", reason="the dynamic pass needs torch (pip install 'reslint[dynamic]')")
+torch = pytest.importorskip(
+    "torch", reason="the dynamic pass needs torch (pip install 'reslint[dynamic]')"
+)
 nn = torch.nn
 
 from reslint.dynamic import tracing  # noqa: E402
@@ -17,7 +19,9 @@ from reslint.dynamic.zoo import build_reference  # noqa: E402
 
 def run_fresh(code: str) -> str:
     """Run in a new interpreter: whether torch._dynamo gets imported depends on the whole process."""
-    done = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout.strip()
 

@@ -14,21 +14,32 @@ from reslint.dynamic.stages import ModuleInfo, find_stages, first_calls, stage_o
 from reslint.dynamic.statedict import compare_layouts, format_layout, parse_layout
 
 
-def call(name: str, type_: str, shape: tuple[int, ...], params: int = 0, bias: int = 0) -> LayerCall:
+def call(
+    name: str, type_: str, shape: tuple[int, ...], params: int = 0, bias: int = 0
+) -> LayerCall:
     return LayerCall(name, type_, shape, params, bias_params=bias)
 
 
 def block(prefix: str, channels: int, size: int, downsample_first: bool = False) -> list[LayerCall]:
-    main = [call(f"{prefix}.conv1", "Conv2d", (1, channels, size, size), 9 * channels * channels),
-            call(f"{prefix}.bn1", "BatchNorm2d", (1, channels, size, size), 2 * channels),
-            call(f"{prefix}.relu", "ReLU", (1, channels, size, size))]
-    shortcut = [call(f"{prefix}.downsample.0", "Conv2d", (1, channels, size, size), channels * channels)]
+    main = [
+        call(f"{prefix}.conv1", "Conv2d", (1, channels, size, size), 9 * channels * channels),
+        call(f"{prefix}.bn1", "BatchNorm2d", (1, channels, size, size), 2 * channels),
+        call(f"{prefix}.relu", "ReLU", (1, channels, size, size)),
+    ]
+    shortcut = [
+        call(f"{prefix}.downsample.0", "Conv2d", (1, channels, size, size), channels * channels)
+    ]
     return shortcut + main if downsample_first else main + shortcut
 
 
 def pairs_as_names(pairs: list[Pair], user: list[LayerCall], ref: list[LayerCall]) -> list[tuple]:
-    return [(user[p.user].name if p.user is not None else None, ref[p.ref].name if p.ref is not None else None)
-            for p in pairs]
+    return [
+        (
+            user[p.user].name if p.user is not None else None,
+            ref[p.ref].name if p.ref is not None else None,
+        )
+        for p in pairs
+    ]
 
 
 # --- alignment -----------------------------------------------------------------------------------
@@ -38,11 +49,17 @@ def test_identical_sequences_align_one_to_one() -> None:
 
 
 def test_a_missing_layer_leaves_a_gap_on_the_model_side() -> None:
-    ref = [call("conv1", "Conv2d", (1, 64, 112, 112), 9408), call("maxpool", "MaxPool2d", (1, 64, 56, 56)),
-           call("layer1.conv", "Conv2d", (1, 64, 56, 56), 36864)]
+    ref = [
+        call("conv1", "Conv2d", (1, 64, 112, 112), 9408),
+        call("maxpool", "MaxPool2d", (1, 64, 56, 56)),
+        call("layer1.conv", "Conv2d", (1, 64, 56, 56), 36864),
+    ]
     user = [ref[0], call("layer1.conv", "Conv2d", (1, 64, 112, 112), 36864)]
     assert pairs_as_names(align(user, ref), user, ref) == [
-        ("conv1", "conv1"), (None, "maxpool"), ("layer1.conv", "layer1.conv")]
+        ("conv1", "conv1"),
+        (None, "maxpool"),
+        ("layer1.conv", "layer1.conv"),
+    ]
 
 
 def test_a_shortcut_called_first_is_a_move_not_a_difference() -> None:
@@ -50,29 +67,52 @@ def test_a_shortcut_called_first_is_a_move_not_a_difference() -> None:
     trace_u, trace_r = Trace((1, 64, 8, 8), user), Trace((1, 64, 8, 8), ref)
     rows = build_rows(align(user, ref), trace_u, trace_r, lambda n: "layer1", lambda n: "layer1")
     assert not [row for row in rows if row.differs]
-    assert [row.differences for row in rows if row.user is None or row.reference is None] == [["moved"], ["moved"]]
+    assert [row.differences for row in rows if row.user is None or row.reference is None] == [
+        ["moved"],
+        ["moved"],
+    ]
 
 
 def test_equal_names_break_ties() -> None:
     """conv3 that does not expand sits beside the reference's conv3, not beside its downsample conv."""
-    ref = [call("b.conv3", "Conv2d", (1, 256, 8, 8), 16384), call("b.downsample.0", "Conv2d", (1, 256, 8, 8), 16384)]
+    ref = [
+        call("b.conv3", "Conv2d", (1, 256, 8, 8), 16384),
+        call("b.downsample.0", "Conv2d", (1, 256, 8, 8), 16384),
+    ]
     user = [call("b.conv3", "Conv2d", (1, 64, 8, 8), 4096)]
-    assert pairs_as_names(align(user, ref), user, ref) == [("b.conv3", "b.conv3"), (None, "b.downsample.0")]
+    assert pairs_as_names(align(user, ref), user, ref) == [
+        ("b.conv3", "b.conv3"),
+        (None, "b.downsample.0"),
+    ]
 
 
 def test_functional_relu_is_not_a_difference_but_a_missing_pool_is() -> None:
-    ref = [call("conv", "Conv2d", (1, 8, 4, 4), 72), call("relu", "ReLU", (1, 8, 4, 4)),
-           call("pool", "MaxPool2d", (1, 8, 2, 2)), call("fc", "Linear", (1, 10), 330)]
+    ref = [
+        call("conv", "Conv2d", (1, 8, 4, 4), 72),
+        call("relu", "ReLU", (1, 8, 4, 4)),
+        call("pool", "MaxPool2d", (1, 8, 2, 2)),
+        call("fc", "Linear", (1, 10), 330),
+    ]
     user = [call("conv", "Conv2d", (1, 8, 4, 4), 72), call("fc", "Linear", (1, 10), 330)]
-    rows = build_rows(align(user, ref), Trace((1, 3, 4, 4), user), Trace((1, 3, 4, 4), ref),
-                      lambda n: "stem", lambda n: "stem")
+    rows = build_rows(
+        align(user, ref),
+        Trace((1, 3, 4, 4), user),
+        Trace((1, 3, 4, 4), ref),
+        lambda n: "stem",
+        lambda n: "stem",
+    )
     by_ref = {row.reference.name: row for row in rows if row.reference}
     assert not by_ref["relu"].differs
     # the pool changes the shape, but the next shared row (fc) agrees again: done functionally
     assert not by_ref["pool"].differs and by_ref["pool"].differences == ["functional"]
     user_without_pool = [user[0], call("fc", "Linear", (1, 10), 1290)]
-    rows = build_rows(align(user_without_pool, ref), Trace((1, 3, 4, 4), user_without_pool),
-                      Trace((1, 3, 4, 4), ref), lambda n: "stem", lambda n: "stem")
+    rows = build_rows(
+        align(user_without_pool, ref),
+        Trace((1, 3, 4, 4), user_without_pool),
+        Trace((1, 3, 4, 4), ref),
+        lambda n: "stem",
+        lambda n: "stem",
+    )
     assert any(row.differs for row in rows)
 
 
@@ -82,25 +122,45 @@ def table(entries: dict[str, tuple[str, tuple[str, ...]]]) -> dict[str, ModuleIn
 
 
 def test_stages_are_found_by_structure_when_names_differ() -> None:
-    modules = table({
-        "": ("Net", ("stem", "stages", "head")),
-        "stem": ("Conv2d", ()), "head": ("Linear", ()),
-        "stages": ("ModuleList", ("stages.0", "stages.1")),
-        "stages.0": ("Sequential", ("stages.0.0",)), "stages.1": ("Sequential", ("stages.1.0", "stages.1.1")),
-        "stages.0.0": ("Block", ("stages.0.0.c",)), "stages.1.0": ("Block", ("stages.1.0.c",)),
-        "stages.1.1": ("Block", ("stages.1.1.c",)),
-        "stages.0.0.c": ("Conv2d", ()), "stages.1.0.c": ("Conv2d", ()), "stages.1.1.c": ("Conv2d", ()),
-    })
+    modules = table(
+        {
+            "": ("Net", ("stem", "stages", "head")),
+            "stem": ("Conv2d", ()),
+            "head": ("Linear", ()),
+            "stages": ("ModuleList", ("stages.0", "stages.1")),
+            "stages.0": ("Sequential", ("stages.0.0",)),
+            "stages.1": ("Sequential", ("stages.1.0", "stages.1.1")),
+            "stages.0.0": ("Block", ("stages.0.0.c",)),
+            "stages.1.0": ("Block", ("stages.1.0.c",)),
+            "stages.1.1": ("Block", ("stages.1.1.c",)),
+            "stages.0.0.c": ("Conv2d", ()),
+            "stages.1.0.c": ("Conv2d", ()),
+            "stages.1.1.c": ("Conv2d", ()),
+        }
+    )
     calls = ["stem", "stages.0.0.c", "stages.1.0.c", "stages.1.1.c", "head"]
     stages = find_stages(modules, calls, ["layer1", "layer2"])
     assert stages == ["stages.0", "stages.1"]
     first = first_calls(modules, calls)
-    assert [stage_of(name, stages, first) for name in calls] == ["stem", "stages.0", "stages.1", "stages.1", "head"]
+    assert [stage_of(name, stages, first) for name in calls] == [
+        "stem",
+        "stages.0",
+        "stages.1",
+        "stages.1",
+        "head",
+    ]
 
 
 def test_stages_are_found_by_name_when_the_model_uses_the_references() -> None:
-    modules = table({"": ("ResNet", ("conv1", "layer1", "layer2", "fc")), "conv1": ("Conv2d", ()),
-                     "layer1": ("Sequential", ()), "layer2": ("Sequential", ()), "fc": ("Linear", ())})
+    modules = table(
+        {
+            "": ("ResNet", ("conv1", "layer1", "layer2", "fc")),
+            "conv1": ("Conv2d", ()),
+            "layer1": ("Sequential", ()),
+            "layer2": ("Sequential", ()),
+            "fc": ("Linear", ()),
+        }
+    )
     assert find_stages(modules, ["conv1", "fc"], ["layer1", "layer2"]) == ["layer1", "layer2"]
 
 
@@ -111,11 +171,17 @@ def test_modules_forward_never_reached_go_by_registration_order() -> None:
 
 
 def test_bias_only_differences_make_one_finding_over_the_stage_span() -> None:
-    stages = [StageParams("stem", None, 9536, 9536),
-              *[StageParams(f"layer{i}", f"layer{i}", 100 + 10 * i, 100, 10 * i, 0, 2, 2) for i in (1, 2, 3)]]
+    stages = [
+        StageParams("stem", None, 9536, 9536),
+        *[
+            StageParams(f"layer{i}", f"layer{i}", 100 + 10 * i, 100, 10 * i, 0, 2, 2)
+            for i in (1, 2, 3)
+        ],
+    ]
     found = parameter_findings(stages, [], lambda name: ("m.py", 3), lambda stage: stage)
     assert [(f.code, f.message) for f in found] == [
-        ("RD102", "param count differs by +60 in layer1–layer3: every block conv has bias=True")]
+        ("RD102", "param count differs by +60 in layer1–layer3: every block conv has bias=True")
+    ]
 
 
 # --- state_dict ----------------------------------------------------------------------------------
@@ -143,7 +209,9 @@ def test_search_shrinks_to_the_minimal_failing_input() -> None:
         _, _, h, w = shape
         return h >= 37 and w >= 50
 
-    result = find_minimal_difference(Domain(3, (1, 2), (1, 256), (1, 256)), differs, max_examples=30)
+    result = find_minimal_difference(
+        Domain(3, (1, 2), (1, 256), (1, 256)), differs, max_examples=30
+    )
     assert result.failing == (1, 3, 37, 50)
     assert result.tried == len(set(seen))
 
@@ -165,11 +233,15 @@ def test_search_is_deterministic_and_reports_none_without_a_difference() -> None
 
 def test_search_writes_no_example_database(tmp_path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
-    find_minimal_difference(Domain(3, height=(1, 64), width=(1, 64)), lambda s: s[2] % 7 == 3, max_examples=10)
+    find_minimal_difference(
+        Domain(3, height=(1, 64), width=(1, 64)), lambda s: s[2] % 7 == 3, max_examples=10
+    )
     assert not os.path.exists(tmp_path / ".hypothesis")
 
 
 @pytest.mark.parametrize("boundary", [1, 2, 57, 223])
 def test_boundary_search_finds_the_last_working_size(boundary: int) -> None:
     assert boundary_search(lambda s: s >= boundary, 224, 0) == boundary
-    assert boundary_search(lambda s: s <= boundary + 5, 1 if boundary > 1 else 1, 400) == boundary + 5
+    assert (
+        boundary_search(lambda s: s <= boundary + 5, 1 if boundary > 1 else 1, 400) == boundary + 5
+    )

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-torch = pytest.importorskip("torch", reason="the dynamic pass needs torch (pip install 'reslint[dynamic]')")
+torch = pytest.importorskip(
+    "torch", reason="the dynamic pass needs torch (pip install 'reslint[dynamic]')"
+)
 
 from reslint.dynamic.catalogue import REFERENCES  # noqa: E402
 from reslint.dynamic.statedict import format_layout, parse_layout  # noqa: E402
@@ -75,7 +77,13 @@ def test_cifar_parameter_counts_follow_the_paper(arch: str) -> None:
 
 def test_cifar_counts_round_to_the_papers_figures() -> None:
     """Table 6 of He et al. 2016: 0.27M, 0.46M, 0.66M, 0.85M, 1.7M."""
-    paper = {"resnet20": 0.27, "resnet32": 0.46, "resnet44": 0.66, "resnet56": 0.85, "resnet110": 1.7}
+    paper = {
+        "resnet20": 0.27,
+        "resnet32": 0.46,
+        "resnet44": 0.66,
+        "resnet56": 0.85,
+        "resnet110": 1.7,
+    }
     for arch, millions in paper.items():
         digits = 1 if millions >= 1 else 2
         assert round(REFERENCES[arch].parameters / 1e6, digits) == millions
