@@ -42,7 +42,7 @@ class MissingSelf(Rule):
     name = "missing-self"
 
     def check(self, module: ModuleModel) -> Iterator[Violation]:
-        for cls in module.classes.values():
+        for cls in module.class_defs:
             forward = cls.methods.get("forward")
             init = cls.method("__init__")
             if forward is None:

@@ -39,7 +39,7 @@ class NotNnModule(Rule):
     name = "not-nn-module"
 
     def check(self, module: ModuleModel) -> Iterator[Violation]:
-        for cls in module.classes.values():
+        for cls in module.class_defs:
             if cls.is_module or cls.has_unresolved_bases:
                 continue
             builds_layers = cls.generic is not None and any(

@@ -37,19 +37,22 @@ class HelperArity(Rule):
 
     def check(self, module: ModuleModel) -> Iterator[Violation]:
         for call, function in module.names.calls:
-            if not isinstance(call.func, cst.Name) or call.func.value not in module.functions:
+            if not isinstance(call.func, cst.Name):
                 continue
             name = call.func.value
+            helper = module.function_named(name, call)
+            if helper is None:
+                continue
             if function is not None and name in module.names.functions[id(function)].bound:
                 continue  # shadowed by a local
             if any(arg.star for arg in call.args):
                 continue
-            problem = _arity_problem(module.functions[name], call)
+            problem = _arity_problem(helper, call)
             if problem:
                 yield Violation(
                     call,
                     f"`{name}()` {problem}: this call raises TypeError",
-                    f"call it as `{name}({_signature(module.functions[name])})`",
+                    f"call it as `{name}({_signature(helper)})`",
                 )
 
 

@@ -62,12 +62,17 @@ class FactoryArchitectureMismatch(Rule):
     name = "factory-architecture-mismatch"
 
     def check(self, module: ModuleModel) -> Iterator[Violation]:
-        for name, function in module.functions.items():
+        for function in module.function_defs:
+            name = function.name.value
             expected = ARCHITECTURES.get(name)
             if expected is None:
                 continue
             built = next(
-                (o for o in options(module.factory_model(name)) if isinstance(o, Layer) and o.cls),
+                (
+                    o
+                    for o in options(module.factory_model(function))
+                    if isinstance(o, Layer) and o.cls
+                ),
                 None,
             )
             if built is None:

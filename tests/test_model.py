@@ -68,7 +68,7 @@ def test_channels_are_followed_through_helpers_in_the_users_words() -> None:
             def forward(self, x):
                 return self.bn3(self.conv3(x))
     """)
-    layers = model.classes["Bottleneck"].generic.layers()
+    layers = model.class_named("Bottleneck").generic.layers()
     assert str(layers["conv3"].channels_in) == "width"
     assert str(layers["conv3"].channels_out) == "planes * self.expansion"
     assert layers["conv3"].channels_out.evaluate(lambda name, domain: 16) == 64
@@ -90,7 +90,7 @@ def test_forward_data_flow_separates_branch_shortcut_and_what_follows() -> None:
             def forward(self, x):
                 return F.relu(self.bn1(self.conv1(x)) + self.shortcut(x))
     """)
-    (residual,) = residuals(model.classes["Block"].generic)
+    (residual,) = residuals(model.class_named("Block").generic)
     assert [step.text for step in residual.main] == ["conv1", "bn1"]
     assert sorted(len(shortcut) for shortcut in residual.shortcuts) == [
         0,
@@ -116,7 +116,7 @@ def test_layers_of_exclusive_branches_are_never_paired() -> None:
     """)
     from reslint.model.values import compatible
 
-    (residual,) = residuals(model.classes["Block"].generic)
+    (residual,) = residuals(model.class_named("Block").generic)
     # conv1 and conv2 are each one of two layers: four combinations flow through forward...
     assert len(residual.mains) == 4
     # ...but only the two that one `if` can build together may be paired.
@@ -127,3 +127,85 @@ def test_layers_of_exclusive_branches_are_never_paired() -> None:
         if compatible(a.layer.guards, b.layer.guards)
     }
     assert len(pairs) == 2
+
+
+def test_a_name_defined_twice_gives_each_definition_its_own_model() -> None:
+    model = model_of("""
+        import torch.nn as nn
+        class Block(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.conv = nn.Conv2d(3, 8, 3)
+        def first():
+            return Block()
+        class Block(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.conv = nn.Conv2d(3, 16, 3)
+        class Wider(Block):
+            pass
+        def second():
+            return Block()
+        """)
+    first, second = (cls for cls in model.class_defs if cls.name == "Block")
+    assert [str(first.generic.layers()["conv"].channels_out)] == ["8"]
+    assert [str(second.generic.layers()["conv"].channels_out)] == ["16"]
+    # A use refers to the definition in force where it stands; a base, to the one before the class.
+    assert model.factory_model(model.function_named("first")).cls is first
+    assert model.factory_model(model.function_named("second")).cls is second
+    assert model.class_named("Wider").local_bases() == [second]
+
+
+def test_files_of_one_project_resolve_each_others_imports(tmp_path: Path) -> None:
+    from reslint.model.project import Project
+
+    package = tmp_path / "models"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "layers.py").write_text(
+        textwrap.dedent("""
+        import torch.nn as nn
+        def conv3x3(cin, cout, stride=1):
+            return nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        """)
+    )
+    (package / "blocks.py").write_text(
+        textwrap.dedent("""
+        import torch.nn as nn
+        from models.layers import conv3x3
+        class BasicBlock(nn.Module):
+            expansion = 1
+            def __init__(self, inplanes, planes, stride=1):
+                super().__init__()
+                self.conv1 = conv3x3(inplanes, planes, stride)
+        """)
+    )
+    (package / "net.py").write_text(
+        textwrap.dedent("""
+        import torch.nn as nn
+        from .blocks import BasicBlock
+        from . import blocks as parts
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.a = BasicBlock(64, 128, 2)
+                self.b = parts.BasicBlock(128, 256)
+        """)
+    )
+    built = []
+
+    def load(path: str):
+        source = Path(path).read_text()
+        built.append(Path(path).name)
+        return build_module_model(cst.parse_module(source), source, path, project)
+
+    paths = [str(p) for p in sorted(package.glob("*.py"))]
+    project = Project(paths, load)
+    net = project.model(str(package / "net.py"))
+    layers = net.class_named("Net").generic.layers()
+
+    conv = layers["a"].instance.layers()["conv1"]
+    assert (str(conv.channels_out), str(conv.expr("stride"))) == ("128", "2")
+    assert str(layers["b"].instance.layers()["conv1"].channels_out) == "256"
+    assert sorted(built) == ["__init__.py", "blocks.py", "layers.py", "net.py"]  # each built once
+    assert project.model(str(package / "blocks.py")) is project.model(str(package / "blocks.py"))

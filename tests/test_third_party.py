@@ -119,3 +119,24 @@ def test_resnet_family_file_gives_no_findings(extracted: Path, member: str) -> N
     assert path.stat().st_size > 1000, f"{member} looks empty"
     findings = lint_paths([str(path)])
     assert not findings, f"false alarms on {member}:\n{describe(findings, extracted)}"
+
+
+def test_seed001_as_published_reports_the_authors_bugs_not_the_quoted_copy(
+    tmp_path: Path,
+) -> None:
+    """Seed 001's post quotes torchvision's resnet.py after the author's own code, in the same file, so
+    `class ResNet` is defined twice. The author's definitions must still be analysed (each definition
+    gets its own model), and the quoted copy must stay silent. The copy comes from the wheel at test
+    time; it is never committed here."""
+    from tests.test_fixtures import expected_marks
+
+    seed = Path(__file__).resolve().parents[1] / "fixtures/seeds/seed001_korean_subblock_resnet.py"
+    with zipfile.ZipFile(download_wheel("torchvision", WHEELS["torchvision"])) as wheel:
+        quoted = wheel.read("torchvision/models/resnet.py").decode("utf-8")
+    own = seed.read_text(encoding="utf-8")
+    published = tmp_path / "seed001_as_published.py"
+    published.write_text(own + "\n" + quoted, encoding="utf-8")
+
+    reported = sorted((f.line, f.code) for f in lint_paths([str(published)]))
+
+    assert reported == sorted(expected_marks(seed).elements())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import libcst as cst
@@ -81,20 +82,38 @@ class ClassModel:
     def base_nodes(self) -> list[cst.BaseExpression]:
         return [arg.value for arg in self.node.bases if arg.keyword is None]
 
-    def local_bases(self) -> list[ClassModel]:
+    @cached_property
+    def _bases(self) -> list[ClassModel]:
         found = []
         for base in self.base_nodes:
-            if (
-                isinstance(base, cst.Name)
-                and base.value in self.module.classes
-                and base.value != self.name
-            ):
-                found.append(self.module.classes[base.value])
+            cls = self._resolve_base(base)
+            if cls is not None and cls is not self:
+                found.append(cls)
         return found
 
-    def ancestors(self) -> list[ClassModel]:
+    def local_bases(self) -> list[ClassModel]:
+        """The bases reslint can see: classes of this file or of another linted file."""
+        return self._bases
+
+    def _resolve_base(self, base: cst.BaseExpression) -> ClassModel | None:
+        if isinstance(base, cst.Name):
+            # `class ResNet(ResNet)` extends the definition before this one.
+            definition = self.module.definition(base.value, self.node, strict=True)
+            if isinstance(definition, ClassModel):
+                return definition
+            if definition is not None or base.value not in self.module.imports.sources:
+                return None
+        elif not isinstance(base, cst.Attribute):
+            return None
+        from reslint.model.interpreter import Frame
+
+        value = self.module.interpreter.evaluate(base, Frame({}, None, 0, self.module))
+        return value.cls if isinstance(value, ClassRef) else None
+
+    @cached_property
+    def _ancestors(self) -> list[ClassModel]:
         seen: list[ClassModel] = []
-        stack = self.local_bases()
+        stack = list(self.local_bases())
         while stack:
             cls = stack.pop(0)
             if cls not in seen and cls is not self:
@@ -102,26 +121,29 @@ class ClassModel:
                 stack.extend(cls.local_bases())
         return seen
 
-    @property
+    def ancestors(self) -> list[ClassModel]:
+        return self._ancestors
+
+    @cached_property
     def is_module(self) -> bool:
-        """Inherits torch.nn.Module (or any torch.nn class), directly or through the file's own classes."""
+        """Inherits torch.nn.Module (or any torch.nn class), directly or through the project's classes."""
         for cls in [self, *self.ancestors()]:
             for base in cls.base_nodes:
-                qualified = self.module.imports.qualified(base)
+                qualified = cls.module.imports.qualified(base)
                 if qualified and qualified.startswith("torch.nn."):
                     return True
         return False
 
-    @property
+    @cached_property
     def has_unresolved_bases(self) -> bool:
         """A base reslint cannot see (another library's class): it may well be an nn.Module."""
         for cls in [self, *self.ancestors()]:
             for base in cls.base_nodes:
                 if isinstance(base, cst.Name) and base.value in ("object",):
                     continue
-                if isinstance(base, cst.Name) and base.value in self.module.classes:
+                if cls._resolve_base(base) is not None:
                     continue
-                qualified = self.module.imports.qualified(base)
+                qualified = cls.module.imports.qualified(base)
                 if qualified is None or not qualified.startswith("torch."):
                     return True
         return False
@@ -140,7 +162,9 @@ class ClassModel:
             if name in cls.constant_nodes:
                 from reslint.model.interpreter import Frame
 
-                return interpreter.evaluate(cls.constant_nodes[name], Frame({}, None, 0))
+                return interpreter.evaluate(
+                    cls.constant_nodes[name], Frame({}, None, 0, cls.module)
+                )
             if name in cls.methods:
                 return FunctionRef(cls.methods[name])
         return UNKNOWN
@@ -165,8 +189,9 @@ class ClassModel:
             interpreter = self.module.interpreter
             unbound = [p for p in init.params.params[1:] if p.name.value not in args]
             bound = dict(args)
+            module = self.module.project.owner(init)
             for param in unbound:
-                bound[param.name.value] = interpreter.unsupplied(param)
+                bound[param.name.value] = interpreter.unsupplied(param, module)
             try:
                 interpreter.call_function_with_locals(init, bound, instance)
             except RecursionError:
@@ -228,7 +253,7 @@ class Instance:
             if function is None:
                 return None
             self._running_forward = True
-            self._forward = self.cls.module.run_forward(function, self)
+            self._forward = self.cls.module.interpreter.run_forward(function, self)
             self._running_forward = False
         return self._forward
 

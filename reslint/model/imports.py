@@ -1,12 +1,25 @@
-"""Which local names stand for torch: `import torch.nn as nn`, `from torch import nn`, `from torch.nn import Conv2d`."""
+"""What a file's imported names stand for: torch names (`import torch.nn as nn` -> "torch.nn") and, for the
+project's own modules, where they come from (`from .blocks import Bottleneck`)."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import libcst as cst
 
 # Names that every PyTorch tutorial means the same way; used only when the file never binds them
 # (blog snippets often omit their imports).
 CONVENTIONAL_ALIASES = {"nn": "torch.nn", "F": "torch.nn.functional", "torch": "torch"}
+
+
+@dataclass(frozen=True)
+class ImportSource:
+    """Where an imported local name comes from: `from ..a.b import c` is (2, "a.b", "c");
+    `import a.b as m` is (0, "a.b", None), a module."""
+
+    level: int
+    module: str | None
+    name: str | None
 
 
 def dotted_name(node: cst.BaseExpression) -> str | None:
@@ -26,6 +39,7 @@ class ImportMap:
         self, statements: list[cst.Import | cst.ImportFrom], bound_names: set[str]
     ) -> None:
         self.aliases: dict[str, str] = {}
+        self.sources: dict[str, ImportSource] = {}
         for statement in statements:
             self._add(statement)
         for name, target in CONVENTIONAL_ALIASES.items():
@@ -40,15 +54,16 @@ class ImportMap:
                     continue
                 if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
                     self.aliases[alias.asname.name.value] = full
+                    self.sources[alias.asname.name.value] = ImportSource(0, full, None)
                 else:
                     head = full.split(".")[0]
                     self.aliases[head] = head
+                    self.sources[head] = ImportSource(0, head, None)
             return
-        if node.relative or node.module is None or isinstance(node.names, cst.ImportStar):
+        if isinstance(node.names, cst.ImportStar):
             return
-        base = dotted_name(node.module)
-        if not base:
-            return
+        base = dotted_name(node.module) if node.module is not None else None
+        level = len(node.relative)
         for alias in node.names:
             name = dotted_name(alias.name)
             if not name:
@@ -58,7 +73,9 @@ class ImportMap:
                 if alias.asname and isinstance(alias.asname.name, cst.Name)
                 else name
             )
-            self.aliases[local] = f"{base}.{name}"
+            self.sources[local] = ImportSource(level, base, name)
+            if not level and base:
+                self.aliases[local] = f"{base}.{name}"
 
     def qualified(self, node: cst.BaseExpression) -> str | None:
         """The torch-qualified name an expression stands for (`nn.Conv2d` -> "torch.nn.Conv2d"), or None."""

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import libcst as cst
 
 from reslint.model import symbolic
+from reslint.model.classes import ForwardModel
 from reslint.model.symbolic import Expr, Relation
 from reslint.model.values import (
     CHANNEL_PRESERVING,
@@ -31,6 +32,7 @@ from reslint.model.values import (
     FunctionRef,
     Layer,
     ListValue,
+    ModuleRef,
     Param,
     Step,
     TorchRef,
@@ -41,6 +43,7 @@ from reslint.model.values import (
 if TYPE_CHECKING:
     from reslint.model.classes import Instance
     from reslint.model.module import ModuleModel
+    from reslint.model.project import Project
 
 MAX_DEPTH = 8
 MAX_LOOP = 48  # iterations run for a loop of known length; longer ones are cut there
@@ -76,16 +79,47 @@ class Frame:
     locals: dict[str, Any]
     instance: Instance | None
     depth: int
+    module: ModuleModel  # whose globals the code reads
     function: cst.FunctionDef | None = None
     returns: list[Any] = field(default_factory=list)
     terminated: bool = False
 
 
 class Interpreter:
-    def __init__(self, module: ModuleModel) -> None:
-        self.module = module
+    """One per project: a call may lead from one linted file into another."""
+
+    def __init__(self, project: Project) -> None:
+        self.project = project
         self._active: set[int] = set()
         self.guards: list[tuple[int, bool]] = []
+        self._recording: list[ForwardModel] = []
+
+    # ----- forward ---------------------------------------------------------------------------
+
+    def run_forward(self, function: cst.FunctionDef, instance: Instance) -> ForwardModel:
+        """Run forward on a tensor: every step and addition applied to it is recorded."""
+        model = ForwardModel()
+        params = list(function.params.params)[1:]
+        args: list[Any] = [Flow("input")] if params else []
+        args += [Param(p.name.value) for p in params[1:]]
+        self._recording.append(model)
+        result = None
+        try:
+            result = self.call_function(function, args, {}, instance, depth=0)
+        except RecursionError:
+            pass  # pathologically deep code: keep the steps recorded so far
+        finally:
+            self._recording.pop()
+        model.returns = [result] if result is not None else []
+        return model
+
+    def record_step(self, step: Step) -> None:
+        if self._recording:
+            self._recording[-1].steps.append(step)
+
+    def record_add(self, site: AddSite) -> None:
+        if self._recording:
+            self._recording[-1].adds.append(site)
 
     # ----- functions -------------------------------------------------------------------------
 
@@ -99,10 +133,12 @@ class Interpreter:
     ) -> Any:
         if depth > MAX_DEPTH or id(function) in self._active:
             return UNKNOWN
+        module = self.project.owner(function)
         frame = Frame(
-            self.bind(function, args, kwargs, method=instance is not None),
+            self.bind(function, args, kwargs, method=instance is not None, module=module),
             instance,
             depth,
+            module,
             function,
         )
         self._run(function, frame)
@@ -114,7 +150,7 @@ class Interpreter:
         self, function: cst.FunctionDef, bound: dict[str, Any], instance: Instance
     ) -> None:
         """Run a method whose arguments are already bound (an __init__ for a new instance)."""
-        self._run(function, Frame(dict(bound), instance, 0, function))
+        self._run(function, Frame(dict(bound), instance, 0, self.project.owner(function), function))
 
     def _run(self, function: cst.FunctionDef, frame: Frame) -> None:
         if frame.instance is not None and not is_static(function):
@@ -128,7 +164,12 @@ class Interpreter:
             self._active.discard(id(function))
 
     def bind(
-        self, function: cst.FunctionDef, args: list[Any], kwargs: dict[str, Any], method: bool
+        self,
+        function: cst.FunctionDef,
+        args: list[Any],
+        kwargs: dict[str, Any],
+        method: bool,
+        module: ModuleModel,
     ) -> dict[str, Any]:
         """Bind arguments to parameters; parameters nobody supplied become symbols or Params."""
         params = function.params
@@ -147,7 +188,7 @@ class Interpreter:
             elif name in kwargs:
                 bound[name] = kwargs.pop(name)
             else:
-                bound[name] = UNKNOWN if open_kwargs else self.default(param)
+                bound[name] = UNKNOWN if open_kwargs else self.default(param, module)
         if isinstance(params.star_arg, cst.Param):
             bound[params.star_arg.name.value] = ListValue(remaining, open_ended=True)
         for param in params.kwonly_params:
@@ -155,23 +196,23 @@ class Interpreter:
             bound[name] = (
                 kwargs.pop(name)
                 if name in kwargs
-                else (UNKNOWN if open_kwargs else self.default(param))
+                else (UNKNOWN if open_kwargs else self.default(param, module))
             )
         if params.star_kwarg is not None:
             bound[params.star_kwarg.name.value] = DictValue(dict(kwargs), open_ended=open_kwargs)
         return bound
 
-    def default(self, param: cst.Param) -> Any:
+    def default(self, param: cst.Param, module: ModuleModel) -> Any:
         """What a call that leaves a parameter out passes: its default (nothing known without one)."""
         if param.default is None:
             return UNKNOWN
-        return self.evaluate(param.default, Frame({}, None, MAX_DEPTH))
+        return self.evaluate(param.default, Frame({}, None, MAX_DEPTH, module))
 
-    def unsupplied(self, param: cst.Param) -> Any:
+    def unsupplied(self, param: cst.Param, module: ModuleModel) -> Any:
         """A parameter of a class analysed on its own: a symbol that takes its default at sample 0."""
         name = param.name.value
         default = (
-            self.evaluate(param.default, Frame({}, None, MAX_DEPTH))
+            self.evaluate(param.default, Frame({}, None, MAX_DEPTH, module))
             if param.default is not None
             else UNKNOWN
         )
@@ -350,7 +391,7 @@ class Interpreter:
             return {"True": True, "False": False, "None": None}[name]
         if name in frame.locals:
             return frame.locals[name]
-        return self.module.global_value(name, self)
+        return frame.module.global_value(name, node)
 
     def eval_Attribute(self, node: cst.Attribute, frame: Frame) -> Any:
         attr = node.attr.value
@@ -358,21 +399,23 @@ class Interpreter:
         instance_type = type(frame.instance) if frame.instance is not None else None
         if instance_type is not None and isinstance(base, instance_type):
             value = base.attribute(attr, self)
-            return value.named(self.module.code(node)) if isinstance(value, Expr) else value
+            return value.named(frame.module.code(node)) if isinstance(value, Expr) else value
         if isinstance(base, ClassRef):
             value = base.cls.constant(attr, self)
-            return value.named(self.module.code(node)) if isinstance(value, Expr) else value
+            return value.named(frame.module.code(node)) if isinstance(value, Expr) else value
         if isinstance(base, TorchRef):
             return TorchRef(f"{base.qualified}.{attr}")
+        if isinstance(base, ModuleRef):
+            return base.module.global_value(attr)
         if isinstance(base, Param):
-            domain = self.module.constant_domain(attr)
-            text = self.module.code(node)
+            domain = frame.module.constant_domain(attr)
+            text = frame.module.code(node)
             return symbolic.var(text, text, domain) if domain or _looks_numeric(attr) else UNKNOWN
         if isinstance(base, Layer):
             value = base.args.get(attr, UNKNOWN)
             return value
         if base is UNKNOWN and node.value is not None:
-            qualified = self.module.imports.qualified(node)
+            qualified = frame.module.imports.qualified(node)
             if qualified:
                 return TorchRef(qualified)
         return UNKNOWN
@@ -395,14 +438,14 @@ class Interpreter:
                 else UNKNOWN
             )
         if isinstance(base, (Param, Expr)) or base is UNKNOWN and isinstance(node.value, cst.Name):
-            text = self.module.code(node)
+            text = frame.module.code(node)
             return (
                 symbolic.var(text, text, _domain_for(text))
                 if _looks_numeric(text.split("[")[0])
                 else UNKNOWN
             )
         if isinstance(base, Flow):
-            return self.apply_step(base, Step("subsample", node, None, self.module.code(node)))
+            return self.apply_step(base, Step("subsample", node, None, frame.module.code(node)))
         return UNKNOWN
 
     def _subscript_key(self, node: cst.Subscript, frame: Frame) -> Any:
@@ -441,7 +484,7 @@ class Interpreter:
         return result
 
     def eval_ListComp(self, node: cst.ListComp, frame: Frame) -> Any:
-        inner = Frame(dict(frame.locals), frame.instance, frame.depth, frame.function)
+        inner = Frame(dict(frame.locals), frame.instance, frame.depth, frame.module, frame.function)
         comp = node.for_in
         items = first_items(self.evaluate(comp.iter, inner))
         if items:
@@ -469,7 +512,7 @@ class Interpreter:
             decided = truth(value)
             return UNKNOWN if decided is None else not decided
         if isinstance(node.operator, cst.Minus) and isinstance(value, Expr):
-            return symbolic.combine("neg", [value], self.module.code(node))
+            return symbolic.combine("neg", [value], frame.module.code(node))
         return value if isinstance(node.operator, cst.Plus) else UNKNOWN
 
     def eval_BooleanOperation(self, node: cst.BooleanOperation, frame: Frame) -> Any:
@@ -512,13 +555,13 @@ class Interpreter:
             "Power": "**",
         }.get(op)
         if isinstance(left, Expr) and isinstance(right, Expr) and symbol:
-            return symbolic.combine(symbol, [left, right], self.module.code(node))
+            return symbolic.combine(symbol, [left, right], frame.module.code(node))
         if _is_tensor(left) and _is_tensor(right) and op == "Add":
             return self.add(left, right, node)
         if _is_tensor(left) and op in ("Multiply", "Add", "Subtract", "Divide"):
-            return self.apply_step(left, Step("mul", node, None, self.module.code(node)))
+            return self.apply_step(left, Step("mul", node, None, frame.module.code(node)))
         if _is_tensor(right) and op in ("Multiply", "Add"):
-            return self.apply_step(right, Step("mul", node, None, self.module.code(node)))
+            return self.apply_step(right, Step("mul", node, None, frame.module.code(node)))
         if isinstance(left, ListValue) and isinstance(right, ListValue) and op == "Add":
             return ListValue(left.items + right.items, left.open_ended or right.open_ended, None)
         if isinstance(left, ListValue) and isinstance(right, Expr) and op == "Multiply":
@@ -527,7 +570,7 @@ class Interpreter:
 
     def add(self, left: Any, right: Any, node: cst.CSTNode) -> Flow:
         site = AddSite(node, options(left), options(right))
-        self.module.record_add(site)
+        self.record_add(site)
         return Flow(site)
 
     def apply_step(self, value: Any, step: Step) -> Any:
@@ -539,7 +582,7 @@ class Interpreter:
             flow.origin == "input" and all(_preserves(s) for s in flow.steps) for flow in inputs
         )
         flows = [flow.then(step) for flow in inputs]
-        self.module.record_step(step)
+        self.record_step(step)
         return alternatives(flows)
 
     def eval_Call(self, node: cst.Call, frame: Frame) -> Any:
@@ -582,12 +625,12 @@ class Interpreter:
                 ]
             )
         if isinstance(func, TorchRef):
-            return self.call_torch(func, args, kwargs, node)
+            return self.call_torch(func, args, kwargs, node, frame)
         if isinstance(func, ClassRef):
             return self.construct(func.cls, args, kwargs, node)
         if isinstance(func, FunctionRef):
             result = self.call_function(func.node, args, kwargs, func.bound_self, frame.depth + 1)
-            _set_site(result, node, self.module.within(func.node))
+            _set_site(result, node, self.project.owner(func.node).within(func.node))
             return result
         if isinstance(func, Layer):
             flow = args[0] if args else UNKNOWN
@@ -607,18 +650,18 @@ class Interpreter:
                 return self.apply_step(args[0], Step("call", node, None, func.name))
             return Layer("unknown", func.name, node, {"args": args, **kwargs})
         if args and _is_tensor(args[0]):
-            return self.apply_step(args[0], Step("call", node, None, self.module.code(node.func)))
+            return self.apply_step(args[0], Step("call", node, None, frame.module.code(node.func)))
         _may_have_changed([*args, *kwargs.values()])
         return UNKNOWN
 
     def call_lambda(self, node: cst.Lambda, args: list[Any], frame: Frame) -> Any:
-        inner = Frame(dict(frame.locals), frame.instance, frame.depth + 1)
+        inner = Frame(dict(frame.locals), frame.instance, frame.depth + 1, frame.module)
         for param, value in zip(node.params.params, args):
             inner.locals[param.name.value] = value
         return self.evaluate(node.body, inner)
 
     def call_torch(
-        self, func: TorchRef, args: list[Any], kwargs: dict[str, Any], node: cst.Call
+        self, func: TorchRef, args: list[Any], kwargs: dict[str, Any], node: cst.Call, frame: Frame
     ) -> Any:
         qualified = func.qualified
         if qualified.startswith("torch.nn.") and qualified.count(".") == 2:
@@ -635,7 +678,7 @@ class Interpreter:
             return self.add(args[0], args[1], node)
         kind = TORCH_FUNCTIONS.get(qualified)
         if kind is not None and args and _is_tensor(args[0]):
-            return self.apply_step(args[0], Step(kind, node, None, self.module.code(node.func)))
+            return self.apply_step(args[0], Step(kind, node, None, frame.module.code(node.func)))
         if (
             qualified.startswith("torch.nn.")
             and qualified.count(".") == 2
@@ -645,7 +688,7 @@ class Interpreter:
         if qualified in ("collections.OrderedDict", "typing.OrderedDict"):
             return _ordered_dict(args)
         if args and _is_tensor(args[0]):
-            return self.apply_step(args[0], Step("call", node, None, self.module.code(node.func)))
+            return self.apply_step(args[0], Step("call", node, None, frame.module.code(node.func)))
         _may_have_changed([*args, *kwargs.values()])
         return UNKNOWN
 
@@ -670,14 +713,18 @@ class Interpreter:
 
     def construct(self, cls: Any, args: list[Any], kwargs: dict[str, Any], node: cst.Call) -> Any:
         init = cls.method("__init__")
-        bound = self.bind(init, list(args), dict(kwargs), method=True) if init is not None else {}
+        bound = (
+            self.bind(init, list(args), dict(kwargs), method=True, module=self.project.owner(init))
+            if init is not None
+            else {}
+        )
         kind = "block" if cls.is_module else "object"
         return Layer(kind, cls.name, node, bound, cls=cls, guards=tuple(self.guards))
 
     def call_builtin(
         self, name: str, args: list[Any], kwargs: dict[str, Any], node: cst.Call, frame: Frame
     ) -> Any:
-        text = self.module.code(node)
+        text = frame.module.code(node)
         if name in NUMERIC_BUILTINS and args and all(isinstance(a, Expr) for a in args):
             if name in ("float", "abs"):
                 return args[0]
@@ -710,7 +757,7 @@ class Interpreter:
             frame.instance.set_attribute(args[1], args[2], node, node)
             return None
         if name == "super":
-            return SuperRef(frame.instance, self.module.class_of(frame.function))
+            return SuperRef(frame.instance, frame.module.class_of(frame.function))
         return UNKNOWN
 
     def call_method(self, receiver: Any, name: str, node: cst.Call, frame: Frame) -> Any:

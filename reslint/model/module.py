@@ -9,19 +9,16 @@ from typing import Any
 
 import libcst as cst
 
-from reslint.model.classes import ClassModel, ForwardModel, Instance
+from reslint.model.classes import ClassModel, Instance
 from reslint.model.imports import ImportMap
 from reslint.model.interpreter import Builtin, Frame, Interpreter
 from reslint.model.names import NameIndex
+from reslint.model.project import Project
 from reslint.model.values import (
     UNKNOWN,
-    AddSite,
     ClassRef,
-    Flow,
     FunctionRef,
     Layer,
-    Param,
-    Step,
     TorchRef,
     options,
 )
@@ -36,33 +33,47 @@ BUILTIN_NAMES = frozenset(dir(builtins)) | {
 
 
 class ModuleModel:
-    """Everything reslint knows about one source file. Rules ask it; they do not re-walk the syntax."""
+    """Everything reslint knows about one source file. Rules ask it; they do not re-walk the syntax.
 
-    def __init__(self, tree: cst.Module, source: str, path: str) -> None:
+    A file may define a name several times (notebook exports, a blog post quoting a library after its
+    own code): every definition gets its own model, and a use refers to the definition in force where
+    it stands, as Python would (see `definition`)."""
+
+    def __init__(
+        self, tree: cst.Module, source: str, path: str, project: Project | None = None
+    ) -> None:
         self.tree = tree
         self.source = source
         self.path = path
         self.lines = source.splitlines()
         self.names = NameIndex(tree)
         self.imports = ImportMap(self.names.imports, self.names.bound_anywhere)
-        self.classes: dict[str, ClassModel] = {}
-        self.functions: dict[str, cst.FunctionDef] = {}
-        self.global_nodes: dict[str, cst.BaseExpression] = {}
-        for statement in tree.body:
-            self._index_top_level(statement)
-        self.interpreter = Interpreter(self)
-        self._recording: list[ForwardModel] = []
-        self._globals_cache: dict[str, Any] = {}
+        # Every top-level class and function definition, in source order.
+        self.class_defs: list[ClassModel] = []
+        self.function_defs: list[cst.FunctionDef] = []
+        # name -> [(order of the top-level statement, ClassModel | FunctionDef | assigned expression)]
+        self._bindings: dict[str, list[tuple[int, Any]]] = {}
+        self._order = {id(statement): order for order, statement in enumerate(tree.body)}
+        for order, statement in enumerate(tree.body):
+            self._index_top_level(statement, order)
+        self._globals_cache: dict[tuple[str, int], Any] = {}
         self._code_cache: dict[int, str] = {}
-        self._method_owner = {
-            id(f): cls for cls in self.classes.values() for f in cls.methods.values()
-        }
+        self._method_owner = {id(f): cls for cls in self.class_defs for f in cls.methods.values()}
+        self.project = project if project is not None else Project()
+        self.project.add(self)
 
-    def _index_top_level(self, statement: cst.CSTNode) -> None:
+    @property
+    def interpreter(self) -> Interpreter:
+        return self.project.interpreter
+
+    def _index_top_level(self, statement: cst.CSTNode, order: int) -> None:
         if isinstance(statement, cst.ClassDef):
-            self.classes[statement.name.value] = ClassModel(statement, self)
+            cls = ClassModel(statement, self)
+            self.class_defs.append(cls)
+            self._bind(statement.name.value, order, cls)
         elif isinstance(statement, cst.FunctionDef):
-            self.functions[statement.name.value] = statement
+            self.function_defs.append(statement)
+            self._bind(statement.name.value, order, statement)
         elif isinstance(statement, cst.SimpleStatementLine):
             for small in statement.body:
                 if (
@@ -70,11 +81,52 @@ class ModuleModel:
                     and len(small.targets) == 1
                     and isinstance(small.targets[0].target, cst.Name)
                 ):
-                    self.global_nodes[small.targets[0].target.value] = small.value
+                    self._bind(small.targets[0].target.value, order, small.value)
         elif isinstance(statement, cst.If):  # `if __name__ == "__main__":` and version switches
             for inner in statement.body.body:
                 if isinstance(inner, (cst.ClassDef, cst.FunctionDef)):
-                    self._index_top_level(inner)
+                    self._index_top_level(inner, order)
+
+    def _bind(self, name: str, order: int, value: Any) -> None:
+        self._bindings.setdefault(name, []).append((order, value))
+
+    def definition(self, name: str, at: cst.CSTNode | None = None, strict: bool = False) -> Any:
+        """The definition of a top-level name in force at `at`: the last one before it in source order
+        (`strict`: strictly before, as for a class's bases), else the first one after it (a function body
+        runs later), else None. Without `at`, the last definition of the file."""
+        bindings = self._bindings.get(name)
+        if not bindings:
+            return None
+        if at is None:
+            return bindings[-1][1]
+        here = self.order_of(at)
+        before = [
+            value for order, value in bindings if order < here or (order == here and not strict)
+        ]
+        if before:
+            return before[-1]
+        after = [value for order, value in bindings if order > here]
+        return after[0] if after else None
+
+    def order_of(self, node: cst.CSTNode) -> int:
+        """The source-order index of the top-level statement that holds `node`."""
+        return self._order.get(id(self._top_level_statement(node)), len(self._order))
+
+    def owns(self, node: cst.CSTNode) -> bool:
+        """Whether a node is part of this file (a finding may be about a block of an imported file)."""
+        return id(self._top_level_statement(node)) in self._order
+
+    def class_named(self, name: str, at: cst.CSTNode | None = None) -> ClassModel | None:
+        found = self.definition(name, at)
+        return found if isinstance(found, ClassModel) else None
+
+    def function_named(self, name: str, at: cst.CSTNode | None = None) -> cst.FunctionDef | None:
+        found = self.definition(name, at)
+        return found if isinstance(found, cst.FunctionDef) else None
+
+    @property
+    def class_names(self) -> set[str]:
+        return {cls.name for cls in self.class_defs}
 
     # ----- places and text -----------------------------------------------------------------
 
@@ -149,23 +201,28 @@ class ModuleModel:
 
     # ----- names ---------------------------------------------------------------------------
 
-    def global_value(self, name: str, interpreter: Interpreter) -> Any:
-        if name in self._globals_cache:
-            return self._globals_cache[name]
-        value = self._resolve_global(name, interpreter)
-        self._globals_cache[name] = value
-        return value
+    def global_value(self, name: str, at: cst.CSTNode | None = None) -> Any:
+        """What a global name means at `at`: a class, a function, an import, a constant, a builtin."""
+        definition = self.definition(name, at)
+        key = (name, id(definition))
+        if key not in self._globals_cache:
+            self._globals_cache[key] = UNKNOWN  # a constant defined in terms of itself
+            self._globals_cache[key] = self._resolve_global(name, definition)
+        return self._globals_cache[key]
 
-    def _resolve_global(self, name: str, interpreter: Interpreter) -> Any:
-        if name in self.classes:
-            return ClassRef(self.classes[name])
-        if name in self.functions:
-            return FunctionRef(self.functions[name])
+    def _resolve_global(self, name: str, definition: Any) -> Any:
+        if isinstance(definition, ClassModel):
+            return ClassRef(definition)
+        if isinstance(definition, cst.FunctionDef):
+            return FunctionRef(definition)
+        if name in self.imports.sources:
+            imported = self.project.resolve_import(self, self.imports.sources[name])
+            if imported is not None:
+                return imported
         if name in self.imports.aliases:
             return TorchRef(self.imports.aliases[name])
-        if name in self.global_nodes:
-            self._globals_cache[name] = UNKNOWN  # a constant defined in terms of itself
-            return interpreter.evaluate(self.global_nodes[name], Frame({}, None, 0))
+        if definition is not None:
+            return self.interpreter.evaluate(definition, Frame({}, None, 0, self))
         if name in BUILTIN_NAMES:
             return Builtin(name)
         return UNKNOWN
@@ -173,7 +230,7 @@ class ModuleModel:
     @cached_property
     def _constant_values(self) -> dict[str, tuple]:
         domains: dict[str, list[float]] = {}
-        for cls in self.classes.values():
+        for cls in self.class_defs:
             for name in cls.constant_nodes:
                 value = cls.constant(name, self.interpreter)
                 constant = getattr(value, "constant", None)
@@ -192,31 +249,7 @@ class ModuleModel:
 
     @property
     def module_classes(self) -> list[ClassModel]:
-        return [cls for cls in self.classes.values() if cls.is_module]
-
-    def run_forward(self, function: cst.FunctionDef, instance: Instance) -> ForwardModel:
-        model = ForwardModel()
-        params = list(function.params.params)[1:]
-        args: list[Any] = [Flow("input")] if params else []
-        args += [Param(p.name.value) for p in params[1:]]
-        self._recording.append(model)
-        result = None
-        try:
-            result = self.interpreter.call_function(function, args, {}, instance, depth=0)
-        except RecursionError:
-            pass  # pathologically deep code: keep the steps recorded so far
-        finally:
-            self._recording.pop()
-        model.returns = [result] if result is not None else []
-        return model
-
-    def record_step(self, step: Step) -> None:
-        if self._recording:
-            self._recording[-1].steps.append(step)
-
-    def record_add(self, site: AddSite) -> None:
-        if self._recording:
-            self._recording[-1].adds.append(site)
+        return [cls for cls in self.class_defs if cls.is_module]
 
     def instances(self) -> list[Instance]:
         """Every instance worth checking: each class generically, plus every specialisation a builder or
@@ -228,8 +261,8 @@ class ModuleModel:
         for cls in self.module_classes:
             cls.generic  # noqa: B018 -- evaluating the cached property builds the instance
         built: set[str] = set()
-        for name in self.functions:
-            for option in options(self.factory_model(name)):
+        for function in self.function_defs:
+            for option in options(self.factory_model(function)):
                 if isinstance(option, Layer) and option.kind == "block":
                     # resnet50/101/152 differ only in blocks per stage, which no rule needs twice.
                     key = _factory_key(option)
@@ -253,17 +286,18 @@ class ModuleModel:
         self.__dict__["_all_instances"] = seen
         return seen
 
-    def factory_model(self, name: str) -> Any:
+    def factory_model(self, function: cst.FunctionDef) -> Any:
         """What a module-level function returns when called with its defaults (resnet50() -> a ResNet layer)."""
         cache = self.__dict__.setdefault("_factories", {})
-        if name not in cache:
-            function = self.functions[name]
-            cache[name] = UNKNOWN
+        if id(function) not in cache:
+            cache[id(function)] = UNKNOWN
             try:
-                cache[name] = self.interpreter.call_function(function, [], {}, None, depth=1)
+                cache[id(function)] = self.interpreter.call_function(
+                    function, [], {}, None, depth=1
+                )
             except RecursionError:
                 pass
-        return cache[name]
+        return cache[id(function)]
 
 
 def _factory_key(layer: Layer) -> str:
@@ -335,5 +369,7 @@ _OPERATORS = {
 }
 
 
-def build_module_model(tree: cst.Module, source: str, path: str) -> ModuleModel:
-    return ModuleModel(tree, source, path)
+def build_module_model(
+    tree: cst.Module, source: str, path: str, project: Project | None = None
+) -> ModuleModel:
+    return ModuleModel(tree, source, path, project)

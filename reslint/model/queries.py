@@ -220,7 +220,7 @@ def stale_running_channels(cls, module) -> dict[str, cst.FunctionDef]:
     for name, method in cls.methods.items():
         if name in ("__init__", "forward"):
             continue
-        block_makers = {p.name.value for p in method.params.params} | set(module.classes)
+        block_makers = {p.name.value for p in method.params.params} | module.class_names
         for call, function in module.names.calls:
             if function is not method or not (
                 isinstance(call.func, cst.Name) and call.func.value in block_makers

@@ -12,6 +12,7 @@ from reslint.model.symbolic import Expr
 
 if TYPE_CHECKING:
     from reslint.model.classes import ClassModel, Instance
+    from reslint.model.module import ModuleModel
 
 
 class _Unknown:
@@ -268,9 +269,16 @@ class DictValue:
 
 @dataclass(frozen=True)
 class ClassRef:
-    """One of the file's own classes, used as a value (`block=Bottleneck`)."""
+    """One of the project's own classes, used as a value (`block=Bottleneck`)."""
 
     cls: ClassModel
+
+
+@dataclass(frozen=True, eq=False)
+class ModuleRef:
+    """Another linted file of the project, imported as a module (`import resnet_parts as rp`)."""
+
+    module: ModuleModel
 
 
 @dataclass(frozen=True)

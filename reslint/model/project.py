@@ -1,0 +1,115 @@
+"""Project: the files linted together, so that `from .blocks import Bottleneck` finds the other file's model.
+
+One abstract interpreter serves every file of a project (a call may cross from one file into another),
+and each file's model is built once, on first use.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+import libcst as cst
+
+from reslint.model.values import UNKNOWN, ModuleRef
+
+if TYPE_CHECKING:
+    from reslint.model.imports import ImportSource
+    from reslint.model.interpreter import Interpreter
+    from reslint.model.module import ModuleModel
+
+# Builds the model of one linted file, or None when it cannot (unreadable, no parse).
+Loader = Callable[[str], "ModuleModel | None"]
+
+
+class Project:
+    def __init__(self, paths: Iterable[str] = (), loader: Loader | None = None) -> None:
+        from reslint.model.interpreter import Interpreter
+
+        self.interpreter: Interpreter = Interpreter(self)
+        self._loader = loader
+        self._models: dict[str, ModuleModel | None] = {}
+        self._owners: dict[int, ModuleModel] = {}
+        self._by_dotted: dict[str, list[str]] = {}
+        self._paths: set[str] = set()
+        for path in paths:
+            self._index_path(path)
+
+    # ----- models ----------------------------------------------------------------------------
+
+    def add(self, model: ModuleModel) -> None:
+        """Register a model built elsewhere (the file being linted right now)."""
+        key = _key(model.path)
+        self._models[key] = model
+        self._index_path(model.path)
+        for function_id in model.names.functions:
+            self._owners[function_id] = model
+
+    def model(self, path: str) -> ModuleModel | None:
+        key = _key(path)
+        if key not in self._models:
+            self._models[key] = None  # a file that (indirectly) imports itself while being built
+            built = self._loader(path) if self._loader is not None else None
+            if built is not None:
+                self.add(built)
+        return self._models[key]
+
+    def owner(self, function: cst.FunctionDef) -> ModuleModel:
+        return self._owners[id(function)]
+
+    # ----- imports ---------------------------------------------------------------------------
+
+    def resolve_import(self, importer: ModuleModel, source: ImportSource) -> Any:
+        """What an imported name stands for when it comes from another linted file, else None."""
+        if source.name is None:
+            target = self._find(importer.path, source.level, source.module)
+            return ModuleRef(target) if target is not None else None
+        target = self._find(importer.path, source.level, source.module)
+        if target is not None and target is not importer:
+            value = target.global_value(source.name)
+            if value is not UNKNOWN:
+                return value
+        submodule = ".".join(part for part in (source.module, source.name) if part)
+        target = self._find(importer.path, source.level, submodule)
+        return ModuleRef(target) if target is not None else None
+
+    def _find(self, importer: str, level: int, dotted: str | None) -> ModuleModel | None:
+        if level:
+            base = os.path.dirname(_key(importer))
+            for _ in range(level - 1):
+                base = os.path.dirname(base)
+            relative = os.path.join(base, *dotted.split(".")) if dotted else base
+            for candidate in (relative + ".py", os.path.join(relative, "__init__.py")):
+                if _key(candidate) in self._paths:
+                    return self.model(candidate)
+            return None
+        if not dotted:
+            return None
+        candidates = self._by_dotted.get(dotted, [])
+        if not candidates:
+            return None
+        # Several files may end in `models/layers.py`: the one nearest the importer is meant.
+        nearest = max(candidates, key=lambda path: _shared_depth(path, importer))
+        return self.model(nearest)
+
+    def _index_path(self, path: str) -> None:
+        key = _key(path)
+        self._paths.add(key)
+        parts = key[: -len(".py")].split(os.sep) if key.endswith(".py") else key.split(os.sep)
+        if parts and parts[-1] == "__init__":
+            parts = parts[:-1]
+        parts = [part for part in parts if part]
+        for start in range(len(parts)):
+            dotted = ".".join(parts[start:])
+            entries = self._by_dotted.setdefault(dotted, [])
+            if key not in entries:
+                entries.append(key)
+
+
+def _key(path: str) -> str:
+    return os.path.normpath(os.path.abspath(path))
+
+
+def _shared_depth(a: str, b: str) -> int:
+    return len(os.path.commonpath([os.path.dirname(a), os.path.dirname(b)]).split(os.sep))
