@@ -19,6 +19,8 @@ from reslint.syntax import ParseResult, find_comments, parse_source
 
 SYNTAX_ERROR = "RN001"
 
+Place = tuple[str, int, int]  # (code, line, column) of a finding
+
 SKIPPED_DIRECTORIES = frozenset(
     {
         "__pycache__",
@@ -153,6 +155,8 @@ class FileResult:
     internal_errors: list[str] = field(default_factory=list)
     empty: bool = False
     text: str | None = None
+    # finding -> the (code, line, column) of the findings that would explain it (Violation.defers_to)
+    deferrals: dict[Finding, tuple[Place, ...]] = field(default_factory=dict)
 
 
 @dataclass
@@ -175,7 +179,7 @@ def lint_file(
     """Findings for one file, every rule enabled (internal errors of rules are logged to stderr)."""
     result = check_file(os.fspath(path), _rules_or_catalogue(rules))
     _log(result.internal_errors)
-    return sorted(result.findings, key=_order)
+    return sorted(without_deferred(result.findings, result.deferrals), key=_order)
 
 
 def lint_paths(
@@ -204,8 +208,12 @@ def run(
     active = tuple(rule for rule in _rules_or_catalogue(rules) if enabled(rule.code))
     files, missing = discover(paths)
     results = _check_all(files, active, jobs)
+    deferrals = {f: places for result in results for f, places in result.deferrals.items()}
     findings = sorted(
-        (f for result in results for f in result.findings if enabled(f.code)), key=_order
+        without_deferred(
+            [f for result in results for f in result.findings if enabled(f.code)], deferrals
+        ),
+        key=_order,
     )
     return LintRun(
         findings=findings,
@@ -308,49 +316,84 @@ def _check_file(path: str, rules: Sequence[type[Rule]], max_bytes: int) -> FileR
         for issue in parsed.issues
     ]
     errors: list[str] = []
+    deferrals: dict[Finding, tuple[Place, ...]] = {}
     if parsed.module is not None and rules:
-        found, errors = _run_rules(path, parsed, rules)
+        found, errors, deferrals = _run_rules(path, parsed, rules)
         findings.extend(found)
     findings = _without_suppressed(findings, text)
     return FileResult(
-        path, findings=findings, internal_errors=errors, text=text if findings else None
+        path,
+        findings=findings,
+        internal_errors=errors,
+        text=text if findings else None,
+        deferrals={f: deferrals[f] for f in findings if f in deferrals},
     )
 
 
 def _run_rules(
     path: str, parsed: ParseResult, rules: Sequence[type[Rule]]
-) -> tuple[list[Finding], list[str]]:
+) -> tuple[list[Finding], list[str], dict[Finding, tuple[Place, ...]]]:
     from reslint.model import build_module_model
 
     try:
         model = build_module_model(parsed.module, parsed.recovered, path)
     except Exception as error:
-        return [], [_internal_error(f"while building the model of {path}", error)]
+        return [], [_internal_error(f"while building the model of {path}", error)], {}
     findings: list[Finding] = []
     errors: list[str] = []
+    deferrals: dict[Finding, tuple[Place, ...]] = {}
+
+    def place(node) -> tuple[int, int, int, int]:
+        line, column, end_line, end_column = model.position(node)
+        if parsed.shifts:  # a syntax repair moved text on some lines
+            column = parsed.original_column(line, column)
+            end_column = parsed.original_column(end_line, end_column)
+        return line, column, end_line, end_column
+
     for rule in rules:
         try:
             for violation in rule().check(model):
-                line, column, end_line, end_column = model.position(violation.node)
-                if parsed.shifts:  # a syntax repair moved text on some lines
-                    column = parsed.original_column(line, column)
-                    end_column = parsed.original_column(end_line, end_column)
-                findings.append(
-                    Finding(
-                        path,
-                        line,
-                        column,
-                        end_line,
-                        end_column,
-                        rule.code,
-                        Severity(rule.severity),
-                        violation.message,
-                        violation.hint,
-                    )
+                if model.project.in_other_file(model, violation.node):
+                    continue  # about a block of another file: that file's own run reports it
+                finding = Finding(
+                    path,
+                    *place(violation.node),
+                    rule.code,
+                    Severity(rule.severity),
+                    violation.message,
+                    violation.hint,
                 )
+                findings.append(finding)
+                if violation.defers_to:
+                    deferrals[finding] = tuple(
+                        (code, *place(node)[:2])
+                        for code, node in violation.defers_to
+                        if model.owns(node)
+                    )
         except Exception as error:  # one broken rule must not hide the other rules' findings
             errors.append(_internal_error(f"in rule {rule.code} on {path}", error))
-    return findings, errors
+    return findings, errors, deferrals
+
+
+def without_deferred(
+    findings: list[Finding], deferrals: dict[Finding, tuple[Place, ...]]
+) -> list[Finding]:
+    """Drop each finding that defers to another finding still reported (after --select, --ignore and
+    noqa). A chain is followed: if the explaining finding itself gives way, the first one stays."""
+    at: dict[Place, list[Finding]] = {}
+    for finding in findings:
+        at.setdefault((finding.code, finding.line, finding.column), []).append(finding)
+    kept: dict[Finding, bool] = {}
+
+    def keeps(finding: Finding) -> bool:
+        if finding not in kept:
+            kept[finding] = True  # a cycle of deferrals keeps everything in it
+            kept[finding] = not any(
+                keeps(other) for place in deferrals.get(finding, ()) for other in at.get(place, ())
+            )
+        return kept[finding]
+
+    return [finding for finding in findings if keeps(finding)]
 
 
 def _without_suppressed(findings: list[Finding], text: str) -> list[Finding]:

@@ -26,6 +26,9 @@ class Violation:
     node: cst.CSTNode
     message: str
     hint: str = ""
+    # Findings of other rules that explain this one: (code, node). The engine drops this violation only
+    # when one of them is really reported (after --select/--ignore/noqa), never on a rule's say-so.
+    defers_to: tuple[tuple[str, cst.CSTNode], ...] = ()
 
 
 class Rule:
@@ -36,6 +39,8 @@ class Rule:
     code: ClassVar[str]
     name: ClassVar[str]
     severity: ClassVar[Severity] = Severity.ERROR
+    # The codes this rule's violations may defer to (see Violation.defers_to).
+    defers_to: ClassVar[tuple[str, ...]] = ()
     INVALID: ClassVar[list[str]] = []
     VALID: ClassVar[list[str]] = []
 

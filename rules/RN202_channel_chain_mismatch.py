@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import libcst as cst
+
 from reslint.model import ModuleModel
 from reslint.model.queries import (
     channel_neighbours,
@@ -43,6 +45,7 @@ class ChannelChainMismatch(Rule):
     """
 
     code = "RN202"
+    defers_to = ("RN205",)
     name = "channel-chain-mismatch"
 
     def check(self, module: ModuleModel) -> Iterator[Violation]:
@@ -53,9 +56,9 @@ class ChannelChainMismatch(Rule):
         # not on the first block inside the builder method.
         covered: set[tuple[int, int]] = set()
         stale = {
-            f"self.{name}"
+            f"self.{name}": method
             for cls in module.module_classes
-            for name in stale_running_channels(cls, module)
+            for name, method in stale_running_channels(cls, module).items()
         }
         for instance in module.instances():
             for open_containers in (False, True):
@@ -63,7 +66,7 @@ class ChannelChainMismatch(Rule):
                     yield from self._check_sequence(sequence, covered, module, stale)
 
     def _check_sequence(
-        self, sequence, covered: set[tuple[int, int]], module, stale: set[str]
+        self, sequence, covered: set[tuple[int, int]], module, stale: dict[str, cst.FunctionDef]
     ) -> Iterator[Violation]:
         for before, after in channel_neighbours(sequence):
             if "linear" in (
@@ -83,14 +86,15 @@ class ChannelChainMismatch(Rule):
                 or relation(produced, expected) is not Relation.DIFFERENT
             ):
                 continue
-            if str(expected) in stale:
-                continue  # a running channel count never updated: RN205 reports the cause
+            # A running channel count never updated: RN205's finding on the builder is the cause.
+            builder = stale.get(str(expected))
             covered.add(leaves)
             yield Violation(
                 _anchor(after, module),
                 f"`{describe(after)}` expects {quoted(expected)} input channels but "
                 f"`{describe(before)}` before it outputs {quoted(produced)}",
                 f"build `{describe(after)}` for `{produced}` input channels",
+                defers_to=(("RN205", builder.name),) if builder is not None else (),
             )
 
 

@@ -39,6 +39,7 @@ class NormReused(Rule):
     """
 
     code = "RN302"
+    defers_to = ("RN301",)  # the second call normalizes the sum: RN301 names the cause
     name = "norm-reused"
 
     def check(self, module: ModuleModel) -> Iterator[Violation]:
@@ -75,6 +76,7 @@ def _reuses(steps: list[Step], module: ModuleModel) -> Iterator[Violation]:
                 f"`{later.text}` is called a second time in forward (first on line {module.line_of(first.node)}): "
                 "one norm layer, two different inputs, one set of running statistics",
                 "give the second place its own norm layer, or drop it",
+                defers_to=(("RN301", later.node),),
             )
             return
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from reslint.model import ModuleModel
-from reslint.model.queries import Element, convs_of, describe, layer_of, residuals
+from reslint.model.queries import Element, Layer, convs_of, describe, layer_of, residuals
 from reslint.model.symbolic import Expr, Relation, combine, const, may_differ, relation
 from reslint.rule import Rule, Violation
 from reslint.rules_support import quoted, unique
@@ -39,6 +39,7 @@ class ShortcutStrideMismatch(Rule):
     """
 
     code = "RN305"
+    defers_to = ("RN304",)
     name = "shortcut-stride-mismatch"
 
     def check(self, module: ModuleModel) -> Iterator[Violation]:
@@ -48,8 +49,13 @@ class ShortcutStrideMismatch(Rule):
         for instance in module.instances():
             for residual in residuals(instance):
                 main_stride = _total_stride(residual.main)
-                if main_stride is None or _strided_convs(residual.main) > 1:
-                    continue  # several strided convs in the main branch: RN304 reports the cause
+                if main_stride is None:
+                    continue
+                # Several strided convs in the main branch: RN304's finding on one of them is the cause.
+                strided = _strided_convs(residual.main)
+                causes = (
+                    tuple(("RN304", conv.anchor) for conv in strided) if len(strided) > 1 else ()
+                )
                 for shortcut in residual.shortcuts:
                     convs = convs_of(shortcut)
                     short_stride = _total_stride(shortcut)
@@ -62,12 +68,17 @@ class ShortcutStrideMismatch(Rule):
                         f"the projection `{describe(convs[0])}` downsamples by {quoted(short_stride)} but the "
                         f"main branch by {quoted(main_stride)}: the two tensors cannot be added",
                         "give the shortcut convolution the block's stride",
+                        defers_to=causes,
                     )
 
 
-def _strided_convs(elements: list[Element]) -> int:
-    strides = [conv.arg("stride") for conv in convs_of(elements)]
-    return sum(1 for s in strides if isinstance(s, Expr) and (s.constant is None or s.constant > 1))
+def _strided_convs(elements: list[Element]) -> list[Layer]:
+    return [
+        conv
+        for conv in convs_of(elements)
+        if isinstance(stride := conv.arg("stride"), Expr)
+        and (stride.constant is None or stride.constant > 1)
+    ]
 
 
 def _provably_different(main: Expr, shortcut: Expr) -> bool:

@@ -445,3 +445,32 @@ def test_a_broken_pool_falls_back_to_one_process(tmp_path, monkeypatch):
     monkeypatch.setattr(engine, "_check_in_pool", broken)
     paths = [write(tmp_path, f"m{number}.py", "bad\n") for number in range(3)]
     assert len(run(paths, jobs=2, rules=FAKE_RULES).findings) == 3
+
+
+class FlagBadUnlessUgly(Rule):
+    """Flags every name `bad`, deferring to RN902 on the `ugly` of the same line."""
+
+    code = "RN906"
+    name = "flag-bad-unless-ugly"
+    defers_to = ("RN902",)
+
+    def check(self, module) -> Iterable[Violation]:
+        uglies = {module.line_of(node): node for node in names(module, "ugly")}
+        for node in names(module, "bad"):
+            cause = uglies.get(module.line_of(node))
+            yield Violation(node, "`bad`", defers_to=(("RN902", cause),) if cause else ())
+
+
+@pytest.mark.parametrize(
+    ("ignore", "text", "left"),
+    [
+        ((), "bad; ugly\nbad\n", [(1, "RN902"), (2, "RN906")]),
+        # The explaining finding is not reported: the deferring one must be.
+        (("RN902",), "bad; ugly\n", [(1, "RN906")]),
+        ((), "bad; ugly  # noqa: RN902\n", [(1, "RN906")]),
+    ],
+)
+def test_a_finding_gives_way_only_to_a_finding_that_is_reported(tmp_path, ignore, text, left):
+    path = write(tmp_path, "model.py", text)
+    result = run([path], ignore=ignore, rules=(FlagBadUnlessUgly, FlagUgly))
+    assert codes_at(result.findings) == left

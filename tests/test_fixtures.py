@@ -167,3 +167,20 @@ def test_mark_reader_rejects_malformed_marks(tmp_path: Path) -> None:
     sample.write_text("x = 1  # expect RN201\n", encoding="utf-8")
     with pytest.raises(ValueError, match="malformed mark"):
         expected_marks(sample)
+
+
+@pytest.mark.parametrize(
+    ("fixture", "ignored", "then_reported"),
+    [
+        ("fixtures/bugs/RN205_inplanes_not_updated.py", "RN205", "RN202"),
+        ("fixtures/seeds/seed004_restnet50_midchannel.py", "RN301", "RN302"),
+    ],
+)
+def test_a_deferring_rule_reports_when_the_rule_it_defers_to_is_ignored(
+    fixture: str, ignored: str, then_reported: str
+) -> None:
+    from reslint.engine import run
+
+    before = {f.code for f in run([REPO / fixture]).findings}
+    after = {f.code for f in run([REPO / fixture], ignore=[ignored]).findings}
+    assert then_reported not in before and then_reported in after

@@ -58,6 +58,13 @@ class Project:
     def owner(self, function: cst.FunctionDef) -> ModuleModel:
         return self._owners[id(function)]
 
+    def in_other_file(self, model: ModuleModel, node: cst.CSTNode) -> bool:
+        """Whether `node` belongs to another file of the project than `model`'s."""
+        return not model.owns(node) and any(
+            other is not None and other is not model and other.owns(node)
+            for other in self._models.values()
+        )
+
     # ----- imports ---------------------------------------------------------------------------
 
     def resolve_import(self, importer: ModuleModel, source: ImportSource) -> Any:
