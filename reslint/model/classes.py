@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import libcst as cst
 
+from reslint.knowledge.frameworks import is_module_base
+from reslint.model.builders import part_name
 from reslint.model.symbolic import Expr
 from reslint.model.values import (
     CHANNEL_PRESERVING,
@@ -130,7 +132,7 @@ class ClassModel:
         for cls in [self, *self.ancestors()]:
             for base in cls.base_nodes:
                 qualified = cls.module.imports.qualified(base)
-                if qualified and qualified.startswith("torch.nn."):
+                if qualified and (qualified.startswith("torch.nn.") or is_module_base(qualified)):
                     return True
         return False
 
@@ -225,11 +227,17 @@ class Instance:
         for option in options(value):
             if isinstance(option, Layer) and not option.label:
                 option.label = name
+                if option.built_by:  # `conv2 = conv3x3_block(...)`: its parts are `conv2`'s
+                    for child in option.children:
+                        child.label = f"{name}'s {part_name(child)}"
 
     def attribute(self, name: str, interpreter: Interpreter) -> Any:
         if name in self.attrs:
             return self.attrs[name]
         method = self.cls.method(name)
+        if method is not None and _is_property(method):
+            # mmdet's `norm1` property: `return getattr(self, self.norm1_name)`
+            return interpreter.call_function(method, [], {}, self, depth=1)
         if method is not None:
             return FunctionRef(method, self)
         value = self.cls.constant(name, interpreter)
@@ -300,6 +308,13 @@ class Instance:
                     if channels is not None:
                         return channels
         return None
+
+
+def _is_property(function: cst.FunctionDef) -> bool:
+    return any(
+        isinstance(d.decorator, cst.Name) and d.decorator.value in ("property", "cached_property")
+        for d in function.decorators
+    )
 
 
 def flow_channels_out(flow: Flow, depth: int = 0) -> Expr | None:

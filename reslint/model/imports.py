@@ -3,6 +3,7 @@ project's own modules, where they come from (`from .blocks import Bottleneck`)."
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import libcst as cst
@@ -36,8 +37,16 @@ class ImportMap:
     """Maps the names a file binds by import to the qualified names they stand for."""
 
     def __init__(
-        self, statements: list[cst.Import | cst.ImportFrom], bound_names: set[str]
+        self,
+        statements: list[cst.Import | cst.ImportFrom],
+        bound_names: set[str],
+        path: str = "",
     ) -> None:
+        # The folders above the file stand for its package: `from .common import conv3x3_block` in
+        # pytorchcv/models/resnet.py is qualified as "...pytorchcv.models.common.conv3x3_block".
+        self._package = [
+            part for part in os.path.dirname(os.path.abspath(path)).split(os.sep) if part
+        ]
         self.aliases: dict[str, str] = {}
         self.sources: dict[str, ImportSource] = {}
         for statement in statements:
@@ -74,8 +83,9 @@ class ImportMap:
                 else name
             )
             self.sources[local] = ImportSource(level, base, name)
-            if not level and base:
-                self.aliases[local] = f"{base}.{name}"
+            package = self._package[: len(self._package) - level + 1] if level else []
+            qualified = ".".join([*package, *([base] if base else []), name])
+            self.aliases[local] = qualified
 
     def qualified(self, node: cst.BaseExpression) -> str | None:
         """The torch-qualified name an expression stands for (`nn.Conv2d` -> "torch.nn.Conv2d"), or None."""

@@ -15,11 +15,14 @@ from typing import TYPE_CHECKING, Any
 
 import libcst as cst
 
-from reslint.model import symbolic
+from reslint.knowledge.frameworks import builder_for, factory_subscript, is_activation_instances
+from reslint.model import builders, symbolic
+from reslint.model.builders import LayerClass
 from reslint.model.classes import ForwardModel
 from reslint.model.symbolic import Expr, Relation
 from reslint.model.values import (
     CHANNEL_PRESERVING,
+    OPEN_KWARGS,
     TENSOR_METHODS,
     TORCH_FUNCTIONS,
     TORCH_LAYERS,
@@ -47,7 +50,6 @@ if TYPE_CHECKING:
 
 MAX_DEPTH = 8
 MAX_LOOP = 48  # iterations run for a loop of known length; longer ones are cut there
-OPEN_KWARGS = "**"  # marks call arguments that came from a `**mapping` reslint cannot see into
 LAYERS_BY_LOWER_NAME = {name.lower(): name for name in TORCH_LAYERS}
 NUMERIC_BUILTINS = {"int", "round", "max", "min", "float", "abs"}
 
@@ -66,6 +68,15 @@ class SuperRef:
 @dataclass(frozen=True)
 class Lambda:
     node: cst.Lambda
+
+
+@dataclass(frozen=True)
+class Partial:
+    """`functools.partial(nn.BatchNorm2d, eps=1e-3)`: a callable with some arguments fixed."""
+
+    func: Any
+    args: tuple[Any, ...]
+    kwargs: tuple[tuple[str, Any], ...]
 
 
 @dataclass(frozen=True)
@@ -130,18 +141,18 @@ class Interpreter:
         kwargs: dict[str, Any],
         instance: Instance | None,
         depth: int,
+        closure: Frame | None = None,
     ) -> Any:
         if depth > MAX_DEPTH or id(function) in self._active:
             return UNKNOWN
         module = self.project.owner(function)
-        frame = Frame(
-            self.bind(function, args, kwargs, method=instance is not None, module=module),
-            instance,
-            depth,
-            module,
-            function,
-        )
-        self._run(function, frame)
+        method = instance is not None
+        bound = self.bind(function, args, kwargs, method=method, module=module)
+        if closure is not None:  # a nested function reads its enclosing frame's names, `self` too
+            bound = {**closure.locals, **bound}
+            instance = instance if method else closure.instance
+        frame = Frame(bound, instance, depth, module, function)
+        self._run(function, frame, method)
         if not frame.returns:
             return None
         return alternatives(frame.returns)
@@ -152,12 +163,11 @@ class Interpreter:
         """Run a method whose arguments are already bound (an __init__ for a new instance)."""
         self._run(function, Frame(dict(bound), instance, 0, self.project.owner(function), function))
 
-    def _run(self, function: cst.FunctionDef, frame: Frame) -> None:
-        if frame.instance is not None and not is_static(function):
+    def _run(self, function: cst.FunctionDef, frame: Frame, method: bool = True) -> None:
+        if method and frame.instance is not None and not is_static(function):
             frame.locals[_self_name(function)] = frame.instance
-        self._active.add(
-            id(function)
-        )  # a function that (indirectly) calls itself is not followed again
+        # A function that (indirectly) calls itself is not followed again.
+        self._active.add(id(function))
         try:
             self.run_block(function.body, frame)
         finally:
@@ -250,7 +260,7 @@ class Interpreter:
         elif isinstance(statement, cst.Try):
             self.run_block(statement.body, frame)
         elif isinstance(statement, cst.FunctionDef):
-            frame.locals[statement.name.value] = FunctionRef(statement)
+            frame.locals[statement.name.value] = FunctionRef(statement, closure=frame)
         elif isinstance(statement, cst.IndentedBlock):
             self.run_block(statement, frame)
 
@@ -379,6 +389,23 @@ class Interpreter:
         value = node.evaluated_value
         return value if isinstance(value, str) else UNKNOWN
 
+    def eval_FormattedString(self, node: cst.FormattedString, frame: Frame) -> Any:
+        """`f"layer{i}"` with `i` known: the string; anything else unknown."""
+        text = []
+        for part in node.parts:
+            if isinstance(part, cst.FormattedStringText):
+                text.append(part.value)
+                continue
+            if not isinstance(part, cst.FormattedStringExpression) or part.format_spec:
+                return UNKNOWN
+            value = self.evaluate(part.expression, frame)
+            if isinstance(value, Expr) and value.constant is not None:
+                value = symbolic.const(value.constant).text
+            if not isinstance(value, str):
+                return UNKNOWN
+            text.append(value)
+        return "".join(text)
+
     def eval_Ellipsis(self, node: cst.Ellipsis, frame: Frame) -> Any:
         return UNKNOWN
 
@@ -428,8 +455,8 @@ class Interpreter:
             if -len(base.items) <= index < len(base.items) and not (base.open_ended and index < 0):
                 return base.items[index]
             return UNKNOWN
-        if isinstance(base, DictValue) and isinstance(key, str):
-            return base.items.get(key, UNKNOWN)
+        if isinstance(base, DictValue) and _dict_key(key) is not None:
+            return base.items.get(_dict_key(key), UNKNOWN)
         if isinstance(base, Layer) and isinstance(key, Expr) and key.constant is not None:
             index = int(key.constant)
             return (
@@ -446,6 +473,8 @@ class Interpreter:
             )
         if isinstance(base, Flow):
             return self.apply_step(base, Step("subsample", node, None, frame.module.code(node)))
+        if isinstance(base, TorchRef):
+            return _framework_subscript(base, node, tuple(self.guards))
         return UNKNOWN
 
     def _subscript_key(self, node: cst.Subscript, frame: Frame) -> Any:
@@ -474,8 +503,8 @@ class Interpreter:
         result = DictValue()
         for element in node.elements:
             if isinstance(element, cst.DictElement):
-                key = self.evaluate(element.key, frame)
-                if isinstance(key, str):
+                key = _dict_key(self.evaluate(element.key, frame))
+                if key is not None:
                     result.items[key] = self.evaluate(element.value, frame)
                 else:
                     result.open_ended = True
@@ -629,7 +658,9 @@ class Interpreter:
         if isinstance(func, ClassRef):
             return self.construct(func.cls, args, kwargs, node)
         if isinstance(func, FunctionRef):
-            result = self.call_function(func.node, args, kwargs, func.bound_self, frame.depth + 1)
+            result = self.call_function(
+                func.node, args, kwargs, func.bound_self, frame.depth + 1, func.closure
+            )
             _set_site(result, node, self.project.owner(func.node).within(func.node))
             return result
         if isinstance(func, Layer):
@@ -639,6 +670,12 @@ class Interpreter:
             return self.call_builtin(func.name, args, kwargs, node, frame)
         if isinstance(func, Lambda):
             return self.call_lambda(func.node, args, frame)
+        if isinstance(func, LayerClass):
+            return builders.build(func.builder, func.name, args, kwargs, node, tuple(self.guards))
+        if isinstance(func, Partial):
+            return self.call(
+                func.func, [*func.args, *args], {**dict(func.kwargs), **kwargs}, node, frame
+            )
         if isinstance(func, Param):
             if (
                 func.default is not None
@@ -687,6 +724,15 @@ class Interpreter:
             return Layer("module", func.short, node, {"args": args, **kwargs})
         if qualified in ("collections.OrderedDict", "typing.OrderedDict"):
             return _ordered_dict(args)
+        if qualified == "functools.partial" and args:
+            return Partial(args[0], tuple(args[1:]), tuple(kwargs.items()))
+        if qualified.endswith("checkpoint.checkpoint") and args:
+            # torch.utils.checkpoint runs the function on the arguments (only memory use differs).
+            return self.call(args[0], args[1:], {}, node, frame)
+        builder = builder_for(qualified)
+        if builder is not None:
+            name = qualified.rsplit(".", 1)[-1]
+            return builders.build(builder, name, args, kwargs, node, tuple(self.guards))
         if args and _is_tensor(args[0]):
             return self.apply_step(args[0], Step("call", node, None, frame.module.code(node.func)))
         _may_have_changed([*args, *kwargs.values()])
@@ -740,14 +786,24 @@ class Interpreter:
             return args[0] if isinstance(args[0], ListValue) else ListValue([], True)
         if name == "len" and args and isinstance(args[0], ListValue) and not args[0].open_ended:
             return symbolic.const(len(args[0].items), text)
-        if (
-            name == "getattr"
-            and len(args) >= 2
-            and isinstance(args[1], str)
-            and frame.instance is not None
-            and args[0] is frame.instance
-        ):
-            return frame.instance.attribute(args[1], self)
+        if name in ("enumerate", "zip") and args and all(isinstance(a, ListValue) for a in args):
+            columns = [
+                [symbolic.const(i) for i in range(len(args[0].items))],
+                *[a.items for a in args],
+            ]
+            if name == "zip":
+                columns = columns[1:]
+            return ListValue(
+                [ListValue(list(row)) for row in zip(*columns)],
+                any(a.open_ended for a in args),
+            )
+        if name == "getattr" and len(args) >= 2 and isinstance(args[1], str):
+            if frame.instance is not None and args[0] is frame.instance:
+                return frame.instance.attribute(args[1], self)
+            if isinstance(args[0], TorchRef):  # getattr(nn, "ReLU")
+                return TorchRef(f"{args[0].qualified}.{args[1]}")
+            if isinstance(args[0], ModuleRef):
+                return args[0].module.global_value(args[1])
         if (
             name == "setattr"
             and len(args) == 3
@@ -933,7 +989,7 @@ def _children(args: list[Any], kwargs: dict[str, Any]) -> list[Layer]:
             items.extend(arg.items)
         elif isinstance(arg, DictValue):
             for key, value in arg.items.items():
-                if isinstance(value, Layer) and not value.label:
+                if isinstance(value, Layer) and not value.label and isinstance(key, str):
                     value.label = key
                 items.append(value)
         else:
@@ -947,6 +1003,29 @@ def _children(args: list[Any], kwargs: dict[str, Any]) -> list[Layer]:
         else:
             children.append(Layer("unknown", "?", getattr(item, "node", None) or cst.Name("_")))
     return children
+
+
+def _framework_subscript(base: TorchRef, node: cst.Subscript, guards: tuple) -> Any:
+    """`Conv[Conv.CONV, spatial_dims]` (monai) is a torch layer class; `ACT2FN["gelu"]` (transformers)
+    an activation."""
+    if is_activation_instances(base.qualified):
+        return Layer("act", "activation", node, {}, guards=guards, built_by=base.short)
+    members = factory_subscript(base.qualified)
+    if members is None or not node.slice or not isinstance(node.slice[0].slice, cst.Index):
+        return UNKNOWN
+    first = node.slice[0].slice.value
+    member = first.attr.value if isinstance(first, cst.Attribute) else None
+    type_name = members.get(member or "", members.get("*"))
+    return TorchRef(f"torch.nn.{type_name}") if type_name else UNKNOWN
+
+
+def _dict_key(value: Any) -> str | float | None:
+    """A dict key reslint can compare: a string or a known number (`{50: (3, 4, 6, 3)}[depth]`)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Expr):
+        return value.constant
+    return None
 
 
 def _ordered_dict(args: list[Any]) -> DictValue:

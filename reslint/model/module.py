@@ -47,7 +47,7 @@ class ModuleModel:
         self.path = path
         self.lines = source.splitlines()
         self.names = NameIndex(tree)
-        self.imports = ImportMap(self.names.imports, self.names.bound_anywhere)
+        self.imports = ImportMap(self.names.imports, self.names.bound_anywhere, path)
         # Every top-level class and function definition, in source order.
         self.class_defs: list[ClassModel] = []
         self.function_defs: list[cst.FunctionDef] = []

@@ -12,7 +12,10 @@ import libcst as cst
 from reslint.model.classes import Instance
 from reslint.model.values import CHANNEL_PRESERVING, AddSite, Flow, Layer, Step, compatible, options
 
-SHORTCUT_NAME = re.compile(r"(downsample|down_sample|shortcut|short_cut|skip|extra)", re.I)
+# What people call a shortcut branch (torchvision's `downsample`, kuangliu's `shortcut`, pytorchcv's
+# `identity_conv`). Not `residual` (often the main branch: `self.residual_function`) nor `proj` (timm
+# names main-branch projections so).
+SHORTCUT_NAME = re.compile(r"(downsample|down_sample|shortcut|short_cut|skip|identity|extra)", re.I)
 
 # A sequence element: a Step (an operation in forward, `step.layer` set for module calls) or a Layer
 # (a child of a container, which forward reaches only through the container's call).

@@ -153,7 +153,10 @@ TENSOR_METHODS: dict[str, str] = {
     "mul_": "mul",
 }
 
+OPEN_KWARGS = "**"  # marks call arguments that came from a `**mapping` reslint cannot see into
+
 CHANNEL_PRESERVING = {
+    "undecided",  # a framework block's part that may or may not be built (see model.builders)
     "batchnorm",
     "norm",
     "act",
@@ -182,6 +185,8 @@ class Layer:
     site: cst.CSTNode | None = field(default=None, repr=False)
     # The undecidable `if` branches it was built in: (id of the if, which way).
     guards: tuple = field(default=(), repr=False)
+    # The framework call that built it (`conv3x3_block`), for layers reslint knows from its tables.
+    built_by: str = ""
     # Set for instances of the file's own classes: the interpreted instance (lazy).
     _instance: Instance | None = None
     _instantiated: bool = False
@@ -263,7 +268,7 @@ class ListValue:
 
 @dataclass(eq=False)
 class DictValue:
-    items: dict[str, Any] = field(default_factory=dict)
+    items: dict[str | float, Any] = field(default_factory=dict)
     open_ended: bool = False
 
 
@@ -294,6 +299,8 @@ class TorchRef:
 class FunctionRef:
     node: cst.FunctionDef
     bound_self: Any = None  # an Instance for methods
+    # The frame a nested function was defined in: its body reads that frame's names (a closure).
+    closure: Any = field(default=None, compare=False, hash=False)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,225 @@
+"""What the framework calls people build ResNets with create, in reslint's terms. Torch-free facts.
+
+A user's file calls `conv3x3_block(in_channels=c, out_channels=c, stride=2)` (pytorchcv),
+`build_conv_layer(cfg, inplanes, planes, 3, stride=stride)` (mmcv) or `ConvNormAct(...)` (timm): reslint
+cannot read those libraries, so this table says what each call builds (a conv, then a norm, then an
+activation), which argument carries the input and output channels and the stride, and when a part is
+left out (`activation=None`). The model turns a call into that sequence of layers.
+
+Entries are keyed by the package a name comes from and its last component, so the same entry serves
+`from pytorchcv.models.common import conv3x3_block`, the library's own `from .common.conv import ...`
+and `import timm.layers as L; L.create_conv2d(...)`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Part:
+    """One layer a builder creates: its kind and torch type, and the argument that can switch it off
+    (`activation=None`, `apply_act=False`) with whether it is on when that argument is not given."""
+
+    kind: str
+    type_name: str
+    switch: str | None = None
+    on_by_default: bool = True
+
+
+@dataclass(frozen=True)
+class Builder:
+    """A framework call that builds layers (or, with `makes`, returns a layer class to call later)."""
+
+    params: tuple[str, ...]  # positional parameters, in order
+    parts: tuple[Part, ...] = ()
+    in_channels: str | None = "in_channels"
+    out_channels: str | None = "out_channels"
+    stride: str | None = "stride"
+    # "layers": the parts (one layer, or a Sequential of them); "named": mmcv's (name, layer) pair;
+    # "classifier": timm's (global pool, fc) pair; "same": returns its first argument unless it is a
+    # name string (timm's get_act_layer); "class": a layer class, built when called (`makes` says which).
+    returns: str = "layers"
+    makes: Builder | None = field(default=None, compare=False)
+
+
+CONV = Part("conv", "Conv2d")
+BATCHNORM = Part("batchnorm", "BatchNorm2d")
+RELU = Part("act", "ReLU")
+
+
+def _conv_norm_act(
+    params: tuple[str, ...], norm_switch: str | None, act_switch: str | None, **options: object
+) -> Builder:
+    return Builder(
+        params,
+        (
+            CONV,
+            Part("batchnorm", "BatchNorm2d", norm_switch),
+            Part("act", "ReLU", act_switch),
+        ),
+        **options,  # type: ignore[arg-type]
+    )
+
+
+_PYTORCHCV_BLOCK = ("in_channels", "out_channels", "stride")
+_TIMM_CONV_NORM_ACT = ("in_channels", "out_channels", "kernel_size", "stride")
+_ACT_CLASS = Builder((), (RELU,), None, None, None)
+_NORM_CLASS = Builder(("num_features",), (BATCHNORM,), "num_features", "num_features", None)
+
+BUILDERS: dict[tuple[str, str], Builder] = {
+    # pytorchcv: conv + BatchNorm + activation blocks; `activation=None` leaves the activation out.
+    **{
+        ("pytorchcv", name): _conv_norm_act(_PYTORCHCV_BLOCK, "normalization", "activation")
+        for name in ("conv1x1_block", "conv3x3_block", "conv5x5_block", "conv7x7_block")
+    },
+    ("pytorchcv", "ConvBlock"): _conv_norm_act(
+        ("in_channels", "out_channels", "kernel_size", "stride"), "normalization", "activation"
+    ),
+    ("pytorchcv", "conv1x1"): Builder(_PYTORCHCV_BLOCK, (CONV,)),
+    ("pytorchcv", "conv3x3"): Builder(_PYTORCHCV_BLOCK, (CONV,)),
+    ("pytorchcv", "pre_conv1x1_block"): Builder(
+        _PYTORCHCV_BLOCK, (BATCHNORM, RELU, CONV)
+    ),  # pre-activation: the norm sees the input channels
+    ("pytorchcv", "pre_conv3x3_block"): Builder(_PYTORCHCV_BLOCK, (BATCHNORM, RELU, CONV)),
+    ("pytorchcv", "lambda_relu"): Builder((), returns="class", makes=_ACT_CLASS),
+    ("pytorchcv", "lambda_batchnorm2d"): Builder((), returns="class", makes=_NORM_CLASS),
+    # mmcv / mmengine: the first argument is a config dict.
+    ("mmcv", "build_conv_layer"): Builder(
+        ("cfg", "in_channels", "out_channels", "kernel_size", "stride"), (CONV,)
+    ),
+    ("mmcv", "build_norm_layer"): Builder(
+        ("cfg", "num_features", "postfix"),
+        (BATCHNORM,),
+        "num_features",
+        "num_features",
+        None,
+        returns="named",
+    ),
+    ("mmcv", "build_activation_layer"): Builder(("cfg",), (RELU,), None, None, None),
+    ("mmcv", "ConvModule"): Builder(
+        ("in_channels", "out_channels", "kernel_size", "stride"),
+        (CONV, Part("batchnorm", "BatchNorm2d", "norm_cfg", False), Part("act", "ReLU", "act_cfg")),
+    ),
+    # timm
+    ("timm", "create_conv2d"): Builder(("in_channels", "out_channels", "kernel_size"), (CONV,)),
+    ("timm", "ConvNormAct"): _conv_norm_act(_TIMM_CONV_NORM_ACT, "apply_norm", "apply_act"),
+    ("timm", "ConvNormActAa"): _conv_norm_act(_TIMM_CONV_NORM_ACT, "apply_norm", "apply_act"),
+    ("timm", "ConvBnAct"): _conv_norm_act(_TIMM_CONV_NORM_ACT, "apply_norm", "apply_act"),
+    ("timm", "BatchNormAct2d"): Builder(
+        ("num_features",),
+        (BATCHNORM, Part("act", "ReLU", "apply_act")),
+        "num_features",
+        "num_features",
+        None,
+    ),
+    ("timm", "create_act_layer"): Builder(("name",), (RELU,), None, None, None),
+    ("timm", "get_act_layer"): Builder(("name",), returns="same", makes=_ACT_CLASS),
+    ("timm", "get_norm_act_layer"): Builder(
+        ("norm_layer", "act_layer"),
+        returns="class",
+        makes=Builder(
+            ("num_features",),
+            (BATCHNORM, Part("act", "ReLU", "apply_act")),
+            "num_features",
+            "num_features",
+            None,
+        ),
+    ),
+    ("timm", "get_norm_layer"): Builder(("norm_layer",), returns="same", makes=_NORM_CLASS),
+    ("timm", "create_classifier"): Builder(
+        ("num_features", "num_classes", "pool_type"),
+        (Part("globalpool", "SelectAdaptivePool2d"), Part("linear", "Linear")),
+        "num_features",
+        "num_classes",
+        None,
+        returns="classifier",
+    ),
+    # torchvision.ops
+    ("torchvision", "Conv2dNormActivation"): _conv_norm_act(
+        ("in_channels", "out_channels", "kernel_size", "stride"), "norm_layer", "activation_layer"
+    ),
+    # fastai
+    ("fastai", "ConvLayer"): _conv_norm_act(
+        ("ni", "nf", "ks", "stride"), None, "act_cls", in_channels="ni", out_channels="nf"
+    ),
+    # monai
+    ("monai", "get_norm_layer"): Builder(
+        ("name", "spatial_dims", "channels"), (BATCHNORM,), "channels", "channels", None
+    ),
+    ("monai", "get_act_layer"): Builder(("name",), (RELU,), None, None, None),
+    # transformers
+    ("transformers", "get_activation"): Builder(("activation_string",), (RELU,), None, None, None),
+}
+
+# Subscripted factories that return a torch layer class: `Conv[Conv.CONV, spatial_dims]` (monai),
+# `ACT2FN["relu"]` (transformers, an activation instance). (package, name) -> {member: torch type};
+# the key "*" serves any member.
+FACTORY_SUBSCRIPTS: dict[tuple[str, str], dict[str, str]] = {
+    ("monai", "Conv"): {"CONV": "Conv2d", "CONVTRANS": "ConvTranspose2d"},
+    ("monai", "Norm"): {
+        "BATCH": "BatchNorm2d",
+        "INSTANCE": "InstanceNorm2d",
+        "GROUP": "GroupNorm",
+        "LAYER": "LayerNorm",
+    },
+    ("monai", "Pool"): {
+        "MAX": "MaxPool2d",
+        "AVG": "AvgPool2d",
+        "ADAPTIVEMAX": "AdaptiveMaxPool2d",
+        "ADAPTIVEAVG": "AdaptiveAvgPool2d",
+    },
+    ("monai", "Act"): {"*": "ReLU"},
+}
+# Subscripts that are an activation instance already (no call needed).
+ACTIVATION_INSTANCES: frozenset[tuple[str, str]] = frozenset({("transformers", "ACT2FN")})
+
+# Base classes of other libraries that are torch.nn.Module subclasses.
+MODULE_BASES: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("mmengine", "BaseModule"),
+        ("mmcv", "BaseModule"),
+        ("mmengine", "Sequential"),
+        ("mmengine", "ModuleList"),
+        ("transformers", "PreTrainedModel"),
+        ("pytorch_lightning", "LightningModule"),
+        ("lightning", "LightningModule"),
+        ("fastai", "Module"),
+        ("timm", "ConvNormAct"),
+        ("monai", "BaseEncoder"),
+    }
+)
+
+# Names of the activation classes a string can stand for (`get_act_layer("relu")`).
+ACTIVATION_NAMES: frozenset[str] = frozenset(
+    {"relu", "relu6", "leaky_relu", "elu", "selu", "gelu", "silu", "swish", "mish", "prelu"}
+)
+
+
+def _lookup(table: dict[tuple[str, str], object] | frozenset[tuple[str, str]], qualified: str):
+    parts = qualified.split(".")
+    name = parts[-1]
+    for package in parts[:-1]:
+        if (package, name) in table:
+            return (package, name) if isinstance(table, frozenset) else table[(package, name)]
+    return None
+
+
+def builder_for(qualified: str) -> Builder | None:
+    """The builder a qualified name stands for (`pytorchcv.models.common.conv.conv3x3_block`)."""
+    found = _lookup(BUILDERS, qualified)
+    return found if isinstance(found, Builder) else None
+
+
+def factory_subscript(qualified: str) -> dict[str, str] | None:
+    found = _lookup(FACTORY_SUBSCRIPTS, qualified)
+    return found if isinstance(found, dict) else None
+
+
+def is_activation_instances(qualified: str) -> bool:
+    return _lookup(ACTIVATION_INSTANCES, qualified) is not None
+
+
+def is_module_base(qualified: str) -> bool:
+    """Whether a base class of another library is an nn.Module (mmengine's BaseModule...)."""
+    return _lookup(MODULE_BASES, qualified) is not None

@@ -1,0 +1,138 @@
+"""Framework calls as layers: `conv3x3_block(c, c, stride=2)` becomes conv -> BatchNorm -> ReLU.
+
+The facts (which call builds what) are in reslint.knowledge.frameworks; this module turns one call,
+with the arguments the interpreter worked out, into the model's values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import libcst as cst
+
+from reslint.knowledge.frameworks import Builder, Part
+from reslint.model import symbolic
+from reslint.model.values import OPEN_KWARGS, UNKNOWN, Layer, ListValue, Param
+
+# A part whose presence reslint cannot decide (`activation=act` with `act` unknown): it keeps the
+# channel count, and no rule may count it as an activation or as its absence.
+UNDECIDED = "undecided"
+
+
+@dataclass(frozen=True, eq=False)
+class LayerClass:
+    """A layer class a framework call returned (`get_norm_act_layer(...)`, `lambda_relu()`), built
+    when called."""
+
+    builder: Builder
+    name: str
+
+
+def build(
+    builder: Builder,
+    name: str,
+    args: list[Any],
+    kwargs: dict[str, Any],
+    node: cst.CSTNode,
+    guards: tuple,
+) -> Any:
+    """What calling `name` (a framework builder) with these arguments gives."""
+    bound = dict(zip(builder.params, args))
+    bound.update(kwargs)
+    if builder.returns == "class":
+        return LayerClass(builder.makes or builder, name)
+    if builder.returns == "same":
+        first = bound.get(builder.params[0], UNKNOWN) if builder.params else UNKNOWN
+        return LayerClass(builder.makes or builder, name) if isinstance(first, str) else first
+    layers = _parts(builder, name, bound, node, guards)
+    if builder.returns == "named":  # mmcv: (name, layer); the name is what add_module will use
+        postfix = bound.get("postfix")
+        suffix = _text(postfix) if postfix is not None else ""
+        return ListValue([f"bn{suffix}", layers[0]])
+    if builder.returns == "classifier":  # timm: (global pool, fc)
+        return ListValue(list(layers))
+    if len(layers) == 1:
+        return layers[0]
+    for layer in layers:
+        layer.label = f"{name}(...)'s {part_name(layer)}"
+    return Layer("sequential", name, node, {}, list(layers), guards=guards, built_by=name)
+
+
+def part_name(layer: Layer) -> str:
+    """What a part of a framework block is called in messages: `conv2`'s activation."""
+    return {"conv": "convolution", "batchnorm": "norm", "act": "activation"}.get(
+        layer.kind, layer.type_name
+    )
+
+
+def _parts(
+    builder: Builder, name: str, bound: dict[str, Any], node: cst.CSTNode, guards: tuple
+) -> list[Layer]:
+    channels_in = bound.get(builder.in_channels, UNKNOWN) if builder.in_channels else UNKNOWN
+    channels_out = bound.get(builder.out_channels, UNKNOWN) if builder.out_channels else UNKNOWN
+    stride = bound.get(builder.stride, symbolic.const(1)) if builder.stride else UNKNOWN
+    open_kwargs = bool(bound.get(OPEN_KWARGS))
+    layers: list[Layer] = []
+    seen_conv = False
+    for part in builder.parts:
+        present = _present(part, bound, open_kwargs)
+        if present is False:
+            continue
+        if present is None:
+            layers.append(Layer(UNDECIDED, part.type_name, node, {}, guards=guards, built_by=name))
+            continue
+        channels = channels_out if seen_conv else channels_in
+        args = _arguments(part, bound, channels_in, channels_out, stride, channels)
+        layers.append(Layer(part.kind, part.type_name, node, args, guards=guards, built_by=name))
+        seen_conv |= part.kind == "conv"
+    return layers
+
+
+def _present(part: Part, bound: dict[str, Any], open_kwargs: bool) -> bool | None:
+    """Whether a part is built: None when it depends on something reslint cannot see."""
+    if part.switch is None:
+        return True
+    if part.switch not in bound:
+        return None if open_kwargs else part.on_by_default
+    value = bound[part.switch]
+    if isinstance(value, Param):
+        value = value.default
+    if value is None or value is False:
+        return False
+    if value is UNKNOWN:
+        return None
+    return True
+
+
+def _arguments(
+    part: Part,
+    bound: dict[str, Any],
+    channels_in: Any,
+    channels_out: Any,
+    stride: Any,
+    channels: Any,
+) -> dict[str, Any]:
+    if part.kind == "conv":
+        return {
+            "in_channels": channels_in,
+            "out_channels": channels_out,
+            "stride": stride,
+            "kernel_size": bound.get("kernel_size", UNKNOWN),
+            "groups": bound.get("groups", symbolic.const(1)),
+            "dilation": bound.get("dilation", symbolic.const(1)),
+            # Libraries choose the bias themselves (mmcv's bias="auto"): only an explicit one counts.
+            "bias": bound.get("bias", UNKNOWN),
+        }
+    if part.kind == "linear":
+        return {"in_features": channels_in, "out_features": channels_out}
+    if part.kind in ("batchnorm", "norm"):
+        return {"num_features": channels}
+    return {}
+
+
+def _text(value: Any) -> str:
+    constant = getattr(value, "constant", None)
+    if constant is not None:
+        return str(int(constant)) if float(constant).is_integer() else str(constant)
+    return value if isinstance(value, str) else ""
