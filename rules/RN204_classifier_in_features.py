@@ -11,7 +11,8 @@ from reslint.model.values import CHANNEL_PRESERVING, Layer
 from reslint.rule import Rule, Violation
 from reslint.rules_support import quoted, unique
 
-GLOBAL_POOLS = {"globalpool", "avgpool"}
+# Only a provably global pool: a fixed AvgPool2d(k) is global for one input size alone.
+GLOBAL_POOLS = {"globalpool"}
 
 
 class ClassifierInFeatures(Rule):

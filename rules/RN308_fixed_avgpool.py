@@ -6,7 +6,14 @@ from collections.abc import Iterator
 
 from reslint.findings import Severity
 from reslint.model import ModuleModel
-from reslint.model.queries import describe, kind_of, layer_of, layer_sequences
+from reslint.model.queries import (
+    anchor_of,
+    built_for_imagenet,
+    describe,
+    kind_of,
+    layer_of,
+    layer_sequences,
+)
 from reslint.rule import Rule, Violation
 from reslint.rules_support import unique
 
@@ -15,12 +22,18 @@ BETWEEN_POOL_AND_CLASSIFIER = {"flatten", "dropout", "identity"}
 
 class FixedAvgPool(Rule):
     """## What it does
-    Checks for `nn.AvgPool2d(k)` with a fixed kernel used as the global pool right before the classifier.
+    Checks for a fixed-size average pool (`nn.AvgPool2d(7)`, `F.avg_pool2d(x, 7)`) used as the global
+    pool right before the classifier of a network built for ImageNet-size inputs.
 
     ## Why is this bad?
     `AvgPool2d(7)` averages the whole map only for 224x224 inputs (a 7x7 map after layer4). At 160 px
     the map is 5x5 and the pool fails; at 320 px it is 10x10, the pool leaves a 2x2 map and the
     classifier's `in_features` no longer match. `nn.AdaptiveAvgPool2d((1, 1))` pools any size.
+
+    The policy: a warning where the network is built for ImageNet-size inputs (a 7x7 stride-2 stem,
+    any stride-2 or max-pooling stem, or a stated 224/299 input). A CIFAR network (3x3 stride-1 stem,
+    no max-pool) is built for one input size, 32x32, and its `AvgPool2d(8)` or `F.avg_pool2d(out, 4)`
+    is a deliberate choice: silence there, and wherever reslint cannot tell the stem.
 
     ## Example
     ```python
@@ -46,20 +59,30 @@ class FixedAvgPool(Rule):
         for instance in module.instances():
             for sequence in layer_sequences(instance):
                 for index, item in enumerate(sequence):
-                    element = layer_of(item)
-                    if element is None or element.type_name != "AvgPool2d":
+                    kernel = _fixed_kernel(item)
+                    if kernel is None or not _feeds_classifier(sequence[index + 1 :]):
                         continue
-                    kernel = element.arg("kernel_size")
-                    if getattr(kernel, "constant", None) is None or kernel.constant <= 1:
+                    if built_for_imagenet(instance) is not True:
                         continue
-                    if not _feeds_classifier(sequence[index + 1 :]):
-                        continue
+                    layer = layer_of(item)
                     yield Violation(
-                        element.anchor,
-                        f"`{describe(element)}` is nn.AvgPool2d({kernel}) before the classifier: it pools the "
-                        "whole map only for one input size; other sizes fail or reach fc with the wrong width",
-                        "use `nn.AdaptiveAvgPool2d((1, 1))`",
+                        layer.anchor if layer is not None else anchor_of(item),
+                        f"`{describe(item)}` averages a fixed {kernel}x{kernel} window before the "
+                        "classifier: it pools the whole map only for one input size; other sizes fail "
+                        "or reach the classifier with the wrong width",
+                        "use `nn.AdaptiveAvgPool2d((1, 1))` (or `F.adaptive_avg_pool2d(x, 1)`)",
                     )
+
+
+def _fixed_kernel(item) -> str | None:
+    """The kernel of `nn.AvgPool2d(k)` or `F.avg_pool2d(x, k)` when it is a number above 1."""
+    layer = layer_of(item)
+    if layer is not None:
+        kernel = layer.arg("kernel_size") if layer.type_name == "AvgPool2d" else None
+    else:
+        kernel = item.args[0] if kind_of(item) == "avgpool" and item.args else None
+    constant = getattr(kernel, "constant", None)
+    return str(kernel) if constant is not None and constant > 1 else None
 
 
 def _feeds_classifier(rest: list) -> bool:
@@ -79,11 +102,25 @@ import torch.nn as nn
 class Net(nn.Module):
     def __init__(self):
         super().__init__()
+        self.conv1 = nn.Conv2d(3, 2048, kernel_size=7, stride=2, padding=3, bias=False)
         self.avgpool = nn.AvgPool2d(7)
         self.fc = nn.Linear(2048, 1000)
     def forward(self, x):
-        return self.fc(torch.flatten(self.avgpool(x), 1))
-"""
+        return self.fc(torch.flatten(self.avgpool(self.conv1(x)), 1))
+""",
+    """
+import torch.nn as nn
+import torch.nn.functional as F
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 512, kernel_size=3, stride=2, padding=1, bias=False)
+        self.maxpool = nn.MaxPool2d(3, 2, 1)
+        self.fc = nn.Linear(512, 1000)
+    def forward(self, x):
+        x = self.maxpool(self.conv1(x))
+        return self.fc(F.avg_pool2d(x, 7).flatten(1))
+""",
 ]
 FixedAvgPool.VALID = [
     """
@@ -98,5 +135,17 @@ class Net(nn.Module):
     def forward(self, x):
         x = self.pool(x)
         return self.fc(torch.flatten(self.avgpool(x), 1))
-"""
+""",
+    """
+import torch.nn as nn
+import torch.nn.functional as F
+class CifarNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 64, kernel_size=3, stride=1, padding=1, bias=False)
+        self.linear = nn.Linear(64, 10)
+    def forward(self, x):
+        out = F.avg_pool2d(self.conv1(x), 4)
+        return self.linear(out.view(out.size(0), -1))
+""",
 ]

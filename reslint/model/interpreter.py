@@ -38,6 +38,7 @@ from reslint.model.values import (
     ModuleRef,
     Param,
     Step,
+    TensorSize,
     TorchRef,
     alternatives,
     options,
@@ -441,6 +442,8 @@ class Interpreter:
         if isinstance(base, Layer):
             value = base.args.get(attr, UNKNOWN)
             return value
+        if attr == "shape" and _is_tensor(base):
+            return TensorSize(base)
         if base is UNKNOWN and node.value is not None:
             qualified = frame.module.imports.qualified(node)
             if qualified:
@@ -473,6 +476,8 @@ class Interpreter:
             )
         if isinstance(base, Flow):
             return self.apply_step(base, Step("subsample", node, None, frame.module.code(node)))
+        if isinstance(base, TensorSize):
+            return base
         if isinstance(base, TorchRef):
             return _framework_subscript(base, node, tuple(self.guards))
         return UNKNOWN
@@ -715,7 +720,11 @@ class Interpreter:
             return self.add(args[0], args[1], node)
         kind = TORCH_FUNCTIONS.get(qualified)
         if kind is not None and args and _is_tensor(args[0]):
-            return self.apply_step(args[0], Step(kind, node, None, frame.module.code(node.func)))
+            rest = tuple(args[1:]) or tuple(kwargs.values())
+            if kind == "avgpool" and rest and isinstance(rest[0], TensorSize):
+                kind = "globalpool"  # `F.avg_pool2d(x, x.size()[3])`: the kernel is the whole map
+            step = Step(kind, node, None, frame.module.code(node.func), args=rest)
+            return self.apply_step(args[0], step)
         if (
             qualified.startswith("torch.nn.")
             and qualified.count(".") == 2
@@ -853,9 +862,10 @@ class Interpreter:
             and name in ("append", "add_module")
         ):
             args, _ = self.arguments(node, frame)
-            module = args[-1] if args else None
-            if isinstance(module, Layer):
-                receiver.children.append(module)
+            if (
+                args
+            ):  # a module reslint cannot see still sits in the chain: it is unknown, not absent
+                receiver.children.extend(_children(args[-1:], {}))
             return None
         if (
             frame.instance is not None
@@ -872,7 +882,9 @@ class Interpreter:
                 args, _ = self.arguments(node, frame)
                 if args and _is_tensor(args[0]):
                     return self.add(receiver, args[0], node)
-            if name in ("size", "dim", "numel"):
+            if name == "size":
+                return TensorSize(receiver)
+            if name in ("dim", "numel"):
                 return UNKNOWN
             return self.apply_step(receiver, Step(kind or "call", node, None, name))
         return NotImplemented

@@ -10,6 +10,7 @@ from typing import Any
 import libcst as cst
 
 from reslint.model.classes import Instance
+from reslint.model.symbolic import Expr
 from reslint.model.values import CHANNEL_PRESERVING, AddSite, Flow, Layer, Step, compatible, options
 
 # What people call a shortcut branch (torchvision's `downsample`, kuangliu's `shortcut`, pytorchcv's
@@ -250,3 +251,47 @@ def _assigns_self_attribute(method: cst.FunctionDef, attr: str, module) -> bool:
         and target.value.value == "self"
         for target, function in module.names.attribute_stores
     )
+
+
+# ----- what input size a network is built for ---------------------------------------------------
+
+STATED_IMAGENET_SIZE = re.compile(r"\b(224|299)\b")
+
+
+def built_for_imagenet(instance: Instance) -> bool | None:
+    """True for a network built for ImageNet-size inputs (a stride-2 or max-pooling stem before the
+    first residual block, or a stated 224/299 input), False for a CIFAR-style stem (3x3, stride 1, no
+    max-pool), None when reslint cannot tell."""
+    if STATED_IMAGENET_SIZE.search(instance.cls.module.code(instance.cls.node)):
+        return True
+    stem = list(_stem_layers(instance, depth=0))
+    if not stem or not any(layer.kind == "conv" for layer in stem):
+        return None
+    for layer in stem:
+        if layer.kind == "pool" and "Max" in layer.type_name:
+            return True
+        stride = layer.arg("stride") if layer.kind == "conv" else None
+        if isinstance(stride, Expr) and (stride.constant is None or stride.constant > 1):
+            return True if stride.constant else None
+    return False
+
+
+def _stem_layers(instance: Instance, depth: int) -> Iterator[Layer]:
+    """The layers forward applies before its first residual block (opening containers and blocks)."""
+    forward = instance.forward
+    if forward is None or depth > 4:
+        return
+    for step in forward.steps:
+        layer = step.layer
+        if layer is None:
+            if step.kind == "pool":
+                yield Layer("pool", "MaxPool2d", step.node)
+            continue
+        for leaf in layer.flat():
+            if leaf.kind != "block":
+                yield leaf
+                continue
+            inner = leaf.instance
+            if inner is None or (inner.forward is not None and inner.forward.adds):
+                return  # the first residual block: the stem is over
+            yield from _stem_layers(inner, depth + 1)

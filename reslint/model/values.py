@@ -129,6 +129,7 @@ TORCH_FUNCTIONS: dict[str, str] = {
     "torch.nn.functional.dropout": "dropout",
     "torch.nn.functional.pad": "pad",
     "torch.flatten": "flatten",
+    "torch.mean": "globalpool",
     "torch.cat": "concat",
     "torch.add": "add",
     "torch.nn.functional.linear": "linear",
@@ -330,6 +331,15 @@ class Step:
     on_input: bool = False
     # The undecidable `if` branches of forward it runs in.
     guards: tuple = field(default=(), repr=False)
+    # For a torch function, its arguments after the tensor (`F.avg_pool2d(x, 7)` -> (7,)).
+    args: tuple = field(default=(), repr=False)
+
+
+@dataclass(frozen=True)
+class TensorSize:
+    """`x.size()`, `x.shape` or one of its dimensions: a size read off a tensor in forward."""
+
+    flow: Any
 
 
 @dataclass(eq=False)
