@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import libcst as cst
-
 from reslint.model import ModuleModel
 from reslint.model.values import Layer, Param, options
 from reslint.rule import Rule, Violation
+
+# Layer kinds without weights: unused, they change the computation, not the parameter count.
+PARAMETER_FREE = {
+    "act",
+    "pool",
+    "avgpool",
+    "globalpool",
+    "dropout",
+    "identity",
+    "flatten",
+    "upsample",
+}
 
 # Iterating over children reaches every submodule without naming it.
 DYNAMIC_ACCESS = {
@@ -54,38 +64,50 @@ class UnusedSubmodule(Rule):
     severity = Rule.severity
 
     def check(self, module: ModuleModel) -> Iterator[Violation]:
-        reads = _attribute_reads(module)
+        on_self, elsewhere = module.attribute_reads
         for cls in module.module_classes:
             instance = cls.generic
             if (
                 instance is None
                 or cls.method("forward") is None
+                or cls.is_container
                 or _accesses_dynamically(cls, module)
             ):
-                continue  # no forward of its own (an nn.Sequential subclass runs its children in order)
-            targets = {id(a.target) for a in instance.assignments}
+                continue  # nn.Sequential subclasses run their children in order
+            # `self.X` read by this class, its bases or its subclasses (a base may build what a
+            # subclass's forward uses), or `X` read on any other object of the file.
+            related = [cls, *cls.ancestors(), *_subclasses(cls, module)]
+            used = elsewhere | module.names.strings
+            for other in related:
+                for method in other.methods.values():
+                    used |= set(on_self.get(id(method), {}))
+            reported: set[int] = set()
             for assignment in instance.assignments:
                 name = assignment.name
-                if not _is_built_layer(assignment.value):
-                    continue
                 if (
-                    any(id(node) not in targets for node in reads.get(name, []))
-                    or name in module.names.strings
+                    name in used
+                    or id(assignment.target) in reported
+                    or not _is_built_layer(assignment.value)
                 ):
                     continue
+                reported.add(id(assignment.target))
                 yield Violation(
                     assignment.target,
-                    f"`self.{name}` is built in `{cls.name}.__init__` but never used: it adds parameters "
-                    "but no computation",
+                    f"`self.{name}` is built in `{cls.name}.__init__` but never used: "
+                    + _cost(assignment.value),
                     f"call `self.{name}` in forward, or delete it",
                 )
 
 
-def _attribute_reads(module: ModuleModel) -> dict[str, list[cst.Attribute]]:
-    reads: dict[str, list[cst.Attribute]] = {}
-    for attribute, _function in module.names.attributes:
-        reads.setdefault(attribute.attr.value, []).append(attribute)
-    return reads
+def _subclasses(cls, module: ModuleModel) -> list:
+    return [other for other in module.class_defs if cls in other.ancestors()]
+
+
+def _cost(value) -> str:
+    layer = next(o for o in options(value) if isinstance(o, Layer))
+    if layer.kind in PARAMETER_FREE:
+        return "it is never applied, so the network skips a step it was meant to have"
+    return "it adds parameters but no computation"
 
 
 def _is_built_layer(value) -> bool:

@@ -6,7 +6,6 @@ from collections.abc import Iterator
 
 from reslint.model import ModuleModel
 from reslint.model.queries import describe, direct_pairs, layer_of, layer_sequences
-from reslint.model.symbolic import Relation, relation
 from reslint.rule import Rule, Violation
 from reslint.rules_support import quoted, unique
 
@@ -56,7 +55,7 @@ class ConvNormMismatch(Rule):
                     if (
                         produced is None
                         or expected is None
-                        or relation(produced, expected) is not Relation.DIFFERENT
+                        or not sequence.differ(produced, expected)
                     ):
                         continue
                     yield Violation(

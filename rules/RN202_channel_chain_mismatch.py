@@ -15,7 +15,6 @@ from reslint.model.queries import (
     layer_sequences,
     stale_running_channels,
 )
-from reslint.model.symbolic import Relation, relation
 from reslint.rule import Rule, Violation
 from reslint.rules_support import quoted, unique
 
@@ -80,11 +79,7 @@ class ChannelChainMismatch(Rule):
             if leaves in covered:
                 continue
             produced, expected = before.channels_out, after.channels_in
-            if (
-                produced is None
-                or expected is None
-                or relation(produced, expected) is not Relation.DIFFERENT
-            ):
+            if produced is None or expected is None or not sequence.differ(produced, expected):
                 continue
             # A running channel count never updated: RN205's finding on the builder is the cause.
             builder = stale.get(str(expected))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import libcst as cst
+
 from reslint.findings import Severity
 from reslint.model import ModuleModel
 from reslint.model.queries import describe, direct_pairs, layer_of, layer_sequences
@@ -55,22 +57,25 @@ class ConvBiasBeforeNorm(Rule):
                         or conv.arg("bias") is not True
                     ):
                         continue
-                    explicit = "bias" in _written_keywords(conv, module)
+                    written = _written_bias(conv)
+                    if written not in (None, "True"):
+                        continue  # `bias=self.use_bias`: configurable by design, not always wasted
                     yield Violation(
                         conv.anchor,
-                        f"`{describe(conv)}` has a bias ({'bias=True' if explicit else 'bias defaults to True'}) "
+                        f"`{describe(conv)}` has a bias "
+                        f"({'bias=True' if written else 'bias defaults to True'}) "
                         f"but `{describe(norm)}` right after it subtracts the mean, so the bias is wasted",
                         "pass `bias=False` to this convolution",
                     )
 
 
-def _written_keywords(conv: Layer, module: ModuleModel) -> set[str]:
-    node = conv.node
-    return {
-        arg.keyword.value
-        for arg in getattr(node, "args", ())
-        if getattr(arg, "keyword", None) is not None
-    }
+def _written_bias(conv: Layer) -> str | None:
+    """The `bias=` keyword as written at the construction (`True`, `use_bias`), None when left out."""
+    for arg in getattr(conv.node, "args", ()):
+        if arg.keyword is not None and arg.keyword.value == "bias":
+            value = arg.value
+            return value.value if isinstance(value, cst.Name) else "<expression>"
+    return None
 
 
 ConvBiasBeforeNorm.INVALID = [

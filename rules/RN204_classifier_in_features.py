@@ -6,7 +6,6 @@ from collections.abc import Iterator
 
 from reslint.model import ModuleModel
 from reslint.model.queries import describe, kind_of, layer_of, layer_sequences
-from reslint.model.symbolic import Relation, relation
 from reslint.model.values import CHANNEL_PRESERVING, Layer
 from reslint.rule import Rule, Violation
 from reslint.rules_support import quoted, unique
@@ -57,7 +56,7 @@ class ClassifierInFeatures(Rule):
                     if (
                         produced is None
                         or expected is None
-                        or relation(produced, expected) is not Relation.DIFFERENT
+                        or not sequence.differ(produced, expected)
                     ):
                         continue
                     yield Violation(

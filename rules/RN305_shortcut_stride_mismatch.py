@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from reslint.model import ModuleModel
-from reslint.model.queries import Element, Layer, convs_of, describe, layer_of, residuals
+from reslint.model.queries import Element, Layer, convs_of, describe, kind_of, layer_of, residuals
 from reslint.model.symbolic import Expr, Relation, combine, const, may_differ, relation
 from reslint.rule import Rule, Violation
 from reslint.rules_support import quoted, unique
+
+# Layers that never change the spatial size.
+STRIDE_ONE = {"batchnorm", "norm", "act", "dropout", "identity", "mul", "undecided"}
 
 
 class ShortcutStrideMismatch(Rule):
@@ -92,22 +95,24 @@ def _provably_different(main: Expr, shortcut: Expr) -> bool:
 
 
 def _total_stride(elements: list[Element]) -> Expr | None:
+    """The product of the strides along a branch; None as soon as an element's stride is unknown."""
     total = const(1)
     for item in elements:
         element = layer_of(item)
-        if element is None:
-            if item.kind in ("avgpool", "pool", "subsample", "call"):
-                return None  # a functional pool or slicing: stride unknown
+        kind = kind_of(item)
+        if element is None and kind in STRIDE_ONE:
             continue
-        if element.kind == "conv" or element.kind in ("avgpool", "pool"):
+        if element is None:
+            return None  # a functional pool, a slice, a call: stride unknown
+        if kind in ("conv", "avgpool", "pool"):
             stride = element.arg("stride")
-            if element.kind != "conv" and (stride is None or not isinstance(stride, Expr)):
+            if kind != "conv" and (stride is None or not isinstance(stride, Expr)):
                 stride = element.arg("kernel_size")
             if not isinstance(stride, Expr):
                 return None
             total = combine("*", [total, stride])
-        elif element.kind in ("block", "unknown", "module"):
-            return None
+        elif kind not in STRIDE_ONE:
+            return None  # a block, an unknown module: reslint cannot see its stride
     return total
 
 

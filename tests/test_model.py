@@ -211,3 +211,35 @@ def test_files_of_one_project_resolve_each_others_imports(tmp_path: Path) -> Non
     assert str(layers["b"].instance.layers()["conv1"].channels_out) == "256"
     assert sorted(built) == ["__init__.py", "blocks.py", "layers.py", "net.py"]  # each built once
     assert project.model(str(package / "blocks.py")) is project.model(str(package / "blocks.py"))
+
+
+def test_sizes_are_compared_only_where_the_path_of_forward_can_run() -> None:
+    from reslint.model.queries import layer_sequences
+
+    model = model_of("""
+        import torch.nn as nn
+        import torch.nn.functional as F
+        class Split(nn.Module):
+            def __init__(self, channels, radix=2):
+                super().__init__()
+                self.radix = radix
+                self.conv = nn.Conv2d(channels, channels * radix, 3)
+                self.fc1 = nn.Conv2d(channels, 32, 1)
+            def forward(self, x):
+                x = self.conv(x)
+                if self.radix > 1:
+                    gap = x.view(x.size(0), self.radix, -1).sum(dim=1)
+                else:
+                    gap = x
+                return self.fc1(F.adaptive_avg_pool2d(gap, 1))
+        """)
+    instance = model.class_named("Split").generic
+    chains = [c for c in layer_sequences(instance) if len(c) >= 3]
+    conv, fc1 = instance.layers()["conv"], instance.layers()["fc1"]
+    paths = {tuple(way for _, way in c.assume): c for c in chains}
+    assert set(paths) == {(True,), (False,)}
+    direct = paths[(False,)]  # the `else` path: conv straight into fc1
+    ((condition, _),) = direct.assume
+    assert (str(condition.left), condition.op) == ("self.radix", "GreaterThan")
+    # On that path radix is 1, which no sample satisfies: nothing is claimed.
+    assert not direct.differ(conv.channels_out, fc1.channels_in)

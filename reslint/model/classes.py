@@ -137,6 +137,16 @@ class ClassModel:
         return False
 
     @cached_property
+    def is_container(self) -> bool:
+        """Subclasses nn.Sequential, nn.ModuleList or nn.ModuleDict: its children are its computation."""
+        containers = ("torch.nn.Sequential", "torch.nn.ModuleList", "torch.nn.ModuleDict")
+        return any(
+            cls.module.imports.qualified(base) in containers
+            for cls in [self, *self.ancestors()]
+            for base in cls.base_nodes
+        )
+
+    @cached_property
     def has_unresolved_bases(self) -> bool:
         """A base reslint cannot see (another library's class): it may well be an nn.Module."""
         for cls in [self, *self.ancestors()]:

@@ -19,7 +19,7 @@ from reslint.knowledge.frameworks import builder_for, factory_subscript, is_acti
 from reslint.model import builders, symbolic
 from reslint.model.builders import LayerClass
 from reslint.model.classes import ForwardModel
-from reslint.model.symbolic import Expr, Relation
+from reslint.model.symbolic import Condition, Expr, Relation
 from reslint.model.values import (
     CHANNEL_PRESERVING,
     OPEN_KWARGS,
@@ -105,6 +105,8 @@ class Interpreter:
         self._active: set[int] = set()
         self.guards: list[tuple[int, bool]] = []
         self._recording: list[ForwardModel] = []
+        # The undecided `if` tests over sizes, by id of the `if` (see values.Flow.path).
+        self.conditions: dict[int, Condition] = {}
 
     # ----- forward ---------------------------------------------------------------------------
 
@@ -319,17 +321,30 @@ class Interpreter:
             elif isinstance(orelse, cst.Else):
                 self.run_block(orelse.body, frame)
         else:
+            condition = self._condition(node.test, frame)
+            if condition is not None:
+                self.conditions[id(node)] = condition
             before = _snapshot(frame)
             with self.guarded(node, True):
                 self.run_block(node.body, frame)
-            after_body = _snapshot(frame)
+            after_body = _through(_snapshot(frame), before, (id(node), True))
             _restore(frame, before)
             with self.guarded(node, False):
                 if isinstance(orelse, cst.If):
                     self.run_if(orelse, frame)
                 elif isinstance(orelse, cst.Else):
                     self.run_block(orelse.body, frame)
-            _merge(frame, after_body, _snapshot(frame))
+            _merge(frame, after_body, _through(_snapshot(frame), before, (id(node), False)))
+
+    def _condition(self, test: cst.BaseExpression, frame: Frame) -> Condition | None:
+        """An undecided test over sizes, kept so that rules can reason along one branch."""
+        if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
+            return None
+        left = self.evaluate(test.left, frame)
+        right = self.evaluate(test.comparisons[0].comparator, frame)
+        if not isinstance(left, Expr) or not isinstance(right, Expr):
+            return None
+        return Condition(type(test.comparisons[0].operator).__name__, left, right)
 
     @contextmanager
     def guarded(self, node: cst.CSTNode, branch: bool) -> Iterator[None]:
@@ -460,6 +475,9 @@ class Interpreter:
             return UNKNOWN
         if isinstance(base, DictValue) and _dict_key(key) is not None:
             return base.items.get(_dict_key(key), UNKNOWN)
+        if isinstance(base, Layer) and base.kind in ("sequential", "modulelist"):
+            for inner in base.walk():
+                inner.indexed = True  # HRNet's `self.fuse_layers[i][j]`: pieces used one by one
         if isinstance(base, Layer) and isinstance(key, Expr) and key.constant is not None:
             index = int(key.constant)
             return (
@@ -1153,6 +1171,25 @@ def _restore(frame: Frame, snapshot: tuple) -> None:
     frame.terminated = terminated
 
 
+def _through(snapshot: tuple, before: tuple, guard: tuple[int, bool]) -> tuple:
+    """A branch's locals with the tensors it produced marked as coming through that branch."""
+    locals_, attrs, terminated, returns = snapshot
+    earlier = before[0]
+    marked = {
+        name: _flows_through(value, guard) if earlier.get(name) is not value else value
+        for name, value in locals_.items()
+    }
+    return marked, attrs, terminated, returns
+
+
+def _flows_through(value: Any, guard: tuple[int, bool]) -> Any:
+    if isinstance(value, Flow):
+        return value.through(guard)
+    if isinstance(value, Alt) and any(isinstance(o, Flow) for o in value.options):
+        return Alt(tuple(o.through(guard) if isinstance(o, Flow) else o for o in value.options))
+    return value
+
+
 def _merge(frame: Frame, first: tuple, second: tuple) -> None:
     """Join two branches: a branch that returned or raised drops out; differing values become alternatives."""
     locals_a, attrs_a, done_a, _ = first
@@ -1181,8 +1218,10 @@ def merge_values(a: Any, b: Any) -> Any:
         return a
     if isinstance(a, Expr) and isinstance(b, Expr) and a.op == b.op and a.args == b.args:
         return a
-    if isinstance(a, Param) or a is UNKNOWN:
+    if isinstance(a, Param):
         return b
-    if isinstance(b, Param) or b is UNKNOWN:
+    if isinstance(b, Param):
         return a
+    # One branch gives something reslint cannot see: the result is that or the other, never simply
+    # the other (a channel count known on one path only is not known).
     return alternatives([a, b])

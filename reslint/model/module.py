@@ -128,6 +128,44 @@ class ModuleModel:
     def class_names(self) -> set[str]:
         return {cls.name for cls in self.class_defs}
 
+    def enclosing_method(self, function: cst.FunctionDef) -> cst.FunctionDef:
+        """The method a (possibly nested) function is defined in; the function itself at top level."""
+        cache = self.__dict__.setdefault("_enclosing", {})
+        if id(function) not in cache:
+            outer, node = function, function
+            while (parent := self.names.parents.get(id(node))) is not None:
+                if isinstance(parent, cst.ClassDef):
+                    break
+                if isinstance(parent, cst.FunctionDef):
+                    outer = parent
+                node = parent
+            cache[id(function)] = outer
+        return cache[id(function)]
+
+    @cached_property
+    def attribute_reads(self) -> tuple[dict[int, dict[str, list[cst.Attribute]]], set[str]]:
+        """Attribute reads: `self.X` by the method they are in (nested functions count for their
+        method), and the names read on anything else (`model.fc`, `self.backbone.fc`'s `fc`)."""
+        stores = {id(target) for target, _ in self.names.attribute_stores}
+        on_self: dict[int, dict[str, list[cst.Attribute]]] = {}
+        elsewhere: set[str] = set()
+        for attribute, function in self.names.attributes:
+            if id(attribute) in stores:
+                continue
+            method = self.enclosing_method(function) if function is not None else None
+            receiver = attribute.value
+            if (
+                method is not None
+                and isinstance(receiver, cst.Name)
+                and receiver.value == _first_param(method)
+            ):
+                on_self.setdefault(id(method), {}).setdefault(attribute.attr.value, []).append(
+                    attribute
+                )
+            else:
+                elsewhere.add(attribute.attr.value)
+        return on_self, elsewhere
+
     # ----- places and text -----------------------------------------------------------------
 
     # Positions: libcst's PositionProvider re-generates the code with bookkeeping for every node, seven
@@ -298,6 +336,11 @@ class ModuleModel:
             except RecursionError:
                 pass
         return cache[id(function)]
+
+
+def _first_param(function: cst.FunctionDef) -> str | None:
+    params = [*function.params.posonly_params, *function.params.params]
+    return params[0].name.value if params else None
 
 
 def _factory_key(layer: Layer) -> str:

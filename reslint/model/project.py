@@ -97,7 +97,7 @@ class Project:
         if not candidates:
             return None
         # Several files may end in `models/layers.py`: the one nearest the importer is meant.
-        nearest = max(candidates, key=lambda path: _shared_depth(path, importer))
+        nearest = max(candidates, key=lambda path: _shared_depth(path, _key(importer)))
         return self.model(nearest)
 
     def _index_path(self, path: str) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 import libcst as cst
 
 from reslint.model.classes import Instance
-from reslint.model.symbolic import Expr
+from reslint.model.symbolic import Assumptions, Expr, Relation, relation
 from reslint.model.values import CHANNEL_PRESERVING, AddSite, Flow, Layer, Step, compatible, options
 
 # What people call a shortcut branch (torchvision's `downsample`, kuangliu's `shortcut`, pytorchcv's
@@ -57,20 +57,36 @@ def expand(steps: tuple[Step, ...] | list[Step]) -> list[Element]:
     return out
 
 
-def layer_sequences(instance: Instance, open_containers: bool = True) -> list[list[Element]]:
+class Chain(list):
+    """A run of layers in data order, with what is known of the path it runs on: the undecided `if`
+    conditions it went through (`if self.radix > 1:` taken the other way), as sizes are compared."""
+
+    assume: Assumptions = ()
+
+    def differ(self, left: Expr, right: Expr) -> bool:
+        """Whether two sizes are different on every sample where this chain's path can run."""
+        return relation(left, right, self.assume) is Relation.DIFFERENT
+
+
+def layer_sequences(instance: Instance, open_containers: bool = True) -> list[Chain]:
     """Every run of layers in data order: the tensors of forward, and every Sequential's children."""
-    sequences: list[list[Element]] = []
+    conditions = instance.cls.module.interpreter.conditions
+    sequences: list[Chain] = []
     forward = instance.forward
     if forward is not None:
         for flow in _all_flows(forward.adds, forward.returns):
-            sequences.append(expand(flow.steps) if open_containers else list(flow.steps))
+            chain = Chain(expand(flow.steps) if open_containers else list(flow.steps))
+            chain.assume = tuple(
+                (conditions[node], way) for node, way in flow.path if node in conditions
+            )
+            sequences.append(chain)
         for site in forward.adds:
             if site.after:
-                sequences.append(expand(site.after) if open_containers else list(site.after))
+                sequences.append(Chain(expand(site.after) if open_containers else site.after))
     for layer in instance.layers().values():
         for inner in layer.walk():
-            if inner.kind == "sequential" and inner.children:
-                sequences.append(inner.flat() if open_containers else list(inner.children))
+            if inner.kind == "sequential" and inner.children and not inner.indexed:
+                sequences.append(Chain(inner.flat() if open_containers else inner.children))
     return sequences
 
 
@@ -163,8 +179,12 @@ def residuals(instance: Instance) -> list[Residual]:
             continue
         left_own = [_own_steps(f, right) for f in left]
         right_own = [_own_steps(f, left) for f in right]
+        if _upsamples(left_own + right_own):
+            continue  # a feature-pyramid or U-Net merge of two resolutions, not a residual block
         if _weight(right_own) > _weight(left_own):
             left_own, right_own = right_own, left_own
+        if not _surely_shortcut(right_own):
+            continue  # the lighter side holds modules reslint cannot see: which side is which is unknown
         found.append(
             Residual(
                 site,
@@ -175,6 +195,21 @@ def residuals(instance: Instance) -> list[Residual]:
             )
         )
     return found
+
+
+def _surely_shortcut(sides: list[tuple[Step, ...]]) -> bool:
+    """A side taken for the shortcut is one when it is named so, or holds no module reslint cannot see
+    (an unknown `self.body(x)` may be the whole main branch)."""
+    for steps in sides:
+        if steps and SHORTCUT_NAME.search(steps[0].text or ""):
+            continue
+        if any(kind_of(element) in ("call", "unknown", "module") for element in expand(steps)):
+            return False
+    return True
+
+
+def _upsamples(sides: list[tuple[Step, ...]]) -> bool:
+    return any(kind_of(element) == "upsample" for steps in sides for element in expand(steps))
 
 
 def _own_steps(flow: Flow, others: list[Flow]) -> tuple[Step, ...]:
@@ -237,10 +272,33 @@ def stale_running_channels(cls, module) -> dict[str, cst.FunctionDef]:
                     and isinstance(value.value, cst.Name)
                     and value.value.value == "self"
                     and RUNNING_CHANNELS.match(value.attr.value)
+                    and _sets_output_channels(call, arg)
                     and not _assigns_self_attribute(method, value.attr.value, module)
                 ):
                     stale.setdefault(value.attr.value, method)
     return stale
+
+
+OUTPUT_CHANNELS = re.compile(r"(plane|channel|out|dim|width|feature|filters)", re.IGNORECASE)
+
+
+def _sets_output_channels(call: cst.Call, running: cst.Arg) -> bool:
+    """Whether a block call also says its output channels (`block(self.inplanes, planes)`); a block
+    given the running count alone (`Weighting(self.in_channels, stride=2)`) keeps it."""
+    positional = [arg for arg in call.args if arg.keyword is None]
+    for index, arg in enumerate(call.args):
+        if arg is running:
+            continue
+        if arg.keyword is not None:
+            if OUTPUT_CHANNELS.search(arg.keyword.value) and "stride" not in arg.keyword.value:
+                return True
+        elif index == 1 and arg in positional and not _names_stride(arg.value):
+            return True
+    return False
+
+
+def _names_stride(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Name) and "stride" in node.value.lower()
 
 
 def _assigns_self_attribute(method: cst.FunctionDef, attr: str, module) -> bool:

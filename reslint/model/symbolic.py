@@ -88,15 +88,49 @@ def combine(op: str, args: list[Expr], text: str = "") -> Expr:
     return expr
 
 
-def relation(left: Expr, right: Expr) -> Relation:
-    """Compare two expressions at the sample points."""
+@dataclass(frozen=True)
+class Condition:
+    """An `if` test over sizes that reslint could not decide (`self.radix > 1`)."""
+
+    op: str  # a libcst comparison operator name: "GreaterThan", "Equal", ...
+    left: Expr
+    right: Expr
+
+    def holds(self, lookup: Callable[[str, tuple], float | None]) -> bool | None:
+        a, b = self.left.evaluate(lookup), self.right.evaluate(lookup)
+        if a is None or b is None:
+            return None
+        compare = _COMPARISONS.get(self.op)
+        return compare(a, b) if compare is not None else None
+
+
+_COMPARISONS: dict[str, Callable[[float, float], bool]] = {
+    "Equal": lambda a, b: math.isclose(a, b),
+    "NotEqual": lambda a, b: not math.isclose(a, b),
+    "LessThan": lambda a, b: a < b,
+    "GreaterThan": lambda a, b: a > b,
+    "LessThanEqual": lambda a, b: a <= b,
+    "GreaterThanEqual": lambda a, b: a >= b,
+}
+
+# A path of forward: the undecided conditions it went through, each with the way it went.
+Assumptions = tuple[tuple[Condition, bool], ...]
+
+
+def relation(left: Expr, right: Expr, assume: Assumptions = ()) -> Relation:
+    """Compare two expressions at the sample points (those where the assumed conditions hold; none
+    left means nothing is known)."""
     outcomes = set()
     for sample in range(_SAMPLES):
         lookup = _sampler(sample)
+        if any(condition.holds(lookup) is not way for condition, way in assume):
+            continue
         a, b = left.evaluate(lookup), right.evaluate(lookup)
         if a is None or b is None:
             return Relation.UNKNOWN
         outcomes.add(math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9))
+    if not outcomes:
+        return Relation.UNKNOWN
     if outcomes == {True}:
         return Relation.EQUAL
     if outcomes == {False}:

@@ -72,6 +72,10 @@ TORCH_LAYERS: dict[str, tuple[str, tuple[str, ...]]] = {
     "ModuleList": ("modulelist", ("modules",)),
     "ModuleDict": ("moduledict", ("modules",)),
     "Identity": ("identity", ()),
+    **{
+        name: ("upsample", ("size", "scale_factor"))
+        for name in ("Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d")
+    },
     "Flatten": ("flatten", ("start_dim", "end_dim")),
     **{name: ("dropout", ("p",)) for name in ("Dropout", "Dropout2d", "Dropout1d", "AlphaDropout")},
     **{
@@ -128,6 +132,11 @@ TORCH_FUNCTIONS: dict[str, str] = {
     "torch.nn.functional.adaptive_max_pool2d": "globalpool",
     "torch.nn.functional.dropout": "dropout",
     "torch.nn.functional.pad": "pad",
+    "torch.nn.functional.interpolate": "upsample",
+    "torch.nn.functional.upsample": "upsample",
+    "torch.nn.functional.upsample_nearest": "upsample",
+    "torch.nn.functional.upsample_bilinear": "upsample",
+    "torch.nn.functional.pixel_shuffle": "upsample",
     "torch.flatten": "flatten",
     "torch.mean": "globalpool",
     "torch.cat": "concat",
@@ -169,6 +178,7 @@ CHANNEL_PRESERVING = {
     "flatten",
     "mul",
     "pad",
+    "upsample",
 }
 
 
@@ -188,6 +198,8 @@ class Layer:
     guards: tuple = field(default=(), repr=False)
     # The framework call that built it (`conv3x3_block`), for layers reslint knows from its tables.
     built_by: str = ""
+    # A container forward indexes (`self.branches[i](x[i])`): its children are not one chain.
+    indexed: bool = False
     # Set for instances of the file's own classes: the interpreted instance (lazy).
     _instance: Instance | None = None
     _instantiated: bool = False
@@ -358,12 +370,18 @@ class Flow:
 
     origin: Any  # "input" or an AddSite
     steps: tuple[Step, ...] = ()
+    # The undecided `if` branches this tensor came through ((id of the if, which way), ...).
+    path: tuple = ()
 
     def then(self, step: Step) -> Flow:
         # The straight line of operations applied to a sum is recorded on the addition itself.
         if isinstance(self.origin, AddSite) and len(self.origin.after) == len(self.steps):
             self.origin.after.append(step)
-        return Flow(self.origin, self.steps + (step,))
+        return Flow(self.origin, self.steps + (step,), self.path)
+
+    def through(self, guard: tuple[int, bool]) -> Flow:
+        """The same tensor, known to have come through one branch of an undecided `if`."""
+        return Flow(self.origin, self.steps, self.path + (guard,))
 
 
 def compatible(*guard_sets: tuple) -> bool:
