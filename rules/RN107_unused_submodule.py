@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from reslint.model import ModuleModel
@@ -21,15 +22,9 @@ PARAMETER_FREE = {
 }
 
 # Iterating over children reaches every submodule without naming it.
-DYNAMIC_ACCESS = {
-    "children",
-    "named_children",
-    "modules",
-    "named_modules",
-    "_modules",
-    "__dict__",
-    "getattr",
-}
+DYNAMIC_ACCESS = {"children", "named_children", "modules", "named_modules", "_modules", "__dict__"}
+# Methods that walk the submodules to set them up, not to compute with them.
+BOOKKEEPING = re.compile(r"init|weight|param|reset|freeze|train|eval|load|state|summary|repr", re.I)
 
 
 class UnusedSubmodule(Rule):
@@ -72,13 +67,21 @@ class UnusedSubmodule(Rule):
                 or cls.method("forward") is None
                 or cls.is_container
                 or _accesses_dynamically(cls, module)
+                or _reached_by_unknown_names(cls)
             ):
                 continue  # nn.Sequential subclasses run their children in order
             # `self.X` read by this class, its bases or its subclasses (a base may build what a
             # subclass's forward uses), or `X` read on any other object of the file.
             related = [cls, *cls.ancestors(), *_subclasses(cls, module)]
-            used = elsewhere | module.names.strings
+            # Strings name modules too (`getattr(self, "layer1")`, timm's `module="act1"`): those
+            # written in a related class or outside any class.
+            strings = module.names.strings_by_class
+            used = elsewhere | strings.get(None, set())
             for other in related:
+                used |= strings.get(id(other.node), set())
+                for built in other.instances():
+                    if built.forward is not None or built.read_by_name:
+                        used |= built.read_by_name
                 for method in other.methods.values():
                     used |= set(on_self.get(id(method), {}))
             reported: set[int] = set()
@@ -116,14 +119,26 @@ def _is_built_layer(value) -> bool:
     ) and not any(isinstance(o, Param) for o in options(value))
 
 
-def _accesses_dynamically(cls, module: ModuleModel) -> bool:
-    for function in cls.methods.values():
-        names = module.names.functions[id(function)]
-        if any(read.value in DYNAMIC_ACCESS for read in names.reads):
-            return True
-    methods = {id(f) for f in cls.methods.values()}
+def _reached_by_unknown_names(cls) -> bool:
+    """Whether running the class (forward included) calls `getattr(self, name)` with a name reslint
+    cannot work out."""
     return any(
-        attribute.attr.value in DYNAMIC_ACCESS and function is not None and id(function) in methods
+        instance.forward is not None and instance.dynamic_access or instance.dynamic_access
+        for instance in cls.instances()
+    )
+
+
+def _accesses_dynamically(cls, module: ModuleModel) -> bool:
+    """Whether a method that may compute with the submodules iterates them (`self.children()`);
+    initialising or freezing them that way (`for m in self.modules(): nn.init...`) does not count."""
+    computing = {id(f) for name, f in cls.methods.items() if not BOOKKEEPING.search(name)}
+    for function_id in computing:
+        if any(read.value in DYNAMIC_ACCESS for read in module.names.functions[function_id].reads):
+            return True
+    return any(
+        attribute.attr.value in DYNAMIC_ACCESS
+        and function is not None
+        and id(module.enclosing_method(function)) in computing
         for attribute, function in module.names.attributes
     )
 

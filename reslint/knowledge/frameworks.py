@@ -196,12 +196,38 @@ ACTIVATION_NAMES: frozenset[str] = frozenset(
 )
 
 
+# Names generic enough that a project may define its own: matched only with their package in view.
+GENERIC_NAMES = frozenset(
+    {
+        "conv1x1",
+        "conv3x3",
+        "ConvBlock",
+        "ConvLayer",
+        "Module",
+        "Sequential",
+        "ModuleList",
+        "get_act_layer",
+        "get_norm_layer",
+        "Conv",
+        "Norm",
+        "Pool",
+        "Act",
+    }
+)
+
+
 def _lookup(table: dict[tuple[str, str], object] | frozenset[tuple[str, str]], qualified: str):
-    parts = qualified.split(".")
+    parts = qualified.lstrip(".").split(".")
     name = parts[-1]
     for package in parts[:-1]:
         if (package, name) in table:
             return (package, name) if isinstance(table, frozenset) else table[(package, name)]
+    if qualified.startswith(".") and name not in GENERIC_NAMES:
+        # A library file read outside its package (`from ...activations import ACT2FN` in a copy of
+        # transformers' modeling_resnet.py): its distinctive API names still say what they are.
+        for key in table:
+            if key[1] == name:
+                return key if isinstance(table, frozenset) else table[key]  # type: ignore[index]
     return None
 
 

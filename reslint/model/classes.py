@@ -137,6 +137,15 @@ class ClassModel:
         return False
 
     @cached_property
+    def may_be_module(self) -> bool:
+        """Built on a base reslint cannot see, with a forward or a constructor: likely a module."""
+        return self.has_unresolved_bases and any(
+            name in cls.methods
+            for cls in [self, *self.ancestors()]
+            for name in ("forward", "__init__")
+        )
+
+    @cached_property
     def is_container(self) -> bool:
         """Subclasses nn.Sequential, nn.ModuleList or nn.ModuleDict: its children are its computation."""
         containers = ("torch.nn.Sequential", "torch.nn.ModuleList", "torch.nn.ModuleDict")
@@ -223,6 +232,10 @@ class Instance:
         self.attrs: dict[str, Any] = {}
         self.assignments: list[AttributeAssignment] = []
         self._forward: ForwardModel | None = None
+        # Attributes reached by a name reslint cannot work out (`getattr(self, name)`).
+        self.dynamic_access = False
+        # Attributes read by name while the class ran (`getattr(self, self.norm1_name)` -> "bn1").
+        self.read_by_name: set[str] = set()
         self._running_forward = False
         self._asking_channels = False
 

@@ -85,7 +85,8 @@ class ImportMap:
             self.sources[local] = ImportSource(level, base, name)
             package = self._package[: len(self._package) - level + 1] if level else []
             qualified = ".".join([*package, *([base] if base else []), name])
-            self.aliases[local] = qualified
+            # A leading dot marks a relative import: the file's folder may not be its package (a copy).
+            self.aliases[local] = "." + qualified if level else qualified
 
     def qualified(self, node: cst.BaseExpression) -> str | None:
         """The torch-qualified name an expression stands for (`nn.Conv2d` -> "torch.nn.Conv2d"), or None."""

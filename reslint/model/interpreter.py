@@ -52,6 +52,8 @@ if TYPE_CHECKING:
 MAX_DEPTH = 8
 MAX_LOOP = 48  # iterations run for a loop of known length; longer ones are cut there
 LAYERS_BY_LOWER_NAME = {name.lower(): name for name in TORCH_LAYERS}
+# torch.nn classes that hold tensors, not computation.
+TENSOR_CLASSES = {"Parameter", "Buffer", "UninitializedParameter", "UninitializedBuffer"}
 NUMERIC_BUILTINS = {"int", "round", "max", "min", "float", "abs"}
 
 
@@ -617,7 +619,11 @@ class Interpreter:
         if isinstance(left, ListValue) and isinstance(right, ListValue) and op == "Add":
             return ListValue(left.items + right.items, left.open_ended or right.open_ended, None)
         if isinstance(left, ListValue) and isinstance(right, Expr) and op == "Multiply":
-            return ListValue(list(left.items), True, None)
+            # `[Block(c)] * 3` repeats the same objects: kept so that a repeated module shows.
+            count = right.constant
+            if count is not None and 0 <= count <= MAX_LOOP and not left.open_ended:
+                return ListValue(list(left.items) * int(count), False, node)
+            return ListValue(list(left.items) * 2, True, node)
         return UNKNOWN
 
     def add(self, left: Any, right: Any, node: cst.CSTNode) -> Flow:
@@ -747,6 +753,7 @@ class Interpreter:
             qualified.startswith("torch.nn.")
             and qualified.count(".") == 2
             and func.short[:1].isupper()
+            and func.short not in TENSOR_CLASSES
         ):
             return Layer("module", func.short, node, {"args": args, **kwargs})
         if qualified in ("collections.OrderedDict", "typing.OrderedDict"):
@@ -824,8 +831,18 @@ class Interpreter:
                 [ListValue(list(row)) for row in zip(*columns)],
                 any(a.open_ended for a in args),
             )
+        if name in ("getattr", "setattr", "delattr") and len(args) >= 2:
+            if (
+                frame.instance is not None
+                and args[0] is frame.instance
+                and not isinstance(args[1], str)
+            ):
+                frame.instance.dynamic_access = (
+                    True  # `getattr(self, name)`: any attribute may be meant
+                )
         if name == "getattr" and len(args) >= 2 and isinstance(args[1], str):
             if frame.instance is not None and args[0] is frame.instance:
+                frame.instance.read_by_name.add(args[1])
                 return frame.instance.attribute(args[1], self)
             if isinstance(args[0], TorchRef):  # getattr(nn, "ReLU")
                 return TorchRef(f"{args[0].qualified}.{args[1]}")

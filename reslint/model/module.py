@@ -289,6 +289,12 @@ class ModuleModel:
     def module_classes(self) -> list[ClassModel]:
         return [cls for cls in self.class_defs if cls.is_module]
 
+    @property
+    def analysed_classes(self) -> list[ClassModel]:
+        """The classes whose instances rules check: nn.Modules, and classes built on a base reslint
+        cannot see (mmengine's BaseModule, another file's block) that look like one."""
+        return [cls for cls in self.class_defs if cls.is_module or cls.may_be_module]
+
     def instances(self) -> list[Instance]:
         """Every instance worth checking: each class generically, plus every specialisation a builder or
         factory produces (a Bottleneck built with a given downsample, the ResNet that resnet50() builds).
@@ -296,7 +302,7 @@ class ModuleModel:
         cached = self.__dict__.get("_all_instances")
         if cached is not None:
             return cached
-        for cls in self.module_classes:
+        for cls in self.analysed_classes:
             cls.generic  # noqa: B018 -- evaluating the cached property builds the instance
         built: set[str] = set()
         for function in self.function_defs:
@@ -311,7 +317,7 @@ class ModuleModel:
         pending = True
         while pending:
             pending = False
-            for cls in list(self.module_classes):
+            for cls in list(self.analysed_classes):
                 for instance in cls.instances():
                     if instance in seen:
                         continue

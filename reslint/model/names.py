@@ -8,6 +8,24 @@ import libcst as cst
 
 from reslint.model.walk import walk
 
+# Calls whose string argument is an attribute or submodule name.
+NAME_TAKING_CALLS = {
+    "getattr",
+    "hasattr",
+    "setattr",
+    "delattr",
+    "add_module",
+    "register_module",
+    "get_submodule",
+}
+
+
+def _callee(call: cst.Call) -> str:
+    func = call.func
+    if isinstance(func, cst.Attribute):
+        return func.attr.value
+    return func.value if isinstance(func, cst.Name) else ""
+
 
 @dataclass
 class NameUse:
@@ -35,6 +53,9 @@ class NameIndex:
         self.attributes: list[tuple[cst.Attribute, cst.FunctionDef | None]] = []
         self.calls: list[tuple[cst.Call, cst.FunctionDef | None]] = []
         self.strings: set[str] = set()
+        # The strings that may name a submodule, by the class they are written in (outside any
+        # class: key None).
+        self.strings_by_class: dict[int | None, set[str]] = {}
         self.imports: list[cst.Import | cst.ImportFrom] = []
         self.ifs: list[tuple[cst.If, cst.FunctionDef | None]] = []
         # `obj.attr = ...` / `obj.attr += ...` targets, with the function they are in.
@@ -247,6 +268,22 @@ class NameIndex:
         inner = raw[1:-1] if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "'\"" else ""
         if inner.isidentifier():
             self.strings.add(inner)
+            if self._may_name_an_attribute(node):
+                owner = id(self._classes[0]) if self._classes else None
+                self.strings_by_class.setdefault(owner, set()).add(inner)
+
+    def _may_name_an_attribute(self, node: cst.SimpleString) -> bool:
+        """`getattr(self, "layer1")`, `module="act1"`, `["layer1", "layer2"]`, `name = "fc"`: places
+        a string can name a submodule; not `nonlinearity="relu"`."""
+        parent = self._stack[-2] if len(self._stack) > 1 else None
+        if isinstance(parent, cst.Arg):
+            if parent.keyword is not None:
+                return parent.keyword.value in ("module", "name", "layer", "layer_name")
+            call = self._stack[-3] if len(self._stack) > 2 else None
+            return isinstance(call, cst.Call) and _callee(call) in NAME_TAKING_CALLS
+        return isinstance(
+            parent, (cst.Element, cst.DictElement, cst.Index, cst.Assign, cst.AnnAssign)
+        )
 
     def visit_Name(self, node: cst.Name) -> None:
         if id(node) in self._not_reads:

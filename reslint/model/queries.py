@@ -83,11 +83,32 @@ def layer_sequences(instance: Instance, open_containers: bool = True) -> list[Ch
         for site in forward.adds:
             if site.after:
                 sequences.append(Chain(expand(site.after) if open_containers else site.after))
+    if forward is None:
+        sequences.extend(_numbered_pairs(instance))
     for layer in instance.layers().values():
         for inner in layer.walk():
             if inner.kind == "sequential" and inner.children and not inner.indexed:
                 sequences.append(Chain(inner.flat() if open_containers else inner.children))
     return sequences
+
+
+NUMBERED = re.compile(r"^(conv|bn|norm|gn)(\d+)$")
+
+
+def _numbered_pairs(instance: Instance) -> list[Chain]:
+    """Without a forward to read (it is inherited from a class reslint cannot see), `conv3` feeds
+    `bn3` / `norm3`: the naming every ResNet follows."""
+    convs: dict[str, Layer] = {}
+    norms: dict[str, Layer] = {}
+    for name, layer in instance.layers().items():
+        match = NUMBERED.match(name)
+        if match is None:
+            continue
+        if match.group(1) == "conv" and layer.kind == "conv":
+            convs[match.group(2)] = layer
+        elif match.group(1) != "conv" and layer.kind in ("batchnorm", "norm"):
+            norms[match.group(2)] = layer
+    return [Chain([convs[k], norms[k]]) for k in sorted(convs) if k in norms]
 
 
 def _all_flows(adds: list[AddSite], returns: list[Any]) -> Iterator[Flow]:
@@ -353,3 +374,14 @@ def _stem_layers(instance: Instance, depth: int) -> Iterator[Layer]:
             if inner is None or (inner.forward is not None and inner.forward.adds):
                 return  # the first residual block: the stem is over
             yield from _stem_layers(inner, depth + 1)
+
+
+def forward_chains(instance: Instance) -> list[tuple[Step, ...]]:
+    """The steps along every tensor forward produces (what it adds and what it returns), as called:
+    containers are not opened, so a step is one call in forward's code."""
+    forward = instance.forward
+    if forward is None:
+        return []
+    chains = [flow.steps for flow in _all_flows(forward.adds, forward.returns)]
+    chains += [tuple(site.after) for site in forward.adds if site.after]
+    return chains

@@ -1,0 +1,142 @@
+"""RN113 module-reused."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from reslint.model import ModuleModel
+from reslint.model.queries import describe, forward_chains
+from reslint.model.values import Layer
+from reslint.rule import Rule, Violation
+from reslint.rules_support import unique
+
+# Layers with weights: calling one of them twice on one path shares those weights.
+WEIGHTED = {"conv", "linear", "block", "norm"}
+
+
+class ModuleReused(Rule):
+    """## What it does
+    Checks for one module object with weights used at two places of one path through the network:
+    the same conv, linear layer or block called twice in a row of forward, or put twice into a stage
+    (`[Block(64)] * 3`, `layers.append(block)` twice).
+
+    ## Why is this bad?
+    Both places share one set of weights, so the network has fewer parameters and less capacity than
+    the architecture it claims, and the two places cannot learn different filters. `[Block(c)] * 3`
+    builds one block, not three; `out = self.conv2(self.conv2(out))` is a typo for `conv3`. (BatchNorm
+    reuse is RN302; activations and pools have no weights and may be reused freely.)
+
+    ## Example
+    ```python
+    self.layer1 = nn.Sequential(*[BasicBlock(64, 64)] * 2)
+    ```
+
+    Use instead:
+    ```python
+    self.layer1 = nn.Sequential(*[BasicBlock(64, 64) for _ in range(2)])
+    ```
+    """
+
+    code = "RN113"
+    name = "module-reused"
+
+    def check(self, module: ModuleModel) -> Iterator[Violation]:
+        yield from unique(self._check(module))
+
+    def _check(self, module: ModuleModel) -> Iterator[Violation]:
+        for instance in module.instances():
+            for steps in forward_chains(instance):
+                seen: dict[int, object] = {}
+                for step in steps:
+                    layer = step.layer
+                    if layer is None or layer.kind not in WEIGHTED:
+                        continue
+                    first = seen.setdefault(id(layer), step)
+                    if first is not step and first.node is not step.node:
+                        yield Violation(
+                            step.node,
+                            f"`{step.text}` is applied twice on one path (first on line "
+                            f"{module.line_of(first.node)}): both places share one set of weights",
+                            f"give the second place its own `{layer.type_name}`",
+                        )
+            for layer in instance.layers().values():
+                yield from _repeated_children(layer)
+
+
+def _repeated_children(container: Layer) -> Iterator[Violation]:
+    for inner in container.walk():
+        if inner.kind not in ("sequential", "modulelist"):
+            continue
+        seen: set[int] = set()
+        for child in inner.children:
+            if id(child) in seen and child.kind in WEIGHTED:
+                yield Violation(
+                    child.anchor,
+                    f"`{describe(child)}` is one module object put into `{describe(inner)}` more "
+                    "than once: every copy shares the same weights",
+                    "build a new module for each position "
+                    "(`[Block(...) for _ in range(n)]`, not `[Block(...)] * n`)",
+                )
+                break
+            seen.add(id(child))
+
+
+ModuleReused.INVALID = [
+    """
+import torch.nn as nn
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv2 = nn.Conv2d(64, 64, 3, padding=1)
+        self.conv3 = nn.Conv2d(64, 64, 3, padding=1)
+    def forward(self, x):
+        out = self.conv2(x)
+        out = self.conv2(out)
+        return out
+""",
+    """
+import torch.nn as nn
+class Block(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.conv = nn.Conv2d(c, c, 3, padding=1)
+    def forward(self, x):
+        return x + self.conv(x)
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layer1 = nn.Sequential(*[Block(64)] * 3)
+    def forward(self, x):
+        return self.layer1(x)
+""",
+]
+ModuleReused.VALID = [
+    """
+import torch.nn as nn
+class Siamese(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.encoder = nn.Conv2d(3, 64, 3)
+        self.relu = nn.ReLU()
+    def forward(self, a, b):
+        return self.relu(self.encoder(a)) - self.relu(self.encoder(b))
+""",
+    """
+import torch.nn as nn
+class Block(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.conv = nn.Conv2d(c, c, 3, padding=1)
+    def forward(self, x):
+        return x + self.conv(x)
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layer1 = nn.Sequential(*[Block(64) for _ in range(3)])
+        self.shared = Block(64)
+    def forward(self, x):
+        for _ in range(3):
+            x = self.shared(x)
+        return self.layer1(x)
+""",
+]
