@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from reslint.model.module import ModuleModel
 
 MAX_INSTANCES_PER_CLASS = 24
+MAX_BUILDERS = 16  # methods per class run on their own
 
 
 @dataclass
@@ -222,6 +223,22 @@ class ClassModel:
 
     def instances(self) -> list[Instance]:
         return [instance for instance in self._instances.values() if instance is not None]
+
+    @cached_property
+    def built_alone(self) -> list[Any]:
+        """What each builder method returns when run on its own with symbolic arguments (a stage
+        `_make_layer` builds for any planes and stride), so that conditions inside it stay visible."""
+        generic = self.generic
+        if generic is None:
+            return []
+        results = []
+        for name, method in list(self.methods.items())[:MAX_BUILDERS]:
+            if name in ("__init__", "forward") or _is_property(method) or name.startswith("__"):
+                continue
+            state = Instance(self)
+            state.attrs = dict(generic.attrs)
+            results.append(self.module.interpreter.run_alone(method, state))
+        return results
 
 
 class Instance:

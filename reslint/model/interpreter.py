@@ -19,7 +19,8 @@ from reslint.knowledge.frameworks import builder_for, factory_subscript, is_acti
 from reslint.model import builders, symbolic
 from reslint.model.builders import LayerClass
 from reslint.model.classes import ForwardModel
-from reslint.model.symbolic import Condition, Expr, Relation
+from reslint.model.naming import SHORTCUT_NAME
+from reslint.model.symbolic import Comparison, Condition, Connective, Expr, Relation
 from reslint.model.values import (
     CHANNEL_PRESERVING,
     OPEN_KWARGS,
@@ -33,6 +34,7 @@ from reslint.model.values import (
     DictValue,
     Flow,
     FunctionRef,
+    Guard,
     Layer,
     ListValue,
     ModuleRef,
@@ -74,6 +76,16 @@ class Lambda:
 
 
 @dataclass(frozen=True)
+class ConditionalShortcut:
+    """A shortcut layer assigned inside undecided `if` branches: which ones, and under what name."""
+
+    layer: Layer
+    guards: tuple[Guard, ...]
+    name: str
+    module: ModuleModel
+
+
+@dataclass(frozen=True)
 class Partial:
     """`functools.partial(nn.BatchNorm2d, eps=1e-3)`: a callable with some arguments fixed."""
 
@@ -105,10 +117,10 @@ class Interpreter:
     def __init__(self, project: Project) -> None:
         self.project = project
         self._active: set[int] = set()
-        self.guards: list[tuple[int, bool]] = []
+        self.guards: list[Guard] = []
         self._recording: list[ForwardModel] = []
-        # The undecided `if` tests over sizes, by id of the `if` (see values.Flow.path).
-        self.conditions: dict[int, Condition] = {}
+        # Shortcut layers assigned under undecided conditions (`if stride != 1: downsample = ...`).
+        self.conditional_shortcuts: list[ConditionalShortcut] = []
 
     # ----- forward ---------------------------------------------------------------------------
 
@@ -161,6 +173,19 @@ class Interpreter:
         if not frame.returns:
             return None
         return alternatives(frame.returns)
+
+    def run_alone(self, function: cst.FunctionDef, instance: Instance) -> Any:
+        """Run a method with every parameter a symbol (`_make_layer(block, planes, blocks, stride)`
+        on its own), on a copy of the instance's state; what it returns."""
+        module = self.project.owner(function)
+        params = [*function.params.posonly_params, *function.params.params][1:]
+        bound = {p.name.value: self.unsupplied(p, module) for p in params}
+        frame = Frame(bound, instance, 1, module, function)
+        try:
+            self._run(function, frame)
+        except RecursionError:
+            return UNKNOWN
+        return alternatives(frame.returns) if frame.returns else None
 
     def call_function_with_locals(
         self, function: cst.FunctionDef, bound: dict[str, Any], instance: Instance
@@ -294,6 +319,15 @@ class Interpreter:
     def assign(
         self, target: cst.BaseExpression, value: Any, frame: Frame, statement: cst.CSTNode
     ) -> None:
+        name = target.value if isinstance(target, cst.Name) else None
+        if isinstance(target, cst.Attribute) and _is_self(target.value, frame):
+            name = target.attr.value
+        if name is not None and self.guards and SHORTCUT_NAME.search(name):
+            for option in options(value):
+                if isinstance(option, Layer):
+                    self.conditional_shortcuts.append(
+                        ConditionalShortcut(option, tuple(self.guards), name, frame.module)
+                    )
         if isinstance(target, cst.Name):
             # A size computed into a local is shown under that local's name: `width`, not its formula.
             frame.locals[target.value] = (
@@ -313,7 +347,8 @@ class Interpreter:
                 self.assign(element.value, item, frame, statement)
 
     def run_if(self, node: cst.If, frame: Frame) -> None:
-        decided = truth(self.evaluate(node.test, frame))
+        test = self.evaluate(node.test, frame)
+        decided = truth(test)
         orelse = node.orelse
         if decided is True:
             self.run_block(node.body, frame)
@@ -323,38 +358,29 @@ class Interpreter:
             elif isinstance(orelse, cst.Else):
                 self.run_block(orelse.body, frame)
         else:
-            condition = self._condition(node.test, frame)
-            if condition is not None:
-                self.conditions[id(node)] = condition
+            condition = test if isinstance(test, Condition) else None
             before = _snapshot(frame)
-            with self.guarded(node, True):
+            with self.guarded(node, True, condition) as guard:
                 self.run_block(node.body, frame)
-            after_body = _through(_snapshot(frame), before, (id(node), True))
+            after_body = _through(_snapshot(frame), before, guard)
             _restore(frame, before)
-            with self.guarded(node, False):
+            with self.guarded(node, False, condition) as guard:
                 if isinstance(orelse, cst.If):
                     self.run_if(orelse, frame)
                 elif isinstance(orelse, cst.Else):
                     self.run_block(orelse.body, frame)
-            _merge(frame, after_body, _through(_snapshot(frame), before, (id(node), False)))
-
-    def _condition(self, test: cst.BaseExpression, frame: Frame) -> Condition | None:
-        """An undecided test over sizes, kept so that rules can reason along one branch."""
-        if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
-            return None
-        left = self.evaluate(test.left, frame)
-        right = self.evaluate(test.comparisons[0].comparator, frame)
-        if not isinstance(left, Expr) or not isinstance(right, Expr):
-            return None
-        return Condition(type(test.comparisons[0].operator).__name__, left, right)
+            _merge(frame, after_body, _through(_snapshot(frame), before, guard))
 
     @contextmanager
-    def guarded(self, node: cst.CSTNode, branch: bool) -> Iterator[None]:
+    def guarded(
+        self, node: cst.CSTNode, branch: bool, condition: Condition | None = None
+    ) -> Iterator[Guard]:
         """Everything built or applied inside records which way this undecidable `if` went, so that
         layers of two exclusive branches are never paired (see values.compatible)."""
-        self.guards.append((id(node), branch))
+        guard = Guard(id(node), branch, condition)
+        self.guards.append(guard)
         try:
-            yield
+            yield guard
         finally:
             self.guards.pop()
 
@@ -444,6 +470,10 @@ class Interpreter:
         instance_type = type(frame.instance) if frame.instance is not None else None
         if instance_type is not None and isinstance(base, instance_type):
             value = base.attribute(attr, self)
+            if value is UNKNOWN and _looks_numeric(attr):
+                # A size set where reslint cannot see (a base class of another library): a symbol.
+                text = frame.module.code(node)
+                return symbolic.var(text, text, _domain_for(text))
             return value.named(frame.module.code(node)) if isinstance(value, Expr) else value
         if isinstance(base, ClassRef):
             value = base.cls.constant(attr, self)
@@ -452,7 +482,7 @@ class Interpreter:
             return TorchRef(f"{base.qualified}.{attr}")
         if isinstance(base, ModuleRef):
             return base.module.global_value(attr)
-        if isinstance(base, Param):
+        if isinstance(base, Param) or isinstance(base, Expr) and base.op == "var":
             domain = frame.module.constant_domain(attr)
             text = frame.module.code(node)
             return symbolic.var(text, text, domain) if domain or _looks_numeric(attr) else UNKNOWN
@@ -549,14 +579,16 @@ class Interpreter:
     eval_GeneratorExp = eval_ListComp
 
     def eval_IfExp(self, node: cst.IfExp, frame: Frame) -> Any:
-        decided = truth(self.evaluate(node.test, frame))
+        test = self.evaluate(node.test, frame)
+        decided = truth(test)
+        condition = test if isinstance(test, Condition) else None
         if decided is True:
             return self.evaluate(node.body, frame)
         if decided is False:
             return self.evaluate(node.orelse, frame)
-        with self.guarded(node, True):
+        with self.guarded(node, True, condition):
             body = self.evaluate(node.body, frame)
-        with self.guarded(node, False):
+        with self.guarded(node, False, condition):
             orelse = self.evaluate(node.orelse, frame)
         return alternatives([body, orelse])
 
@@ -564,32 +596,51 @@ class Interpreter:
         value = self.evaluate(node.expression, frame)
         if isinstance(node.operator, cst.Not):
             decided = truth(value)
-            return UNKNOWN if decided is None else not decided
+            if decided is None:
+                return (
+                    Connective("not", (value,), node) if isinstance(value, Condition) else UNKNOWN
+                )
+            return not decided
         if isinstance(node.operator, cst.Minus) and isinstance(value, Expr):
             return symbolic.combine("neg", [value], frame.module.code(node))
         return value if isinstance(node.operator, cst.Plus) else UNKNOWN
 
     def eval_BooleanOperation(self, node: cst.BooleanOperation, frame: Frame) -> Any:
-        left = truth(self.evaluate(node.left, frame))
-        right = truth(self.evaluate(node.right, frame))
-        if isinstance(node.operator, cst.And):
+        left_value = self.evaluate(node.left, frame)
+        right_value = self.evaluate(node.right, frame)
+        left, right = truth(left_value), truth(right_value)
+        conjunction = isinstance(node.operator, cst.And)
+        if conjunction:
             if left is False or right is False:
                 return False
-            return True if left is True and right is True else UNKNOWN
-        if left is True or right is True:
-            return True
-        return False if left is False and right is False else UNKNOWN
+            if left is True and right is True:
+                return True
+        else:
+            if left is True or right is True:
+                return True
+            if left is False and right is False:
+                return False
+        undecided = [v for v, t in ((left_value, left), (right_value, right)) if t is None]
+        if not any(isinstance(v, Condition) for v in undecided):
+            return UNKNOWN
+        parts = tuple(v if isinstance(v, Condition) else None for v in undecided)
+        return (
+            parts[0] if len(parts) == 1 else Connective("and" if conjunction else "or", parts, node)
+        )
 
     def eval_Comparison(self, node: cst.Comparison, frame: Frame) -> Any:
         left = self.evaluate(node.left, frame)
         outcome: Any = True
         for target in node.comparisons:
             right = self.evaluate(target.comparator, frame)
-            result = compare(type(target.operator).__name__, left, right)
+            op = type(target.operator).__name__
+            result = compare(op, left, right)
             if result is False:
                 return False
             if result is not True:
-                outcome = UNKNOWN
+                # `stride != 1`: undecided, but kept as a condition rules can evaluate.
+                single = len(node.comparisons) == 1
+                outcome = _size_condition(op, left, right, node) if single else UNKNOWN
             left = right
         return outcome
 
@@ -1188,7 +1239,17 @@ def _restore(frame: Frame, snapshot: tuple) -> None:
     frame.terminated = terminated
 
 
-def _through(snapshot: tuple, before: tuple, guard: tuple[int, bool]) -> tuple:
+def _size_condition(op: str, left: Any, right: Any, node: cst.CSTNode) -> Any:
+    """A comparison of sizes as a condition; a size that differs by path (`stride = 1` under
+    `if dilate:`) gives one comparison per value, which decide only when they agree."""
+    lefts, rights = options(left), options(right)
+    if not all(isinstance(v, Expr) for v in (*lefts, *rights)):
+        return UNKNOWN
+    parts = tuple(Comparison(op, a, b, node) for a in lefts for b in rights)
+    return parts[0] if len(parts) == 1 else Connective("choice", parts, node)
+
+
+def _through(snapshot: tuple, before: tuple, guard: Guard) -> tuple:
     """A branch's locals with the tensors it produced marked as coming through that branch."""
     locals_, attrs, terminated, returns = snapshot
     earlier = before[0]
@@ -1199,7 +1260,7 @@ def _through(snapshot: tuple, before: tuple, guard: tuple[int, bool]) -> tuple:
     return marked, attrs, terminated, returns
 
 
-def _flows_through(value: Any, guard: tuple[int, bool]) -> Any:
+def _flows_through(value: Any, guard: Guard) -> Any:
     if isinstance(value, Flow):
         return value.through(guard)
     if isinstance(value, Alt) and any(isinstance(o, Flow) for o in value.options):

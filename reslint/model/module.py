@@ -303,7 +303,12 @@ class ModuleModel:
         if cached is not None:
             return cached
         for cls in self.analysed_classes:
-            cls.generic  # noqa: B018 -- evaluating the cached property builds the instance
+            for result in cls.built_alone:  # builds the generic instance first
+                for option in options(result):
+                    if isinstance(option, Layer):
+                        for inner in option.walk():
+                            if inner.kind == "block":
+                                inner.instance  # noqa: B018 -- builds and caches the instance
         built: set[str] = set()
         for function in self.function_defs:
             for option in options(self.factory_model(function)):

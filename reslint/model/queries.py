@@ -10,13 +10,9 @@ from typing import Any
 import libcst as cst
 
 from reslint.model.classes import Instance
+from reslint.model.naming import SHORTCUT_NAME
 from reslint.model.symbolic import Assumptions, Expr, Relation, relation
 from reslint.model.values import CHANNEL_PRESERVING, AddSite, Flow, Layer, Step, compatible, options
-
-# What people call a shortcut branch (torchvision's `downsample`, kuangliu's `shortcut`, pytorchcv's
-# `identity_conv`). Not `residual` (often the main branch: `self.residual_function`) nor `proj` (timm
-# names main-branch projections so).
-SHORTCUT_NAME = re.compile(r"(downsample|down_sample|shortcut|short_cut|skip|identity|extra)", re.I)
 
 # A sequence element: a Step (an operation in forward, `step.layer` set for module calls) or a Layer
 # (a child of a container, which forward reaches only through the container's call).
@@ -70,14 +66,13 @@ class Chain(list):
 
 def layer_sequences(instance: Instance, open_containers: bool = True) -> list[Chain]:
     """Every run of layers in data order: the tensors of forward, and every Sequential's children."""
-    conditions = instance.cls.module.interpreter.conditions
     sequences: list[Chain] = []
     forward = instance.forward
     if forward is not None:
         for flow in _all_flows(forward.adds, forward.returns):
             chain = Chain(expand(flow.steps) if open_containers else list(flow.steps))
             chain.assume = tuple(
-                (conditions[node], way) for node, way in flow.path if node in conditions
+                (guard.condition, guard.branch) for guard in flow.path if guard.condition
             )
             sequences.append(chain)
         for site in forward.adds:

@@ -88,20 +88,77 @@ def combine(op: str, args: list[Expr], text: str = "") -> Expr:
     return expr
 
 
-@dataclass(frozen=True)
-class Condition:
-    """An `if` test over sizes that reslint could not decide (`self.radix > 1`)."""
+Lookup = Callable[[str, tuple], float | None]
 
+
+class Condition:
+    """A test over sizes reslint could not decide (`self.radix > 1`, `stride != 1 or c != 4 * p`);
+    kept so that rules can ask where it holds. `node` is where the user wrote it."""
+
+    node: object = None
+
+    def holds(self, lookup: Lookup) -> bool | None:
+        raise NotImplementedError
+
+    def symbols(self) -> set[str]:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True, eq=False)
+class Comparison(Condition):
     op: str  # a libcst comparison operator name: "GreaterThan", "Equal", ...
     left: Expr
     right: Expr
+    node: object = field(default=None, repr=False)
 
-    def holds(self, lookup: Callable[[str, tuple], float | None]) -> bool | None:
+    def holds(self, lookup: Lookup) -> bool | None:
         a, b = self.left.evaluate(lookup), self.right.evaluate(lookup)
         if a is None or b is None:
             return None
         compare = _COMPARISONS.get(self.op)
         return compare(a, b) if compare is not None else None
+
+    def symbols(self) -> set[str]:
+        return self.left.symbols() | self.right.symbols()
+
+
+@dataclass(frozen=True, eq=False)
+class Connective(Condition):
+    """`not a`, `a and b`, `a or b` over conditions (an operand reslint cannot read is None)."""
+
+    op: str  # "not", "and", "or", or "choice" (one of the parts, by path: known when they agree)
+    parts: tuple[Condition | None, ...]
+    node: object = field(default=None, repr=False)
+
+    def holds(self, lookup: Lookup) -> bool | None:
+        values = [part.holds(lookup) if part is not None else None for part in self.parts]
+        if self.op == "not":
+            return None if values[0] is None else not values[0]
+        if self.op == "and":
+            return False if False in values else (None if None in values else True)
+        if self.op == "choice":
+            return values[0] if len(set(values)) == 1 else None
+        return True if True in values else (None if None in values else False)
+
+    def symbols(self) -> set[str]:
+        return {name for part in self.parts if part is not None for name in part.symbols()}
+
+
+def samples(count: int) -> list[Lookup]:
+    """Sample points for searching a counterexample (more of them than `relation` uses), plus two
+    probes: every stride 2 with all other sizes equal, and every stride 1 with sizes all different."""
+    return [_sampler(index) for index in range(count)] + [_probe(2, shared=True), _probe(1, False)]
+
+
+def _probe(stride: int, shared: bool) -> Lookup:
+    def lookup(name: str, domain: tuple) -> float | None:
+        if "stride" in name.lower():
+            return stride
+        if shared:
+            return _SHARED_VALUE
+        return _SAMPLE_VALUES[(sum(map(ord, name)) * 7) % len(_SAMPLE_VALUES)]
+
+    return lookup
 
 
 _COMPARISONS: dict[str, Callable[[float, float], bool]] = {

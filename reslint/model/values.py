@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import libcst as cst
 
@@ -379,17 +379,26 @@ class Flow:
             self.origin.after.append(step)
         return Flow(self.origin, self.steps + (step,), self.path)
 
-    def through(self, guard: tuple[int, bool]) -> Flow:
+    def through(self, guard: Guard) -> Flow:
         """The same tensor, known to have come through one branch of an undecided `if`."""
         return Flow(self.origin, self.steps, self.path + (guard,))
+
+
+class Guard(NamedTuple):
+    """One way an undecidable `if` (or conditional expression) went: the id of its node, the branch,
+    and its test when it is a condition over sizes reslint can evaluate (`stride != 1`)."""
+
+    node: int
+    branch: bool
+    condition: Any = None
 
 
 def compatible(*guard_sets: tuple) -> bool:
     """Whether things built or run under these guards can exist together (no `if` taken both ways)."""
     taken: dict[int, bool] = {}
     for guards in guard_sets:
-        for node, branch in guards:
-            if taken.setdefault(node, branch) != branch:
+        for guard in guards:
+            if taken.setdefault(guard.node, guard.branch) != guard.branch:
                 return False
     return True
 
