@@ -525,6 +525,8 @@ def test_each_ending_is_called_by_its_name(
 ) -> None:
     """A KeyboardInterrupt or sys.exit in forward is the model's doing; a SIGKILL reslint did not send is
     not "out of memory"; and the phase comes from the worker, not from what the model prints."""
-    finding = hostile(case).finding
+    ending = hostile(case)
+    finding = ending.finding
     assert finding["code"] == code and words in finding["message"], finding
     assert finding["path"].endswith("wrong_words.py") and finding["line"] > 1
+    assert ending.survivors == []
