@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import stat
 import tokenize
 from dataclasses import dataclass
 
@@ -31,24 +32,73 @@ class SourceFile:
         return self.text is not None and not self.text.strip()
 
 
+_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _kind_of(mode: int) -> str | None:
+    """What a file that is not a regular file is, from its st_mode; None for a regular file."""
+    if stat.S_ISREG(mode):
+        return None
+    return next((kind for test, kind in _KINDS if test(mode)), "not a regular file")
+
+
+def special_file_kind(path: str) -> str | None:
+    """What `path` (symlinks followed) is when it exists but is not a regular file: 'a named pipe (FIFO)',
+    'a character device', ...; None for a regular file or a path that does not exist."""
+    try:
+        return _kind_of(os.stat(path).st_mode)
+    except (OSError, ValueError):
+        return None
+
+
+def is_lintable_file(path: str) -> bool:
+    """Can the static pass read `path`? Only regular files (symlinks followed): reading a FIFO blocks
+    forever, and /dev/zero or /dev/urandom never end. Folder discovery skips anything else."""
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except (OSError, ValueError):
+        return False
+
+
 def read_source(path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> SourceFile:
     try:
-        size = os.path.getsize(path)
-        if size > max_bytes:
-            return _skipped(
-                path,
-                TOO_LARGE,
-                Severity.WARNING,
-                f"file skipped: {_megabytes(size)} is over the {_megabytes(max_bytes)} size limit",
-                "split the file, or lint the models it contains separately",
-            )
-        with open(path, "rb") as handle:
-            data = handle.read()
+        with open(path, "rb", opener=_open_without_waiting) as handle:
+            info = os.fstat(handle.fileno())
+            kind = _kind_of(info.st_mode)
+            if kind is not None:
+                return _skipped(
+                    path,
+                    UNREADABLE,
+                    Severity.ERROR,
+                    f"not read: it is {kind}, not a regular file",
+                    "lint the .py files themselves",
+                )
+            data = handle.read(max_bytes + 1) if info.st_size <= max_bytes else b""
     except OSError as error:
         return _skipped(
             path, UNREADABLE, Severity.ERROR, f"cannot read file: {error.strerror or error}", ""
         )
+    size = max(info.st_size, len(data))  # the file may have grown since fstat
+    if size > max_bytes:
+        return _skipped(
+            path,
+            TOO_LARGE,
+            Severity.WARNING,
+            f"file skipped: {_megabytes(size)} is over the {_megabytes(max_bytes)} size limit",
+            "split the file, or lint the models it contains separately",
+        )
     return decode_source(path, data)
+
+
+def _open_without_waiting(path: str, flags: int) -> int:
+    """Opening a FIFO would wait for a writer; with O_NONBLOCK it returns, and fstat says what it is."""
+    return os.open(path, flags | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
 
 
 def decode_source(path: str, data: bytes) -> SourceFile:
@@ -72,15 +122,24 @@ def decode_source(path: str, data: bytes) -> SourceFile:
         )
     try:
         text = data.decode(encoding)
-    except (UnicodeDecodeError, LookupError) as error:
-        where = f" (byte {error.start})" if isinstance(error, UnicodeDecodeError) else ""
+    except UnicodeDecodeError as error:
         name = "UTF-8" if encoding in ("utf-8", "utf-8-sig") else encoding
         return _skipped(
             path,
             UNREADABLE,
             Severity.ERROR,
-            f"unreadable file: not valid {name}{where}",
+            f"unreadable file: not valid {name} (byte {error.start})",
             "save the file as UTF-8",
+        )
+    except (ValueError, LookupError, TypeError):
+        # a codec that cannot decode source at all: 'undefined' raises UnicodeError, 'rot13' and 'hex'
+        # LookupError (not text encodings)
+        return _skipped(
+            path,
+            UNREADABLE,
+            Severity.ERROR,
+            f"unreadable file: its coding declaration names {encoding!r}, which cannot decode it",
+            "save the file as UTF-8 and remove the coding declaration",
         )
     return SourceFile(path, text.removeprefix("\ufeff"))
 

@@ -10,7 +10,9 @@ tripping over the repair itself. Errors that exist only because of an earlier re
 from __future__ import annotations
 
 import ast
+import io
 import re
+import tokenize
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -130,17 +132,71 @@ def original_column(shifts: tuple[Shift, ...], line: int, column: int) -> int:
 
 
 def parse_source(source: str, path: str = "<unknown>") -> ParseResult:
-    """Report every syntax error of `source` and parse what can be recovered with libcst."""
+    """Report every syntax error of `source` and parse what can be recovered with libcst.
+
+    A file CPython accepts has no syntax error, even where libcst gives up: then the rules run on the
+    file with its over-long string concatenations cut short, or are skipped."""
     issues, recovered, shifts = _check(source)
     if recovered is None:
         return ParseResult(tuple(issues), None, None)
-    try:
-        module = cst.parse_module(recovered)
-    except (cst.ParserSyntaxError, RecursionError, MemoryError) as error:
-        if not issues:
-            issues.append(_libcst_issue(error, source))
-        return ParseResult(tuple(issues), recovered, None, shifts)
+    module = _libcst_module(recovered)
+    if module is None and not issues:
+        shortened = _with_short_concatenations(recovered)
+        module = _libcst_module(shortened) if shortened is not None else None
+        recovered = shortened if module is not None else recovered
     return ParseResult(tuple(issues), recovered, module, shifts)
+
+
+def _libcst_module(source: str) -> cst.Module | None:
+    try:
+        return cst.parse_module(source)
+    except (cst.ParserSyntaxError, RecursionError, MemoryError):
+        return None
+
+
+# libcst's parser fails on an implicit concatenation of more than 3,000 string literals (libcst 1.9,
+# measured), which CPython accepts. A run that long is data, not model code: every literal of it but
+# the first is blanked, which keeps every line, and every other token's column, where it was.
+_LONG_CONCATENATION = 1000
+
+
+def _with_short_concatenations(source: str) -> str | None:
+    """`source` with its long implicit string concatenations cut to their first literal; None when it has
+    none, or when the result would not be the same valid Python around them."""
+    if "\r" in source:  # tokenize and split_lines would count lines differently
+        return None
+    runs: list[list[tokenize.TokenInfo]] = [[]]
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        if token.type == tokenize.STRING:
+            runs[-1].append(token)
+        elif token.type not in (tokenize.NL, tokenize.COMMENT) and runs[-1]:
+            runs.append([])
+    blanked: dict[int, list[tuple[int, int]]] = {}  # line -> spans of columns to blank
+    for run in runs:
+        if len(run) > _LONG_CONCATENATION:
+            for token in run[1:]:
+                for line in range(token.start[0], token.end[0] + 1):
+                    first = token.start[1] if line == token.start[0] else 0
+                    last = token.end[1] if line == token.end[0] else -1
+                    blanked.setdefault(line, []).append((first, last))
+    if not blanked:
+        return None
+    lines = split_lines(source)
+    for number, spans in blanked.items():
+        lines[number - 1] = _blank_spans(lines[number - 1], spans)
+    shortened = "".join(lines)
+    return shortened if _compile_error(shortened, full=False) is None else None
+
+
+def _blank_spans(line: str, spans: list[tuple[int, int]]) -> str:
+    """`line` with the character spans [start, end) turned into spaces (end -1: up to the line ending)."""
+    body, ending = line[: len(line) - len(_ending(line))], _ending(line)
+    pieces, position = [], 0
+    for start, end in sorted(spans):
+        end = len(body) if end == -1 else end
+        pieces += [body[position:start], " " * (end - start)]
+        position = end
+    return "".join(pieces) + body[position:] + ending
 
 
 def check_syntax(source: str) -> tuple[list[SyntaxIssue], str | None]:
@@ -194,15 +250,6 @@ def _compile_error(text: str, full: bool) -> SyntaxError | _Fatal | None:
     return None
 
 
-def _libcst_issue(error: Exception, source: str) -> SyntaxIssue:
-    line = getattr(error, "raw_line", 1) or 1
-    column = (getattr(error, "raw_column", 0) or 0) + 1
-    text = getattr(error, "message", None) or str(error).splitlines()[0]
-    return SyntaxIssue(
-        line, column, line, column + 1, f"syntax error: libcst could not parse this file: {text}"
-    )
-
-
 # ----------------------------------------------------------------------------------------------------------
 # A tolerant scan of the source: strings, comments, brackets and statement continuation, per line.
 
@@ -216,6 +263,9 @@ class _Layout:
     pairs: dict[tuple[int, int], tuple[int, int]]  # closer (line, col0) -> its matching opener
     mismatched: dict[tuple[int, int], tuple[int, int]]  # closer -> the opener it failed to match
     open_at_end: bool
+    unclosed: list[
+        tuple[int, int, str]
+    ]  # openers never closed: (line, col0, bracket), outermost first
 
     @classmethod
     def scan(cls, lines: list[str]) -> _Layout:
@@ -267,10 +317,19 @@ class _Layout:
             pairs,
             mismatched,
             bool(stack) or open_string is not None,
+            stack,
         )
 
     def __post_init__(self) -> None:
         self.count = len(self.bodies) - 1
+
+    def never_closed_before(self, error: SyntaxError) -> tuple[int, int, str] | None:
+        """For "too many nested parentheses": the outermost bracket open there that is never closed.
+        CPython stops at the 201st open bracket; the user's first mistake is the first one left open."""
+        if (error.msg or "") != "too many nested parentheses" or not self.unclosed:
+            return None
+        line, column, bracket = self.unclosed[0]
+        return (line, column, bracket) if line <= (error.lineno or 1) else None
 
     def statement(self, line: int, base: int | None = None) -> tuple[int, int]:
         """First and last line of the logical statement that holds `line`. `base`: the indentation the
@@ -419,15 +478,11 @@ class _Recovery:
         lines = split_lines(self.source)
         issues: dict[int, SyntaxIssue] = {}
         error = _compile_error(self.source, full=False)
-        for _ in range(MAX_ROUNDS):
-            if error is None:
-                return (
-                    sorted(issues.values(), key=lambda issue: issue.line),
-                    "".join(lines),
-                    tuple(self.shifts),
-                )
-            if isinstance(error, _Fatal) or self.work > MAX_WORK_LINES:
+        rounds = 0
+        while error is not None:
+            if isinstance(error, _Fatal) or self.work > MAX_WORK_LINES or rounds == MAX_ROUNDS:
                 break
+            rounds += 1
             self.work += len(lines)
             layout = _Layout.scan(lines)
             cascade = self._is_cascade(error, layout.bodies, self.regions)
@@ -438,8 +493,16 @@ class _Recovery:
             self.shifts.extend(repair.shifts)
             if repair.region:
                 self.regions.append(repair.region)
+        else:
+            return (
+                sorted(issues.values(), key=lambda issue: issue.line),
+                "".join(lines),
+                tuple(self.shifts),
+            )
         if isinstance(error, _Fatal) and not issues:
             issues[1] = error.issue(self.source)
+        else:
+            _record(issues, _stopped(error, lines, len(issues)))
         return sorted(issues.values(), key=lambda issue: issue.line), None, ()
 
     def _repair(
@@ -525,6 +588,22 @@ _PRECEDENCE = (
 )
 
 
+def _stopped(error: SyntaxError | _Fatal, lines: list[str], found: int) -> SyntaxIssue:
+    """Says that the list was cut: where recovery stopped (the next error, as far as it is known)."""
+    line = (
+        _target_line(error, _Layout.scan(lines)) if isinstance(error, SyntaxError) else len(lines)
+    )
+    line = max(1, line)
+    return SyntaxIssue(
+        line,
+        1,
+        line,
+        2,
+        f"syntax error: reslint stopped looking for syntax errors after {found}; the file may hold more",
+        "fix the errors reported and run reslint again",
+    )
+
+
 def _takes_precedence(error: SyntaxError) -> bool:
     return (error.msg or "").startswith(_PRECEDENCE)
 
@@ -586,8 +665,11 @@ def _target_line(error: SyntaxError, layout: _Layout) -> int:
     message = error.msg or ""
     line = error.lineno or 1
     mismatch = _MISMATCH.match(message)
+    never_closed = layout.never_closed_before(error)
     if mismatch and mismatch.group(3):
         line = int(mismatch.group(3))
+    elif never_closed:
+        line = never_closed[0]
     elif message.startswith("expected an indented block") and _ON_LINE.search(message):
         line = int(_ON_LINE.search(message).group(1))
     return max(1, min(line, max(layout.count, 1)))
@@ -602,7 +684,13 @@ def _describe(error: SyntaxError, layout: _Layout, repair: _Repair | None) -> Sy
     end_column = error.end_offset if same_line_end else column + 1
     hint = _generic_hint(message)
     mismatch = _MISMATCH.match(message)
-    if mismatch:
+    never_closed = layout.never_closed_before(error)
+    if never_closed:
+        line, column, bracket = never_closed[0], never_closed[1] + 1, never_closed[2]
+        end_column = column + 1
+        message = f"'{bracket}' was never closed"
+        hint = _generic_hint(message)
+    elif mismatch:
         closer, opener, opener_line = mismatch.groups()
         found = layout.mismatched.get((error.lineno or 1, (error.offset or 1) - 1))
         where = f" on line {error.lineno}" if opener_line else ""

@@ -242,11 +242,53 @@ def test_every_python2_print_is_reported():
     assert result.module is not None
 
 
-def test_recovery_stops_after_max_rounds_and_skips_the_rules():
+def test_recovery_stops_after_max_rounds_says_so_and_skips_the_rules():
     source = "".join(f"print {number}\n" for number in range(MAX_ROUNDS + 30))
     result = parse_source(source)
-    assert len(result.issues) == MAX_ROUNDS
+    *errors, cut = result.issues
+    assert [issue.line for issue in errors] == list(range(1, MAX_ROUNDS + 1))
+    assert all("print" in issue.message for issue in errors)
+    assert cut.line == MAX_ROUNDS + 1
+    assert f"stopped looking for syntax errors after {MAX_ROUNDS}" in cut.message
     assert result.module is None
+
+
+def test_exactly_max_rounds_errors_are_all_reported_and_the_rules_still_run():
+    source = "".join(f"print {number}\n" for number in range(MAX_ROUNDS))
+    result = parse_source(source)
+    assert [issue.line for issue in result.issues] == list(range(1, MAX_ROUNDS + 1))
+    assert result.module is not None
+
+
+@pytest.mark.parametrize("count", [201, 250, 450])
+def test_more_than_200_unclosed_brackets_report_the_first_ones(count: int):
+    """CPython stops at the 201st open bracket ("too many nested parentheses"); the first mistakes are
+    the brackets opened before it and never closed."""
+    source = "".join(f"layer{number} = nn.Sequential(\n\n" for number in range(count))
+    issues = parse_source(source).issues
+    reported = min(count - 200, MAX_ROUNDS)
+    never_closed = [issue.line for issue in issues if issue.message.endswith("was never closed")]
+    assert never_closed[:reported] == [2 * number + 1 for number in range(reported)]
+    assert all("too many nested" not in issue.message for issue in issues)
+    assert ("stopped looking" in issues[-1].message) == (count - 200 >= MAX_ROUNDS)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "NAMES = " + "'a' " * 200_000 + "\n",
+        "NAMES = (\n" + "    'conv'  # one per line\n" * 200_000 + ")\nx = 1\n",
+        "DOC = ('''a\nb''' " + "f'{x}' " * 5_000 + ").join(parts)\n",
+    ],
+    ids=["one-line", "one-per-line", "mixed"],
+)
+def test_long_implicit_string_concatenations_are_valid_python(source: str):
+    """CPython accepts them; libcst gives up after 3,000 literals. No syntax error, and the rules run."""
+    result = parse_source(source)
+    assert result.issues == ()
+    assert result.module is not None and result.recovered is not None
+    assert result.recovered.count("\n") == source.count("\n")
+    ast.parse(result.recovered)
 
 
 def test_valid_source_is_returned_unchanged():
@@ -305,9 +347,11 @@ def test_mutated_sources_never_crash_and_always_recover_to_valid_python():
             ast.parse(recovered)
 
 
-def test_a_huge_file_full_of_errors_stops_within_the_work_budget():
+def test_a_huge_file_full_of_errors_stops_within_the_work_budget_and_says_so():
     source = "".join(f"print {number}\n" for number in range(12000))
     result = parse_source(source)
-    assert 0 < len(result.issues) < MAX_ROUNDS
+    *errors, cut = result.issues
+    assert 0 < len(errors) < MAX_ROUNDS
     assert [issue.line for issue in result.issues] == list(range(1, len(result.issues) + 1))
+    assert f"stopped looking for syntax errors after {len(errors)}" in cut.message
     assert result.module is None

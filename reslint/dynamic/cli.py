@@ -10,7 +10,7 @@ from typing import Any
 
 from reslint.dynamic import render
 from reslint.dynamic.catalogue import REFERENCES
-from reslint.dynamic.runner import DEFAULT_TIMEOUT, run_worker
+from reslint.dynamic.runner import DEFAULT_TIMEOUT, BadSetting, run_worker
 
 EXIT_MATCHES, EXIT_DIFFERS, EXIT_ERROR = 0, 1, 2
 
@@ -126,8 +126,12 @@ def run_compare(
 ) -> int:
     """`reslint --compare-to ARCH TARGET`: exit 0 matches, 1 differs, 2 could not run."""
     show_bar = output_format != "json" and sys.stderr.isatty() and not os.environ.get("CI")
-    with _ProgressBar(show_bar) as bar:
-        result = compare_result(arch, target, init, timeout, bar, **options)
+    try:
+        with _ProgressBar(show_bar) as bar:
+            result = compare_result(arch, target, init, timeout, bar, **options)
+    except BadSetting as error:
+        print(f"reslint: error: {error}", file=sys.stderr)
+        return EXIT_ERROR
     if output_format == "json":
         render.print_json(result)
     else:

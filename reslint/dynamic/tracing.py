@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from reslint.dynamic.calls import LayerCall, Shape, Trace
+from reslint.dynamic.protocol import is_out_of_memory
 from reslint.dynamic.stages import ModuleInfo
 
 MODES = ("meta", "lite", "real")  # cheapest first
@@ -306,15 +307,6 @@ def run(model: nn.Module, shape: Shape, mode: str) -> Outcome:
             raise MemoryError(describe_error(error)) from error
         return Outcome(None, describe_error(error), type(error).__name__)
     return Outcome(_shape(out))
-
-
-def is_out_of_memory(error: BaseException) -> bool:
-    text = str(error)
-    return (
-        isinstance(error, MemoryError)
-        or "can't allocate memory" in text
-        or "Cannot allocate memory" in text
-    )
 
 
 class _Recorder:
