@@ -9,6 +9,8 @@ from reslint.model.queries import anchor_of, describe, kind_of, residuals
 from reslint.rule import Rule, Violation
 from reslint.rules_support import unique
 
+WEIGHTED = {"conv", "linear", "block"}
+
 
 class ActivationInShortcut(Rule):
     """## What it does
@@ -49,7 +51,11 @@ class ActivationInShortcut(Rule):
             for residual in residuals(instance):
                 for shortcut, steps in zip(residual.shortcuts, residual.shortcut_steps):
                     name = steps[0].text if steps else "shortcut"
-                    for element in shortcut:
+                    # A pre-activation projection (BN -> ReLU -> conv, DPN's) rectifies the input
+                    # of its conv, not the shortcut's output: only activations after it count.
+                    weighted = [i for i, e in enumerate(shortcut) if kind_of(e) in WEIGHTED]
+                    after = weighted[-1] + 1 if weighted else 0
+                    for element in shortcut[after:]:
                         if kind_of(element) != "act":
                             continue
                         yield Violation(

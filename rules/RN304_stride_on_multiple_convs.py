@@ -71,24 +71,35 @@ def _check_branch(main) -> Iterator[Violation]:
 
 
 def _stride(conv: Layer) -> str:
-    value = conv.arg("stride")
-    return str(value) if isinstance(value, Expr) else "?"
+    strides = _strides(conv)
+    symbolic = [s for s in strides if s.constant is None]
+    return str((symbolic or strides)[0]) if strides else "?"
+
+
+def _strides(conv: Layer) -> list[Expr]:
+    """The stride a conv takes. A stride that depends on a condition (`1 if use_aa else stride`) is
+    left out: two such strides may well be exclusive (mmcv's `style` puts it on one conv or the other)."""
+    stride = conv.arg("stride")
+    return [stride] if isinstance(stride, Expr) else []
 
 
 def _may_stride(conv: Layer) -> bool:
-    value = conv.arg("stride")
-    if not isinstance(value, Expr):
-        return False
-    return value.constant is None or value.constant > 1
+    return any(value.constant is None or value.constant > 1 for value in _strides(conv))
 
 
 def _both_stride(a: Layer, b: Layer) -> bool:
-    """Both provably downsample together: two constants > 1, or the same stride expression twice."""
-    sa, sb = a.arg("stride"), b.arg("stride")
-    if sa.constant is not None and sb.constant is not None:
-        return True
-    if sa.constant is None and sb.constant is None:
-        return _structure(sa) == _structure(sb)
+    """Both provably downsample together in one configuration: two constants > 1, or the same stride
+    expression twice."""
+    for sa in _strides(a):
+        for sb in _strides(b):
+            if (
+                sa.constant is not None
+                and sb.constant is not None
+                and sa.constant > 1 < sb.constant
+            ):
+                return True
+            if sa.constant is None and sb.constant is None and _structure(sa) == _structure(sb):
+                return True
     return False
 
 

@@ -6,7 +6,15 @@ from collections.abc import Iterator
 
 from reslint.model import ModuleModel
 from reslint.model.queries import Element, Layer, convs_of, describe, kind_of, layer_of, residuals
-from reslint.model.symbolic import Expr, Relation, combine, const, may_differ, relation
+from reslint.model.symbolic import (
+    Assumptions,
+    Expr,
+    Relation,
+    combine,
+    const,
+    may_differ,
+    relation,
+)
 from reslint.rule import Rule, Violation
 from reslint.rules_support import quoted, unique
 
@@ -64,7 +72,15 @@ class ShortcutStrideMismatch(Rule):
                     short_stride = _total_stride(shortcut)
                     if not convs or short_stride is None:
                         continue
-                    if not _provably_different(main_stride, short_stride):
+                    # The shortcut exists only where its construction's conditions hold
+                    # (`if stride == 2: self.shortcut = Sequential(AvgPool2d(2), conv)`).
+                    assume = tuple(
+                        (guard.condition, guard.branch)
+                        for conv in convs
+                        for guard in conv.guards
+                        if guard.condition is not None
+                    )
+                    if not _provably_different(main_stride, short_stride, assume):
                         continue
                     yield Violation(
                         convs[0].anchor,
@@ -84,14 +100,19 @@ def _strided_convs(elements: list[Element]) -> list[Layer]:
     ]
 
 
-def _provably_different(main: Expr, shortcut: Expr) -> bool:
-    """Different for every sample, or a block meant to take a stride (`stride`) whose projection is fixed."""
-    if relation(main, shortcut) is Relation.DIFFERENT:
+def _provably_different(main: Expr, shortcut: Expr, assume: Assumptions) -> bool:
+    """Different for every sample where the shortcut exists, or a block meant to take a stride
+    (`stride`) whose projection's stride is fixed, so that some stride breaks the addition."""
+    if relation(main, shortcut, assume) is Relation.DIFFERENT:
         return True
     strided_by_parameter = main.constant is None and any(
         "stride" in s.lower() for s in main.symbols()
     )
-    return strided_by_parameter and shortcut.constant is not None and may_differ(main, shortcut)
+    return (
+        strided_by_parameter
+        and shortcut.constant is not None
+        and may_differ(main, shortcut, assume)
+    )
 
 
 def _total_stride(elements: list[Element]) -> Expr | None:
@@ -110,7 +131,8 @@ def _total_stride(elements: list[Element]) -> Expr | None:
                 stride = element.arg("kernel_size")
             if not isinstance(stride, Expr):
                 return None
-            total = combine("*", [total, stride])
+            if stride.constant != 1:  # keep the user's words: `stride`, not `1 * stride * 1`
+                total = stride if total.constant == 1 else combine("*", [total, stride])
         elif kind not in STRIDE_ONE:
             return None  # a block, an unknown module: reslint cannot see its stride
     return total

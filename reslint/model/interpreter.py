@@ -337,9 +337,12 @@ class Interpreter:
             frame.instance.set_attribute(target.attr.value, value, statement, target)
         elif isinstance(target, cst.Subscript):
             container = self.evaluate(target.value, frame)
-            key = self._subscript_key(target, frame)
-            if isinstance(container, DictValue) and isinstance(key, str):
-                container.items[key] = value
+            key = _dict_key(self._subscript_key(target, frame))
+            if isinstance(container, DictValue):
+                if key is None:
+                    container.open_ended = True  # an entry under a key reslint cannot work out
+                else:
+                    container.items[key] = value
         elif isinstance(target, (cst.Tuple, cst.List)):
             items = value.items if isinstance(value, ListValue) and not value.open_ended else None
             for index, element in enumerate(target.elements):
@@ -1090,6 +1093,8 @@ def _children(args: list[Any], kwargs: dict[str, Any]) -> list[Layer]:
                 if isinstance(value, Layer) and not value.label and isinstance(key, str):
                     value.label = key
                 items.append(value)
+            if arg.open_ended:
+                items.append(UNKNOWN)  # entries reslint could not name sit somewhere in the chain
         else:
             items.append(arg)
     children = []

@@ -42,15 +42,40 @@ def describe(element: Element) -> str:
     return element.type_name if element.kind == "block" else f"nn.{element.type_name}"
 
 
-def expand(steps: tuple[Step, ...] | list[Step]) -> list[Element]:
-    """Forward steps with containers opened up: `self.layer1(x)` becomes its blocks."""
+def expand(steps: tuple[Step, ...] | list[Step], depth: int = 0) -> list[Element]:
+    """Forward steps with containers opened up: `self.layer1(x)` becomes its blocks, and a block that
+    is only a chain of layers (pytorchcv's `ResBlock` body, a ConvBNReLU class) its own steps."""
     out: list[Element] = []
     for step in steps:
-        if step.layer is not None and step.layer.kind == "sequential":
-            out.extend(step.layer.flat())
+        layer = step.layer
+        if layer is not None and layer.kind == "sequential":
+            for leaf in layer.flat():
+                out.extend(_chain_inside(leaf, depth) or [leaf])
+        elif layer is not None:
+            out.extend(_chain_inside(layer, depth) or [step])
         else:
             out.append(step)
     return out
+
+
+# Steps whose effect on channels or values reslint does not follow.
+OPAQUE = {"call", "unknown", "module", "object", "concat", "subsample", "flatten", "linear"}
+
+
+def _chain_inside(layer: Layer, depth: int) -> list[Element] | None:
+    """The steps of a block whose forward is one straight chain from its input (no addition)."""
+    if layer.kind != "block" or depth >= 3 or layer.instance is None:
+        return None
+    forward = layer.instance.forward
+    if forward is None or forward.adds:
+        return None
+    flows = [o for value in forward.returns for o in options(value) if isinstance(o, Flow)]
+    if len(flows) != 1 or flows[0].origin != "input" or not flows[0].steps:
+        return None
+    inside = expand(flows[0].steps, depth + 1)
+    if any(kind_of(element) in OPAQUE for element in inside):
+        return None  # a reshaping or unknown step inside: keep the block whole
+    return inside
 
 
 class Chain(list):
@@ -197,6 +222,8 @@ def residuals(instance: Instance) -> list[Residual]:
         right_own = [_own_steps(f, left) for f in right]
         if _upsamples(left_own + right_own):
             continue  # a feature-pyramid or U-Net merge of two resolutions, not a residual block
+        if _pooled(left_own + right_own):
+            continue  # attention branches summed after global pooling (CBAM), not a residual block
         if _weight(right_own) > _weight(left_own):
             left_own, right_own = right_own, left_own
         if not _surely_shortcut(right_own):
@@ -222,6 +249,10 @@ def _surely_shortcut(sides: list[tuple[Step, ...]]) -> bool:
         if any(kind_of(element) in ("call", "unknown", "module") for element in expand(steps)):
             return False
     return True
+
+
+def _pooled(sides: list[tuple[Step, ...]]) -> bool:
+    return any(kind_of(element) == "globalpool" for steps in sides for element in expand(steps))
 
 
 def _upsamples(sides: list[tuple[Step, ...]]) -> bool:

@@ -195,10 +195,13 @@ def relation(left: Expr, right: Expr, assume: Assumptions = ()) -> Relation:
     return Relation.UNKNOWN
 
 
-def may_differ(left: Expr, right: Expr) -> bool:
-    """True when the two are fully known and not the same function (e.g. `stride` against `1`)."""
+def may_differ(left: Expr, right: Expr, assume: Assumptions = ()) -> bool:
+    """True when the two are fully known and not the same function (e.g. `stride` against `1`), at
+    some sample where the assumed conditions hold."""
     for sample in range(_SAMPLES):
         lookup = _sampler(sample)
+        if any(condition.holds(lookup) is not way for condition, way in assume):
+            continue
         a, b = left.evaluate(lookup), right.evaluate(lookup)
         if a is None or b is None:
             return False
