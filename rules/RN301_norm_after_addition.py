@@ -10,6 +10,9 @@ from reslint.model.values import AddSite, Flow, options
 from reslint.rule import Rule, Violation
 from reslint.rules_support import unique
 
+# What may sit between the addition and a norm that still normalizes the sum itself.
+SHAPE_KEEPING = ("act", "dropout", "identity", "mul")
+
 
 class NormAfterAddition(Rule):
     """## What it does
@@ -52,6 +55,8 @@ class NormAfterAddition(Rule):
                     continue  # a pre-norm design: the raw sum stays the trunk, the norm feeds the next branch
                 for step in residual.site.after:
                     kind = step.layer.kind if step.layer is not None else step.kind
+                    if kind not in ("batchnorm", *SHAPE_KEEPING):
+                        break  # the sum went through a conv (or something unknown) first
                     if kind == "batchnorm":
                         yield Violation(
                             step.node,

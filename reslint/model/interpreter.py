@@ -54,6 +54,7 @@ if TYPE_CHECKING:
 MAX_DEPTH = 8
 MAX_LOOP = 48  # iterations run for a loop of known length; longer ones are cut there
 LAYERS_BY_LOWER_NAME = {name.lower(): name for name in TORCH_LAYERS}
+CONCATENATIONS = {"torch.cat", "torch.concat", "torch.concatenate", "torch.stack"}
 # torch.nn classes that hold tensors, not computation.
 TENSOR_CLASSES = {"Parameter", "Buffer", "UninitializedParameter", "UninitializedBuffer"}
 NUMERIC_BUILTINS = {"int", "round", "max", "min", "float", "abs"}
@@ -796,6 +797,13 @@ class Interpreter:
             and _is_tensor(args[1])
         ):
             return self.add(args[0], args[1], node)
+        if qualified in CONCATENATIONS and args and isinstance(args[0], ListValue):
+            # torch.cat((out, sp), 1): the result carries on from the first tensor joined.
+            first = next((item for item in args[0].items if _is_tensor(item)), None)
+            if first is not None:
+                return self.apply_step(
+                    first, Step("concat", node, None, frame.module.code(node.func))
+                )
         kind = TORCH_FUNCTIONS.get(qualified)
         if kind is not None and args and _is_tensor(args[0]):
             rest = tuple(args[1:]) or tuple(kwargs.values())
