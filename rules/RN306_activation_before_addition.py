@@ -11,6 +11,9 @@ from reslint.model.values import Flow, options
 from reslint.rule import Rule, Violation
 from reslint.rules_support import unique
 
+# Operations that scale values by non-negative factors at most: the sign of their input survives.
+SIGN_KEEPING = {"mul", "dropout", "identity"}
+
 
 class ActivationBeforeAddition(Rule):
     """## What it does
@@ -66,21 +69,24 @@ class ActivationBeforeAddition(Rule):
 
 
 def _last_operations(elements: list[Element], depth: int = 0) -> list[Element]:
-    """The last operation of a branch, looking inside a sub-block whose forward produces it
-    (one per alternative the sub-block has)."""
-    if not elements:
-        return []
-    last = elements[-1]
-    block = layer_of(last)
-    if block is not None and block.kind == "block" and depth < 4 and block.instance is not None:
-        found = [
-            op
-            for inner in _returned_branches(block.instance)
-            for op in _last_operations(inner, depth + 1)
-        ]
-        if found:
-            return found
-    return [last]
+    """The last operation of a branch that can change the sign of values, looking inside a sub-block
+    whose forward produces it (one per alternative the sub-block has). Gates that only scale
+    (squeeze-and-excitation's `x * weights`, dropout, drop-path) keep the sign and are looked past.
+    An empty list: every operation keeps the sign."""
+    for last in reversed(elements):
+        if kind_of(last) in SIGN_KEEPING:
+            continue
+        block = layer_of(last)
+        if block is not None and block.kind == "block" and depth < 4 and block.instance is not None:
+            branches = _returned_branches(block.instance)
+            if branches:
+                found = [op for inner in branches for op in _last_operations(inner, depth + 1)]
+                if found:
+                    return found
+                if all(not _last_operations(inner, depth + 1) for inner in branches):
+                    continue  # a gate block (SE): the sign comes from what precedes it
+        return [last]
+    return []
 
 
 def _returned_branches(instance: Instance) -> list[list[Element]]:

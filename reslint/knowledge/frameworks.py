@@ -127,6 +127,11 @@ BUILDERS: dict[tuple[str, str], Builder] = {
         ),
     ),
     ("timm", "get_norm_layer"): Builder(("norm_layer",), returns="same", makes=_NORM_CLASS),
+    # Stochastic depth: an identity at eval time, a random per-sample scaling in training.
+    ("timm", "DropPath"): Builder(("drop_prob",), (Part("dropout", "DropPath"),), None, None, None),
+    ("torchvision", "StochasticDepth"): Builder(
+        ("p", "mode"), (Part("dropout", "StochasticDepth"),), None, None, None
+    ),
     ("timm", "create_classifier"): Builder(
         ("num_features", "num_classes", "pool_type"),
         (Part("globalpool", "SelectAdaptivePool2d"), Part("linear", "Linear")),

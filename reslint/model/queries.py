@@ -244,7 +244,7 @@ def _surely_shortcut(sides: list[tuple[Step, ...]]) -> bool:
     """A side taken for the shortcut is one when it is named so, or holds no module reslint cannot see
     (an unknown `self.body(x)` may be the whole main branch)."""
     for steps in sides:
-        if steps and SHORTCUT_NAME.search(steps[0].text or ""):
+        if any(SHORTCUT_NAME.search(step.text or "") for step in steps):
             continue
         if any(kind_of(element) in ("call", "unknown", "module") for element in expand(steps)):
             return False
