@@ -369,37 +369,64 @@ def built_for_imagenet(instance: Instance) -> bool | None:
     max-pool), None when reslint cannot tell."""
     if STATED_IMAGENET_SIZE.search(instance.cls.module.code(instance.cls.node)):
         return True
-    stem = list(_stem_layers(instance, depth=0))
-    if not stem or not any(layer.kind == "conv" for layer in stem):
+    layers = [layer_of(e) or e for e in stem(instance, whole=True) or []]
+    if not any(kind_of(e) == "conv" for e in layers):
         return None
-    for layer in stem:
-        if layer.kind == "pool" and "Max" in layer.type_name:
+    for element in layers:
+        if kind_of(element) == "pool" and "max" in describe(element).lower():
             return True
-        stride = layer.arg("stride") if layer.kind == "conv" else None
+        layer = layer_of(element)
+        stride = layer.arg("stride") if layer is not None and layer.kind == "conv" else None
         if isinstance(stride, Expr) and (stride.constant is None or stride.constant > 1):
             return True if stride.constant else None
     return False
 
 
-def _stem_layers(instance: Instance, depth: int) -> Iterator[Layer]:
-    """The layers forward applies before its first residual block (opening containers and blocks)."""
+def stem(instance: Instance, whole: bool = False) -> list[Element] | None:
+    """What forward applies before its first residual block, in order (containers and plain blocks
+    opened; forward's own calls kept as steps, so that a finding points at them). None when forward
+    reaches no residual block (not a network), unless `whole`: then all of forward."""
+    elements: list[Element] = []
+    return elements if _collect_stem(instance, elements, depth=0) or whole else None
+
+
+def _collect_stem(instance: Instance, elements: list[Element], depth: int) -> bool:
+    """Appends the stem's elements; True once the first residual block is reached."""
     forward = instance.forward
     if forward is None or depth > 4:
-        return
+        return False
     for step in forward.steps:
         layer = step.layer
-        if layer is None:
-            if step.kind == "pool":
-                yield Layer("pool", "MaxPool2d", step.node)
+        if layer is None or layer.kind not in ("sequential", "block"):
+            elements.append(step)
             continue
         for leaf in layer.flat():
-            if leaf.kind != "block":
-                yield leaf
-                continue
-            inner = leaf.instance
-            if inner is None or (inner.forward is not None and inner.forward.adds):
-                return  # the first residual block: the stem is over
-            yield from _stem_layers(inner, depth + 1)
+            inner = leaf.instance if leaf.kind == "block" else None
+            if inner is not None and inner.forward is not None and inner.forward.adds:
+                return True  # the first residual block: the stem is over
+            if inner is not None:
+                if _collect_stem(inner, elements, depth + 1):
+                    return True
+            else:
+                elements.append(step if leaf is layer else leaf)
+    return False
+
+
+def residual_blocks(instance: Instance) -> list[Layer]:
+    """The residual blocks a network's forward runs, in order (opening containers)."""
+    forward = instance.forward
+    if forward is None:
+        return []
+    found: list[Layer] = []
+    for step in forward.steps:
+        if step.layer is None:
+            continue
+        for leaf in step.layer.flat():
+            inner = leaf.instance if leaf.kind == "block" else None
+            if inner is not None and inner.forward is not None and inner.forward.adds:
+                if leaf not in found:
+                    found.append(leaf)
+    return found
 
 
 def forward_chains(instance: Instance) -> list[tuple[Step, ...]]:

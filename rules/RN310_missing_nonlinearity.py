@@ -1,0 +1,198 @@
+"""RN310 missing-nonlinearity."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from reslint.model import ModuleModel
+from reslint.model.queries import (
+    Element,
+    anchor_of,
+    describe,
+    kind_of,
+    layer_of,
+    layer_sequences,
+    residuals,
+    stem,
+)
+from reslint.model.symbolic import Expr
+from reslint.rule import Rule, Violation
+from reslint.rules_support import unique
+
+NORMS = ("batchnorm", "norm")
+MAXPOOL = re.compile(r"max_?pool", re.IGNORECASE)
+
+
+class MissingNonlinearity(Rule):
+    """## What it does
+    Checks for a convolution followed by its norm with no activation where one belongs: between the
+    convolutions of a residual branch, and in the stem before the first stage (conv, BN, then straight
+    into the max-pool).
+
+    ## Why is this bad?
+    Two convolutions with nothing but BatchNorm between them compose into one linear map: the branch
+    has the depth and the cost of two layers and the expressive power of one. A stem without its ReLU
+    feeds negative values into the max-pool and the first block. The network still trains, a few
+    points worse, and nothing fails.
+
+    ## Example
+    ```python
+    out = self.bn1(self.conv1(x))
+    out = self.bn2(self.conv2(out))
+    ```
+
+    Use instead:
+    ```python
+    out = self.relu(self.bn1(self.conv1(x)))
+    out = self.bn2(self.conv2(out))
+    ```
+    """
+
+    code = "RN310"
+    name = "missing-nonlinearity"
+
+    def check(self, module: ModuleModel) -> Iterator[Violation]:
+        yield from unique(self._check(module))
+
+    def _check(self, module: ModuleModel) -> Iterator[Violation]:
+        for instance in module.instances():
+            for residual in residuals(instance):
+                for main in residual.mains:
+                    yield from _between_convs(main)
+            leading = stem(instance)
+            if leading:  # a network: its stem ends at the first residual block
+                yield from _in_stem(leading, network=True)
+            for chain in layer_sequences(instance):  # conv -> BN -> max-pool on any path
+                yield from _in_stem(chain, network=False)
+
+
+def _between_convs(branch: list[Element]) -> Iterator[Violation]:
+    """Two plain convolutions with only a norm between them."""
+    previous: Element | None = None
+    last_norm: Element | None = None
+    for element in branch:
+        kind = kind_of(element)
+        if kind == "conv":
+            # conv -> norm -> conv. Two convs back to back are often meant (a factorised or
+            # separable pair); a norm between them says the first was meant to be a full layer.
+            if (
+                previous is not None
+                and last_norm is not None
+                and _plain(previous)
+                and _plain(element)
+            ):
+                yield Violation(
+                    anchor_of(last_norm),
+                    f"nothing but `{describe(last_norm)}` between `{describe(previous)}` and "
+                    f"`{describe(element)}`: the two convolutions compose into one linear map",
+                    f"apply the activation after `{describe(last_norm)}`",
+                )
+            previous, last_norm = element, None
+        elif kind in NORMS and previous is not None:
+            last_norm = element
+        elif kind not in ("dropout", "identity"):
+            previous = None  # an activation, or something reslint cannot read
+
+
+def _in_stem(elements: list[Element], network: bool) -> Iterator[Violation]:
+    """The stem's first conv and its norm reach the max-pool (or, in a network, the first block)
+    with no activation."""
+    kinds = [kind_of(e) for e in elements]
+    weighted = [i for i, kind in enumerate(kinds) if kind in ("conv", "linear", "block")]
+    if not weighted or kinds[weighted[0]] != "conv":
+        return
+    first_conv = weighted[0]
+    end = first_conv + 1
+    while end < len(kinds) and kinds[end] in (*NORMS, "dropout"):
+        end += 1
+    norms = [e for e in elements[first_conv + 1 : end] if kind_of(e) in NORMS]
+    if not norms:
+        return  # a bare conv: pre-activation blocks normalise and rectify it themselves
+    # The max-pool by kind, or by the name every ResNet gives it when reslint cannot see its kind
+    # (timm's `self.maxpool`, chosen among several poolings).
+    reaches_pool = end < len(kinds) and (
+        kinds[end] in ("pool", "unknown", "call") and bool(MAXPOOL.search(describe(elements[end])))
+    )
+    if not reaches_pool and not (network and end == len(kinds)):
+        return  # an activation next, or something reslint cannot read
+    yield Violation(
+        anchor_of(norms[-1]),
+        f"the stem goes from `{describe(norms[-1])}` to "
+        f"{'the max-pool' if reaches_pool else 'the first stage'} with no activation: the stem "
+        "conv and what follows act as one linear map on its output",
+        f"apply ReLU after `{describe(norms[-1])}` (conv -> BN -> ReLU -> max-pool)",
+    )
+
+
+def _plain(element: Element) -> bool:
+    """An ordinary convolution: not depthwise or grouped (a separable pair has no activation
+    between its halves by design)."""
+    layer = layer_of(element)
+    groups = layer.arg("groups") if layer is not None else None
+    return isinstance(groups, Expr) and groups.constant == 1
+
+
+MissingNonlinearity.INVALID = [
+    """
+import torch.nn as nn
+class Block(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.conv1 = nn.Conv2d(c, c, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(c)
+        self.conv2 = nn.Conv2d(c, c, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(c)
+        self.relu = nn.ReLU()
+    def forward(self, x):
+        out = self.bn1(self.conv1(x))
+        out = self.bn2(self.conv2(out))
+        return self.relu(out + x)
+""",
+    """
+import torch.nn as nn
+class Block(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.conv = nn.Conv2d(c, c, 3, padding=1, bias=False)
+        self.bn = nn.BatchNorm2d(c)
+    def forward(self, x):
+        return x + self.bn(self.conv(x))
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 64, 7, 2, 3, bias=False)
+        self.bn1 = nn.BatchNorm2d(64)
+        self.maxpool = nn.MaxPool2d(3, 2, 1)
+        self.layer1 = nn.Sequential(Block(64), Block(64))
+    def forward(self, x):
+        return self.layer1(self.maxpool(self.bn1(self.conv1(x))))
+""",
+]
+MissingNonlinearity.VALID = [
+    """
+import torch.nn as nn
+import torch.nn.functional as F
+class Block(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.conv1 = nn.Conv2d(c, c, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(c)
+        self.conv2 = nn.Conv2d(c, c, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(c)
+    def forward(self, x):
+        out = F.relu(self.bn1(self.conv1(x)))
+        return F.relu(x + self.bn2(self.conv2(out)))
+""",
+    """
+import torch.nn as nn
+class SeparableBlock(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.dw = nn.Conv2d(c, c, 3, padding=1, groups=c, bias=False)
+        self.pw = nn.Conv2d(c, c, 1, bias=False)
+        self.bn = nn.BatchNorm2d(c)
+    def forward(self, x):
+        return x + self.bn(self.pw(self.dw(x)))
+""",
+]
