@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 
 from reslint.model import ModuleModel
 from reslint.model.queries import describe, kind_of, layer_of, layer_sequences
+from reslint.model.symbolic import Expr
 from reslint.model.values import CHANNEL_PRESERVING, Layer
 from reslint.rule import Rule, Violation
 from reslint.rules_support import quoted, unique
 
-# Only a provably global pool: a fixed AvgPool2d(k) is global for one input size alone.
-GLOBAL_POOLS = {"globalpool"}
+# Pools that average the whole map: adaptive ones always, a fixed AvgPool2d(7) at the input size the
+# network is built for (a flattened map instead shows as features k*k times the channels: skipped).
+GLOBAL_POOLS = {"globalpool", "avgpool"}
 
 
 class ClassifierInFeatures(Rule):
@@ -57,6 +60,7 @@ class ClassifierInFeatures(Rule):
                         produced is None
                         or expected is None
                         or not sequence.differ(produced, expected)
+                        or _flattens_a_map(produced, expected)
                     ):
                         continue
                     yield Violation(
@@ -65,6 +69,19 @@ class ClassifierInFeatures(Rule):
                         f"outputs {quoted(produced)} channels after global pooling",
                         f"build it as `nn.Linear({produced}, ...)`",
                     )
+
+
+def _flattens_a_map(produced: Expr, expected: Expr) -> bool:
+    """`nn.Linear(512 * 7 * 7, ...)` after a map of 512 channels: features are channels times a
+    square map (the pool kept a map, VGG-style), not a wrong channel count."""
+    values = [
+        e.evaluate(lambda _name, domain: domain[0] if domain else 64) for e in (produced, expected)
+    ]
+    if None in values or not values[0]:
+        return False
+    ratio = values[1] / values[0]
+    side = math.isqrt(int(ratio)) if ratio >= 1 and ratio == int(ratio) else 0
+    return side > 1 and side * side == ratio
 
 
 def _pooled_source(before: list) -> Layer | None:
