@@ -1,6 +1,6 @@
 """Recall benchmark: plant one bug per copy of real ResNet-family files and count what reslint reports.
 
-    python benchmarks/recall/mutate.py                       # every package, every kind, <= 3 sites per file and kind
+    python benchmarks/recall/mutate.py                       # every package, every kind, <= 2 sites per file and kind
     python benchmarks/recall/mutate.py --quick               # <= 1 site per file and kind
     python benchmarks/recall/mutate.py --packages timm mmdet --kinds relu-in-shortcut --json out.json
 

@@ -37,12 +37,15 @@ def replace(source: Source, node: cst.CSTNode, text: str, marked: bool = False) 
 
 
 def super_wrong_class(source: Source) -> Iterator[Mutation]:
-    """`super(Other, self).__init__()` in class C: names another class of the file."""
-    names = [cls.name.value for cls in p.classes(source)]
-    for index, cls in enumerate(p.classes(source)):
+    """`super(Other, self).__init__()` in class C: names a class of the file that is not C's ancestor."""
+    classes = p.classes(source)
+    names = [cls.name.value for cls in classes]
+    for index, cls in enumerate(classes):
+        # Naming an ancestor is legal Python (it only skips part of the MRO), so it is not this bug.
+        excluded = p.ancestors(cls, classes) | {cls.name.value}
         # The nearest class defined before this one (else after): the one a copy-paste most often names.
         other = next(
-            (n for n in names[:index][::-1] + names[index + 1 :] if n != cls.name.value), None
+            (n for n in names[:index][::-1] + names[index + 1 :] if n not in excluded), None
         )
         if other is None:
             continue
@@ -422,6 +425,11 @@ def layer_built_as(source: Source, cls: cst.ClassDef, attribute: str) -> cst.Cal
     return None
 
 
+STATELESS = re.compile(
+    r"relu|act|pool|drop|identity|sigmoid|gelu|silu|flatten|quant|add", re.IGNORECASE
+)
+
+
 def module_called_twice(source: Source) -> Iterator[Mutation]:
     """`self.bn2(out)` written `self.bn1(out)`: one module (and its weights) used at two places."""
     for cls in p.classes(source):
@@ -433,6 +441,8 @@ def module_called_twice(source: Source) -> Iterator[Mutation]:
                 if not match:
                     continue
                 stem = match.group(1)
+                if STATELESS.search(stem):
+                    continue  # calling one ReLU or pool twice shares no weights: not this bug
                 if stem in seen and seen[stem] != attribute:
                     built = p.assignments_to_self(source, cls, attribute)
                     expected = (source.line(call),) + tuple(

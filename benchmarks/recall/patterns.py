@@ -59,6 +59,22 @@ def classes(source: Source) -> list[cst.ClassDef]:
     return [node for node in source.walk() if isinstance(node, cst.ClassDef)]
 
 
+def ancestors(cls: cst.ClassDef, classes: list[cst.ClassDef]) -> set[str]:
+    """The names of `cls`'s bases, and of their bases among `classes` (the file's own), transitively."""
+    by_name = {other.name.value: other for other in classes}
+    found: set[str] = set()
+    pending = [cls]
+    while pending:
+        current = pending.pop()
+        for base in current.bases:
+            name = dotted(base.value).rsplit(".", 1)[-1]
+            if name and name not in found:
+                found.add(name)
+                if name in by_name:
+                    pending.append(by_name[name])
+    return found
+
+
 def methods(cls: cst.ClassDef) -> list[cst.FunctionDef]:
     return [node for node in cls.body.body if isinstance(node, cst.FunctionDef)]
 
