@@ -48,7 +48,7 @@ def arguments() -> argparse.Namespace:
     parser.add_argument(
         "--cap",
         type=int,
-        default=3,
+        default=2,
         help="sites per file and kind, sampled deterministically (0: all)",
     )
     parser.add_argument("--quick", action="store_true", help="same as --cap 1")
