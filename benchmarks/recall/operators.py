@@ -78,7 +78,7 @@ def misspelt_identity(source: Source) -> Iterator[Mutation]:
     for cls in p.classes(source):
         for function in p.forwards(cls):
             uses: dict[str, list[cst.Name]] = {}
-            for name in p.inside(source, function, cst.Name):
+            for name in p.variables(source, function):
                 if p.IDENTITY.match(name.value):
                     uses.setdefault(name.value, []).append(name)
             for variable, names in uses.items():

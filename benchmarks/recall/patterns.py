@@ -91,6 +91,17 @@ def inside(source: Source, node: cst.CSTNode, kind: type[cst.CSTNode]) -> Iterat
     return (child for child in source.walk(node) if isinstance(child, kind))
 
 
+def variables(source: Source, function: cst.FunctionDef) -> list[cst.Name]:
+    """The names in `function` that are variables: not `.attr` of an attribute, not `keyword=` of a call."""
+    not_variables = set()
+    for node in source.walk(function):
+        if isinstance(node, cst.Attribute):
+            not_variables.add(node.attr)
+        elif isinstance(node, cst.Arg) and node.keyword is not None:
+            not_variables.add(node.keyword)
+    return [n for n in source.walk(function) if isinstance(n, cst.Name) and n not in not_variables]
+
+
 def blocks(source: Source, scope: cst.CSTNode) -> Iterator[list[cst.BaseStatement]]:
     """Every statement list (function body, if/for/with/try bodies, nested defs) inside `scope`."""
     for node in source.walk(scope):
