@@ -7,7 +7,7 @@ The repositories are never copied into this project. Each entry names a reposito
 the file is read from a local git mirror (DIR/<owner>+<name>/repo, a bare or a normal clone) with
 `git show COMMIT:PATH`. Entries whose repository or commit is not available are skipped with a note.
 A bug is found when reslint has a finding on its `line` or on one of its `also` lines. `[[clean]]`
-entries are correct files: every finding on them is a false-alarm candidate.
+entries are correct files: every finding on them is a false-alarm candidate. Needs Python 3.11+ (tomllib).
 """
 
 from __future__ import annotations
