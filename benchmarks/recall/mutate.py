@@ -151,42 +151,58 @@ def table(rows: dict[str, list[Outcome]], header: str) -> list[str]:
 def report(
     outcomes: list[Outcome], harvested: Harvest, baseline: dict[str, list[Finding]], misses: int
 ) -> list[str]:
-    kinds = {kind.name: kind for kind in KINDS}
     by_kind: dict[str, list[Outcome]] = {
-        name: []
-        for name in kinds
-        if harvested.sites[name] or name in {o.mutant.kind for o in outcomes}
+        kind.name: [] for kind in KINDS if harvested.sites[kind.name]
     }
-    by_package: dict[str, list[Outcome]] = defaultdict(list)
     for outcome in outcomes:
         by_kind.setdefault(outcome.mutant.kind, []).append(outcome)
+    return (
+        recall_tables(outcomes, by_kind)
+        + sites_section(by_kind, harvested)
+        + baseline_section(baseline)
+        + misses_section(by_kind, misses)
+    )
+
+
+def recall_tables(outcomes: list[Outcome], by_kind: dict[str, list[Outcome]]) -> list[str]:
+    by_package: dict[str, list[Outcome]] = defaultdict(list)
+    by_issue: dict[str, list[Outcome]] = defaultdict(list)
+    issue_of = {kind.name: kind.issue for kind in KINDS}
+    for outcome in outcomes:
         by_package[outcome.mutant.original.package].append(outcome)
-    lines = ["", "== recall per kind (issue 6 kinds first, then issue 7) =="]
-    lines += table(by_kind, "kind")
+        by_issue[f"issue {issue_of[outcome.mutant.kind]} kinds"].append(outcome)
+    lines = ["", "== recall per kind (issue 6 kinds first, then issue 7) =="] + table(
+        by_kind, "kind"
+    )
     lines += ["", "== recall per package =="] + table(dict(sorted(by_package.items())), "package")
-    lines += ["", "== overall =="] + table({"all": outcomes}, "")[1:]
-    issue6 = [o for o in outcomes if kinds[o.mutant.kind].issue == 6]
-    lines += table(
-        {"issue 6 kinds": issue6, "issue 7 kinds": [o for o in outcomes if o not in issue6]}, ""
-    )[1:]
-    lines += ["", "== sites and discarded mutants =="]
+    lines += ["", "== overall =="] + table({"all": outcomes, **dict(sorted(by_issue.items()))}, "")[
+        1:
+    ]
+    return lines
+
+
+def sites_section(by_kind: dict[str, list[Outcome]], harvested: Harvest) -> list[str]:
+    lines = ["", "== sites and discarded mutants =="]
     for name in by_kind:
         dropped = {why: n for (kind, why), n in harvested.discarded.items() if kind == name}
         lines.append(f"{name:<28} sites {harvested.sites[name]:>5}  discarded {dropped or 0}")
-    lines += [f"unreadable: {entry}" for entry in harvested.unreadable]
-    lines += ["", "== findings on the unmutated files (false-alarm candidates) =="]
+    return lines + [f"unreadable: {entry}" for entry in harvested.unreadable]
+
+
+def baseline_section(baseline: dict[str, list[Finding]]) -> list[str]:
+    lines = ["", "== findings on the unmutated files (false-alarm candidates) =="]
     for label, findings in baseline.items():
         for finding in sorted(findings, key=lambda f: f.line):
             lines.append(f"{label}:{finding.line}: {finding.code} {finding.message}")
-    if not any(baseline.values()):
-        lines.append("none")
-    lines += ["", f"== missed examples (up to {misses} per kind) =="]
+    return lines if any(baseline.values()) else [*lines, "none"]
+
+
+def misses_section(by_kind: dict[str, list[Outcome]], misses: int) -> list[str]:
+    lines = ["", f"== missed examples (up to {misses} per kind) =="]
     for name, group in by_kind.items():
         for outcome in [o for o in group if not o.found][:misses]:
-            lines.append(
-                f"-- {name}: {outcome.mutant.identifier}, expected lines {outcome.mutant.applied.expected_lines}"
-            )
-            lines.append(outcome.mutant.snippet)
+            where = f"{outcome.mutant.identifier}, expected lines {outcome.mutant.applied.expected_lines}"
+            lines += [f"-- {name}: {where}", outcome.mutant.snippet]
     return lines
 
 
