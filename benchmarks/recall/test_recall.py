@@ -1,0 +1,121 @@
+"""Tests of the recall benchmark's own machinery: `python -m pytest benchmarks/recall`.
+
+The samples are the project's own clean fixtures; no third-party code is involved. Each operator must plant its bug (the mutated file parses and differs) and point at
+lines that carry the change.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from corpus import RealFile  # noqa: E402
+from mutants import harvest_file, parses  # noqa: E402
+from operators import KINDS  # noqa: E402
+from sourcetext import Edit, Mutation, Source, apply  # noqa: E402
+
+# The project's own clean fixtures (written for reslint): between them they hold a site for every kind.
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "clean"
+SAMPLES = ("resnet_v1_stride_first.py", "cifar_resnet_option_b.py")
+
+
+def sample_files() -> list[RealFile]:
+    return [
+        RealFile("fixtures", name, (FIXTURES / name).read_text(encoding="utf-8"))
+        for name in SAMPLES
+    ]
+
+
+@pytest.fixture(scope="module")
+def harvested():
+    return [
+        mutant
+        for real in sample_files()
+        for mutant in harvest_file(real, list(KINDS), cap=0).mutants
+    ]
+
+
+def changed_lines(mutant) -> list[str]:
+    original = set(mutant.original.text.splitlines())
+    return [line for line in mutant.applied.text.splitlines() if line not in original]
+
+
+@pytest.mark.parametrize("kind", [kind.name for kind in KINDS])
+def test_every_kind_plants_a_parsing_bug_on_its_expected_lines(harvested, kind):
+    mutants = [m for m in harvested if m.kind == kind]
+    assert mutants, f"{kind} found no site in the samples"
+    for mutant in mutants:
+        text = mutant.applied.text
+        assert text != mutant.original.text and parses(text)
+        lines = text.splitlines()
+        new = set(changed_lines(mutant))
+        changed = {n for n, line in enumerate(lines, start=1) if line in new}
+        expected = set(mutant.applied.expected_lines)
+        assert expected and all(0 < n <= len(lines) for n in expected)
+        # A changed line is among the expected ones, unless the kind reports elsewhere (a deleted call
+        # shows at the submodule's construction, a reused module at the one left unused).
+        if changed and kind not in {"uncalled-submodule", "module-called-twice"}:
+            assert expected & changed
+
+
+# What each kind's changed lines must look like, so an operator cannot drift into planting another bug.
+SHAPES = {
+    "super-wrong-class": r"super\(\w+, self\)",
+    "bare-downsample": r"(?<![.\w])\w*(downsample|shortcut)\w*\(",
+    "classifier-512": r"Linear\((?!.*expansion)",
+    "invalid-literal": r"fan out|Relu|[\"']zero[\"']",
+    "forward-without-input": r"def forward\(self\)",
+    "num-classes-dropped": r"\b1000\b",
+    "module-in-forward": r"nn\.\w+\(\w+\.shape\[1\]",
+    "cuda-in-init": r"\.cuda\(\)",
+    "relu-in-shortcut": r"relu|ReLU",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(SHAPES))
+def test_mutations_look_like_the_bug_they_name(harvested, kind):
+    mutants = [m for m in harvested if m.kind == kind]
+    for mutant in mutants:
+        assert any(re.search(SHAPES[kind], line) for line in changed_lines(mutant)), (
+            mutant.identifier
+        )
+
+
+def test_norm_after_addition_moves_the_norm_below_the_sum(harvested):
+    for mutant in [m for m in harvested if m.kind == "norm-after-addition"]:
+        lines = mutant.applied.text.splitlines()
+        moved = [n for n in mutant.applied.expected_lines if re.search(r"bn|norm", lines[n - 1])]
+        added = [n for n in mutant.applied.expected_lines if "+" in lines[n - 1]]
+        assert moved and added and min(added) < max(moved)
+
+
+def test_apply_maps_lines_across_insertions_and_deletions():
+    source = Source("a = 1\nb = 2\nc = 3\nd = 4\n")
+    second = source.line_starts[1]
+    fourth = source.line_starts[3]
+    mutation = Mutation(
+        (
+            Edit(second, source.line_starts[2], ""),
+            Edit(fourth, fourth, "x = 0\ny = 0\n", marked=True),
+        ),
+        expected_lines=(1, 3),
+    )
+    applied = apply(source, mutation)
+    assert applied.text == "a = 1\nc = 3\nx = 0\ny = 0\nd = 4\n"
+    assert applied.old_to_new[1] == 1 and applied.old_to_new[3] == 2 and applied.old_to_new[4] == 5
+    assert applied.expected_lines == (1, 2, 3, 4)
+    ast.parse(applied.text)
+
+
+def test_mutants_are_sampled_the_same_way_on_every_run():
+    real = sample_files()[0]
+    first = harvest_file(real, list(KINDS), cap=1).mutants
+    second = harvest_file(real, list(KINDS), cap=1).mutants
+    assert [m.applied.text for m in first] == [m.applied.text for m in second]
+    assert len({m.kind for m in first}) == len(first)
