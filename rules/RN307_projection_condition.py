@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from reslint.model import ModuleModel
-from reslint.model.symbolic import Condition, Expr, samples
+from reslint.model.queries import residuals
+from reslint.model.symbolic import Assumptions, Condition, Expr, samples
 from reslint.model.values import Layer
 from reslint.rule import Rule, Violation
 from reslint.rules_support import unique
@@ -52,12 +53,29 @@ class ProjectionCondition(Rule):
             conv = next((leaf for leaf in shortcut.layer.flat() if leaf.kind == "conv"), None)
             if conv is None:
                 continue
+            additions = _additions_using(shortcut)
             for guard in shortcut.guards:
                 if guard.condition is None or _projects_both_ways(shortcut, guard, shortcuts):
                     continue
-                violation = _uncovered(guard.condition, guard.branch, conv, module)
+                violation = _uncovered(guard.condition, guard.branch, conv, module, additions)
                 if violation is not None:
                     yield violation
+
+
+def _additions_using(shortcut) -> list[Assumptions]:
+    """For a `self.shortcut` attribute, the conditions under which each addition that uses it runs
+    (kuangliu's MobileNetV2 adds only `if self.stride == 1`); empty when always, or unknown."""
+    if shortcut.instance is None:
+        return []
+    found = []
+    for residual in residuals(shortcut.instance):  # the configuration that built this shortcut
+        steps = [step for side in residual.shortcut_steps for step in side]
+        if any(step.text.endswith(shortcut.name) for step in steps):
+            guards = residual.site.guards
+            if not any(guard.condition is not None for guard in guards):
+                return []  # an addition that always runs
+            found.append(tuple((g.condition, g.branch) for g in guards if g.condition is not None))
+    return found
 
 
 def _projects_both_ways(shortcut, guard, shortcuts: list) -> bool:
@@ -71,7 +89,11 @@ def _projects_both_ways(shortcut, guard, shortcuts: list) -> bool:
 
 
 def _uncovered(
-    condition: Condition, way: bool, conv: Layer, module: ModuleModel
+    condition: Condition,
+    way: bool,
+    conv: Layer,
+    module: ModuleModel,
+    additions: list[Assumptions],
 ) -> Violation | None:
     """A violation when the condition can send a block that changes channels (or strides) to the
     identity shortcut: a sample where it does not choose the projection while the projection would
@@ -84,6 +106,10 @@ def _uncovered(
     for lookup in samples(SAMPLES):
         if condition.holds(lookup) is not (not way):
             continue  # the projection is built here, or reslint cannot tell
+        if additions and not any(
+            all(c.holds(lookup) is branch for c, branch in needed) for needed in additions
+        ):
+            continue  # no addition runs here (the block only adds at stride 1)
         cin, cout = channels_in.evaluate(lookup), channels_out.evaluate(lookup)
         if cin is not None and cout is not None and cin != cout:
             misses.add("channels")

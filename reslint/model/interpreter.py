@@ -84,6 +84,7 @@ class ConditionalShortcut:
     guards: tuple[Guard, ...]
     name: str
     module: ModuleModel
+    instance: Instance | None  # whose `self.<name>` it is, when it is an attribute
 
 
 @dataclass(frozen=True)
@@ -327,7 +328,9 @@ class Interpreter:
             for option in options(value):
                 if isinstance(option, Layer):
                     self.conditional_shortcuts.append(
-                        ConditionalShortcut(option, tuple(self.guards), name, frame.module)
+                        ConditionalShortcut(
+                            option, tuple(self.guards), name, frame.module, frame.instance
+                        )
                     )
         if isinstance(target, cst.Name):
             # A size computed into a local is shown under that local's name: `width`, not its formula.
@@ -682,7 +685,7 @@ class Interpreter:
         return UNKNOWN
 
     def add(self, left: Any, right: Any, node: cst.CSTNode) -> Flow:
-        site = AddSite(node, options(left), options(right))
+        site = AddSite(node, options(left), options(right), guards=tuple(self.guards))
         self.record_add(site)
         return Flow(site)
 

@@ -366,6 +366,8 @@ class AddSite:
     left: tuple[Any, ...]  # Flow alternatives
     right: tuple[Any, ...]
     after: list[Step] = field(default_factory=list)
+    # The undecidable branches the addition runs in (`out + self.shortcut(x) if self.stride == 1`).
+    guards: tuple = field(default=(), repr=False)
 
 
 @dataclass(frozen=True, eq=False)
