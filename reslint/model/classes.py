@@ -378,9 +378,15 @@ def _key(args: dict[str, Any]) -> str:
     return repr(sorted((name, _value_key(value)) for name, value in args.items()))
 
 
-def _value_key(value: Any) -> Any:
+def _value_key(value: Any, path: frozenset[int] = frozenset()) -> Any:
+    """A hashable summary of an argument, to tell instances apart. A value that contains itself (a
+    list a block was appended to, passed to the block) is summarised once: `path` holds what encloses
+    it."""
+    if id(value) in path or len(path) > 32:
+        return ("cycle", id(value))
+    inner = path | {id(value)}
     if isinstance(value, Expr):
-        return ("expr", value.op, tuple(_value_key(a) for a in value.args))
+        return ("expr", value.op, tuple(_value_key(a, inner) for a in value.args))
     if isinstance(value, Layer):
         # Built at the same place with the same arguments: the same layer, as far as a block cares
         # (every stage's first block gets its own, identical, downsample Sequential).
@@ -388,13 +394,13 @@ def _value_key(value: Any) -> Any:
             "layer",
             id(value.node),
             value.type_name,
-            tuple(sorted((name, _value_key(arg)) for name, arg in value.args.items())),
-            tuple(_value_key(child) for child in value.children),
+            tuple(sorted((name, _value_key(arg, inner)) for name, arg in value.args.items())),
+            tuple(_value_key(child, inner) for child in value.children),
         )
     if isinstance(value, ClassRef):
         return ("class", value.cls.name)
     if hasattr(value, "items") and isinstance(value.items, list):
-        return ("list", tuple(_value_key(v) for v in value.items), value.open_ended)
+        return ("list", tuple(_value_key(v, inner) for v in value.items), value.open_ended)
     if isinstance(value, (int, float, str, bool)) or value is None:
         return value
     return (

@@ -18,6 +18,7 @@ from enum import Enum
 _SAMPLE_VALUES = (37, 53, 71, 97, 131, 179, 211, 293)
 _SAMPLES = 5
 _SHARED_VALUE = 64
+MAX_DEPTH = 48  # operations nested in one size expression
 
 
 class Relation(Enum):
@@ -35,10 +36,12 @@ class Expr:
     text: str = ""
     # For "var": the values it may take (a parameter's default first), if known.
     domain: tuple = field(default=(), compare=False)
+    # How deeply operations nest in it (see MAX_DEPTH).
+    depth: int = field(default=1, compare=False, repr=False)
 
     def named(self, text: str) -> Expr:
         """The same value, shown as the user wrote it at this use (a local name, `self.expansion`)."""
-        return Expr(self.op, self.args, text, self.domain)
+        return Expr(self.op, self.args, text, self.domain, self.depth)
 
     @property
     def constant(self) -> float | None:
@@ -81,7 +84,12 @@ def var(name: str, text: str = "", domain: tuple = ()) -> Expr:
 
 
 def combine(op: str, args: list[Expr], text: str = "") -> Expr:
-    expr = Expr(op, tuple(args), text)
+    depth = 1 + max((arg.depth for arg in args), default=0)
+    if depth > MAX_DEPTH:
+        # A size grown through many loop iterations: kept as an opaque symbol named as written,
+        # so that evaluating and comparing it stays cheap (and never recurses without end).
+        return var(text or f"<{op} expression>", text)
+    expr = Expr(op, tuple(args), text, depth=depth)
     value = expr.constant
     if value is not None:
         return const(value, text or _number_text(value))
