@@ -1,0 +1,121 @@
+"""RN315 no-normalization."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from reslint.findings import Severity
+from reslint.model import ModuleModel
+from reslint.model.classes import Instance
+from reslint.model.queries import residual_blocks
+from reslint.rule import Rule, Violation
+from reslint.rules_support import unique
+
+NORMS = {"batchnorm", "norm"}
+# Anything reslint cannot see into may hold a norm: no claim then.
+OPAQUE = {"unknown", "module", "object", "undecided", "call"}
+
+
+class NoNormalization(Rule):
+    """## What it does
+    Checks for a residual network with no normalisation layer anywhere: no BatchNorm, GroupNorm,
+    LayerNorm or InstanceNorm in its stem, its blocks or its head.
+
+    ## Why is this bad?
+    Deep residual networks rely on normalisation to keep the scale of the summed activations in check;
+    without it the variance grows with every block, training diverges or needs a tiny learning rate,
+    and results fall far below the paper's. Networks designed to train without norms (Fixup, NFNets)
+    replace it with careful initialisation and scaling, which a hand-written ResNet rarely has.
+
+    ## Example
+    ```python
+    self.conv1 = nn.Conv2d(64, 64, 3, padding=1)
+    ...
+    return F.relu(self.conv2(F.relu(self.conv1(x))) + x)
+    ```
+
+    Use instead:
+    ```python
+    self.conv1 = nn.Conv2d(64, 64, 3, padding=1, bias=False)
+    self.bn1 = nn.BatchNorm2d(64)
+    ...
+    ```
+    """
+
+    code = "RN315"
+    name = "no-normalization"
+    severity = Severity.WARNING
+
+    def check(self, module: ModuleModel) -> Iterator[Violation]:
+        yield from unique(self._check(module))
+
+    def _check(self, module: ModuleModel) -> Iterator[Violation]:
+        for instance in module.instances():
+            forward = instance.forward
+            own_additions = len(forward.adds) if forward is not None else 0
+            if not residual_blocks(instance) and own_additions < 2:
+                continue  # a single block, or not a residual network: the network says it
+            kinds = _kinds_within(instance, depth=0)
+            if kinds & NORMS or kinds & OPAQUE or "conv" not in kinds:
+                continue
+            yield Violation(
+                instance.cls.node.name,
+                f"`{instance.cls.name}` is a residual network with no normalisation layer at all: "
+                "unless it is built for that (BN folded into the convs, Fixup-style scaling), its "
+                "sums grow with depth and training becomes unstable",
+                "put a BatchNorm2d after each convolution (and pass `bias=False` to the convolution)",
+            )
+
+
+def _kinds_within(instance: Instance, depth: int) -> set[str]:
+    """The kinds of every layer the instance builds and every operation its forward applies, blocks
+    opened."""
+    kinds: set[str] = set()
+    if depth > 6:
+        return {"unknown"}
+    for layer in instance.layers().values():
+        for inner in layer.walk():
+            kinds.add(inner.kind)
+            if inner.kind == "block":
+                kinds |= _kinds_within(inner.instance, depth + 1) if inner.instance else {"unknown"}
+    forward = instance.forward
+    if forward is not None:
+        kinds |= {step.kind for step in forward.steps if step.layer is None}
+    return kinds
+
+
+NoNormalization.INVALID = [
+    """
+import torch.nn as nn
+import torch.nn.functional as F
+class Block(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.conv1 = nn.Conv2d(c, c, 3, padding=1)
+        self.conv2 = nn.Conv2d(c, c, 3, padding=1)
+    def forward(self, x):
+        return F.relu(self.conv2(F.relu(self.conv1(x))) + x)
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 64, 3, padding=1)
+        self.blocks = nn.Sequential(Block(64), Block(64))
+    def forward(self, x):
+        return self.blocks(F.relu(self.stem(x)))
+"""
+]
+NoNormalization.VALID = [
+    """
+import torch.nn as nn
+import torch.nn.functional as F
+class Block(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.conv1 = nn.Conv2d(c, c, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(c)
+        self.conv2 = nn.Conv2d(c, c, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(c)
+    def forward(self, x):
+        return F.relu(self.bn2(self.conv2(F.relu(self.bn1(self.conv1(x))))) + x)
+"""
+]
