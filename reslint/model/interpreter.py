@@ -121,6 +121,8 @@ class Interpreter:
         self._active: set[int] = set()
         self.guards: list[Guard] = []
         self._recording: list[ForwardModel] = []
+        # Every instantiation of one of the project's classes, with its bound arguments.
+        self.constructed: list[Layer] = []
         # Shortcut layers assigned under undecided conditions (`if stride != 1: downsample = ...`).
         self.conditional_shortcuts: list[ConditionalShortcut] = []
 
@@ -864,7 +866,9 @@ class Interpreter:
             else {}
         )
         kind = "block" if cls.is_module else "object"
-        return Layer(kind, cls.name, node, bound, cls=cls, guards=tuple(self.guards))
+        layer = Layer(kind, cls.name, node, bound, cls=cls, guards=tuple(self.guards))
+        self.constructed.append(layer)
+        return layer
 
     def call_builtin(
         self, name: str, args: list[Any], kwargs: dict[str, Any], node: cst.Call, frame: Frame

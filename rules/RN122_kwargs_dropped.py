@@ -1,0 +1,102 @@
+"""RN122 kwargs-dropped."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import libcst as cst
+
+from reslint.findings import Severity
+from reslint.model import ModuleModel
+from reslint.model.values import DictValue
+from reslint.rule import Rule, Violation
+
+
+class KwargsDropped(Rule):
+    """## What it does
+    Checks for a block whose `__init__` accepts `**kwargs` and never reads them, while the code that
+    builds it passes keyword arguments that land there (`groups=`, `base_width=`).
+
+    ## Why is this bad?
+    The arguments vanish without an error: a ResNeXt built from that block is not grouped, a wide
+    ResNet is not wide. torchvision's `BasicBlock` refuses `groups != 1` for exactly this reason;
+    a block that swallows them silently builds a different network than the one asked for.
+
+    ## Example
+    ```python
+    class BasicBlock(nn.Module):
+        def __init__(self, in_channel, out_channel, stride=1, downsample=None, **kwargs):
+            ...
+    layers.append(block(self.in_channel, channel, groups=self.groups, width_per_group=...))
+    ```
+
+    Use instead:
+    ```python
+    class BasicBlock(nn.Module):
+        def __init__(self, in_channel, out_channel, stride=1, downsample=None, groups=1,
+                     width_per_group=64):
+            if groups != 1 or width_per_group != 64:
+                raise ValueError("BasicBlock only supports groups=1 and width_per_group=64")
+    ```
+    """
+
+    code = "RN122"
+    name = "kwargs-dropped"
+    severity = Severity.WARNING
+
+    def check(self, module: ModuleModel) -> Iterator[Violation]:
+        module.instances()  # runs the classes, which records every instantiation
+        dropped: dict[int, tuple[cst.Param, str, set[str]]] = {}
+        for layer in module.interpreter.constructed:
+            cls = layer.cls
+            init = cls.method("__init__") if cls is not None else None
+            star = init.params.star_kwarg if init is not None else None
+            if not isinstance(star, cst.Param) or not module.owns(star):
+                continue
+            if star.name.value in {r.value for r in module.names.functions[id(init)].reads}:
+                continue  # passed on or read
+            extra = layer.args.get(star.name.value)
+            if isinstance(extra, DictValue) and extra.items:
+                names = {str(key) for key in extra.items}
+                dropped.setdefault(id(star), (star, cls.name, set()))[2].update(names)
+        for star, name, names in dropped.values():
+            listed = ", ".join(f"`{n}`" for n in sorted(names))
+            yield Violation(
+                star,
+                f"`{name}.__init__` takes `**{star.name.value}` and never reads it, so {listed} "
+                "passed to it are silently dropped",
+                f"accept {listed} as parameters and use them (or reject values the block cannot "
+                "honour), instead of `**kwargs`",
+            )
+
+
+KwargsDropped.INVALID = [
+    """
+import torch.nn as nn
+class BasicBlock(nn.Module):
+    def __init__(self, cin, cout, stride=1, **kwargs):
+        super().__init__()
+        self.conv = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+    def forward(self, x):
+        return self.conv(x) + x
+class Net(nn.Module):
+    def __init__(self, groups=32):
+        super().__init__()
+        self.layer = BasicBlock(64, 64, groups=groups, width_per_group=4)
+"""
+]
+KwargsDropped.VALID = [
+    """
+import torch.nn as nn
+class BasicBlock(nn.Module):
+    def __init__(self, cin, cout, stride=1, **kwargs):
+        super().__init__()
+        self.conv = nn.Conv2d(cin, cout, 3, stride, 1, bias=False, **kwargs)
+    def forward(self, x):
+        return self.conv(x) + x
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layer = BasicBlock(64, 64, groups=1)
+"""
+]
