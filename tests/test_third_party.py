@@ -35,6 +35,13 @@ RESNET_FAMILY = {
         "timm/models/tresnet.py",
     ],
 }
+# True findings on library code: each was checked by reading the code, and is listed in
+# benchmarks/recall/real_bugs.toml. Keyed by file, then (code, line) at the pinned version.
+KNOWN_TRUE = {
+    # SEResNetBlock applies `self.relu` to bn2's output and then adds it (through the sigmoid-gated
+    # SE module) to the shortcut: the branch can only add non-negative values.
+    "timm/models/senet.py": {("RN306", 230)},
+}
 OFFLINE_SIGNS = (
     "Failed to establish a new connection",
     "Temporary failure in name resolution",
@@ -114,11 +121,15 @@ def describe(findings: list[Finding], root: Path) -> str:
 @pytest.mark.parametrize(
     "member", [member for members in RESNET_FAMILY.values() for member in members]
 )
-def test_resnet_family_file_gives_no_findings(extracted: Path, member: str) -> None:
+def test_resnet_family_file_gives_no_false_alarms(extracted: Path, member: str) -> None:
     path = extracted / member
     assert path.stat().st_size > 1000, f"{member} looks empty"
     findings = lint_paths([str(path)])
-    assert not findings, f"false alarms on {member}:\n{describe(findings, extracted)}"
+    expected = KNOWN_TRUE.get(member, set())
+    false_alarms = [f for f in findings if (f.code, f.line) not in expected]
+    assert not false_alarms, f"false alarms on {member}:\n{describe(false_alarms, extracted)}"
+    missing = expected - {(f.code, f.line) for f in findings}
+    assert not missing, f"known true findings no longer reported on {member}: {sorted(missing)}"
 
 
 def test_seed001_as_published_reports_the_authors_bugs_not_the_quoted_copy(

@@ -1,0 +1,133 @@
+"""What forward does with the values it assigns: locals never read, and stores overwritten before any
+read (`out = self.bn2(out)` then `out = self.relu(x)`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import libcst as cst
+
+from reslint.model.walk import descendants
+
+
+@dataclass(frozen=True)
+class DeadStore:
+    """`name` assigned by `first`, assigned again by `second` before anything read it."""
+
+    name: str
+    first: cst.Assign | cst.AugAssign
+    second: cst.Assign
+
+
+def names_read(node: cst.CSTNode) -> set[str]:
+    """Every plain name read anywhere inside `node` (assignment targets excluded)."""
+    targets: set[int] = set()
+    for inner in descendants(node):
+        if isinstance(inner, cst.AssignTarget):
+            targets |= {id(n) for n in descendants(inner.target) if isinstance(n, cst.Name)}
+    return {
+        inner.value
+        for inner in descendants(node)
+        if isinstance(inner, cst.Name) and id(inner) not in targets
+    }
+
+
+def dead_stores(body: cst.BaseSuite) -> list[DeadStore]:
+    """Assignments whose value no path reads before the name is assigned again or the function
+    ends (a backward liveness pass over the body; loops and try blocks are judged conservatively,
+    so nothing inside them is reported)."""
+    found: list[DeadStore] = []
+    _live_before(list(body.body), set(), found, {}, judge=True)
+    return found
+
+
+def _live_before(
+    statements: list[cst.CSTNode],
+    live: set[str],
+    found: list[DeadStore],
+    overwriting: dict[str, cst.Assign],
+    judge: bool,
+) -> set[str]:
+    """The names read before being written, from the start of `statements`; `live` is what is read
+    after them. `overwriting` maps a name to the next assignment that kills it."""
+    live = set(live)
+    overwriting = dict(overwriting)
+    for statement in reversed(statements):
+        if isinstance(statement, cst.If):
+            body = _live_before(list(statement.body.body), live, found, overwriting, judge)
+            orelse = statement.orelse
+            if isinstance(orelse, cst.Else):
+                other = _live_before(list(orelse.body.body), live, found, overwriting, judge)
+            elif isinstance(orelse, cst.If):
+                other = _live_before([orelse], live, found, overwriting, judge)
+            else:
+                other = live
+            live = body | other | names_read(statement.test)
+            overwriting = {}
+            continue
+        small = _single_assignment(statement)
+        if small is None:
+            if isinstance(statement, (cst.For, cst.While, cst.Try, cst.With)):
+                inside = names_read(statement)
+                _live_before(_suite(statement), live | inside, found, {}, judge=False)
+                live |= inside
+                overwriting = {}
+            elif _returns(statement):
+                live = names_read(statement)
+                overwriting = {}
+            else:
+                live |= names_read(statement)
+                for name in _assigned(statement):
+                    overwriting.pop(name, None)
+            continue
+        name = assigned_name(small)
+        if judge and name not in live and name in overwriting:
+            found.append(DeadStore(name, small, overwriting[name]))
+        live.discard(name)
+        live |= names_read(small.value)
+        if isinstance(small, cst.AugAssign):
+            live.add(name)  # `out += identity` reads `out` too
+        else:
+            overwriting[name] = small
+    return live
+
+
+def _suite(statement: cst.CSTNode) -> list[cst.CSTNode]:
+    body = getattr(statement, "body", None)
+    return list(body.body) if isinstance(body, cst.BaseSuite) else []
+
+
+def _returns(statement: cst.CSTNode) -> bool:
+    return isinstance(statement, cst.SimpleStatementLine) and any(
+        isinstance(small, (cst.Return, cst.Raise)) for small in statement.body
+    )
+
+
+def _assigned(statement: cst.CSTNode) -> set[str]:
+    return {
+        node.target.value
+        for node in descendants(statement)
+        if isinstance(node, cst.AssignTarget) and isinstance(node.target, cst.Name)
+    }
+
+
+def _single_assignment(statement: cst.CSTNode) -> cst.Assign | cst.AugAssign | None:
+    """`name = value` or `name += value` as a whole statement."""
+    if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+        return None
+    small = statement.body[0]
+    if (
+        isinstance(small, cst.Assign)
+        and len(small.targets) == 1
+        and isinstance(small.targets[0].target, cst.Name)
+    ):
+        return small
+    if isinstance(small, cst.AugAssign) and isinstance(small.target, cst.Name):
+        return small
+    return None
+
+
+def assigned_name(small: cst.Assign | cst.AugAssign) -> str:
+    target = small.targets[0].target if isinstance(small, cst.Assign) else small.target
+    assert isinstance(target, cst.Name)
+    return target.value

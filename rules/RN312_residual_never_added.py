@@ -1,0 +1,109 @@
+"""RN312 residual-never-added."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import libcst as cst
+
+from reslint.model import ModuleModel
+from reslint.model.naming import SHORTCUT_NAME
+from reslint.model.stores import names_read
+from reslint.model.walk import descendants
+from reslint.rule import Rule, Violation
+
+# A local that holds the shortcut: `identity`, `residual`, `shortcut`, `skip`...
+SHORTCUT_LOCAL = re.compile(rf"{SHORTCUT_NAME.pattern}|residual", re.IGNORECASE)
+
+
+class ResidualNeverAdded(Rule):
+    """## What it does
+    Checks for a block whose forward computes its shortcut (`identity = x`,
+    `residual = self.downsample(x)`) and never uses it: the addition is missing.
+
+    ## Why is this bad?
+    Without the addition the block is a plain conv stack: the network loses the identity paths that
+    make deep ResNets trainable, and a downsample projection, if any, is computed for nothing.
+
+    ## Example
+    ```python
+    identity = x
+    out = self.bn2(self.conv2(self.relu(self.bn1(self.conv1(x)))))
+    return self.relu(out)
+    ```
+
+    Use instead:
+    ```python
+    identity = x
+    out = self.bn2(self.conv2(self.relu(self.bn1(self.conv1(x)))))
+    return self.relu(out + identity)
+    ```
+    """
+
+    code = "RN312"
+    name = "residual-never-added"
+
+    def check(self, module: ModuleModel) -> Iterator[Violation]:
+        for cls in module.analysed_classes:
+            forward = cls.methods.get("forward")
+            if forward is None:
+                continue
+            for function in descendants(forward):
+                if isinstance(function, cst.FunctionDef):
+                    yield from _unused_shortcut(function, module)
+
+
+def _unused_shortcut(function: cst.FunctionDef, module: ModuleModel) -> Iterator[Violation]:
+    names = module.names.functions[id(function)]
+    read = names_read(function.body)
+    returns = [n for n in descendants(function.body) if isinstance(n, cst.Return)]
+    if not returns:
+        return
+    for name in sorted(names.bound):
+        if (
+            SHORTCUT_LOCAL.search(name)
+            and name not in read
+            and _assigned_a_value(names.bound[name])
+        ):
+            yield Violation(
+                returns[-1],
+                f"`{name}` is computed but never added: `{function.name.value}` returns the branch "
+                "alone, without its residual connection",
+                f"add the shortcut before the last activation: `out = out + {name}`",
+            )
+
+
+def _assigned_a_value(bindings: list[cst.CSTNode]) -> bool:
+    """Bound by an assignment (not a parameter or a loop target)."""
+    return any(isinstance(node, cst.Name) for node in bindings)
+
+
+ResidualNeverAdded.INVALID = [
+    """
+import torch.nn as nn
+class Block(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.conv = nn.Conv2d(c, c, 3, padding=1)
+        self.relu = nn.ReLU()
+    def forward(self, x):
+        identity = x
+        out = self.conv(x)
+        return self.relu(out)
+"""
+]
+ResidualNeverAdded.VALID = [
+    """
+import torch.nn as nn
+class Block(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.conv = nn.Conv2d(c, c, 3, padding=1)
+        self.relu = nn.ReLU()
+    def forward(self, x):
+        identity = x
+        out = self.conv(x)
+        return self.relu(out + identity)
+"""
+]

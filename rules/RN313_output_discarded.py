@@ -1,0 +1,98 @@
+"""RN313 output-discarded."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import libcst as cst
+
+from reslint.model import ModuleModel
+from reslint.model.stores import dead_stores
+from reslint.model.walk import descendants
+from reslint.rule import Rule, Violation
+
+
+class OutputDiscarded(Rule):
+    """## What it does
+    Checks forward for a layer's output that is assigned and then overwritten before anything reads
+    it: `out = self.bn2(out)` followed by `out = self.relu(x)`, which reads the block input again.
+
+    ## Why is this bad?
+    The overwritten layer still runs (and still has weights), but its result never reaches the
+    output: the block silently skips it, usually because a copy-pasted line kept `x` where `out` was
+    meant. Shapes often still match, so nothing fails.
+
+    ## Example
+    ```python
+    out = self.conv1(x)
+    out = self.conv2(x)
+    ```
+
+    Use instead:
+    ```python
+    out = self.conv1(x)
+    out = self.conv2(out)
+    ```
+    """
+
+    code = "RN313"
+    name = "output-discarded"
+
+    def check(self, module: ModuleModel) -> Iterator[Violation]:
+        for cls in module.analysed_classes:
+            forward = cls.methods.get("forward")
+            if forward is None:
+                continue
+            for function in descendants(forward):
+                if not isinstance(function, cst.FunctionDef):
+                    continue
+                for store in dead_stores(function.body):
+                    computed = _computation(store.first)
+                    if computed is None:
+                        continue  # a plain value overwritten: a default, not a computation
+                    first = module.code(computed)
+                    yield Violation(
+                        store.second,
+                        f"`{store.name}` is assigned again before `{first}` (line "
+                        f"{module.line_of(store.first)}) is read: that output is discarded",
+                        f"feed `{store.name}` on: `{module.code(store.second.value)}` probably "
+                        f"meant to read `{store.name}`",
+                    )
+
+
+def _computation(first: cst.Assign | cst.AugAssign) -> cst.CSTNode | None:
+    """What a dead store throws away: a call's result, or a whole `out += identity`."""
+    if isinstance(first, cst.AugAssign):
+        return first
+    return first.value if isinstance(first.value, cst.Call) else None
+
+
+OutputDiscarded.INVALID = [
+    """
+import torch.nn as nn
+class Block(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.conv1 = nn.Conv2d(c, c, 3, padding=1)
+        self.conv2 = nn.Conv2d(c, c, 3, padding=1)
+    def forward(self, x):
+        out = self.conv1(x)
+        out = self.conv2(x)
+        return out + x
+"""
+]
+OutputDiscarded.VALID = [
+    """
+import torch.nn as nn
+class Block(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.conv1 = nn.Conv2d(c, c, 3, padding=1)
+        self.conv2 = nn.Conv2d(c, c, 3, padding=1)
+    def forward(self, x):
+        out = None
+        out = self.conv1(x)
+        out = self.conv2(out)
+        return out + x
+"""
+]
