@@ -108,19 +108,13 @@ class ProcessTree:
         return self.our_children() - self.before - {self.root}
 
     def members(self) -> list[int]:
-        """Every live process of the tree (zombies are dead: their children are re-parented already)."""
+        """Every live process of the tree."""
         if not os.path.isdir("/proc"):
             return []
-        found: list[int] = []
-        queue, seen = [self.root, *self._adopted()], set()
-        while queue:
-            pid = queue.pop()
-            if pid in seen or not _alive(pid):
-                continue
-            seen.add(pid)
-            found.append(pid)
-            queue += _children(pid)
-        return found
+        # The worker's tree first, our adopted children after: a process that dies while we walk has
+        # handed its children to us before it shows as dead, so reading ours last cannot miss them.
+        found = _live_descendants([self.root], seen=set())
+        return found + _live_descendants(list(self._adopted()), seen=set(found))
 
     def memory_over(self, limit: int) -> int | None:
         """The memory the tree holds when it is over `limit` bytes, else None.
@@ -143,9 +137,8 @@ class ProcessTree:
             pass
         deadline = time.monotonic() + _KILL_PATIENCE
         while (members := self.members()) and time.monotonic() < deadline:
-            for (
-                pid
-            ) in members:  # a process may fork while we look: each round kills what exists now
+            # a process may fork while we look: each round kills what exists now
+            for pid in members:
                 try:
                     os.kill(pid, signal.SIGKILL)
                 except OSError:
@@ -160,6 +153,23 @@ class ProcessTree:
                 os.waitpid(pid, os.WNOHANG)
             except ChildProcessError:
                 pass
+
+
+def _live_descendants(queue: list[int], seen: set[int]) -> list[int]:
+    """The live processes of `queue` and below, except those in `seen`.
+
+    A zombie's children are still looked at: the leader of a multi-threaded process shows as a zombie
+    while its other threads live on, and they keep its children until the last of them exits."""
+    found = []
+    while queue:
+        pid = queue.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        if _alive(pid):
+            found.append(pid)
+        queue += _children(pid)
+    return found
 
 
 def _resident(pid: int) -> int:
