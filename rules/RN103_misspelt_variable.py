@@ -8,6 +8,7 @@ import libcst as cst
 
 from reslint.model import ModuleModel
 from reslint.model.module import BUILTIN_NAMES
+from reslint.model.names import FunctionNames
 from reslint.rule import Rule, Violation
 from reslint.rules_support import edit_distance
 
@@ -80,37 +81,12 @@ def _plain_assignment(target: cst.Name, module: ModuleModel) -> bool:
     return isinstance(parent, (cst.Assign, cst.AnnAssign))
 
 
-def _maybe_unbound(name: str, read: cst.Name, names, module: ModuleModel) -> bool:
-    """True when no assignment of `name` is sure to have run before `read`."""
+def _maybe_unbound(name: str, read: cst.Name, names: FunctionNames, module: ModuleModel) -> bool:
+    """True when `name` may be unbound at `read`: a local that some path leaves unassigned, or a name
+    defined nowhere else."""
     if name not in names.bound:
         return name not in module.names.module_bound and name not in BUILTIN_NAMES
-    return not any(_runs_before(binding, read, module) for binding in names.bound[name])
-
-
-def _runs_before(binding: cst.CSTNode, read: cst.CSTNode, module: ModuleModel) -> bool:
-    parents = module.names.parents
-    statement = binding
-    while statement is not None and not isinstance(
-        parents.get(id(statement)), (cst.IndentedBlock, cst.Module)
-    ):
-        statement = parents.get(id(statement))
-        if isinstance(statement, (cst.For, cst.With)) and module.names.contains(
-            statement.body, read
-        ):
-            return True  # a loop or with target, read in its own body
-        if isinstance(statement, (cst.FunctionDef, cst.Param)):
-            return True  # a parameter
-    if statement is None:
-        return False
-    suite = parents[id(statement)]
-    ancestor = read
-    while ancestor is not None and parents.get(id(ancestor)) is not suite:
-        ancestor = parents.get(id(ancestor))
-    if ancestor is None:
-        return False
-    body = list(suite.body)
-    index = {id(item): position for position, item in enumerate(body)}
-    return index.get(id(statement), len(body)) < index.get(id(ancestor), -1)
+    return module.flow(names.node).may_be_unbound(read)
 
 
 MisspeltVariable.INVALID = [
