@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import libcst as cst
+
 from reslint.model import ModuleModel
+from reslint.model.classes import ClassModel
 from reslint.model.values import Layer, options
 from reslint.rule import Rule, Violation
 
@@ -40,7 +43,7 @@ class NotNnModule(Rule):
 
     def check(self, module: ModuleModel) -> Iterator[Violation]:
         for cls in module.class_defs:
-            if cls.is_module or cls.has_unresolved_bases:
+            if cls.is_module or cls.has_unresolved_bases or _other_torch_class(cls, module):
                 continue
             builds_layers = cls.generic is not None and any(
                 isinstance(option, Layer) and option.kind not in ("object", "unknown")
@@ -57,6 +60,21 @@ class NotNnModule(Rule):
             )
 
 
+def _other_torch_class(cls: ClassModel, module: ModuleModel) -> bool:
+    """A subclass of a torch class outside torch.nn (`torch.autograd.Function`, whose `forward` is a
+    staticmethod; `torch.utils.data.Dataset`): not a module that forgot its base."""
+    for owner in [cls, *cls.ancestors()]:
+        for base in owner.base_nodes:
+            qualified = module.imports.qualified(base) or ""
+            if qualified.startswith("torch.") and not qualified.startswith("torch.nn."):
+                return True
+    forward = cls.methods.get("forward")
+    return forward is not None and any(
+        isinstance(d.decorator, cst.Name) and d.decorator.value == "staticmethod"
+        for d in forward.decorators
+    )
+
+
 NotNnModule.INVALID = [
     """
 import torch.nn as nn
@@ -69,6 +87,7 @@ class ResNet:
 ]
 NotNnModule.VALID = [
     """
+import torch
 import torch.nn as nn
 import pytorch_lightning as pl
 class Base(nn.Module):
@@ -81,5 +100,10 @@ class Lit(pl.LightningModule):
         return x
 class Config:
     depth = 50
+class SwishFunction(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * torch.sigmoid(x)
 """
 ]
