@@ -10,7 +10,7 @@ from reslint.model import ModuleModel
 from reslint.model.module import BUILTIN_NAMES
 from reslint.model.names import FunctionNames
 from reslint.rule import Rule, Violation
-from reslint.rules_support import edit_distance
+from reslint.rules_support import edit_distance, unread_assignments
 
 
 class MisspeltVariable(Rule):
@@ -50,13 +50,7 @@ class MisspeltVariable(Rule):
     def check(self, module: ModuleModel) -> Iterator[Violation]:
         for names in module.names.functions.values():
             read_names = {read.value: read for read in names.reads}
-            for name, bindings in names.bound.items():
-                if name in read_names or name.startswith("_") or len(name) < 4:
-                    continue
-                if not all(
-                    isinstance(b, cst.Name) and _plain_assignment(b, module) for b in bindings
-                ):
-                    continue  # parameters, loop variables, imports, defs are not typos of a local
+            for name, bindings in unread_assignments(names, module).items():
                 for other, read in read_names.items():
                     if other == name or edit_distance(name, other) > 2 or len(other) < 4:
                         continue
@@ -70,15 +64,6 @@ class MisspeltVariable(Rule):
                         f"rename `{name}` to `{other}`",
                     )
                     break
-
-
-def _plain_assignment(target: cst.Name, module: ModuleModel) -> bool:
-    parent = module.names.parents.get(id(target))
-    while parent is not None and isinstance(
-        parent, (cst.AssignTarget, cst.Tuple, cst.List, cst.Element, cst.StarredElement)
-    ):
-        parent = module.names.parents.get(id(parent))
-    return isinstance(parent, (cst.Assign, cst.AnnAssign))
 
 
 def _maybe_unbound(name: str, read: cst.Name, names: FunctionNames, module: ModuleModel) -> bool:

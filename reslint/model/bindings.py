@@ -30,6 +30,7 @@ class UndefinedName:
 
     node: cst.Name
     name: str
+    function: cst.FunctionDef | None  # innermost enclosing function
 
 
 def find_undefined_names(module: ModuleModel) -> tuple[UndefinedName, ...]:
@@ -45,8 +46,8 @@ def find_undefined_names(module: ModuleModel) -> tuple[UndefinedName, ...]:
             continue
         line, column, _, _ = module.position(read.node)
         if (line, column) in places[name]:
-            found.append(UndefinedName(read.node, name))
-    return tuple(found)
+            found.append(((line, column), UndefinedName(read.node, name, read.function)))
+    return tuple(undefined for _, undefined in sorted(found, key=lambda item: item[0]))
 
 
 def names_lost_in_repair(original: str, repaired: str) -> frozenset[str]:
@@ -66,7 +67,11 @@ def _undefined_places(source: str, path: str) -> dict[str, set[tuple[int, int]]]
     """name -> {(line, 1-based character column)} of each undefined read pyflakes reports."""
     try:
         tree = ast.parse(source)
-    except (SyntaxError, ValueError):  # libcst accepts a few things CPython rejects
+    except (
+        SyntaxError,
+        ValueError,
+        RecursionError,
+    ):  # what libcst parsed, CPython may still refuse
         return {}
     from pyflakes.checker import Checker
     from pyflakes.messages import UndefinedName as Undefined

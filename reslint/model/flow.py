@@ -147,6 +147,13 @@ class _Analysis:
         if isinstance(node, cst.Del):
             self.reads(node, state)
             return state - _target_names(node.target)
+        if (
+            isinstance(node, cst.Assert)
+            and isinstance(node.test, cst.Name)
+            and node.test.value == "False"
+        ):
+            self.reads(node.msg, state)
+            return None  # `assert False, "unknown variant"`: as good as a raise
         if isinstance(node, cst.AnnAssign) and node.value is None:
             return state  # `x: int` declares, binds nothing
         if isinstance(node, cst.AugAssign):
