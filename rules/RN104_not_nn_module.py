@@ -14,8 +14,8 @@ from reslint.rule import Rule, Violation
 
 class NotNnModule(Rule):
     """## What it does
-    Checks for classes that build layers on `self` or define `forward`, but do not inherit
-    `nn.Module` (directly or through another class of the file).
+    Checks for classes that build layers on `self` but do not inherit `nn.Module` (directly or
+    through another class of the file).
 
     ## Why is this bad?
     Without `nn.Module`, assigning layers to `self` registers nothing: `model.parameters()` is
@@ -45,16 +45,20 @@ class NotNnModule(Rule):
         for cls in module.class_defs:
             if cls.is_module or cls.has_unresolved_bases or _other_torch_class(cls, module):
                 continue
+            # A loss kept as a criterion (an evaluator, a loss wrapper) is not a network's layer; a
+            # class with a forward but no layers is often a mixin for nn.Module subclasses.
             builds_layers = cls.generic is not None and any(
-                isinstance(option, Layer) and option.kind not in ("object", "unknown")
+                isinstance(option, Layer)
+                and option.kind not in ("object", "unknown")
+                and not option.type_name.endswith("Loss")
                 for value in cls.generic.attrs.values()
                 for option in options(value)
             )
-            if not builds_layers and "forward" not in cls.methods:
+            if not builds_layers:
                 continue
             yield Violation(
                 cls.node.name,
-                f"class `{cls.name}` builds layers / defines forward but does not inherit nn.Module: "
+                f"class `{cls.name}` builds layers but does not inherit nn.Module: "
                 "its layers are not registered and it cannot be called",
                 f"declare it as `class {cls.name}(nn.Module):` and call `super().__init__()` first",
             )
@@ -105,5 +109,11 @@ class SwishFunction(torch.autograd.Function):
     def forward(ctx, x):
         ctx.save_for_backward(x)
         return x * torch.sigmoid(x)
+class FFTForwardMixin:
+    def forward(self, x):
+        return torch.fft.irfft(torch.fft.rfft(x) * self.kernel)
+class Evaluator:
+    def __init__(self):
+        self.criterion = nn.CrossEntropyLoss()
 """
 ]

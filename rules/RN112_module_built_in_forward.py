@@ -150,7 +150,7 @@ def _has_parameters(call: cst.Call, module: ModuleModel, visiting: set[str]) -> 
             return _switched_on(call, PARAMETERIZED[kind])
         return False
     if isinstance(call.func, cst.Name):
-        cls = module.classes.get(call.func.value)
+        cls = module.class_named(call.func.value, call)
         if cls is not None and cls.is_module and cls.name not in visiting:
             return _class_has_parameters(cls, module, visiting | {cls.name})
     return False

@@ -90,12 +90,15 @@ class UndefinedSelfAttribute(Rule):
                 if not cls.is_module:
                     continue
                 for method in reachable_methods(cls, ("__init__", "forward"), module):
-                    for attribute in _self_reads(method, module):
-                        name = attribute.attr.value
+                    if not _instance_method(method):
+                        continue
+                    for name, reads in module.attribute_reads[0].get(id(method), {}).items():
                         if name in known or name in reported or name in module.names.strings:
                             continue
+                        if name.startswith("__"):
+                            continue  # `self.__class__`, `self.__dict__`: every object has them
                         reported.add(name)
-                        yield _violation(attribute, cls, known, module)
+                        yield _violation(reads[0], cls, known, module)
         yield from _self_inside_chains(module)
 
 
@@ -119,32 +122,38 @@ def _violation(
 
 
 def _families(module: ModuleModel) -> list[list[ClassModel]]:
-    """The file's classes grouped by local inheritance: a base may read what a subclass sets."""
-    classes = list(module.classes.values())
-    group = {cls.name: cls.name for cls in classes}
+    """The file's classes grouped by inheritance within the file: a base may read what a subclass
+    sets."""
+    group = {id(cls): cls for cls in module.class_defs}
 
-    def root(name: str) -> str:
-        while group[name] != name:
-            name = group[name]
-        return name
+    def root(cls: ClassModel) -> ClassModel:
+        while group[id(cls)] is not cls:
+            cls = group[id(cls)]
+        return cls
 
-    for cls in classes:
+    for cls in module.class_defs:
         for base in cls.local_bases():
-            group[root(cls.name)] = root(base.name)
-    families: dict[str, list[ClassModel]] = {}
-    for cls in classes:
-        families.setdefault(root(cls.name), []).append(cls)
+            if id(base) in group:
+                group[id(root(cls))] = root(base)
+    families: dict[int, list[ClassModel]] = {}
+    for cls in module.class_defs:
+        families.setdefault(id(root(cls)), []).append(cls)
     return list(families.values())
 
 
 def _checkable(cls: ClassModel, module: ModuleModel) -> bool:
-    """Every base is visible (nn.Module, object, or a class of the file) and no attribute is set by a
-    computed name or looked up dynamically (`__getattr__`, `__dict__`, `setattr(self, name, ...)`)."""
-    for base in cls.base_nodes:
-        if isinstance(base, cst.Name) and (base.value == "object" or base.value in module.classes):
-            continue
-        if module.imports.qualified(base) != "torch.nn.Module":
-            return False
+    """Every base is visible in this file (nn.Module, object, or a class of the file) and no
+    attribute is set by a computed name or looked up dynamically (`__getattr__`, `__dict__`,
+    `setattr(self, name, ...)`)."""
+    others = [
+        base
+        for base in cls.base_nodes
+        if not (isinstance(base, cst.Name) and base.value == "object")
+        and module.imports.qualified(base) != "torch.nn.Module"
+    ]
+    in_file = [base for base in cls.local_bases() if base.module is module]
+    if len(in_file) != len(others) or len(in_file) != len(cls.local_bases()):
+        return False
     if {"__getattr__", "__getattribute__", "__setattr__"} & set(cls.methods):
         return False
     return not any(_sets_dynamically(call) for call in _calls_in(cls.node)) and not any(
@@ -185,7 +194,8 @@ def _known_attributes(family: list[ClassModel], module: ModuleModel) -> set[str]
     for cls in family:
         known |= _class_body_names(cls.node)
     for target, function in module.names.attribute_stores:
-        if function is not None and id(function) in methods and is_self(target.value, function):
+        method = module.enclosing_method(function) if function is not None else None
+        if method is not None and id(method) in methods and is_self(target.value, method):
             known.add(target.attr.value)
     return known
 
@@ -222,27 +232,24 @@ def _attributes_set_outside_methods(module: ModuleModel) -> set[str]:
     """`model.X = ...` anywhere (not on a method's own self): the class may get X from outside."""
     found = set()
     for target, function in module.names.attribute_stores:
-        if function is None or not is_self(target.value, function):
+        if function is None or not is_self(target.value, module.enclosing_method(function)):
             found.add(target.attr.value)
     return found
 
 
-def _self_reads(method: cst.FunctionDef, module: ModuleModel) -> Iterator[cst.Attribute]:
-    stores = {
-        id(target) for target, function in module.names.attribute_stores if function is method
-    }
-    for attribute, function in module.names.attributes:
-        if function is method and is_self(attribute.value, method) and id(attribute) not in stores:
-            if not attribute.attr.value.startswith("__"):
-                yield attribute
+def _instance_method(method: cst.FunctionDef) -> bool:
+    return bool(method.params.params) and is_self(method.params.params[0].name, method)
 
 
 def _self_inside_chains(module: ModuleModel) -> Iterator[Violation]:
     """`out_channel.self.expansion`: `self` is the method's instance, never an attribute of a value."""
     for attribute, function in module.names.attributes:
-        if function is None or attribute.attr.value != "self" or is_self(attribute.value, function):
+        if function is None or attribute.attr.value != "self":
             continue
-        if not _first_param_is_self(function):
+        method = module.enclosing_method(function)
+        if not _instance_method(method) or method.params.params[0].name.value != "self":
+            continue
+        if isinstance(attribute.value, cst.Name) and attribute.value.value == "self":
             continue
         outer = module.names.parents.get(id(attribute))
         if not (isinstance(outer, cst.Attribute) and outer.value is attribute):
@@ -254,11 +261,6 @@ def _self_inside_chains(module: ModuleModel) -> Iterator[Violation]:
             f"have: an operator is probably missing (`{base} * self.{outer.attr.value}`)",
             f"write `{base} * self.{outer.attr.value}` (or the operator you meant)",
         )
-
-
-def _first_param_is_self(function: cst.FunctionDef) -> bool:
-    params = function.params.params
-    return bool(params) and params[0].name.value == "self"
 
 
 UndefinedSelfAttribute.INVALID = [

@@ -41,7 +41,7 @@ class UndefinedNameRead(Rule):
     name = "undefined-name"
     # A misspelt builtin, a missing `self.` and a forward without its input parameter are reported
     # on the same read with the fix in their own words.
-    superseded_by = ("RN102", "RN106", "RN118")
+    defers_to = ("RN102", "RN106", "RN118")
 
     def check(self, module: ModuleModel) -> Iterator[Violation]:
         if not module.module_classes:
@@ -53,12 +53,14 @@ class UndefinedNameRead(Rule):
                 continue  # one finding per name and function: the first read
             seen.add((id(undefined.function), name))
             suggestion = closest(name, module.names.bound_anywhere)
+            better = tuple((code, undefined.node) for code in self.defers_to)
             if suggestion is not None:
                 yield Violation(
                     undefined.node,
                     f"`{name}` is not defined (NameError when this line runs): "
                     f"did you mean `{suggestion}`?",
                     f"write `{suggestion}`",
+                    defers_to=better,
                 )
             else:
                 yield Violation(
@@ -66,6 +68,7 @@ class UndefinedNameRead(Rule):
                     f"`{name}` is not defined anywhere this line can see: it raises NameError "
                     "when it runs",
                     f"define or import `{name}`",
+                    defers_to=better,
                 )
 
 

@@ -48,6 +48,7 @@ class PossiblyUnboundVariable(Rule):
 
     code = "RN124"
     name = "possibly-unbound-variable"
+    defers_to = ("RN103",)
 
     def check(self, module: ModuleModel) -> Iterator[Violation]:
         if not module.module_classes:
@@ -60,11 +61,15 @@ class PossiblyUnboundVariable(Rule):
                 if name in reported:
                     continue
                 reported.add(name)
-                if len(name) >= 4 and any(edit_distance(name, typo) <= 2 for typo in typos):
-                    continue  # the assignment is misspelt (RN103 says so, at the assignment)
                 chain = _open_chain(names.bound[name], module)
                 if chain is None:
                     continue
+                # A misspelt assignment (`indentity = x`) is the better explanation: RN103's, at it.
+                misspelt = tuple(
+                    ("RN103", bindings[0])
+                    for typo, bindings in typos.items()
+                    if len(name) >= 4 and edit_distance(name, typo) <= 2
+                )
                 lines = sorted({module.line_of(binding) for binding in names.bound[name]})
                 yield Violation(
                     read,
@@ -74,6 +79,7 @@ class PossiblyUnboundVariable(Rule):
                     "this line raises UnboundLocalError",
                     f"assign `{name}` on every path (an `else:` that raises for unsupported values, "
                     "or a default before the `if`)",
+                    defers_to=misspelt,
                 )
 
 

@@ -266,5 +266,5 @@ def f(x):
 def test_model_caches_flow_per_function() -> None:
     source = "def f(x):\n    return x\n"
     module = build_module_model(cst.parse_module(source), source, "example.py")
-    function = module.functions["f"]
+    (function,) = module.function_defs
     assert module.flow(function) is module.flow(function)
