@@ -120,12 +120,13 @@ class ModuleBuiltInForward(Rule):
     name = "module-built-in-forward"
 
     def check(self, module: ModuleModel) -> Iterator[Violation]:
+        known: dict[int, bool] = {}  # id of a class of the file -> whether it owns parameters
         for cls in module.module_classes:
             forward = cls.methods.get("forward")
             if forward is None:
                 continue
             for call, function in module.names.calls:
-                if function is not forward or not _has_parameters(call, module, set()):
+                if function is not forward or not _has_parameters(call, module, known):
                     continue
                 use = _how_used(call, forward, module)
                 if use:
@@ -139,32 +140,37 @@ class ModuleBuiltInForward(Rule):
                     )
 
 
-def _has_parameters(call: cst.Call, module: ModuleModel, visiting: set[str]) -> bool:
+def _has_parameters(call: cst.Call, module: ModuleModel, known: dict[int, bool]) -> bool:
     """Whether the call constructs a module that owns parameters."""
     qualified = module.imports.qualified(call.func) or ""
     if qualified.startswith("torch.nn.") and qualified.count(".") == 2:
         kind = qualified.rsplit(".", 1)[1]
         if kind in CONTAINERS:
-            return any(_holds_parameters(arg.value, module, visiting) for arg in call.args)
+            return any(_holds_parameters(arg.value, module, known) for arg in call.args)
         if kind in PARAMETERIZED:
             return _switched_on(call, PARAMETERIZED[kind])
         return False
     if isinstance(call.func, cst.Name):
         cls = module.class_named(call.func.value, call)
-        if cls is not None and cls.is_module and cls.name not in visiting:
-            return _class_has_parameters(cls, module, visiting | {cls.name})
+        if cls is not None and cls.is_module:
+            if id(cls) not in known:
+                known[id(cls)] = False  # a class that builds itself adds nothing
+                known[id(cls)] = _class_has_parameters(cls, module, known)
+            return known[id(cls)]
     return False
 
 
-def _holds_parameters(node: cst.BaseExpression, module: ModuleModel, visiting: set[str]) -> bool:
+def _holds_parameters(
+    node: cst.BaseExpression, module: ModuleModel, known: dict[int, bool]
+) -> bool:
     """A container argument: a layer, a list / dict of layers, or `*layers` of them."""
     if isinstance(node, cst.Call):
-        return _has_parameters(node, module, visiting)
+        return _has_parameters(node, module, known)
     if isinstance(node, (cst.List, cst.Tuple)):
-        return any(_holds_parameters(e.value, module, visiting) for e in node.elements)
+        return any(_holds_parameters(e.value, module, known) for e in node.elements)
     if isinstance(node, cst.Dict):
         return any(
-            isinstance(e, cst.DictElement) and _holds_parameters(e.value, module, visiting)
+            isinstance(e, cst.DictElement) and _holds_parameters(e.value, module, known)
             for e in node.elements
         )
     return False
@@ -186,7 +192,7 @@ def _switched_on(call: cst.Call, switch: tuple[str, int, bool] | None) -> bool:
     return isinstance(value, cst.Name) and value.value == "True"
 
 
-def _class_has_parameters(cls: ClassModel, module: ModuleModel, visiting: set[str]) -> bool:
+def _class_has_parameters(cls: ClassModel, module: ModuleModel, known: dict[int, bool]) -> bool:
     """One of the file's modules whose methods (or its local bases') build a layer with parameters
     or an `nn.Parameter`."""
     methods = {id(method) for c in [cls, *cls.ancestors()] for method in c.methods.values()}
@@ -195,7 +201,7 @@ def _class_has_parameters(cls: ClassModel, module: ModuleModel, visiting: set[st
             continue
         if module.imports.qualified(call.func) == "torch.nn.Parameter":
             return True
-        if _has_parameters(call, module, visiting):
+        if _has_parameters(call, module, known):
             return True
     return False
 

@@ -8,7 +8,7 @@ import libcst as cst
 
 from reslint.model import ModuleModel
 from reslint.model.classes import ClassModel
-from reslint.model.walk import descendants
+from reslint.model.walk import children, descendants
 from reslint.rule import Rule, Violation
 from reslint.rules_support import closest, is_self, reachable_methods
 
@@ -221,11 +221,25 @@ def _class_body_names(node: cst.ClassDef) -> set[str]:
                 found |= {
                     n.value for t in targets for n in descendants(t) if isinstance(n, cst.Name)
                 }
-        elif isinstance(statement, (cst.If, cst.Try, cst.With, cst.For)):
-            pending.extend(
-                inner for inner in descendants(statement) if isinstance(inner, cst.BaseStatement)
-            )
+        elif isinstance(statement, _BRANCHING):
+            for child in children(statement):  # the statements of its blocks, one level down
+                if isinstance(child, cst.IndentedBlock):
+                    pending.extend(child.body)
+                elif isinstance(child, _BRANCHING):
+                    pending.append(child)
     return found
+
+
+_BRANCHING = (
+    cst.If,
+    cst.Else,
+    cst.Try,
+    cst.ExceptHandler,
+    cst.Finally,
+    cst.With,
+    cst.For,
+    cst.While,
+)
 
 
 def _attributes_set_outside_methods(module: ModuleModel) -> set[str]:

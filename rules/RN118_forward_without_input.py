@@ -39,11 +39,11 @@ class ForwardWithoutInput(Rule):
     name = "forward-without-input"
 
     def check(self, module: ModuleModel) -> Iterator[Violation]:
-        undefined = {id(use.node) for use in module.undefined_names}
         for cls in module.module_classes:
             forward = cls.methods.get("forward")
             if forward is None or not _takes_only_self(forward):
                 continue
+            undefined = {id(use.node) for use in module.undefined_names}
             names = module.names.functions[id(forward)]
             for read in names.reads:
                 if id(read) in undefined or _builtin_input(read, names.bound, module):
