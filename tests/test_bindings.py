@@ -1,4 +1,4 @@
-"""Name-binding facts from pyflakes (reslint.model.bindings) and the torch name lists the name rules use."""
+"""Name-binding facts from pyflakes (reslint.model.bindings), and the torch facts the name rules keep."""
 
 from __future__ import annotations
 
@@ -78,7 +78,7 @@ def test_lost_in_repair_lists_identifiers_of_changed_lines_only() -> None:
     assert names_lost_in_repair("same\n", "same\n") == frozenset()
 
 
-# ----- the torch name lists the rules keep, against the installed torch ----------------------------
+# ----- the torch facts the name rules keep, against the installed torch ----------------------------
 
 
 def test_nn_module_attributes_match_torch() -> None:
@@ -98,3 +98,20 @@ def test_torch_functional_names_match_torch() -> None:
 
     actual = {name for name in dir(torch.functional) if not name.startswith("__")}
     assert actual == TORCH_FUNCTIONAL_NAMES
+
+
+def test_parameterized_layers_match_torch_signatures() -> None:
+    torch = pytest.importorskip("torch", reason="the table is checked against an installed torch")
+    import inspect
+
+    from reslint.rules.RN112_module_built_in_forward import PARAMETERIZED
+
+    for name, switch in PARAMETERIZED.items():
+        layer = getattr(torch.nn, name)
+        assert issubclass(layer, torch.nn.Module), name
+        if switch is None:
+            continue
+        keyword, position, default = switch
+        params = [p for p in inspect.signature(layer.__init__).parameters.values()][1:]
+        assert params[position].name == keyword, name
+        assert params[position].default is default, name
