@@ -13,7 +13,7 @@ from reslint.rule import Rule, Violation
 class ForwardReturnsNone(Rule):
     """## What it does
     Checks for a `forward` that can finish without returning a tensor: a path that falls off the
-    end, or a bare `return`.
+    end, or a bare `return`. A forward annotated `-> None` returns nothing on purpose.
 
     ## Why is this bad?
     The model silently returns `None` for those inputs or configurations (say, every depth but
@@ -41,7 +41,7 @@ class ForwardReturnsNone(Rule):
     def check(self, module: ModuleModel) -> Iterator[Violation]:
         for cls in module.module_classes:
             forward = cls.methods.get("forward")
-            if forward is None or _is_abstract(forward):
+            if forward is None or _is_abstract(forward) or _declared_none(forward):
                 continue
             if not module.flow(forward).can_finish_without_value:
                 continue
@@ -51,6 +51,16 @@ class ForwardReturnsNone(Rule):
                 "or returns nothing), so the model returns None there",
                 "return the output on every path (move `return out` out of the if)",
             )
+
+
+def _declared_none(function: cst.FunctionDef) -> bool:
+    """`def forward(...) -> None:` returns nothing on purpose (it fills a dict passed in)."""
+    returns = function.returns
+    return (
+        returns is not None
+        and isinstance(returns.annotation, cst.Name)
+        and returns.annotation.value == "None"
+    )
 
 
 def _is_abstract(function: cst.FunctionDef) -> bool:
@@ -92,5 +102,8 @@ class Net(nn.Module):
             return self.a(x)
         else:
             return self.b(x)
+class Matcher(nn.Module):
+    def forward(self, feats, data) -> None:
+        data.update(matches=self.match(feats))
 """
 ]
