@@ -81,8 +81,9 @@ class UndefinedSelfAttribute(Rule):
 
     def check(self, module: ModuleModel) -> Iterator[Violation]:
         set_outside = _attributes_set_outside_methods(module)
+        dynamic = _dynamic_classes(module)
         for family in _families(module):
-            if not all(_checkable(cls, module) for cls in family):
+            if not all(_checkable(cls, module, dynamic) for cls in family):
                 continue
             known = _known_attributes(family, module) | set_outside
             reported: set[str] = set()
@@ -141,7 +142,7 @@ def _families(module: ModuleModel) -> list[list[ClassModel]]:
     return list(families.values())
 
 
-def _checkable(cls: ClassModel, module: ModuleModel) -> bool:
+def _checkable(cls: ClassModel, module: ModuleModel, dynamic: set[int]) -> bool:
     """Every base is visible in this file (nn.Module, object, or a class of the file) and no
     attribute is set by a computed name or looked up dynamically (`__getattr__`, `__dict__`,
     `setattr(self, name, ...)`)."""
@@ -156,14 +157,29 @@ def _checkable(cls: ClassModel, module: ModuleModel) -> bool:
         return False
     if {"__getattr__", "__getattribute__", "__setattr__"} & set(cls.methods):
         return False
-    return not any(_sets_dynamically(call) for call in _calls_in(cls.node)) and not any(
-        isinstance(node, cst.Name) and node.value in ("__dict__", "vars")
-        for node in descendants(cls.node)
-    )
+    return id(cls.node) not in dynamic
 
 
-def _calls_in(node: cst.CSTNode) -> Iterator[cst.Call]:
-    return (inner for inner in descendants(node) if isinstance(inner, cst.Call))
+def _dynamic_classes(module: ModuleModel) -> set[int]:
+    """The class definitions (by id) whose methods set attributes by computed names
+    (`setattr(self, name, ...)`, `self.add_module(f"layer{i}", ...)`) or reach `__dict__` / `vars`."""
+    found: set[int] = set()
+
+    def owner(function: cst.FunctionDef | None) -> None:
+        cls = module.class_of(module.enclosing_method(function)) if function is not None else None
+        if cls is not None:
+            found.add(id(cls.node))
+
+    for call, function in module.names.calls:
+        if _sets_dynamically(call):
+            owner(function)
+    for attribute, function in module.names.attributes:
+        if attribute.attr.value == "__dict__":
+            owner(function)
+    for use in module.names.reads:
+        if use.node.value == "vars" and use.classdef is not None:
+            found.add(id(use.classdef))
+    return found
 
 
 def _sets_dynamically(call: cst.Call) -> bool:

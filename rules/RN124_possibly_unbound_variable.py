@@ -54,16 +54,22 @@ class PossiblyUnboundVariable(Rule):
         if not module.module_classes:
             return
         for names in module.names.functions.values():
+            # Only names assigned in an open chain can be reported: the flow is worked out for those.
+            chains = {
+                name: chain
+                for name in names.conditional
+                if (chain := _open_chain(names.bound[name], module)) is not None
+            }
+            if not chains:
+                continue
             reported: set[str] = set()
             typos = unread_assignments(names, module)
             for read in module.flow(names.node).maybe_unbound_reads:
                 name = read.value
-                if name in reported:
+                if name in reported or name not in chains:
                     continue
                 reported.add(name)
-                chain = _open_chain(names.bound[name], module)
-                if chain is None:
-                    continue
+                chain = chains[name]
                 # A misspelt assignment (`indentity = x`) is the better explanation: RN103's, at it.
                 misspelt = tuple(
                     ("RN103", bindings[0])

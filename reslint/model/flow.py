@@ -14,8 +14,9 @@ intersection. Two choices keep the facts true claims rather than guesses:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import libcst as cst
 
@@ -24,8 +25,10 @@ from reslint.model.walk import children
 # None: no path reaches this point.
 State = frozenset[str] | None
 
-_SCOPES = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
-_COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
+# Exact node types, compared with `type(node) in ...`: isinstance on libcst nodes goes through ABC
+# machinery and was most of this module's time.
+_SCOPES = frozenset({cst.FunctionDef, cst.ClassDef, cst.Lambda})
+_COMPREHENSIONS = frozenset({cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp})
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,7 @@ def own_code(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
     while stack:
         current = stack.pop()
         yield current
-        if not isinstance(current, _SCOPES):
+        if type(current) not in _SCOPES:
             stack.extend(children(current))
 
 
@@ -79,8 +82,9 @@ class _Analysis:
     def __init__(self, function: cst.FunctionDef, reads: Iterable[cst.Name]) -> None:
         self.function = function
         self.read_ids = {id(read) for read in reads}
-        declared, self.opaque = _declarations(function.body)
-        self.locals = (_parameters(function) | _bound_names(function.body)) - declared
+        self.scan = _Scan(function.body)
+        self.opaque = frozenset(self.scan.opaque)
+        self.locals = (_parameters(function) | self.scan.bound) - self.scan.declared
         self.loops: list[_Loop] = []
         self.maybe_unbound: list[cst.Name] = []
         self.unreachable: list[cst.CSTNode] = []
@@ -88,11 +92,10 @@ class _Analysis:
     def result(self) -> FunctionFlow:
         body = self.function.body
         end = self.suite(body, frozenset(_parameters(self.function)))
-        own = list(own_code(body))
         return FunctionFlow(
             falls_off_end=end is not None,
-            bare_returns=tuple(n for n in own if isinstance(n, cst.Return) and n.value is None),
-            is_generator=any(isinstance(n, cst.Yield) for n in own),
+            bare_returns=tuple(self.scan.bare_returns),
+            is_generator=self.scan.is_generator,
             maybe_unbound_reads=tuple(self.maybe_unbound),
             unreachable=tuple(self.unreachable),
         )
@@ -156,11 +159,9 @@ class _Analysis:
             return None  # `assert False, "unknown variant"`: as good as a raise
         if isinstance(node, cst.AnnAssign) and node.value is None:
             return state  # `x: int` declares, binds nothing
-        if isinstance(node, cst.AugAssign):
-            self.reads(node, state)
-            return state | _target_names(node.target)
         self.reads(node, state)
-        return state | (_bound_names(node) & self.locals)
+        binder = _BINDERS.get(type(node))
+        return state | (frozenset(binder(node)) & self.locals) if binder else state
 
     def _If(self, node: cst.If, state: frozenset[str]) -> State:
         self.reads(node.test, state)
@@ -263,13 +264,14 @@ class _Analysis:
         stack: list[tuple[cst.CSTNode, frozenset[str]]] = [(node, frozenset())]
         while stack:
             current, hidden = stack.pop()
-            if isinstance(current, cst.Name):
+            kind = type(current)
+            if kind is cst.Name:
                 if id(current) in self.read_ids and current.value not in hidden:
                     self.check(current, state)
                 continue
-            if isinstance(current, _SCOPES):
+            if kind in _SCOPES:
                 continue  # a lambda's body runs later, with whatever is bound then
-            if isinstance(current, _COMPREHENSIONS):
+            if kind in _COMPREHENSIONS:
                 hidden = hidden | _comprehension_targets(current)
             stack.extend((child, hidden) for child in children(current))
 
@@ -315,45 +317,74 @@ def _target_names(target: cst.CSTNode) -> frozenset[str]:
 
 
 def _bound_names(node: cst.CSTNode) -> frozenset[str]:
-    """Every name `node` binds in the enclosing function's scope (comprehension targets excluded)."""
+    """Every name the code inside `node` binds in the enclosing function's scope (comprehension
+    targets excluded)."""
     found: set[str] = set()
-    for inner in [node, *own_code(node)]:
-        if isinstance(inner, cst.Assign):
-            for target in inner.targets:
-                found |= _target_names(target.target)
-        elif isinstance(inner, cst.AnnAssign | cst.AugAssign):
-            found |= _target_names(inner.target)
-        elif isinstance(inner, cst.For):
-            found |= _target_names(inner.target)
-        elif isinstance(inner, cst.WithItem) and inner.asname is not None:
-            found |= _target_names(inner.asname.name)
-        elif isinstance(inner, cst.ExceptHandler | cst.ExceptStarHandler):
-            found |= _handler_name(inner)
-        elif isinstance(inner, cst.NamedExpr):
-            found |= _target_names(inner.target)
-        elif isinstance(inner, cst.FunctionDef | cst.ClassDef) and inner is not node:
-            found.add(inner.name.value)
-        elif isinstance(inner, cst.Import | cst.ImportFrom):
-            found |= _imported_names(inner)
-        elif isinstance(inner, cst.MatchAs | cst.MatchStar) and inner.name is not None:
-            found.add(inner.name.value)
-        elif isinstance(inner, cst.MatchMapping) and inner.rest is not None:
-            found.add(inner.rest.value)
+    for inner in own_code(node):
+        binder = _BINDERS.get(type(inner))
+        if binder is not None:
+            found.update(binder(inner))
     return frozenset(found)
 
 
-def _declarations(body: cst.CSTNode) -> tuple[frozenset[str], frozenset[str]]:
-    """(names declared `global` / `nonlocal`, names bound by `:=` or by `match` patterns)."""
-    declared: set[str] = set()
-    opaque: set[str] = set()
-    for inner in own_code(body):
-        if isinstance(inner, cst.Global | cst.Nonlocal):
-            declared.update(item.name.value for item in inner.names)
-        elif isinstance(inner, cst.NamedExpr):
-            opaque |= _target_names(inner.target)
-        elif isinstance(inner, cst.MatchCase):
-            opaque |= _bound_names(inner.pattern)
-    return frozenset(declared), frozenset(opaque)
+class _Scan:
+    """One pass over a function body's own code: what it binds, declares `global` / `nonlocal`, binds
+    in ways the flow pass does not follow (`:=`, `match` patterns), and how it returns."""
+
+    def __init__(self, body: cst.CSTNode) -> None:
+        self.bound: set[str] = set()
+        self.declared: set[str] = set()
+        self.opaque: set[str] = set()
+        self.bare_returns: list[cst.Return] = []
+        self.is_generator = False
+        for inner in own_code(body):
+            kind = type(inner)
+            binder = _BINDERS.get(kind)
+            if binder is not None:
+                names = binder(inner)
+                self.bound.update(names)
+                if kind in _OPAQUE:
+                    self.opaque.update(names)
+            elif kind is cst.Global or kind is cst.Nonlocal:
+                self.declared.update(item.name.value for item in inner.names)
+            elif kind is cst.Return and inner.value is None:
+                self.bare_returns.append(inner)
+            elif kind is cst.Yield:
+                self.is_generator = True
+
+
+def _assigned(node: cst.Assign) -> frozenset[str]:
+    return frozenset().union(*(_target_names(target.target) for target in node.targets))
+
+
+def _defined(node: cst.FunctionDef | cst.ClassDef) -> frozenset[str]:
+    return frozenset({node.name.value})
+
+
+def _named(node: cst.MatchAs | cst.MatchStar) -> frozenset[str]:
+    return frozenset({node.name.value}) if node.name is not None else frozenset()
+
+
+# Node type -> the names it binds in the enclosing function's scope.
+_BINDERS: dict[type, Callable[[Any], frozenset[str]]] = {
+    cst.Assign: _assigned,
+    cst.AnnAssign: lambda node: _target_names(node.target),
+    cst.AugAssign: lambda node: _target_names(node.target),
+    cst.For: lambda node: _target_names(node.target),
+    cst.WithItem: lambda node: _target_names(node.asname.name) if node.asname else frozenset(),
+    cst.ExceptHandler: lambda node: _handler_name(node),
+    cst.ExceptStarHandler: lambda node: _handler_name(node),
+    cst.NamedExpr: lambda node: _target_names(node.target),
+    cst.FunctionDef: _defined,
+    cst.ClassDef: _defined,
+    cst.Import: lambda node: frozenset(_imported_names(node)),
+    cst.ImportFrom: lambda node: frozenset(_imported_names(node)),
+    cst.MatchAs: _named,
+    cst.MatchStar: _named,
+    cst.MatchMapping: lambda node: frozenset({node.rest.value}) if node.rest else frozenset(),
+}
+# Bindings the flow pass does not follow step by step: their names are never doubted.
+_OPAQUE = frozenset({cst.NamedExpr, cst.MatchAs, cst.MatchStar, cst.MatchMapping})
 
 
 def _handler_name(handler: cst.ExceptHandler | cst.ExceptStarHandler) -> frozenset[str]:
