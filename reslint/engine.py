@@ -318,7 +318,7 @@ def _check_file(path: str, rules: Sequence[type[Rule]], max_bytes: int) -> FileR
     errors: list[str] = []
     deferrals: dict[Finding, tuple[Place, ...]] = {}
     if parsed.module is not None and rules:
-        found, errors, deferrals = _run_rules(path, parsed, rules)
+        found, errors, deferrals = _run_rules(path, text, parsed, rules)
         findings.extend(found)
     findings = _without_suppressed(findings, text)
     return FileResult(
@@ -331,12 +331,12 @@ def _check_file(path: str, rules: Sequence[type[Rule]], max_bytes: int) -> FileR
 
 
 def _run_rules(
-    path: str, parsed: ParseResult, rules: Sequence[type[Rule]]
+    path: str, text: str, parsed: ParseResult, rules: Sequence[type[Rule]]
 ) -> tuple[list[Finding], list[str], dict[Finding, tuple[Place, ...]]]:
     from reslint.model import build_module_model
 
     try:
-        model = build_module_model(parsed.module, parsed.recovered, path)
+        model = build_module_model(parsed.module, parsed.recovered, path, original=text)
     except Exception as error:
         return [], [_internal_error(f"while building the model of {path}", error)], {}
     findings: list[Finding] = []

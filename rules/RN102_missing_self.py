@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import libcst as cst
-
 from reslint.model import ModuleModel
 from reslint.model.module import BUILTIN_NAMES
 from reslint.rule import Rule, Violation
+from reslint.rules_support import reachable_methods
 
 
 class MissingSelf(Rule):
@@ -49,7 +48,7 @@ class MissingSelf(Rule):
                 continue
             attributes = set(cls.generic.attrs) if cls.generic is not None else set()
             init_params = {p.name.value for p in init.params.params} if init is not None else set()
-            for method in _reachable_from_forward(cls, module):
+            for method in reachable_methods(cls, ("forward",), module):
                 yield from self._check_method(method, attributes, init_params, module)
 
     def _check_method(
@@ -76,24 +75,6 @@ class MissingSelf(Rule):
                     f"did you mean `self.{name}`?",
                     f"write `self.{name}`",
                 )
-
-
-def _reachable_from_forward(cls, module: ModuleModel) -> list:
-    """forward and the methods it calls as `self.name(...)`, transitively."""
-    found = [cls.methods["forward"]]
-    index = 0
-    while index < len(found):
-        current = found[index]
-        index += 1
-        for attribute, function in module.names.attributes:
-            if function is not current or not (
-                isinstance(attribute.value, cst.Name) and attribute.value.value == "self"
-            ):
-                continue
-            method = cls.method(attribute.attr.value)
-            if method is not None and method not in found and method.name.value != "__init__":
-                found.append(method)
-    return found
 
 
 MissingSelf.INVALID = [

@@ -8,8 +8,9 @@ import libcst as cst
 
 from reslint.model import ModuleModel
 from reslint.model.module import BUILTIN_NAMES
+from reslint.model.names import FunctionNames
 from reslint.rule import Rule, Violation
-from reslint.rules_support import edit_distance
+from reslint.rules_support import edit_distance, unread_assignments
 
 
 class MisspeltVariable(Rule):
@@ -49,13 +50,7 @@ class MisspeltVariable(Rule):
     def check(self, module: ModuleModel) -> Iterator[Violation]:
         for names in module.names.functions.values():
             read_names = {read.value: read for read in names.reads}
-            for name, bindings in names.bound.items():
-                if name in read_names or name.startswith("_") or len(name) < 4:
-                    continue
-                if not all(
-                    isinstance(b, cst.Name) and _plain_assignment(b, module) for b in bindings
-                ):
-                    continue  # parameters, loop variables, imports, defs are not typos of a local
+            for name, bindings in unread_assignments(names, module).items():
                 for other, read in read_names.items():
                     if other == name or edit_distance(name, other) > 2 or len(other) < 4:
                         continue
@@ -71,46 +66,12 @@ class MisspeltVariable(Rule):
                     break
 
 
-def _plain_assignment(target: cst.Name, module: ModuleModel) -> bool:
-    parent = module.names.parents.get(id(target))
-    while parent is not None and isinstance(
-        parent, (cst.AssignTarget, cst.Tuple, cst.List, cst.Element, cst.StarredElement)
-    ):
-        parent = module.names.parents.get(id(parent))
-    return isinstance(parent, (cst.Assign, cst.AnnAssign))
-
-
-def _maybe_unbound(name: str, read: cst.Name, names, module: ModuleModel) -> bool:
-    """True when no assignment of `name` is sure to have run before `read`."""
+def _maybe_unbound(name: str, read: cst.Name, names: FunctionNames, module: ModuleModel) -> bool:
+    """True when `name` may be unbound at `read`: a local that some path leaves unassigned, or a name
+    defined nowhere else."""
     if name not in names.bound:
         return name not in module.names.module_bound and name not in BUILTIN_NAMES
-    return not any(_runs_before(binding, read, module) for binding in names.bound[name])
-
-
-def _runs_before(binding: cst.CSTNode, read: cst.CSTNode, module: ModuleModel) -> bool:
-    parents = module.names.parents
-    statement = binding
-    while statement is not None and not isinstance(
-        parents.get(id(statement)), (cst.IndentedBlock, cst.Module)
-    ):
-        statement = parents.get(id(statement))
-        if isinstance(statement, (cst.For, cst.With)) and module.names.contains(
-            statement.body, read
-        ):
-            return True  # a loop or with target, read in its own body
-        if isinstance(statement, (cst.FunctionDef, cst.Param)):
-            return True  # a parameter
-    if statement is None:
-        return False
-    suite = parents[id(statement)]
-    ancestor = read
-    while ancestor is not None and parents.get(id(ancestor)) is not suite:
-        ancestor = parents.get(id(ancestor))
-    if ancestor is None:
-        return False
-    body = list(suite.body)
-    index = {id(item): position for position, item in enumerate(body)}
-    return index.get(id(statement), len(body)) < index.get(id(ancestor), -1)
+    return module.flow(names.node).may_be_unbound(read)
 
 
 MisspeltVariable.INVALID = [

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import libcst as cst
+
 from reslint.model import ModuleModel
+from reslint.model.classes import ClassModel
 from reslint.model.values import Layer, options
 from reslint.rule import Rule, Violation
 
 
 class NotNnModule(Rule):
     """## What it does
-    Checks for classes that build layers on `self` or define `forward`, but do not inherit
-    `nn.Module` (directly or through another class of the file).
+    Checks for classes that build layers on `self` but do not inherit `nn.Module` (directly or
+    through another class of the file).
 
     ## Why is this bad?
     Without `nn.Module`, assigning layers to `self` registers nothing: `model.parameters()` is
@@ -40,21 +43,40 @@ class NotNnModule(Rule):
 
     def check(self, module: ModuleModel) -> Iterator[Violation]:
         for cls in module.class_defs:
-            if cls.is_module or cls.has_unresolved_bases:
+            if cls.is_module or cls.has_unresolved_bases or _other_torch_class(cls, module):
                 continue
+            # A loss kept as a criterion (an evaluator, a loss wrapper) is not a network's layer; a
+            # class with a forward but no layers is often a mixin for nn.Module subclasses.
             builds_layers = cls.generic is not None and any(
-                isinstance(option, Layer) and option.kind not in ("object", "unknown")
+                isinstance(option, Layer)
+                and option.kind not in ("object", "unknown")
+                and not option.type_name.endswith("Loss")
                 for value in cls.generic.attrs.values()
                 for option in options(value)
             )
-            if not builds_layers and "forward" not in cls.methods:
+            if not builds_layers:
                 continue
             yield Violation(
                 cls.node.name,
-                f"class `{cls.name}` builds layers / defines forward but does not inherit nn.Module: "
+                f"class `{cls.name}` builds layers but does not inherit nn.Module: "
                 "its layers are not registered and it cannot be called",
                 f"declare it as `class {cls.name}(nn.Module):` and call `super().__init__()` first",
             )
+
+
+def _other_torch_class(cls: ClassModel, module: ModuleModel) -> bool:
+    """A subclass of a torch class outside torch.nn (`torch.autograd.Function`, whose `forward` is a
+    staticmethod; `torch.utils.data.Dataset`): not a module that forgot its base."""
+    for owner in [cls, *cls.ancestors()]:
+        for base in owner.base_nodes:
+            qualified = module.imports.qualified(base) or ""
+            if qualified.startswith("torch.") and not qualified.startswith("torch.nn."):
+                return True
+    forward = cls.methods.get("forward")
+    return forward is not None and any(
+        isinstance(d.decorator, cst.Name) and d.decorator.value == "staticmethod"
+        for d in forward.decorators
+    )
 
 
 NotNnModule.INVALID = [
@@ -69,6 +91,7 @@ class ResNet:
 ]
 NotNnModule.VALID = [
     """
+import torch
 import torch.nn as nn
 import pytorch_lightning as pl
 class Base(nn.Module):
@@ -81,5 +104,16 @@ class Lit(pl.LightningModule):
         return x
 class Config:
     depth = 50
+class SwishFunction(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * torch.sigmoid(x)
+class FFTForwardMixin:
+    def forward(self, x):
+        return torch.fft.irfft(torch.fft.rfft(x) * self.kernel)
+class Evaluator:
+    def __init__(self):
+        self.criterion = nn.CrossEntropyLoss()
 """
 ]

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 
 import libcst as cst
 
 from reslint.model import ModuleModel
-from reslint.model.walk import children
 from reslint.rule import Rule, Violation
 
 
 class ForwardReturnsNone(Rule):
     """## What it does
     Checks for a `forward` that can finish without returning a tensor: a path that falls off the
-    end, or a bare `return`.
+    end, or a bare `return`. A forward annotated `-> None` returns nothing on purpose.
 
     ## Why is this bad?
     The model silently returns `None` for those inputs or configurations (say, every depth but
@@ -42,10 +41,9 @@ class ForwardReturnsNone(Rule):
     def check(self, module: ModuleModel) -> Iterator[Violation]:
         for cls in module.module_classes:
             forward = cls.methods.get("forward")
-            if forward is None or _is_abstract(forward) or _yields(forward):
+            if forward is None or _is_abstract(forward) or _declared_none(forward):
                 continue
-            body = forward.body.body if isinstance(forward.body, cst.IndentedBlock) else []
-            if _terminates(body) and not _has_bare_return(forward):
+            if not module.flow(forward).can_finish_without_value:
                 continue
             yield Violation(
                 forward.name,
@@ -55,61 +53,14 @@ class ForwardReturnsNone(Rule):
             )
 
 
-def _terminates(statements: Sequence[cst.CSTNode]) -> bool:
-    return any(_statement_terminates(statement) for statement in statements)
-
-
-def _statement_terminates(statement: cst.CSTNode) -> bool:
-    if isinstance(statement, cst.SimpleStatementLine):
-        return any(isinstance(small, (cst.Return, cst.Raise)) for small in statement.body)
-    if isinstance(statement, cst.If):
-        if statement.orelse is None:
-            return False
-        orelse = (
-            [statement.orelse]
-            if isinstance(statement.orelse, cst.If)
-            else statement.orelse.body.body
-        )
-        return _terminates(statement.body.body) and _terminates(orelse)
-    if isinstance(statement, cst.With):
-        return _terminates(statement.body.body)
-    if isinstance(statement, cst.Try):
-        handlers_end = all(_terminates(h.body.body) for h in statement.handlers)
-        return (_terminates(statement.body.body) and handlers_end) or (
-            statement.finalbody is not None and _terminates(statement.finalbody.body.body)
-        )
-    if isinstance(statement, cst.While):
-        test = statement.test
-        return (
-            isinstance(test, cst.Name)
-            and test.value == "True"
-            and not _contains(statement, cst.Break)
-        )
-    return False
-
-
-def _contains(node: cst.CSTNode, kind: type) -> bool:
-    """Whether `kind` occurs in node's own code (not in functions, lambdas or classes nested in it)."""
-    return any(isinstance(inner, kind) for inner in _own_code(node))
-
-
-def _own_code(node: cst.CSTNode):
-    stack = list(children(node))
-    while stack:
-        current = stack.pop()
-        yield current
-        if not isinstance(current, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
-            stack.extend(children(current))
-
-
-def _has_bare_return(function: cst.FunctionDef) -> bool:
-    return any(
-        isinstance(inner, cst.Return) and inner.value is None for inner in _own_code(function.body)
+def _declared_none(function: cst.FunctionDef) -> bool:
+    """`def forward(...) -> None:` returns nothing on purpose (it fills a dict passed in)."""
+    returns = function.returns
+    return (
+        returns is not None
+        and isinstance(returns.annotation, cst.Name)
+        and returns.annotation.value == "None"
     )
-
-
-def _yields(function: cst.FunctionDef) -> bool:
-    return _contains(function.body, cst.Yield)
 
 
 def _is_abstract(function: cst.FunctionDef) -> bool:
@@ -151,5 +102,8 @@ class Net(nn.Module):
             return self.a(x)
         else:
             return self.b(x)
+class Matcher(nn.Module):
+    def forward(self, feats, data) -> None:
+        data.update(matches=self.match(feats))
 """
 ]

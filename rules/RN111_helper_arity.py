@@ -14,6 +14,8 @@ class HelperArity(Rule):
     """## What it does
     Checks calls to the file's own helper functions (`conv3x3`, `conv1x1`, `_make_layer`...) for
     more positional arguments than the helper accepts, unknown keywords, or missing arguments.
+    Decorated helpers are skipped: a decorator may give them another signature (fastai's `@module()`
+    turns `def Identity(self, x)` into a module class called as `Identity()`).
 
     ## Why is this bad?
     The call raises `TypeError` when the model is built. It usually means a line was copied from
@@ -45,8 +47,8 @@ class HelperArity(Rule):
                 continue
             if function is not None and name in module.names.functions[id(function)].bound:
                 continue  # shadowed by a local
-            if any(arg.star for arg in call.args):
-                continue
+            if any(arg.star for arg in call.args) or helper.decorators:
+                continue  # a decorator may change the signature (fastai's `@module()`, `@delegates`)
             problem = _arity_problem(helper, call)
             if problem:
                 yield Violation(
@@ -99,5 +101,20 @@ import torch.nn as nn
 def conv1x1(in_planes, out_planes, stride=1):
     return nn.Conv2d(in_planes, out_planes, kernel_size=1, stride=stride, bias=False)
 conv = conv1x1(64, 64, stride=2)
-"""
+""",
+    """
+import torch.nn as nn
+from fastcore.meta import delegates
+def module(*fields):
+    def make(forward):
+        return type(forward.__name__, (nn.Module,), {"forward": forward})
+    return make
+@module()
+def Identity(self, x):
+    return x
+@delegates(nn.BatchNorm2d)
+def BatchNorm(nf, ndim=2, **kwargs):
+    return nn.BatchNorm2d(nf, **kwargs)
+layers = [Identity(), BatchNorm(64, eps=1e-3)]
+""",
 ]

@@ -15,9 +15,13 @@ RULES = load_rules()
 
 
 def findings_of(rule: type[Rule], source: str) -> list[str]:
+    """The messages of the rule's findings, each placed in the source as the engine would place it."""
     source = textwrap.dedent(source)
     model = build_module_model(cst.parse_module(source), source, "example.py")
-    return [violation.message for violation in rule().check(model)]
+    violations = list(rule().check(model))
+    for violation in violations:
+        model.position(violation.node)  # raises when the node is not part of the file's tree
+    return [violation.message for violation in violations]
 
 
 def _cases(attribute: str) -> list:

@@ -9,7 +9,9 @@ from typing import Any
 
 import libcst as cst
 
+from reslint.model.bindings import UndefinedName, find_undefined_names, names_lost_in_repair
 from reslint.model.classes import ClassModel, Instance
+from reslint.model.flow import FunctionFlow, analyse_function
 from reslint.model.imports import ImportMap
 from reslint.model.interpreter import Builtin, Frame, Interpreter
 from reslint.model.names import NameIndex
@@ -46,6 +48,8 @@ class ModuleModel:
         self.source = source
         self.path = path
         self.lines = source.splitlines()
+        # Identifiers on lines a syntax repair changed (see build_module_model).
+        self.lost_in_repair: frozenset[str] = frozenset()
         self.names = NameIndex(tree)
         self.imports = ImportMap(self.names.imports, self.names.bound_anywhere, path)
         # Every top-level class and function definition, in source order.
@@ -280,6 +284,19 @@ class ModuleModel:
         """The values a class constant takes across the file's classes (`expansion` -> (1, 4))."""
         return self._constant_values.get(name, ())
 
+    def flow(self, function: cst.FunctionDef) -> FunctionFlow:
+        """The control-flow facts of one of the file's functions, worked out on first demand."""
+        cache = self.__dict__.setdefault("_flows", {})
+        if id(function) not in cache:
+            reads = self.names.functions[id(function)].reads
+            cache[id(function)] = analyse_function(function, reads)
+        return cache[id(function)]
+
+    @cached_property
+    def undefined_names(self) -> tuple[UndefinedName, ...]:
+        """Reads of names nothing binds where they are read (pyflakes), worked out on first demand."""
+        return find_undefined_names(self)
+
     def class_of(self, function: cst.FunctionDef | None) -> ClassModel | None:
         return self._method_owner.get(id(function)) if function is not None else None
 
@@ -424,6 +441,14 @@ _OPERATORS = {
 
 
 def build_module_model(
-    tree: cst.Module, source: str, path: str, project: Project | None = None
+    tree: cst.Module,
+    source: str,
+    path: str,
+    project: Project | None = None,
+    original: str | None = None,
 ) -> ModuleModel:
-    return ModuleModel(tree, source, path, project)
+    """The model of a parsed file; `original` is the file's text when `source` is its syntax repair."""
+    model = ModuleModel(tree, source, path, project)
+    if original is not None:
+        model.lost_in_repair = names_lost_in_repair(original, source)
+    return model

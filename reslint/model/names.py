@@ -38,6 +38,7 @@ class NameUse:
 class FunctionNames:
     """Names a function binds (parameters, assignments, loops, imports, nested defs) and where."""
 
+    node: cst.FunctionDef
     bound: dict[str, list[cst.CSTNode]] = field(default_factory=dict)
     reads: list[cst.Name] = field(default_factory=list)
     # Assignments nested in if/for/while/try: the name may be unbound after them.
@@ -120,7 +121,7 @@ class NameIndex:
         self._not_reads.add(id(node.name))
         self._functions.append(node)
         self._conditional_depth.append(0)
-        self.functions[id(node)] = FunctionNames()
+        self.functions[id(node)] = FunctionNames(node)
         params = node.params
         for param in [*params.posonly_params, *params.params, *params.kwonly_params]:
             self._not_reads.add(id(param.name))

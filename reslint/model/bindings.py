@@ -1,0 +1,92 @@
+"""Name-binding facts from pyflakes: the names a file reads where nothing binds them.
+
+pyflakes (PyCQA) already knows Python's scoping rules (class bodies, comprehensions, `del`, conditional
+imports, `try: ... except NameError`); reslint asks it rather than keep a second scope analysis. It
+needs an `ast` tree, so the source is parsed a second time; its findings are mapped back to the
+libcst Name nodes the rules report on.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+if TYPE_CHECKING:
+    from reslint.model.module import ModuleModel
+
+# Names a notebook's kernel provides; files exported from notebooks call them without importing them.
+NOTEBOOK_BUILTINS = frozenset({"get_ipython", "display"})
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+@dataclass(frozen=True)
+class UndefinedName:
+    """A read of a name that nothing binds where it is read (NameError when that line runs)."""
+
+    node: cst.Name
+    name: str
+    function: cst.FunctionDef | None  # innermost enclosing function
+
+
+def find_undefined_names(module: ModuleModel) -> tuple[UndefinedName, ...]:
+    """pyflakes' undefined names of the module's source (the repaired source, for a file with syntax
+    errors), skipping names a repair may have removed the definition of."""
+    places = _undefined_places(module.source, module.path)
+    if not places:
+        return ()
+    found = []
+    for read in module.names.reads:
+        name = read.node.value
+        if name not in places or name in module.lost_in_repair:
+            continue
+        line, column, _, _ = module.position(read.node)
+        if (line, column) in places[name]:
+            found.append(((line, column), UndefinedName(read.node, name, read.function)))
+    return tuple(undefined for _, undefined in sorted(found, key=lambda item: item[0]))
+
+
+def names_lost_in_repair(original: str, repaired: str) -> frozenset[str]:
+    """The identifiers on the lines a syntax repair changed: a definition there may be gone from the
+    repaired source, so a read of one of these names elsewhere proves nothing."""
+    if original == repaired:
+        return frozenset()
+    changed = [
+        before
+        for before, after in zip(original.splitlines(), repaired.splitlines())
+        if before != after
+    ]
+    return frozenset(name for line in changed for name in _IDENTIFIER.findall(line))
+
+
+def _undefined_places(source: str, path: str) -> dict[str, set[tuple[int, int]]]:
+    """name -> {(line, 1-based character column)} of each undefined read pyflakes reports."""
+    try:
+        tree = ast.parse(source)
+    except (
+        SyntaxError,
+        ValueError,
+        RecursionError,
+    ):  # what libcst parsed, CPython may still refuse
+        return {}
+    from pyflakes.checker import Checker
+    from pyflakes.messages import UndefinedName as Undefined
+
+    checker = Checker(tree, filename=path, builtins=NOTEBOOK_BUILTINS)
+    lines = source.splitlines()
+    places: dict[str, set[tuple[int, int]]] = {}
+    for message in checker.messages:
+        if isinstance(message, Undefined):
+            line = lines[message.lineno - 1] if message.lineno <= len(lines) else ""
+            place = (message.lineno, _character_column(line, message.col) + 1)
+            places.setdefault(message.message_args[0], set()).add(place)
+    return places
+
+
+def _character_column(line: str, byte_offset: int) -> int:
+    """ast counts columns in UTF-8 bytes, libcst in characters (they differ after non-ASCII text such as a Chinese string)."""
+    return len(line.encode("utf-8")[:byte_offset].decode("utf-8", errors="ignore"))

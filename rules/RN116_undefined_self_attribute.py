@@ -1,0 +1,355 @@
+"""RN116 undefined-self-attribute."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import libcst as cst
+
+from reslint.model import ModuleModel
+from reslint.model.classes import ClassModel
+from reslint.model.walk import children, descendants
+from reslint.rule import Rule, Violation
+from reslint.rules_support import closest, is_self, reachable_methods
+
+# dir(torch.nn.Module()) in torch 2.13.0, dunders left out: what every module has without assigning
+# it. tests/test_name_rules.py compares it with the installed torch.
+# fmt: off
+NN_MODULE_ATTRIBUTES = frozenset({
+    "T_destination", "_apply", "_backward_hooks", "_backward_pre_hooks", "_buffers", "_call_impl",
+    "_compiled_call_impl", "_forward_hooks", "_forward_hooks_always_called",
+    "_forward_hooks_with_kwargs", "_forward_pre_hooks", "_forward_pre_hooks_with_kwargs",
+    "_get_backward_hooks", "_get_backward_pre_hooks", "_get_name", "_is_full_backward_hook",
+    "_load_from_state_dict", "_load_state_dict_post_hooks", "_load_state_dict_pre_hooks",
+    "_maybe_warn_non_full_backward_hook", "_modules", "_named_members", "_non_persistent_buffers_set",
+    "_parameters", "_register_load_state_dict_pre_hook", "_register_state_dict_hook",
+    "_replicate_for_data_parallel", "_save_to_state_dict", "_slow_forward", "_state_dict_hooks",
+    "_state_dict_pre_hooks", "_version", "_wrapped_call_impl", "add_module", "apply", "bfloat16",
+    "buffers", "call_super_init", "children", "compile", "cpu", "cuda", "double", "dump_patches",
+    "eval", "extra_repr", "float", "forward", "get_buffer", "get_extra_state", "get_parameter",
+    "get_submodule", "half", "ipu", "load_state_dict", "modules", "mtia", "named_buffers",
+    "named_children", "named_modules", "named_parameters", "parameters", "register_backward_hook",
+    "register_buffer", "register_forward_hook", "register_forward_pre_hook",
+    "register_full_backward_hook", "register_full_backward_pre_hook",
+    "register_load_state_dict_post_hook", "register_load_state_dict_pre_hook", "register_module",
+    "register_parameter", "register_state_dict_post_hook", "register_state_dict_pre_hook",
+    "requires_grad_", "set_extra_state", "set_submodule", "share_memory", "state_dict", "to",
+    "to_empty", "train", "training", "type", "xpu", "zero_grad",
+})
+# fmt: on
+# Ways to set attributes by a name computed at run time: reslint cannot tell which ones exist.
+DYNAMIC_SETTERS = frozenset(
+    {"setattr", "add_module", "register_module", "register_buffer", "register_parameter"}
+)
+
+
+class UndefinedSelfAttribute(Rule):
+    """## What it does
+    Checks `forward`, `__init__` and the methods they call for a `self.X` that nothing ever sets, and
+    for `.self.` inside an attribute chain (`out_channel.self.expansion`).
+
+    Set means: assigned in the class, its bases in the file or its subclasses; a method, property or
+    class attribute; registered (`setattr`, `add_module`, `register_buffer`); an attribute every
+    `nn.Module` has; or set on an object from outside the class. Classes with a base reslint cannot
+    see (another library's class), `__getattr__`, or attributes set by computed names are skipped.
+
+    ## Why is this bad?
+    The first forward pass (or the constructor) raises `AttributeError: 'ResNet' object has no
+    attribute 'in_channel'`. It is usually a typo (`self.in_channel` for `self.in_channels`) or an
+    attribute that `__init__` was meant to set before a builder reads it.
+
+    ## Example
+    ```python
+    def __init__(self, block, num_blocks):
+        super().__init__()
+        self.in_channels = 64
+        self.layer1 = self._make_layer(block, 64, num_blocks[0])
+
+    def _make_layer(self, block, channels, n):
+        layers = [block(self.in_channel, channels)]
+    ```
+
+    Use instead:
+    ```python
+    def _make_layer(self, block, channels, n):
+        layers = [block(self.in_channels, channels)]
+    ```
+    """
+
+    code = "RN116"
+    name = "undefined-self-attribute"
+
+    def check(self, module: ModuleModel) -> Iterator[Violation]:
+        set_outside = _attributes_set_outside_methods(module)
+        dynamic = _dynamic_classes(module)
+        for family in _families(module):
+            if not all(_checkable(cls, module, dynamic) for cls in family):
+                continue
+            known = _known_attributes(family, module) | set_outside
+            reported: set[str] = set()
+            for cls in family:
+                if not cls.is_module:
+                    continue
+                for method in reachable_methods(cls, ("__init__", "forward"), module):
+                    if not _instance_method(method):
+                        continue
+                    for name, reads in module.attribute_reads[0].get(id(method), {}).items():
+                        if name in known or name in reported or name in module.names.strings:
+                            continue
+                        if name.startswith("__"):
+                            continue  # `self.__class__`, `self.__dict__`: every object has them
+                        reported.add(name)
+                        yield _violation(reads[0], cls, known, module)
+        yield from _self_inside_chains(module)
+
+
+def _violation(
+    attribute: cst.Attribute, cls: ClassModel, known: set[str], module: ModuleModel
+) -> Violation:
+    name = attribute.attr.value
+    suggestion = closest(name, (k for k in known if k not in NN_MODULE_ATTRIBUTES))
+    if suggestion is not None:
+        return Violation(
+            attribute,
+            f"`self.{name}` is never set in `{cls.name}`: did you mean `self.{suggestion}`?",
+            f"write `self.{suggestion}`",
+        )
+    return Violation(
+        attribute,
+        f"`self.{name}` is read but never set in `{cls.name}` nor its bases: this raises "
+        "AttributeError",
+        f"set `self.{name}` in `__init__` before it is read",
+    )
+
+
+def _families(module: ModuleModel) -> list[list[ClassModel]]:
+    """The file's classes grouped by inheritance within the file: a base may read what a subclass
+    sets."""
+    group = {id(cls): cls for cls in module.class_defs}
+
+    def root(cls: ClassModel) -> ClassModel:
+        while group[id(cls)] is not cls:
+            cls = group[id(cls)]
+        return cls
+
+    for cls in module.class_defs:
+        for base in cls.local_bases():
+            if id(base) in group:
+                group[id(root(cls))] = root(base)
+    families: dict[int, list[ClassModel]] = {}
+    for cls in module.class_defs:
+        families.setdefault(id(root(cls)), []).append(cls)
+    return list(families.values())
+
+
+def _checkable(cls: ClassModel, module: ModuleModel, dynamic: set[int]) -> bool:
+    """Every base is visible in this file (nn.Module, object, or a class of the file) and no
+    attribute is set by a computed name or looked up dynamically (`__getattr__`, `__dict__`,
+    `setattr(self, name, ...)`)."""
+    others = [
+        base
+        for base in cls.base_nodes
+        if not (isinstance(base, cst.Name) and base.value == "object")
+        and module.imports.qualified(base) != "torch.nn.Module"
+    ]
+    in_file = [base for base in cls.local_bases() if base.module is module]
+    if len(in_file) != len(others) or len(in_file) != len(cls.local_bases()):
+        return False
+    if {"__getattr__", "__getattribute__", "__setattr__"} & set(cls.methods):
+        return False
+    return id(cls.node) not in dynamic
+
+
+def _dynamic_classes(module: ModuleModel) -> set[int]:
+    """The class definitions (by id) whose methods set attributes by computed names
+    (`setattr(self, name, ...)`, `self.add_module(f"layer{i}", ...)`) or reach `__dict__` / `vars`."""
+    found: set[int] = set()
+
+    def owner(function: cst.FunctionDef | None) -> None:
+        cls = module.class_of(module.enclosing_method(function)) if function is not None else None
+        if cls is not None:
+            found.add(id(cls.node))
+
+    for call, function in module.names.calls:
+        if _sets_dynamically(call):
+            owner(function)
+    for attribute, function in module.names.attributes:
+        if attribute.attr.value == "__dict__":
+            owner(function)
+    for use in module.names.reads:
+        if use.node.value == "vars" and use.classdef is not None:
+            found.add(id(use.classdef))
+    return found
+
+
+def _sets_dynamically(call: cst.Call) -> bool:
+    """`setattr(self, name, ...)`, `self.add_module(f"layer{i}", ...)`: a setter whose name is not a
+    plain string."""
+    func = call.func
+    name = (
+        func.value
+        if isinstance(func, cst.Name)
+        else func.attr.value
+        if isinstance(func, cst.Attribute)
+        else ""
+    )
+    if name not in DYNAMIC_SETTERS:
+        return False
+    position = 1 if name == "setattr" else 0
+    positional = [arg for arg in call.args if arg.keyword is None]
+    named = [arg for arg in call.args if arg.keyword is not None and arg.keyword.value == "name"]
+    given = positional[position : position + 1] or named
+    return not given or not isinstance(given[0].value, cst.SimpleString)
+
+
+def _known_attributes(family: list[ClassModel], module: ModuleModel) -> set[str]:
+    """Every attribute a class of the family sets on self, defines in its body, or inherits from
+    nn.Module."""
+    known = set(NN_MODULE_ATTRIBUTES)
+    methods = {id(m): m for cls in family for m in cls.methods.values()}
+    for cls in family:
+        known |= _class_body_names(cls.node)
+    for target, function in module.names.attribute_stores:
+        method = module.enclosing_method(function) if function is not None else None
+        if method is not None and id(method) in methods and is_self(target.value, method):
+            known.add(target.attr.value)
+    return known
+
+
+def _class_body_names(node: cst.ClassDef) -> set[str]:
+    """Names bound directly in a class body: methods, properties, class attributes, nested classes,
+    including those under an `if` or `try` in the body."""
+    found: set[str] = set()
+    pending: list[cst.CSTNode] = list(node.body.body)
+    while pending:
+        statement = pending.pop()
+        if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+            found.add(statement.name.value)
+        elif isinstance(statement, cst.SimpleStatementLine):
+            for small in statement.body:
+                targets = (
+                    [t.target for t in small.targets]
+                    if isinstance(small, cst.Assign)
+                    else [small.target]
+                    if isinstance(small, (cst.AnnAssign, cst.AugAssign))
+                    else []
+                )
+                found |= {
+                    n.value for t in targets for n in descendants(t) if isinstance(n, cst.Name)
+                }
+        elif isinstance(statement, _BRANCHING):
+            for child in children(statement):  # the statements of its blocks, one level down
+                if isinstance(child, cst.IndentedBlock):
+                    pending.extend(child.body)
+                elif isinstance(child, _BRANCHING):
+                    pending.append(child)
+    return found
+
+
+_BRANCHING = (
+    cst.If,
+    cst.Else,
+    cst.Try,
+    cst.ExceptHandler,
+    cst.Finally,
+    cst.With,
+    cst.For,
+    cst.While,
+)
+
+
+def _attributes_set_outside_methods(module: ModuleModel) -> set[str]:
+    """`model.X = ...` anywhere (not on a method's own self): the class may get X from outside."""
+    found = set()
+    for target, function in module.names.attribute_stores:
+        if function is None or not is_self(target.value, module.enclosing_method(function)):
+            found.add(target.attr.value)
+    return found
+
+
+def _instance_method(method: cst.FunctionDef) -> bool:
+    return bool(method.params.params) and is_self(method.params.params[0].name, method)
+
+
+def _self_inside_chains(module: ModuleModel) -> Iterator[Violation]:
+    """`out_channel.self.expansion`: `self` is the method's instance, never an attribute of a value."""
+    for attribute, function in module.names.attributes:
+        if function is None or attribute.attr.value != "self":
+            continue
+        method = module.enclosing_method(function)
+        if not _instance_method(method) or method.params.params[0].name.value != "self":
+            continue
+        if isinstance(attribute.value, cst.Name) and attribute.value.value == "self":
+            continue
+        outer = module.names.parents.get(id(attribute))
+        if not (isinstance(outer, cst.Attribute) and outer.value is attribute):
+            continue
+        base = module.code(attribute.value)
+        yield Violation(
+            outer,
+            f"`{module.code(outer)}` reads an attribute `self` of `{base}`, which it does not "
+            f"have: an operator is probably missing (`{base} * self.{outer.attr.value}`)",
+            f"write `{base} * self.{outer.attr.value}` (or the operator you meant)",
+        )
+
+
+UndefinedSelfAttribute.INVALID = [
+    """
+import torch.nn as nn
+class ResNet(nn.Module):
+    def __init__(self, block, num_blocks):
+        super().__init__()
+        self.in_channels = 64
+        self.layer1 = self._make_layer(block, 64, num_blocks[0])
+    def _make_layer(self, block, channels, n):
+        return nn.Sequential(block(self.in_channel, channels))
+""",
+    """
+import torch.nn as nn
+class Bottleneck(nn.Module):
+    expansion = 4
+    def __init__(self, in_channel, out_channel):
+        super().__init__()
+        self.conv3 = nn.Conv2d(out_channel, out_channel.self.expansion, 1)
+""",
+]
+UndefinedSelfAttribute.VALID = [
+    """
+import torch.nn as nn
+class Base(nn.Module):
+    def forward(self, x):
+        return self.body(x) + self.scale * self.shortcut(x)
+class Block(Base):
+    scale = 1.0
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Conv2d(8, 8, 3, padding=1)
+        setattr(self, "shortcut", nn.Identity())
+        self.register_buffer("mean", None)
+        self.training_steps = self.mean
+    @property
+    def width(self):
+        return 8
+    def forward(self, x):
+        return super().forward(x) * self.width
+""",
+    """
+import torch.nn as nn
+from somewhere import Mixin
+class Net(nn.Module, Mixin):
+    def forward(self, x):
+        return self.provided_by_mixin(x)
+class Dynamic(nn.Module):
+    def __init__(self, **kwargs):
+        super().__init__()
+        for key, value in kwargs.items():
+            setattr(self, key, value)
+    def forward(self, x):
+        return self.conv(x)
+class External(nn.Module):
+    def forward(self, x):
+        return self.head(x)
+model = External()
+model.head = nn.Identity()
+""",
+]

@@ -1,0 +1,148 @@
+"""RN124 possibly-unbound-variable."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import libcst as cst
+
+from reslint.model import ModuleModel
+from reslint.rule import Rule, Violation
+from reslint.rules_support import edit_distance, unread_assignments
+
+
+class PossiblyUnboundVariable(Rule):
+    """## What it does
+    Checks model files for a local variable that is assigned only in the branches of an `if` /
+    `elif` chain with no `else`, and read where no branch of the chain may have run.
+
+    A variable set under `if flag:` and read under `if flag:` again is not reported: reslint does not
+    compare conditions, and such pairs are usually deliberate. An `if` / `elif` chain is a table of
+    cases, and the case it does not list is the bug.
+
+    ## Why is this bad?
+    Every call that takes the path without the assignment raises `UnboundLocalError`. A depth table
+    written as `if depth == 18: ... elif depth == 34: ...` with no `else` builds the listed depths and
+    fails, with an unhelpful message, on every other one.
+
+    ## Example
+    ```python
+    if self.num_layers == 18:
+        num_loops = [2, 2, 2, 2]
+    elif self.num_layers in (34, 50):
+        num_loops = [3, 4, 6, 3]
+    self.conv2 = self.make_stage(num_loops[0], 64)
+    ```
+
+    Use instead:
+    ```python
+    if self.num_layers == 18:
+        num_loops = [2, 2, 2, 2]
+    elif self.num_layers in (34, 50):
+        num_loops = [3, 4, 6, 3]
+    else:
+        raise ValueError(f"unsupported depth {self.num_layers}")
+    self.conv2 = self.make_stage(num_loops[0], 64)
+    ```
+    """
+
+    code = "RN124"
+    name = "possibly-unbound-variable"
+    defers_to = ("RN103",)
+
+    def check(self, module: ModuleModel) -> Iterator[Violation]:
+        if not module.module_classes:
+            return
+        for names in module.names.functions.values():
+            # Only names assigned in an open chain can be reported: the flow is worked out for those.
+            chains = {
+                name: chain
+                for name in names.conditional
+                if (chain := _open_chain(names.bound[name], module)) is not None
+            }
+            if not chains:
+                continue
+            reported: set[str] = set()
+            typos = unread_assignments(names, module)
+            for read in module.flow(names.node).maybe_unbound_reads:
+                name = read.value
+                if name in reported or name not in chains:
+                    continue
+                reported.add(name)
+                chain = chains[name]
+                # A misspelt assignment (`indentity = x`) is the better explanation: RN103's, at it.
+                misspelt = tuple(
+                    ("RN103", bindings[0])
+                    for typo, bindings in typos.items()
+                    if len(name) >= 4 and edit_distance(name, typo) <= 2
+                )
+                lines = sorted({module.line_of(binding) for binding in names.bound[name]})
+                yield Violation(
+                    read,
+                    f"`{name}` is assigned only in the branches of `if {module.code(chain.test)}:` / "
+                    f"`elif` (line{'s' if len(lines) > 1 else ''} "
+                    f"{', '.join(map(str, lines))}), which has no `else`: when no branch runs, "
+                    "this line raises UnboundLocalError",
+                    f"assign `{name}` on every path (an `else:` that raises for unsupported values, "
+                    "or a default before the `if`)",
+                    defers_to=misspelt,
+                )
+
+
+def _open_chain(bindings: list[cst.CSTNode], module: ModuleModel) -> cst.If | None:
+    """The `if` / `elif` chain without `else` that holds every binding, one per branch or more."""
+    chains = {id(chain): chain for chain in (_chain_of(binding, module) for binding in bindings)}
+    if len(chains) != 1:
+        return None
+    (chain,) = chains.values()
+    if chain is None or not isinstance(chain.orelse, cst.If):
+        return None  # a lone `if`: its condition is often tested again where the name is read
+    last = chain
+    while isinstance(last.orelse, cst.If):
+        last = last.orelse
+    return chain if last.orelse is None else None
+
+
+def _chain_of(node: cst.CSTNode, module: ModuleModel) -> cst.If | None:
+    """The first `if` of the chain whose branch holds `node` most closely, within its function."""
+    parents = module.names.parents
+    current = parents.get(id(node))
+    while current is not None and not isinstance(current, (cst.If, cst.FunctionDef)):
+        current = parents.get(id(current))
+    if not isinstance(current, cst.If):
+        return None
+    while isinstance(parents.get(id(current)), cst.If) and parents[id(current)].orelse is current:
+        current = parents[id(current)]
+    return current
+
+
+PossiblyUnboundVariable.INVALID = [
+    """
+import torch.nn as nn
+class ResNet(nn.Module):
+    def __init__(self, num_layers=34):
+        super().__init__()
+        if num_layers == 18:
+            num_loops = [2, 2, 2, 2]
+        elif num_layers in (34, 50):
+            num_loops = [3, 4, 6, 3]
+        self.stages = nn.ModuleList(self.make_stage(n) for n in num_loops)
+"""
+]
+PossiblyUnboundVariable.VALID = [
+    """
+import torch.nn as nn
+class ResNet(nn.Module):
+    def __init__(self, num_layers=34):
+        super().__init__()
+        if num_layers == 18:
+            num_loops = [2, 2, 2, 2]
+        elif num_layers in (34, 50):
+            num_loops = [3, 4, 6, 3]
+        else:
+            raise ValueError(num_layers)
+        for i, n in enumerate(num_loops):
+            stage = self.make_stage(n)
+        self.last = stage
+"""
+]
