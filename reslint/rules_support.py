@@ -1,9 +1,12 @@
-"""Small helpers shared by rules: deduplication and wording."""
+"""Small helpers shared by rules: deduplication, wording, calls of torch and of the file's functions."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
+import libcst as cst
+
+from reslint.knowledge.signatures import Signature
 from reslint.model.symbolic import Expr
 from reslint.rule import Violation
 
@@ -33,13 +36,28 @@ def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
 
 
-def edit_distance(a: str, b: str) -> int:
-    previous = list(range(len(b) + 1))
-    for i, char_a in enumerate(a, 1):
-        current = [i]
-        for j, char_b in enumerate(b, 1):
-            current.append(
-                min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char_a != char_b))
-            )
-        previous = current
-    return previous[-1]
+def argument_keywords(call: cst.Call) -> list[str | None]:
+    """Each argument's keyword, None for a positional one: what Signature.bind takes."""
+    return [arg.keyword.value if arg.keyword else None for arg in call.args]
+
+
+def function_signature(function: cst.FunctionDef) -> Signature:
+    """A function of the file in the notation of the generated signatures."""
+    params = function.params
+    parts: list[str] = [_part(p) for p in params.posonly_params]
+    if parts:
+        parts.append("/")
+    parts += [_part(p) for p in params.params]
+    star = params.star_arg
+    if isinstance(star, cst.Param):
+        parts.append(f"*{star.name.value}")
+    elif params.kwonly_params:
+        parts.append("*")
+    parts += [_part(p) for p in params.kwonly_params]
+    if params.star_kwarg is not None:
+        parts.append(f"**{params.star_kwarg.name.value}")
+    return Signature.parse(parts)
+
+
+def _part(param: cst.Param) -> str:
+    return param.name.value + ("=" if param.default is not None else "")

@@ -6,10 +6,10 @@ from collections.abc import Iterator
 
 import libcst as cst
 
+from reslint.knowledge.spelling import did_you_mean
 from reslint.model import ModuleModel
 from reslint.model.module import BUILTIN_NAMES
 from reslint.rule import Rule, Violation
-from reslint.rules_support import edit_distance
 
 
 class MisspeltVariable(Rule):
@@ -57,7 +57,7 @@ class MisspeltVariable(Rule):
                 ):
                     continue  # parameters, loop variables, imports, defs are not typos of a local
                 for other, read in read_names.items():
-                    if other == name or edit_distance(name, other) > 2 or len(other) < 4:
+                    if other == name or len(other) < 4 or did_you_mean(name, [other]) is None:
                         continue
                     if not _maybe_unbound(other, read, names, module):
                         continue
