@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, NamedTuple
 
 import libcst as cst
 
-from reslint.knowledge.signatures import Signature
+from reslint.knowledge.signatures import Binding, Signature, signature
 from reslint.model.symbolic import Expr
 from reslint.rule import Violation
+
+if TYPE_CHECKING:
+    from reslint.model import ModuleModel
 
 
 def unique(violations: Iterable[Violation]) -> Iterator[Violation]:
@@ -36,9 +40,59 @@ def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
 
 
+class TorchCall(NamedTuple):
+    """A call of a torch callable, resolved through the file's imports, its arguments bound."""
+
+    node: cst.Call
+    qualified: str  # torch.nn.Conv2d, however the file spells it
+    shown: str  # the callee as the user wrote it: nn.Conv2d, Conv2d, torch.nn.Conv2d
+    signature: Signature | None  # None for functions written in C
+    binding: Binding
+
+    def argument(self, parameter: str) -> cst.BaseExpression | None:
+        """The expression the call passes for `parameter`, if any."""
+        index = self.binding.arguments.get(parameter)
+        return None if index is None else self.node.args[index].value
+
+
+def torch_calls(module: ModuleModel, prefix: str = "torch.") -> Iterator[TorchCall]:
+    """Every call of a callable under `prefix` whose arguments reslint can see: a `*args` or
+    `**kwargs` at the call site could hold anything, so such calls are left out."""
+    for call, function in module.names.calls:
+        if any(arg.star for arg in call.args):
+            continue
+        qualified = module.imports.qualified(call.func)
+        if qualified is None or not qualified.startswith(prefix):
+            continue
+        if _shadowed(call.func, function, module):
+            continue
+        keywords = argument_keywords(call)
+        known = signature(qualified)
+        binding = (
+            known.bind(keywords)
+            if known is not None
+            else Binding({k: i for i, k in enumerate(keywords) if k is not None})
+        )
+        yield TorchCall(call, qualified, module.code(call.func), known, binding)
+
+
 def argument_keywords(call: cst.Call) -> list[str | None]:
     """Each argument's keyword, None for a positional one: what Signature.bind takes."""
     return [arg.keyword.value if arg.keyword else None for arg in call.args]
+
+
+def _shadowed(
+    callee: cst.BaseExpression, function: cst.FunctionDef | None, module: ModuleModel
+) -> bool:
+    """The callee's first name is the file's own class or function, or a local of the calling function."""
+    head = callee
+    while isinstance(head, cst.Attribute):
+        head = head.value
+    if not isinstance(head, cst.Name):
+        return True
+    if module.definition(head.value, callee) is not None:
+        return True
+    return function is not None and head.value in module.names.functions[id(function)].bound
 
 
 def function_signature(function: cst.FunctionDef) -> Signature:
