@@ -1,13 +1,16 @@
-"""Small helpers shared by rules: deduplication, wording, near-miss names, the methods a method reaches."""
+"""Small helpers shared by rules: deduplication, wording, near-miss names, the methods a method
+reaches, calls of torch and of the file's functions."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import libcst as cst
 
+from reslint.knowledge.signatures import Binding, Signature, signature
+from reslint.knowledge.spelling import did_you_mean
 from reslint.model.symbolic import Expr
 from reslint.rule import Violation
 
@@ -44,23 +47,11 @@ def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
 
 
-def edit_distance(a: str, b: str) -> int:
-    previous = list(range(len(b) + 1))
-    for i, char_a in enumerate(a, 1):
-        current = [i]
-        for j, char_b in enumerate(b, 1):
-            current.append(
-                min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char_a != char_b))
-            )
-        previous = current
-    return previous[-1]
-
-
 def closest(name: str, candidates: Iterable[str]) -> str | None:
-    """The candidate a typo of `name` most likely meant: the same letters in another case (`Resnet` for
-    `ResNet`), else the nearest one or two edits away (one for short names). Names with other numbers
-    in them (`conv1x1` for `conv3x3`, `resnet34` for `resnet18`) are other things, not typos. None
-    when nothing is close."""
+    """The candidate a typo of the identifier `name` most likely meant: the same letters in another
+    case (`Resnet` for `ResNet`), else the closest spelling. Names with other numbers in them
+    (`conv1x1` for `conv3x3`, `resnet34` for `resnet18`) are other things, not typos, and names under
+    four letters are too short to tell. None when nothing is close."""
     numbers = _NUMBERS.findall(name)
     pool = sorted({c for c in candidates if c != name and _NUMBERS.findall(c) == numbers})
     same_letters = [candidate for candidate in pool if candidate.lower() == name.lower()]
@@ -68,14 +59,7 @@ def closest(name: str, candidates: Iterable[str]) -> str | None:
         return same_letters[0]
     if len(name) < 4:
         return None
-    allowed = 1 if len(name) < 6 else 2
-    near = [
-        (edit_distance(name, candidate), candidate)
-        for candidate in pool
-        if abs(len(candidate) - len(name)) <= allowed and len(candidate) >= 4
-    ]
-    best = min(near, default=None)
-    return best[1] if best is not None and best[0] <= allowed else None
+    return did_you_mean(name, [candidate for candidate in pool if len(candidate) >= 4], fold=False)
 
 
 def reachable_methods(
@@ -134,3 +118,80 @@ def _plain_assignment(target: cst.Name, module: ModuleModel) -> bool:
     ):
         parent = module.names.parents.get(id(parent))
     return isinstance(parent, (cst.Assign, cst.AnnAssign))
+
+
+class TorchCall(NamedTuple):
+    """A call of a torch callable, resolved through the file's imports, its arguments bound."""
+
+    node: cst.Call
+    qualified: str  # torch.nn.Conv2d, however the file spells it
+    shown: str  # the callee as the user wrote it: nn.Conv2d, Conv2d, torch.nn.Conv2d
+    signature: Signature | None  # None for functions written in C
+    binding: Binding
+
+    def argument(self, parameter: str) -> cst.BaseExpression | None:
+        """The expression the call passes for `parameter`, if any."""
+        index = self.binding.arguments.get(parameter)
+        return None if index is None else self.node.args[index].value
+
+
+def torch_calls(module: ModuleModel, prefix: str = "torch.") -> Iterator[TorchCall]:
+    """Every call of a callable under `prefix` whose arguments reslint can see: a `*args` or
+    `**kwargs` at the call site could hold anything, so such calls are left out."""
+    for call, function in module.names.calls:
+        if any(arg.star for arg in call.args):
+            continue
+        qualified = module.imports.qualified(call.func)
+        if qualified is None or not qualified.startswith(prefix):
+            continue
+        if _shadowed(call.func, function, module):
+            continue
+        keywords = argument_keywords(call)
+        known = signature(qualified)
+        binding = (
+            known.bind(keywords)
+            if known is not None
+            else Binding({k: i for i, k in enumerate(keywords) if k is not None})
+        )
+        yield TorchCall(call, qualified, module.code(call.func), known, binding)
+
+
+def argument_keywords(call: cst.Call) -> list[str | None]:
+    """Each argument's keyword, None for a positional one: what Signature.bind takes."""
+    return [arg.keyword.value if arg.keyword else None for arg in call.args]
+
+
+def _shadowed(
+    callee: cst.BaseExpression, function: cst.FunctionDef | None, module: ModuleModel
+) -> bool:
+    """The callee's first name is the file's own class or function, or a local of the calling function."""
+    head = callee
+    while isinstance(head, cst.Attribute):
+        head = head.value
+    if not isinstance(head, cst.Name):
+        return True
+    if module.definition(head.value, callee) is not None:
+        return True
+    return function is not None and head.value in module.names.functions[id(function)].bound
+
+
+def function_signature(function: cst.FunctionDef) -> Signature:
+    """A function of the file in the notation of the generated signatures."""
+    params = function.params
+    parts: list[str] = [_part(p) for p in params.posonly_params]
+    if parts:
+        parts.append("/")
+    parts += [_part(p) for p in params.params]
+    star = params.star_arg
+    if isinstance(star, cst.Param):
+        parts.append(f"*{star.name.value}")
+    elif params.kwonly_params:
+        parts.append("*")
+    parts += [_part(p) for p in params.kwonly_params]
+    if params.star_kwarg is not None:
+        parts.append(f"**{params.star_kwarg.name.value}")
+    return Signature.parse(parts)
+
+
+def _part(param: cst.Param) -> str:
+    return param.name.value + ("=" if param.default is not None else "")

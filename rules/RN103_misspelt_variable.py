@@ -6,11 +6,12 @@ from collections.abc import Iterator
 
 import libcst as cst
 
+from reslint.knowledge.spelling import did_you_mean
 from reslint.model import ModuleModel
 from reslint.model.module import BUILTIN_NAMES
 from reslint.model.names import FunctionNames
 from reslint.rule import Rule, Violation
-from reslint.rules_support import edit_distance, unread_assignments
+from reslint.rules_support import unread_assignments
 
 
 class MisspeltVariable(Rule):
@@ -52,7 +53,7 @@ class MisspeltVariable(Rule):
             read_names = {read.value: read for read in names.reads}
             for name, bindings in unread_assignments(names, module).items():
                 for other, read in read_names.items():
-                    if other == name or edit_distance(name, other) > 2 or len(other) < 4:
+                    if other == name or len(other) < 4 or did_you_mean(name, [other]) is None:
                         continue
                     if not _maybe_unbound(other, read, names, module):
                         continue

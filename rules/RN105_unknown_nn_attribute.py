@@ -4,25 +4,36 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import libcst as cst
+
+from reslint.knowledge.names import is_listed_completely, names_in
+from reslint.knowledge.spelling import did_you_mean
 from reslint.model import ModuleModel
-from reslint.nn_names import FUNCTIONAL_NAMES, INIT_NAMES, NN_NAMES, suggest
+from reslint.model.imports import dotted_name
 from reslint.rule import Rule, Violation
 
-NAMESPACES = {
-    "torch.nn": NN_NAMES,
-    "torch.nn.functional": FUNCTIONAL_NAMES,
-    "torch.nn.init": INIT_NAMES,
+# An `except` naming one of these lets a missing torch name pass (code for several torch versions).
+LOOKUP_ERRORS = {
+    "ImportError",
+    "ModuleNotFoundError",
+    "AttributeError",
+    "Exception",
+    "BaseException",
 }
 
 
 class UnknownNnAttribute(Rule):
     """## What it does
-    Checks for attributes of `torch.nn`, `torch.nn.functional` and `torch.nn.init` that do not
-    exist, such as `nn.conv2d` or `nn.Batchnorm2d`, and suggests the right spelling.
+    Checks for names that torch.nn and its relatives do not define, such as `nn.conv2d`,
+    `nn.Batchnorm2d` or `from torch.nn import Conv2D`, and suggests the right spelling. It knows
+    torch.nn, torch.nn.functional, torch.nn.init, torch.nn.utils, torch.nn.modules and its modules,
+    torch.hub, torch.utils.model_zoo and torch.Tensor, private names included
+    (`torch.nn.init._calculate_fan_in_and_fan_out` exists).
 
     ## Why is this bad?
-    The lookup fails with `AttributeError: module 'torch.nn' has no attribute 'conv2d'` — in an
-    annotation already when the module is imported, in a helper when the model is built.
+    The lookup fails with `AttributeError: module 'torch.nn' has no attribute 'conv2d'` (or an
+    ImportError) — in an annotation or an import already when the module is imported, in a helper
+    when the model is built.
 
     ## Example
     ```python
@@ -42,23 +53,81 @@ class UnknownNnAttribute(Rule):
 
     def check(self, module: ModuleModel) -> Iterator[Violation]:
         for attribute, _function in module.names.attributes:
-            base = module.imports.qualified(attribute.value)
-            if base not in NAMESPACES:
+            namespace = module.imports.qualified(attribute.value)
+            missing = _missing(attribute.attr.value, namespace)
+            if missing is not None and not _guarded(attribute, attribute.attr.value, module):
+                prefix = f"{module.code(attribute.value)}."
+                yield _violation(
+                    attribute, prefix, attribute.attr.value, namespace, missing, "write"
+                )
+        for statement in module.names.imports:
+            if not isinstance(statement, cst.ImportFrom) or statement.relative:
                 continue
-            name = attribute.attr.value
-            known = NAMESPACES[base]
-            if name in known or name.startswith("__"):
+            if statement.module is None or isinstance(statement.names, cst.ImportStar):
                 continue
-            alias = module.code(attribute.value)
-            guess = suggest(name, known)
-            yield Violation(
-                attribute,
-                f"`{alias}.{name}` does not exist in {base}"
-                + (f": did you mean `{alias}.{guess}`?" if guess else ""),
-                f"write `{alias}.{guess}`"
-                if guess
-                else f"check the spelling against the {base} documentation",
-            )
+            namespace = dotted_name(statement.module)
+            # Reported at the statement: reslint places no node inside an import (it never walks one).
+            for alias in statement.names:
+                if not isinstance(alias.name, cst.Name):
+                    continue
+                missing = _missing(alias.name.value, namespace)
+                if missing is not None and not _guarded(statement, alias.name.value, module):
+                    yield _violation(statement, "", alias.name.value, namespace, missing, "import")
+
+
+def _missing(name: str, namespace: str | None) -> frozenset[str] | None:
+    """The names of `namespace` when `name` is surely not one of them, else None."""
+    if namespace is None or not is_listed_completely(namespace) or name.startswith("__"):
+        return None
+    known = names_in(namespace) or frozenset()
+    return None if name in known else known
+
+
+def _guarded(node: cst.CSTNode, name: str, module: ModuleModel) -> bool:
+    """Inside `try:` with an `except ImportError / AttributeError` (or broader), or under an `if`
+    that tests `hasattr(..., "name")`: code written for several torch versions."""
+    child, parent = node, module.names.parents.get(id(node))
+    while parent is not None:
+        if isinstance(parent, cst.Try) and child is parent.body:
+            if any(_catches_lookup_errors(handler) for handler in parent.handlers):
+                return True
+        if isinstance(parent, (cst.If, cst.IfExp)) and child is not parent.test:
+            test = module.code(parent.test)
+            if "hasattr" in test and (f'"{name}"' in test or f"'{name}'" in test):
+                return True
+        child, parent = parent, module.names.parents.get(id(parent))
+    return False
+
+
+def _catches_lookup_errors(handler: cst.ExceptHandler) -> bool:
+    if handler.type is None:
+        return True
+    caught = (
+        [element.value for element in handler.type.elements]
+        if isinstance(handler.type, cst.Tuple)
+        else [handler.type]
+    )
+    return any(dotted_name(expression) in LOOKUP_ERRORS for expression in caught)
+
+
+def _violation(
+    node: cst.CSTNode,
+    prefix: str,
+    name: str,
+    namespace: str | None,
+    known: frozenset[str],
+    verb: str,
+) -> Violation:
+    """`prefix` + `name` as the user wrote it: `nn.conv2d`, or `Conv2D` in an import."""
+    guess = did_you_mean(name, known)
+    return Violation(
+        node,
+        f"`{prefix}{name}` does not exist in {namespace}"
+        + (f": did you mean `{prefix}{guess}`?" if guess else ""),
+        f"{verb} `{prefix}{guess}`"
+        if guess
+        else f"check the spelling against the {namespace} documentation",
+    )
 
 
 UnknownNnAttribute.INVALID = [
@@ -71,6 +140,9 @@ def conv3x3(a, b) -> nn.conv2d:
 import torch
 x = torch.nn.functional.Relu
 """,
+    """
+from torch.nn import Conv2D, BatchNorm2d
+""",
 ]
 UnknownNnAttribute.VALID = [
     """
@@ -80,5 +152,18 @@ def conv3x3(a, b) -> nn.Conv2d:
     return nn.Conv2d(a, b, 3, padding=1, bias=False)
 y = F.relu
 nn.init.kaiming_normal_
-"""
+""",
+    """
+import torch
+from torch.nn.modules.batchnorm import _BatchNorm
+fan_in, _ = torch.nn.init._calculate_fan_in_and_fan_out(torch.empty(3, 3))
+""",
+    """
+import torch.nn as nn
+try:
+    from torch.nn import Swish
+except ImportError:
+    Swish = nn.SiLU
+act = nn.Mish if hasattr(nn, "Mish") else nn.ReLU
+""",
 ]

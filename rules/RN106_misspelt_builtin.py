@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import builtins
-import difflib
 from collections.abc import Iterator
 
+from reslint.knowledge.spelling import did_you_mean
 from reslint.model import ModuleModel
 from reslint.rule import Rule, Violation
 
@@ -42,13 +42,13 @@ class MisspeltBuiltin(Rule):
             name = use.node.value
             if len(name) < 4:
                 continue
-            matches = difflib.get_close_matches(name, BUILTINS, n=1, cutoff=0.85)
-            if not matches:
+            builtin = did_you_mean(name, BUILTINS, cutoff=0.85, fold=False)
+            if builtin is None:
                 continue
             yield Violation(
                 use.node,
-                f"`{name}` is not defined anywhere: did you mean the builtin `{matches[0]}`?",
-                f"write `{matches[0]}`",
+                f"`{name}` is not defined anywhere: did you mean the builtin `{builtin}`?",
+                f"write `{builtin}`",
             )
 
 

@@ -8,6 +8,7 @@ import libcst as cst
 
 from reslint.model import ModuleModel
 from reslint.rule import Rule, Violation
+from reslint.rules_support import argument_keywords, function_signature
 
 
 class HelperArity(Rule):
@@ -49,42 +50,14 @@ class HelperArity(Rule):
                 continue  # shadowed by a local
             if any(arg.star for arg in call.args) or helper.decorators:
                 continue  # a decorator may change the signature (fastai's `@module()`, `@delegates`)
-            problem = _arity_problem(helper, call)
+            signature = function_signature(helper)
+            problem = signature.bind(argument_keywords(call)).problem
             if problem:
                 yield Violation(
                     call,
                     f"`{name}()` {problem}: this call raises TypeError",
-                    f"call it as `{name}({_signature(helper)})`",
+                    f"call it as `{name}({', '.join(signature.positional)})`",
                 )
-
-
-def _arity_problem(helper: cst.FunctionDef, call: cst.Call) -> str | None:
-    params = helper.params
-    positional = [*params.posonly_params, *params.params]
-    names = [p.name.value for p in positional]
-    keyword_names = set(names[len(params.posonly_params) :]) | {
-        p.name.value for p in params.kwonly_params
-    }
-    given = [arg for arg in call.args if arg.keyword is None]
-    keywords = [arg.keyword.value for arg in call.args if arg.keyword is not None]
-    if len(given) > len(positional) and not isinstance(params.star_arg, cst.Param):
-        return f"takes {len(positional)} positional arguments ({', '.join(names)}) but {len(given)} were given"
-    unknown = [k for k in keywords if k not in keyword_names]
-    if unknown and params.star_kwarg is None:
-        return f"got an unexpected keyword argument `{unknown[0]}`"
-    supplied = set(names[: len(given)]) | set(keywords)
-    missing = [
-        p.name.value
-        for p in [*positional, *params.kwonly_params]
-        if p.default is None and p.name.value not in supplied
-    ]
-    if missing:
-        return f"is missing the argument `{missing[0]}`"
-    return None
-
-
-def _signature(helper: cst.FunctionDef) -> str:
-    return ", ".join(p.name.value for p in [*helper.params.posonly_params, *helper.params.params])
 
 
 HelperArity.INVALID = [

@@ -6,9 +6,10 @@ from collections.abc import Iterator
 
 import libcst as cst
 
+from reslint.knowledge.spelling import did_you_mean
 from reslint.model import ModuleModel
 from reslint.rule import Rule, Violation
-from reslint.rules_support import edit_distance, unread_assignments
+from reslint.rules_support import unread_assignments
 
 
 class PossiblyUnboundVariable(Rule):
@@ -74,7 +75,7 @@ class PossiblyUnboundVariable(Rule):
                 misspelt = tuple(
                     ("RN103", bindings[0])
                     for typo, bindings in typos.items()
-                    if len(name) >= 4 and edit_distance(name, typo) <= 2
+                    if len(name) >= 4 and did_you_mean(typo, [name]) is not None  # as RN103 decides
                 )
                 lines = sorted({module.line_of(binding) for binding in names.bound[name]})
                 yield Violation(

@@ -5,10 +5,11 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 
+from reslint.knowledge.layers import CHANNEL_PRESERVING
 from reslint.model import ModuleModel
 from reslint.model.queries import describe, kind_of, layer_of, layer_sequences
 from reslint.model.symbolic import Expr
-from reslint.model.values import CHANNEL_PRESERVING, Layer
+from reslint.model.values import Layer
 from reslint.rule import Rule, Violation
 from reslint.rules_support import quoted, unique
 

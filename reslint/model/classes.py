@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING, Any
 import libcst as cst
 
 from reslint.knowledge.frameworks import is_module_base
+from reslint.knowledge.layers import CHANNEL_PRESERVING
 from reslint.model.builders import part_name
 from reslint.model.symbolic import Expr
 from reslint.model.values import (
-    CHANNEL_PRESERVING,
     UNKNOWN,
     AddSite,
     ClassRef,

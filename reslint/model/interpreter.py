@@ -16,17 +16,19 @@ from typing import TYPE_CHECKING, Any
 import libcst as cst
 
 from reslint.knowledge.frameworks import builder_for, factory_subscript, is_activation_instances
+from reslint.knowledge.layers import (
+    CHANNEL_PRESERVING,
+    TENSOR_METHODS,
+    TORCH_FUNCTIONS,
+    TORCH_LAYERS,
+)
 from reslint.model import builders, symbolic
 from reslint.model.builders import LayerClass
 from reslint.model.classes import ForwardModel
 from reslint.model.naming import SHORTCUT_NAME
 from reslint.model.symbolic import Comparison, Condition, Connective, Expr, Relation
 from reslint.model.values import (
-    CHANNEL_PRESERVING,
     OPEN_KWARGS,
-    TENSOR_METHODS,
-    TORCH_FUNCTIONS,
-    TORCH_LAYERS,
     UNKNOWN,
     AddSite,
     Alt,

@@ -9,10 +9,11 @@ from typing import Any
 
 import libcst as cst
 
+from reslint.knowledge.layers import CHANNEL_PRESERVING
 from reslint.model.classes import Instance
 from reslint.model.naming import SHORTCUT_NAME
 from reslint.model.symbolic import Assumptions, Expr, Relation, relation
-from reslint.model.values import CHANNEL_PRESERVING, AddSite, Flow, Layer, Step, compatible, options
+from reslint.model.values import AddSite, Flow, Layer, Step, compatible, options
 
 # A sequence element: a Step (an operation in forward, `step.layer` set for module calls) or a Layer
 # (a child of a container, which forward reaches only through the container's call).

@@ -1,0 +1,201 @@
+"""The kinds of layer reslint understands, and which torch layers, functions and tensor methods are which.
+
+A kind is what the rules ask about: "is this a conv", "does it keep the channel count". The parameter
+names of each torch layer come from the generated signatures, so they cannot drift from torch.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from reslint.knowledge.signatures import signature
+
+
+class LayerKind(str, Enum):
+    """What a layer, or an operation on a tensor, does as far as the rules care.
+
+    A str, hashing and printing as its value, so `kind == "conv"` and `kind in {"conv", "linear"}`
+    hold for LayerKind.CONV.
+    """
+
+    CONV = "conv"
+    BATCHNORM = "batchnorm"  # BatchNorm*d and SyncBatchNorm: running statistics over the batch
+    NORM = "norm"  # every other normalisation
+    LINEAR = "linear"
+    ACT = "act"
+    POOL = "pool"  # max pooling, and adaptive pooling to more than one value per channel
+    AVGPOOL = "avgpool"
+    GLOBALPOOL = "globalpool"  # pooling to one value per channel
+    DROPOUT = "dropout"
+    IDENTITY = "identity"
+    FLATTEN = "flatten"
+    PAD = "pad"
+    UPSAMPLE = "upsample"
+    SEQUENTIAL = "sequential"
+    MODULELIST = "modulelist"
+    MODULEDICT = "moduledict"
+    ADD = "add"
+    MUL = "mul"
+    CONCAT = "concat"
+    # What the model makes of code that is not one of the torch layers above.
+    BLOCK = "block"  # an instance of one of the file's nn.Module classes
+    OBJECT = "object"  # an instance of one of the file's other classes
+    MODULE = "module"  # another torch.nn module
+    SUBSAMPLE = "subsample"  # slicing a tensor: x[:, :, ::2, ::2]
+    CALL = "call"  # any other call applied to a tensor
+    UNDECIDED = (
+        "undecided"  # a framework block's part that may or may not be built (model.builders)
+    )
+    UNKNOWN = "unknown"
+
+    __hash__ = str.__hash__
+
+    def __str__(self) -> str:
+        return self.value
+
+    def __format__(self, spec: str) -> str:
+        return self.value.__format__(spec)
+
+
+# torch.nn layers reslint understands, by kind.
+LAYER_KINDS: dict[str, LayerKind] = {
+    **dict.fromkeys(("Conv1d", "Conv2d", "Conv3d"), LayerKind.CONV),
+    **dict.fromkeys(
+        ("BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm"), LayerKind.BATCHNORM
+    ),
+    **dict.fromkeys(("InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d"), LayerKind.NORM),
+    **dict.fromkeys(("GroupNorm", "LayerNorm", "LocalResponseNorm"), LayerKind.NORM),
+    "Linear": LayerKind.LINEAR,
+    **dict.fromkeys(("AvgPool1d", "AvgPool2d", "AvgPool3d"), LayerKind.AVGPOOL),
+    **dict.fromkeys(("MaxPool1d", "MaxPool2d", "MaxPool3d"), LayerKind.POOL),
+    **dict.fromkeys(
+        (
+            "AdaptiveAvgPool1d",
+            "AdaptiveAvgPool2d",
+            "AdaptiveAvgPool3d",
+            "AdaptiveMaxPool2d",
+            "AdaptiveMaxPool3d",
+        ),
+        LayerKind.GLOBALPOOL,
+    ),
+    "Sequential": LayerKind.SEQUENTIAL,
+    "ModuleList": LayerKind.MODULELIST,
+    "ModuleDict": LayerKind.MODULEDICT,
+    "Identity": LayerKind.IDENTITY,
+    **dict.fromkeys(
+        ("Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d"), LayerKind.UPSAMPLE
+    ),
+    "Flatten": LayerKind.FLATTEN,
+    **dict.fromkeys(("Dropout", "Dropout1d", "Dropout2d", "AlphaDropout"), LayerKind.DROPOUT),
+    **dict.fromkeys(
+        (
+            "ReLU",
+            "ReLU6",
+            "LeakyReLU",
+            "PReLU",
+            "ELU",
+            "SELU",
+            "CELU",
+            "GELU",
+            "SiLU",
+            "Mish",
+            "Sigmoid",
+            "Tanh",
+            "Hardswish",
+            "Hardsigmoid",
+            "Hardtanh",
+            "Softplus",
+            "Softmax",
+            "LogSoftmax",
+        ),
+        LayerKind.ACT,
+    ),
+}
+
+
+def _positional_parameters(layer: str) -> tuple[str, ...]:
+    found = signature(f"torch.nn.{layer}")
+    if found is None:
+        raise LookupError(f"torch.nn.{layer} has no generated signature: regenerate them")
+    return found.positional
+
+
+# Each layer's kind, then its constructor parameters in positional order.
+TORCH_LAYERS: dict[str, tuple[LayerKind, tuple[str, ...]]] = {
+    name: (kind, _positional_parameters(name)) for name, kind in LAYER_KINDS.items()
+}
+
+# torch functions applied to tensors in forward, by kind.
+TORCH_FUNCTIONS: dict[str, LayerKind] = {
+    **{
+        f"torch.nn.functional.{name}": LayerKind.ACT
+        for name in (
+            "relu",
+            "relu6",
+            "leaky_relu",
+            "elu",
+            "selu",
+            "gelu",
+            "silu",
+            "mish",
+            "sigmoid",
+            "tanh",
+            "hardswish",
+            "relu_",
+            "softplus",
+        )
+    },
+    **{f"torch.{name}": LayerKind.ACT for name in ("relu", "relu_", "sigmoid", "tanh")},
+    "torch.nn.functional.batch_norm": LayerKind.BATCHNORM,
+    "torch.nn.functional.group_norm": LayerKind.NORM,
+    "torch.nn.functional.avg_pool2d": LayerKind.AVGPOOL,
+    "torch.nn.functional.max_pool2d": LayerKind.POOL,
+    "torch.nn.functional.adaptive_avg_pool2d": LayerKind.GLOBALPOOL,
+    "torch.nn.functional.adaptive_max_pool2d": LayerKind.GLOBALPOOL,
+    "torch.nn.functional.dropout": LayerKind.DROPOUT,
+    "torch.nn.functional.pad": LayerKind.PAD,
+    **{
+        f"torch.nn.functional.{name}": LayerKind.UPSAMPLE
+        for name in (
+            "interpolate",
+            "upsample",
+            "upsample_nearest",
+            "upsample_bilinear",
+            "pixel_shuffle",
+        )
+    },
+    "torch.flatten": LayerKind.FLATTEN,
+    "torch.mean": LayerKind.GLOBALPOOL,
+    "torch.cat": LayerKind.CONCAT,
+    "torch.add": LayerKind.ADD,
+    "torch.nn.functional.linear": LayerKind.LINEAR,
+}
+
+# Tensor methods, by kind.
+TENSOR_METHODS: dict[str, LayerKind] = {
+    **dict.fromkeys(("relu", "relu_", "sigmoid", "tanh"), LayerKind.ACT),
+    **dict.fromkeys(("view", "reshape", "flatten", "squeeze"), LayerKind.FLATTEN),
+    "mean": LayerKind.GLOBALPOOL,
+    **dict.fromkeys(("contiguous", "clone"), LayerKind.IDENTITY),
+    **dict.fromkeys(("add", "add_"), LayerKind.ADD),
+    **dict.fromkeys(("mul", "mul_"), LayerKind.MUL),
+}
+
+# Kinds whose output has as many channels as their input.
+CHANNEL_PRESERVING = frozenset(
+    {
+        LayerKind.UNDECIDED,
+        LayerKind.BATCHNORM,
+        LayerKind.NORM,
+        LayerKind.ACT,
+        LayerKind.POOL,
+        LayerKind.AVGPOOL,
+        LayerKind.GLOBALPOOL,
+        LayerKind.IDENTITY,
+        LayerKind.DROPOUT,
+        LayerKind.FLATTEN,
+        LayerKind.MUL,
+        LayerKind.PAD,
+        LayerKind.UPSAMPLE,
+    }
+)
