@@ -18,8 +18,12 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from reslint import __version__
+
+if TYPE_CHECKING:
+    from reslint.settings import Overrides
 
 EXIT_CLEAN = 0
 EXIT_FINDINGS = 1
@@ -36,9 +40,11 @@ class UsageError(Exception):
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script and `python -m reslint`; returns the exit code, never raises
     (except SystemExit from argparse for --help, --version and malformed options)."""
+    from reslint.settings import ConfigError
+
     try:
         return _main(list(sys.argv[1:] if argv is None else argv))
-    except UsageError as error:
+    except (UsageError, ConfigError) as error:
         print(f"reslint: error: {error}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
@@ -84,6 +90,44 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="CODES",
         help="skip these codes or prefixes, comma-separated",
+    )
+    parser.add_argument(
+        "--extend-select",
+        action="append",
+        default=[],
+        metavar="CODES",
+        help="also these codes or prefixes, on top of the selection",
+    )
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        help="use this reslint.toml or pyproject.toml for every file (default: the nearest one "
+        "found walking up from each file)",
+    )
+    parser.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="PATTERNS",
+        help="gitignore-style patterns to skip, replacing the default excludes",
+    )
+    parser.add_argument(
+        "--extend-exclude",
+        action="append",
+        default=[],
+        metavar="PATTERNS",
+        help="gitignore-style patterns to skip, on top of the default excludes",
+    )
+    parser.add_argument(
+        "--respect-gitignore",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="skip files that .gitignore ignores (default: yes)",
+    )
+    parser.add_argument(
+        "--force-exclude",
+        action="store_true",
+        help="apply the excludes to files named on the command line too (for pre-commit)",
     )
     parser.add_argument(
         "--no-color",
@@ -178,42 +222,54 @@ def _main(argv: list[str]) -> int:
 
 
 def lint(options: argparse.Namespace) -> int:
-    from reslint import engine
+    from reslint import runner
     from reslint.report import print_json_report, print_text_report
+    from reslint.settings import SettingsResolver
 
-    select, ignore = _codes(options.select), _codes(options.ignore)
-    unknown = engine.unknown_selectors(select + ignore, [rule.code for rule in engine.all_rules()])
-    if unknown:
-        raise UsageError(
-            f"unknown rule code or prefix: {', '.join(unknown)} (see reslint --list-rules)"
-        )
     if options.jobs is not None and options.jobs < 1:
         raise UsageError("--jobs must be at least 1")
-    result = engine.run(options.paths, select=select, ignore=ignore, jobs=options.jobs)
+    result = runner.run(options.paths, SettingsResolver(overrides(options)), jobs=options.jobs)
     for path in result.missing:
         print(f"reslint: error: no such file or directory: {path}", file=sys.stderr)
-    if not result.files and not result.missing:
+    for path in result.not_regular:
+        print(f"reslint: error: not a regular file, not linted: {path}", file=sys.stderr)
+    failed = bool(result.missing or result.not_regular)
+    if not result.files and not failed:
         print("reslint: note: no Python files found under the given paths", file=sys.stderr)
     if options.format == "json":
         print_json_report(result.findings)
     else:
         for path in result.empty_files:
             print(f"reslint: note: {path} is empty, nothing to check", file=sys.stderr)
-        print_text_report(result.findings, len(result.files), options.no_color, result.sources)
-    for error in result.internal_errors:
-        print(f"reslint: {error}", file=sys.stderr)
+        print_text_report(result.findings, len(result.files), options.no_color, failed=failed)
     sys.stdout.flush()
-    if result.missing or result.internal_errors:
+    if failed:
         return EXIT_ERROR
     return EXIT_FINDINGS if result.findings else EXIT_CLEAN
 
 
-def _codes(values: list[str]) -> list[str]:
-    return [code.strip() for value in values for code in value.split(",") if code.strip()]
+def overrides(options: argparse.Namespace) -> Overrides:
+    """The settings the command line gives (each checked: an unknown code is a ConfigError)."""
+    from reslint.settings import Overrides, check_codes, check_patterns
+
+    return Overrides(
+        select=check_codes(options.select, "--select") if options.select else None,
+        ignore=check_codes(options.ignore, "--ignore"),
+        extend_select=check_codes(options.extend_select, "--extend-select"),
+        exclude=check_patterns(_split(options.exclude), "--exclude") if options.exclude else None,
+        extend_exclude=check_patterns(_split(options.extend_exclude), "--extend-exclude"),
+        respect_gitignore=options.respect_gitignore,
+        force_exclude=options.force_exclude or None,
+        config=options.config,
+    )
+
+
+def _split(values: list[str]) -> tuple[str, ...]:
+    return tuple(part.strip() for value in values for part in value.split(",") if part.strip())
 
 
 def list_rules(output_format: str = "text") -> int:
-    from reslint.engine import all_rules
+    from reslint.registry import load_rules as all_rules
 
     rows = [
         {
@@ -243,9 +299,9 @@ def list_rules(output_format: str = "text") -> int:
 
 
 def explain(code: str, output_format: str = "text") -> int:
-    from reslint.engine import rule_for_code
+    from reslint.registry import load_rules
 
-    rule = rule_for_code(code)
+    rule = next((rule for rule in load_rules() if rule.code == code.strip().upper()), None)
     if rule is None:
         raise UsageError(f"unknown rule code: {code} (see reslint --list-rules)")
     if output_format == "json":

@@ -34,5 +34,11 @@ def load_rules() -> tuple[type[Rule], ...]:
     return tuple(sorted(rules, key=lambda rule: rule.code))
 
 
-def rule_by_code(code: str) -> type[Rule] | None:
-    return next((rule for rule in load_rules() if rule.code == code.upper()), None)
+def checking_rules() -> tuple[type[Rule], ...]:
+    """The rules whose check() runs on a module model."""
+    return tuple(rule for rule in load_rules() if not rule.file_level)
+
+
+def file_level_rules() -> tuple[type[Rule], ...]:
+    """The codes the engine reports about a file as a whole (RN001 syntax error, ...)."""
+    return tuple(rule for rule in load_rules() if rule.file_level)

@@ -69,8 +69,13 @@ def render_findings(
         console.print()
 
 
-def summary_line(findings: Sequence[Finding], files_checked: int) -> str:
-    """'Found 12 findings (9 errors, 3 warnings) in 3 files.' or 'All checks passed: 5 files, no findings.'"""
+def summary_line(findings: Sequence[Finding], files_checked: int, failed: bool = False) -> str:
+    """'Found 12 findings (9 errors, 3 warnings) in 3 files.' or 'All checks passed: 5 files, no
+    findings.' A run that `failed` (a path could not be linted) never says passed."""
+    if not findings and failed:
+        return (
+            f"No findings in {_count(files_checked, 'file')}, but not every path could be linted."
+        )
     if not findings:
         return f"All checks passed: {_count(files_checked, 'file')}, no findings."
     counts = [
@@ -82,7 +87,9 @@ def summary_line(findings: Sequence[Finding], files_checked: int) -> str:
     return f"Found {_count(len(findings), 'finding')} ({', '.join(counts)}) in {_count(files, 'file')}."
 
 
-def render_summary(findings: Sequence[Finding], files_checked: int, console: Console) -> None:
+def render_summary(
+    findings: Sequence[Finding], files_checked: int, console: Console, failed: bool = False
+) -> None:
     from rich.text import Text
 
     style = (
@@ -92,7 +99,7 @@ def render_summary(findings: Sequence[Finding], files_checked: int, console: Con
         if findings
         else "bold green"
     )
-    console.print(Text(summary_line(findings, files_checked), style=style))
+    console.print(Text(summary_line(findings, files_checked, failed), style=style))
 
 
 def print_text_report(
@@ -101,15 +108,16 @@ def print_text_report(
     no_color: bool = False,
     source_lines: Mapping[str, str | Sequence[str]] | None = None,
     file: IO[str] | None = None,
+    failed: bool = False,
 ) -> None:
     """The whole text report. A clean run prints its one line without loading rich."""
     out = file or sys.stdout
     if not findings:
-        print(summary_line(findings, files_checked), file=out)
+        print(summary_line(findings, files_checked, failed), file=out)
         return
     console = make_console(no_color, out)
     render_findings(findings, console, source_lines)
-    render_summary(findings, files_checked, console)
+    render_summary(findings, files_checked, console, failed)
 
 
 def findings_to_json(findings: Iterable[Finding]) -> str:

@@ -11,10 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from reslint import cli, engine
+from reslint import cli, runner
 from reslint.findings import Finding, Severity
+from reslint.registry import load_rules
 from reslint.report import findings_to_json, make_console, render_findings, summary_line
 from reslint.rule import Rule
+from reslint.rules.RN001_syntax_error import SyntaxErrorRule
 
 BROKEN = (
     "import torch.nn as nn\n\n\ndef f(norm_layer: Callable[.., nn.Module] = None):\n    return 1\n"
@@ -209,7 +211,7 @@ def test_list_rules_shows_every_code(capsys):
     lines = out.splitlines()
     assert lines[0].split() == ["code", "name", "severity", "summary"]
     listed = [line.split()[0] for line in lines[1:]]
-    assert listed == [rule.code for rule in engine.all_rules()]
+    assert listed == [rule.code for rule in load_rules()]
     assert {"RN001", "RN002", "RN003"} <= set(listed)
 
 
@@ -221,13 +223,13 @@ def test_list_rules_as_json(capsys):
         "code": "RN001",
         "name": "syntax-error",
         "severity": "error",
-        "summary": engine.SyntaxErrorRule.summary(),
+        "summary": SyntaxErrorRule.summary(),
     }
     assert all(set(row) == {"code", "name", "severity", "summary"} for row in rows)
 
 
 def test_explain_prints_the_documentation_of_every_rule(capsys):
-    for rule in engine.all_rules():
+    for rule in load_rules():
         code, out, _ = main("--explain", rule.code.lower(), capsys=capsys)
         assert code == 0
         assert out.startswith(f"{rule.code} {rule.name} (")
@@ -353,7 +355,7 @@ def test_an_unexpected_exception_is_an_internal_error_exit_2(monkeypatch, clean,
     def explode(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(engine, "run", explode)
+    monkeypatch.setattr(runner, "run", explode)
     code, _, err = main(str(clean), capsys=capsys)
     assert code == 2
     assert err.strip() == "reslint: internal error: RuntimeError: boom"
@@ -363,7 +365,7 @@ def test_interrupt_exits_130(monkeypatch, clean, capsys):
     def interrupt(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(engine, "run", interrupt)
+    monkeypatch.setattr(runner, "run", interrupt)
     code, _, _ = main(str(clean), capsys=capsys)
     assert code == 130
 
@@ -378,17 +380,17 @@ class _Broken(Rule):
         raise ValueError("bad rule")
 
 
-def test_a_rule_that_raises_is_reported_and_exits_2_but_findings_are_printed(
+def test_a_rule_that_raises_is_a_finding_and_the_other_findings_are_printed(
     monkeypatch, broken, capsys
 ):
     import reslint.registry
 
-    monkeypatch.setattr(reslint.registry, "load_rules", lambda: (_Broken,))
+    monkeypatch.setattr(reslint.registry, "checking_rules", lambda: (_Broken,))
     code, out, err = main(str(broken), capsys=capsys)
-    assert code == 2
+    assert code == 1
     assert "RN001" in out
-    assert f"reslint: internal error in rule RN999 on {broken}: ValueError: bad rule" in err
-    assert "Traceback" not in err
+    assert f"{broken}:1:1: RN004 [error] internal error in rule RN999: ValueError: bad rule" in out
+    assert "Traceback" not in out + err
 
 
 # ----------------------------------------------------------------------------------------------------------

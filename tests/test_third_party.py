@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from reslint.engine import lint_paths
+from reslint import check_paths
 from reslint.findings import Finding
 
 # Pinned so a new upstream release cannot turn CI red overnight; bump deliberately.
@@ -117,7 +117,7 @@ def describe(findings: list[Finding], root: Path) -> str:
 def test_resnet_family_file_gives_no_findings(extracted: Path, member: str) -> None:
     path = extracted / member
     assert path.stat().st_size > 1000, f"{member} looks empty"
-    findings = lint_paths([str(path)])
+    findings = check_paths([str(path)])
     assert not findings, f"false alarms on {member}:\n{describe(findings, extracted)}"
 
 
@@ -137,6 +137,6 @@ def test_seed001_as_published_reports_the_authors_bugs_not_the_quoted_copy(
     published = tmp_path / "seed001_as_published.py"
     published.write_text(own + "\n" + quoted, encoding="utf-8")
 
-    reported = sorted((f.line, f.code) for f in lint_paths([str(published)]))
+    reported = sorted((f.line, f.code) for f in check_paths([str(published)]))
 
     assert reported == sorted(expected_marks(seed).elements())
