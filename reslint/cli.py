@@ -1,6 +1,7 @@
 """The `reslint` command.
 
-    reslint PATH... [--format text|json] [--select CODES] [--ignore CODES] [--no-color]
+    reslint PATH... [--format full|concise|json|json-lines|github|sarif] [--select CODES] ...
+    reslint - --stdin-filename PATH                 (the source on stdin, for editors)
     reslint --list-rules | --explain CODE | --version
     reslint --compare-to ARCH TARGET [--init JSON] [--timeout SECONDS]   (the dynamic pass, needs torch)
     reslint --list-references
@@ -18,12 +19,8 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from reslint import __version__
-
-if TYPE_CHECKING:
-    from reslint.settings import Overrides
 
 EXIT_CLEAN = 0
 EXIT_FINDINGS = 1
@@ -63,6 +60,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from reslint.reporters import FORMATS
+
     parser = argparse.ArgumentParser(
         prog="reslint",
         description="Find residual-network bugs in PyTorch model code.",
@@ -72,69 +71,76 @@ def build_parser() -> argparse.ArgumentParser:
         "paths",
         nargs="*",
         metavar="PATH",
-        help="files or folders to lint (folders: every *.py in them)",
+        help="files or folders to lint (folders: every *.py and *.ipynb in them); - reads stdin",
     )
-    parser.add_argument(
-        "--format", choices=("text", "json"), default="text", help="output format (default: text)"
+    output = parser.add_argument_group("output")
+    output.add_argument(
+        "--format",
+        choices=(*FORMATS, "text"),
+        default="full",
+        help="full (default; `text` is its old name), concise, json, json-lines, github (workflow "
+        "commands), sarif (SARIF 2.1.0)",
     )
-    parser.add_argument(
-        "--select",
-        action="append",
-        default=[],
-        metavar="CODES",
-        help="only these codes or prefixes, comma-separated (e.g. RN2,RN301)",
+    output.add_argument("--output-file", metavar="FILE", help="write the report to FILE")
+    output.add_argument(
+        "--statistics", action="store_true", help="count the findings of each code instead"
     )
-    parser.add_argument(
-        "--ignore",
-        action="append",
-        default=[],
-        metavar="CODES",
-        help="skip these codes or prefixes, comma-separated",
+    output.add_argument(
+        "--exit-zero", action="store_true", help="exit 0 even when there are findings"
     )
-    parser.add_argument(
-        "--extend-select",
-        action="append",
-        default=[],
-        metavar="CODES",
-        help="also these codes or prefixes, on top of the selection",
+    output.add_argument(
+        "-q", "--quiet", action="store_true", help="print the findings only: no summary, no notes"
     )
-    parser.add_argument(
+    output.add_argument(
+        "--no-color",
+        action="store_true",
+        help="no colors or styles in the text output (also: NO_COLOR=1)",
+    )
+    codes = parser.add_argument_group("rule selection (codes or prefixes, comma-separated)")
+    for flag, meaning in (
+        ("--select", "only these (e.g. RN2,RN301; ALL for every code)"),
+        ("--ignore", "not these"),
+        ("--extend-select", "these too, on top of the selection"),
+    ):
+        codes.add_argument(flag, action="append", default=[], metavar="CODES", help=meaning)
+    files = parser.add_argument_group("files")
+    files.add_argument(
         "--config",
         metavar="FILE",
         help="use this reslint.toml or pyproject.toml for every file (default: the nearest one "
         "found walking up from each file)",
     )
-    parser.add_argument(
+    files.add_argument(
         "--exclude",
         action="append",
         default=[],
         metavar="PATTERNS",
         help="gitignore-style patterns to skip, replacing the default excludes",
     )
-    parser.add_argument(
+    files.add_argument(
         "--extend-exclude",
         action="append",
         default=[],
         metavar="PATTERNS",
         help="gitignore-style patterns to skip, on top of the default excludes",
     )
-    parser.add_argument(
+    files.add_argument(
         "--respect-gitignore",
         action=argparse.BooleanOptionalAction,
         default=None,
         help="skip files that .gitignore ignores (default: yes)",
     )
-    parser.add_argument(
+    files.add_argument(
         "--force-exclude",
         action="store_true",
         help="apply the excludes to files named on the command line too (for pre-commit)",
     )
-    parser.add_argument(
-        "--no-color",
-        action="store_true",
-        help="no colors or styles in the text output (also: NO_COLOR=1)",
+    files.add_argument(
+        "--stdin-filename",
+        metavar="PATH",
+        help="read the source from stdin and report it as PATH (for editors)",
     )
-    parser.add_argument(
+    files.add_argument(
         "--jobs",
         type=int,
         default=None,
@@ -182,10 +188,12 @@ def _main(argv: list[str]) -> int:
     parser = build_parser()
     options = parser.parse_args(argv)
     _reconfigure_output()
+    if options.format == "text":
+        options.format = "full"
     actions = [
         name
         for name, given in (
-            ("PATH", bool(options.paths)),
+            ("PATH", bool(options.paths) or options.stdin_filename is not None),
             ("--list-rules", options.list_rules),
             ("--explain", options.explain is not None),
             ("--compare-to", options.compare_to is not None),
@@ -214,58 +222,9 @@ def _main(argv: list[str]) -> int:
         return _compare(options)
     if options.list_references:
         return _list_references(options.format)
+    from reslint.lint_command import lint
+
     return lint(options)
-
-
-# ----------------------------------------------------------------------------------------------------------
-# The static pass.
-
-
-def lint(options: argparse.Namespace) -> int:
-    from reslint import runner
-    from reslint.report import print_json_report, print_text_report
-    from reslint.settings import SettingsResolver
-
-    if options.jobs is not None and options.jobs < 1:
-        raise UsageError("--jobs must be at least 1")
-    result = runner.run(options.paths, SettingsResolver(overrides(options)), jobs=options.jobs)
-    for path in result.missing:
-        print(f"reslint: error: no such file or directory: {path}", file=sys.stderr)
-    for path in result.not_regular:
-        print(f"reslint: error: not a regular file, not linted: {path}", file=sys.stderr)
-    failed = bool(result.missing or result.not_regular)
-    if not result.files and not failed:
-        print("reslint: note: no Python files found under the given paths", file=sys.stderr)
-    if options.format == "json":
-        print_json_report(result.findings)
-    else:
-        for path in result.empty_files:
-            print(f"reslint: note: {path} is empty, nothing to check", file=sys.stderr)
-        print_text_report(result.findings, len(result.files), options.no_color, failed=failed)
-    sys.stdout.flush()
-    if failed:
-        return EXIT_ERROR
-    return EXIT_FINDINGS if result.findings else EXIT_CLEAN
-
-
-def overrides(options: argparse.Namespace) -> Overrides:
-    """The settings the command line gives (each checked: an unknown code is a ConfigError)."""
-    from reslint.settings import Overrides, check_codes, check_patterns
-
-    return Overrides(
-        select=check_codes(options.select, "--select") if options.select else None,
-        ignore=check_codes(options.ignore, "--ignore"),
-        extend_select=check_codes(options.extend_select, "--extend-select"),
-        exclude=check_patterns(_split(options.exclude), "--exclude") if options.exclude else None,
-        extend_exclude=check_patterns(_split(options.extend_exclude), "--extend-exclude"),
-        respect_gitignore=options.respect_gitignore,
-        force_exclude=options.force_exclude or None,
-        config=options.config,
-    )
-
-
-def _split(values: list[str]) -> tuple[str, ...]:
-    return tuple(part.strip() for value in values for part in value.split(",") if part.strip())
 
 
 def list_rules(output_format: str = "text") -> int:
@@ -333,6 +292,8 @@ def _severity_name(rule) -> str:
 
 
 def _compare(options: argparse.Namespace) -> int:
+    if options.format not in ("full", "concise", "json"):
+        raise UsageError(f"--compare-to prints text or json, not --format {options.format}")
     arch, target = options.compare_to
     init = _parse_init(options.init)
     timeout = 60.0 if options.timeout is None else options.timeout
@@ -342,8 +303,9 @@ def _compare(options: argparse.Namespace) -> int:
     if dynamic is None:
         return EXIT_ERROR
     extra = {"analysis": options.analysis} if options.analysis not in (None, "auto") else {}
+    output_format = "json" if options.format == "json" else "text"
     return int(
-        dynamic.run_compare(arch, target, init, timeout, options.format, options.no_color, **extra)
+        dynamic.run_compare(arch, target, init, timeout, output_format, options.no_color, **extra)
     )
 
 

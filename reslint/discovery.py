@@ -48,14 +48,14 @@ def discover(paths: Iterable[str | os.PathLike[str]], resolver: SettingsResolver
     for path in (os.path.normpath(os.fspath(given)) for given in paths):
         if os.path.isdir(path):
             settings = resolver.for_folder(os.path.abspath(path))
-            if not (settings.force_exclude and _excluded_explicitly(path, settings, ignores)):
+            if not (settings.force_exclude and excluded_explicitly(path, settings, ignores)):
                 for file, file_settings in _walk(path, resolver, ignores.at(path)):
                     add(file, file_settings)
         elif not os.path.lexists(path):
             found.missing.append(path)
         else:  # a named FIFO or device too: the engine reports it (RN002) without reading it
             settings = resolver.for_path(path)
-            if not (settings.force_exclude and _excluded_explicitly(path, settings, ignores)):
+            if not (settings.force_exclude and excluded_explicitly(path, settings, ignores)):
                 add(path, settings)
     return found
 
@@ -118,8 +118,11 @@ def _entries(folder: str) -> list[os.DirEntry[str]]:
         return []
 
 
-def _excluded_explicitly(path: str, settings: Settings, ignores: _GitIgnoresCache) -> bool:
+def excluded_explicitly(
+    path: str, settings: Settings, ignores: _GitIgnoresCache | None = None
+) -> bool:
     """--force-exclude: would a folder search have skipped `path` (or a folder it is in)?"""
+    ignores = ignores or _GitIgnoresCache()
     is_dir = os.path.isdir(path)
     if settings.is_excluded(path, is_dir):
         return True

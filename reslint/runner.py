@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from reslint.discovery import discover
 from reslint.engine import FileResult, check_file, finding_order
@@ -37,6 +37,7 @@ class LintRun:
     empty_files: list[str]
     missing: list[str]
     not_regular: list[str]
+    sources: dict[str, str] = field(default_factory=dict)  # text of files not on disk (stdin)
 
 
 def run(

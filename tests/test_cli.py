@@ -14,7 +14,10 @@ import pytest
 from reslint import cli, runner
 from reslint.findings import Finding, Severity
 from reslint.registry import load_rules
-from reslint.report import findings_to_json, make_console, render_findings, summary_line
+from reslint.reporters import summary_line
+from reslint.reporters.console import make_console
+from reslint.reporters.full import render_findings
+from reslint.reporters.json import findings_to_json
 from reslint.rule import Rule
 from reslint.rules.RN001_syntax_error import SyntaxErrorRule
 
@@ -277,6 +280,12 @@ def test_explain_as_json(capsys):
             ["--compare-to", "resnet18", "m.py:Net", "--timeout", "-1"],
             "--timeout must be a positive number",
         ),
+        (
+            ["--compare-to", "resnet18", "m.py:Net", "--format", "sarif"],
+            "--compare-to prints text or json, not --format sarif",
+        ),
+        (["--select", "RN9", "x.py"], "--select: unknown rule code or prefix: RN9"),
+        (["--exclude", "!", "x.py"], "--exclude: bad pattern '!'"),
     ],
 )
 def test_usage_errors_exit_2_with_a_clear_message(argv, message, capsys):

@@ -1,0 +1,94 @@
+"""`--format sarif`: a SARIF 2.1.0 log, as GitHub code scanning accepts it.
+
+Each rule of the catalogue is described once (short description: its summary; full description and
+help: its documentation); each result points at its rule by id and index. Columns count characters
+(`columnKind: unicodeCodePoints`), end columns are exclusive, as reslint's own.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import IO, Any
+
+from reslint import __version__
+from reslint.findings import Finding, Severity
+from reslint.reporters import Report
+
+SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
+
+
+def write(report: Report, out: IO[str]) -> None:
+    print(json.dumps(sarif_log(report), indent=2, ensure_ascii=False), file=out)
+
+
+def sarif_log(report: Report) -> dict[str, Any]:
+    from reslint.registry import load_rules
+
+    rules = load_rules()
+    index = {rule.code: position for position, rule in enumerate(rules)}
+    return {
+        "$schema": SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "reslint",
+                        "version": __version__,
+                        "rules": [_descriptor(rule) for rule in rules],
+                    }
+                },
+                "columnKind": "unicodeCodePoints",
+                "results": [_result(finding, index) for finding in report.findings],
+            }
+        ],
+    }
+
+
+def _descriptor(rule: Any) -> dict[str, Any]:
+    documentation = rule.documentation() or rule.summary()
+    return {
+        "id": rule.code,
+        "name": rule.name,
+        "shortDescription": {"text": rule.summary()},
+        "fullDescription": {"text": documentation},
+        "help": {"text": documentation, "markdown": documentation},
+        "defaultConfiguration": {"level": _LEVEL[Severity(rule.severity)]},
+    }
+
+
+def _result(finding: Finding, index: dict[str, int]) -> dict[str, Any]:
+    result: dict[str, Any] = {
+        "ruleId": finding.code,
+        "level": _LEVEL.get(finding.severity, "error"),
+        "message": {"text": finding.message + (f" (hint: {finding.hint})" if finding.hint else "")},
+        "locations": [
+            {
+                "physicalLocation": {
+                    "artifactLocation": _artifact(finding.path),
+                    "region": {
+                        "startLine": finding.line,
+                        "startColumn": finding.column,
+                        "endLine": finding.end_line,
+                        "endColumn": finding.end_column,
+                    },
+                }
+            }
+        ],
+    }
+    if finding.code in index:
+        result["ruleIndex"] = index[finding.code]
+    return result
+
+
+def _artifact(path: str) -> dict[str, str]:
+    """Relative paths (as code scanning wants them) against the checkout root, %SRCROOT%."""
+    if os.path.isabs(path):
+        relative = os.path.relpath(path)
+        if relative.startswith(os.pardir):
+            return {"uri": Path(path).as_uri()}
+        path = relative
+    return {"uri": Path(path).as_posix(), "uriBaseId": "%SRCROOT%"}
