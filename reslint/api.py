@@ -29,13 +29,16 @@ def check_source(
     extend_select: Iterable[str] = (),
     config: str | os.PathLike[str] | None = None,
 ) -> list[Finding]:
-    """The findings of `text` as if it were the file `path` (which need not exist), sorted by position."""
-    from reslint.engine import finding_order, lint_source
+    """The findings of `text` as if it were the file `path` (which need not exist), sorted by position.
+    For a `.ipynb` path, `text` is the notebook's JSON."""
+    from reslint.engine import finding_order, lint_read_source
     from reslint.settings import settings_for_source
+    from reslint.source import SourceFile
 
     name = os.fspath(path)
     settings = settings_for_source(name, _overrides(select, ignore, extend_select, config))
-    return sorted(lint_source(text, name, settings.checks_for(name)), key=finding_order)
+    result = lint_read_source(SourceFile(name, text), settings.checks_for(name))
+    return sorted(result.findings, key=finding_order)
 
 
 def check_paths(

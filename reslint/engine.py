@@ -16,8 +16,10 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from reslint.findings import Finding
+from reslint.notebook import NotANotebook, is_notebook, parse_notebook
 from reslint.rule import Rule
 from reslint.rules.RN001_syntax_error import SyntaxErrorRule
+from reslint.rules.RN002_unreadable_file import UnreadableFileRule
 from reslint.rules.RN004_internal_error import InternalErrorRule
 from reslint.source import DEFAULT_MAX_BYTES, SourceFile, read_source
 from reslint.syntax import ParseResult, parse_source
@@ -85,9 +87,12 @@ def check_file(path: str, checks: Checks) -> FileResult:
 
 
 def lint_read_source(source: SourceFile, checks: Checks) -> FileResult:
-    """Lint what `read_source`/`decode_source` gave: its file-level finding, or its text."""
+    """Lint what `read_source`/`decode_source` gave: its file-level finding, or its text (a notebook's
+    JSON for *.ipynb)."""
     if source.finding is not None:
         return FileResult(source.path, _kept([source.finding], checks))
+    if is_notebook(source.path):
+        return _lint_notebook(source.text or "", source.path, checks)
     if source.empty:
         return FileResult(source.path, empty=True)
     return FileResult(source.path, lint_source(source.text or "", source.path, checks))
@@ -100,6 +105,17 @@ def lint_source(text: str, path: str, checks: Checks) -> list[Finding]:
         return without_deferred(_kept(_without_suppressed(findings, text), checks), deferrals)
     except Exception as error:  # a bug in the engine or the model must not stop the other files
         return _kept([internal_error(path, "while checking the file", error)], checks)
+
+
+def _lint_notebook(text: str, path: str, checks: Checks) -> FileResult:
+    try:
+        notebook = parse_notebook(text)
+    except NotANotebook as error:
+        finding = UnreadableFileRule.finding(path, (1, 1, 1, 2), f"not a valid notebook: {error}")
+        return FileResult(path, _kept([finding], checks))
+    if not notebook.text.strip():
+        return FileResult(path, empty=True)
+    return FileResult(path, [notebook.locate(f) for f in lint_source(notebook.text, path, checks)])
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -200,8 +216,15 @@ def _kept(findings: Iterable[Finding], checks: Checks) -> list[Finding]:
 # Helpers.
 
 
-def finding_order(finding: Finding) -> tuple[str, int, int, int, str]:
-    return finding.path, finding.line, finding.column, finding.end_line, finding.code
+def finding_order(finding: Finding) -> tuple[str, int, int, int, int, str]:
+    return (
+        finding.path,
+        finding.cell or 0,
+        finding.line,
+        finding.column,
+        finding.end_line,
+        finding.code,
+    )
 
 
 def internal_error(path: str, context: str, error: BaseException) -> Finding:

@@ -55,7 +55,7 @@ def header(finding: Finding) -> Text:
 
     style = SEVERITY_STYLE[severity_of(finding)]
     return Text.assemble(
-        (f"{finding.path}:{finding.line}:{finding.column}:", "bold"),
+        (f"{finding.location()}:", "bold"),
         " ",
         (finding.code, style),
         " ",

@@ -28,15 +28,15 @@ TAB_SIZE = 4
 def render_findings(
     findings: Sequence[Finding],
     console: Console,
-    source_lines: Mapping[str, str | Sequence[str]] | None = None,
+    source_lines: Mapping[str, str] | None = None,
 ) -> None:
     """Print each finding: `path:line:col: CODE [severity] message`, the source line with a ^^^ marker
-    under the span, and `hint: ...`. `source_lines` maps a path to its text (or list of lines); paths
-    not in it are read from disk, and a finding whose line is unavailable is printed without a frame."""
+    under the span, and `hint: ...`. `source_lines` maps a path to its text; paths not in it are read
+    from disk, and a finding whose line is unavailable is printed without a frame."""
     sources = _SourceCache(source_lines or {})
     for finding in findings:
         console.print(header(finding))
-        line = sources.line(finding.path, finding.line)
+        line = sources.line(finding)
         if line is not None:
             for row in _frame(finding, line):
                 console.print(row)
@@ -106,29 +106,32 @@ def _excerpt(line: str, column: int, end_column: int | None) -> tuple[str, int, 
 
 
 class _SourceCache:
-    def __init__(self, given: Mapping[str, str | Sequence[str]]) -> None:
+    """Source lines by path and notebook cell: from the texts given (stdin), or read from disk."""
+
+    def __init__(self, given: Mapping[str, str]) -> None:
         self.given = given
-        self.lines: dict[str, list[str] | None] = {}
+        self.files: dict[str, dict[int | None, list[str]]] = {}
 
-    def line(self, path: str, number: int) -> str | None:
-        if path not in self.lines:
-            self.lines[path] = self._load(path)
-        lines = self.lines[path]
-        if not lines or not 1 <= number <= len(lines):
+    def line(self, finding: Finding) -> str | None:
+        if finding.path not in self.files:
+            self.files[finding.path] = self._load(finding.path)
+        lines = self.files[finding.path].get(finding.cell)
+        if not lines or not 1 <= finding.line <= len(lines):
             return None
-        return lines[number - 1]
+        return lines[finding.line - 1]
 
-    def _load(self, path: str) -> list[str] | None:
-        from reslint.source import split_lines
+    def _load(self, path: str) -> dict[int | None, list[str]]:
+        from reslint.notebook import NotANotebook, is_notebook, parse_notebook
+        from reslint.source import read_source, split_lines
 
-        given = self.given.get(path)
-        if isinstance(given, str):
-            return split_lines(given)
-        if given is not None:
-            return list(given)
-        if not os.path.isfile(path):
-            return None
-        from reslint.source import read_source
-
-        source = read_source(path)
-        return split_lines(source.text) if source.text is not None else None
+        text = self.given.get(path)
+        if text is None and os.path.isfile(path):
+            text = read_source(path).text
+        if text is None:
+            return {}
+        if not is_notebook(path):
+            return {None: split_lines(text)}
+        try:
+            return dict(parse_notebook(text).cell_lines())
+        except NotANotebook:
+            return {}

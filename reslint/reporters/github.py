@@ -30,7 +30,9 @@ def annotation(finding: Finding) -> str:
         "title": finding.code,
     }
     listed = ",".join(f"{key}={_escape_property(str(value))}" for key, value in properties.items())
-    message = finding.message + (f"\nhint: {finding.hint}" if finding.hint else "")
+    # Annotations know files and lines, not notebook cells: the cell is named in the message.
+    cell = f"cell {finding.cell}: " if finding.cell is not None else ""
+    message = cell + finding.message + (f"\nhint: {finding.hint}" if finding.hint else "")
     return f"::{_COMMAND.get(finding.severity, 'error')} {listed}::{_escape_data(message)}"
 
 

@@ -61,10 +61,13 @@ def _descriptor(rule: Any) -> dict[str, Any]:
 
 
 def _result(finding: Finding, index: dict[str, int]) -> dict[str, Any]:
+    # SARIF regions know lines, not notebook cells: the cell is named in the message and a property.
+    cell = f"cell {finding.cell}: " if finding.cell is not None else ""
+    hint = f" (hint: {finding.hint})" if finding.hint else ""
     result: dict[str, Any] = {
         "ruleId": finding.code,
         "level": _LEVEL.get(finding.severity, "error"),
-        "message": {"text": finding.message + (f" (hint: {finding.hint})" if finding.hint else "")},
+        "message": {"text": cell + finding.message + hint},
         "locations": [
             {
                 "physicalLocation": {
@@ -81,6 +84,8 @@ def _result(finding: Finding, index: dict[str, int]) -> dict[str, Any]:
     }
     if finding.code in index:
         result["ruleIndex"] = index[finding.code]
+    if finding.cell is not None:
+        result["properties"] = {"cell": finding.cell}
     return result
 
 
