@@ -19,8 +19,12 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from typing import IO, TYPE_CHECKING
 
 from reslint import __version__
+
+if TYPE_CHECKING:
+    from reslint.selection import Selection
 
 EXIT_CLEAN = 0
 EXIT_FINDINGS = 1
@@ -217,7 +221,7 @@ def _main(argv: list[str]) -> int:
     if options.list_rules:
         return list_rules(options.format)
     if options.explain is not None:
-        return explain(options.explain, options.format)
+        return explain(options.explain, options.format, options.no_color)
     if options.compare_to is not None:
         return _compare(options)
     if options.list_references:
@@ -227,64 +231,74 @@ def _main(argv: list[str]) -> int:
     return lint(options)
 
 
-def list_rules(output_format: str = "text") -> int:
-    from reslint.registry import load_rules as all_rules
+def list_rules(output_format: str = "full") -> int:
+    """Every code, static (RN) and dynamic (RD)."""
+    from reslint.vocabulary import all_codes
 
     rows = [
         {
-            "code": rule.code,
-            "name": rule.name,
-            "severity": _severity_name(rule),
-            "summary": rule.summary(),
+            "code": info.code,
+            "name": info.name,
+            "severity": info.severity.value,
+            "pass": info.origin,
+            "summary": ("(opt-in) " if info.opt_in else "") + info.summary,
         }
-        for rule in all_rules()
+        for info in all_codes()
     ]
     if output_format == "json":
         print(json.dumps(rows, indent=2, ensure_ascii=False))
         return EXIT_CLEAN
-    widths = {
-        column: max([len(column)] + [len(row[column]) for row in rows])
-        for column in ("code", "name", "severity")
-    }
-    for row in [
-        {"code": "code", "name": "name", "severity": "severity", "summary": "summary"}
-    ] + rows:
+    columns = ("code", "name", "severity", "pass")
+    widths = {column: max([len(column)] + [len(row[column]) for row in rows]) for column in columns}
+    for row in [{column: column for column in (*columns, "summary")}, *rows]:
         print(
-            "  ".join(row[column].ljust(widths[column]) for column in widths)
+            "  ".join(row[column].ljust(widths[column]) for column in columns)
             + "  "
             + row["summary"]
         )
     return EXIT_CLEAN
 
 
-def explain(code: str, output_format: str = "text") -> int:
-    from reslint.registry import load_rules
+def explain(code: str, output_format: str = "full", no_color: bool = False) -> int:
+    """A code's documentation: rendered Markdown on a terminal, the Markdown itself otherwise."""
+    from reslint.vocabulary import lookup
 
-    rule = next((rule for rule in load_rules() if rule.code == code.strip().upper()), None)
-    if rule is None:
+    info = lookup(code)
+    if info is None:
         raise UsageError(f"unknown rule code: {code} (see reslint --list-rules)")
     if output_format == "json":
         print(
             json.dumps(
                 {
-                    "code": rule.code,
-                    "name": rule.name,
-                    "severity": _severity_name(rule),
-                    "summary": rule.summary(),
-                    "documentation": rule.documentation(),
+                    "code": info.code,
+                    "name": info.name,
+                    "severity": info.severity.value,
+                    "pass": info.origin,
+                    "summary": info.summary,
+                    "documentation": info.documentation,
                 },
                 indent=2,
                 ensure_ascii=False,
             )
         )
         return EXIT_CLEAN
-    print(f"{rule.code} {rule.name} ({_severity_name(rule)})\n")
-    print(rule.documentation() or rule.summary())
+    title = f"{info.code} {info.name} ({info.severity.value}, {info.origin} pass)"
+    if sys.stdout.isatty():
+        render_documentation(title, info.documentation, no_color)
+    else:
+        print(f"{title}\n\n{info.documentation}")
     return EXIT_CLEAN
 
 
-def _severity_name(rule) -> str:
-    return getattr(rule.severity, "value", str(rule.severity))
+def render_documentation(
+    title: str, documentation: str, no_color: bool = False, file: IO[str] | None = None
+) -> None:
+    from rich.markdown import Markdown
+
+    from reslint.reporters.console import make_console
+
+    console = make_console(no_color, file)
+    console.print(Markdown(f"# {title}\n\n{documentation}"))
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -304,9 +318,27 @@ def _compare(options: argparse.Namespace) -> int:
         return EXIT_ERROR
     extra = {"analysis": options.analysis} if options.analysis not in (None, "auto") else {}
     output_format = "json" if options.format == "json" else "text"
+    selected = _selection(options)
     return int(
-        dynamic.run_compare(arch, target, init, timeout, output_format, options.no_color, **extra)
+        dynamic.run_compare(
+            arch,
+            target,
+            init,
+            timeout,
+            output_format,
+            options.no_color,
+            selected=lambda code: selected.enables(code),
+            **extra,
+        )
     )
+
+
+def _selection(options: argparse.Namespace) -> Selection:
+    """--select/--ignore (and the configuration file's) apply to the dynamic pass's codes too."""
+    from reslint.lint_command import overrides
+    from reslint.settings import SettingsResolver
+
+    return SettingsResolver(overrides(options)).for_folder(os.getcwd()).selection
 
 
 def _list_references(output_format: str) -> int:

@@ -12,6 +12,7 @@ import os
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import libcst as cst
 
@@ -21,8 +22,12 @@ from reslint.rule import Rule
 from reslint.rules.RN001_syntax_error import SyntaxErrorRule
 from reslint.rules.RN002_unreadable_file import UnreadableFileRule
 from reslint.rules.RN004_internal_error import InternalErrorRule
+from reslint.rules.RN005_unused_noqa import UnusedNoqaRule
 from reslint.source import DEFAULT_MAX_BYTES, SourceFile, read_source
 from reslint.syntax import ParseResult, parse_source
+
+if TYPE_CHECKING:
+    from reslint.suppression import Noqa, Suppressions
 
 Place = tuple[str, int, int]  # (code, line, column) of a finding
 # finding -> the places of the findings that would explain it (Violation.defers_to)
@@ -102,7 +107,8 @@ def lint_source(text: str, path: str, checks: Checks) -> list[Finding]:
     """The findings of `text` as the file `path`: syntax errors, rule findings, `# noqa` applied."""
     try:
         findings, deferrals = _findings(text, path, checks)
-        return without_deferred(_kept(_without_suppressed(findings, text), checks), deferrals)
+        reported = _kept(_apply_noqa(findings, text, path, checks), checks)
+        return without_deferred(reported, deferrals)
     except Exception as error:  # a bug in the engine or the model must not stop the other files
         return _kept([internal_error(path, "while checking the file", error)], checks)
 
@@ -199,13 +205,48 @@ def without_deferred(findings: list[Finding], deferrals: Deferrals) -> list[Find
     return [finding for finding in findings if keeps(finding)]
 
 
-def _without_suppressed(findings: list[Finding], text: str) -> list[Finding]:
+def _apply_noqa(findings: list[Finding], text: str, path: str, checks: Checks) -> list[Finding]:
+    """The findings no noqa comment silences, and (RN005) the noqa codes that silence nothing."""
     from reslint.suppression import Suppressions
 
-    if not findings or "noqa" not in text.lower():
-        return findings
     suppressions = Suppressions.of(text)
-    return [finding for finding in findings if not suppressions.silences(finding)]
+    if not suppressions.comments():
+        return findings
+    kept: list[Finding] = []
+    silenced: list[tuple[Noqa, Finding]] = []
+    for finding in findings:
+        noqa = suppressions.noqa_for(finding)
+        if noqa is None:
+            kept.append(finding)
+        else:
+            silenced.append((noqa, finding))
+    # After a syntax error (statements blanked) or an internal error, a silent rule proves nothing.
+    undecided = any(f.code in (SyntaxErrorRule.code, InternalErrorRule.code) for f in findings)
+    if UnusedNoqaRule.code in checks.codes and not undecided:
+        kept.extend(_unused_noqa(path, suppressions, silenced, checks))
+    return kept
+
+
+def _unused_noqa(
+    path: str, suppressions: Suppressions, silenced: list[tuple[Noqa, Finding]], checks: Checks
+) -> list[Finding]:
+    from reslint.suppression import unused_codes
+    from reslint.vocabulary import known_codes
+
+    known = [*known_codes(), *(rule.code for rule in checks.rules)]  # custom rules count too
+    findings = []
+    for unused in unused_codes(suppressions, silenced, known, checks.codes):
+        noqa = unused.noqa
+        span = (noqa.line, noqa.column, noqa.line, noqa.column + noqa.width)
+        where = "in this file" if noqa is suppressions.file else "on this line"
+        if unused.known:
+            message = f"`{unused.code}` in this noqa comment silences nothing {where}"
+            hint = f"remove `{unused.code}` from the comment"
+        else:
+            message = f"`{unused.code}` in this noqa comment is not a reslint code"
+            hint = "write the code you meant (see reslint --list-rules), or remove it"
+        findings.append(UnusedNoqaRule.finding(path, span, message, hint))
+    return findings
 
 
 def _kept(findings: Iterable[Finding], checks: Checks) -> list[Finding]:

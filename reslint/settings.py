@@ -234,6 +234,8 @@ def _strings(value: Any, where: str) -> tuple[str, ...]:
 def check_codes(selectors: Sequence[str], where: str) -> tuple[str, ...]:
     """The selectors, normalised; a ConfigError naming any that is not a code or a prefix of one."""
     normal = normal_selectors(selectors)
+    from reslint.vocabulary import known_codes
+
     unknown = unknown_selectors(normal, known_codes())
     if unknown:
         raise ConfigError(
@@ -249,12 +251,6 @@ def check_patterns(patterns: tuple[str, ...], where: str) -> tuple[str, ...]:
         except ValueError as error:  # pathspec's pattern errors are ValueErrors
             raise ConfigError(f"{where}: bad pattern {pattern!r}: {error}") from None
     return patterns
-
-
-def known_codes() -> list[str]:
-    from reslint.registry import load_rules
-
-    return [rule.code for rule in load_rules()]
 
 
 def _read_toml(path: str) -> dict[str, Any]:

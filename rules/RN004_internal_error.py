@@ -19,8 +19,8 @@ class InternalErrorRule(Rule):
     A file whose expressions nest so deeply that the analysis runs out of stack (`RecursionError`).
 
     Use instead:
-    Report it; until it is fixed, `per-file-ignores = {"that_file.py" = ["RN004"]}` in the
-    configuration keeps the run clean.
+    Report it; until it is fixed, `# reslint: noqa: RN004` in the file, or
+    `per-file-ignores = {"that_file.py" = ["RN004"]}` in the configuration, keeps the run clean.
     """
 
     code = "RN004"

@@ -208,14 +208,16 @@ def test_version(capsys):
     assert capsys.readouterr().out.strip() == "reslint 0.1.0"
 
 
-def test_list_rules_shows_every_code(capsys):
+def test_list_rules_shows_every_code_static_and_dynamic(capsys):
+    from reslint.dynamic.codes import CODES
+
     code, out, _ = main("--list-rules", capsys=capsys)
     assert code == 0
     lines = out.splitlines()
-    assert lines[0].split() == ["code", "name", "severity", "summary"]
+    assert lines[0].split() == ["code", "name", "severity", "pass", "summary"]
     listed = [line.split()[0] for line in lines[1:]]
-    assert listed == [rule.code for rule in load_rules()]
-    assert {"RN001", "RN002", "RN003"} <= set(listed)
+    assert listed == [rule.code for rule in load_rules()] + list(CODES)
+    assert {"RN001", "RN002", "RN003", "RN004", "RD101"} <= set(listed)
 
 
 def test_list_rules_as_json(capsys):
@@ -226,24 +228,43 @@ def test_list_rules_as_json(capsys):
         "code": "RN001",
         "name": "syntax-error",
         "severity": "error",
+        "pass": "static",
         "summary": SyntaxErrorRule.summary(),
     }
-    assert all(set(row) == {"code", "name", "severity", "summary"} for row in rows)
+    assert {row["pass"] for row in rows} == {"static", "dynamic"}
+    assert all(set(row) == {"code", "name", "severity", "pass", "summary"} for row in rows)
 
 
-def test_explain_prints_the_documentation_of_every_rule(capsys):
-    for rule in load_rules():
-        code, out, _ = main("--explain", rule.code.lower(), capsys=capsys)
+def test_explain_prints_the_documentation_of_every_code(capsys):
+    from reslint.vocabulary import all_codes
+
+    for info in all_codes():
+        code, out, _ = main("--explain", info.code.lower(), capsys=capsys)
         assert code == 0
-        assert out.startswith(f"{rule.code} {rule.name} (")
-        assert rule.documentation() in out
-
-
-def test_explain_of_the_file_level_codes_follows_the_rule_documentation_form(capsys):
-    for code in ("RN001", "RN002", "RN003"):
-        _, out, _ = main("--explain", code, capsys=capsys)
+        assert out.startswith(f"{info.code} {info.name} (")
+        assert info.documentation in out
         for heading in ("## What it does", "## Why is this bad?", "## Example", "Use instead:"):
-            assert heading in out
+            assert heading in out, f"{info.code} documentation lacks {heading!r}"
+
+
+def test_explain_of_a_dynamic_code_needs_no_torch(tmp_path):
+    check = (
+        "import sys; from reslint import cli; code = cli.main(['--explain', 'RD101']); "
+        "assert 'torch' not in sys.modules, 'torch imported'; sys.exit(code)"
+    )
+    result = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("RD101 shape-mismatch (error, dynamic pass)")
+    assert "Use instead:" in result.stdout
+
+
+def test_explain_on_a_terminal_renders_the_markdown():
+    buffer = io.StringIO()
+    cli.render_documentation(
+        "RN101 super-wrong-class", "## What it does\nChecks `super()`.", file=buffer
+    )
+    text = buffer.getvalue()
+    assert "What it does" in text and "##" not in text and "Checks super()." in text
 
 
 def test_explain_of_an_unknown_code_exits_2(capsys):
@@ -302,7 +323,7 @@ def test_usage_errors_exit_2_with_a_clear_message(argv, message, capsys):
 def fake_dynamic(monkeypatch):
     calls = []
     module = types.ModuleType("reslint.dynamic.cli")
-    module.run_compare = lambda *args: calls.append(("run_compare", args)) or 1
+    module.run_compare = lambda *args, selected: calls.append(("run_compare", args, selected)) or 1
     module.list_references = lambda *args: calls.append(("list_references", args)) or 0
     monkeypatch.setitem(sys.modules, "reslint.dynamic.cli", module)
     import reslint.dynamic
@@ -326,14 +347,47 @@ def test_compare_to_hands_its_arguments_to_the_dynamic_pass(fake_dynamic, capsys
         capsys=capsys,
     )
     assert code == 1
-    assert fake_dynamic == [
-        ("run_compare", ("resnet50", "models/net.py:Net", {"num_classes": 10}, 5.0, "json", True))
-    ]
+    ((name, args, selected),) = fake_dynamic
+    assert (name, args) == (
+        "run_compare",
+        ("resnet50", "models/net.py:Net", {"num_classes": 10}, 5.0, "json", True),
+    )
+    assert selected("RD105")
 
 
 def test_compare_to_defaults(fake_dynamic, capsys):
     main("--compare-to", "resnet18", "pkg.mod:Net", capsys=capsys)
-    assert fake_dynamic == [("run_compare", ("resnet18", "pkg.mod:Net", {}, 60.0, "text", False))]
+    ((_, args, _),) = fake_dynamic
+    assert args == ("resnet18", "pkg.mod:Net", {}, 60.0, "text", False)
+
+
+def test_select_and_ignore_reach_the_dynamic_pass(fake_dynamic, capsys):
+    main("--compare-to", "resnet18", "m.py:Net", "--ignore", "RD105,RD106", capsys=capsys)
+    ((_, _, selected),) = fake_dynamic
+    assert [code for code in ("RD101", "RD105", "RD106") if selected(code)] == ["RD101"]
+
+
+def test_with_every_difference_deselected_the_comparison_exits_0(monkeypatch, capsys):
+    import reslint.dynamic.cli as dynamic
+
+    found = {"verdict": "differs", "findings": [{"code": "RD105", "path": "m.py"}]}
+    monkeypatch.setattr(dynamic, "compare_result", lambda *args, **kwargs: found)
+    monkeypatch.setattr(dynamic.render, "print_json", lambda result: None)
+    run = dynamic.run_compare
+    assert run("resnet18", "m.py:Net", {}, 5.0, "json", True, selected=lambda code: True) == 1
+    assert run("resnet18", "m.py:Net", {}, 5.0, "json", True, selected=lambda code: False) == 0
+
+
+def test_deselected_differences_are_dropped_and_could_not_run_codes_kept():
+    from reslint.dynamic.cli import select_findings
+
+    result = {
+        "verdict": "differs",
+        "findings": [{"code": "RD101"}, {"code": "RD105"}, {"code": "RD006"}],
+    }
+    kept = select_findings(result, lambda code: code != "RD105" and code != "RD006")
+    assert [finding["code"] for finding in kept["findings"]] == ["RD101", "RD006"]
+    assert kept["verdict"] == "differs"
 
 
 def test_list_references_is_handed_over(fake_dynamic, capsys):

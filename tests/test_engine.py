@@ -16,7 +16,7 @@ from reslint.rule import Rule, Violation
 from reslint.selection import Selection, unknown_selectors
 from reslint.settings import Overrides, SettingsResolver
 from reslint.source import DEFAULT_MAX_BYTES, read_source
-from reslint.suppression import Noqa, noqa_by_line
+from reslint.suppression import Suppressions
 
 
 def names(module, wanted: str) -> Iterable[cst.Name]:
@@ -255,7 +255,58 @@ def test_noqa_silences_a_syntax_error_on_its_line(tmp_path):
 
 def test_noqa_comments_are_found_in_files_tokenize_rejects():
     text = "x = (  # noqa: RN9\ny = '# noqa'\n"
-    assert noqa_by_line(text) == {1: Noqa(1, frozenset({"RN9"}))}
+    by_line = Suppressions.of(text).by_line
+    assert list(by_line) == [1] and by_line[1].codes == frozenset({"RN9"})
+
+
+@pytest.mark.parametrize(
+    ("comment", "left"),
+    [
+        ("# reslint: noqa", []),
+        ("# Reslint: NOQA", []),
+        ("# reslint: noqa: RN901", ["RN902"]),
+        ("# reslint: noqa: RN9", []),
+        ("# noqa", ["RN901", "RN902"]),  # on its own line, a line noqa silences that line only
+    ],
+)
+def test_a_file_level_noqa_silences_the_whole_file(tmp_path, comment, left):
+    path = write(tmp_path, "model.py", f"{comment}\nx = bad\ny = ugly\n")
+    assert [f.code for f in lint_file(path, rules=FAKE_RULES)] == left
+
+
+def unused(tmp_path, text: str, **options) -> list[tuple[int, int, str]]:
+    path = write(tmp_path, "model.py", text)
+    result = run([path], select=options.get("select", ["RN9", "RN005"]))
+    return [(f.line, f.column, f.message) for f in result.findings if f.code == "RN005"]
+
+
+def test_unused_noqa_is_opt_in(tmp_path):
+    path = write(tmp_path, "model.py", "x = 1  # noqa: RN901\n")
+    assert run([path]).findings == []
+
+
+def test_a_noqa_code_that_silences_nothing_is_reported_at_the_comment(tmp_path):
+    text = "x = bad  # noqa: RN901\ny = 1  # noqa: RN901, E501\nz = 1  # noqa: RN9O1\n"
+    assert unused(tmp_path, text) == [
+        (2, 8, "`RN901` in this noqa comment silences nothing on this line"),
+        (3, 8, "`RN9O1` in this noqa comment is not a reslint code"),
+    ]
+
+
+def test_file_level_noqa_codes_are_checked_too(tmp_path):
+    assert unused(tmp_path, "# reslint: noqa: RN902\nx = bad\n") == [
+        (1, 1, "`RN902` in this noqa comment silences nothing in this file")
+    ]
+    assert unused(tmp_path, "# reslint: noqa: RN901\nx = bad\n") == []
+
+
+def test_unused_noqa_says_nothing_where_it_cannot_tell(tmp_path):
+    # Bare noqa, other linters' codes: not reslint's business.
+    assert unused(tmp_path, "x = 1  # noqa\ny = 2  # noqa: E501, F401\n") == []
+    # A code whose rule did not run: it may well be used.
+    assert unused(tmp_path, "x = 1  # noqa: RN105\n") == []  # only RN9xx and RN005 run
+    # A file with a syntax error: blanked statements may hide what the comment silences.
+    assert unused(tmp_path, "x = 1  # noqa: RN901\nprint 'x'\n", select=["RN0", "RN9"]) == []
 
 
 # ----------------------------------------------------------------------------------------------------------

@@ -217,3 +217,13 @@ def test_a_missing_path_exits_2_and_never_says_passed(run_reslint, project):
     assert "RN105" in result.stdout and "passed" not in result.stdout
     only_missing = run_reslint("nonexistent.py", cwd=project)
     assert only_missing.returncode == 2 and "passed" not in only_missing.stdout
+
+
+def test_unused_noqa_is_selected_in_the_config_and_file_level_noqa_silences_a_file(
+    run_reslint, project
+):
+    write(project, "models/old.py", BUG.replace("3)\n", "3)  # noqa: RN105, RN203\n"))
+    write(project, "models/resnet.py", "# reslint: noqa\n" + BUG)
+    configure(project, 'extend-select = ["RN005"]\n')
+    code, findings, _ = lint(run_reslint, project, ".")
+    assert (code, findings) == (1, [("models/old.py", BUG_LINE, "RN005")])

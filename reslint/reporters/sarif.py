@@ -10,11 +10,14 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from reslint import __version__
 from reslint.findings import Finding, Severity
 from reslint.reporters import Report
+
+if TYPE_CHECKING:
+    from reslint.vocabulary import CodeInfo
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
@@ -25,9 +28,9 @@ def write(report: Report, out: IO[str]) -> None:
 
 
 def sarif_log(report: Report) -> dict[str, Any]:
-    from reslint.registry import load_rules
+    from reslint.vocabulary import all_codes
 
-    rules = load_rules()
+    rules = [info for info in all_codes() if info.origin == "static"]
     index = {rule.code: position for position, rule in enumerate(rules)}
     return {
         "$schema": SCHEMA,
@@ -48,15 +51,15 @@ def sarif_log(report: Report) -> dict[str, Any]:
     }
 
 
-def _descriptor(rule: Any) -> dict[str, Any]:
-    documentation = rule.documentation() or rule.summary()
+def _descriptor(rule: CodeInfo) -> dict[str, Any]:
+    documentation = rule.documentation or rule.summary
     return {
         "id": rule.code,
         "name": rule.name,
-        "shortDescription": {"text": rule.summary()},
+        "shortDescription": {"text": rule.summary},
         "fullDescription": {"text": documentation},
         "help": {"text": documentation, "markdown": documentation},
-        "defaultConfiguration": {"level": _LEVEL[Severity(rule.severity)]},
+        "defaultConfiguration": {"level": _LEVEL[rule.severity], "enabled": not rule.opt_in},
     }
 
 

@@ -10,9 +10,9 @@ from reslint.reporters import Report
 
 
 def write(report: Report, out: IO[str], as_json: bool = False) -> None:
-    from reslint.registry import load_rules
+    from reslint.vocabulary import all_codes
 
-    names = {rule.code: rule.name for rule in load_rules()}
+    names = {info.code: info.name for info in all_codes()}
     counts = Counter(finding.code for finding in report.findings)
     rows = [
         {"code": code, "name": names.get(code, ""), "count": number}
