@@ -145,6 +145,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="read the source from stdin and report it as PATH (for editors)",
     )
     files.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="lint every file afresh, neither reading nor writing .reslint_cache/",
+    )
+    files.add_argument(
         "--jobs",
         type=int,
         default=None,

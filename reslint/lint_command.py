@@ -63,9 +63,15 @@ def overrides(options: argparse.Namespace) -> Overrides:
 
 def _lint(options: argparse.Namespace, flags: Overrides) -> LintRun:
     from reslint import runner
+    from reslint.cache import Cache, default_directory
     from reslint.settings import SettingsResolver
 
-    return runner.run(options.paths, SettingsResolver(flags), jobs=options.jobs)
+    resolver = SettingsResolver(flags)
+    project_root = resolver.for_folder(resolver.cwd).root
+    cache = None if options.no_cache else Cache(default_directory(project_root))
+    return runner.run(
+        options.paths, resolver, jobs=options.jobs, cache=cache, show_progress=not options.quiet
+    )
 
 
 def _lint_stdin(name: str, flags: Overrides) -> LintRun:

@@ -8,13 +8,20 @@ each other can later be analysed together.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from reslint.discovery import discover
 from reslint.engine import FileResult, check_file, finding_order
 from reslint.findings import Finding
+from reslint.progress import progress_bar, wanted
 from reslint.settings import Settings, SettingsResolver
+
+if TYPE_CHECKING:
+    from reslint.cache import Cache
+
+Progress = Callable[[int], None]  # advance(files_done)
 
 # Below this much source in total, starting worker processes costs more than it saves.
 PARALLEL_MIN_BYTES = 96 * 1024
@@ -44,9 +51,14 @@ def run(
     paths: Sequence[str | os.PathLike[str]],
     resolver: SettingsResolver,
     jobs: int | None = None,
+    cache: Cache | None = None,
+    show_progress: bool = False,
 ) -> LintRun:
+    """Discover, lint (from the cache where it can), and say everything about the run."""
     found = discover(paths, resolver)
-    results = lint_groups(group_files(found.files), jobs)
+    groups = group_files(found.files)
+    with progress_bar(len(found.files), show_progress and wanted(len(found.files))) as advance:
+        results = _lint_with_cache(groups, jobs, cache, advance)
     return LintRun(
         findings=sorted((f for result in results for f in result.findings), key=finding_order),
         files=[path for path, _ in found.files],
@@ -66,23 +78,56 @@ def lint_group(paths: Sequence[str], settings: Settings) -> list[FileResult]:
     return [check_file(path, settings.checks_for(path)) for path in paths]
 
 
-def lint_groups(groups: Sequence[Group], jobs: int | None = None) -> list[FileResult]:
+def lint_groups(
+    groups: Sequence[Group], jobs: int | None = None, advance: Progress = lambda done: None
+) -> list[FileResult]:
     workers = _worker_count(groups, jobs)
     if workers > 1:
         from concurrent.futures.process import BrokenProcessPool
 
         try:
-            return _lint_in_pool(groups, workers)
+            return _lint_in_pool(groups, workers, advance)
         except (BrokenProcessPool, OSError):
             pass  # a worker died (out of memory, killed) or processes cannot start here: go on in-process
-    return [result for group in groups for result in _lint_group(group)]
+    results: list[FileResult] = []
+    for group in groups:
+        results.extend(_lint_group(group))
+        advance(len(group.paths))
+    return results
+
+
+def _lint_with_cache(
+    groups: Sequence[Group], jobs: int | None, cache: Cache | None, advance: Progress
+) -> list[FileResult]:
+    """A group comes from the cache only if every file of it does (its files are analysed together)."""
+    if cache is None:
+        return lint_groups(groups, jobs, advance)
+    keys = {
+        path: cache.key(path, group.settings.checks_for(path))
+        for group in groups
+        for path in group.paths
+    }
+    results: list[FileResult] = []
+    stale: list[Group] = []
+    for group in groups:
+        hits = [cache.get(path, keys[path]) for path in group.paths]
+        if all(hit is not None for hit in hits):
+            results.extend(hit for hit in hits if hit is not None)
+            advance(len(group.paths))
+        else:
+            stale.append(group)
+    for result in lint_groups(stale, jobs, advance):
+        cache.put(keys[result.path], result)
+        results.append(result)
+    cache.save()
+    return results
 
 
 def _lint_group(group: Group) -> list[FileResult]:
     return lint_group(group.paths, group.settings)
 
 
-def _lint_in_pool(groups: Sequence[Group], workers: int) -> list[FileResult]:
+def _lint_in_pool(groups: Sequence[Group], workers: int, advance: Progress) -> list[FileResult]:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -95,11 +140,10 @@ def _lint_in_pool(groups: Sequence[Group], workers: int) -> list[FileResult]:
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
     try:
         chunk = max(1, len(groups) // (workers * 4))
-        results = [
-            result
-            for group_results in pool.map(_lint_group, groups, chunksize=chunk)
-            for result in group_results
-        ]
+        results: list[FileResult] = []
+        for group_results in pool.map(_lint_group, groups, chunksize=chunk):
+            results.extend(group_results)
+            advance(len(group_results))
     except KeyboardInterrupt:
         pool.shutdown(wait=False, cancel_futures=True)
         raise

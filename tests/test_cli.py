@@ -556,3 +556,47 @@ def test_findings_to_json_round_trips():
         "m.py", 2, 3, 2, 9, "RN203", Severity.WARNING, "bias before norm", "bias=False"
     )
     assert json.loads(findings_to_json([finding])) == [finding.to_dict()]
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Progress
+
+
+def run_with_terminal_stderr(args: list[str], cwd: Path) -> tuple[int, str]:
+    """Run reslint with stderr on a pseudo-terminal (stdout a pipe); (exit code, what the terminal got)."""
+    import os
+    import pty
+
+    controller, terminal = pty.openpty()
+    environment = {key: value for key, value in os.environ.items() if key not in {"CI", "NO_COLOR"}}
+    with subprocess.Popen(
+        [sys.executable, "-m", "reslint", *args],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=terminal,
+        env={**environment, "COLUMNS": "100"},
+    ) as process:
+        os.close(terminal)
+        received = b""
+        while True:
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:  # the terminal closed: the process has exited
+                break
+            if not chunk:
+                break
+            received += chunk
+        process.communicate(timeout=300)
+    os.close(controller)
+    return process.returncode, received.decode("utf-8", "replace")
+
+
+def test_many_files_show_a_progress_bar_on_a_terminal_and_few_do_not(tmp_path):
+    for number in range(60):
+        (tmp_path / f"m{number}.py").write_text("x = 1\n", encoding="utf-8")
+    code, terminal = run_with_terminal_stderr(["--no-cache", "."], tmp_path)
+    assert code == 0 and "linting" in terminal and "/60" in terminal
+    code, quiet = run_with_terminal_stderr(["--no-cache", "--quiet", "."], tmp_path)
+    assert code == 0 and "linting" not in quiet
+    code, few = run_with_terminal_stderr(["--no-cache", "m1.py", "m2.py"], tmp_path)
+    assert code == 0 and "linting" not in few

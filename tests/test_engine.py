@@ -526,7 +526,7 @@ def test_small_runs_stay_in_process(tmp_path, monkeypatch):
 def test_large_runs_use_every_core(tmp_path, monkeypatch):
     calls = []
     monkeypatch.setattr(
-        runner, "_lint_in_pool", lambda groups, workers: calls.append(workers) or []
+        runner, "_lint_in_pool", lambda groups, workers, advance: calls.append(workers) or []
     )
     monkeypatch.setattr(runner, "_cpu_count", lambda: 2)
     paths = [

@@ -132,6 +132,6 @@ class _SourceCache:
         if not is_notebook(path):
             return {None: split_lines(text)}
         try:
-            return dict(parse_notebook(text).cell_lines())
+            return {cell: lines for cell, lines in parse_notebook(text).cell_lines().items()}
         except NotANotebook:
             return {}
