@@ -31,7 +31,8 @@ def check_source(
 ) -> list[Finding]:
     """The findings of `text` as if it were the file `path` (which need not exist), sorted by position.
     For a `.ipynb` path, `text` is the notebook's JSON."""
-    from reslint.engine import finding_order, lint_read_source
+    from reslint.engine import lint_read_source
+    from reslint.findings import finding_order
     from reslint.settings import settings_for_source
     from reslint.source import SourceFile
 

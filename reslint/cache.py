@@ -1,8 +1,8 @@
 """Results of earlier runs, so that a re-run on unchanged files costs little more than start-up.
 
 A file's entry is keyed by its content, by reslint itself (its version and the size and time of every
-one of its modules, so an edited rule counts as a new reslint) and by what was checked in it (the rules
-run and the codes reported). Entries live in one JSON file per reslint in `.reslint_cache/` at the
+one of its modules, so an edited rule counts as a new reslint) and by the settings that decide what is checked in it (the
+selection, its per-file-ignores, the rule set). Entries live in one JSON file per reslint in `.reslint_cache/` at the
 project root (the folder of the configuration file, or the working directory), or in
 $RESLINT_CACHE_DIR. The folder holds a `.gitignore` of `*`, so it is never committed. A cache that
 cannot be read or written is simply not used.
@@ -15,11 +15,14 @@ import json
 import os
 import tempfile
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from reslint.engine import Checks, FileResult
-from reslint.findings import Finding, Severity
-from reslint.rules.RN004_internal_error import InternalErrorRule
+from reslint.findings import FileResult, Finding, Severity
+
+if TYPE_CHECKING:
+    from reslint.settings import Settings
+
+INTERNAL_ERROR = "RN004"  # rules/RN004_internal_error.py (not imported: it would load libcst)
 
 DIRECTORY_NAME = ".reslint_cache"
 
@@ -31,16 +34,16 @@ class Cache:
         self.entries: dict[str, dict[str, Any]] = _load(self.file)
         self.changed = False
 
-    def key(self, path: str, checks: Checks) -> str | None:
+    def key(self, path: str, settings: Settings) -> str | None:
         """What the result of `path` depends on; None when the file cannot be read (nothing cached)."""
         try:
-            if os.path.getsize(path) > checks.max_bytes:
+            if os.path.getsize(path) > settings.max_bytes:
                 return None
             with open(path, "rb") as handle:
                 content = handle.read()
         except OSError:
             return None
-        digest = hashlib.sha256(checks.fingerprint().encode())
+        digest = hashlib.sha256(settings.fingerprint_for(path).encode())
         digest.update(b"\0" + os.path.splitext(path)[1].encode() + b"\0" + content)
         return digest.hexdigest()
 
@@ -56,7 +59,7 @@ class Cache:
 
     def put(self, key: str | None, result: FileResult) -> None:
         # An internal error may be passing (memory, a killed worker): never keep it.
-        if key is None or any(f.code == InternalErrorRule.code for f in result.findings):
+        if key is None or any(f.code == INTERNAL_ERROR for f in result.findings):
             return
         self.entries[os.path.abspath(result.path)] = {
             "key": key,

@@ -11,12 +11,12 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from reslint.findings import Finding
+from reslint.findings import FileResult, Finding, finding_order
 from reslint.notebook import NotANotebook, is_notebook, parse_notebook
 from reslint.rule import Rule
 from reslint.rules.RN001_syntax_error import SyntaxErrorRule
@@ -51,24 +51,11 @@ class Checks:
         chosen = tuple(checking_rules() if rules is None else rules)
         return cls(chosen, frozenset(rule.code for rule in chosen + default_file_rules()))
 
-    def fingerprint(self) -> str:
-        """What the result of a file depends on besides its text (for the cache)."""
-        return f"{','.join(r.code for r in self.rules)}|{','.join(sorted(self.codes))}|{self.max_bytes}"
-
 
 def default_file_rules() -> tuple[type[Rule], ...]:
     from reslint.registry import file_level_rules
 
     return tuple(rule for rule in file_level_rules() if not rule.opt_in)
-
-
-@dataclass
-class FileResult:
-    """What linting one file gave. `empty`: nothing but whitespace, so nothing was checked."""
-
-    path: str
-    findings: list[Finding] = field(default_factory=list)
-    empty: bool = False
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -255,17 +242,6 @@ def _kept(findings: Iterable[Finding], checks: Checks) -> list[Finding]:
 
 # ----------------------------------------------------------------------------------------------------------
 # Helpers.
-
-
-def finding_order(finding: Finding) -> tuple[str, int, int, int, int, str]:
-    return (
-        finding.path,
-        finding.cell or 0,
-        finding.line,
-        finding.column,
-        finding.end_line,
-        finding.code,
-    )
 
 
 def internal_error(path: str, context: str, error: BaseException) -> Finding:

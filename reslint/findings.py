@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from enum import Enum
 
 
@@ -40,3 +40,24 @@ class Finding:
         """`path:line:col`, or `nb.ipynb:cell 3:12:5` in a notebook."""
         cell = f"cell {self.cell}:" if self.cell is not None else ""
         return f"{self.path}:{cell}{self.line}:{self.column}"
+
+
+@dataclass
+class FileResult:
+    """What linting one file gave. `empty`: nothing but whitespace, so nothing was checked."""
+
+    path: str
+    findings: list[Finding] = field(default_factory=list)
+    empty: bool = False
+
+
+def finding_order(finding: Finding) -> tuple[str, int, int, int, int, str]:
+    """Findings sorted by file, notebook cell, position, code."""
+    return (
+        finding.path,
+        finding.cell or 0,
+        finding.line,
+        finding.column,
+        finding.end_line,
+        finding.code,
+    )

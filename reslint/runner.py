@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from reslint.discovery import discover
-from reslint.engine import FileResult, check_file, finding_order
-from reslint.findings import Finding
+from reslint.findings import FileResult, Finding, finding_order
 from reslint.progress import progress_bar, wanted
 from reslint.settings import Settings, SettingsResolver
 
@@ -74,7 +73,10 @@ def group_files(files: Sequence[tuple[str, Settings]]) -> list[Group]:
 
 
 def lint_group(paths: Sequence[str], settings: Settings) -> list[FileResult]:
-    """Lint the files of one group (in this process)."""
+    """Lint the files of one group (in this process). The engine (libcst, the rules) is imported
+    here, so that a run answered from the cache never loads it."""
+    from reslint.engine import check_file
+
     return [check_file(path, settings.checks_for(path)) for path in paths]
 
 
@@ -102,11 +104,7 @@ def _lint_with_cache(
     """A group comes from the cache only if every file of it does (its files are analysed together)."""
     if cache is None:
         return lint_groups(groups, jobs, advance)
-    keys = {
-        path: cache.key(path, group.settings.checks_for(path))
-        for group in groups
-        for path in group.paths
-    }
+    keys = {path: cache.key(path, group.settings) for group in groups for path in group.paths}
     results: list[FileResult] = []
     stale: list[Group] = []
     for group in groups:

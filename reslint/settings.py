@@ -82,18 +82,27 @@ class Settings:
 
     def checks_for(self, path: str) -> Checks:
         """The rules to run and the codes to report in `path` (per-file-ignores applied)."""
+        ignored = self._ignored_in(path)
+        if ignored not in self._checks:
+            layer = Layer.of(ignore=ignored)
+            selection = self.selection.then(layer) if ignored else self.selection
+            self._checks[ignored] = _checks(selection, self.rules, self.max_bytes)
+        return self._checks[ignored]
+
+    def fingerprint_for(self, path: str) -> str:
+        """What the result of `path` depends on besides its text and reslint itself (for the cache);
+        cheap: the rule catalogue is not loaded for it."""
+        rules = "catalogue" if self.rules is None else ",".join(rule.code for rule in self.rules)
+        return repr((self.selection, self._ignored_in(path), rules, self.max_bytes))
+
+    def _ignored_in(self, path: str) -> tuple[str, ...]:
         relative = self.relative(path)
-        ignored = [
+        return tuple(
             code
             for pattern, codes in self.per_file_ignores
             if _spec((pattern,)).match_file(relative)
             for code in codes
-        ]
-        key = tuple(ignored)
-        if key not in self._checks:
-            selection = self.selection.then(Layer.of(ignore=ignored)) if ignored else self.selection
-            self._checks[key] = _checks(selection, self.rules, self.max_bytes)
-        return self._checks[key]
+        )
 
     def is_excluded(self, path: str, is_dir: bool) -> bool:
         relative = self.relative(path)

@@ -55,4 +55,8 @@ def lookup(code: str) -> CodeInfo | None:
 
 
 def known_codes() -> list[str]:
-    return [info.code for info in all_codes()]
+    """Every code, without loading the rule catalogue (see registry.rule_codes)."""
+    from reslint.dynamic.codes import CODES
+    from reslint.registry import rule_codes
+
+    return [*rule_codes(), *CODES]

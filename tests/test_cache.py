@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -29,7 +31,7 @@ def linted(monkeypatch) -> list[str]:
         calls.append(Path(path).name)
         return original(path, checks)
 
-    monkeypatch.setattr(runner, "check_file", recording)
+    monkeypatch.setattr(engine, "check_file", recording)
     return calls
 
 
@@ -121,3 +123,24 @@ def test_reslint_cache_dir_names_the_folder(run_reslint, tmp_path):
     run_reslint("a.py", cwd=tmp_path, env={"RESLINT_CACHE_DIR": str(tmp_path / "elsewhere")})
     assert list((tmp_path / "elsewhere").glob("results-*.json"))
     assert not (tmp_path / ".reslint_cache").exists()
+
+
+def test_a_run_answered_from_the_cache_never_loads_the_engine(run_reslint, tmp_path):
+    (tmp_path / "a.py").write_text("x = 1\n", encoding="utf-8")
+    assert run_reslint("a.py", cwd=tmp_path).returncode == 0  # fills the cache
+    probe = (
+        "import sys; from reslint import cli; code = cli.main(['a.py']); "
+        "loaded = [m for m in ('libcst', 'reslint.engine', 'reslint.model') if m in sys.modules]; "
+        "sys.stderr.write(repr(loaded)); sys.exit(code)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True, timeout=300
+    )
+    assert (result.returncode, result.stderr) == (0, "[]")
+    assert result.stdout == "All checks passed: 1 file, no findings.\n"
+
+
+def test_rule_codes_are_read_from_module_names_without_importing_the_rules():
+    from reslint.registry import load_rules, rule_codes
+
+    assert rule_codes() == [rule.code for rule in load_rules()]
