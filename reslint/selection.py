@@ -53,16 +53,6 @@ class Layer:
 class Selection:
     layers: tuple[Layer, ...] = ()
 
-    @classmethod
-    def of(
-        cls,
-        select: Iterable[str] | None = None,
-        ignore: Iterable[str] = (),
-        extend_select: Iterable[str] = (),
-    ) -> Selection:
-        """A one-layer selection; an empty `select` means the same as none."""
-        return cls((Layer.of(list(select or ()) or None, ignore, extend_select),))
-
     def then(self, layer: Layer) -> Selection:
         return Selection(self.layers + (layer,))
 

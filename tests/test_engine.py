@@ -13,7 +13,7 @@ from reslint import runner
 from reslint.engine import Checks, check_file, lint_file
 from reslint.findings import Finding, Severity
 from reslint.rule import Rule, Violation
-from reslint.selection import Selection, unknown_selectors
+from reslint.selection import Layer, Selection, unknown_selectors
 from reslint.settings import Overrides, SettingsResolver
 from reslint.source import DEFAULT_MAX_BYTES, read_source
 from reslint.suppression import Suppressions
@@ -327,15 +327,13 @@ def test_unused_noqa_says_nothing_where_it_cannot_tell(tmp_path):
     ],
 )
 def test_selectors_take_codes_and_prefixes_and_the_most_specific_wins(select, ignore, enabled):
-    selection = Selection.of(select, ignore)
+    selection = Selection((Layer.of(select or None, ignore),))
     assert {code for code in ("RN001", "RN201", "RN208", "RN301") if selection.enables(code)} == (
         enabled
     )
 
 
 def test_a_later_layer_overrides_an_earlier_one():
-    from reslint.selection import Layer
-
     config = Layer.of(select=["RN2"], ignore=["RN203"])
     assert Selection((config,)).enables("RN201")
     assert not Selection((config, Layer.of(select=["RN3"]))).enables("RN201")
@@ -346,10 +344,10 @@ def test_a_later_layer_overrides_an_earlier_one():
 
 def test_opt_in_codes_need_a_selector_that_names_them():
     assert not Selection().enables("RN005", opt_in=True)
-    assert not Selection.of(ignore=["RN1"]).enables("RN005", opt_in=True)
-    assert Selection.of(extend_select=["RN005"]).enables("RN005", opt_in=True)
-    assert Selection.of(select=["ALL"]).enables("RN005", opt_in=True)
-    assert Selection.of(select=["RN0"]).enables("RN005", opt_in=True)
+    assert not Selection((Layer.of(ignore=["RN1"]),)).enables("RN005", opt_in=True)
+    assert Selection((Layer.of(extend_select=["RN005"]),)).enables("RN005", opt_in=True)
+    assert Selection((Layer.of(select=["ALL"]),)).enables("RN005", opt_in=True)
+    assert Selection((Layer.of(select=["RN0"]),)).enables("RN005", opt_in=True)
 
 
 def test_select_and_ignore_filter_rules_and_file_level_findings(tmp_path):

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
-from reslint.reporters import Report, summary_line
-from reslint.reporters.console import header, make_console, render_summary
+from reslint.reporters import Report
+from reslint.reporters.console import header, write_text_report
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 def write(report: Report, out: IO[str]) -> None:
-    if not report.findings:
-        if not report.quiet:
-            print(summary_line(report.findings, report.files_checked, report.failed), file=out)
-        return
-    console = make_console(report.no_color, out)
-    for finding in report.findings:
-        console.print(header(finding))
-    if not report.quiet:
-        render_summary(report.findings, report.files_checked, console, report.failed)
+    def body(console: Console) -> None:
+        for finding in report.findings:
+            console.print(header(finding))
+
+    write_text_report(report, out, body)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import IO, TYPE_CHECKING
 
 from reslint.findings import Finding, Severity
-from reslint.reporters import summary_line
+from reslint.reporters import Report, summary_line
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -78,3 +78,16 @@ def render_summary(
         else "bold green"
     )
     console.print(Text(summary_line(findings, files_checked, failed), style=style))
+
+
+def write_text_report(report: Report, out: IO[str], body: Callable[[Console], None]) -> None:
+    """A text format: its `body` then the summary line (none with --quiet). A clean run prints its
+    one line without loading rich."""
+    if not report.findings:
+        if not report.quiet:
+            print(summary_line(report.findings, report.files_checked, report.failed), file=out)
+        return
+    console = make_console(report.no_color, out)
+    body(console)
+    if not report.quiet:
+        render_summary(report.findings, report.files_checked, console, report.failed)

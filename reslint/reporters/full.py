@@ -8,14 +8,8 @@ from collections.abc import Mapping, Sequence
 from typing import IO, TYPE_CHECKING
 
 from reslint.findings import Finding
-from reslint.reporters import Report, summary_line
-from reslint.reporters.console import (
-    SEVERITY_STYLE,
-    header,
-    make_console,
-    render_summary,
-    severity_of,
-)
+from reslint.reporters import Report
+from reslint.reporters.console import SEVERITY_STYLE, header, severity_of, write_text_report
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -46,15 +40,9 @@ def render_findings(
 
 
 def write(report: Report, out: IO[str]) -> None:
-    """The whole report. A clean run prints its one line without loading rich."""
-    if not report.findings:
-        if not report.quiet:
-            print(summary_line(report.findings, report.files_checked, report.failed), file=out)
-        return
-    console = make_console(report.no_color, out)
-    render_findings(report.findings, console, report.sources)
-    if not report.quiet:
-        render_summary(report.findings, report.files_checked, console, report.failed)
+    write_text_report(
+        report, out, lambda console: render_findings(report.findings, console, report.sources)
+    )
 
 
 def _hint(hint: str) -> Text:
