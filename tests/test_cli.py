@@ -321,14 +321,12 @@ def test_usage_errors_exit_2_with_a_clear_message(argv, message, capsys):
 
 @pytest.fixture
 def fake_dynamic(monkeypatch):
+    """The dynamic pass replaced by a recorder (torch need not be installed)."""
     calls = []
     module = types.ModuleType("reslint.dynamic.cli")
     module.run_compare = lambda *args, selected: calls.append(("run_compare", args, selected)) or 1
     module.list_references = lambda *args: calls.append(("list_references", args)) or 0
-    monkeypatch.setitem(sys.modules, "reslint.dynamic.cli", module)
-    import reslint.dynamic
-
-    monkeypatch.setattr(reslint.dynamic, "cli", module, raising=False)
+    monkeypatch.setattr(cli, "_import_dynamic", lambda: module)
     return calls
 
 

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = [pytest.mark.network, pytest.mark.slow]
+
 PROJECT = Path(__file__).resolve().parents[1]
 # What pip needs to build reslint; copied rather than pointing try-repo at the checkout itself, because
 # try-repo's snapshot of a dirty checkout leaves untracked files out and needs a commit to exist.

@@ -17,6 +17,8 @@ import pytest
 from reslint import check_paths
 from reslint.findings import Finding
 
+pytestmark = [pytest.mark.network, pytest.mark.slow]
+
 # Pinned so a new upstream release cannot turn CI red overnight; bump deliberately.
 WHEELS = {"torchvision": "0.29.1", "timm": "1.0.31"}
 RESNET_FAMILY = {
