@@ -61,8 +61,6 @@ def check_paths(
     result = runner.run(paths, SettingsResolver(overrides), jobs=jobs)
     if result.missing:
         raise FileNotFoundError(errno.ENOENT, "no such file or directory", result.missing[0])
-    if result.not_regular:
-        raise OSError(errno.EINVAL, "not a regular file", result.not_regular[0])
     return result.findings
 
 

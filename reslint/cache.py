@@ -18,6 +18,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from reslint.findings import FileResult, Finding, Severity
+from reslint.source import is_lintable_file
 
 if TYPE_CHECKING:
     from reslint.settings import Settings
@@ -36,6 +37,9 @@ class Cache:
 
     def key(self, path: str, settings: Settings) -> str | None:
         """What the result of `path` depends on; None when the file cannot be read (nothing cached)."""
+        # Only a regular file is read here: a named FIFO would block, a device never end.
+        if not is_lintable_file(path):
+            return None
         try:
             if os.path.getsize(path) > settings.max_bytes:
                 return None

@@ -30,11 +30,10 @@ ENVIRONMENT_MARKERS = ("conda-meta", "pyvenv.cfg")
 class Discovery:
     files: list[tuple[str, Settings]] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
-    not_regular: list[str] = field(default_factory=list)  # named, but a FIFO, a device, ...
 
 
 def discover(paths: Iterable[str | os.PathLike[str]], resolver: SettingsResolver) -> Discovery:
-    """The files to lint under `paths`, each with its settings; named paths that are missing or unusable."""
+    """The files to lint under `paths`, each with its settings, and the named paths that do not exist."""
     found = Discovery()
     seen: set[str] = set()
     ignores = _GitIgnoresCache()

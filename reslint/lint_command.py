@@ -36,7 +36,7 @@ def lint(options: argparse.Namespace) -> int:
         if reads_stdin
         else _lint(options, flags)
     )
-    failed = bool(result.missing or result.not_regular)
+    failed = bool(result.missing)
     _notes(result, quiet=options.quiet or options.format in MACHINE_FORMATS, failed=failed)
     _write(options, result, failed)
     if failed:
@@ -84,7 +84,7 @@ def _lint_stdin(name: str, flags: Overrides) -> LintRun:
 
     settings = settings_for_source(name, flags)
     if settings.force_exclude and name != STDIN and excluded_explicitly(name, settings):
-        return LintRun([], [], [], [], [])
+        return LintRun([], [], [], [])
     checks = settings.checks_for(name)
     data = sys.stdin.buffer.read(checks.max_bytes + 1)
     source = (
@@ -92,7 +92,7 @@ def _lint_stdin(name: str, flags: Overrides) -> LintRun:
     )
     result = lint_read_source(source, checks)
     sources = {name: source.text} if source.text is not None else {}
-    return LintRun(result.findings, [name], [name] if result.empty else [], [], [], sources)
+    return LintRun(result.findings, [name], [name] if result.empty else [], [], sources)
 
 
 def _too_large(name: str, checks: Checks) -> SourceFile:
@@ -108,8 +108,6 @@ def _notes(result: LintRun, quiet: bool, failed: bool) -> None:
     """Errors always go to stderr; notes only for people reading a text report."""
     for path in result.missing:
         print(f"reslint: error: no such file or directory: {path}", file=sys.stderr)
-    for path in result.not_regular:
-        print(f"reslint: error: not a regular file, not linted: {path}", file=sys.stderr)
     if quiet:
         return
     if not result.files and not failed:

@@ -42,7 +42,6 @@ class LintRun:
     files: list[str]
     empty_files: list[str]
     missing: list[str]
-    not_regular: list[str]
     sources: dict[str, str] = field(default_factory=dict)  # text of files not on disk (stdin)
 
 
@@ -63,7 +62,6 @@ def run(
         files=[path for path, _ in found.files],
         empty_files=[result.path for result in results if result.empty],
         missing=found.missing,
-        not_regular=found.not_regular,
     )
 
 

@@ -144,3 +144,13 @@ def test_rule_codes_are_read_from_module_names_without_importing_the_rules():
     from reslint.registry import load_rules, rule_codes
 
     assert rule_codes() == [rule.code for rule in load_rules()]
+
+
+def test_a_fifo_has_no_key_and_is_never_opened(tmp_path):
+    from reslint.settings import Settings
+
+    os.mkfifo(tmp_path / "pipe.py")  # opening it for reading would wait for a writer forever
+    assert (
+        Cache(str(tmp_path / "cache")).key(str(tmp_path / "pipe.py"), Settings(str(tmp_path)))
+        is None
+    )
