@@ -161,6 +161,7 @@ def bench_single_file(runs: int) -> float:
             f"reslint {model.relative_to(PROJECT)}": [
                 str(BIN / "reslint"),
                 "--no-color",
+                "--no-cache",  # cold: every run lints the file
                 str(model),
             ],
         },
@@ -180,6 +181,7 @@ def bench_folder(runs: int, files: int, lines: int, with_fixit: bool) -> float |
             f"reslint FOLDER  ({os.cpu_count()} cores)": [
                 str(BIN / "reslint"),
                 "--no-color",
+                "--no-cache",
                 folder,
             ]
         }

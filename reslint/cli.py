@@ -1,6 +1,7 @@
 """The `reslint` command.
 
-    reslint PATH... [--format text|json] [--select CODES] [--ignore CODES] [--no-color]
+    reslint PATH... [--format full|concise|json|json-lines|github|sarif] [--select CODES] ...
+    reslint - --stdin-filename PATH                 (the source on stdin, for editors)
     reslint --list-rules | --explain CODE | --version
     reslint --compare-to ARCH TARGET [--init JSON] [--timeout SECONDS]   (the dynamic pass, needs torch)
     reslint --list-references
@@ -18,8 +19,12 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from typing import IO, TYPE_CHECKING
 
 from reslint import __version__
+
+if TYPE_CHECKING:
+    from reslint.selection import Selection
 
 EXIT_CLEAN = 0
 EXIT_FINDINGS = 1
@@ -36,9 +41,11 @@ class UsageError(Exception):
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script and `python -m reslint`; returns the exit code, never raises
     (except SystemExit from argparse for --help, --version and malformed options)."""
+    from reslint.settings import ConfigError
+
     try:
         return _main(list(sys.argv[1:] if argv is None else argv))
-    except UsageError as error:
+    except (UsageError, ConfigError) as error:
         print(f"reslint: error: {error}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
@@ -57,6 +64,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from reslint.reporters import FORMATS
+
     parser = argparse.ArgumentParser(
         prog="reslint",
         description="Find residual-network bugs in PyTorch model code.",
@@ -66,31 +75,81 @@ def build_parser() -> argparse.ArgumentParser:
         "paths",
         nargs="*",
         metavar="PATH",
-        help="files or folders to lint (folders: every *.py in them)",
+        help="files or folders to lint (folders: every *.py and *.ipynb in them); - reads stdin",
     )
-    parser.add_argument(
-        "--format", choices=("text", "json"), default="text", help="output format (default: text)"
+    output = parser.add_argument_group("output")
+    output.add_argument(
+        "--format",
+        choices=(*FORMATS, "text"),
+        default="full",
+        help="full (default; `text` is its old name), concise, json, json-lines, github (workflow "
+        "commands), sarif (SARIF 2.1.0)",
     )
-    parser.add_argument(
-        "--select",
-        action="append",
-        default=[],
-        metavar="CODES",
-        help="only these codes or prefixes, comma-separated (e.g. RN2,RN301)",
+    output.add_argument("--output-file", metavar="FILE", help="write the report to FILE")
+    output.add_argument(
+        "--statistics", action="store_true", help="count the findings of each code instead"
     )
-    parser.add_argument(
-        "--ignore",
-        action="append",
-        default=[],
-        metavar="CODES",
-        help="skip these codes or prefixes, comma-separated",
+    output.add_argument(
+        "--exit-zero", action="store_true", help="exit 0 even when there are findings"
     )
-    parser.add_argument(
+    output.add_argument(
+        "-q", "--quiet", action="store_true", help="print the findings only: no summary, no notes"
+    )
+    output.add_argument(
         "--no-color",
         action="store_true",
         help="no colors or styles in the text output (also: NO_COLOR=1)",
     )
-    parser.add_argument(
+    codes = parser.add_argument_group("rule selection (codes or prefixes, comma-separated)")
+    for flag, meaning in (
+        ("--select", "only these (e.g. RN2,RN301; ALL for every code)"),
+        ("--ignore", "not these"),
+        ("--extend-select", "these too, on top of the selection"),
+    ):
+        codes.add_argument(flag, action="append", default=[], metavar="CODES", help=meaning)
+    files = parser.add_argument_group("files")
+    files.add_argument(
+        "--config",
+        metavar="FILE",
+        help="use this reslint.toml or pyproject.toml for every file (default: the nearest one "
+        "found walking up from each file)",
+    )
+    files.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="PATTERNS",
+        help="gitignore-style patterns to skip, replacing the default excludes",
+    )
+    files.add_argument(
+        "--extend-exclude",
+        action="append",
+        default=[],
+        metavar="PATTERNS",
+        help="gitignore-style patterns to skip, on top of the default excludes",
+    )
+    files.add_argument(
+        "--respect-gitignore",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="skip files that .gitignore ignores (default: yes)",
+    )
+    files.add_argument(
+        "--force-exclude",
+        action="store_true",
+        help="apply the excludes to files named on the command line too (for pre-commit)",
+    )
+    files.add_argument(
+        "--stdin-filename",
+        metavar="PATH",
+        help="read the source from stdin and report it as PATH (for editors)",
+    )
+    files.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="lint every file afresh, neither reading nor writing .reslint_cache/",
+    )
+    files.add_argument(
         "--jobs",
         type=int,
         default=None,
@@ -138,10 +197,12 @@ def _main(argv: list[str]) -> int:
     parser = build_parser()
     options = parser.parse_args(argv)
     _reconfigure_output()
+    if options.format == "text":
+        options.format = "full"
     actions = [
         name
         for name, given in (
-            ("PATH", bool(options.paths)),
+            ("PATH", bool(options.paths) or options.stdin_filename is not None),
             ("--list-rules", options.list_rules),
             ("--explain", options.explain is not None),
             ("--compare-to", options.compare_to is not None),
@@ -165,111 +226,84 @@ def _main(argv: list[str]) -> int:
     if options.list_rules:
         return list_rules(options.format)
     if options.explain is not None:
-        return explain(options.explain, options.format)
+        return explain(options.explain, options.format, options.no_color)
     if options.compare_to is not None:
         return _compare(options)
     if options.list_references:
         return _list_references(options.format)
+    from reslint.lint_command import lint
+
     return lint(options)
 
 
-# ----------------------------------------------------------------------------------------------------------
-# The static pass.
-
-
-def lint(options: argparse.Namespace) -> int:
-    from reslint import engine
-    from reslint.report import print_json_report, print_text_report
-
-    select, ignore = _codes(options.select), _codes(options.ignore)
-    unknown = engine.unknown_selectors(select + ignore, [rule.code for rule in engine.all_rules()])
-    if unknown:
-        raise UsageError(
-            f"unknown rule code or prefix: {', '.join(unknown)} (see reslint --list-rules)"
-        )
-    if options.jobs is not None and options.jobs < 1:
-        raise UsageError("--jobs must be at least 1")
-    result = engine.run(options.paths, select=select, ignore=ignore, jobs=options.jobs)
-    for path in result.missing:
-        print(f"reslint: error: no such file or directory: {path}", file=sys.stderr)
-    if not result.files and not result.missing:
-        print("reslint: note: no Python files found under the given paths", file=sys.stderr)
-    if options.format == "json":
-        print_json_report(result.findings)
-    else:
-        for path in result.empty_files:
-            print(f"reslint: note: {path} is empty, nothing to check", file=sys.stderr)
-        print_text_report(result.findings, len(result.files), options.no_color, result.sources)
-    for error in result.internal_errors:
-        print(f"reslint: {error}", file=sys.stderr)
-    sys.stdout.flush()
-    if result.missing or result.internal_errors:
-        return EXIT_ERROR
-    return EXIT_FINDINGS if result.findings else EXIT_CLEAN
-
-
-def _codes(values: list[str]) -> list[str]:
-    return [code.strip() for value in values for code in value.split(",") if code.strip()]
-
-
-def list_rules(output_format: str = "text") -> int:
-    from reslint.engine import all_rules
+def list_rules(output_format: str = "full") -> int:
+    """Every code, static (RN) and dynamic (RD)."""
+    from reslint.vocabulary import all_codes
 
     rows = [
         {
-            "code": rule.code,
-            "name": rule.name,
-            "severity": _severity_name(rule),
-            "summary": rule.summary(),
+            "code": info.code,
+            "name": info.name,
+            "severity": info.severity.value,
+            "pass": info.origin,
+            "summary": ("(opt-in) " if info.opt_in else "") + info.summary,
         }
-        for rule in all_rules()
+        for info in all_codes()
     ]
     if output_format == "json":
         print(json.dumps(rows, indent=2, ensure_ascii=False))
         return EXIT_CLEAN
-    widths = {
-        column: max([len(column)] + [len(row[column]) for row in rows])
-        for column in ("code", "name", "severity")
-    }
-    for row in [
-        {"code": "code", "name": "name", "severity": "severity", "summary": "summary"}
-    ] + rows:
+    columns = ("code", "name", "severity", "pass")
+    widths = {column: max([len(column)] + [len(row[column]) for row in rows]) for column in columns}
+    for row in [{column: column for column in (*columns, "summary")}, *rows]:
         print(
-            "  ".join(row[column].ljust(widths[column]) for column in widths)
+            "  ".join(row[column].ljust(widths[column]) for column in columns)
             + "  "
             + row["summary"]
         )
     return EXIT_CLEAN
 
 
-def explain(code: str, output_format: str = "text") -> int:
-    from reslint.engine import rule_for_code
+def explain(code: str, output_format: str = "full", no_color: bool = False) -> int:
+    """A code's documentation: rendered Markdown on a terminal, the Markdown itself otherwise."""
+    from reslint.vocabulary import lookup
 
-    rule = rule_for_code(code)
-    if rule is None:
+    info = lookup(code)
+    if info is None:
         raise UsageError(f"unknown rule code: {code} (see reslint --list-rules)")
     if output_format == "json":
         print(
             json.dumps(
                 {
-                    "code": rule.code,
-                    "name": rule.name,
-                    "severity": _severity_name(rule),
-                    "summary": rule.summary(),
-                    "documentation": rule.documentation(),
+                    "code": info.code,
+                    "name": info.name,
+                    "severity": info.severity.value,
+                    "pass": info.origin,
+                    "summary": info.summary,
+                    "documentation": info.documentation,
                 },
                 indent=2,
                 ensure_ascii=False,
             )
         )
         return EXIT_CLEAN
-    print(f"{rule.code} {rule.name} ({_severity_name(rule)})\n")
-    print(rule.documentation() or rule.summary())
+    title = f"{info.code} {info.name} ({info.severity.value}, {info.origin} pass)"
+    if sys.stdout.isatty():
+        render_documentation(title, info.documentation, no_color)
+    else:
+        print(f"{title}\n\n{info.documentation}")
     return EXIT_CLEAN
 
 
-def _severity_name(rule) -> str:
-    return getattr(rule.severity, "value", str(rule.severity))
+def render_documentation(
+    title: str, documentation: str, no_color: bool = False, file: IO[str] | None = None
+) -> None:
+    from rich.markdown import Markdown
+
+    from reslint.reporters.console import make_console
+
+    console = make_console(no_color, file)
+    console.print(Markdown(f"# {title}\n\n{documentation}"))
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -277,6 +311,8 @@ def _severity_name(rule) -> str:
 
 
 def _compare(options: argparse.Namespace) -> int:
+    if options.format not in ("full", "concise", "json"):
+        raise UsageError(f"--compare-to prints text or json, not --format {options.format}")
     arch, target = options.compare_to
     init = _parse_init(options.init)
     timeout = 60.0 if options.timeout is None else options.timeout
@@ -286,9 +322,28 @@ def _compare(options: argparse.Namespace) -> int:
     if dynamic is None:
         return EXIT_ERROR
     extra = {"analysis": options.analysis} if options.analysis not in (None, "auto") else {}
+    output_format = "json" if options.format == "json" else "text"
+    selected = _selection(options)
     return int(
-        dynamic.run_compare(arch, target, init, timeout, options.format, options.no_color, **extra)
+        dynamic.run_compare(
+            arch,
+            target,
+            init,
+            timeout,
+            output_format,
+            options.no_color,
+            selected=lambda code: selected.enables(code),
+            **extra,
+        )
     )
+
+
+def _selection(options: argparse.Namespace) -> Selection:
+    """--select/--ignore (and the configuration file's) apply to the dynamic pass's codes too."""
+    from reslint.lint_command import overrides
+    from reslint.settings import SettingsResolver
+
+    return SettingsResolver(overrides(options)).for_folder(os.getcwd()).selection
 
 
 def _list_references(output_format: str) -> int:

@@ -1,349 +1,152 @@
-"""The static pass: find the files, read them, recover from syntax errors, run the rules, filter findings.
+"""The static pass on one file: source -> parse -> module model -> rules -> findings -> suppression.
 
-Nothing here imports torch or the linted code: files are only read and parsed.
+This is the one place the rules are called. `lint_source` is a pure function of the text, so it can be
+run again on modified text (a future --fix re-lints what it changed). Nothing here imports torch or the
+linted code: files are only read and parsed. Nothing here raises either: an internal error becomes an
+RN004 finding on the file, and one broken rule does not hide the others' findings.
 """
 
 from __future__ import annotations
 
-import io
 import os
-import re
 import sys
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from reslint.findings import Finding, Severity
-from reslint.rule import Rule, Violation
-from reslint.source import DEFAULT_MAX_BYTES, read_source
-from reslint.syntax import ParseResult, find_comments, parse_source
+import libcst as cst
 
-SYNTAX_ERROR = "RN001"
+from reslint.findings import FileResult, Finding, finding_order
+from reslint.notebook import NotANotebook, is_notebook, parse_notebook
+from reslint.rule import Rule
+from reslint.rules.RN001_syntax_error import SyntaxErrorRule
+from reslint.rules.RN002_unreadable_file import UnreadableFileRule
+from reslint.rules.RN004_internal_error import InternalErrorRule
+from reslint.rules.RN005_unused_noqa import UnusedNoqaRule
+from reslint.source import DEFAULT_MAX_BYTES, SourceFile, read_source
+from reslint.syntax import ParseResult, parse_source
+
+if TYPE_CHECKING:
+    from reslint.suppression import Noqa, Suppressions
 
 Place = tuple[str, int, int]  # (code, line, column) of a finding
-
-SKIPPED_DIRECTORIES = frozenset(
-    {
-        "__pycache__",
-        "node_modules",
-        "venv",
-        "env",
-        "virtualenv",
-        "site-packages",
-        "__pypackages__",
-        "build",
-        "dist",
-        "_build",
-        "buck-out",
-    }
-)
-
-# Below this much source in total, starting worker processes costs more than it saves.
-PARALLEL_MIN_BYTES = 96 * 1024
-
-_NOQA = re.compile(
-    r"#\s*noqa\b(?:\s*:\s*(?P<codes>[A-Za-z]+[0-9]*(?:\s*,\s*[A-Za-z]+[0-9]*|\s+[A-Za-z]+[0-9]+)*))?",
-    re.I,
-)
-_CODE_PREFIX = re.compile(r"[A-Z]+[0-9]*\Z")
+# finding -> the places of the findings that would explain it (Violation.defers_to)
+Deferrals = dict[Finding, tuple[Place, ...]]
 
 
-# ----------------------------------------------------------------------------------------------------------
-# The file-level codes the engine itself reports, documented like the rules so --list-rules/--explain see them.
+@dataclass(frozen=True)
+class Checks:
+    """What to check in one file: the rules whose check() runs, and every code that may be reported
+    (those rules and the engine's own file-level codes that are enabled)."""
+
+    rules: tuple[type[Rule], ...]
+    codes: frozenset[str]
+    max_bytes: int = DEFAULT_MAX_BYTES
+
+    @classmethod
+    def every(cls, rules: Sequence[type[Rule]] | None = None) -> Checks:
+        """`rules` (default: the catalogue) and every file-level code that is on by default."""
+        from reslint.registry import checking_rules
+
+        chosen = tuple(checking_rules() if rules is None else rules)
+        return cls(chosen, frozenset(rule.code for rule in chosen + default_file_rules()))
 
 
-class SyntaxErrorRule(Rule):
-    """## What it does
-    Reports a file that Python cannot parse: every line with a syntax error gets its own finding.
+def default_file_rules() -> tuple[type[Rule], ...]:
+    from reslint.registry import file_level_rules
 
-    ## Why is this bad?
-    The file cannot be imported, so the model in it cannot be built. reslint blanks the broken
-    statement and keeps going, so all the errors are listed at once and the other rules still run on
-    the rest of the file. For a bracket that is never closed (or closed by the wrong kind), the finding
-    is on the line of the opening bracket.
-
-    ## Example
-    ```python
-    def __init__(self, norm_layer: Optional[Callable[.., nn.Module]] = None) -> None:
-        ...
-    layers.append(block(self.inplanes, planes, groups=self.groups, norm_layer))
-    ```
-
-    Use instead:
-    ```python
-    def __init__(self, norm_layer: Optional[Callable[..., nn.Module]] = None) -> None:
-        ...
-    layers.append(block(self.inplanes, planes, groups=self.groups, norm_layer=norm_layer))
-    ```
-    """
-
-    code = SYNTAX_ERROR
-    name = "syntax-error"
-
-    def check(self, module) -> Iterable[Violation]:
-        return ()
-
-
-class UnreadableFileRule(Rule):
-    """## What it does
-    Reports a file that is not Python source text: binary content (NUL bytes), or bytes that are not
-    valid UTF-8 (or not valid in the encoding its coding declaration names).
-
-    ## Why is this bad?
-    Python refuses to import such a file, and reslint cannot read it either, so nothing in it is checked.
-
-    ## Example
-    A model file saved as GBK or Latin-1 by an editor, with no `# -*- coding: ... -*-` line.
-
-    Use instead:
-    Save the file as UTF-8 (the default for Python source).
-    """
-
-    code = "RN002"
-    name = "unreadable-file"
-
-    def check(self, module) -> Iterable[Violation]:
-        return ()
-
-
-class FileTooLargeRule(Rule):
-    """## What it does
-    Reports a file that reslint skipped because it is larger than the size limit (5 MB).
-
-    ## Why is this bad?
-    A Python file that large is almost always generated code or data, not a model definition; parsing
-    it would make the run slow without finding anything useful. Nothing in it is checked.
-
-    ## Example
-    A 40 MB `weights.py` holding a state dict as literals.
-
-    Use instead:
-    Keep data in data files (`.pt`, `.npz`, `.json`) and lint the model code.
-    """
-
-    code = "RN003"
-    name = "file-too-large"
-    severity = Severity.WARNING
-
-    def check(self, module) -> Iterable[Violation]:
-        return ()
-
-
-FILE_RULES: tuple[type[Rule], ...] = (SyntaxErrorRule, UnreadableFileRule, FileTooLargeRule)
-
-
-def all_rules() -> tuple[type[Rule], ...]:
-    """Every code reslint's static pass can report: the engine's file-level codes and the rule catalogue."""
-    from reslint.registry import load_rules
-
-    return tuple(sorted(FILE_RULES + tuple(load_rules()), key=lambda rule: rule.code))
-
-
-def rule_for_code(code: str) -> type[Rule] | None:
-    return next((rule for rule in all_rules() if rule.code == code.strip().upper()), None)
+    return tuple(rule for rule in file_level_rules() if not rule.opt_in)
 
 
 # ----------------------------------------------------------------------------------------------------------
-# Results.
-
-
-@dataclass
-class FileResult:
-    """What linting one file gave. `text` is kept only when there are findings to show with source."""
-
-    path: str
-    findings: list[Finding] = field(default_factory=list)
-    internal_errors: list[str] = field(default_factory=list)
-    empty: bool = False
-    text: str | None = None
-    # finding -> the (code, line, column) of the findings that would explain it (Violation.defers_to)
-    deferrals: dict[Finding, tuple[Place, ...]] = field(default_factory=dict)
-
-
-@dataclass
-class LintRun:
-    findings: list[Finding]
-    files: list[str]
-    empty_files: list[str]
-    internal_errors: list[str]
-    missing: list[str]
-    sources: dict[str, str]  # path -> text, for the files with findings
-
-
-# ----------------------------------------------------------------------------------------------------------
-# Public entry points.
+# Entry points.
 
 
 def lint_file(
     path: str | os.PathLike[str], rules: Sequence[type[Rule]] | None = None
 ) -> list[Finding]:
-    """Findings for one file, every rule enabled (internal errors of rules are logged to stderr)."""
-    result = check_file(os.fspath(path), _rules_or_catalogue(rules))
-    _log(result.internal_errors)
-    return sorted(without_deferred(result.findings, result.deferrals), key=_order)
+    """Findings for one file with `rules` (default: the whole catalogue), sorted by position."""
+    return sorted(check_file(os.fspath(path), Checks.every(rules)).findings, key=finding_order)
 
 
-def lint_paths(
-    paths: Sequence[str | os.PathLike[str]],
-    select: Sequence[str] = (),
-    ignore: Sequence[str] = (),
-    jobs: int | None = None,
-    rules: Sequence[type[Rule]] | None = None,
-) -> list[Finding]:
-    """Findings for files and folders (recursing into *.py); missing paths and internal errors go to stderr."""
-    result = run(paths, select=select, ignore=ignore, jobs=jobs, rules=rules)
-    _log(f"no such file or directory: {path}" for path in result.missing)
-    _log(result.internal_errors)
-    return result.findings
-
-
-def run(
-    paths: Sequence[str | os.PathLike[str]],
-    select: Sequence[str] = (),
-    ignore: Sequence[str] = (),
-    jobs: int | None = None,
-    rules: Sequence[type[Rule]] | None = None,
-) -> LintRun:
-    """Lint `paths` and say everything about it: findings, files seen, empty and missing ones, errors."""
-    enabled = make_selector(select, ignore)
-    active = tuple(rule for rule in _rules_or_catalogue(rules) if enabled(rule.code))
-    files, missing = discover(paths)
-    results = _check_all(files, active, jobs)
-    deferrals = {f: places for result in results for f, places in result.deferrals.items()}
-    findings = sorted(
-        without_deferred(
-            [f for result in results for f in result.findings if enabled(f.code)], deferrals
-        ),
-        key=_order,
-    )
-    return LintRun(
-        findings=findings,
-        files=files,
-        empty_files=[result.path for result in results if result.empty],
-        internal_errors=[error for result in results for error in result.internal_errors],
-        missing=missing,
-        sources={result.path: result.text for result in results if result.text is not None},
-    )
-
-
-def discover(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[str], list[str]]:
-    """(files to lint, paths that do not exist). Folders are searched for *.py, skipping hidden folders,
-    virtual environments, caches and build output; files named explicitly are linted whatever their name."""
-    files: list[str] = []
-    missing: list[str] = []
-    seen: set[str] = set()
-
-    def add(path: str) -> None:
-        key = os.path.realpath(path)
-        if key not in seen:
-            seen.add(key)
-            files.append(path)
-
-    for path in map(os.fspath, paths):
-        if os.path.isdir(path):
-            for root, directories, names in os.walk(path):
-                directories[:] = sorted(d for d in directories if not _skipped_directory(root, d))
-                for name in sorted(names):
-                    if name.endswith(".py"):
-                        add(os.path.join(root, name))
-        elif os.path.exists(path):
-            add(path)
-        else:
-            missing.append(path)
-    return files, missing
-
-
-def make_selector(select: Sequence[str] = (), ignore: Sequence[str] = ()) -> Callable[[str], bool]:
-    """Is a code enabled? Codes and prefixes as in ruff: the most specific matching selector wins, and
-    between equally specific ones --ignore wins. No --select means everything."""
-    chosen = [_normal_selector(code) for code in select] or [""]
-    dropped = [_normal_selector(code) for code in ignore]
-
-    def enabled(code: str) -> bool:
-        best_select = max((len(prefix) for prefix in chosen if code.startswith(prefix)), default=-1)
-        best_ignore = max(
-            (len(prefix) for prefix in dropped if code.startswith(prefix)), default=-1
-        )
-        return best_select > best_ignore
-
-    return enabled
-
-
-def unknown_selectors(selectors: Iterable[str], codes: Iterable[str]) -> list[str]:
-    """The selectors that are not a code or a prefix of one (for a clear usage error)."""
-    known = list(codes)
-    return [
-        selector
-        for selector in selectors
-        if not _CODE_PREFIX.match(_normal_selector(selector) or "ALL")
-        or not any(code.startswith(_normal_selector(selector)) for code in known)
-    ]
-
-
-def check_file(
-    path: str, rules: Sequence[type[Rule]], max_bytes: int = DEFAULT_MAX_BYTES
-) -> FileResult:
-    """Lint one file with the given rules. Never raises: failures become internal-error messages."""
+def check_file(path: str, checks: Checks) -> FileResult:
+    """Read and lint one file."""
     try:
-        return _check_file(path, rules, max_bytes)
+        source = read_source(path, checks.max_bytes)
+    except Exception as error:  # reading must not stop the run either
+        return FileResult(path, [internal_error(path, "while reading the file", error)])
+    return lint_read_source(source, checks)
+
+
+def lint_read_source(source: SourceFile, checks: Checks) -> FileResult:
+    """Lint what `read_source`/`decode_source` gave: its file-level finding, or its text (a notebook's
+    JSON for *.ipynb)."""
+    if source.finding is not None:
+        return FileResult(source.path, _kept([source.finding], checks))
+    if is_notebook(source.path):
+        return _lint_notebook(source.text or "", source.path, checks)
+    if source.empty:
+        return FileResult(source.path, empty=True)
+    return FileResult(source.path, lint_source(source.text or "", source.path, checks))
+
+
+def lint_source(text: str, path: str, checks: Checks) -> list[Finding]:
+    """The findings of `text` as the file `path`: syntax errors, rule findings, `# noqa` applied."""
+    try:
+        findings, deferrals = _findings(text, path, checks)
+        reported = _kept(_apply_noqa(findings, text, path, checks), checks)
+        return without_deferred(reported, deferrals)
     except Exception as error:  # a bug in the engine or the model must not stop the other files
-        return FileResult(path, internal_errors=[_internal_error(f"while checking {path}", error)])
+        return _kept([internal_error(path, "while checking the file", error)], checks)
+
+
+def _lint_notebook(text: str, path: str, checks: Checks) -> FileResult:
+    try:
+        notebook = parse_notebook(text)
+    except NotANotebook as error:
+        finding = UnreadableFileRule.finding(path, (1, 1, 1, 2), f"not a valid notebook: {error}")
+        return FileResult(path, _kept([finding], checks))
+    if not notebook.text.strip():
+        return FileResult(path, empty=True)
+    return FileResult(path, [notebook.locate(f) for f in lint_source(notebook.text, path, checks)])
 
 
 # ----------------------------------------------------------------------------------------------------------
-# One file.
+# The pipeline.
 
 
-def _check_file(path: str, rules: Sequence[type[Rule]], max_bytes: int) -> FileResult:
-    source = read_source(path, max_bytes)
-    if source.finding is not None:
-        return FileResult(path, findings=[source.finding])
-    text = source.text or ""
-    if source.empty:
-        return FileResult(path, empty=True)
+def _findings(text: str, path: str, checks: Checks) -> tuple[list[Finding], Deferrals]:
     parsed = parse_source(text, path)
     findings = [
-        Finding(
+        SyntaxErrorRule.finding(
             path,
-            issue.line,
-            issue.column,
-            issue.end_line,
-            issue.end_column,
-            SYNTAX_ERROR,
-            Severity.ERROR,
+            (issue.line, issue.column, issue.end_line, issue.end_column),
             issue.message,
             issue.hint,
         )
         for issue in parsed.issues
     ]
-    errors: list[str] = []
-    deferrals: dict[Finding, tuple[Place, ...]] = {}
-    if parsed.module is not None and rules:
-        found, errors, deferrals = _run_rules(path, text, parsed, rules)
+    deferrals: Deferrals = {}
+    if parsed.module is not None and checks.rules:
+        found, deferrals = _rule_findings(path, text, parsed, checks.rules)
         findings.extend(found)
-    findings = _without_suppressed(findings, text)
-    return FileResult(
-        path,
-        findings=findings,
-        internal_errors=errors,
-        text=text if findings else None,
-        deferrals={f: deferrals[f] for f in findings if f in deferrals},
-    )
+    return findings, deferrals
 
 
-def _run_rules(
+def _rule_findings(
     path: str, text: str, parsed: ParseResult, rules: Sequence[type[Rule]]
-) -> tuple[list[Finding], list[str], dict[Finding, tuple[Place, ...]]]:
+) -> tuple[list[Finding], Deferrals]:
     from reslint.model import build_module_model
 
+    assert parsed.module is not None and parsed.recovered is not None
     try:
         model = build_module_model(parsed.module, parsed.recovered, path, original=text)
     except Exception as error:
-        return [], [_internal_error(f"while building the model of {path}", error)], {}
+        return [internal_error(path, "while building the model of the file", error)], {}
     findings: list[Finding] = []
-    errors: list[str] = []
-    deferrals: dict[Finding, tuple[Place, ...]] = {}
+    deferrals: Deferrals = {}
 
-    def place(node) -> tuple[int, int, int, int]:
+    def place(node: cst.CSTNode) -> tuple[int, int, int, int]:
         line, column, end_line, end_column = model.position(node)
         if parsed.shifts:  # a syntax repair moved text on some lines
             column = parsed.original_column(line, column)
@@ -355,13 +158,8 @@ def _run_rules(
             for violation in rule().check(model):
                 if model.project.in_other_file(model, violation.node):
                     continue  # about a block of another file: that file's own run reports it
-                finding = Finding(
-                    path,
-                    *place(violation.node),
-                    rule.code,
-                    Severity(rule.severity),
-                    violation.message,
-                    violation.hint,
+                finding = rule.finding(
+                    path, place(violation.node), violation.message, violation.hint
                 )
                 findings.append(finding)
                 if violation.defers_to:
@@ -371,13 +169,11 @@ def _run_rules(
                         if model.owns(node)
                     )
         except Exception as error:  # one broken rule must not hide the other rules' findings
-            errors.append(_internal_error(f"in rule {rule.code} on {path}", error))
-    return findings, errors, deferrals
+            findings.append(internal_error(path, f"in rule {rule.code}", error))
+    return findings, deferrals
 
 
-def without_deferred(
-    findings: list[Finding], deferrals: dict[Finding, tuple[Place, ...]]
-) -> list[Finding]:
+def without_deferred(findings: list[Finding], deferrals: Deferrals) -> list[Finding]:
     """Drop each finding that defers to another finding still reported (after --select, --ignore and
     noqa). A chain is followed: if the explaining finding itself gives way, the first one stays."""
     at: dict[Place, list[Finding]] = {}
@@ -396,168 +192,74 @@ def without_deferred(
     return [finding for finding in findings if keeps(finding)]
 
 
-def _without_suppressed(findings: list[Finding], text: str) -> list[Finding]:
-    """Drop findings silenced by `# noqa` (all codes) or `# noqa: CODE, PREFIX` on their line."""
-    if not findings or "noqa" not in text.lower():
+def _apply_noqa(findings: list[Finding], text: str, path: str, checks: Checks) -> list[Finding]:
+    """The findings no noqa comment silences, and (RN005) the noqa codes that silence nothing."""
+    from reslint.suppression import Suppressions
+
+    suppressions = Suppressions.of(text)
+    if not suppressions.comments():
         return findings
-    suppressions = noqa_by_line(text)
-    return [finding for finding in findings if not _suppressed(finding, suppressions)]
+    kept: list[Finding] = []
+    silenced: list[tuple[Noqa, Finding]] = []
+    for finding in findings:
+        noqa = suppressions.noqa_for(finding)
+        if noqa is None:
+            kept.append(finding)
+        else:
+            silenced.append((noqa, finding))
+    # After a syntax error (statements blanked) or an internal error, a silent rule proves nothing.
+    undecided = any(f.code in (SyntaxErrorRule.code, InternalErrorRule.code) for f in findings)
+    if UnusedNoqaRule.code in checks.codes and not undecided:
+        kept.extend(_unused_noqa(path, suppressions, silenced, checks))
+    return kept
 
 
-def noqa_by_line(text: str) -> dict[int, frozenset[str] | None]:
-    """`# noqa` comments by line: None suppresses every code, else the set of codes/prefixes it names."""
-    suppressions: dict[int, frozenset[str] | None] = {}
-    for line, comment in _comments(text).items():
-        found = _NOQA.search(comment)
-        if found is None:
-            continue
-        codes = found.group("codes")
-        suppressions[line] = (
-            frozenset(re.findall(r"[A-Z]+[0-9]*", codes.upper())) if codes else None
-        )
-    return suppressions
+def _unused_noqa(
+    path: str, suppressions: Suppressions, silenced: list[tuple[Noqa, Finding]], checks: Checks
+) -> list[Finding]:
+    from reslint.suppression import unused_codes
+    from reslint.vocabulary import known_codes
+
+    known = [*known_codes(), *(rule.code for rule in checks.rules)]  # custom rules count too
+    findings = []
+    for unused in unused_codes(suppressions, silenced, known, checks.codes):
+        noqa = unused.noqa
+        span = (noqa.line, noqa.column, noqa.line, noqa.column + noqa.width)
+        where = "in this file" if noqa is suppressions.file else "on this line"
+        if unused.known:
+            message = f"`{unused.code}` in this noqa comment silences nothing {where}"
+            hint = f"remove `{unused.code}` from the comment"
+        else:
+            message = f"`{unused.code}` in this noqa comment is not a reslint code"
+            hint = "write the code you meant (see reslint --list-rules), or remove it"
+        findings.append(UnusedNoqaRule.finding(path, span, message, hint))
+    return findings
 
 
-def _suppressed(finding: Finding, suppressions: dict[int, frozenset[str] | None]) -> bool:
-    if finding.line not in suppressions:
-        return False
-    codes = suppressions[finding.line]
-    return codes is None or any(finding.code.startswith(code) for code in codes)
-
-
-def _comments(text: str) -> dict[int, str]:
-    """Comments by line from the tokenizer, so '# noqa' inside a string does not count. tokenize stops at
-    the first error of a broken file; the tolerant scanner of reslint.syntax takes over then."""
-    import tokenize
-
-    comments: dict[int, str] = {}
-    try:
-        for token in tokenize.generate_tokens(io.StringIO(text).readline):
-            if token.type == tokenize.COMMENT:
-                comments[token.start[0]] = token.string
-    except (tokenize.TokenError, SyntaxError):
-        return find_comments(text)
-    return comments
-
-
-# ----------------------------------------------------------------------------------------------------------
-# Many files.
-
-
-_WORKER_RULES: tuple[type[Rule], ...] = ()
-
-
-def _check_all(
-    files: list[str], rules: tuple[type[Rule], ...], jobs: int | None
-) -> list[FileResult]:
-    workers = _worker_count(files, jobs)
-    if workers <= 1:
-        return [check_file(path, rules) for path in files]
-    from concurrent.futures.process import BrokenProcessPool
-
-    try:
-        return _check_in_pool(files, rules, workers)
-    except (BrokenProcessPool, OSError):
-        # A worker died (out of memory, killed) or processes cannot be started here: do it in-process.
-        return [check_file(path, rules) for path in files]
-
-
-def _check_in_pool(
-    files: list[str], rules: tuple[type[Rule], ...], workers: int
-) -> list[FileResult]:
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    # fork: the workers inherit the imported libcst and rules instead of importing them again.
-    context = (
-        multiprocessing.get_context("fork")
-        if "fork" in multiprocessing.get_all_start_methods()
-        else None
-    )
-    pool = ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(rules,)
-    )
-    try:
-        chunk = max(1, len(files) // (workers * 4))
-        results = list(pool.map(_check_in_worker, files, chunksize=chunk))
-    except KeyboardInterrupt:
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown()
-    return results
-
-
-def _init_worker(rules: tuple[type[Rule], ...]) -> None:
-    global _WORKER_RULES
-    _WORKER_RULES = rules
-
-
-def _check_in_worker(path: str) -> FileResult:
-    return check_file(path, _WORKER_RULES)
-
-
-def _worker_count(files: list[str], jobs: int | None) -> int:
-    if jobs is not None:
-        return max(1, min(jobs, len(files)))
-    if len(files) < 2 or _total_size(files) < PARALLEL_MIN_BYTES:
-        return 1
-    return max(1, min(_cpu_count(), len(files)))
-
-
-def _cpu_count() -> int:
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
-
-
-def _total_size(files: list[str]) -> int:
-    total = 0
-    for path in files:
-        try:
-            total += os.path.getsize(path)
-        except OSError:
-            pass
-    return total
+def _kept(findings: Iterable[Finding], checks: Checks) -> list[Finding]:
+    return [finding for finding in findings if finding.code in checks.codes]
 
 
 # ----------------------------------------------------------------------------------------------------------
 # Helpers.
 
 
-def _rules_or_catalogue(rules: Sequence[type[Rule]] | None) -> tuple[type[Rule], ...]:
-    if rules is not None:
-        return tuple(rules)
-    from reslint.registry import load_rules
-
-    return tuple(load_rules())
-
-
-def _skipped_directory(root: str, name: str) -> bool:
-    return (
-        name.startswith(".")
-        or name in SKIPPED_DIRECTORIES
-        or os.path.exists(os.path.join(root, name, "pyvenv.cfg"))
-    )
-
-
-def _normal_selector(selector: str) -> str:
-    selector = selector.strip().upper()
-    return "" if selector == "ALL" else selector
-
-
-def _order(finding: Finding) -> tuple:
-    return finding.path, finding.line, finding.column, finding.code
-
-
-def _internal_error(context: str, error: BaseException) -> str:
+def internal_error(path: str, context: str, error: BaseException) -> Finding:
+    """An RN004 finding: reslint failed on this file; where in reslint, and with what."""
     import traceback
 
     frames = traceback.extract_tb(error.__traceback__)
     where = f" (raised at {_short_path(frames[-1].filename)}:{frames[-1].lineno})" if frames else ""
-    message = f"internal error {context}: {type(error).__name__}: {error}{where}"
     if os.environ.get("RESLINT_DEBUG"):
-        message += "\n" + "".join(traceback.format_exception(error)).rstrip()
-    return message
+        print(f"reslint: internal error on {path}:", file=sys.stderr)
+        traceback.print_exception(error, file=sys.stderr)
+    return InternalErrorRule.finding(
+        path,
+        (1, 1, 1, 2),
+        f"internal error {context}: {type(error).__name__}: {error}{where}",
+        "this is reslint's bug, the file was not fully checked: please report it "
+        "(RESLINT_DEBUG=1 prints the traceback)",
+    )
 
 
 def _short_path(filename: str) -> str:
@@ -567,8 +269,3 @@ def _short_path(filename: str) -> str:
             index = len(parts) - 1 - parts[::-1].index(anchor)
             return "/".join(parts[index:])
     return filename
-
-
-def _log(messages: Iterable[str]) -> None:
-    for message in messages:
-        print(f"reslint: {message}", file=sys.stderr)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import libcst as cst
 
-from reslint.findings import Severity
+from reslint.findings import Finding, Severity
 
 # A period that ends a sentence, not one inside `nn.Conv2d` or "e.g.".
 SENTENCE_END = re.compile(r"(?<=[a-z)`\]])\.(?=\s|$)")
@@ -43,9 +43,28 @@ class Rule:
     defers_to: ClassVar[tuple[str, ...]] = ()
     INVALID: ClassVar[list[str]] = []
     VALID: ClassVar[list[str]] = []
+    # About the file as a whole (it does not parse, cannot be read, ...): the engine reports it, check()
+    # is never called. Its examples run through the whole pipeline instead of check().
+    file_level: ClassVar[bool] = False
+    # Off unless a --select/select names it (as ruff's RUF100): useful, but not what everyone wants.
+    opt_in: ClassVar[bool] = False
 
     def check(self, module: ModuleModel) -> Iterable[Violation]:
         raise NotImplementedError
+
+    @classmethod
+    def finding(
+        cls,
+        path: str,
+        span: tuple[int, int, int, int],
+        message: str,
+        hint: str = "",
+    ) -> Finding:
+        """A finding of this rule at `span` = (line, column, end_line, end_column), 1-based."""
+        line, column, end_line, end_column = span
+        return Finding(
+            path, line, column, end_line, end_column, cls.code, cls.severity, message, hint
+        )
 
     @classmethod
     def documentation(cls) -> str:

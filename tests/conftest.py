@@ -11,6 +11,21 @@ from pathlib import Path
 import pytest
 
 PROJECT = Path(__file__).resolve().parents[1]
+DYNAMIC_TESTS = PROJECT / "tests" / "dynamic"
+NO_TORCH = "the dynamic pass needs torch, which is not installed: pip install '.[dynamic]'"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every test under tests/dynamic/ is marked `dynamic`; without torch they are skipped, saying why,
+    so that `pip install '.[test]'` alone runs the static suite green."""
+    import importlib.util
+
+    has_torch = importlib.util.find_spec("torch") is not None
+    for item in items:
+        if DYNAMIC_TESTS in item.path.parents:
+            item.add_marker(pytest.mark.dynamic)
+            if not has_torch:
+                item.add_marker(pytest.mark.skip(reason=NO_TORCH))
 
 
 @pytest.fixture

@@ -94,6 +94,7 @@ def test_nn_module_attributes_match_torch() -> None:
 def test_torch_functional_names_match_torch() -> None:
     pytest.importorskip("torch", reason="the name lists are checked against an installed torch")
     import torch.functional
+
     from reslint.rules.RN119_torch_functional_import import TORCH_FUNCTIONAL_NAMES
 
     actual = {name for name in dir(torch.functional) if not name.startswith("__")}

@@ -11,10 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from reslint import cli, engine
+from reslint import cli, runner
 from reslint.findings import Finding, Severity
-from reslint.report import findings_to_json, make_console, render_findings, summary_line
+from reslint.registry import load_rules
+from reslint.reporters import summary_line
+from reslint.reporters.console import make_console
+from reslint.reporters.full import render_findings
+from reslint.reporters.json import findings_to_json
 from reslint.rule import Rule
+from reslint.rules.RN001_syntax_error import SyntaxErrorRule
 
 BROKEN = (
     "import torch.nn as nn\n\n\ndef f(norm_layer: Callable[.., nn.Module] = None):\n    return 1\n"
@@ -203,14 +208,16 @@ def test_version(capsys):
     assert capsys.readouterr().out.strip() == "reslint 0.1.0"
 
 
-def test_list_rules_shows_every_code(capsys):
+def test_list_rules_shows_every_code_static_and_dynamic(capsys):
+    from reslint.dynamic.codes import CODES
+
     code, out, _ = main("--list-rules", capsys=capsys)
     assert code == 0
     lines = out.splitlines()
-    assert lines[0].split() == ["code", "name", "severity", "summary"]
+    assert lines[0].split() == ["code", "name", "severity", "pass", "summary"]
     listed = [line.split()[0] for line in lines[1:]]
-    assert listed == [rule.code for rule in engine.all_rules()]
-    assert {"RN001", "RN002", "RN003"} <= set(listed)
+    assert listed == [rule.code for rule in load_rules()] + list(CODES)
+    assert {"RN001", "RN002", "RN003", "RN004", "RD101"} <= set(listed)
 
 
 def test_list_rules_as_json(capsys):
@@ -221,24 +228,43 @@ def test_list_rules_as_json(capsys):
         "code": "RN001",
         "name": "syntax-error",
         "severity": "error",
-        "summary": engine.SyntaxErrorRule.summary(),
+        "pass": "static",
+        "summary": SyntaxErrorRule.summary(),
     }
-    assert all(set(row) == {"code", "name", "severity", "summary"} for row in rows)
+    assert {row["pass"] for row in rows} == {"static", "dynamic"}
+    assert all(set(row) == {"code", "name", "severity", "pass", "summary"} for row in rows)
 
 
-def test_explain_prints_the_documentation_of_every_rule(capsys):
-    for rule in engine.all_rules():
-        code, out, _ = main("--explain", rule.code.lower(), capsys=capsys)
+def test_explain_prints_the_documentation_of_every_code(capsys):
+    from reslint.vocabulary import all_codes
+
+    for info in all_codes():
+        code, out, _ = main("--explain", info.code.lower(), capsys=capsys)
         assert code == 0
-        assert out.startswith(f"{rule.code} {rule.name} (")
-        assert rule.documentation() in out
-
-
-def test_explain_of_the_file_level_codes_follows_the_rule_documentation_form(capsys):
-    for code in ("RN001", "RN002", "RN003"):
-        _, out, _ = main("--explain", code, capsys=capsys)
+        assert out.startswith(f"{info.code} {info.name} (")
+        assert info.documentation in out
         for heading in ("## What it does", "## Why is this bad?", "## Example", "Use instead:"):
-            assert heading in out
+            assert heading in out, f"{info.code} documentation lacks {heading!r}"
+
+
+def test_explain_of_a_dynamic_code_needs_no_torch(tmp_path):
+    check = (
+        "import sys; from reslint import cli; code = cli.main(['--explain', 'RD101']); "
+        "assert 'torch' not in sys.modules, 'torch imported'; sys.exit(code)"
+    )
+    result = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("RD101 shape-mismatch (error, dynamic pass)")
+    assert "Use instead:" in result.stdout
+
+
+def test_explain_on_a_terminal_renders_the_markdown():
+    buffer = io.StringIO()
+    cli.render_documentation(
+        "RN101 super-wrong-class", "## What it does\nChecks `super()`.", file=buffer
+    )
+    text = buffer.getvalue()
+    assert "What it does" in text and "##" not in text and "Checks super()." in text
 
 
 def test_explain_of_an_unknown_code_exits_2(capsys):
@@ -275,6 +301,12 @@ def test_explain_as_json(capsys):
             ["--compare-to", "resnet18", "m.py:Net", "--timeout", "-1"],
             "--timeout must be a positive number",
         ),
+        (
+            ["--compare-to", "resnet18", "m.py:Net", "--format", "sarif"],
+            "--compare-to prints text or json, not --format sarif",
+        ),
+        (["--select", "RN9", "x.py"], "--select: unknown rule code or prefix: RN9"),
+        (["--exclude", "!", "x.py"], "--exclude: bad pattern '!'"),
     ],
 )
 def test_usage_errors_exit_2_with_a_clear_message(argv, message, capsys):
@@ -289,14 +321,12 @@ def test_usage_errors_exit_2_with_a_clear_message(argv, message, capsys):
 
 @pytest.fixture
 def fake_dynamic(monkeypatch):
+    """The dynamic pass replaced by a recorder (torch need not be installed)."""
     calls = []
     module = types.ModuleType("reslint.dynamic.cli")
-    module.run_compare = lambda *args: calls.append(("run_compare", args)) or 1
+    module.run_compare = lambda *args, selected: calls.append(("run_compare", args, selected)) or 1
     module.list_references = lambda *args: calls.append(("list_references", args)) or 0
-    monkeypatch.setitem(sys.modules, "reslint.dynamic.cli", module)
-    import reslint.dynamic
-
-    monkeypatch.setattr(reslint.dynamic, "cli", module, raising=False)
+    monkeypatch.setattr(cli, "_import_dynamic", lambda: module)
     return calls
 
 
@@ -315,14 +345,47 @@ def test_compare_to_hands_its_arguments_to_the_dynamic_pass(fake_dynamic, capsys
         capsys=capsys,
     )
     assert code == 1
-    assert fake_dynamic == [
-        ("run_compare", ("resnet50", "models/net.py:Net", {"num_classes": 10}, 5.0, "json", True))
-    ]
+    ((name, args, selected),) = fake_dynamic
+    assert (name, args) == (
+        "run_compare",
+        ("resnet50", "models/net.py:Net", {"num_classes": 10}, 5.0, "json", True),
+    )
+    assert selected("RD105")
 
 
 def test_compare_to_defaults(fake_dynamic, capsys):
     main("--compare-to", "resnet18", "pkg.mod:Net", capsys=capsys)
-    assert fake_dynamic == [("run_compare", ("resnet18", "pkg.mod:Net", {}, 60.0, "text", False))]
+    ((_, args, _),) = fake_dynamic
+    assert args == ("resnet18", "pkg.mod:Net", {}, 60.0, "text", False)
+
+
+def test_select_and_ignore_reach_the_dynamic_pass(fake_dynamic, capsys):
+    main("--compare-to", "resnet18", "m.py:Net", "--ignore", "RD105,RD106", capsys=capsys)
+    ((_, _, selected),) = fake_dynamic
+    assert [code for code in ("RD101", "RD105", "RD106") if selected(code)] == ["RD101"]
+
+
+def test_with_every_difference_deselected_the_comparison_exits_0(monkeypatch, capsys):
+    import reslint.dynamic.cli as dynamic
+
+    found = {"verdict": "differs", "findings": [{"code": "RD105", "path": "m.py"}]}
+    monkeypatch.setattr(dynamic, "compare_result", lambda *args, **kwargs: found)
+    monkeypatch.setattr(dynamic.render, "print_json", lambda result: None)
+    run = dynamic.run_compare
+    assert run("resnet18", "m.py:Net", {}, 5.0, "json", True, selected=lambda code: True) == 1
+    assert run("resnet18", "m.py:Net", {}, 5.0, "json", True, selected=lambda code: False) == 0
+
+
+def test_deselected_differences_are_dropped_and_could_not_run_codes_kept():
+    from reslint.dynamic.cli import select_findings
+
+    result = {
+        "verdict": "differs",
+        "findings": [{"code": "RD101"}, {"code": "RD105"}, {"code": "RD006"}],
+    }
+    kept = select_findings(result, lambda code: code != "RD105" and code != "RD006")
+    assert [finding["code"] for finding in kept["findings"]] == ["RD101", "RD006"]
+    assert kept["verdict"] == "differs"
 
 
 def test_list_references_is_handed_over(fake_dynamic, capsys):
@@ -353,7 +416,7 @@ def test_an_unexpected_exception_is_an_internal_error_exit_2(monkeypatch, clean,
     def explode(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(engine, "run", explode)
+    monkeypatch.setattr(runner, "run", explode)
     code, _, err = main(str(clean), capsys=capsys)
     assert code == 2
     assert err.strip() == "reslint: internal error: RuntimeError: boom"
@@ -363,7 +426,7 @@ def test_interrupt_exits_130(monkeypatch, clean, capsys):
     def interrupt(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(engine, "run", interrupt)
+    monkeypatch.setattr(runner, "run", interrupt)
     code, _, _ = main(str(clean), capsys=capsys)
     assert code == 130
 
@@ -378,17 +441,17 @@ class _Broken(Rule):
         raise ValueError("bad rule")
 
 
-def test_a_rule_that_raises_is_reported_and_exits_2_but_findings_are_printed(
+def test_a_rule_that_raises_is_a_finding_and_the_other_findings_are_printed(
     monkeypatch, broken, capsys
 ):
     import reslint.registry
 
-    monkeypatch.setattr(reslint.registry, "load_rules", lambda: (_Broken,))
+    monkeypatch.setattr(reslint.registry, "checking_rules", lambda: (_Broken,))
     code, out, err = main(str(broken), capsys=capsys)
-    assert code == 2
+    assert code == 1
     assert "RN001" in out
-    assert f"reslint: internal error in rule RN999 on {broken}: ValueError: bad rule" in err
-    assert "Traceback" not in err
+    assert f"{broken}:1:1: RN004 [error] internal error in rule RN999: ValueError: bad rule" in out
+    assert "Traceback" not in out + err
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -491,3 +554,47 @@ def test_findings_to_json_round_trips():
         "m.py", 2, 3, 2, 9, "RN203", Severity.WARNING, "bias before norm", "bias=False"
     )
     assert json.loads(findings_to_json([finding])) == [finding.to_dict()]
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Progress
+
+
+def run_with_terminal_stderr(args: list[str], cwd: Path) -> tuple[int, str]:
+    """Run reslint with stderr on a pseudo-terminal (stdout a pipe); (exit code, what the terminal got)."""
+    import os
+    import pty
+
+    controller, terminal = pty.openpty()
+    environment = {key: value for key, value in os.environ.items() if key not in {"CI", "NO_COLOR"}}
+    with subprocess.Popen(
+        [sys.executable, "-m", "reslint", *args],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=terminal,
+        env={**environment, "COLUMNS": "100"},
+    ) as process:
+        os.close(terminal)
+        received = b""
+        while True:
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:  # the terminal closed: the process has exited
+                break
+            if not chunk:
+                break
+            received += chunk
+        process.communicate(timeout=300)
+    os.close(controller)
+    return process.returncode, received.decode("utf-8", "replace")
+
+
+def test_many_files_show_a_progress_bar_on_a_terminal_and_few_do_not(tmp_path):
+    for number in range(60):
+        (tmp_path / f"m{number}.py").write_text("x = 1\n", encoding="utf-8")
+    code, terminal = run_with_terminal_stderr(["--no-cache", "."], tmp_path)
+    assert code == 0 and "linting" in terminal and "/60" in terminal
+    code, quiet = run_with_terminal_stderr(["--no-cache", "--quiet", "."], tmp_path)
+    assert code == 0 and "linting" not in quiet
+    code, few = run_with_terminal_stderr(["--no-cache", "m1.py", "m2.py"], tmp_path)
+    assert code == 0 and "linting" not in few

@@ -1,26 +1,22 @@
-"""The engine with small fake rules, so these tests do not depend on the real rule catalogue."""
+"""The engine and the runner with small fake rules, so these tests do not depend on the real rule
+catalogue."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import libcst as cst
 import pytest
 
-from reslint import engine
-from reslint.engine import (
-    check_file,
-    discover,
-    lint_file,
-    lint_paths,
-    make_selector,
-    noqa_by_line,
-    run,
-)
+from reslint import runner
+from reslint.engine import Checks, check_file, lint_file
 from reslint.findings import Finding, Severity
 from reslint.rule import Rule, Violation
+from reslint.selection import Layer, Selection, unknown_selectors
+from reslint.settings import Overrides, SettingsResolver
 from reslint.source import DEFAULT_MAX_BYTES, read_source
+from reslint.suppression import Suppressions
 
 
 def names(module, wanted: str) -> Iterable[cst.Name]:
@@ -105,6 +101,19 @@ def codes_at(findings: list[Finding]) -> list[tuple[int, str]]:
     return [(finding.line, finding.code) for finding in findings]
 
 
+def run(
+    paths: Sequence[str | Path],
+    rules: Sequence[type[Rule]] = FAKE_RULES,
+    jobs: int | None = None,
+    select: Sequence[str] | None = None,
+    ignore: Sequence[str] = (),
+) -> runner.LintRun:
+    overrides = Overrides(
+        select=tuple(select) if select else None, ignore=tuple(ignore), rules=tuple(rules)
+    )
+    return runner.run(paths, SettingsResolver(overrides), jobs=jobs)
+
+
 def test_a_rule_violation_becomes_a_finding_with_position_code_and_severity(tmp_path):
     path = write(tmp_path, "model.py", "x = 1\ny = bad + ugly\n")
     findings = lint_file(path, rules=FAKE_RULES)
@@ -144,14 +153,14 @@ def test_columns_survive_a_reindented_line(tmp_path):
 
 def test_paths_may_be_path_objects(tmp_path):
     path = Path(write(tmp_path, "model.py", "bad\n"))
-    assert [f.path for f in lint_paths([path, tmp_path], rules=FAKE_RULES)] == [str(path)]
+    assert [f.path for f in run([path, tmp_path]).findings] == [str(path)]
     assert [f.path for f in lint_file(path, rules=FAKE_RULES)] == [str(path)]
 
 
 def test_findings_are_sorted_by_path_line_column_code(tmp_path):
     write(tmp_path, "b.py", "bad\n")
     write(tmp_path, "a.py", "ugly; bad\nbad\n")
-    findings = lint_paths([str(tmp_path)], rules=FAKE_RULES)
+    findings = run([str(tmp_path)]).findings
     keys = [(Path(f.path).name, f.line, f.column, f.code) for f in findings]
     assert keys == [
         ("a.py", 1, 1, "RN902"),
@@ -161,32 +170,48 @@ def test_findings_are_sorted_by_path_line_column_code(tmp_path):
     ]
 
 
-def test_a_rule_that_raises_does_not_stop_the_others(tmp_path):
+def test_a_rule_that_raises_is_an_internal_error_finding_and_does_not_stop_the_others(tmp_path):
     path = write(tmp_path, "model.py", "bad\n")
-    result = run([path], rules=(Crashes, FlagBad))
-    assert codes_at(result.findings) == [(1, "RN901")]
-    (error,) = result.internal_errors
-    assert (
-        "internal error in rule RN903" in error
-        and path in error
-        and "ZeroDivisionError: rule bug" in error
-    )
+    findings = run([path], rules=(Crashes, FlagBad)).findings
+    assert codes_at(findings) == [(1, "RN004"), (1, "RN901")]
+    error = findings[0]
+    assert error.path == path and error.severity == Severity.ERROR
+    assert "internal error in rule RN903: ZeroDivisionError: rule bug" in error.message
+    assert "report" in error.hint
 
 
 def test_a_rule_reporting_a_foreign_node_is_an_internal_error(tmp_path):
     path = write(tmp_path, "model.py", "bad\n")
-    result = run([path], rules=(ForeignNode, FlagBad))
-    assert codes_at(result.findings) == [(1, "RN901")]
-    assert len(result.internal_errors) == 1 and "RN904" in result.internal_errors[0]
+    findings = run([path], rules=(ForeignNode, FlagBad)).findings
+    assert codes_at(findings) == [(1, "RN004"), (1, "RN901")]
+    assert "RN904" in findings[0].message
 
 
-def test_lint_paths_logs_internal_errors_to_stderr(tmp_path, capsys):
+def test_an_internal_error_of_the_engine_is_a_finding_and_the_run_goes_on(tmp_path, monkeypatch):
+    import reslint.engine
+
+    def explode(text, path, checks):
+        if path.endswith("deep.py"):
+            raise RecursionError("maximum recursion depth exceeded")
+        return original(text, path, checks)
+
+    original = reslint.engine._findings
+    monkeypatch.setattr(reslint.engine, "_findings", explode)
+    deep = write(tmp_path, "deep.py", "bad\n")
+    other = write(tmp_path, "other.py", "bad\n")
+    findings = run([deep, other]).findings
+    assert [(Path(f.path).name, f.code) for f in findings] == [
+        ("deep.py", "RN004"),
+        ("other.py", "RN901"),
+    ]
+    assert "RecursionError" in findings[0].message
+
+
+def test_internal_errors_can_be_ignored_like_any_code(tmp_path):
     path = write(tmp_path, "model.py", "bad\n")
-    findings = lint_paths([path, str(tmp_path / "gone.py")], rules=(Crashes, FlagBad))
-    assert codes_at(findings) == [(1, "RN901")]
-    stderr = capsys.readouterr().err
-    assert "internal error in rule RN903" in stderr
-    assert "no such file or directory" in stderr and "gone.py" in stderr
+    assert codes_at(run([path], rules=(Crashes, FlagBad), ignore=["RN004"]).findings) == [
+        (1, "RN901")
+    ]
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -230,7 +255,58 @@ def test_noqa_silences_a_syntax_error_on_its_line(tmp_path):
 
 def test_noqa_comments_are_found_in_files_tokenize_rejects():
     text = "x = (  # noqa: RN9\ny = '# noqa'\n"
-    assert noqa_by_line(text) == {1: frozenset({"RN9"})}
+    by_line = Suppressions.of(text).by_line
+    assert list(by_line) == [1] and by_line[1].codes == frozenset({"RN9"})
+
+
+@pytest.mark.parametrize(
+    ("comment", "left"),
+    [
+        ("# reslint: noqa", []),
+        ("# Reslint: NOQA", []),
+        ("# reslint: noqa: RN901", ["RN902"]),
+        ("# reslint: noqa: RN9", []),
+        ("# noqa", ["RN901", "RN902"]),  # on its own line, a line noqa silences that line only
+    ],
+)
+def test_a_file_level_noqa_silences_the_whole_file(tmp_path, comment, left):
+    path = write(tmp_path, "model.py", f"{comment}\nx = bad\ny = ugly\n")
+    assert [f.code for f in lint_file(path, rules=FAKE_RULES)] == left
+
+
+def unused(tmp_path, text: str, **options) -> list[tuple[int, int, str]]:
+    path = write(tmp_path, "model.py", text)
+    result = run([path], select=options.get("select", ["RN9", "RN005"]))
+    return [(f.line, f.column, f.message) for f in result.findings if f.code == "RN005"]
+
+
+def test_unused_noqa_is_opt_in(tmp_path):
+    path = write(tmp_path, "model.py", "x = 1  # noqa: RN901\n")
+    assert run([path]).findings == []
+
+
+def test_a_noqa_code_that_silences_nothing_is_reported_at_the_comment(tmp_path):
+    text = "x = bad  # noqa: RN901\ny = 1  # noqa: RN901, E501\nz = 1  # noqa: RN9O1\n"
+    assert unused(tmp_path, text) == [
+        (2, 8, "`RN901` in this noqa comment silences nothing on this line"),
+        (3, 8, "`RN9O1` in this noqa comment is not a reslint code"),
+    ]
+
+
+def test_file_level_noqa_codes_are_checked_too(tmp_path):
+    assert unused(tmp_path, "# reslint: noqa: RN902\nx = bad\n") == [
+        (1, 1, "`RN902` in this noqa comment silences nothing in this file")
+    ]
+    assert unused(tmp_path, "# reslint: noqa: RN901\nx = bad\n") == []
+
+
+def test_unused_noqa_says_nothing_where_it_cannot_tell(tmp_path):
+    # Bare noqa, other linters' codes: not reslint's business.
+    assert unused(tmp_path, "x = 1  # noqa\ny = 2  # noqa: E501, F401\n") == []
+    # A code whose rule did not run: it may well be used.
+    assert unused(tmp_path, "x = 1  # noqa: RN105\n") == []  # only RN9xx and RN005 run
+    # A file with a syntax error: blanked statements may hide what the comment silences.
+    assert unused(tmp_path, "x = 1  # noqa: RN901\nprint 'x'\n", select=["RN0", "RN9"]) == []
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -251,8 +327,27 @@ def test_noqa_comments_are_found_in_files_tokenize_rejects():
     ],
 )
 def test_selectors_take_codes_and_prefixes_and_the_most_specific_wins(select, ignore, enabled):
-    selector = make_selector(select, ignore)
-    assert {code for code in ("RN001", "RN201", "RN208", "RN301") if selector(code)} == enabled
+    selection = Selection((Layer.of(select or None, ignore),))
+    assert {code for code in ("RN001", "RN201", "RN208", "RN301") if selection.enables(code)} == (
+        enabled
+    )
+
+
+def test_a_later_layer_overrides_an_earlier_one():
+    config = Layer.of(select=["RN2"], ignore=["RN203"])
+    assert Selection((config,)).enables("RN201")
+    assert not Selection((config, Layer.of(select=["RN3"]))).enables("RN201")
+    assert Selection((config, Layer.of(extend_select=["RN203"]))).enables("RN203")
+    assert not Selection((config, Layer.of(ignore=["RN201"]))).enables("RN201")
+    assert not Selection((config, Layer.of(ignore=["RN1"]))).enables("RN101")
+
+
+def test_opt_in_codes_need_a_selector_that_names_them():
+    assert not Selection().enables("RN005", opt_in=True)
+    assert not Selection((Layer.of(ignore=["RN1"]),)).enables("RN005", opt_in=True)
+    assert Selection((Layer.of(extend_select=["RN005"]),)).enables("RN005", opt_in=True)
+    assert Selection((Layer.of(select=["ALL"]),)).enables("RN005", opt_in=True)
+    assert Selection((Layer.of(select=["RN0"]),)).enables("RN005", opt_in=True)
 
 
 def test_select_and_ignore_filter_rules_and_file_level_findings(tmp_path):
@@ -270,20 +365,25 @@ def test_select_and_ignore_filter_rules_and_file_level_findings(tmp_path):
 def test_deselected_rules_are_not_run(tmp_path):
     path = write(tmp_path, "model.py", "bad\n")
     result = run([path], ignore=["RN903"], rules=(Crashes, FlagBad))
-    assert result.internal_errors == []
+    assert codes_at(result.findings) == [(1, "RN901")]
 
 
 def test_unknown_selectors_are_named():
+    from reslint.selection import normal_selectors
+
     known = ["RN001", "RN201", "RN301"]
-    assert engine.unknown_selectors(["RN2", "rn301", "ALL", "RN9", "RN-1", "XYZ1"], known) == [
-        "RN9",
-        "RN-1",
-        "XYZ1",
-    ]
+    selectors = normal_selectors(["RN2", "rn301", "ALL", "RN9", "RN-1", "XYZ1"])
+    assert unknown_selectors(selectors, known) == ["RN9", "RN-1", "XYZ1"]
 
 
 # ----------------------------------------------------------------------------------------------------------
 # Files
+
+
+def discover(paths):
+    from reslint.discovery import discover
+
+    return discover(paths, SettingsResolver())
 
 
 def test_discovery_recurses_and_skips_hidden_virtualenv_cache_and_vendor_folders(tmp_path):
@@ -301,7 +401,8 @@ def test_discovery_recurses_and_skips_hidden_virtualenv_cache_and_vendor_folders
         write(tmp_path, f"models/{skipped}", "x = 1\n")
     write(tmp_path, "models/myenv/pyvenv.cfg", "home = /usr\n")
     write(tmp_path, "models/myenv/lib.py", "x = 1\n")
-    files, missing = discover([str(tmp_path / "models")])
+    found = discover([str(tmp_path / "models")])
+    files, missing = [path for path, _ in found.files], found.missing
     assert sorted(Path(path).relative_to(tmp_path).as_posix() for path in files) == [
         "models/blocks/basic.py",
         "models/resnet.py",
@@ -312,7 +413,8 @@ def test_discovery_recurses_and_skips_hidden_virtualenv_cache_and_vendor_folders
 def test_explicit_files_are_linted_whatever_their_name_and_duplicates_once(tmp_path):
     script = write(tmp_path, ".hidden_model.txt", "bad\n")
     folder_file = write(tmp_path, "m.py", "bad\n")
-    files, missing = discover([script, str(tmp_path), folder_file, str(tmp_path / "nope.py")])
+    found = discover([script, str(tmp_path), folder_file, str(tmp_path / "nope.py")])
+    files, missing = [path for path, _ in found.files], found.missing
     assert files == [script, folder_file]
     assert missing == [str(tmp_path / "nope.py")]
 
@@ -365,7 +467,8 @@ def test_a_file_over_the_size_limit_is_skipped_with_a_warning(tmp_path):
 def test_the_size_limit_can_be_lowered(tmp_path):
     path = write(tmp_path, "model.py", "bad = 1\n" * 10)
     assert read_source(path, max_bytes=10).finding.code == "RN003"
-    assert check_file(path, FAKE_RULES, max_bytes=10).findings[0].code == "RN003"
+    checks = Checks(FAKE_RULES, frozenset({"RN003"}), max_bytes=10)
+    assert check_file(path, checks).findings[0].code == "RN003"
 
 
 def test_a_ten_thousand_line_file_is_linted_to_its_last_line(tmp_path):
@@ -405,19 +508,15 @@ def test_worker_processes_give_the_same_result_as_one_process(tmp_path):
     serial = run([str(tmp_path)], jobs=1, rules=FAKE_RULES + (Crashes,))
     parallel = run([str(tmp_path)], jobs=2, rules=FAKE_RULES + (Crashes,))
     assert parallel.findings == serial.findings
-    assert len(parallel.findings) == 18
-    assert (
-        sorted(parallel.internal_errors) == sorted(serial.internal_errors)
-        and len(serial.internal_errors) == 6
-    )
-    assert parallel.sources == serial.sources
+    assert len(parallel.findings) == 24
+    assert sum(finding.code == "RN004" for finding in parallel.findings) == 6
 
 
 def test_small_runs_stay_in_process(tmp_path, monkeypatch):
     def no_pool(*args, **kwargs):
         raise AssertionError("a worker pool was started")
 
-    monkeypatch.setattr(engine, "_check_in_pool", no_pool)
+    monkeypatch.setattr(runner, "_lint_in_pool", no_pool)
     paths = [write(tmp_path, f"m{number}.py", "bad\n") for number in range(3)]
     assert len(run(paths, rules=FAKE_RULES).findings) == 3
 
@@ -425,11 +524,11 @@ def test_small_runs_stay_in_process(tmp_path, monkeypatch):
 def test_large_runs_use_every_core(tmp_path, monkeypatch):
     calls = []
     monkeypatch.setattr(
-        engine, "_check_in_pool", lambda files, rules, workers: calls.append(workers) or []
+        runner, "_lint_in_pool", lambda groups, workers, advance: calls.append(workers) or []
     )
-    monkeypatch.setattr(engine, "_cpu_count", lambda: 2)
+    monkeypatch.setattr(runner, "_cpu_count", lambda: 2)
     paths = [
-        write(tmp_path, f"m{number}.py", "x = 1\n" * (engine.PARALLEL_MIN_BYTES // 12))
+        write(tmp_path, f"m{number}.py", "x = 1\n" * (runner.PARALLEL_MIN_BYTES // 12))
         for number in range(3)
     ]
     run(paths, rules=FAKE_RULES)
@@ -442,7 +541,7 @@ def test_a_broken_pool_falls_back_to_one_process(tmp_path, monkeypatch):
     def broken(*args, **kwargs):
         raise BrokenProcessPool("worker died")
 
-    monkeypatch.setattr(engine, "_check_in_pool", broken)
+    monkeypatch.setattr(runner, "_lint_in_pool", broken)
     paths = [write(tmp_path, f"m{number}.py", "bad\n") for number in range(3)]
     assert len(run(paths, jobs=2, rules=FAKE_RULES).findings) == 3
 

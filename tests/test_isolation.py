@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from reslint.engine import lint_paths
+from reslint import check_paths
 from reslint.findings import Finding
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -99,7 +99,7 @@ def run_cli_probe(
 
 def test_lint_paths_does_not_execute_the_file(hostile_file: tuple[Path, Path]) -> None:
     path, marker = hostile_file
-    findings = lint_paths(
+    findings = check_paths(
         [str(path)]
     )  # SystemExit(97) or ImportError would surface here if the file ran
     assert isinstance(findings, list)
@@ -142,7 +142,7 @@ def test_static_commands_never_import_torch(argv: list[str], tmp_path: Path) -> 
 
 def test_importing_the_cli_does_not_import_torch() -> None:
     check = (
-        "import sys, reslint.cli, reslint.engine; "
+        "import sys, reslint.cli, reslint.engine, reslint.runner; "
         f"print(sorted({{name.split('.')[0] for name in sys.modules}} & set({HEAVY_PACKAGES!r})))"
     )
     result = subprocess.run(

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import libcst as cst
 
-from reslint.engine import run
+from reslint import check_paths
 from reslint.model import build_module_model
 from reslint.rules_support import closest, reachable_methods, unread_assignments
 
@@ -66,7 +66,7 @@ def test_unread_assignments_are_typo_candidates() -> None:
 
 
 def codes(path: str, **options) -> list[tuple[int, str]]:
-    return sorted((f.line, f.code) for f in run([REPO / path], **options).findings)
+    return sorted((f.line, f.code) for f in check_paths([REPO / path], **options))
 
 
 def test_undefined_name_gives_way_to_the_better_explanation_only_when_it_is_reported() -> None:

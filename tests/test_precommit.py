@@ -3,6 +3,7 @@ environment (from the registry, without torch) and runs it on a temporary git re
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -10,6 +11,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+pytestmark = [pytest.mark.network, pytest.mark.slow]
 
 PROJECT = Path(__file__).resolve().parents[1]
 # What pip needs to build reslint; copied rather than pointing try-repo at the checkout itself, because
@@ -44,6 +47,17 @@ class BasicBlock(nn.Module):
     def forward(self, x):
         return self.bn(self.conv(x)) + x
 """
+BUGGY_NOTEBOOK = json.dumps(
+    {
+        "cells": [
+            {"cell_type": "code", "metadata": {}, "source": ["import torch.nn as nn"]},
+            {"cell_type": "code", "metadata": {}, "source": ["layer = nn.linear(4, 4)"]},
+        ],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+)
 FIXED_BLOCK = BUGGY_BLOCK.replace("super(Bottleneck, self)", "super(BasicBlock, self)")
 
 
@@ -138,11 +152,14 @@ def test_hook_fails_on_the_bug_and_names_it(
     snapshot: Path, hook_env: dict[str, str], tmp_path: Path
 ) -> None:
     user_repo = make_user_repo(tmp_path / "buggy", BUGGY_BLOCK, hook_env)
+    (user_repo / "explore.ipynb").write_text(BUGGY_NOTEBOOK, encoding="utf-8")
+    git("add", "explore.ipynb", cwd=user_repo, env=hook_env)
     result = try_repo(snapshot, user_repo, hook_env)
     output = result.stdout + result.stderr
     assert result.returncode == 1, output
     assert "RN101" in output, output
     assert "model.py" in output, output
+    assert "explore.ipynb:cell 2:1:9: RN105" in output, output  # the hook covers notebooks
 
 
 def test_hook_passes_once_the_bug_is_fixed(

@@ -12,9 +12,7 @@ from pathlib import Path
 import pytest
 
 from reslint.dynamic.codes import CODES as DYNAMIC_CODES
-from reslint.engine import (
-    all_rules,
-)  # the engine's file-level codes (RN001-RN003) and the rule catalogue
+from reslint.registry import load_rules as all_rules  # every static code, RN001 included
 
 PROJECT = Path(__file__).resolve().parents[1]
 README = PROJECT / "README.md"

@@ -14,8 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from reslint.engine import lint_paths
+from reslint import check_paths
 from reslint.findings import Finding
+
+pytestmark = [pytest.mark.network, pytest.mark.slow]
 
 # Pinned so a new upstream release cannot turn CI red overnight; bump deliberately.
 WHEELS = {"torchvision": "0.29.1", "timm": "1.0.31"}
@@ -124,7 +126,7 @@ def describe(findings: list[Finding], root: Path) -> str:
 def test_resnet_family_file_gives_no_false_alarms(extracted: Path, member: str) -> None:
     path = extracted / member
     assert path.stat().st_size > 1000, f"{member} looks empty"
-    findings = lint_paths([str(path)])
+    findings = check_paths([str(path)])
     expected = KNOWN_TRUE.get(member, set())
     false_alarms = [f for f in findings if (f.code, f.line) not in expected]
     assert not false_alarms, f"false alarms on {member}:\n{describe(false_alarms, extracted)}"
@@ -148,6 +150,6 @@ def test_seed001_as_published_reports_the_authors_bugs_not_the_quoted_copy(
     published = tmp_path / "seed001_as_published.py"
     published.write_text(own + "\n" + quoted, encoding="utf-8")
 
-    reported = sorted((f.line, f.code) for f in lint_paths([str(published)]))
+    reported = sorted((f.line, f.code) for f in check_paths([str(published)]))
 
     assert reported == sorted(expected_marks(seed).elements())

@@ -6,10 +6,12 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from reslint.dynamic import render
 from reslint.dynamic.catalogue import REFERENCES
+from reslint.dynamic.codes import COULD_NOT_RUN
 from reslint.dynamic.runner import DEFAULT_TIMEOUT, BadSetting, run_worker
 
 EXIT_MATCHES, EXIT_DIFFERS, EXIT_ERROR = 0, 1, 2
@@ -76,6 +78,16 @@ def _shown_path(path: str) -> str:
     return path if relative.startswith("..") else relative
 
 
+def select_findings(result: dict[str, Any], selected: Callable[[str], bool]) -> dict[str, Any]:
+    """The result without the differences (RD1xx) that are not selected; could-not-run codes stay."""
+    findings = [
+        finding
+        for finding in result["findings"]
+        if finding["code"] in COULD_NOT_RUN or selected(finding["code"])
+    ]
+    return {**result, "findings": findings}
+
+
 def exit_code(result: dict[str, Any]) -> int:
     return {"matches": EXIT_MATCHES, "differs": EXIT_DIFFERS}.get(
         result.get("verdict", ""), EXIT_ERROR
@@ -122,20 +134,25 @@ def run_compare(
     timeout: float,
     output_format: str,
     no_color: bool,
+    selected: Callable[[str], bool] = lambda code: True,
     **options: Any,
 ) -> int:
-    """`reslint --compare-to ARCH TARGET`: exit 0 matches, 1 differs, 2 could not run."""
+    """`reslint --compare-to ARCH TARGET`: exit 0 matches, 1 differs, 2 could not run. Differences
+    whose code is not `selected` (--ignore RD105) are not shown; with none left, the exit is 0."""
     show_bar = output_format != "json" and sys.stderr.isatty() and not os.environ.get("CI")
     try:
         with _ProgressBar(show_bar) as bar:
-            result = compare_result(arch, target, init, timeout, bar, **options)
+            found = compare_result(arch, target, init, timeout, bar, **options)
     except BadSetting as error:
         print(f"reslint: error: {error}", file=sys.stderr)
         return EXIT_ERROR
+    result = select_findings(found, selected)
     if output_format == "json":
         render.print_json(result)
     else:
         render.print_text(result, no_color)
+    if found["findings"] and not result["findings"]:
+        return EXIT_MATCHES  # every difference found was deselected
     return exit_code(result)
 
 

@@ -124,7 +124,8 @@ def _subtotal(table: Any, stage: dict[str, Any], plain: bool) -> None:
 
 
 def print_text(result: dict[str, Any], no_color: bool = False, file: IO[str] | None = None) -> None:
-    from reslint.report import colors_disabled, make_console, render_findings
+    from reslint.reporters.console import colors_disabled, make_console
+    from reslint.reporters.full import render_findings
 
     console = make_console(no_color, file)
     plain = colors_disabled(no_color)

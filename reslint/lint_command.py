@@ -1,0 +1,153 @@
+"""`reslint PATH...` (and `reslint - --stdin-filename PATH`): lint, report, choose the exit code.
+
+Exit codes: 0 nothing found (or --exit-zero), 1 findings, 2 a path that could not be linted (the
+findings of the others are still reported, and the summary never says "passed").
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+from collections.abc import Iterator
+from typing import IO, TYPE_CHECKING
+
+from reslint.cli import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, UsageError
+from reslint.runner import LintRun
+from reslint.settings import Overrides, check_codes, check_patterns
+
+if TYPE_CHECKING:
+    from reslint.engine import Checks
+    from reslint.source import SourceFile
+
+STDIN = "-"
+MACHINE_FORMATS = ("json", "json-lines", "github", "sarif")
+
+
+def lint(options: argparse.Namespace) -> int:
+    if options.jobs is not None and options.jobs < 1:
+        raise UsageError("--jobs must be at least 1")
+    reads_stdin = options.stdin_filename is not None or STDIN in options.paths
+    if reads_stdin and options.paths not in ([], [STDIN]):
+        raise UsageError("- (stdin) cannot be combined with other paths")
+    flags = overrides(options)
+    result = (
+        _lint_stdin(options.stdin_filename or STDIN, flags)
+        if reads_stdin
+        else _lint(options, flags)
+    )
+    failed = bool(result.missing)
+    _notes(result, quiet=options.quiet or options.format in MACHINE_FORMATS, failed=failed)
+    _write(options, result, failed)
+    if failed:
+        return EXIT_ERROR
+    return EXIT_FINDINGS if result.findings and not options.exit_zero else EXIT_CLEAN
+
+
+def overrides(options: argparse.Namespace) -> Overrides:
+    """The settings the command line gives (each checked: an unknown code is a ConfigError)."""
+    return Overrides(
+        select=check_codes(options.select, "--select") if options.select else None,
+        ignore=check_codes(options.ignore, "--ignore"),
+        extend_select=check_codes(options.extend_select, "--extend-select"),
+        exclude=check_patterns(_split(options.exclude), "--exclude") if options.exclude else None,
+        extend_exclude=check_patterns(_split(options.extend_exclude), "--extend-exclude"),
+        respect_gitignore=options.respect_gitignore,
+        force_exclude=options.force_exclude or None,
+        config=options.config,
+    )
+
+
+# ----------------------------------------------------------------------------------------------------------
+
+
+def _lint(options: argparse.Namespace, flags: Overrides) -> LintRun:
+    from reslint import runner
+    from reslint.cache import Cache, default_directory
+    from reslint.settings import SettingsResolver
+
+    resolver = SettingsResolver(flags)
+    project_root = resolver.for_folder(resolver.cwd).root
+    cache = None if options.no_cache else Cache(default_directory(project_root))
+    return runner.run(
+        options.paths, resolver, jobs=options.jobs, cache=cache, show_progress=not options.quiet
+    )
+
+
+def _lint_stdin(name: str, flags: Overrides) -> LintRun:
+    """The source on stdin, reported as `name`: its folder's configuration applies, and with
+    --force-exclude an excluded name gives no findings (as ruff does for editors)."""
+    from reslint.discovery import excluded_explicitly
+    from reslint.engine import lint_read_source
+    from reslint.settings import settings_for_source
+    from reslint.source import decode_source
+
+    settings = settings_for_source(name, flags)
+    if settings.force_exclude and name != STDIN and excluded_explicitly(name, settings):
+        return LintRun([], [], [], [])
+    checks = settings.checks_for(name)
+    data = sys.stdin.buffer.read(checks.max_bytes + 1)
+    source = (
+        decode_source(name, data) if len(data) <= checks.max_bytes else _too_large(name, checks)
+    )
+    result = lint_read_source(source, checks)
+    sources = {name: source.text} if source.text is not None else {}
+    return LintRun(result.findings, [name], [name] if result.empty else [], [], sources)
+
+
+def _too_large(name: str, checks: Checks) -> SourceFile:
+    from reslint.rules.RN003_file_too_large import FileTooLargeRule
+    from reslint.source import SourceFile
+
+    limit = f"{checks.max_bytes / (1024 * 1024):.1f} MB"
+    message = f"stdin skipped: it is over the {limit} size limit"
+    return SourceFile(name, None, FileTooLargeRule.finding(name, (1, 1, 1, 2), message))
+
+
+def _notes(result: LintRun, quiet: bool, failed: bool) -> None:
+    """Errors always go to stderr; notes only for people reading a text report."""
+    for path in result.missing:
+        print(f"reslint: error: no such file or directory: {path}", file=sys.stderr)
+    if quiet:
+        return
+    if not result.files and not failed:
+        print("reslint: note: no Python files found under the given paths", file=sys.stderr)
+    for path in result.empty_files:
+        print(f"reslint: note: {path} is empty, nothing to check", file=sys.stderr)
+
+
+def _write(options: argparse.Namespace, result: LintRun, failed: bool) -> None:
+    from reslint.reporters import Report, write_report
+    from reslint.reporters import statistics as statistics_report
+
+    report = Report(
+        result.findings,
+        len(result.files),
+        failed=failed,
+        sources=result.sources,
+        no_color=options.no_color,
+        quiet=options.quiet,
+    )
+    with _output(options.output_file) as out:
+        if options.statistics:
+            statistics_report.write(report, out, as_json=options.format in MACHINE_FORMATS)
+        else:
+            write_report(report, options.format, out)
+
+
+@contextlib.contextmanager
+def _output(path: str | None) -> Iterator[IO[str]]:
+    if path is None:
+        yield sys.stdout
+        sys.stdout.flush()
+        return
+    try:
+        handle = open(path, "w", encoding="utf-8")
+    except OSError as error:
+        raise UsageError(f"--output-file {path}: {error.strerror or error}") from None
+    with handle:
+        yield handle
+
+
+def _split(values: list[str]) -> tuple[str, ...]:
+    return tuple(part.strip() for value in values for part in value.split(",") if part.strip())

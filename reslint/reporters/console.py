@@ -1,0 +1,93 @@
+"""The rich console the text formats (and the dynamic pass) draw on, and the pieces they share."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import IO, TYPE_CHECKING
+
+from reslint.findings import Finding, Severity
+from reslint.reporters import Report, summary_line
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.text import Text
+
+SEVERITY_STYLE = {
+    Severity.ERROR: "bold red",
+    Severity.WARNING: "bold yellow",
+    Severity.INFO: "bold blue",
+}
+
+
+def colors_disabled(no_color: bool = False) -> bool:
+    """--no-color, or a non-empty NO_COLOR in the environment (https://no-color.org)."""
+    return no_color or bool(os.environ.get("NO_COLOR"))
+
+
+def make_console(no_color: bool = False, file: IO[str] | None = None) -> Console:
+    """A console that writes no escape codes at all with --no-color/NO_COLOR or when `file` is not a terminal."""
+    from rich.console import Console
+
+    plain = colors_disabled(no_color)
+    return Console(
+        file=file or sys.stdout,
+        color_system=None if plain else "auto",
+        no_color=plain,
+        highlight=False,
+        markup=False,
+        emoji=False,
+        soft_wrap=True,
+    )
+
+
+def severity_of(finding: Finding) -> Severity:
+    try:
+        return Severity(finding.severity)
+    except ValueError:
+        return Severity.ERROR
+
+
+def header(finding: Finding) -> Text:
+    """`path:line:col: CODE [severity] message`."""
+    from rich.text import Text
+
+    style = SEVERITY_STYLE[severity_of(finding)]
+    return Text.assemble(
+        (f"{finding.location()}:", "bold"),
+        " ",
+        (finding.code, style),
+        " ",
+        (f"[{severity_of(finding).value}]", style),
+        " ",
+        finding.message,
+    )
+
+
+def render_summary(
+    findings: Sequence[Finding], files_checked: int, console: Console, failed: bool = False
+) -> None:
+    from rich.text import Text
+
+    style = (
+        "bold red"
+        if any(f.severity == Severity.ERROR for f in findings) or failed
+        else "bold yellow"
+        if findings
+        else "bold green"
+    )
+    console.print(Text(summary_line(findings, files_checked, failed), style=style))
+
+
+def write_text_report(report: Report, out: IO[str], body: Callable[[Console], None]) -> None:
+    """A text format: its `body` then the summary line (none with --quiet). A clean run prints its
+    one line without loading rich."""
+    if not report.findings:
+        if not report.quiet:
+            print(summary_line(report.findings, report.files_checked, report.failed), file=out)
+        return
+    console = make_console(report.no_color, out)
+    body(console)
+    if not report.quiet:
+        render_summary(report.findings, report.files_checked, console, report.failed)

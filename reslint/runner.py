@@ -1,0 +1,172 @@
+"""Running the static pass over many files: discovery, units of work, worker processes.
+
+The unit of work is a group of files that are linted together in one process (`lint_group`). Every
+file is its own group today; `group_files` is the one place that decides, so that files which import
+each other can later be analysed together.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from reslint.discovery import discover
+from reslint.findings import FileResult, Finding, finding_order
+from reslint.progress import progress_bar, wanted
+from reslint.settings import Settings, SettingsResolver
+
+if TYPE_CHECKING:
+    from reslint.cache import Cache
+
+Progress = Callable[[int], None]  # advance(files_done)
+
+# Below this much source in total, starting worker processes costs more than it saves.
+PARALLEL_MIN_BYTES = 96 * 1024
+
+
+@dataclass(frozen=True)
+class Group:
+    """Files linted together, in one process, with one Settings."""
+
+    paths: tuple[str, ...]
+    settings: Settings
+
+
+@dataclass
+class LintRun:
+    """Everything about one run: findings (sorted), the files linted, and what could not be."""
+
+    findings: list[Finding]
+    files: list[str]
+    empty_files: list[str]
+    missing: list[str]
+    sources: dict[str, str] = field(default_factory=dict)  # text of files not on disk (stdin)
+
+
+def run(
+    paths: Sequence[str | os.PathLike[str]],
+    resolver: SettingsResolver,
+    jobs: int | None = None,
+    cache: Cache | None = None,
+    show_progress: bool = False,
+) -> LintRun:
+    """Discover, lint (from the cache where it can), and say everything about the run."""
+    found = discover(paths, resolver)
+    groups = group_files(found.files)
+    with progress_bar(len(found.files), show_progress and wanted(len(found.files))) as advance:
+        results = _lint_with_cache(groups, jobs, cache, advance)
+    return LintRun(
+        findings=sorted((f for result in results for f in result.findings), key=finding_order),
+        files=[path for path, _ in found.files],
+        empty_files=[result.path for result in results if result.empty],
+        missing=found.missing,
+    )
+
+
+def group_files(files: Sequence[tuple[str, Settings]]) -> list[Group]:
+    """The units of work: one file per group."""
+    return [Group((path,), settings) for path, settings in files]
+
+
+def lint_group(paths: Sequence[str], settings: Settings) -> list[FileResult]:
+    """Lint the files of one group (in this process). The engine (libcst, the rules) is imported
+    here, so that a run answered from the cache never loads it."""
+    from reslint.engine import check_file
+
+    return [check_file(path, settings.checks_for(path)) for path in paths]
+
+
+def lint_groups(
+    groups: Sequence[Group], jobs: int | None = None, advance: Progress = lambda done: None
+) -> list[FileResult]:
+    workers = _worker_count(groups, jobs)
+    if workers > 1:
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            return _lint_in_pool(groups, workers, advance)
+        except (BrokenProcessPool, OSError):
+            pass  # a worker died (out of memory, killed) or processes cannot start here: go on in-process
+    results: list[FileResult] = []
+    for group in groups:
+        results.extend(_lint_group(group))
+        advance(len(group.paths))
+    return results
+
+
+def _lint_with_cache(
+    groups: Sequence[Group], jobs: int | None, cache: Cache | None, advance: Progress
+) -> list[FileResult]:
+    """A group comes from the cache only if every file of it does (its files are analysed together)."""
+    if cache is None:
+        return lint_groups(groups, jobs, advance)
+    keys = {path: cache.key(path, group.settings) for group in groups for path in group.paths}
+    results: list[FileResult] = []
+    stale: list[Group] = []
+    for group in groups:
+        hits = [cache.get(path, keys[path]) for path in group.paths]
+        if all(hit is not None for hit in hits):
+            results.extend(hit for hit in hits if hit is not None)
+            advance(len(group.paths))
+        else:
+            stale.append(group)
+    for result in lint_groups(stale, jobs, advance):
+        cache.put(keys[result.path], result)
+        results.append(result)
+    cache.save()
+    return results
+
+
+def _lint_group(group: Group) -> list[FileResult]:
+    return lint_group(group.paths, group.settings)
+
+
+def _lint_in_pool(groups: Sequence[Group], workers: int, advance: Progress) -> list[FileResult]:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # fork: the workers inherit the imported libcst and rules instead of importing them again.
+    context = (
+        multiprocessing.get_context("fork")
+        if "fork" in multiprocessing.get_all_start_methods()
+        else None
+    )
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    try:
+        chunk = max(1, len(groups) // (workers * 4))
+        results: list[FileResult] = []
+        for group_results in pool.map(_lint_group, groups, chunksize=chunk):
+            results.extend(group_results)
+            advance(len(group_results))
+    except KeyboardInterrupt:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+    return results
+
+
+def _worker_count(groups: Sequence[Group], jobs: int | None) -> int:
+    if jobs is not None:
+        return max(1, min(jobs, len(groups)))
+    if len(groups) < 2 or _total_size(groups) < PARALLEL_MIN_BYTES:
+        return 1
+    return max(1, min(_cpu_count(), len(groups)))
+
+
+def _cpu_count() -> int:
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def _total_size(groups: Sequence[Group]) -> int:
+    total = 0
+    for group in groups:
+        for path in group.paths:
+            try:
+                total += os.path.getsize(path)
+            except OSError:
+                pass
+    return total
