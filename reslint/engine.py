@@ -18,6 +18,7 @@ import libcst as cst
 
 from reslint.findings import FileResult, Finding, finding_order
 from reslint.notebook import NotANotebook, is_notebook, parse_notebook
+from reslint.project_files import normal_path
 from reslint.rule import Rule
 from reslint.rules.RN001_syntax_error import SyntaxErrorRule
 from reslint.rules.RN002_unreadable_file import UnreadableFileRule
@@ -27,6 +28,7 @@ from reslint.source import DEFAULT_MAX_BYTES, SourceFile, read_source
 from reslint.syntax import ParseResult, parse_source
 
 if TYPE_CHECKING:
+    from reslint.model import ModuleModel
     from reslint.suppression import Noqa, Suppressions
 
 Place = tuple[str, int, int]  # (code, line, column) of a finding
@@ -69,38 +71,44 @@ def lint_file(
     return sorted(check_file(os.fspath(path), Checks.every(rules)).findings, key=finding_order)
 
 
-def check_file(path: str, checks: Checks) -> FileResult:
-    """Read and lint one file."""
+def check_file(path: str, checks: Checks, group: FileGroup | None = None) -> FileResult:
+    """Read and lint one file (of `group`, the files linted together with it)."""
     try:
         source = read_source(path, checks.max_bytes)
     except Exception as error:  # reading must not stop the run either
         return FileResult(path, [internal_error(path, "while reading the file", error)])
-    return lint_read_source(source, checks)
+    return lint_read_source(source, checks, group)
 
 
-def lint_read_source(source: SourceFile, checks: Checks) -> FileResult:
+def lint_read_source(
+    source: SourceFile, checks: Checks, group: FileGroup | None = None
+) -> FileResult:
     """Lint what `read_source`/`decode_source` gave: its file-level finding, or its text (a notebook's
     JSON for *.ipynb)."""
     if source.finding is not None:
         return FileResult(source.path, _kept([source.finding], checks))
+    group = group if group is not None else FileGroup([source.path])
     if is_notebook(source.path):
-        return _lint_notebook(source.text or "", source.path, checks)
+        return _lint_notebook(source.text or "", source.path, checks, group)
     if source.empty:
         return FileResult(source.path, empty=True)
-    return FileResult(source.path, lint_source(source.text or "", source.path, checks))
+    return FileResult(source.path, lint_source(source.text or "", source.path, checks, group))
 
 
-def lint_source(text: str, path: str, checks: Checks) -> list[Finding]:
+def lint_source(
+    text: str, path: str, checks: Checks, group: FileGroup | None = None
+) -> list[Finding]:
     """The findings of `text` as the file `path`: syntax errors, rule findings, `# noqa` applied."""
     try:
-        findings, deferrals = _findings(text, path, checks)
+        prepared = (group if group is not None else FileGroup([path])).prepare(path, text)
+        findings, deferrals = _findings(prepared, checks)
         reported = _kept(_apply_noqa(findings, text, path, checks), checks)
         return without_deferred(reported, deferrals)
     except Exception as error:  # a bug in the engine or the model must not stop the other files
         return _kept([internal_error(path, "while checking the file", error)], checks)
 
 
-def _lint_notebook(text: str, path: str, checks: Checks) -> FileResult:
+def _lint_notebook(text: str, path: str, checks: Checks, group: FileGroup) -> FileResult:
     try:
         notebook = parse_notebook(text)
     except NotANotebook as error:
@@ -108,15 +116,71 @@ def _lint_notebook(text: str, path: str, checks: Checks) -> FileResult:
         return FileResult(path, _kept([finding], checks))
     if not notebook.text.strip():
         return FileResult(path, empty=True)
-    return FileResult(path, [notebook.locate(f) for f in lint_source(notebook.text, path, checks)])
+    found = lint_source(notebook.text, path, checks, group)
+    return FileResult(path, [notebook.locate(f) for f in found])
+
+
+# ----------------------------------------------------------------------------------------------------------
+# The files of one group: parsed and modelled once, their imports of one another resolved.
+
+
+@dataclass
+class Prepared:
+    """One file's text, its parse, and its model (or why the model could not be built)."""
+
+    path: str
+    text: str
+    parsed: ParseResult
+    model: ModuleModel | None = None
+    failure: BaseException | None = None
+
+
+class FileGroup:
+    """Files linted together (reslint.runner decides which): one Project, so that a file importing
+    another sees that file's classes, and each file read, parsed and modelled once."""
+
+    def __init__(self, paths: Sequence[str], max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+        from reslint.model.project import Project
+
+        self.project = Project(paths, loader=self._load)
+        self._prepared: dict[str, Prepared] = {}
+        self._max_bytes = max_bytes
+
+    def prepare(self, path: str, text: str) -> Prepared:
+        """`text` as the file `path`, parsed and modelled (once for the same text)."""
+        from reslint.model import build_module_model
+
+        key = normal_path(path)
+        known = self._prepared.get(key)
+        if known is not None and known.text == text:
+            return known
+        prepared = self._prepared[key] = Prepared(path, text, parse_source(text, path))
+        parsed = prepared.parsed
+        if parsed.module is not None and parsed.recovered is not None:
+            try:
+                prepared.model = build_module_model(
+                    parsed.module, parsed.recovered, path, self.project, original=text
+                )
+            except Exception as error:
+                prepared.failure = error
+        return prepared
+
+    def _load(self, path: str) -> ModuleModel | None:
+        """The model of a file another file imports (None when it cannot be read or parsed)."""
+        if is_notebook(path):
+            return None
+        source = read_source(path, self._max_bytes)
+        if source.text is None:
+            return None
+        return self.prepare(path, source.text).model
 
 
 # ----------------------------------------------------------------------------------------------------------
 # The pipeline.
 
 
-def _findings(text: str, path: str, checks: Checks) -> tuple[list[Finding], Deferrals]:
-    parsed = parse_source(text, path)
+def _findings(prepared: Prepared, checks: Checks) -> tuple[list[Finding], Deferrals]:
+    path, parsed = prepared.path, prepared.parsed
     findings = [
         SyntaxErrorRule.finding(
             path,
@@ -127,22 +191,20 @@ def _findings(text: str, path: str, checks: Checks) -> tuple[list[Finding], Defe
         for issue in parsed.issues
     ]
     deferrals: Deferrals = {}
-    if parsed.module is not None and checks.rules:
-        found, deferrals = _rule_findings(path, text, parsed, checks.rules)
+    if prepared.failure is not None:
+        findings.append(
+            internal_error(path, "while building the model of the file", prepared.failure)
+        )
+    elif prepared.model is not None and checks.rules:
+        found, deferrals = _rule_findings(prepared.model, parsed, checks.rules)
         findings.extend(found)
     return findings, deferrals
 
 
 def _rule_findings(
-    path: str, text: str, parsed: ParseResult, rules: Sequence[type[Rule]]
+    model: ModuleModel, parsed: ParseResult, rules: Sequence[type[Rule]]
 ) -> tuple[list[Finding], Deferrals]:
-    from reslint.model import build_module_model
-
-    assert parsed.module is not None and parsed.recovered is not None
-    try:
-        model = build_module_model(parsed.module, parsed.recovered, path, original=text)
-    except Exception as error:
-        return [internal_error(path, "while building the model of the file", error)], {}
+    path = model.path
     findings: list[Finding] = []
     deferrals: Deferrals = {}
 

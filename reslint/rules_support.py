@@ -35,15 +35,16 @@ def quoted(expr: Expr) -> str:
     """`planes * self.expansion`, with its value when the user's words are not a plain number."""
     text = str(expr)
     value = expr.constant
-    if value is None or text == _number(value):
+    if value is None or text == number_text(value):
         return f"`{text}`"
     if text.isidentifier():
         # A bare name bound to a number elsewhere (`midchannel` inside a builder) says less than the number.
-        return f"`{_number(value)}`"
-    return f"`{text}` (= {_number(value)})"
+        return f"`{number_text(value)}`"
+    return f"`{text}` (= {number_text(value)})"
 
 
-def _number(value: float) -> str:
+def number_text(value: float) -> str:
+    """`2048` for 2048.0, `0.5` for 0.5."""
     return str(int(value)) if float(value).is_integer() else str(value)
 
 

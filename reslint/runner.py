@@ -1,12 +1,13 @@
 """Running the static pass over many files: discovery, units of work, worker processes.
 
-The unit of work is a group of files that are linted together in one process (`lint_group`). Every
-file is its own group today; `group_files` is the one place that decides, so that files which import
-each other can later be analysed together.
+The unit of work is a group of files that are linted together in one process (`lint_group`): files
+that import one another (directly or through others of the run), so that a stage built from an
+imported block knows its channels and strides. `group_files` is the one place that decides.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -15,7 +16,9 @@ from typing import TYPE_CHECKING
 from reslint.discovery import discover
 from reslint.findings import FileResult, Finding, finding_order
 from reslint.progress import progress_bar, wanted
+from reslint.project_files import connected_groups
 from reslint.settings import Settings, SettingsResolver
+from reslint.source import is_lintable_file
 
 if TYPE_CHECKING:
     from reslint.cache import Cache
@@ -66,16 +69,34 @@ def run(
 
 
 def group_files(files: Sequence[tuple[str, Settings]]) -> list[Group]:
-    """The units of work: one file per group."""
-    return [Group((path,), settings) for path, settings in files]
+    """The units of work: the files that import one another, among those under one configuration."""
+    by_settings: dict[int, tuple[Settings, list[str]]] = {}
+    for path, settings in files:
+        by_settings.setdefault(id(settings), (settings, []))[1].append(path)
+    groups = []
+    for settings, paths in by_settings.values():
+        texts = {path: _text_for_imports(path, settings.max_bytes) for path in paths}
+        groups += [Group(tuple(group), settings) for group in connected_groups(paths, texts)]
+    return groups
+
+
+def _text_for_imports(path: str, max_bytes: int) -> str:
+    if not path.endswith(".py") or not is_lintable_file(path):
+        return ""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(max_bytes).decode("utf-8", errors="replace")
+    except OSError:
+        return ""
 
 
 def lint_group(paths: Sequence[str], settings: Settings) -> list[FileResult]:
-    """Lint the files of one group (in this process). The engine (libcst, the rules) is imported
-    here, so that a run answered from the cache never loads it."""
-    from reslint.engine import check_file
+    """Lint the files of one group (in this process), each file modelled once. The engine (libcst,
+    the rules) is imported here, so that a run answered from the cache never loads it."""
+    from reslint.engine import FileGroup, check_file
 
-    return [check_file(path, settings.checks_for(path)) for path in paths]
+    group = FileGroup(paths, settings.max_bytes)
+    return [check_file(path, settings.checks_for(path), group) for path in paths]
 
 
 def lint_groups(
@@ -102,7 +123,7 @@ def _lint_with_cache(
     """A group comes from the cache only if every file of it does (its files are analysed together)."""
     if cache is None:
         return lint_groups(groups, jobs, advance)
-    keys = {path: cache.key(path, group.settings) for group in groups for path in group.paths}
+    keys = {path: key for group in groups for path, key in _group_keys(group, cache).items()}
     results: list[FileResult] = []
     stale: list[Group] = []
     for group in groups:
@@ -117,6 +138,18 @@ def _lint_with_cache(
         results.append(result)
     cache.save()
     return results
+
+
+def _group_keys(group: Group, cache: Cache) -> dict[str, str | None]:
+    """Each file's cache key, made to depend on every file of its group: a finding may be about what
+    another file of the group defines, and a file that leaves the group changes what imports find."""
+    own = {path: cache.key(path, group.settings) for path in group.paths}
+    if len(own) == 1 or None in own.values():
+        return own if len(own) == 1 else dict.fromkeys(own)
+    together = "\0".join(f"{os.path.abspath(path)}={key}" for path, key in sorted(own.items()))
+    return {
+        path: hashlib.sha256(f"{key}\0{together}".encode()).hexdigest() for path, key in own.items()
+    }
 
 
 def _lint_group(group: Group) -> list[FileResult]:

@@ -49,7 +49,9 @@ class KwargsDropped(Rule):
         dropped: dict[int, tuple[cst.Param, str, set[str]]] = {}
         for layer in module.interpreter.constructed:
             cls = layer.cls
-            init = cls.method("__init__") if cls is not None else None
+            if cls is None:
+                continue
+            init = cls.method("__init__")
             star = init.params.star_kwarg if init is not None else None
             if not isinstance(star, cst.Param) or not module.owns(star):
                 continue

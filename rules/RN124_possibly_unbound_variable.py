@@ -112,8 +112,8 @@ def _chain_of(node: cst.CSTNode, module: ModuleModel) -> cst.If | None:
         current = parents.get(id(current))
     if not isinstance(current, cst.If):
         return None
-    while isinstance(parents.get(id(current)), cst.If) and parents[id(current)].orelse is current:
-        current = parents[id(current)]
+    while isinstance(outer := parents.get(id(current)), cst.If) and outer.orelse is current:
+        current = outer
     return current
 
 

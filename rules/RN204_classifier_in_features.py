@@ -5,13 +5,15 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 
+import libcst as cst
+
 from reslint.knowledge.layers import CHANNEL_PRESERVING
 from reslint.model import ModuleModel
 from reslint.model.queries import describe, kind_of, layer_of, layer_sequences
 from reslint.model.symbolic import Expr
 from reslint.model.values import Layer
 from reslint.rule import Rule, Violation
-from reslint.rules_support import quoted, unique
+from reslint.rules_support import number_text, quoted, unique
 
 # Pools that average the whole map: adaptive ones always, a fixed AvgPool2d(7) at the input size the
 # network is built for (a flattened map instead shows as features k*k times the channels: skipped).
@@ -68,8 +70,28 @@ class ClassifierInFeatures(Rule):
                         element.anchor,
                         f"`{describe(element)}` takes {quoted(expected)} features but `{describe(source)}` "
                         f"outputs {quoted(produced)} channels after global pooling",
-                        f"build it as `nn.Linear({produced}, ...)`",
+                        f"build it as `nn.Linear({_in_the_classifiers_words(produced, source, element, module)}, ...)`",
                     )
+
+
+def _in_the_classifiers_words(
+    produced: Expr, source: Layer, classifier: Layer, module: ModuleModel
+) -> str:
+    """`produced` as written where the classifier is built; its value where it is written in another
+    function (`planes * self.expansion` of a block means nothing in the network's __init__)."""
+    here = _function_of(classifier.anchor, module)
+    if produced.constant is None or (
+        here is not None and here is _function_of(source.anchor, module)
+    ):
+        return str(produced)
+    return number_text(produced.constant)
+
+
+def _function_of(node: cst.CSTNode, module: ModuleModel) -> cst.FunctionDef | None:
+    parent = module.names.parents.get(id(node))
+    while parent is not None and not isinstance(parent, cst.FunctionDef):
+        parent = module.names.parents.get(id(parent))
+    return parent
 
 
 def _flattens_a_map(produced: Expr, expected: Expr) -> bool:
@@ -78,9 +100,10 @@ def _flattens_a_map(produced: Expr, expected: Expr) -> bool:
     values = [
         e.evaluate(lambda _name, domain: domain[0] if domain else 64) for e in (produced, expected)
     ]
-    if None in values or not values[0]:
+    produced_value, expected_value = values
+    if produced_value is None or expected_value is None or not produced_value:
         return False
-    ratio = values[1] / values[0]
+    ratio = expected_value / produced_value
     side = math.isqrt(int(ratio)) if ratio >= 1 and ratio == int(ratio) else 0
     return side > 1 and side * side == ratio
 

@@ -94,19 +94,15 @@ def _classifier(cls: ClassModel):
     instance = cls.generic
     if instance is None:
         return None
-    linears = [
-        layer_of(e)
-        for chain in layer_sequences(instance)
-        for e in chain
-        if layer_of(e) is not None and layer_of(e).kind == "linear"
-    ]
+    layers = [layer_of(e) for chain in layer_sequences(instance) for e in chain]
+    linears = [layer for layer in layers if layer is not None and layer.kind == "linear"]
     return linears[-1] if linears else None
 
 
 def _same_stage_count(init: cst.FunctionDef, module: ModuleModel) -> Iterator[Violation]:
     """`self._make_layer(block, 128, layers[0])` for every stage."""
     params = {p.name.value for p in init.params.params}
-    by_list: dict[str, list[tuple[str, cst.Subscript]]] = {}
+    by_list: dict[str, list[tuple[str, cst.BaseExpression]]] = {}
     for call, function in module.names.calls:
         if function is not init:
             continue

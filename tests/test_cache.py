@@ -27,9 +27,9 @@ def linted(monkeypatch) -> list[str]:
     calls: list[str] = []
     original = engine.check_file
 
-    def recording(path, checks):
+    def recording(path, checks, group=None):
         calls.append(Path(path).name)
-        return original(path, checks)
+        return original(path, checks, group)
 
     monkeypatch.setattr(engine, "check_file", recording)
     return calls

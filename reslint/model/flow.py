@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import libcst as cst
 
@@ -266,8 +266,9 @@ class _Analysis:
             current, hidden = stack.pop()
             kind = type(current)
             if kind is cst.Name:
-                if id(current) in self.read_ids and current.value not in hidden:
-                    self.check(current, state)
+                name = cast(cst.Name, current)
+                if id(name) in self.read_ids and name.value not in hidden:
+                    self.check(name, state)
                 continue
             if kind in _SCOPES:
                 continue  # a lambda's body runs later, with whatever is bound then
@@ -346,9 +347,12 @@ class _Scan:
                 if kind in _OPAQUE:
                     self.opaque.update(names)
             elif kind is cst.Global or kind is cst.Nonlocal:
-                self.declared.update(item.name.value for item in inner.names)
-            elif kind is cst.Return and inner.value is None:
-                self.bare_returns.append(inner)
+                declaration = cast(cst.Global | cst.Nonlocal, inner)
+                self.declared.update(
+                    item.name.value for item in declaration.names if isinstance(item.name, cst.Name)
+                )
+            elif kind is cst.Return and cast(cst.Return, inner).value is None:
+                self.bare_returns.append(cast(cst.Return, inner))
             elif kind is cst.Yield:
                 self.is_generator = True
 
@@ -401,7 +405,7 @@ def _imported_names(node: cst.Import | cst.ImportFrom) -> set[str]:
         if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
             found.add(alias.asname.name.value)
             continue
-        name = alias.name
+        name: cst.BaseExpression = alias.name
         while isinstance(name, cst.Attribute):
             name = name.value
         if isinstance(name, cst.Name):

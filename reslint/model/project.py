@@ -6,13 +6,13 @@ and each file's model is built once, on first use.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 import libcst as cst
 
 from reslint.model.values import UNKNOWN, ModuleRef
+from reslint.project_files import ProjectFiles, normal_path
 
 if TYPE_CHECKING:
     from reslint.model.imports import ImportSource
@@ -31,10 +31,7 @@ class Project:
         self._loader = loader
         self._models: dict[str, ModuleModel | None] = {}
         self._owners: dict[int, ModuleModel] = {}
-        self._by_dotted: dict[str, list[str]] = {}
-        self._paths: set[str] = set()
-        for path in paths:
-            self._index_path(path)
+        self.files = ProjectFiles(paths)
 
     # ----- models ----------------------------------------------------------------------------
 
@@ -42,7 +39,7 @@ class Project:
         """Register a model built elsewhere (the file being linted right now)."""
         key = _key(model.path)
         self._models[key] = model
-        self._index_path(model.path)
+        self.files.add(model.path)
         for function_id in model.names.functions:
             self._owners[function_id] = model
 
@@ -82,41 +79,9 @@ class Project:
         return ModuleRef(target) if target is not None else None
 
     def _find(self, importer: str, level: int, dotted: str | None) -> ModuleModel | None:
-        if level:
-            base = os.path.dirname(_key(importer))
-            for _ in range(level - 1):
-                base = os.path.dirname(base)
-            relative = os.path.join(base, *dotted.split(".")) if dotted else base
-            for candidate in (relative + ".py", os.path.join(relative, "__init__.py")):
-                if _key(candidate) in self._paths:
-                    return self.model(candidate)
-            return None
-        if not dotted:
-            return None
-        candidates = self._by_dotted.get(dotted, [])
-        if not candidates:
-            return None
-        # Several files may end in `models/layers.py`: the one nearest the importer is meant.
-        nearest = max(candidates, key=lambda path: _shared_depth(path, _key(importer)))
-        return self.model(nearest)
-
-    def _index_path(self, path: str) -> None:
-        key = _key(path)
-        self._paths.add(key)
-        parts = key[: -len(".py")].split(os.sep) if key.endswith(".py") else key.split(os.sep)
-        if parts and parts[-1] == "__init__":
-            parts = parts[:-1]
-        parts = [part for part in parts if part]
-        for start in range(len(parts)):
-            dotted = ".".join(parts[start:])
-            entries = self._by_dotted.setdefault(dotted, [])
-            if key not in entries:
-                entries.append(key)
+        path = self.files.find(importer, level, dotted)
+        return self.model(path) if path is not None else None
 
 
 def _key(path: str) -> str:
-    return os.path.normpath(os.path.abspath(path))
-
-
-def _shared_depth(a: str, b: str) -> int:
-    return len(os.path.commonpath([os.path.dirname(a), os.path.dirname(b)]).split(os.sep))
+    return normal_path(path)

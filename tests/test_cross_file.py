@@ -1,0 +1,193 @@
+"""Files of one run that import each other are linted together: a stage built from an imported block
+knows its channels, findings stay in the file they are about, and the cache follows the group."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from reslint import check_paths
+from reslint.project_files import ProjectFiles, connected_groups, scan_imports
+
+BLOCKS = """
+    import torch.nn as nn
+
+
+    class Bottleneck(nn.Module):
+        expansion = 4
+
+        def __init__(self, inplanes, planes, stride=1, downsample=None):
+            super().__init__()
+            self.conv1 = nn.Conv2d(inplanes, planes, 1, bias=False)
+            self.bn1 = nn.BatchNorm2d(planes)
+            self.conv2 = nn.Conv2d(planes, planes, 3, stride, 1, bias=False)
+            self.bn2 = nn.BatchNorm2d(planes)
+            self.conv3 = nn.Conv2d(planes, planes * self.expansion, 1, bias=False)
+            self.bn3 = nn.BatchNorm2d(planes * self.expansion)
+            self.relu = nn.ReLU(inplace=True)
+            self.downsample = downsample
+
+        def forward(self, x):
+            identity = x
+            out = self.relu(self.bn1(self.conv1(x)))
+            out = self.relu(self.bn2(self.conv2(out)))
+            out = self.bn3(self.conv3(out))
+            if self.downsample is not None:
+                identity = self.downsample(x)
+            return self.relu(out + identity)
+"""
+
+NET = """
+    import torch.nn as nn
+
+    {import_line}
+
+
+    class ResNet(nn.Module):
+        def __init__(self, layers, num_classes=1000):
+            super().__init__()
+            self.inplanes = 64
+            self.conv1 = nn.Conv2d(3, 64, 7, 2, 3, bias=False)
+            self.bn1 = nn.BatchNorm2d(64)
+            self.relu = nn.ReLU(inplace=True)
+            self.layer1 = self._make_layer(64, layers[0])
+            self.layer2 = self._make_layer(128, layers[1], stride=2)
+            self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
+            self.fc = nn.Linear(128, num_classes)
+
+        def _make_layer(self, planes, blocks, stride=1):
+            downsample = nn.Sequential(
+                nn.Conv2d(self.inplanes, planes * {block}.expansion, 1, stride, bias=False),
+                nn.BatchNorm2d(planes * {block}.expansion),
+            )
+            layers = [{block}(self.inplanes, planes, stride, downsample)]
+            self.inplanes = planes * {block}.expansion
+            for _ in range(1, blocks):
+                layers.append({block}(self.inplanes, planes))
+            return nn.Sequential(*layers)
+
+        def forward(self, x):
+            x = self.relu(self.bn1(self.conv1(x)))
+            x = self.layer2(self.layer1(x))
+            return self.fc(self.avgpool(x).flatten(1))
+"""
+
+IMPORTS = {
+    "relative": ("from .blocks import Bottleneck", "Bottleneck"),
+    "absolute": ("from models.blocks import Bottleneck", "Bottleneck"),
+    "module alias": ("from . import blocks as parts", "parts.Bottleneck"),
+    "plain import": ("import models.blocks as mb", "mb.Bottleneck"),
+}
+
+
+def write_package(root: Path, import_line: str, block: str) -> Path:
+    package = root / "models"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "blocks.py").write_text(textwrap.dedent(BLOCKS))
+    net = textwrap.dedent(NET.format(import_line=import_line, block=block))
+    (package / "net.py").write_text(net)
+    return package
+
+
+def fc_line(package: Path) -> int:
+    lines = (package / "net.py").read_text().splitlines()
+    return next(number for number, line in enumerate(lines, 1) if "self.fc =" in line)
+
+
+def codes(findings) -> list[tuple[str, int, str]]:
+    return sorted((Path(f.path).name, f.line, f.code) for f in findings)
+
+
+@pytest.mark.parametrize("style", list(IMPORTS))
+def test_an_imported_block_gives_the_stage_its_channels(tmp_path: Path, style: str) -> None:
+    """`fc` takes 128 features, but the imported Bottleneck's stage gives 128 * 4 channels."""
+    package = write_package(tmp_path, *IMPORTS[style])
+    findings = check_paths([package])
+    assert codes(findings) == [("net.py", fc_line(package), "RN204")]
+    assert "2048" not in findings[0].message and "512" in findings[0].message
+
+
+def test_a_file_linted_alone_does_not_guess_what_it_imports(tmp_path: Path) -> None:
+    package = write_package(tmp_path, *IMPORTS["relative"])
+    assert check_paths([package / "net.py"]) == []
+
+
+def test_a_bug_in_the_imported_file_is_reported_once_in_that_file(tmp_path: Path) -> None:
+    package = write_package(tmp_path, *IMPORTS["relative"])
+    blocks = package / "blocks.py"
+    blocks.write_text(blocks.read_text().replace("self.bn3(self.conv3(out))", "self.conv3(out)"))
+    reported = codes(check_paths([package], ignore=["RN204"]))
+    assert [(name, code) for name, _, code in reported] == [("blocks.py", "RN107")]
+
+
+def test_the_cache_relints_a_file_when_a_file_it_imports_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reslint import runner
+    from reslint.cache import Cache
+    from reslint.settings import Overrides, SettingsResolver
+
+    package = write_package(tmp_path, *IMPORTS["relative"])
+    cache = Cache(str(tmp_path / "cache"))
+
+    def run() -> list[tuple[str, int, str]]:
+        return codes(runner.run([package], SettingsResolver(Overrides()), cache=cache).findings)
+
+    assert run() == [("net.py", fc_line(package), "RN204")]
+    blocks = package / "blocks.py"
+    blocks.write_text(blocks.read_text().replace("expansion = 4", "expansion = 1"))
+    assert run() == []  # net.py did not change, but what it imports did
+
+
+def test_the_import_scan_finds_every_spelling() -> None:
+    text = textwrap.dedent("""
+        import os, torch.nn as nn
+        from . import blocks, layers as L
+        from ..common.layers import (
+            conv3x3,  # a comment
+            conv1x1 as c1,
+        )
+        from models.resnet import *
+        if True:
+            import resnet_parts as rp
+    """)
+    assert sorted(scan_imports(text)) == [
+        (0, "models.resnet", []),
+        (0, "os", []),
+        (0, "resnet_parts", []),
+        (0, "torch.nn", []),
+        (1, "", ["blocks", "layers"]),
+        (2, "common.layers", ["conv3x3", "conv1x1"]),
+    ]
+
+
+def test_imports_resolve_to_the_nearest_linted_file(tmp_path: Path) -> None:
+    paths = [
+        tmp_path / "a" / "models" / "layers.py",
+        tmp_path / "b" / "models" / "layers.py",
+        tmp_path / "b" / "models" / "net.py",
+        tmp_path / "b" / "train.py",
+    ]
+    files = ProjectFiles(str(path) for path in paths)
+    net, train = str(paths[2]), str(paths[3])
+    assert files.find(net, 0, "models.layers") == str(paths[1])
+    assert files.find(net, 1, "layers") == str(paths[1])
+    assert files.find(train, 1, "models.net") == str(paths[2])
+    assert files.find(net, 0, "torch.nn") is None
+    assert files.find(net, 3, "missing") is None
+
+
+def test_files_that_import_each_other_form_one_group(tmp_path: Path) -> None:
+    names = ["blocks.py", "net.py", "train.py", "other.py", "utils.py"]
+    paths = [str(tmp_path / name) for name in names]
+    texts = {
+        paths[1]: "from blocks import Bottleneck\n",
+        paths[2]: "import net\n",
+        paths[3]: "import torch\n",
+        paths[4]: "# import blocks is only a comment\n",
+    }
+    groups = connected_groups(paths, texts)
+    assert sorted(map(sorted, groups)) == sorted([sorted(paths[:3]), [paths[3]], [paths[4]]])
