@@ -20,6 +20,8 @@ import sys
 from collections.abc import Sequence
 
 from reslint import __version__
+from reslint.dynamic.options import add_arguments as add_dynamic_arguments
+from reslint.dynamic.options import given as dynamic_options
 
 EXIT_CLEAN = 0
 EXIT_FINDINGS = 1
@@ -128,6 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="how input sizes are explored: sampled (hypothesis), symbolic (torch.export with dynamic "
         "height/width, slower), or auto (default: symbolic only once sampling finds a failure)",
     )
+    add_dynamic_arguments(dynamic)
     dynamic.add_argument(
         "--list-references", action="store_true", help="list the reference architectures and exit"
     )
@@ -155,6 +158,8 @@ def _main(argv: list[str]) -> int:
         options.init is not None or options.timeout is not None or options.analysis is not None
     ):
         raise UsageError("--init, --timeout and --analysis only apply to --compare-to")
+    if options.compare_to is None and dynamic_options(options):
+        raise UsageError("--output and --table only apply to --compare-to")
     if not actions:
         parser.print_usage(sys.stderr)
         print(
@@ -286,6 +291,7 @@ def _compare(options: argparse.Namespace) -> int:
     if dynamic is None:
         return EXIT_ERROR
     extra = {"analysis": options.analysis} if options.analysis not in (None, "auto") else {}
+    extra |= dynamic_options(options)
     return int(
         dynamic.run_compare(arch, target, init, timeout, options.format, options.no_color, **extra)
     )

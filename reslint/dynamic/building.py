@@ -157,5 +157,6 @@ def _example_init(names: list[str], init: dict[str, Any]) -> str:
 
 
 def _input_channels(model: nn.Module) -> int | None:
-    conv = tracing.first_of_type(model, (nn.Conv2d,))
-    return conv.in_channels if conv is not None else None
+    """The stem conv's input channels: the fewest of any conv (the stem may be defined last)."""
+    channels = [m.in_channels for m in model.modules() if isinstance(m, nn.Conv2d)]
+    return min(channels) if channels else None

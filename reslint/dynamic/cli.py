@@ -122,6 +122,7 @@ def run_compare(
     timeout: float,
     output_format: str,
     no_color: bool,
+    table: str = "diff",
     **options: Any,
 ) -> int:
     """`reslint --compare-to ARCH TARGET`: exit 0 matches, 1 differs, 2 could not run."""
@@ -135,7 +136,7 @@ def run_compare(
     if output_format == "json":
         render.print_json(result)
     else:
-        render.print_text(result, no_color)
+        render.print_text(result, no_color, table=table)
     return exit_code(result)
 
 

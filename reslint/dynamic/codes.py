@@ -100,6 +100,30 @@ _CODES = (
         Severity.WARNING,
         "A submodule is built but never called in forward.",
     ),
+    Code(
+        "RD107",
+        "non-square-input",
+        Severity.WARNING,
+        "The model fails only on non-square inputs; every square size works.",
+    ),
+    Code(
+        "RD108",
+        "output-element",
+        Severity.INFO,
+        "forward returns a tuple or dict; says which tensor is compared (--output picks another).",
+    ),
+    Code(
+        "RD109",
+        "function-differs",
+        Severity.ERROR,
+        "Given the reference's weights, a block computes another function than the reference's.",
+    ),
+    Code(
+        "RD110",
+        "function-unchecked",
+        Severity.INFO,
+        "The reference's weights cannot be handed to the model one to one; says why.",
+    ),
 )
 
 CODES: dict[str, Code] = {code.code: code for code in _CODES}

@@ -13,9 +13,11 @@ from reslint.dynamic.building import Built, build
 from reslint.dynamic.calls import Shape
 from reslint.dynamic.catalogue import REFERENCE_VALID_FROM, REFERENCES, Reference
 from reslint.dynamic.conclude import conclude, state_dict_check
-from reslint.dynamic.inputs import InputRange, InputSearch, input_range, search_inputs
+from reslint.dynamic.equivalence import check
+from reslint.dynamic.inputs import Inputs, explore_inputs
 from reslint.dynamic.matching import Matched, match
 from reslint.dynamic.running import Traced, trace_models
+from reslint.dynamic.stages import UNUSED
 from reslint.dynamic.statedict import StateDictReport
 from reslint.dynamic.target import CouldNotRun
 from reslint.findings import Finding
@@ -57,54 +59,68 @@ def compare(request: Request, progress: Progress) -> dict[str, Any]:
     traced = trace_models(built, ref_info, request.device, request.output, progress)
     progress("aligning layers")
     matched = match(traced, ref_info)
-    search = search_inputs(traced, ref_info, request.max_examples, progress)
-    valid = input_range(traced, ref_info, search, request.analysis, progress)
-    failing = search.failing
-    if failing is None and valid.disagrees_at:
-        failing = (1, traced.design[1], *valid.disagrees_at)
+    inputs = explore_inputs(traced, ref_info, request.max_examples, request.analysis, progress)
+    equivalence = None
+    if _agrees(built, traced, matched, inputs):
+        equivalence = check(traced, matched, ref_info, built, progress)
     layout = state_dict_check(traced.user.model, request.arch)
-    findings = conclude(built, traced, matched, failing, valid, layout, ref_info)
-    return _result(request, built, traced, matched, search, valid, failing, layout, findings) | {
-        "seconds": round(time.perf_counter() - started, 3)
+    findings = conclude(built, traced, matched, inputs, layout, ref_info, equivalence)
+    verdict = (
+        "matches"
+        if _agrees(built, traced, matched, inputs)
+        and (equivalence is None or equivalence.status != "differs")
+        else "differs"
+    )
+    return _result(request, ref_info, built, traced, matched, inputs, layout, findings) | {
+        "verdict": verdict,
+        "equivalence": equivalence.to_dict() if equivalence is not None else None,
+        "seconds": round(time.perf_counter() - started, 3),
     }
 
 
-def _matches(built: Built, traced: Traced, matched: Matched, failing: Shape | None) -> bool:
+def _agrees(built: Built, traced: Traced, matched: Matched, inputs: Inputs) -> bool:
+    """Same counts, shapes and output; an input only one model accepts is a difference unless the
+    user's model fails only on non-square inputs (a warning)."""
     return (
-        built.params == traced.reference.params
-        and all(s.delta == 0 for s in matched.stages)
+        built.params - matched.params_aside == traced.reference.params
+        and all(s.delta == 0 for s in matched.stages if s.stage != UNUSED)
         and not any(row.differs for row in matched.rows)
         and traced.user_trace.ok
         and traced.user_trace.output_shape == traced.ref_trace.output_shape
-        and failing is None
+        and (inputs.failing is None or inputs.squares is not None)
     )
 
 
 def _result(
     request: Request,
+    ref_info: Reference,
     built: Built,
     traced: Traced,
     matched: Matched,
-    search: InputSearch,
-    valid: InputRange,
-    failing: Shape | None,
+    inputs: Inputs,
     layout: StateDictReport,
     findings: list[Finding],
 ) -> dict[str, Any]:
     """The JSON contract (README, "Dynamic pass"): keys are only ever added."""
     return {
-        "verdict": "matches" if _matches(built, traced, matched, failing) else "differs",
+        "verdict": None,  # set by compare, once the equivalence phase has run
         "arch": request.arch,
         "target": built.target.label,
         "path": built.target.path,
         "parameters": {"model": built.params, "reference": traced.reference.params},
+        "parameters_not_in_forward": matched.params_aside,
         "stages": [s.to_dict() for s in matched.stages],
+        "blocks": {
+            "model": [matched.blocks.get(stage, 0) for stage in ref_info.stages],
+            "reference": list(ref_info.layers),
+        },
         "findings": [f.to_dict() for f in findings],
         "layers": [row.to_dict() for row in matched.rows],
-        "failing_input": list(failing) if failing is not None else None,
-        "analysis": valid.analysis,
-        "symbolic_unavailable": valid.unavailable,
-        "valid_input_range": valid.valid,
+        "failing_input": _list(inputs.failing),
+        "non_square_only": inputs.squares is not None,
+        "analysis": inputs.range.analysis,
+        "symbolic_unavailable": inputs.range.unavailable,
+        "valid_input_range": inputs.range.valid,
         "reference_input_range": {
             "height": [REFERENCE_VALID_FROM, None],
             "width": [REFERENCE_VALID_FROM, None],
@@ -119,9 +135,9 @@ def _result(
             "compared": traced.output.path,
             "tensors": [[path, _list(shape)] for path, shape in traced.output.outputs],
         },
-        "model_error": traced.user_trace.error,
-        "inputs_tried": search.tried,
-        "input_domain": search.domain.to_dict(),
+        "model_error": traced.model_error,
+        "inputs_tried": inputs.search.tried,
+        "input_domain": inputs.search.domain.to_dict(),
         "state_dict": layout.to_dict(),
         "mode": traced.user.mode,
     }

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import torch
 from torch import nn
 
@@ -12,26 +10,52 @@ from reslint.dynamic.building import Built
 from reslint.dynamic.calls import Shape, Trace
 from reslint.dynamic.catalogue import Reference
 from reslint.dynamic.diagnose import finding, show_input, show_shape
-from reslint.dynamic.inputs import InputRange
+from reslint.dynamic.equivalence import Equivalence
+from reslint.dynamic.inputs import InputRange, Inputs
 from reslint.dynamic.matching import Matched
 from reslint.dynamic.running import Traced
 from reslint.dynamic.statedict import StateDictReport, compare_layouts
-from reslint.dynamic.subject import Subject
 from reslint.dynamic.zoo import build_reference
 from reslint.findings import Finding
+
+# The most useful fact first: a failure on the reference's own input, then the smallest failing input, then
+# where shapes and counts part ways, then what is only worth knowing.
+ORDER = (
+    "RD101",
+    "RD104",
+    "RD109",
+    "RD107",
+    "RD103",
+    "RD102",
+    "RD106",
+    "RD105",
+    "RD110",
+    "RD108",
+)
 
 
 def conclude(
     built: Built,
     traced: Traced,
     matched: Matched,
-    failing: Shape | None,
-    valid: InputRange,
+    inputs: Inputs,
     layout: StateDictReport,
     ref_info: Reference,
+    equivalence: Equivalence | None,
 ) -> list[Finding]:
     user_trace, ref_trace, locate = traced.user_trace, traced.ref_trace, built.locate
+    first: list[
+        Finding
+    ] = []  # a failure on the reference's own input, then the smallest failing one
     findings: list[Finding] = []
+    if not user_trace.ok:
+        first.append(_failing_finding(traced, traced.design, inputs, built, design=True))
+    if inputs.failing is not None and inputs.failing != traced.design:
+        failing = _failing_finding(traced, inputs.failing, inputs, built)
+        if not user_trace.ok:
+            first.append(failing)
+        elif not _only_the_output_differs(traced, inputs.failing):  # RD104 says it already
+            findings.append(failing)
     shape = diagnose.shape_finding(matched.rows, user_trace, ref_trace, matched.user_stages, locate)
     if shape is not None:
         findings.append(shape)
@@ -48,15 +72,22 @@ def conclude(
                 locate.default,
             )
         )
-    if failing is not None:
-        findings.append(_failing_finding(traced.user, traced.reference, failing, valid, built))
     if user_trace.ok:  # after a failure, later modules were simply never reached
-        findings += diagnose.uncalled_findings(
-            _uncalled(traced.user.model, matched.user_first), set(matched.ref_first), locate
-        )
+        forgotten = [module for module in matched.uncalled if module.meant_for_forward]
+        findings += diagnose.uncalled_findings(forgotten, matched.ref_called, locate)
     if not layout.loads:
         findings.append(_state_dict_finding(layout, traced.num_classes, ref_info, built))
-    return sorted(findings, key=lambda f: (f.line, f.code))
+    if traced.output.several:
+        findings.append(_output_finding(traced, built))
+    if equivalence is not None and equivalence.status != "matches":
+        findings.append(_equivalence_finding(equivalence, traced, built))
+    return first + sorted(findings, key=lambda f: ORDER.index(f.code))
+
+
+def _only_the_output_differs(traced: Traced, failing: Shape) -> bool:
+    """The model runs everywhere and its output shape differs even on the reference's input."""
+    outcome = traced.user.outcome(failing)
+    return outcome.ok and traced.user_trace.output_shape != traced.ref_trace.output_shape
 
 
 def state_dict_check(model: nn.Module, arch: str) -> StateDictReport:
@@ -65,43 +96,47 @@ def state_dict_check(model: nn.Module, arch: str) -> StateDictReport:
     return compare_layouts(tracing.state_dict_layout(model), tracing.state_dict_layout(pretrained))
 
 
-def _uncalled(model: nn.Module, first: dict[str, int]) -> list[tuple[str, str, int]]:
-    """Top-most modules that forward never reached."""
-    found = []
-    for name, module in model.named_modules():
-        if not name or name in first:
-            continue
-        parent = name.rpartition(".")[0]
-        if parent and parent not in first:
-            continue  # its parent is reported instead
-        found.append((name, type(module).__name__, sum(p.numel() for p in module.parameters())))
-    return found
-
-
 def _failing_finding(
-    user: Subject, reference: Subject, failing: Shape, valid: InputRange, built: Built
+    traced: Traced, failing: Shape, inputs: Inputs, built: Built, design: bool = False
 ) -> Finding:
-    trace = user.readable_trace(failing)
+    """RD103 for an input the model fails on (the reference's own one first), RD107 when it fails only on
+    non-square inputs; the hint carries the valid range, or why it was not proven."""
+    user, reference = traced.user, traced.reference
+    trace = traced.failure if design and traced.failure else user.readable_trace(failing)
     ref_outcome = reference.outcome(failing)
     shown = show_input(failing)
-    hint = _range_hint(valid.valid)
+    code = "RD107" if inputs.squares is not None and not design else "RD103"
+    hint = _range_hint(inputs.range)
+    if code == "RD107":
+        tried = inputs.squares or []
+        subject = (
+            f"fails only on non-square inputs (every square input works, {len(tried)} sizes tried "
+            f"from 1x1 to {tried[-1]}x{tried[-1]}); for inputs {shown}"
+        )
+        hint = "; ".join(
+            x for x in (hint, "pool with F.adaptive_avg_pool2d(out, 1) to accept any shape") if x
+        )
+    elif design:
+        subject = f"fails on the reference's own input {shown}"
+    else:
+        subject = f"fails for inputs {shown} (reference works)"
     if not trace.ok and ref_outcome.ok:
         where, anchor = _failure_site(user.model, trace)
-        advice = _advice(user.model, trace)
-        message = f"fails for inputs {shown} (reference works): {where} raised {trace.error}"
+        advice = _advice(user.model, trace) if code == "RD103" else ""
         leaf_failed = trace.calls and trace.calls[-1].raised
         site = built.locate(anchor) if leaf_failed or not trace.error_site else trace.error_site
-        return finding("RD103", message, "; ".join(x for x in (advice, hint) if x), site)
+        message = f"{subject}: {where} raised {trace.error}"
+        return finding(code, message, "; ".join(x for x in (advice, hint) if x), site)
     if trace.ok and not ref_outcome.ok:
         return finding(
-            "RD103",
+            code,
             f"works for inputs {shown} where the reference fails ({ref_outcome.error})",
             hint,
             built.locate.default,
         )
     return finding(
-        "RD103",
-        f"for inputs {shown} the output is {show_shape(trace.output_shape, failing[0])}, reference "
+        code,
+        f"{subject}: the output is {show_shape(trace.output_shape, failing[0])}, reference "
         f"{show_shape(ref_outcome.shape, failing[0])}",
         hint,
         built.locate.default,
@@ -155,17 +190,70 @@ def _advice(model: nn.Module, trace: Trace) -> str:
     return ""
 
 
-def _range_hint(valid: dict[str, Any]) -> str:
-    height, width = valid.get("height"), valid.get("width")
+def _range_hint(valid: InputRange) -> str:
+    height, width = valid.valid.get("height"), valid.valid.get("width")
+    unproven = f"no proven range: {valid.unavailable}" if valid.unavailable else ""
     if not height or not width:
-        return ""
-    method = "proven" if valid.get("method") == "symbolic" else "sampled"
+        return unproven
+    method = "proven" if valid.analysis == "symbolic" else "sampled"
 
     def span(pair: list[int | None]) -> str:
         low, high = pair
         return f">= {low}" if high is None else f"{low}..{high}"
 
-    return f"valid for H {span(height)} and W {span(width)} ({method}); the reference accepts every size >= 1"
+    size = (
+        f" (the other side at {valid.valid['other_side']})" if valid.valid.get("other_side") else ""
+    )
+    text = f"valid for H {span(height)} and W {span(width)}{size} ({method}); the reference accepts every size >= 1"
+    return "; ".join(x for x in (text, unproven) if x)
+
+
+def _equivalence_finding(equivalence: Equivalence, traced: Traced, built: Built) -> Finding:
+    if equivalence.status != "differs":
+        return finding(
+            "RD110",
+            f"could not check that the model computes the reference's function: {equivalence.reason}",
+            "shapes and parameter counts match; the check hands the reference's weights to the model "
+            "layer by layer and needs one layer of the model for each of the reference's",
+            built.locate.default,
+        )
+    where = equivalence.where or built.locate(equivalence.model_block or "")
+    if equivalence.model_block is None:
+        subject = "every block agrees with the reference's, but the model's output does not"
+    else:
+        kind = type(traced.user.model.get_submodule(equivalence.model_block)).__name__
+        subject = (
+            f"{equivalence.model_block} ({kind}) computes another function than the reference's "
+            f"{equivalence.block}"
+        )
+    recipe = f"the reference's block computes {equivalence.recipe}" if equivalence.recipe else ""
+    return finding(
+        "RD109",
+        f"given the same weights, {subject}: {equivalence.cause}",
+        recipe,
+        where,
+    )
+
+
+def _output_finding(traced: Traced, built: Built) -> Finding:
+    choice = traced.output
+    tensors = ", ".join(f"{path}: {show_shape(shape, 1)}" for path, shape in choice.outputs)
+    why = (
+        "as asked with --output"
+        if choice.asked
+        else (
+            "shaped like the reference's output"
+            if choice.path and dict(choice.outputs)[choice.path] == traced.ref_trace.output_shape
+            else "the first one"
+        )
+    )
+    return finding(
+        "RD108",
+        f"forward returns a {choice.kind} of {len(choice.outputs)} tensors ({tensors}); compared "
+        f"{choice.path} with the reference's output, {why}",
+        "pick another with --output INDEX|KEY",
+        built.locate.default,
+    )
 
 
 def _state_dict_finding(

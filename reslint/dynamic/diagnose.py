@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from reslint.dynamic.align import Pair, kind_of
 from reslint.dynamic.calls import LayerCall, Shape, Trace
@@ -41,6 +42,7 @@ class Row:
     differences: list[str] = field(
         default_factory=list
     )  # "type", "shape", "params", "missing", "extra"
+    partner: LayerCall | None = None  # for a reference layer the user calls elsewhere ("moved")
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -73,7 +75,7 @@ def build_rows(
     pairs: Sequence[Pair],
     user: Trace,
     ref: Trace,
-    user_stage: Callable[[str], str],
+    user_stage: Callable[[int], str],
     ref_stage: Callable[[str], str],
 ) -> list[Row]:
     """One row per aligned pair. A row differs when output shape or parameters differ, or when one side
@@ -83,7 +85,7 @@ def build_rows(
     for pair in pairs:
         u = user.calls[pair.user] if pair.user is not None else None
         r = ref.calls[pair.ref] if pair.ref is not None else None
-        stage = ref_stage(r.name) if r is not None else user_stage(u.name)  # type: ignore[union-attr]
+        stage = user_stage(pair.user) if pair.user is not None else ref_stage(r.name)  # type: ignore[union-attr]
         if u is not None and r is not None:
             differences = [f for f in ("shape", "params") if getattr(u, f) != getattr(r, f)]
             rows.append(Row(stage, u, r, bool(differences), differences))
@@ -138,6 +140,7 @@ def _pair_moved_layers(rows: Sequence[Row]) -> None:
         )
         if twin is not None:
             extra.remove(twin)
+            row.partner = twin.user
             for moved in (row, twin):
                 moved.differs, moved.differences = False, ["moved"]
 
@@ -408,11 +411,12 @@ def parameter_findings(
 
 
 def uncalled_findings(
-    uncalled: Sequence[tuple[str, str, int]], ref_called: set[str], locate: Locator
+    uncalled: Sequence[Any], ref_called: set[str], locate: Locator
 ) -> list[Finding]:
-    """RD106 for (name, type, params) of modules built but never called in forward."""
+    """RD106 for modules (with name, type, params) built but never called in forward."""
     found = []
-    for name, type_name, params in uncalled:
+    for module in uncalled:
+        name, type_name, params = module.name, module.type, module.params
         extra = f" ({params:,} parameters)" if params else ""
         also = "; the reference calls it" if name in ref_called else ""
         found.append(

@@ -33,6 +33,33 @@ class InputRange:
     disagrees_at: list[int] | None = field(default=None)  # [H, W] where the output shape differs
 
 
+@dataclass
+class Inputs:
+    """What the input phases found."""
+
+    search: InputSearch
+    range: InputRange
+    failing: Shape | None  # the smallest input on which the models disagree (search or symbolic)
+    squares: (
+        list[int] | None
+    )  # when only non-square inputs fail: the square sizes tried, all working
+
+
+def explore_inputs(
+    traced: Traced,
+    ref_info: Reference,
+    examples: int | None,
+    analysis: str,
+    progress: Callable[..., None],
+) -> Inputs:
+    search = search_inputs(traced, ref_info, examples, progress)
+    valid = input_range(traced, ref_info, search, analysis, progress)
+    failing = search.failing
+    if failing is None and valid.disagrees_at:
+        failing = (1, traced.design[1], *valid.disagrees_at)
+    return Inputs(search, valid, failing, square_sizes(traced, ref_info, failing))
+
+
 def search_inputs(
     traced: Traced, ref_info: Reference, examples: int | None, progress: Callable[..., None]
 ) -> InputSearch:
@@ -55,6 +82,22 @@ def search_inputs(
             traced.user_trace = user.trace(traced.design)
             search = find_minimal_difference(domain, disagree, budget)
     return InputSearch(domain, search.failing, search.tried)
+
+
+def square_sizes(traced: Traced, ref_info: Reference, failing: Shape | None) -> list[int] | None:
+    """When the smallest failing input is not square and the model works on the design input: the square
+    sizes tried (every size up to 16, then a spread up to the sampled maximum), if every one works."""
+    if failing is None or failing[2] == failing[3] or not traced.user_trace.ok:
+        return None
+    top = ref_info.sample_max
+    sizes = sorted(
+        {*range(1, 17), *range(17, top + 1, max(1, top // 32)), top, ref_info.input_size}
+    )
+    channels = traced.design[1]
+    for size in sizes:
+        if not _works(traced.user, traced.reference, (1, channels, size, size)):
+            return None
+    return sizes
 
 
 def input_range(
@@ -126,7 +169,7 @@ def _symbolic_range(
     size = design[2]
     horizon = 16 * ref_info.input_size
     trace = symbolic.trace_symbolic(user.model, design, user.mode, user.output)
-    result: dict[str, Any] = {"method": "symbolic", "horizon": horizon}
+    result: dict[str, Any] = {"method": "symbolic", "horizon": horizon, "other_side": size}
     exact: dict[str, list[bool]] = {}
     expected = reference.outcome(design).shape
     disagree = None
@@ -159,7 +202,7 @@ def _sampled_range(
 ) -> dict[str, Any]:
     low_limit, high_limit = domain.height
     size = design[2]
-    result: dict[str, Any] = {"method": "sampled", "output_agrees": None}
+    result: dict[str, Any] = {"method": "sampled", "output_agrees": None, "other_side": size}
     exact: dict[str, list[bool]] = {}
     for axis, label in ((2, "height"), (3, "width")):
         works = _axis_probe(user, reference, design, axis)

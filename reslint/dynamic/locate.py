@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ast
+import functools
 import inspect
 import os
 import re
+import textwrap
 
 from torch import nn
 
@@ -59,3 +62,39 @@ class SourceLocator:
                 if pattern.search(text):
                     return path or self.target.path, start + offset
         return None
+
+
+@functools.cache
+def attributes_used_outside_forward(cls: type) -> frozenset[str]:
+    """`self.X` names that methods of the user's class (and its user-written bases) other than __init__
+    and forward read: a loss or a metric kept for `training_step`, a head only `predict` calls."""
+    used: set[str] = set()
+    for klass in cls.__mro__:
+        if klass.__module__.startswith("torch.") or klass is object:
+            continue
+        try:
+            tree = ast.parse(textwrap.dedent(inspect.getsource(klass)))
+        except (OSError, TypeError, SyntaxError):
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef) and node.name not in ("__init__", "forward"):
+                used |= {
+                    attr.attr
+                    for attr in ast.walk(node)
+                    if isinstance(attr, ast.Attribute)
+                    and isinstance(attr.value, ast.Name)
+                    and attr.value.id == "self"
+                }
+    return frozenset(used)
+
+
+def forward_site(module: nn.Module) -> tuple[str, int] | None:
+    """The `def forward` line of a user-written module class (None for torch's own modules)."""
+    forward = type(module).forward
+    if type(module).__module__.startswith("torch."):
+        return None
+    try:
+        path, (_, line) = inspect.getsourcefile(forward), inspect.getsourcelines(forward)
+    except (OSError, TypeError):
+        return None
+    return (path, line) if path else None

@@ -123,13 +123,15 @@ def _subtotal(table: Any, stage: dict[str, Any], plain: bool) -> None:
     )
 
 
-def print_text(result: dict[str, Any], no_color: bool = False, file: IO[str] | None = None) -> None:
+def print_text(
+    result: dict[str, Any], no_color: bool = False, file: IO[str] | None = None, table: str = "diff"
+) -> None:
     from reslint.report import colors_disabled, make_console, render_findings
 
     console = make_console(no_color, file)
     plain = colors_disabled(no_color)
     verdict = result.get("verdict", "error")
-    if result.get("layers"):
+    if result.get("layers") and table != "none":
         table = _layer_table(result, plain)
         # Off a terminal nothing wraps, so print the table at its natural width.
         if not console.is_terminal:

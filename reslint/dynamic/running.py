@@ -38,6 +38,13 @@ class Traced:
     design: Shape  # the reference's design input: 1 x C x 224 x 224 (ImageNet) or 1 x C x 32 x 32
     num_classes: int
     output: OutputChoice
+    failure: Trace | None = (
+        None  # the user's forward on the design input when it failed, CPU messages
+    )
+
+    @property
+    def model_error(self) -> str | None:
+        return (self.failure or self.user_trace).error
 
 
 @dataclass(frozen=True)
@@ -83,7 +90,8 @@ def trace_models(
     reference = _reference(ref_info, built.channels, num_classes, user.mode)
     progress(f"running the reference on {show_input(design)}")
     ref_trace = reference.trace(design)
-    return Traced(user, reference, user_trace, ref_trace, design, num_classes, choice)
+    failure = None if user_trace.ok else user.readable_trace(design)
+    return Traced(user, reference, user_trace, ref_trace, design, num_classes, choice, failure)
 
 
 def _trace_user(user: Subject, design: Shape, device: str) -> Trace:

@@ -12,12 +12,24 @@ This module imports torch; the catalogue of names lives in reslint.dynamic.catal
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from reslint.dynamic.catalogue import REFERENCES, Reference
+
+
+@dataclass(frozen=True)
+class ResidualForm:
+    """How a reference block combines its two paths, for explaining a user's block that differs:
+    output = act(main + shortcut), or main + shortcut without `activation_after`."""
+
+    main: str  # the layer (name inside the block) whose output ends the main branch
+    shortcut: str | None  # the shortcut module inside the block; absent or None: the block's input
+    activation_after: bool
+    recipe: str  # the block's function, for a hint
 
 
 def conv3x3(in_planes: int, out_planes: int, stride: int = 1, groups: int = 1) -> nn.Conv2d:
@@ -30,6 +42,9 @@ def conv1x1(in_planes: int, out_planes: int, stride: int = 1) -> nn.Conv2d:
 
 class BasicBlock(nn.Module):
     expansion = 1
+    form = ResidualForm(
+        "bn2", "downsample", True, "relu(bn2(conv2(relu(bn1(conv1(x))))) + downsample(x) or x)"
+    )
 
     def __init__(
         self,
@@ -61,6 +76,12 @@ class Bottleneck(nn.Module):
     """ResNet v1.5 bottleneck: the stride sits on the 3x3 conv, as in torchvision."""
 
     expansion = 4
+    form = ResidualForm(
+        "bn3",
+        "downsample",
+        True,
+        "relu(bn3(conv3(relu(bn2(conv2(relu(bn1(conv1(x)))))))) + downsample(x) or x)",
+    )
 
     def __init__(
         self,
@@ -168,6 +189,9 @@ class PadShortcut(nn.Module):
 
 class CifarBasicBlock(nn.Module):
     expansion = 1
+    form = ResidualForm(
+        "bn2", "shortcut", True, "relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x))"
+    )
 
     def __init__(self, in_planes: int, planes: int, stride: int = 1) -> None:
         super().__init__()
