@@ -13,7 +13,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from reslint.dynamic import tracing
+from reslint.dynamic import protocol, tracing
 from reslint.dynamic.locate import SourceLocator, user_line
 from reslint.dynamic.target import (
     CouldNotRun,
@@ -107,7 +107,7 @@ def _rebuild(target: Target, init: dict[str, Any]) -> nn.Module:
 
 
 def construction_failure(error: BaseException, target: Target, init: dict[str, Any]) -> CouldNotRun:
-    if tracing.is_out_of_memory(error):
+    if protocol.is_out_of_memory(error):
         return CouldNotRun(
             "RD007",
             f"building {target.label} exhausted the memory cap: {tracing.describe_error(error)}",

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reslint.findings import Severity
+from reslint.findings import Finding, Severity
 
 
 @dataclass(frozen=True)
@@ -132,3 +132,9 @@ COULD_NOT_RUN = frozenset(code for code in CODES if code.startswith("RD0"))
 
 def severity_of(code: str) -> Severity:
     return CODES[code].severity
+
+
+def finding(code: str, message: str, hint: str, where: tuple[str, int]) -> Finding:
+    """A dynamic finding at the start of line `where[1]` of file `where[0]`."""
+    path, line = where
+    return Finding(path, line, 1, line, 1, code, severity_of(code), message, hint)

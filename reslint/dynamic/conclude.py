@@ -9,7 +9,8 @@ from reslint.dynamic import diagnose, tracing
 from reslint.dynamic.building import Built
 from reslint.dynamic.calls import Shape, Trace
 from reslint.dynamic.catalogue import Reference
-from reslint.dynamic.diagnose import finding, show_input, show_shape
+from reslint.dynamic.codes import finding
+from reslint.dynamic.diagnose import show_input, show_shape
 from reslint.dynamic.equivalence import Equivalence
 from reslint.dynamic.inputs import InputRange, Inputs
 from reslint.dynamic.matching import Matched

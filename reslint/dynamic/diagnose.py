@@ -8,7 +8,7 @@ from typing import Any
 
 from reslint.dynamic.align import Pair, kind_of
 from reslint.dynamic.calls import LayerCall, Shape, Trace
-from reslint.dynamic.codes import severity_of
+from reslint.dynamic.codes import finding
 from reslint.findings import Finding
 
 Locator = Callable[[str], tuple[str, int]]  # module name -> (file, line) where the user builds it
@@ -25,11 +25,6 @@ def show_shape(shape: Sequence[object] | None, batch: int | None = None) -> str:
 
 def show_input(shape: Sequence[int]) -> str:
     return "x".join(str(d) for d in shape)
-
-
-def finding(code: str, message: str, hint: str, where: tuple[str, int]) -> Finding:
-    path, line = where
-    return Finding(path, line, 1, line, 1, code, severity_of(code), message, hint)
 
 
 # --- rows ----------------------------------------------------------------------------------------
