@@ -124,6 +124,12 @@ _CODES = (
         Severity.INFO,
         "The reference's weights cannot be handed to the model one to one; says why.",
     ),
+    Code(
+        "RD111",
+        "architecture",
+        Severity.INFO,
+        "Names the reference the model is (blocks per stage) and how it departs from the one asked for.",
+    ),
 )
 
 CODES: dict[str, Code] = {code.code: code for code in _CODES}

@@ -12,8 +12,9 @@ from typing import Any
 from reslint.dynamic.building import Built, build
 from reslint.dynamic.calls import Shape
 from reslint.dynamic.catalogue import REFERENCE_VALID_FROM, REFERENCES, Reference
-from reslint.dynamic.conclude import conclude, state_dict_check
+from reslint.dynamic.conclude import Facts, conclude, state_dict_check
 from reslint.dynamic.equivalence import check
+from reslint.dynamic.identity import identify
 from reslint.dynamic.inputs import Inputs, explore_inputs
 from reslint.dynamic.matching import Matched, match
 from reslint.dynamic.running import Traced, trace_models
@@ -60,20 +61,19 @@ def compare(request: Request, progress: Progress) -> dict[str, Any]:
     progress("aligning layers")
     matched = match(traced, ref_info)
     inputs = explore_inputs(traced, ref_info, request.max_examples, request.analysis, progress)
-    equivalence = None
-    if _agrees(built, traced, matched, inputs):
-        equivalence = check(traced, matched, ref_info, built, progress)
+    agrees = _agrees(built, traced, matched, inputs)
+    equivalence = check(traced, matched, ref_info, built, progress) if agrees else None
+    matches = agrees and (equivalence is None or equivalence.status != "differs")
+    identity = None
+    if traced.user_trace.ok:
+        identity = identify(traced, matched, ref_info, built.params - matched.params_aside)
     layout = state_dict_check(traced.user.model, request.arch)
-    findings = conclude(built, traced, matched, inputs, layout, ref_info, equivalence)
-    verdict = (
-        "matches"
-        if _agrees(built, traced, matched, inputs)
-        and (equivalence is None or equivalence.status != "differs")
-        else "differs"
-    )
+    facts = Facts(built, traced, matched, inputs, layout, ref_info, equivalence, identity)
+    findings = conclude(facts, differs=not matches)
     return _result(request, ref_info, built, traced, matched, inputs, layout, findings) | {
-        "verdict": verdict,
+        "verdict": "matches" if matches else "differs",
         "equivalence": equivalence.to_dict() if equivalence is not None else None,
+        "identity": identity.to_dict() if identity is not None else None,
         "seconds": round(time.perf_counter() - started, 3),
     }
 
@@ -111,7 +111,7 @@ def _result(
         "parameters_not_in_forward": matched.params_aside,
         "stages": [s.to_dict() for s in matched.stages],
         "blocks": {
-            "model": [matched.blocks.get(stage, 0) for stage in ref_info.stages],
+            "model": [len(matched.blocks.get(stage, [])) for stage in ref_info.stages],
             "reference": list(ref_info.layers),
         },
         "findings": [f.to_dict() for f in findings],

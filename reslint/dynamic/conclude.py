@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch import nn
 
@@ -10,18 +12,21 @@ from reslint.dynamic.building import Built
 from reslint.dynamic.calls import Shape, Trace
 from reslint.dynamic.catalogue import Reference
 from reslint.dynamic.codes import finding
-from reslint.dynamic.diagnose import show_input, show_shape
-from reslint.dynamic.equivalence import Equivalence
+from reslint.dynamic.diagnose import Row, show_input, show_shape
+from reslint.dynamic.equivalence import Equivalence, partners
+from reslint.dynamic.identity import Identity, kind_of_reference
 from reslint.dynamic.inputs import InputRange, Inputs
 from reslint.dynamic.matching import Matched
 from reslint.dynamic.running import Traced
+from reslint.dynamic.stages import STEM
 from reslint.dynamic.statedict import StateDictReport, compare_layouts
 from reslint.dynamic.zoo import build_reference
 from reslint.findings import Finding
 
-# The most useful fact first: a failure on the reference's own input, then the smallest failing input, then
-# where shapes and counts part ways, then what is only worth knowing.
+# The most useful fact first: a failure on the reference's own input, then the smallest failing input; then
+# what the model is, where shapes and functions part ways, then what is only worth knowing.
 ORDER = (
+    "RD111",
     "RD101",
     "RD104",
     "RD109",
@@ -35,16 +40,23 @@ ORDER = (
 )
 
 
-def conclude(
-    built: Built,
-    traced: Traced,
-    matched: Matched,
-    inputs: Inputs,
-    layout: StateDictReport,
-    ref_info: Reference,
-    equivalence: Equivalence | None,
-) -> list[Finding]:
-    user_trace, ref_trace, locate = traced.user_trace, traced.ref_trace, built.locate
+@dataclass
+class Facts:
+    """What the phases found."""
+
+    built: Built
+    traced: Traced
+    matched: Matched
+    inputs: Inputs
+    layout: StateDictReport
+    ref_info: Reference
+    equivalence: Equivalence | None
+    identity: Identity | None
+
+
+def conclude(facts: Facts, differs: bool) -> list[Finding]:
+    built, traced, matched, inputs = facts.built, facts.traced, facts.matched, facts.inputs
+    user_trace, locate = traced.user_trace, built.locate
     first: list[
         Finding
     ] = []  # a failure on the reference's own input, then the smallest failing one
@@ -57,18 +69,28 @@ def conclude(
             first.append(failing)
         elif not _only_the_output_differs(traced, inputs.failing):  # RD104 says it already
             findings.append(failing)
-    shape = diagnose.shape_finding(matched.rows, user_trace, ref_trace, matched.user_stages, locate)
+    identity = facts.identity
+    if differs and identity is not None:
+        findings += _identity_findings(identity, facts.ref_info, built)
+    shape = diagnose.shape_finding(
+        matched.rows,
+        user_trace,
+        traced.ref_trace,
+        matched.user_stages,
+        locate,
+        lambda row: variant_hint(row, identity, facts.ref_info) if identity else None,
+    )
     if shape is not None:
         findings.append(shape)
     findings += diagnose.parameter_findings(
         matched.stages, matched.rows, locate, lambda stage: matched.user_stages.get(stage, "")
     )
-    if user_trace.ok and user_trace.output_shape != ref_trace.output_shape:
+    if user_trace.ok and user_trace.output_shape != traced.ref_trace.output_shape:
         findings.append(
             finding(
                 "RD104",
                 f"output is {show_shape(user_trace.output_shape, 1)}, reference "
-                f"{show_shape(ref_trace.output_shape, 1)} on input {show_input(traced.design)}",
+                f"{show_shape(traced.ref_trace.output_shape, 1)} on input {show_input(traced.design)}",
                 "end with a global average pool, flatten and the classifier, as the reference does",
                 locate.default,
             )
@@ -76,13 +98,60 @@ def conclude(
     if user_trace.ok:  # after a failure, later modules were simply never reached
         forgotten = [module for module in matched.uncalled if module.meant_for_forward]
         findings += diagnose.uncalled_findings(forgotten, matched.ref_called, locate)
-    if not layout.loads:
-        findings.append(_state_dict_finding(layout, traced.num_classes, ref_info, built))
+    if not facts.layout.loads:
+        findings.append(_state_dict_finding(facts, built))
     if traced.output.several:
         findings.append(_output_finding(traced, built))
-    if equivalence is not None and equivalence.status != "matches":
-        findings.append(_equivalence_finding(equivalence, traced, built))
+    if facts.equivalence is not None and facts.equivalence.status != "matches":
+        findings.append(_equivalence_finding(facts.equivalence, traced, built))
     return first + sorted(findings, key=lambda f: ORDER.index(f.code))
+
+
+KIND_WORDS = {"basic": "basic blocks", "bottleneck": "bottlenecks"}
+
+
+def _identity_findings(identity: Identity, ref_info: Reference, built: Built) -> list[Finding]:
+    """RD111: the reference the model is, or its blocks per stage, and the known variants it has."""
+    asked = list(ref_info.layers)
+    variants = ", ".join(variant.words for variant in identity.variants)
+    kind = f" of {KIND_WORDS[identity.kind]}" if identity.kind in KIND_WORDS else ""
+    their_kind = f" of {KIND_WORDS.get(kind_of_reference(ref_info), 'blocks')}"
+    with_variants = f", with {variants}" if variants else ""
+    if identity.closest and identity.closest != ref_info.name:
+        message = f"this is {identity.closest}: blocks {identity.blocks}{kind}{with_variants}"
+        hint = f"compare it with --compare-to {identity.closest}"
+    elif identity.blocks != asked or identity.kind not in ("", kind_of_reference(ref_info)):
+        message = (
+            f"blocks per stage {identity.blocks}{kind}, where {ref_info.name} has "
+            f"{asked}{their_kind}{with_variants}"
+        )
+        hint = f"build the stages as {ref_info.name} does: {asked}{their_kind}"
+    elif variants:
+        message = f"this is {ref_info.name} with {variants}"
+        hint = "a known variant; the findings below say where it departs from the reference"
+    else:
+        return []
+    return [finding("RD111", message, hint, built.locate.default)]
+
+
+def variant_hint(row: Row, identity: Identity, ref_info: Reference) -> str | None:
+    """A hint naming the known variant a differing row comes from, instead of "remove it"."""
+    words = {variant.key: variant.words for variant in identity.variants}
+    other = identity.closest not in (None, ref_info.name)
+    elsewhere = f": compare it with --compare-to {identity.closest}" if other else ""
+    if row.stage == STEM:
+        stem = words.get("deep-stem") or words.get("cifar-stem")
+        if stem:
+            return f"{stem} is a known variant, not a mistake{elsewhere}"
+    if row.stage in ref_info.stages:
+        index = ref_info.stages.index(row.stage)
+        have, want = identity.blocks[index], ref_info.layers[index]
+        if have != want:
+            return f"{row.stage} has {have} blocks where {ref_info.name} has {want}: build it with {want}"
+    for key in ("projection-shortcuts", "zero-pad-shortcuts", "v1-stride"):
+        if key in words:
+            return f"{words[key]}: a known variant, not a mistake{elsewhere}"
+    return None
 
 
 def _only_the_output_differs(traced: Traced, failing: Shape) -> bool:
@@ -257,42 +326,55 @@ def _output_finding(traced: Traced, built: Built) -> Finding:
     )
 
 
-def _state_dict_finding(
-    report: StateDictReport, num_classes: int, ref_info: Reference, built: Built
-) -> Finding:
+def _state_dict_finding(facts: Facts, built: Built) -> Finding:
+    """RD105: the keys that differ, and what to do: drop a classifier of another size, or rename the
+    modules the alignment pairs with the reference's under another name."""
+    report, ref_info = facts.layout, facts.ref_info
     parts = []
     for label, keys in (("missing", report.missing), ("unexpected", report.unexpected)):
         if keys:
             parts.append(f"{len(keys)} {label} ({_sample(keys)})")
     if report.mismatched:
-        shown = ", ".join(
-            f"{m['key']} {m['model']} vs {m['reference']}" for m in report.mismatched[:3]
-        )
-        more = f", +{len(report.mismatched) - 3} more" if len(report.mismatched) > 3 else ""
-        parts.append(f"{len(report.mismatched)} mis-shaped ({shown}{more})")
-    source = "torchvision's" if ref_info.family == "imagenet" else "the reference's"
+        shown = [f"{m['key']} {m['model']} vs {m['reference']}" for m in report.mismatched]
+        parts.append(f"{len(shown)} mis-shaped ({_sample(shown)})")
+    head = ref_info.classifier
     only_head = (
         report.mismatched
         and not report.missing
         and not report.unexpected
         and all(
-            m["key"].startswith(ref_info.classifier + ".") and m["model"][1:] == m["reference"][1:]
+            m["key"].startswith(head + ".") and m["model"][1:] == m["reference"][1:]
             for m in report.mismatched
         )
     )
-    hint = (
-        f"only the classifier differs ({num_classes} classes): drop {ref_info.classifier}.* from the checkpoint "
-        "and load with strict=False"
-        if only_head
-        else "name the layers as the reference does (conv1, bn1, layerN.i.convK, downsample.0/1, fc) "
-        "and match their shapes"
-    )
+    renames = _renames(facts.matched, report.missing, head)
+    if only_head:
+        hint = (
+            f"only the classifier differs ({facts.traced.num_classes} classes): drop {head}.* from "
+            "the checkpoint and load with strict=False"
+        )
+    elif renames:
+        hint = f"name these modules as {ref_info.name} does: {_sample(renames)}"
+    else:
+        hint = f"match the names and shapes of the keys listed to {ref_info.name}'s"
+    source = "torchvision's" if ref_info.family == "imagenet" else "the reference's"
     return finding(
         "RD105",
         f"{source} pretrained {ref_info.name} weights would not load strictly: " + "; ".join(parts),
         hint,
         built.locate.default,
     )
+
+
+def _renames(matched: Matched, missing: list[str], head: str) -> list[str]:
+    """`user → reference` for each aligned layer whose keys are missing under the user's name; the
+    classifier first (its name differs most often, `fc` vs `linear`)."""
+    owners = {key.rpartition(".")[0] for key in missing}
+    found = {}
+    for user, ref in partners(matched.rows):
+        if user.name != ref.name and user.name in owners:
+            found.setdefault(user.name, (ref.name != head, f"{user.name} → {ref.name}"))
+    return [text for _, text in sorted(found.values(), key=lambda item: item[0])]
 
 
 def _sample(keys: list[str]) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from reslint.dynamic.align import Pair, kind_of
@@ -211,11 +211,9 @@ def show_spatial(shape: Sequence[int]) -> str:
     return "x".join(str(d) for d in shape[2:])
 
 
-def shape_finding(
-    rows: Sequence[Row], user: Trace, ref: Trace, user_stages: dict[str, str], locate: Locator
-) -> Finding | None:
-    """RD101 at the first row where shapes part ways, phrased at the block level when possible."""
-    row = next(
+def first_shape_row(rows: Sequence[Row]) -> Row | None:
+    """The first row where shapes part ways (a layer with another output shape, or only on one side)."""
+    return next(
         (
             r
             for r in rows
@@ -224,8 +222,34 @@ def shape_finding(
         ),
         None,
     )
+
+
+def shape_finding(
+    rows: Sequence[Row],
+    user: Trace,
+    ref: Trace,
+    user_stages: dict[str, str],
+    locate: Locator,
+    variant_hint: Callable[[Row], str | None] = lambda row: None,
+) -> Finding | None:
+    """RD101 at the first row where shapes part ways, phrased at the block level when possible; the hint
+    names a known variant (deep stem, extra block, option-B shortcut) when `variant_hint` finds one."""
+    row = first_shape_row(rows)
     if row is None:
         return None
+    finding = _shape_finding(row, rows, user, ref, user_stages, locate)
+    hint = variant_hint(row)
+    return replace(finding, hint=hint) if hint else finding
+
+
+def _shape_finding(
+    row: Row,
+    rows: Sequence[Row],
+    user: Trace,
+    ref: Trace,
+    user_stages: dict[str, str],
+    locate: Locator,
+) -> Finding:
     batch = user.input_shape[0]
     if row.user is None:
         assert row.reference is not None

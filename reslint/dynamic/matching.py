@@ -42,7 +42,8 @@ class Matched:
     user_stages: dict[str, str]  # reference stage label -> the user's module for it
     called: set[str]  # user modules forward reached (leaf and non-leaf)
     ref_called: set[str]
-    blocks: dict[str, int]  # reference stage label -> residual blocks the user's model has there
+    blocks: dict[str, list[str]]  # reference stage label -> the user's residual blocks there
+    call_stages: CallStages  # the stage of each of the user's calls
     uncalled: list[Uncalled]
 
     @property
@@ -87,9 +88,10 @@ def match(traced: Traced, ref_info: Reference) -> Matched:
         called,
         {c.name for c in ref_trace.calls + ref_trace.blocks},
         {
-            stage: len(residual_blocks(_in_stage(call_stages, stage), user_trace.calls, user_table))
+            stage: residual_blocks(_in_stage(call_stages, stage), user_trace.calls, user_table)
             for stage in ref_info.stages
         },
+        call_stages,
         uncalled_modules(user_model, called) if user_trace.ok else [],
     )
 
@@ -184,11 +186,12 @@ def residual_blocks(
 ) -> list[str]:
     """The residual blocks among the `selected` calls: the outermost modules (not Sequential/ModuleList)
     holding only selected calls, at least one of them a conv. A single such module (a stage class) is
-    looked inside when it holds two or more of them with two or more convs each."""
-    holds: dict[str, list[LayerCall]] = {}
+    looked inside when it holds two or more of them with two or more convs each. In call order."""
+    holds: dict[str, list[LayerCall]] = {}  # in order of first call: dicts keep insertion order
     for call in calls:
         for ancestor in _ancestors(call.name)[:-1]:
             holds.setdefault(ancestor, []).append(call)
+    order = {module: index for index, module in enumerate(holds)}
     candidates = {
         module
         for module, inner in holds.items()
@@ -196,10 +199,10 @@ def residual_blocks(
         and all(call.name in selected for call in inner)
         and any(kind_of(call.type) == "conv" for call in inner)
     }
-    blocks = _outermost(candidates)
+    blocks = _outermost(candidates, order)
     while len(blocks) == 1:
         inner = {m for m in candidates if m.startswith(blocks[0] + ".")}
-        children = _outermost(inner)
+        children = _outermost(inner, order)
         convs = [sum(kind_of(c.type) == "conv" for c in holds[child]) for child in children]
         if len(children) < 2 or min(convs) < 2:
             break
@@ -207,8 +210,10 @@ def residual_blocks(
     return blocks
 
 
-def _outermost(modules: set[str]) -> list[str]:
-    return sorted(m for m in modules if not any(a in modules for a in _ancestors(m)))
+def _outermost(modules: set[str], order: dict[str, int]) -> list[str]:
+    return sorted(
+        (m for m in modules if not any(a in modules for a in _ancestors(m))), key=order.__getitem__
+    )
 
 
 def stage_modules(call_stages: CallStages, stage_names: Sequence[str]) -> dict[str, str]:
