@@ -46,7 +46,7 @@ def build(target_text: str, cwd: str, init: dict[str, Any], progress: Progress) 
     progress("found the model", path=target.path, line=target.line)
     model, on_meta = build_user(target, init, progress)
     rebuild = (lambda: _rebuild(target, init)) if on_meta else None
-    channels = _input_channels(model) or 3
+    channels = input_channels(model) or 3
     params = tracing.count_parameters(model)
     return Built(target, model, on_meta, params, channels, SourceLocator(model, target), rebuild)
 
@@ -156,7 +156,7 @@ def _example_init(names: list[str], init: dict[str, Any]) -> str:
     return json.dumps({**init, **{name: guess(name) for name in names if name != "..."}})
 
 
-def _input_channels(model: nn.Module) -> int | None:
+def input_channels(model: nn.Module) -> int | None:
     """The stem conv's input channels: the fewest of any conv (the stem may be defined last)."""
     channels = [m.in_channels for m in model.modules() if isinstance(m, nn.Conv2d)]
     return min(channels) if channels else None

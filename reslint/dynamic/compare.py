@@ -57,6 +57,18 @@ def compare(request: Request, progress: Progress) -> dict[str, Any]:
     started = time.perf_counter()
     ref_info = reference_of(request.arch)
     built = build(request.target, request.cwd, request.init, progress)
+    return run_phases(request, ref_info, built, progress, started)
+
+
+def run_phases(
+    request: Request,
+    ref_info: Reference,
+    built: Built,
+    progress: Progress,
+    started: float | None = None,
+) -> dict[str, Any]:
+    """Every phase after the build, on a model built from a target or handed over in memory."""
+    started = time.perf_counter() if started is None else started
     traced = trace_models(built, ref_info, request.device, request.output, progress)
     progress("aligning layers")
     matched = match(traced, ref_info)

@@ -9,7 +9,6 @@ the first block that differs, a second run records the layers inside it and the 
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -128,19 +127,6 @@ def random_reference(ref_info: Reference, num_classes: int, channels: int, x: Te
 
 
 # --- the user's model, with the reference's weights ------------------------------------------------------
-def weightless_twin(model: nn.Module) -> nn.Module:
-    """A copy of the model whose parameters are on the meta device (no memory); buffers are copied as
-    they are. The user's own model is never changed."""
-    memo: dict[int, Any] = {
-        # torch.empty, not empty_like: the meta empty_like's stride logic imports sympy (2 s)
-        id(param): nn.Parameter(
-            torch.empty(param.shape, dtype=param.dtype, device="meta"), requires_grad=False
-        )
-        for param in model.parameters()
-    }
-    return copy.deepcopy(model, memo).eval()
-
-
 def partners(rows: Sequence[Row]) -> list[tuple[LayerCall, LayerCall]]:
     """(user call, reference call) of every aligned pair, moved layers included."""
     found = []
@@ -321,8 +307,8 @@ def _user_twin(
     model itself when it was built with weights, else a fresh build; None when too large to build)."""
     user = traced.user
     if user.mode == "real":
-        return weightless_twin(user.model), lambda: dict(user.model.named_buffers())
-    twin = weightless_twin(user.meta_model or user.model)
+        return tracing.meta_copy(user.model).eval(), lambda: dict(user.model.named_buffers())
+    twin = tracing.meta_copy(user.meta_model or user.model).eval()
     if built.rebuild is None or built.params > REAL_MAX_PARAMS:
         return twin, None
     rebuild = built.rebuild

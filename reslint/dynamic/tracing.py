@@ -10,6 +10,7 @@ Execution modes, from cheapest to most faithful:
 from __future__ import annotations
 
 import contextlib
+import copy
 import importlib
 import os
 import sys
@@ -147,6 +148,19 @@ def module_table(model: nn.Module) -> dict[str, ModuleInfo]:
         children = tuple(names[id(child)] for child in module.children() if id(child) in names)
         table[name] = ModuleInfo(name, type(module).__name__, children)
     return table
+
+
+def meta_copy(model: nn.Module, buffers: bool = False) -> nn.Module:
+    """A copy of the model whose parameters (and buffers, with `buffers`) are on the meta device: no
+    memory, and the original is never touched. Other buffers are copied as they are."""
+    tensors = list(model.parameters()) + (list(model.buffers()) if buffers else [])
+    # torch.empty, not empty_like: the meta empty_like's stride logic imports sympy (2 s)
+    memo: dict[int, Any] = {
+        id(t): torch.empty(t.shape, dtype=t.dtype, device="meta") for t in tensors
+    }
+    for param in model.parameters():
+        memo[id(param)] = nn.Parameter(memo[id(param)], requires_grad=False)
+    return copy.deepcopy(model, memo)
 
 
 def state_dict_layout(model: nn.Module) -> dict[str, list[int]]:
