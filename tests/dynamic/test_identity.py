@@ -42,7 +42,7 @@ CASES = [
     ),
     (
         "resnet50",
-        "fixtures/models/kuangliu_style.py:ResNet50",
+        "fixtures/clean/kuangliu_resnet.py:ResNet50",
         [3, 4, 6, 3],
         "resnet50_cifar",
         ["cifar-stem"],
@@ -129,7 +129,7 @@ def test_the_model_is_named_with_its_variant(
 def test_state_dict_hint_renames_only_the_modules_that_differ() -> None:
     """kuangliu names the projection `shortcut` where torchvision says `downsample`: only those keys are
     listed, and the hint renames them to the reference's names."""
-    report = first(run("resnet50", "fixtures/models/kuangliu_style.py:ResNet50"), "RD105")
+    report = first(run("resnet50", "fixtures/clean/kuangliu_resnet.py:ResNet50"), "RD105")
     assert "26 missing" in report["message"] and "layer1.0.shortcut.0.weight" in report["message"]
     assert "layer1.0.conv1.weight" not in report["message"]  # a key that loads is not listed
     assert "layer1.0.shortcut.0 → layer1.0.downsample.0" in report["hint"]

@@ -1,6 +1,6 @@
-"""The CIFAR-stem references against models written the way kuangliu/pytorch-cifar writes them: same
-parameters (the counts tests/dynamic/test_zoo.py derives by hand), same layers, same function, and the
-checkpoint layout loads. In this process (no worker): these run in seconds."""
+"""The CIFAR-stem references against the models written the way kuangliu/pytorch-cifar writes them
+(fixtures/clean/): same parameters (the counts tests/dynamic/test_zoo.py derives by hand), same layers,
+same function, and the checkpoint layout loads. In this process (no worker): these run in seconds."""
 
 from __future__ import annotations
 
@@ -16,11 +16,11 @@ from test_zoo import cifar_stem_count  # noqa: E402
 
 from reslint.dynamic.compare import Request, compare  # noqa: E402
 
-MODELS = Path(__file__).resolve().parents[2] / "fixtures" / "models"
+CLEAN = Path(__file__).resolve().parents[2] / "fixtures" / "clean"
 
 
 def run(arch: str, target: str) -> dict:
-    return compare(Request(arch, f"{MODELS}/{target}"), lambda *args, **kwargs: None)
+    return compare(Request(arch, f"{CLEAN}/{target}"), lambda *args, **kwargs: None)
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -31,9 +31,9 @@ def one_thread() -> None:
 @pytest.mark.parametrize(
     ("arch", "target"),
     [
-        ("resnet18_cifar", "kuangliu_style.py:ResNet18"),
-        ("resnet50_cifar", "kuangliu_style.py:ResNet50"),
-        ("preact_resnet18", "kuangliu_style.py:PreActResNet18"),
+        ("resnet18_cifar", "kuangliu_resnet.py:ResNet18"),
+        ("resnet50_cifar", "kuangliu_resnet.py:ResNet50"),
+        ("preact_resnet18", "preact_resnet.py:PreActResNet18"),
     ],
 )
 def test_kuangliu_style_models_match_the_cifar_stem_references(arch: str, target: str) -> None:
