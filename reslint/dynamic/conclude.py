@@ -271,10 +271,9 @@ def _range_hint(valid: InputRange) -> str:
         low, high = pair
         return f">= {low}" if high is None else f"{low}..{high}"
 
-    size = (
-        f" (the other side at {valid.valid['other_side']})" if valid.valid.get("other_side") else ""
-    )
-    text = f"valid for H {span(height)} and W {span(width)}{size} ({method}); the reference accepts every size >= 1"
+    other = valid.valid.get("other_side")
+    how = f"{method}, the other side at {other}" if other else method
+    text = f"valid for H {span(height)} and W {span(width)} ({how}); the reference accepts every size >= 1"
     return "; ".join(x for x in (text, unproven) if x)
 
 

@@ -4,7 +4,8 @@ The table fits the width it is given without cutting a name's digits, a shape or
 layout is too wide the type columns go, then each row takes two lines (the model's layer over the
 reference's) and long names fold. A differing row carries a mark, not only a colour.
 `table` (--table): "full" every row with the stage subtotals in place; "diff" (default) the differing rows
-with a little context and the stage subtotals, or one line when the model matches; "none" no table.
+with a little context and the stage subtotals when one differs, or one line when every row matches;
+"none" no table.
 """
 
 from __future__ import annotations
@@ -142,7 +143,8 @@ def table_lines(result: dict[str, Any], mode: str) -> list[Line]:
         previous = index
     if shown and previous < len(rows) - 1:
         lines.append(Line((), note=f"⋮ {len(rows) - 1 - previous} matching layers"))
-    return lines + [_subtotal_line(stage) for stage in stages.values()]
+    subtotals = [_subtotal_line(stage) for stage in stages.values()]
+    return lines + (subtotals if any(line.differs for line in subtotals) else [])
 
 
 def layout(lines: Sequence[Line], width: int | None) -> list[tuple[str, Line | None]]:
@@ -244,7 +246,7 @@ def write_text(
 
     verdict = result.get("verdict", "error")
     if result.get("layers") and table != "none":
-        if table == "diff" and verdict == "matches":
+        if table == "diff" and not any(row["differs"] for row in result["layers"]):
             console.print(_summary(result))
         else:
             for text, line in layout(table_lines(result, table), width):
