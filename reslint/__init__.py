@@ -13,14 +13,24 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from reslint.api import check_paths, check_source
+    from reslint.dynamic.api import compare
     from reslint.findings import Finding, Severity
     from reslint.settings import ConfigError
 
-__all__ = ["ConfigError", "Finding", "Severity", "__version__", "check_paths", "check_source"]
+__all__ = [
+    "ConfigError",
+    "Finding",
+    "Severity",
+    "__version__",
+    "check_paths",
+    "check_source",
+    "compare",
+]
 
 _LAZY = {
     "check_paths": "reslint.api",
     "check_source": "reslint.api",
+    "compare": "reslint.dynamic.api",  # imports torch only when used
     "ConfigError": "reslint.settings",
     "Finding": "reslint.findings",
     "Severity": "reslint.findings",

@@ -22,6 +22,8 @@ from collections.abc import Sequence
 from typing import IO, TYPE_CHECKING
 
 from reslint import __version__
+from reslint.dynamic.options import add_arguments as add_dynamic_arguments
+from reslint.dynamic.options import given as dynamic_options
 
 if TYPE_CHECKING:
     from reslint.selection import Selection
@@ -187,6 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="how input sizes are explored: sampled (hypothesis), symbolic (torch.export with dynamic "
         "height/width, slower), or auto (default: symbolic only once sampling finds a failure)",
     )
+    add_dynamic_arguments(dynamic)
     dynamic.add_argument(
         "--list-references", action="store_true", help="list the reference architectures and exit"
     )
@@ -216,6 +219,8 @@ def _main(argv: list[str]) -> int:
         options.init is not None or options.timeout is not None or options.analysis is not None
     ):
         raise UsageError("--init, --timeout and --analysis only apply to --compare-to")
+    if options.compare_to is None and dynamic_options(options):
+        raise UsageError("--output and --table only apply to --compare-to")
     if not actions:
         parser.print_usage(sys.stderr)
         print(
@@ -324,6 +329,7 @@ def _compare(options: argparse.Namespace) -> int:
     extra = {"analysis": options.analysis} if options.analysis not in (None, "auto") else {}
     output_format = "json" if options.format == "json" else "text"
     selected = _selection(options)
+    extra |= dynamic_options(options)
     return int(
         dynamic.run_compare(
             arch,

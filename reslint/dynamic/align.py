@@ -8,16 +8,20 @@ Dropout) are cheap, because implementations freely swap nn.ReLU modules for F.re
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 
 class Call(Protocol):
-    name: str
-    type: str
-    shape: tuple[object, ...] | None
-    params: int
+    @property
+    def name(self) -> str: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def shape(self) -> tuple[object, ...] | None: ...
+    @property
+    def params(self) -> int: ...
 
 
 _KINDS = {
@@ -74,29 +78,46 @@ def canonical_order(calls: Sequence[Call]) -> list[int]:
     calls them, so a model that computes `self.shortcut(x)` first still lines up with the reference.
 
     A shortcut branch is a run of calls under a submodule named like one (downsample, shortcut, skip, extra,
-    proj, identity); it moves behind the last call of its parent module."""
+    proj, identity), or a run of sibling layers named like one (proj_conv, proj_bn); it moves behind the
+    last call of its parent module."""
     order = list(range(len(calls)))
     index = 0
     while index < len(order):
-        name = calls[order[index]].name
-        parts = name.split(".")
-        hit = next((i for i, part in enumerate(parts[:-1]) if SHORTCUT_NAME.search(part)), None)
-        if hit is None or hit == 0:
+        parent, in_branch = _shortcut_branch(calls[order[index]].name)
+        if parent is None:
             index += 1
             continue
-        branch, parent = ".".join(parts[: hit + 1]) + ".", ".".join(parts[:hit]) + "."
         end = index
-        while end < len(order) and calls[order[end]].name.startswith(branch):
+        while end < len(order) and in_branch(calls[order[end]].name):
             end += 1
         tail = end
         while tail < len(order) and calls[order[tail]].name.startswith(parent):
             tail += 1
-        if tail == end:  # already last in its block
-            index = end
-            continue
-        order[index:tail] = order[end:tail] + order[index:end]
+        if tail > end:  # not already last in its block
+            order[index:tail] = order[end:tail] + order[index:end]
         index = tail
     return order
+
+
+def _shortcut_branch(name: str) -> tuple[str | None, Callable[[str], bool]]:
+    """The parent prefix of the shortcut branch `name` is in (None: not in one), and a test for the
+    other calls of that branch."""
+    parts = name.split(".")
+    hit = next((i for i, part in enumerate(parts[:-1]) if SHORTCUT_NAME.search(part)), None)
+    if hit is not None and hit > 0:
+        branch = ".".join(parts[: hit + 1]) + "."
+        return ".".join(parts[:hit]) + ".", lambda other: other.startswith(branch)
+    if len(parts) > 1 and SHORTCUT_NAME.search(parts[-1]):
+        parent = ".".join(parts[:-1]) + "."
+        return (
+            parent,
+            lambda other: (
+                other.startswith(parent)
+                and "." not in other[len(parent) :]
+                and bool(SHORTCUT_NAME.search(other[len(parent) :]))
+            ),
+        )
+    return None, lambda other: False
 
 
 @dataclass(frozen=True)
@@ -105,11 +126,13 @@ class Pair:
     ref: int | None
 
 
-def align(user: Sequence[Call], ref: Sequence[Call]) -> list[Pair]:
-    """Best-scoring order-preserving pairing of the two call sequences (Needleman-Wunsch)."""
+def align(user: Sequence[Call], ref: Sequence[Call], truncated: bool = False) -> list[Pair]:
+    """Best-scoring order-preserving pairing of the two call sequences (Needleman-Wunsch). When the
+    user's forward stopped part way (`truncated`), its calls line up with a prefix of the reference's:
+    the reference's calls after the last pair cost nothing."""
     head = _common_prefix(user, ref)
-    tail = _common_prefix(user[head:][::-1], ref[head:][::-1])
-    middle = _align_dp(user[head : len(user) - tail], ref[head : len(ref) - tail], head)
+    tail = 0 if truncated else _common_prefix(user[head:][::-1], ref[head:][::-1])
+    middle = _align_dp(user[head : len(user) - tail], ref[head : len(ref) - tail], head, truncated)
     prefix = [Pair(i, i) for i in range(head)]
     suffix = [Pair(len(user) - tail + i, len(ref) - tail + i) for i in range(tail)]
     return prefix + middle + suffix
@@ -128,7 +151,9 @@ def _common_prefix(user: Sequence[Call], ref: Sequence[Call]) -> int:
     return count
 
 
-def _align_dp(user: Sequence[Call], ref: Sequence[Call], offset: int) -> list[Pair]:
+def _align_dp(
+    user: Sequence[Call], ref: Sequence[Call], offset: int, free_ref_tail: bool = False
+) -> list[Pair]:
     rows, cols = len(user), len(ref)
     score = [[0.0] * (cols + 1) for _ in range(rows + 1)]
     move = [[0] * (cols + 1) for _ in range(rows + 1)]  # 0 diagonal, 1 user only, 2 reference only
@@ -148,6 +173,9 @@ def _align_dp(user: Sequence[Call], ref: Sequence[Call], offset: int) -> list[Pa
             score[i][j], move[i][j] = options[best], best
     pairs: list[Pair] = []
     i, j = rows, cols
+    if free_ref_tail:
+        j = max(range(cols + 1), key=lambda column: (score[rows][column], -column))
+        pairs = [Pair(None, offset + column) for column in range(cols - 1, j - 1, -1)]
     while i or j:
         step = move[i][j]
         if step == 0:

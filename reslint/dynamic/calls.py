@@ -3,7 +3,7 @@ boundary as JSON and be aligned, staged and diagnosed by pure functions."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 Shape = tuple[int, ...]
 
@@ -26,20 +26,6 @@ class LayerCall:
     input_shape: Shape | None = None  # shape of the first tensor argument
     raised: bool = False  # the call raised (the failing layer of a forward that did not finish)
 
-    def to_dict(self) -> dict[str, object]:
-        data = asdict(self)
-        for key in ("shape", "input_shape"):
-            data[key] = list(data[key]) if data[key] is not None else None
-        return data
-
-    @classmethod
-    def from_dict(cls, data: dict) -> LayerCall:
-        shapes = {
-            key: tuple(data[key]) if data.get(key) is not None else None
-            for key in ("shape", "input_shape")
-        }
-        return cls(**{**data, **shapes})
-
 
 @dataclass
 class Trace:
@@ -55,19 +41,11 @@ class Trace:
     failed_in: str | None = None  # qualified name of the module that raised (innermost), if any
     after: str | None = None  # last leaf that completed before a failure outside any leaf module
     error_site: tuple[str, int] | None = None  # innermost frame of the user's code in the traceback
+    output_kind: str = "tensor"  # what forward returned: tensor, tuple, list, dict...
+    outputs: list[tuple[str, Shape | None]] = field(
+        default_factory=list
+    )  # every tensor in it, by path
 
     @property
     def ok(self) -> bool:
         return self.error is None
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "input_shape": list(self.input_shape),
-            "calls": [c.to_dict() for c in self.calls],
-            "blocks": [c.to_dict() for c in self.blocks],
-            "output_shape": list(self.output_shape) if self.output_shape is not None else None,
-            "error": self.error,
-            "failed_in": self.failed_in,
-            "after": self.after,
-            "error_site": list(self.error_site) if self.error_site else None,
-        }

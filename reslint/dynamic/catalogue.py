@@ -17,6 +17,11 @@ class Reference:
     num_classes: int = 1000
     input_size: int = 224  # the resolution the architecture was designed for
     description: str = ""
+    widths: tuple[int, ...] = (64, 128, 256, 512)  # planes per stage
+    stem_width: int = 64
+    shortcut: str = (
+        "projection"  # "projection" (option B: 1x1 conv where the shape changes) or "zero-pad"
+    )
 
     @property
     def stages(self) -> tuple[str, ...]:
@@ -34,6 +39,11 @@ class Reference:
     @property
     def expansion(self) -> int:
         return 4 if self.block == "bottleneck" else 1
+
+    @property
+    def features(self) -> int:
+        """Channels the classifier takes."""
+        return self.widths[-1] * self.expansion
 
 
 def _imagenet(
@@ -68,11 +78,45 @@ def _cifar(depth: int, parameters: int) -> Reference:
         num_classes=10,
         input_size=32,
         description=f"CIFAR ResNet-{depth} (He et al. 2016 4.2, option A)",
+        widths=(16, 32, 64),
+        stem_width=16,
+        shortcut="zero-pad",
     )
 
 
-# Parameter counts: torchvision's published figures for the ImageNet models; for CIFAR, what the
-# option-A architecture gives (the paper rounds them to 0.27M, 0.46M, 0.66M, 0.85M and 1.7M).
+def _cifar_stem(
+    name: str,
+    block: str,
+    layers: tuple[int, ...],
+    parameters: int,
+    description: str,
+    widths: tuple[int, ...] = (64, 128, 256, 512),
+    stem_width: int = 64,
+    groups: int = 1,
+) -> Reference:
+    """A 3x3 stem without max-pool, stages at strides 1, 2, 2..., projection shortcuts, 32x32 inputs."""
+    return Reference(
+        name,
+        "cifar",
+        block,
+        layers,
+        parameters,
+        groups,
+        num_classes=10,
+        input_size=32,
+        description=description,
+        widths=widths,
+        stem_width=stem_width,
+    )
+
+
+# Parameter counts (10 classes for the CIFAR layouts): torchvision's published figures for the ImageNet
+# models; for He et al.'s CIFAR ResNets what the option-A architecture gives (the paper rounds them to
+# 0.27M, 0.46M, 0.66M, 0.85M and 1.7M); WRN-28-10 is 36.5M in Zagoruyko and Komodakis 2016 and
+# ResNeXt-29 8x64d 34.4M in Xie et al. 2017 (Table 7). No paper tabulates the CIFAR-stem ResNet-18..152
+# (kuangliu/pytorch-cifar's layout) nor pre-activation ResNet-18/34 (He et al. 2016b's blocks and final
+# BN-ReLU in that layout): their counts are what the layout gives, checked against a formula written
+# out independently in tests/dynamic/test_zoo.py.
 REFERENCES: dict[str, Reference] = {
     ref.name: ref
     for ref in (
@@ -135,6 +179,49 @@ REFERENCES: dict[str, Reference] = {
         _cifar(44, 658_586),
         _cifar(56, 853_018),
         _cifar(110, 1_727_962),
+        _cifar_stem("resnet18_cifar", "basic", (2, 2, 2, 2), 11_173_962, "ResNet-18, CIFAR stem"),
+        _cifar_stem("resnet34_cifar", "basic", (3, 4, 6, 3), 21_282_122, "ResNet-34, CIFAR stem"),
+        _cifar_stem(
+            "resnet50_cifar", "bottleneck", (3, 4, 6, 3), 23_520_842, "ResNet-50, CIFAR stem"
+        ),
+        _cifar_stem(
+            "resnet101_cifar", "bottleneck", (3, 4, 23, 3), 42_512_970, "ResNet-101, CIFAR stem"
+        ),
+        _cifar_stem(
+            "resnet152_cifar", "bottleneck", (3, 8, 36, 3), 58_156_618, "ResNet-152, CIFAR stem"
+        ),
+        _cifar_stem(
+            "preact_resnet18",
+            "preact",
+            (2, 2, 2, 2),
+            11_172_170,
+            "Pre-activation ResNet-18 (He et al. 2016b), CIFAR stem",
+        ),
+        _cifar_stem(
+            "preact_resnet34",
+            "preact",
+            (3, 4, 6, 3),
+            21_280_330,
+            "Pre-activation ResNet-34 (He et al. 2016b), CIFAR stem",
+        ),
+        _cifar_stem(
+            "wrn28_10",
+            "preact",
+            (4, 4, 4),
+            36_479_194,
+            "WRN-28-10 (Zagoruyko and Komodakis 2016)",
+            widths=(160, 320, 640),
+            stem_width=16,
+        ),
+        _cifar_stem(
+            "resnext29_8x64d",
+            "bottleneck",
+            (3, 3, 3),
+            34_426_698,
+            "ResNeXt-29 8x64d (Xie et al. 2017)",
+            widths=(64, 128, 256),
+            groups=8,
+        ),
     )
 }
 

@@ -135,6 +135,7 @@ def run_compare(
     output_format: str,
     no_color: bool,
     selected: Callable[[str], bool] = lambda code: True,
+    table: str = "diff",
     **options: Any,
 ) -> int:
     """`reslint --compare-to ARCH TARGET`: exit 0 matches, 1 differs, 2 could not run. Differences
@@ -150,7 +151,7 @@ def run_compare(
     if output_format == "json":
         render.print_json(result)
     else:
-        render.print_text(result, no_color)
+        render.print_text(result, no_color, table=table)
     if found["findings"] and not result["findings"]:
         return EXIT_MATCHES  # every difference found was deselected
     return exit_code(result)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reslint.findings import Severity
+from reslint.findings import Finding, Severity
 
 
 @dataclass(frozen=True)
@@ -100,6 +100,36 @@ _CODES = (
         Severity.WARNING,
         "A submodule is built but never called in forward.",
     ),
+    Code(
+        "RD107",
+        "non-square-input",
+        Severity.WARNING,
+        "The model fails only on non-square inputs; every square size works.",
+    ),
+    Code(
+        "RD108",
+        "output-element",
+        Severity.INFO,
+        "forward returns a tuple or dict; says which tensor is compared (--output picks another).",
+    ),
+    Code(
+        "RD109",
+        "function-differs",
+        Severity.ERROR,
+        "Given the reference's weights, a block computes another function than the reference's.",
+    ),
+    Code(
+        "RD110",
+        "function-unchecked",
+        Severity.INFO,
+        "The reference's weights cannot be handed to the model one to one; says why.",
+    ),
+    Code(
+        "RD111",
+        "architecture",
+        Severity.INFO,
+        "Names the reference the model is (blocks per stage) and how it departs from the one asked for.",
+    ),
 )
 
 CODES: dict[str, Code] = {code.code: code for code in _CODES}
@@ -108,6 +138,12 @@ COULD_NOT_RUN = frozenset(code for code in CODES if code.startswith("RD0"))
 
 def severity_of(code: str) -> Severity:
     return CODES[code].severity
+
+
+def finding(code: str, message: str, hint: str, where: tuple[str, int]) -> Finding:
+    """A dynamic finding at the start of line `where[1]` of file `where[0]`."""
+    path, line = where
+    return Finding(path, line, 1, line, 1, code, severity_of(code), message, hint)
 
 
 def documentation(code: str) -> str:

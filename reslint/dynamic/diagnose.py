@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from reslint.dynamic.align import Pair, kind_of
 from reslint.dynamic.calls import LayerCall, Shape, Trace
-from reslint.dynamic.codes import severity_of
+from reslint.dynamic.codes import finding
 from reslint.findings import Finding
 
 Locator = Callable[[str], tuple[str, int]]  # module name -> (file, line) where the user builds it
@@ -26,11 +27,6 @@ def show_input(shape: Sequence[int]) -> str:
     return "x".join(str(d) for d in shape)
 
 
-def finding(code: str, message: str, hint: str, where: tuple[str, int]) -> Finding:
-    path, line = where
-    return Finding(path, line, 1, line, 1, code, severity_of(code), message, hint)
-
-
 # --- rows ----------------------------------------------------------------------------------------
 @dataclass
 class Row:
@@ -41,6 +37,7 @@ class Row:
     differences: list[str] = field(
         default_factory=list
     )  # "type", "shape", "params", "missing", "extra"
+    partner: LayerCall | None = None  # for a reference layer the user calls elsewhere ("moved")
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -73,7 +70,7 @@ def build_rows(
     pairs: Sequence[Pair],
     user: Trace,
     ref: Trace,
-    user_stage: Callable[[str], str],
+    user_stage: Callable[[int], str],
     ref_stage: Callable[[str], str],
 ) -> list[Row]:
     """One row per aligned pair. A row differs when output shape or parameters differ, or when one side
@@ -83,7 +80,7 @@ def build_rows(
     for pair in pairs:
         u = user.calls[pair.user] if pair.user is not None else None
         r = ref.calls[pair.ref] if pair.ref is not None else None
-        stage = ref_stage(r.name) if r is not None else user_stage(u.name)  # type: ignore[union-attr]
+        stage = user_stage(pair.user) if pair.user is not None else ref_stage(r.name)  # type: ignore[union-attr]
         if u is not None and r is not None:
             differences = [f for f in ("shape", "params") if getattr(u, f) != getattr(r, f)]
             rows.append(Row(stage, u, r, bool(differences), differences))
@@ -138,6 +135,7 @@ def _pair_moved_layers(rows: Sequence[Row]) -> None:
         )
         if twin is not None:
             extra.remove(twin)
+            row.partner = twin.user
             for moved in (row, twin):
                 moved.differs, moved.differences = False, ["moved"]
 
@@ -213,11 +211,9 @@ def show_spatial(shape: Sequence[int]) -> str:
     return "x".join(str(d) for d in shape[2:])
 
 
-def shape_finding(
-    rows: Sequence[Row], user: Trace, ref: Trace, user_stages: dict[str, str], locate: Locator
-) -> Finding | None:
-    """RD101 at the first row where shapes part ways, phrased at the block level when possible."""
-    row = next(
+def first_shape_row(rows: Sequence[Row]) -> Row | None:
+    """The first row where shapes part ways (a layer with another output shape, or only on one side)."""
+    return next(
         (
             r
             for r in rows
@@ -226,8 +222,34 @@ def shape_finding(
         ),
         None,
     )
+
+
+def shape_finding(
+    rows: Sequence[Row],
+    user: Trace,
+    ref: Trace,
+    user_stages: dict[str, str],
+    locate: Locator,
+    variant_hint: Callable[[Row], str | None] = lambda row: None,
+) -> Finding | None:
+    """RD101 at the first row where shapes part ways, phrased at the block level when possible; the hint
+    names a known variant (deep stem, extra block, option-B shortcut) when `variant_hint` finds one."""
+    row = first_shape_row(rows)
     if row is None:
         return None
+    finding = _shape_finding(row, rows, user, ref, user_stages, locate)
+    hint = variant_hint(row)
+    return replace(finding, hint=hint) if hint else finding
+
+
+def _shape_finding(
+    row: Row,
+    rows: Sequence[Row],
+    user: Trace,
+    ref: Trace,
+    user_stages: dict[str, str],
+    locate: Locator,
+) -> Finding:
     batch = user.input_shape[0]
     if row.user is None:
         assert row.reference is not None
@@ -408,11 +430,12 @@ def parameter_findings(
 
 
 def uncalled_findings(
-    uncalled: Sequence[tuple[str, str, int]], ref_called: set[str], locate: Locator
+    uncalled: Sequence[Any], ref_called: set[str], locate: Locator
 ) -> list[Finding]:
-    """RD106 for (name, type, params) of modules built but never called in forward."""
+    """RD106 for modules (with name, type, params) built but never called in forward."""
     found = []
-    for name, type_name, params in uncalled:
+    for module in uncalled:
+        name, type_name, params = module.name, module.type, module.params
         extra = f" ({params:,} parameters)" if params else ""
         also = "; the reference calls it" if name in ref_called else ""
         found.append(

@@ -15,8 +15,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from reslint.dynamic.codes import severity_of
-from reslint.findings import Finding
+from reslint.dynamic import codes
 
 # The largest message the runner accepts. A result is a few hundred kB (resnet152's layer table is the
 # biggest); a longer line is not reslint's and is dropped without being held in memory.
@@ -100,4 +99,4 @@ def is_out_of_memory(failure: BaseException | str) -> bool:
 
 def finding(code: str, message: str, hint: str, path: str, line: int = 1) -> dict[str, Any]:
     """A dynamic finding as JSON, anchored at the start of `line`."""
-    return Finding(path, line, 1, line, 1, code, severity_of(code), message, hint).to_dict()
+    return codes.finding(code, message, hint, (path, line)).to_dict()

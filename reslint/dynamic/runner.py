@@ -27,6 +27,7 @@ from typing import Any
 import reslint
 from reslint.dynamic import protocol
 from reslint.dynamic.process_tree import ProcessTree, subreaper
+from reslint.dynamic.target import target_file
 from reslint.source import special_file_kind
 
 DEFAULT_TIMEOUT = 60.0
@@ -325,7 +326,7 @@ def run_worker(
 ) -> WorkerOutcome:
     """Run one comparison in an isolated worker; nothing it starts outlives this call."""
     limit = memory_limit()
-    path = _target_path(str(request.get("target", "")))
+    path = target_file(str(request.get("target", "")))
     kind = special_file_kind(path) if path.endswith(".py") or os.sep in path else None
     if kind is not None:
         finding = protocol.finding(
@@ -363,10 +364,6 @@ def run_worker(
                 process.wait()
             watch.drain()
     return _interpret(watch, ending, used, path, timeout)
-
-
-def _target_path(target: str) -> str:
-    return target.rpartition(":")[0] or target
 
 
 def _interpret(watch: _Watch, ending: str, used: int, path: str, timeout: float) -> WorkerOutcome:

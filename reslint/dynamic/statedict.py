@@ -6,6 +6,7 @@ Pure Python: compares {key: shape} layouts, exactly what strict loading checks.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -14,7 +15,7 @@ class StateDictReport:
     unexpected: list[str] = field(
         default_factory=list
     )  # in the checkpoint, not in the user's model
-    mismatched: list[dict[str, object]] = field(default_factory=list)  # same key, other shape
+    mismatched: list[dict[str, Any]] = field(default_factory=list)  # same key, other shape
 
     @property
     def loads(self) -> bool:

@@ -32,7 +32,9 @@ class SymbolicTrace:
     guard_text: list[str] = field(default_factory=list)
 
 
-def trace_symbolic(model: nn.Module, shape: Shape, mode: str) -> SymbolicTrace:
+def trace_symbolic(
+    model: nn.Module, shape: Shape, mode: str, output: tracing.OutputPicker = None
+) -> SymbolicTrace:
     """Run `model` on an N x C x H x W input with symbolic H and W; collect guards and the output shape."""
     from torch._subclasses.fake_tensor import FakeTensorMode
     from torch.fx.experimental.symbolic_shapes import DimDynamic, ShapeEnv, StatelessSymbolicContext
@@ -47,7 +49,7 @@ def trace_symbolic(model: nn.Module, shape: Shape, mode: str) -> SymbolicTrace:
         with fake_mode, torch.no_grad(), tracing.fast_meta_batch_norm(everywhere=True):
             fake = fake_mode.from_tensor(real, symbolic_context=context)
             symbols = [fake.shape[2].node.expr, fake.shape[3].node.expr]
-            output = tracing.first_tensor(model(fake))
+            output = tracing.pick_output(model(fake), output)
     except (MemoryError, KeyboardInterrupt):
         raise
     except Exception as error:  # any failure means: no symbolic answer, fall back to sampling

@@ -42,6 +42,12 @@ class Target:
     label: str  # "file.py:Name" as the user wrote it
 
 
+def target_file(text: str) -> str:
+    """The module part of TARGET (`path/to/file.py` of `path/to/file.py:Name`), where findings about a
+    target that could not be resolved are anchored."""
+    return text.rpartition(":")[0] or text
+
+
 def parse_target(text: str) -> TargetSpec:
     module, sep, name = text.rpartition(":")
     if not sep or not module or not name:

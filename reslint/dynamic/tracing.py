@@ -10,6 +10,7 @@ Execution modes, from cheapest to most faithful:
 from __future__ import annotations
 
 import contextlib
+import copy
 import importlib
 import os
 import sys
@@ -139,13 +140,27 @@ def count_parameters(model: nn.Module) -> int:
 
 
 def module_table(model: nn.Module) -> dict[str, ModuleInfo]:
+    """Every module once, under its first name; a module kept under two names (a Sequential of another
+    module's children, say) lists its children by their first names too."""
+    names = {id(module): name for name, module in model.named_modules()}
     table = {}
     for name, module in model.named_modules():
-        children = tuple(
-            f"{name}.{child}" if name else child for child, _ in module.named_children()
-        )
+        children = tuple(names[id(child)] for child in module.children() if id(child) in names)
         table[name] = ModuleInfo(name, type(module).__name__, children)
     return table
+
+
+def meta_copy(model: nn.Module, buffers: bool = False) -> nn.Module:
+    """A copy of the model whose parameters (and buffers, with `buffers`) are on the meta device: no
+    memory, and the original is never touched. Other buffers are copied as they are."""
+    tensors = list(model.parameters()) + (list(model.buffers()) if buffers else [])
+    # torch.empty, not empty_like: the meta empty_like's stride logic imports sympy (2 s)
+    memo: dict[int, Any] = {
+        id(t): torch.empty(t.shape, dtype=t.dtype, device="meta") for t in tensors
+    }
+    for param in model.parameters():
+        memo[id(param)] = nn.Parameter(memo[id(param)], requires_grad=False)
+    return copy.deepcopy(model, memo)
 
 
 def state_dict_layout(model: nn.Module) -> dict[str, list[int]]:
@@ -245,25 +260,44 @@ def mode_context(mode: str) -> Iterator[None]:
             yield
 
 
-def first_tensor(value: Any) -> torch.Tensor | None:
+OutputPicker = (
+    str | None
+)  # a dotted path into a tuple/list/dict output ("1", "logits"); None: the first tensor
+
+
+def output_tensors(value: Any, path: str = "") -> list[tuple[str, torch.Tensor]]:
+    """Every tensor in a (nested) tuple, list or dict output, with its dotted path, in order."""
     if isinstance(value, torch.Tensor):
-        return value
+        return [(path, value)]
     if isinstance(value, (list, tuple)):
-        values = value
+        items = [(str(index), item) for index, item in enumerate(value)]
     elif isinstance(value, dict):
-        values = list(value.values())
+        items = [(str(key), item) for key, item in value.items()]
     else:
-        return None
-    for item in values:
-        found = first_tensor(item)
-        if found is not None:
-            return found
-    return None
+        return []
+    found = []
+    for key, item in items:
+        found += output_tensors(item, f"{path}.{key}" if path else key)
+    return found
 
 
-def _shape(value: Any) -> Shape | None:
-    tensor = first_tensor(value)
+def pick_output(value: Any, picker: OutputPicker = None) -> torch.Tensor | None:
+    """The tensor `picker` names in the output (the first one when None or when it names none)."""
+    tensors = output_tensors(value)
+    chosen = [tensor for path, tensor in tensors if path == picker] or [t for _, t in tensors]
+    return chosen[0] if chosen else None
+
+
+def _shape(value: Any, picker: OutputPicker = None) -> Shape | None:
+    tensor = pick_output(value, picker)
     return tuple(int(size) for size in tensor.shape) if tensor is not None else None
+
+
+def output_kind(value: Any) -> str:
+    """ "tensor", "tuple", "list", "dict" or the class name of anything else a forward returns."""
+    if isinstance(value, torch.Tensor):
+        return "tensor"
+    return type(value).__name__
 
 
 def describe_error(error: BaseException) -> str:
@@ -295,8 +329,8 @@ def make_input(shape: Shape, mode: str) -> torch.Tensor:
     return torch.zeros(shape, device=device_of(mode))
 
 
-def run(model: nn.Module, shape: Shape, mode: str) -> Outcome:
-    """One forward pass without hooks."""
+def run(model: nn.Module, shape: Shape, mode: str, output: OutputPicker = None) -> Outcome:
+    """One forward pass without hooks; its outcome is the shape of the `output` tensor."""
     try:
         with mode_context(mode):
             out = model(make_input(shape, mode))
@@ -306,7 +340,7 @@ def run(model: nn.Module, shape: Shape, mode: str) -> Outcome:
         if is_out_of_memory(error):
             raise MemoryError(describe_error(error)) from error
         return Outcome(None, describe_error(error), type(error).__name__)
-    return Outcome(_shape(out))
+    return Outcome(_shape(out, output))
 
 
 class _Recorder:
@@ -390,14 +424,16 @@ def _extra_repr(module: nn.Module) -> str:
         return ""
 
 
-def trace(model: nn.Module, shape: Shape, mode: str) -> Trace:
+def trace(model: nn.Module, shape: Shape, mode: str, output: OutputPicker = None) -> Trace:
     """One forward pass recording every module call (leaf calls for the table, blocks for locating)."""
     recorder = _Recorder(model)
     result = Trace(input_shape=shape)
     try:
         with mode_context(mode):
             out = model(make_input(shape, mode))
-        result.output_shape = _shape(out)
+        result.output_kind = output_kind(out)
+        result.outputs = [(path, _shape(tensor)) for path, tensor in output_tensors(out)]  # type: ignore[misc]
+        result.output_shape = _shape(out, output)
     except (MemoryError, KeyboardInterrupt):
         raise
     except Exception as error:

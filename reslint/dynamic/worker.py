@@ -94,10 +94,10 @@ _FORWARD_FAILED = "RD005"
 def handle(comparison: dict[str, Any], reporter: Reporter) -> protocol.Result:
     """Run one comparison; whatever the model does becomes the result or a finding, never an exception."""
     from reslint.dynamic.compare import Request, compare
-    from reslint.dynamic.target import CouldNotRun
+    from reslint.dynamic.target import CouldNotRun, target_file
     from reslint.dynamic.tracing import user_frame
 
-    target_path = str(comparison.get("target", "")).rpartition(":")[0]
+    target_path = target_file(str(comparison.get("target", "")))
 
     def could_not_run(code: str, message: str, hint: str, error: BaseException) -> protocol.Result:
         path, line = user_frame(error) or reporter.where or (target_path, 1)

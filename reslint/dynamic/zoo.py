@@ -5,19 +5,35 @@ parameter counts as torchvision's published weights; Bottleneck is v1.5: stride 
 CIFAR models are He et al. 2016 section 4.2: three stages of 16/32/64 channels, 3x3 convs, and the
 parameter-free option-A shortcut (stride-2 subsample, zero-pad the new channels). Their attribute names
 follow the widely used akamaster/pytorch_resnet_cifar10 checkpoints (the classifier is `linear`).
+The CIFAR-stem models (a 3x3 stem, no max-pool, projection shortcuts) follow kuangliu/pytorch-cifar's
+layout and names: ResNet-18..152, pre-activation ResNet-18/34 (He et al. 2016b, with its final BN-ReLU),
+WRN-28-10 (Zagoruyko and Komodakis 2016: pre-activation blocks, 160/320/640 channels) and ResNeXt-29 8x64d
+(Xie et al. 2017: grouped bottlenecks 512/1024/2048 wide).
 
 This module imports torch; the catalogue of names lives in reslint.dynamic.catalogue, which does not.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from reslint.dynamic.catalogue import REFERENCES, Reference
+
+
+@dataclass(frozen=True)
+class ResidualForm:
+    """How a reference block combines its two paths, for explaining a user's block that differs:
+    output = act(main + shortcut), or main + shortcut without `activation_after`."""
+
+    main: str  # the layer (name inside the block) whose output ends the main branch
+    shortcut: str | None  # the shortcut module inside the block; absent or None: the block's input
+    activation_after: bool
+    recipe: str  # the block's function, for a hint
 
 
 def conv3x3(in_planes: int, out_planes: int, stride: int = 1, groups: int = 1) -> nn.Conv2d:
@@ -30,6 +46,9 @@ def conv1x1(in_planes: int, out_planes: int, stride: int = 1) -> nn.Conv2d:
 
 class BasicBlock(nn.Module):
     expansion = 1
+    form = ResidualForm(
+        "bn2", "downsample", True, "relu(bn2(conv2(relu(bn1(conv1(x))))) + downsample(x) or x)"
+    )
 
     def __init__(
         self,
@@ -61,6 +80,12 @@ class Bottleneck(nn.Module):
     """ResNet v1.5 bottleneck: the stride sits on the 3x3 conv, as in torchvision."""
 
     expansion = 4
+    form = ResidualForm(
+        "bn3",
+        "downsample",
+        True,
+        "relu(bn3(conv3(relu(bn2(conv2(relu(bn1(conv1(x)))))))) + downsample(x) or x)",
+    )
 
     def __init__(
         self,
@@ -168,15 +193,22 @@ class PadShortcut(nn.Module):
 
 class CifarBasicBlock(nn.Module):
     expansion = 1
+    form = ResidualForm(
+        "bn2", "shortcut", True, "relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x))"
+    )
 
-    def __init__(self, in_planes: int, planes: int, stride: int = 1) -> None:
+    def __init__(
+        self, in_planes: int, planes: int, stride: int = 1, projection: bool = False
+    ) -> None:
         super().__init__()
         self.conv1 = conv3x3(in_planes, planes, stride)
         self.bn1 = nn.BatchNorm2d(planes)
         self.conv2 = conv3x3(planes, planes)
         self.bn2 = nn.BatchNorm2d(planes)
         self.shortcut: nn.Module = nn.Identity()
-        if stride != 1 or in_planes != planes:
+        if projection:  # option B, as kuangliu/pytorch-cifar
+            self.shortcut = _projection(in_planes, planes, stride)
+        elif stride != 1 or in_planes != planes:
             self.shortcut = PadShortcut(in_planes, planes, stride)
 
     def forward(self, x: Tensor) -> Tensor:
@@ -213,6 +245,126 @@ class CifarResNet(nn.Module):
         return self.linear(out)
 
 
+class CifarBottleneck(nn.Module):
+    """kuangliu/pytorch-cifar's Bottleneck: 1x1, 3x3 (stride), 1x1 to 4x; 1x1 conv + BN projection."""
+
+    expansion = 4
+    form = ResidualForm(
+        "bn3",
+        "shortcut",
+        True,
+        "relu(bn3(conv3(relu(bn2(conv2(relu(bn1(conv1(x)))))))) + shortcut(x))",
+    )
+
+    def __init__(
+        self, in_planes: int, planes: int, stride: int = 1, groups: int = 1, base_width: int = 64
+    ) -> None:
+        super().__init__()
+        width = int(planes * base_width / 64) * groups  # torchvision's formula: ResNeXt widens it
+        out = planes * self.expansion
+        self.conv1 = conv1x1(in_planes, width)
+        self.bn1 = nn.BatchNorm2d(width)
+        self.conv2 = conv3x3(width, width, stride, groups)
+        self.bn2 = nn.BatchNorm2d(width)
+        self.conv3 = conv1x1(width, out)
+        self.bn3 = nn.BatchNorm2d(out)
+        self.shortcut = _projection(in_planes, out, stride)
+
+    def forward(self, x: Tensor) -> Tensor:
+        out = F.relu(self.bn1(self.conv1(x)))
+        out = F.relu(self.bn2(self.conv2(out)))
+        out = self.bn3(self.conv3(out))
+        return F.relu(out + self.shortcut(x))
+
+
+def _projection(in_planes: int, out_planes: int, stride: int, norm: bool = True) -> nn.Module:
+    """Option B: a strided 1x1 conv (and BN) where the shape changes, else the identity."""
+    if stride == 1 and in_planes == out_planes:
+        return nn.Sequential()
+    layers: list[nn.Module] = [conv1x1(in_planes, out_planes, stride)]
+    return nn.Sequential(*layers, nn.BatchNorm2d(out_planes)) if norm else nn.Sequential(*layers)
+
+
+class PreActBlock(nn.Module):
+    """He et al. 2016b (identity mappings): BN-ReLU-conv twice, nothing after the addition; the
+    projection (1x1 conv, no BN) takes the pre-activated input. Also Zagoruyko's wide block."""
+
+    expansion = 1
+    form = ResidualForm(
+        "conv2",
+        "shortcut",
+        False,
+        "conv2(relu(bn2(conv1(relu(bn1(x)))))) + shortcut(relu(bn1(x))) or x",
+    )
+
+    def __init__(self, in_planes: int, planes: int, stride: int = 1) -> None:
+        super().__init__()
+        self.bn1 = nn.BatchNorm2d(in_planes)
+        self.conv1 = conv3x3(in_planes, planes, stride)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.conv2 = conv3x3(planes, planes)
+        self.shortcut = _projection(in_planes, planes, stride, norm=False)
+
+    def forward(self, x: Tensor) -> Tensor:
+        out = F.relu(self.bn1(x))
+        shortcut = self.shortcut(out) if len(self.shortcut) else x
+        out = self.conv1(out)
+        out = self.conv2(F.relu(self.bn2(out)))
+        return out + shortcut
+
+
+class CifarStemResNet(nn.Module):
+    """The four-stage layout of kuangliu/pytorch-cifar and its kin: a 3x3 stem without max-pool, stages of
+    the given widths (strides 1, 2, 2, ...), global pool, `linear`. Pre-activation blocks get the final
+    BN-ReLU of He et al. 2016b (`bn`)."""
+
+    def __init__(
+        self,
+        block: type[nn.Module],
+        layers: Sequence[int],
+        widths: Sequence[int],
+        num_classes: int = 10,
+        in_channels: int = 3,
+        stem: int = 64,
+        **block_options: int,
+    ) -> None:
+        super().__init__()
+        self.preact = block is PreActBlock
+        self.in_planes = stem
+        self.conv1 = conv3x3(in_channels, stem)
+        if not self.preact:
+            self.bn1 = nn.BatchNorm2d(stem)
+        for index, (planes, blocks) in enumerate(zip(widths, layers)):
+            stride = 1 if index == 0 else 2
+            self.add_module(
+                f"layer{index + 1}", self._make_layer(block, planes, blocks, stride, block_options)
+            )
+        if self.preact:
+            self.bn = nn.BatchNorm2d(self.in_planes)
+        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
+        self.linear = nn.Linear(self.in_planes, num_classes)
+        self.stages = len(layers)
+
+    def _make_layer(
+        self, block: type[nn.Module], planes: int, blocks: int, stride: int, options: dict[str, int]
+    ) -> nn.Sequential:
+        layers = []
+        for block_stride in [stride] + [1] * (blocks - 1):
+            layers.append(block(self.in_planes, planes, block_stride, **options))
+            self.in_planes = planes * block.expansion
+        return nn.Sequential(*layers)
+
+    def forward(self, x: Tensor) -> Tensor:
+        out = self.conv1(x)
+        if not self.preact:
+            out = F.relu(self.bn1(out))
+        for index in range(self.stages):
+            out = getattr(self, f"layer{index + 1}")(out)
+        if self.preact:
+            out = F.relu(self.bn(out))
+        return self.linear(torch.flatten(self.avgpool(out), 1))
+
+
 def _imagenet(ref: Reference) -> Callable[..., nn.Module]:
     block = Bottleneck if ref.block == "bottleneck" else BasicBlock
 
@@ -229,9 +381,30 @@ def _imagenet(ref: Reference) -> Callable[..., nn.Module]:
     return build
 
 
+CIFAR_STEM_BLOCKS: dict[str, tuple[type[nn.Module], Callable[[Reference], dict[str, int]]]] = {
+    "basic": (CifarBasicBlock, lambda ref: {"projection": True}),
+    "bottleneck": (
+        CifarBottleneck,
+        lambda ref: {"groups": ref.groups, "base_width": ref.width_per_group},
+    ),
+    "preact": (PreActBlock, lambda ref: {}),
+}
+
+
 def _cifar(ref: Reference) -> Callable[..., nn.Module]:
     def build(num_classes: int = 10, in_channels: int = 3) -> nn.Module:
-        return CifarResNet(ref.layers[0], num_classes=num_classes, in_channels=in_channels)
+        if ref.shortcut == "zero-pad":
+            return CifarResNet(ref.layers[0], num_classes=num_classes, in_channels=in_channels)
+        block, options = CIFAR_STEM_BLOCKS[ref.block]
+        return CifarStemResNet(
+            block,
+            ref.layers,
+            ref.widths,
+            num_classes,
+            in_channels,
+            ref.stem_width,
+            **options(ref),
+        )
 
     return build
 

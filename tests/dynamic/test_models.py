@@ -43,6 +43,7 @@ class Run:
     name: str  # class or factory in it
     init: tuple[tuple[str, Any], ...] = ()  # --init, as sorted items so the run is hashable
     timeout: float | None = None
+    flags: tuple[str, ...] = ()  # more command-line flags, e.g. ("--output", "0")
 
     @property
     def target(self) -> str:
@@ -67,20 +68,28 @@ class Run:
         if self.init:
             argv += ["--init", json.dumps(dict(self.init))]
         argv += ["--timeout", str(GENEROUS_TIMEOUT if self.timeout is None else self.timeout)]
-        return argv
+        return argv + list(self.flags)
 
     @property
     def id(self) -> str:
         init = "".join(f"-{key}={value}" for key, value in self.init)
         timeout = f"-timeout={self.timeout:g}" if self.timeout is not None else ""
-        return f"{self.fixture.removesuffix('.py')}:{self.name}{init}{timeout}-vs-{self.arch}"
+        flags = "".join(f"-{flag.lstrip('-')}" for flag in self.flags)
+        return (
+            f"{self.fixture.removesuffix('.py')}:{self.name}{init}{timeout}{flags}-vs-{self.arch}"
+        )
 
 
 def run_of(
-    reference: str, fixture: str, name: str, timeout: float | None = None, **init: Any
+    reference: str,
+    fixture: str,
+    name: str,
+    timeout: float | None = None,
+    flags: tuple[str, ...] = (),
+    **init: Any,
 ) -> Run:
-    """`reslint --compare-to REFERENCE fixtures/models/FIXTURE:NAME [--timeout T] [--init INIT]`."""
-    return Run(reference, fixture, name, tuple(sorted(init.items())), timeout)
+    """`reslint --compare-to REFERENCE fixtures/models/FIXTURE:NAME [--timeout T] [--init INIT] [FLAGS]`."""
+    return Run(reference, fixture, name, tuple(sorted(init.items())), timeout, flags)
 
 
 @dataclass
@@ -349,6 +358,7 @@ def line_of(path: Path, pattern: str) -> int:
     return lines[0]
 
 
+VARIANTS = "cifar_variants.py"  # one CIFAR ResNet-20, several ways research code extends it
 MATCHING = [
     Case(run_of("resnet18", "tv_resnet.py", "resnet18"), loads=True),
     Case(run_of("resnet50", "tv_resnet.py", "resnet50"), loads=True),
@@ -361,7 +371,13 @@ MATCHING = [
     Case(run_of("resnext50_32x4d", "resnext_cardinality.py", "ResNeXt50"), loads=False),
     Case(run_of("wide_resnet50_2", "wide_resnet.py", "wide_resnet50_2"), loads=True),
     Case(run_of("resnet50", "needs_args.py", "Net", depth=50), loads=True),
+    Case(run_of("resnet20", VARIANTS, "SharedNames"), loads=False),
+    Case(run_of("resnet20", "flat_sequential.py", "resnet20"), loads=False),
+    Case(run_of("resnet20", VARIANTS, "Features"), loads=False),
+    Case(run_of("resnet20", VARIANTS, "WithTrainingParts"), loads=False),
+    Case(run_of("resnet18", "rewritten_resnet18.py", "Net"), loads=False),
 ]
+BY_MATCHING = {f"{case.run.fixture}:{case.run.name}": case for case in MATCHING}
 
 R50 = arch_convs("resnet50")
 R18 = arch_convs("resnet18")
@@ -454,14 +470,60 @@ DIFFERING = [
         loads=False,
     ),
     Case(
-        run_of("resnet20", "cifar_square_pool.py", "resnet20"),
-        codes=("RD103",),
+        run_of("resnet20", VARIANTS, "TwoStream"),
+        where=("flipped",),  # the second trunk's own subtotal
+        codes=("RD102",),
+        delta=lambda: (arch_parameters("resnet20") - (64 * 10 + 10)) + (128 - 64) * 10,
+        loads=False,
+    ),
+    Case(
+        run_of("resnet20", VARIANTS, "Features", flags=("--output", "0")),
+        where=("[N, 64]",),
+        codes=("RD104", "RD108"),
         delta=lambda: 0,
-        fails=square_pool_fails,
-        loads=True,
+        fails=always_fails,
+        loads=False,
         rows_differ=False,
     ),
 ]
+# Same layers, parameters and shapes as the reference: only the same-weights check tells them apart.
+SEMANTICS_18 = "bug_resnet18_semantics.py"
+SEMANTIC = [
+    Case(
+        run_of(arch, fixture, name),
+        where=(block, words),
+        codes=("RD109",),
+        delta=lambda: 0,
+        loads=True,
+        rows_differ=False,
+    )
+    for arch, fixture, name, block, words in (
+        ("resnet18", SEMANTICS_18, "relu_before_add", "layer1.0", "activation before the addition"),
+        ("resnet50", "bug_bn_after_add.py", "ResNet50", "layer1.0", "norm after the addition"),
+        ("resnet18", SEMANTICS_18, "relu_in_projection", "layer2.0", "activation in the shortcut"),
+        ("resnet18", SEMANTICS_18, "shortcut_from_conv1", "layer1.0", "conv1's output"),
+    )
+]
+# the block class of each factory, whose forward the finding points at
+BLOCK_CLASS = {
+    "relu_before_add": "ReluBeforeAdd",
+    "relu_in_projection": "ReluInProjection",
+    "shortcut_from_conv1": "ShortcutFromConv1",
+    "ResNet50": "Bottleneck",
+}
+DIFFERING += SEMANTIC
+
+# akamaster's pool: fails only on non-square inputs, a warning; every square input works
+SQUARE_POOL = Case(
+    run_of("resnet20", "cifar_square_pool.py", "resnet20"),
+    where=("non-square",),
+    codes=("RD107",),
+    delta=lambda: 0,
+    fails=square_pool_fails,
+    anchor=r"out = F\.avg_pool2d\(out, out\.size\(\)\[3\]\)",
+    loads=True,
+    rows_differ=False,
+)
 
 COULD_NOT_RUN = [
     Case(
@@ -482,9 +544,21 @@ COULD_NOT_RUN = [
         where=("reslint_fixture_missing_blocks",),
         codes=("RD002",),
     ),
+    Case(
+        run_of("resnet20", "needs_cuda.py", "Net"),
+        where=("CUDA",),
+        codes=("RD005",),
+        anchor=r"\.cuda\(\)  # needs a GPU",
+    ),
+    Case(
+        run_of("resnet50", "needs_args.py", "build"),
+        where=("depth",),
+        codes=("RD003",),
+    ),
 ]
 
 BY_FIXTURE = {case.run.fixture: case for case in DIFFERING}
+BY_NAME = {case.run.name: case for case in DIFFERING}
 
 
 def ids(cases: list[Case]) -> list[str]:
@@ -590,8 +664,10 @@ def test_correct_model_matches(cli: Runner, case: Case) -> None:
         f"false 'never called':\n{result.explain()}"
     )
     expected = arch_parameters(case.run.arch)
-    assert report["parameters"] == {"model": expected, "reference": expected}
+    aside = report["parameters_not_in_forward"]  # an auxiliary head forward does not use
+    assert report["parameters"] == {"model": expected + aside, "reference": expected}
     assert report["failing_input"] is None
+    assert report["equivalence"]["status"] == "matches", report["equivalence"]
     assert report["analysis"] in ("symbolic", "sampled")
     assert report["layers"] and not [row for row in report["layers"] if row.get("differs")], (
         result.explain()
@@ -649,7 +725,7 @@ RANGE_CASES = [
     # fixed AvgPool2d(7): layer4's map must be 7..13, i.e. 193..416 px, along either axis
     (BY_FIXTURE["bug_fixed_avgpool.py"], 224, {"height": (193, 416), "width": (193, 416)}),
     # avg_pool2d(out, W) at 32 px on the other side: H 29..60 (a = 8..15), W 17..32 (b = 5..8)
-    (BY_FIXTURE["cifar_square_pool.py"], 32, {"height": (29, 60), "width": (17, 32)}),
+    (SQUARE_POOL, 32, {"height": (29, 60), "width": (17, 32)}),
 ]
 
 
@@ -734,3 +810,109 @@ def test_fixture_parameter_counts_by_torch() -> None:
         assert torch_parameter_count(fixture, name) == PUBLISHED[arch], (fixture, name)
     for depth in ("resnet20", "resnet56"):
         assert torch_parameter_count("cifar_resnet.py", depth) == arch_parameters(depth), depth
+
+
+@pytest.mark.parametrize("case", [SQUARE_POOL], ids=lambda case: case.id)
+def test_failing_only_on_non_square_inputs_is_a_warning(cli: Runner, case: Case) -> None:
+    """akamaster's F.avg_pool2d(out, out.size()[3]): every square input works, so the model matches with a
+    warning that names a failing non-square input and the valid range."""
+    result = cli(case.run)
+    report = result.report
+    assert (report["verdict"], result.returncode) == ("matches", 0), result.explain()
+    findings = assert_findings_well_formed(result)
+    assert_located(case, result, findings)
+    warning = next(f for f in findings if f["code"] == "RD107")
+    assert warning["severity"] == "warning" and findings[0] is warning, findings
+    assert_minimal_failing_input(case, report)
+    n, c, h, w = report["failing_input"]
+    assert h != w and report["non_square_only"] is True
+    assert f"{n}x{c}x{h}x{w}" in warning["message"] and "17..32" in warning["hint"]
+    assert report["parameters"] == {"model": 269_722, "reference": 269_722}
+
+
+def cifar_stage_parameters() -> dict[str, int]:
+    """Per stage of a CIFAR ResNet-20 (10 classes), from the architecture's arithmetic."""
+    convs = cifar_convs(20)
+    totals = {
+        stage: sum(c.weights + 2 * c.out_channels for c in convs if c.stage == stage)
+        for stage in ("stem", "layer1", "layer2", "layer3")
+    }
+    return totals | {"head": 64 * 10 + 10}
+
+
+@pytest.mark.parametrize(
+    "case",
+    [BY_MATCHING["flat_sequential.py:resnet20"], BY_NAME["TwoStream"]],
+    ids=lambda case: case.id,
+)
+def test_stage_subtotals_come_from_the_alignment(cli: Runner, case: Case) -> None:
+    """A flat nn.Sequential has no stage modules and a two-branch model has two stems: each stage still
+    gets the reference's subtotal, and a second trunk is subtotalled on its own."""
+    report = cli(case.run).report
+    subtotals = {row["stage"]: (row["model"], row["reference"]) for row in report["stages"]}
+    expected = cifar_stage_parameters()
+    two_branch = case.run.name == "TwoStream"
+    if two_branch:
+        trunk = sum(expected.values()) - expected["head"]
+        expected_rows = {s: (n, n) for s, n in expected.items() if s != "head"}
+        expected_rows |= {"head": (128 * 10 + 10, expected["head"]), "flipped": (trunk, 0)}
+    else:
+        expected_rows = {stage: (count, count) for stage, count in expected.items()}
+    assert subtotals == expected_rows, report["stages"]
+    assert report["blocks"] == {"model": [3, 3, 3], "reference": [3, 3, 3]}
+
+
+FAILS_ON_DESIGN_INPUT = [
+    BY_FIXTURE[name]
+    for name in ("bug_inplanes_not_updated.py", "bug_linear512.py", "seed004_restnet.py")
+]
+
+
+@pytest.mark.parametrize("case", FAILS_ON_DESIGN_INPUT, ids=ids(FAILS_ON_DESIGN_INPUT))
+def test_a_failure_on_the_references_input_is_the_first_finding(cli: Runner, case: Case) -> None:
+    """The most useful fact first: the model fails on the reference's own input, with the real error and
+    the user's line; the smallest failing input comes right after."""
+    report = cli(case.run).report
+    first, second = report["findings"][:2]
+    design = "x".join(map(str, report["input_shape"]))
+    assert report["model_error"], report
+    assert first["code"] == "RD103" and f"reference's own input {design}" in first["message"]
+    assert report["model_error"] in first["message"]
+    source = case.run.path.read_text().splitlines()
+    assert 1 <= first["line"] <= len(source) and (REPO / first["path"]).resolve() == case.run.path
+    assert (
+        second["code"] == "RD103"
+        and "x".join(map(str, report["failing_input"])) in second["message"]
+    )
+
+
+@pytest.mark.parametrize(
+    "case", [c for c in COULD_NOT_RUN if c.run.name == "build"], ids=lambda case: case.id
+)
+def test_missing_arguments_are_named_from_the_error(cli: Runner, case: Case) -> None:
+    """A factory taking **kwargs needs nothing itself; the TypeError of the class it calls names `depth`."""
+    report = cli(case.run).report
+    hint = report["findings"][0]["hint"]
+    assert '"depth": 50' in hint and "num_classes" not in hint, hint
+
+
+@pytest.mark.parametrize("case", SEMANTIC, ids=ids(SEMANTIC))
+def test_same_weights_name_the_first_block_that_computes_another_function(
+    cli: Runner, case: Case
+) -> None:
+    """Given the reference's weights, the first block whose output differs is named, with the cause,
+    at the line of that block's forward."""
+    report = cli(case.run).report
+    block, words = case.where
+    equivalence = report["equivalence"]
+    assert equivalence["status"] == "differs" and equivalence["block"] == block, equivalence
+    assert equivalence["model_block"] == block and words in equivalence["cause"], equivalence
+    finding = next(f for f in report["findings"] if f["code"] == "RD109")
+    assert finding["line"] == forward_of(case.run.path, BLOCK_CLASS[case.run.name]), finding
+
+
+def forward_of(path: Path, class_name: str) -> int:
+    """The line of `def forward` in class `class_name` of the file."""
+    lines = path.read_text().splitlines()
+    start = line_of(path, rf"^class {class_name}\b")
+    return next(n for n in range(start, len(lines) + 1) if "def forward" in lines[n - 1])

@@ -10,7 +10,7 @@ from reslint.dynamic.align import Pair, align
 from reslint.dynamic.calls import LayerCall, Trace
 from reslint.dynamic.diagnose import StageParams, build_rows, parameter_findings
 from reslint.dynamic.search import Domain, boundary_search, find_minimal_difference
-from reslint.dynamic.stages import ModuleInfo, find_stages, first_calls, stage_of
+from reslint.dynamic.stages import stage_of
 from reslint.dynamic.statedict import compare_layouts, format_layout, parse_layout
 
 
@@ -117,57 +117,14 @@ def test_functional_relu_is_not_a_difference_but_a_missing_pool_is() -> None:
 
 
 # --- stages --------------------------------------------------------------------------------------
-def table(entries: dict[str, tuple[str, tuple[str, ...]]]) -> dict[str, ModuleInfo]:
-    return {name: ModuleInfo(name, type_, children) for name, (type_, children) in entries.items()}
-
-
-def test_stages_are_found_by_structure_when_names_differ() -> None:
-    modules = table(
-        {
-            "": ("Net", ("stem", "stages", "head")),
-            "stem": ("Conv2d", ()),
-            "head": ("Linear", ()),
-            "stages": ("ModuleList", ("stages.0", "stages.1")),
-            "stages.0": ("Sequential", ("stages.0.0",)),
-            "stages.1": ("Sequential", ("stages.1.0", "stages.1.1")),
-            "stages.0.0": ("Block", ("stages.0.0.c",)),
-            "stages.1.0": ("Block", ("stages.1.0.c",)),
-            "stages.1.1": ("Block", ("stages.1.1.c",)),
-            "stages.0.0.c": ("Conv2d", ()),
-            "stages.1.0.c": ("Conv2d", ()),
-            "stages.1.1.c": ("Conv2d", ()),
-        }
-    )
-    calls = ["stem", "stages.0.0.c", "stages.1.0.c", "stages.1.1.c", "head"]
-    stages = find_stages(modules, calls, ["layer1", "layer2"])
-    assert stages == ["stages.0", "stages.1"]
-    first = first_calls(modules, calls)
-    assert [stage_of(name, stages, first) for name in calls] == [
+def test_modules_outside_the_stages_go_by_their_first_call() -> None:
+    first = {"conv1": 0, "layer1": 1, "layer1.0": 1, "fc": 2}
+    assert [stage_of(name, ["layer1"], first) for name in ("conv1", "layer1.0", "fc")] == [
         "stem",
-        "stages.0",
-        "stages.1",
-        "stages.1",
+        "layer1",
         "head",
     ]
-
-
-def test_stages_are_found_by_name_when_the_model_uses_the_references() -> None:
-    modules = table(
-        {
-            "": ("ResNet", ("conv1", "layer1", "layer2", "fc")),
-            "conv1": ("Conv2d", ()),
-            "layer1": ("Sequential", ()),
-            "layer2": ("Sequential", ()),
-            "fc": ("Linear", ()),
-        }
-    )
-    assert find_stages(modules, ["conv1", "fc"], ["layer1", "layer2"]) == ["layer1", "layer2"]
-
-
-def test_modules_forward_never_reached_go_by_registration_order() -> None:
-    order = ["", "conv1", "layer1", "layer1.0", "fc"]
-    assert stage_of("fc", ["layer1"], {"conv1": 0, "layer1.0": 1}, order) == "head"
-    assert stage_of("fc", ["layer1"], {}, []) == "not called"
+    assert stage_of("fc", ["layer1"], {}) == "not called"
 
 
 def test_bias_only_differences_make_one_finding_over_the_stage_span() -> None:

@@ -59,7 +59,7 @@ def layout(model: torch.nn.Module) -> dict[str, list[int]]:
 
 
 def test_the_catalogue_lists_every_reference_once() -> None:
-    assert set(REFERENCES) == set(TORCHVISION) | set(CIFAR)
+    assert set(REFERENCES) == set(TORCHVISION) | set(CIFAR) | set(CIFAR_STEM)
 
 
 @pytest.mark.parametrize("arch", sorted(TORCHVISION))
@@ -112,7 +112,9 @@ def test_classes_and_input_channels_follow_the_user() -> None:
     assert cifar.linear.out_features == 100 and cifar.conv1.in_channels == 4
 
 
-@pytest.mark.parametrize("arch", ["resnet18", "resnext50_32x4d", "resnet20"])
+@pytest.mark.parametrize(
+    "arch", ["resnet18", "resnext50_32x4d", "resnet20", "preact_resnet18", "resnext29_8x64d"]
+)
 @pytest.mark.parametrize("batch,height,width", [(1, 1, 1), (2, 7, 33), (1, 224, 97), (3, 31, 2)])
 def test_references_accept_every_size(arch: str, batch: int, height: int, width: int) -> None:
     """The claim the comparison relies on (catalogue.REFERENCE_VALID_FROM): any N x C x H x W >= 1 works
@@ -129,3 +131,60 @@ def test_option_a_shortcut_subsamples_and_zero_pads() -> None:
     assert out.shape == (2, 32, 3, 4)
     assert torch.equal(out[:, 8:24], x[:, :, ::2, ::2])
     assert not out[:, :8].any() and not out[:, 24:].any()
+
+
+# The CIFAR-stem layouts: (block, blocks per stage, planes per stage, stem width, groups).
+CIFAR_STEM = {
+    "resnet18_cifar": ("basic", (2, 2, 2, 2), (64, 128, 256, 512), 64, 1),
+    "resnet34_cifar": ("basic", (3, 4, 6, 3), (64, 128, 256, 512), 64, 1),
+    "resnet50_cifar": ("bottleneck", (3, 4, 6, 3), (64, 128, 256, 512), 64, 1),
+    "resnet101_cifar": ("bottleneck", (3, 4, 23, 3), (64, 128, 256, 512), 64, 1),
+    "resnet152_cifar": ("bottleneck", (3, 8, 36, 3), (64, 128, 256, 512), 64, 1),
+    "preact_resnet18": ("preact", (2, 2, 2, 2), (64, 128, 256, 512), 64, 1),
+    "preact_resnet34": ("preact", (3, 4, 6, 3), (64, 128, 256, 512), 64, 1),
+    "wrn28_10": ("preact", (4, 4, 4), (160, 320, 640), 16, 1),
+    "resnext29_8x64d": ("bottleneck", (3, 3, 3), (64, 128, 256), 64, 8),
+}
+
+
+def cifar_stem_count(arch: str, classes: int = 10) -> int:
+    """By hand: a 3x3 stem (BN after it unless pre-activation), stages at strides 1, 2, 2...; basic blocks
+    3x3 + 3x3, bottlenecks 1x1 + 3x3 (grouped, width = planes x groups) + 1x1 to 4x; a 1x1 projection
+    (+ BN, none in pre-activation blocks) where the shape changes; pre-activation blocks put a BN before
+    each conv and one after the last stage; the classifier on the last stage's channels."""
+    block, layers, widths, stem, groups = CIFAR_STEM[arch]
+
+    def conv(cin: int, cout: int, kernel: int, group: int = 1) -> int:
+        return cin // group * cout * kernel * kernel
+
+    total = conv(3, stem, 3) + (0 if block == "preact" else 2 * stem)
+    cin = stem
+    for index, (planes, blocks) in enumerate(zip(widths, layers)):
+        for number in range(blocks):
+            stride = 2 if index and not number else 1
+            if block == "bottleneck":
+                width, out = planes * groups, 4 * planes
+                total += conv(cin, width, 1) + conv(width, width, 3, groups) + conv(width, out, 1)
+                total += 2 * (width + width + out)
+            else:
+                out = planes
+                total += conv(cin, planes, 3) + conv(planes, planes, 3)
+                total += 2 * (cin + planes) if block == "preact" else 4 * planes
+            if stride != 1 or cin != out:
+                total += conv(cin, out, 1) + (0 if block == "preact" else 2 * out)
+            cin = out
+    if block == "preact":
+        total += 2 * cin
+    return total + cin * classes + classes
+
+
+@pytest.mark.parametrize("arch", sorted(CIFAR_STEM))
+def test_cifar_stem_counts_follow_the_layout(arch: str) -> None:
+    assert count(meta_model(arch)) == cifar_stem_count(arch)
+    assert REFERENCES[arch].parameters == cifar_stem_count(arch)
+
+
+def test_wide_and_resnext_counts_round_to_the_papers_figures() -> None:
+    """WRN-28-10: 36.5M (Zagoruyko and Komodakis 2016); ResNeXt-29 8x64d: 34.4M (Xie et al. 2017, Table 7)."""
+    assert round(REFERENCES["wrn28_10"].parameters / 1e6, 1) == 36.5
+    assert round(REFERENCES["resnext29_8x64d"].parameters / 1e6, 1) == 34.4
