@@ -404,4 +404,97 @@ Use instead:
 x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
 x = self.layer1(x)
 ```""",
+    "RD107": """## What it does
+Warns that the model runs on every square input the reference accepts but fails on some non-square
+ones (the comparison still matches).
+
+## Why is this bad?
+Detection and segmentation backbones, and any pipeline that keeps the aspect ratio, feed non-square
+images: the model breaks there although every square test passed.
+
+## Example
+```python
+out = F.avg_pool2d(out, out.size()[3])  # pools by the width: a 4x5 map keeps a row
+```
+
+Use instead:
+```python
+out = F.adaptive_avg_pool2d(out, 1)
+```""",
+    "RD108": """## What it does
+Says that forward returns a tuple or a dict, and which of its tensors was compared with the
+reference's output (the one shaped like it, or the one `--output INDEX|KEY` names).
+
+## Why is this bad?
+It is not a fault: it makes explicit which output the verdict is about, so that a model returning
+`(features, logits)` is not compared by the wrong element without saying so.
+
+## Example
+```python
+def forward(self, x):
+    features = self.layer4(self.layer3(self.layer2(self.layer1(self.stem(x)))))
+    return features, self.fc(torch.flatten(self.avgpool(features), 1))
+```
+
+Use instead:
+```bash
+reslint --compare-to resnet50 model.py:Net --output 1   # compare the logits
+```""",
+    "RD109": """## What it does
+Reports the first block whose output differs from the reference's when both models hold the same
+weights (handed over layer by layer through the alignment) and run on the same input in eval mode,
+with the likely cause: the activation before the addition, a norm after it, an activation in the
+shortcut, the shortcut taken from the wrong tensor, a missing activation, a subtraction.
+
+## Why is this bad?
+The model has the reference's layers, shapes and parameter counts, yet computes another function:
+it trains to another network, and pretrained weights give wrong outputs.
+
+## Example
+```python
+out = self.relu(self.bn2(self.conv2(out)))
+return out + identity  # ReLU before the addition
+```
+
+Use instead:
+```python
+out = self.bn2(self.conv2(out))
+return self.relu(out + identity)
+```""",
+    "RD110": """## What it does
+Says that the reference's weights could not be handed to the model one to one, and why (a layer
+without a partner, a fused or split layer, a shape that differs), so the same-function check did not
+run.
+
+## Why is this bad?
+Without that check, "matches" only means same layers, shapes and counts: a block may still compute
+something else. The reason names what to align if you want the stronger verdict.
+
+## Example
+```python
+self.shortcut = nn.Conv2d(in_planes, planes, 1, stride, bias=True)  # the reference has no bias
+```
+
+Use instead:
+```python
+self.shortcut = nn.Conv2d(in_planes, planes, 1, stride, bias=False)
+```""",
+    "RD111": """## What it does
+When the model differs from the reference asked for, names what it is: the closest reference and its
+blocks per stage, and the known variant (a CIFAR stem, a deep stem, ResNet v1 strides, option-A or -B
+shortcuts, a bias on every conv).
+
+## Why is this bad?
+It is not a fault by itself: it tells whether the model is another standard network (compare it to
+that one) or a departure to fix.
+
+## Example
+```bash
+reslint --compare-to resnet50 model.py:ResNet   # the model has blocks [3, 4, 6, 3] of basic blocks
+```
+
+Use instead:
+```bash
+reslint --compare-to resnet34 model.py:ResNet   # RD111 said: this is resnet34
+```""",
 }
