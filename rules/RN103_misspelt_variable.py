@@ -17,12 +17,14 @@ from reslint.rules_support import unread_assignments
 class MisspeltVariable(Rule):
     """## What it does
     Checks for a local variable that is assigned but never read, while a similarly spelled name is
-    read in the same function and may be unbound there.
+    read in the same function and may be unbound there, or is read after the assignment throws away a
+    layer's result.
 
     ## Why is this bad?
     `indentity = x` followed by `out += identity` stores the block input under a typo; `identity`
     then only exists when the downsample branch ran, so every block without a projection shortcut
-    raises `UnboundLocalError` (or adds the wrong tensor).
+    raises `UnboundLocalError` (or adds the wrong tensor). `idenitty = self.downsample(x)` followed by
+    `out += identity` computes the projection for nothing and adds the unprojected input.
 
     ## Example
     ```python
@@ -55,13 +57,19 @@ class MisspeltVariable(Rule):
                 for other, read in read_names.items():
                     if other == name or len(other) < 4 or did_you_mean(name, [other]) is None:
                         continue
-                    if not _maybe_unbound(other, read, names, module):
-                        continue
                     line = module.line_of(read)
+                    if _maybe_unbound(other, read, names, module):
+                        problem = f"while `{other}` (read on line {line}) may be unbound there"
+                    elif (computed := _discarded_call(bindings, read, module)) is not None:
+                        problem = (
+                            f"so `{module.code(computed)}` is computed for nothing, while `{other}` "
+                            f"is read on line {line}"
+                        )
+                    else:
+                        continue
                     yield Violation(
                         bindings[0],
-                        f"`{name}` is assigned but never used, while `{other}` (read on line {line}) "
-                        f"may be unbound there: did you mean `{other}`?",
+                        f"`{name}` is assigned but never used, {problem}: did you mean `{other}`?",
                         f"rename `{name}` to `{other}`",
                     )
                     break
@@ -75,6 +83,22 @@ def _maybe_unbound(name: str, read: cst.Name, names: FunctionNames, module: Modu
     return module.flow(names.node).may_be_unbound(read)
 
 
+def _discarded_call(
+    bindings: list[cst.CSTNode], read: cst.Name, module: ModuleModel
+) -> cst.Call | None:
+    """The call whose result a binding stores, when that binding comes before `read`: the result a
+    typo throws away while the right name is read on."""
+    for binding in bindings:
+        assignment = module.names.parents.get(id(module.names.parents.get(id(binding))))
+        if (
+            isinstance(assignment, cst.Assign)
+            and isinstance(assignment.value, cst.Call)
+            and module.line_of(binding) < module.line_of(read)
+        ):
+            return assignment.value
+    return None
+
+
 MisspeltVariable.INVALID = [
     """
 import torch.nn as nn
@@ -86,7 +110,18 @@ class Block(nn.Module):
             identity = self.downsample(x)
         out += identity
         return out
-"""
+""",
+    """
+import torch.nn as nn
+class Block(nn.Module):
+    def forward(self, x):
+        identity = x
+        out = self.conv(x)
+        if self.downsample is not None:
+            idenitty = self.downsample(x)
+        out += identity
+        return out
+""",
 ]
 MisspeltVariable.VALID = [
     """
