@@ -191,3 +191,38 @@ def test_files_that_import_each_other_form_one_group(tmp_path: Path) -> None:
     }
     groups = connected_groups(paths, texts)
     assert sorted(map(sorted, groups)) == sorted([sorted(paths[:3]), [paths[3]], [paths[4]]])
+
+
+def test_methods_inherited_from_another_file_are_read_in_that_file(tmp_path: Path) -> None:
+    """torchvision's quantization/resnet.py subclasses resnet.py's blocks: rules that follow forward
+    into an inherited method must read that method's names in its own file (this raised KeyError)."""
+    package = write_package(tmp_path, *IMPORTS["relative"])
+    (package / "quant.py").write_text(
+        textwrap.dedent("""
+            from .blocks import Bottleneck
+
+
+            class Base(Bottleneck):
+                def _shortcut(self, x):
+                    return x if self.downsample is None else self.downsample(x)
+
+
+            class QuantBottleneck(Base):
+                def forward(self, x):
+                    out = self.relu(self.bn1(self.conv1(x)))
+                    out = self.relu(self.bn2(self.conv2(out)))
+                    return self.relu(self.bn3(self.conv3(out)) + self._shortcut(x))
+        """)
+    )
+    (package / "more.py").write_text(
+        textwrap.dedent("""
+            from .quant import Base
+
+
+            class Shortcut(Base):
+                def forward(self, x):
+                    return self._shortcut(x) + indentity
+        """)
+    )
+    reported = codes(check_paths([package], ignore=["RN204"]))
+    assert [(name, code) for name, _, code in reported] == [("more.py", "RN117")]

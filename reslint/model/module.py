@@ -65,6 +65,7 @@ class ModuleModel:
         self._method_owner = {id(f): cls for cls in self.class_defs for f in cls.methods.values()}
         self.project = project if project is not None else Project()
         self.project.add(self)
+        self.names.functions.foreign = self.project.function_names
 
     @property
     def interpreter(self) -> Interpreter:

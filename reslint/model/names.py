@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -46,6 +47,19 @@ class FunctionNames:
     unconditional: set[str] = field(default_factory=set)
 
 
+class FunctionTable(dict[int, "FunctionNames"]):
+    """The names of each function of the file, by id of its FunctionDef. A method inherited from a
+    class of another linted file is looked up in that file's table (`foreign`, set by the project)."""
+
+    foreign: Callable[[int], FunctionNames | None] | None = None
+
+    def __missing__(self, key: int) -> FunctionNames:
+        found = self.foreign(key) if self.foreign is not None else None
+        if found is None:
+            raise KeyError(key)
+        return found
+
+
 class NameIndex:
     def __init__(self, tree: cst.Module) -> None:
         self.bound_anywhere: set[str] = set()
@@ -61,7 +75,7 @@ class NameIndex:
         self.ifs: list[tuple[cst.If, cst.FunctionDef | None]] = []
         # `obj.attr = ...` / `obj.attr += ...` targets, with the function they are in.
         self.attribute_stores: list[tuple[cst.Attribute, cst.FunctionDef | None]] = []
-        self.functions: dict[int, FunctionNames] = {}
+        self.functions = FunctionTable()
         self._not_reads: set[int] = set()
         self._functions: list[cst.FunctionDef] = []
         self._classes: list[cst.ClassDef] = []

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from reslint.model.imports import ImportSource
     from reslint.model.interpreter import Interpreter
     from reslint.model.module import ModuleModel
+    from reslint.model.names import FunctionNames
 
 # Builds the model of one linted file, or None when it cannot (unreadable, no parse).
 Loader = Callable[[str], "ModuleModel | None"]
@@ -54,6 +55,11 @@ class Project:
 
     def owner(self, function: cst.FunctionDef) -> ModuleModel:
         return self._owners[id(function)]
+
+    def function_names(self, function_id: int) -> FunctionNames | None:
+        """The names of a function of any file of the project, by id of its FunctionDef."""
+        owner = self._owners.get(function_id)
+        return owner.names.functions.get(function_id) if owner is not None else None
 
     def in_other_file(self, model: ModuleModel, node: cst.CSTNode) -> bool:
         """Whether `node` belongs to another file of the project than `model`'s."""
