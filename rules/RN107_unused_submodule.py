@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from reslint.model import ModuleModel
+from reslint.model.naming import BOOKKEEPING
 from reslint.model.values import Layer, Param, options
 from reslint.rule import Rule, Violation
 
@@ -23,8 +23,6 @@ PARAMETER_FREE = {
 
 # Iterating over children reaches every submodule without naming it.
 DYNAMIC_ACCESS = {"children", "named_children", "modules", "named_modules", "_modules", "__dict__"}
-# Methods that walk the submodules to set them up, not to compute with them.
-BOOKKEEPING = re.compile(r"init|weight|param|reset|freeze|train|eval|load|state|summary|repr", re.I)
 
 
 class UnusedSubmodule(Rule):
@@ -59,7 +57,7 @@ class UnusedSubmodule(Rule):
     severity = Rule.severity
 
     def check(self, module: ModuleModel) -> Iterator[Violation]:
-        on_self, elsewhere = module.attribute_reads
+        elsewhere = module.attribute_reads[1]
         for cls in module.module_classes:
             instance = cls.generic
             if (
@@ -75,15 +73,17 @@ class UnusedSubmodule(Rule):
             related = [cls, *cls.ancestors(), *_subclasses(cls, module)]
             # Strings name modules too (`getattr(self, "layer1")`, timm's `module="act1"`): those
             # written in a related class or outside any class.
-            strings = module.names.strings_by_class
-            used = elsewhere | strings.get(None, set())
+            used = elsewhere | module.names.strings_by_class.get(None, set())
             for other in related:
-                used |= strings.get(id(other.node), set())
+                home = module.file_of(other.node)
+                if home is not module:  # a base class of another linted file
+                    used |= home.attribute_reads[1] | home.names.strings_by_class.get(None, set())
+                used |= home.names.strings_by_class.get(id(other.node), set())
                 for built in other.instances():
                     if built.forward is not None or built.read_by_name:
                         used |= built.read_by_name
                 for method in other.methods.values():
-                    used |= set(on_self.get(id(method), {}))
+                    used |= set(module.self_reads(method))
             reported: set[int] = set()
             for assignment in instance.assignments:
                 name = assignment.name

@@ -93,7 +93,7 @@ class UndefinedSelfAttribute(Rule):
                 for method in reachable_methods(cls, ("__init__", "forward"), module):
                     if not _instance_method(method):
                         continue
-                    for name, reads in module.attribute_reads[0].get(id(method), {}).items():
+                    for name, reads in module.self_reads(method).items():
                         if name in known or name in reported or name in module.names.strings:
                             continue
                         if name.startswith("__"):

@@ -67,6 +67,12 @@ class ShortcutStrideMismatch(Rule):
                 causes = (
                     tuple(("RN304", conv.anchor) for conv in strided) if len(strided) > 1 else ()
                 )
+                # An alternative that follows the block's stride (`pool(x) if self.downsample else x`)
+                # shows the block handles it: a fixed-stride alternative is then for another path.
+                handled = any(
+                    stride is not None and stride.constant is None
+                    for stride in map(_total_stride, residual.shortcuts)
+                )
                 for shortcut in residual.shortcuts:
                     convs = convs_of(shortcut)
                     short_stride = _total_stride(shortcut)
@@ -74,13 +80,14 @@ class ShortcutStrideMismatch(Rule):
                         continue
                     # The shortcut exists only where its construction's conditions hold
                     # (`if stride == 2: self.shortcut = Sequential(AvgPool2d(2), conv)`).
-                    assume = tuple(
+                    # So does the path of forward it is computed on (`... if self.downsample else x`).
+                    assume = shortcut.assume + tuple(
                         (guard.condition, guard.branch)
                         for conv in convs
                         for guard in conv.guards
                         if guard.condition is not None
                     )
-                    if not _provably_different(main_stride, short_stride, assume):
+                    if not _provably_different(main_stride, short_stride, assume, handled):
                         continue
                     yield Violation(
                         convs[0].anchor,
@@ -100,11 +107,16 @@ def _strided_convs(elements: list[Element]) -> list[Layer]:
     ]
 
 
-def _provably_different(main: Expr, shortcut: Expr, assume: Assumptions) -> bool:
+def _provably_different(
+    main: Expr, shortcut: Expr, assume: Assumptions, stride_handled: bool
+) -> bool:
     """Different for every sample where the shortcut exists, or a block meant to take a stride
-    (`stride`) whose projection's stride is fixed, so that some stride breaks the addition."""
+    (`stride`) whose projection's stride is fixed, so that some stride breaks the addition (unless
+    another shortcut alternative follows the stride)."""
     if relation(main, shortcut, assume) is Relation.DIFFERENT:
         return True
+    if stride_handled:
+        return False
     strided_by_parameter = main.constant is None and any(
         "stride" in s.lower() for s in main.symbols()
     )

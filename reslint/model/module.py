@@ -15,6 +15,7 @@ from reslint.model.flow import FunctionFlow, analyse_function
 from reslint.model.imports import ImportMap
 from reslint.model.interpreter import Builtin, Frame, Interpreter
 from reslint.model.names import NameIndex
+from reslint.model.naming import BOOKKEEPING
 from reslint.model.project import Project
 from reslint.model.values import (
     UNKNOWN,
@@ -167,9 +168,31 @@ class ModuleModel:
                 on_self.setdefault(id(method), {}).setdefault(attribute.attr.value, []).append(
                     attribute
                 )
-            else:
+            elif not self._initialises_a_parameter(attribute, method):
                 elsewhere.add(attribute.attr.value)
         return on_self, elsewhere
+
+    def file_of(self, node: cst.CSTNode) -> ModuleModel:
+        """The model of the file `node` is part of: this one, or another linted file of the project
+        (a base class may come from there)."""
+        return self if self.owns(node) else self.project.file_of(node) or self
+
+    def self_reads(self, method: cst.FunctionDef) -> dict[str, list[cst.Attribute]]:
+        """The `self.X` reads of `method`, by name, read in the file that defines it."""
+        return self.file_of(method).attribute_reads[0].get(id(method), {})
+
+    def _initialises_a_parameter(
+        self, attribute: cst.Attribute, method: cst.FunctionDef | None
+    ) -> bool:
+        """`m.bn2.weight` read in a method that sets the model up (`nn.init.constant_(m.bn2.weight,
+        0)` in `__init__` or `_init_weights`): setting a layer's weights up is not using the layer."""
+        parent = self.names.parents.get(id(attribute))
+        return (
+            isinstance(parent, cst.Attribute)
+            and parent.attr.value in _PARAMETER_NAMES
+            and method is not None
+            and BOOKKEEPING.search(method.name.value) is not None
+        )
 
     # ----- places and text -----------------------------------------------------------------
 
@@ -365,6 +388,9 @@ class ModuleModel:
             except RecursionError:
                 pass
         return cache[id(function)]
+
+
+_PARAMETER_NAMES = frozenset({"weight", "bias", "running_mean", "running_var"})
 
 
 def _first_param(function: cst.FunctionDef) -> str | None:

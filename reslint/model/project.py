@@ -61,12 +61,13 @@ class Project:
         owner = self._owners.get(function_id)
         return owner.names.functions.get(function_id) if owner is not None else None
 
+    def file_of(self, node: cst.CSTNode) -> ModuleModel | None:
+        """The model of the linted file `node` is part of, if any."""
+        return next((m for m in self._models.values() if m is not None and m.owns(node)), None)
+
     def in_other_file(self, model: ModuleModel, node: cst.CSTNode) -> bool:
         """Whether `node` belongs to another file of the project than `model`'s."""
-        return not model.owns(node) and any(
-            other is not None and other is not model and other.owns(node)
-            for other in self._models.values()
-        )
+        return not model.owns(node) and self.file_of(node) is not None
 
     # ----- imports ---------------------------------------------------------------------------
 

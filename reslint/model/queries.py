@@ -97,9 +97,7 @@ def layer_sequences(instance: Instance, open_containers: bool = True) -> list[Ch
     if forward is not None:
         for flow in _all_flows(forward.adds, forward.returns):
             chain = Chain(expand(flow.steps) if open_containers else list(flow.steps))
-            chain.assume = tuple(
-                (guard.condition, guard.branch) for guard in flow.path if guard.condition
-            )
+            chain.assume = _assumptions(flow)
             sequences.append(chain)
         for site in forward.adds:
             if site.after:
@@ -199,8 +197,8 @@ class Residual:
     Each side lists its alternatives (an `if` in forward can make several)."""
 
     site: AddSite
-    mains: list[list[Element]]
-    shortcuts: list[list[Element]]  # identity is an empty list
+    mains: list[Chain]  # each with the path it runs on
+    shortcuts: list[Chain]  # identity is an empty list
     shortcut_steps: list[tuple[Step, ...]]
     after: list[Element]
 
@@ -221,6 +219,7 @@ def residuals(instance: Instance) -> list[Residual]:
             continue
         left_own = [_own_steps(f, right) for f in left]
         right_own = [_own_steps(f, left) for f in right]
+        paths = {id(steps): _assumptions(f) for f, steps in zip(right + left, right_own + left_own)}
         if _upsamples(left_own + right_own):
             continue  # a feature-pyramid or U-Net merge of two resolutions, not a residual block
         if _pooled(left_own + right_own):
@@ -232,13 +231,23 @@ def residuals(instance: Instance) -> list[Residual]:
         found.append(
             Residual(
                 site,
-                [expand(steps) for steps in left_own],
-                [expand(steps) for steps in right_own],
+                [_chain(steps, paths[id(steps)]) for steps in left_own],
+                [_chain(steps, paths[id(steps)]) for steps in right_own],
                 right_own,
                 expand(site.after),
             )
         )
     return found
+
+
+def _assumptions(flow: Flow) -> Assumptions:
+    return tuple((guard.condition, guard.branch) for guard in flow.path if guard.condition)
+
+
+def _chain(steps: tuple[Step, ...], assume: Assumptions) -> Chain:
+    chain = Chain(expand(steps))
+    chain.assume = assume
+    return chain
 
 
 def _surely_shortcut(sides: list[tuple[Step, ...]]) -> bool:
