@@ -131,15 +131,14 @@ def _reached_by_unknown_names(cls) -> bool:
 def _accesses_dynamically(cls, module: ModuleModel) -> bool:
     """Whether a method that may compute with the submodules iterates them (`self.children()`);
     initialising or freezing them that way (`for m in self.modules(): nn.init...`) does not count."""
-    computing = {id(f) for name, f in cls.methods.items() if not BOOKKEEPING.search(name)}
-    for function_id in computing:
-        if any(read.value in DYNAMIC_ACCESS for read in module.names.functions[function_id].reads):
+    computing = [f for name, f in cls.methods.items() if not BOOKKEEPING.search(name)]
+    for function in computing:
+        if any(read.value in DYNAMIC_ACCESS for read in module.names.functions[id(function)].reads):
             return True
     return any(
         attribute.attr.value in DYNAMIC_ACCESS
-        and function is not None
-        and id(module.enclosing_method(function)) in computing
-        for attribute, function in module.names.attributes
+        for function in computing
+        for attribute in module.attributes_in_method(function)
     )
 
 

@@ -63,11 +63,10 @@ def _unused_output_size(
     if reads & {"kwargs", "locals", "vars"}:
         return  # may be forwarded through **kwargs or locals()
     # Lightning's `self.save_hyperparameters()` captures the arguments, read as `self.hparams.X`.
-    methods = {id(method) for method in cls.methods.values()}
     reads |= {
         attribute.attr.value
-        for attribute, function in module.names.attributes
-        if function is not None and id(module.enclosing_method(function)) in methods
+        for method in cls.methods.values()
+        for attribute in module.attributes_in_method(method)
     }
     if "save_hyperparameters" in reads:
         return
