@@ -96,7 +96,7 @@ def realistic(lines: int) -> str:
 
 
 def _network(i: int) -> str:
-    return f'''
+    return f"""
 class Net{i}(nn.Module):
     def __init__(self, num_classes=10):
         super().__init__()
@@ -111,7 +111,7 @@ class Net{i}(nn.Module):
         for layer in self.layers:
             x = x + layer(x)
         return self.fc(torch.flatten(self.pool(x), 1))
-'''
+"""
 
 
 GENERATORS: dict[str, Callable[[int], str]] = {

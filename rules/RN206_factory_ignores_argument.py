@@ -102,9 +102,7 @@ def _same_stage_count(init: cst.FunctionDef, module: ModuleModel) -> Iterator[Vi
     """`self._make_layer(block, 128, layers[0])` for every stage."""
     params = {p.name.value for p in init.params.params}
     by_list: dict[str, list[tuple[str, cst.BaseExpression]]] = {}
-    for call, function in module.names.calls:
-        if function is not init:
-            continue
+    for call in module.calls_in(init):
         for arg in call.args:
             index = _constant_index(arg.value, params)
             if index is not None:

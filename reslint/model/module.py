@@ -5,7 +5,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 
 import libcst as cst
 
@@ -24,6 +24,8 @@ from reslint.model.values import (
     TorchRef,
     options,
 )
+
+NodeT = TypeVar("NodeT", bound=cst.CSTNode)
 
 BUILTIN_NAMES = frozenset(dir(builtins)) | {
     "__file__",
@@ -156,6 +158,10 @@ class ModuleModel:
         functions excluded."""
         return self._attributes_by_function.get(id(function), [])
 
+    def calls_in(self, function: cst.FunctionDef) -> list[cst.Call]:
+        """The calls written directly in `function`, nested functions excluded."""
+        return self._calls_by_function.get(id(function), [])
+
     def attributes_in_method(self, method: cst.FunctionDef) -> list[cst.Attribute]:
         """The attributes written in `method` or in a function nested in it."""
         return self._attributes_by_method.get(id(method), [])
@@ -166,28 +172,19 @@ class ModuleModel:
 
     @cached_property
     def _attributes_by_function(self) -> dict[int, list[cst.Attribute]]:
-        grouped: dict[int, list[cst.Attribute]] = {}
-        for attribute, function in self.names.attributes:
-            if function is not None:
-                grouped.setdefault(id(function), []).append(attribute)
-        return grouped
+        return _grouped(self.names.attributes, id)
+
+    @cached_property
+    def _calls_by_function(self) -> dict[int, list[cst.Call]]:
+        return _grouped(self.names.calls, id)
 
     @cached_property
     def _attributes_by_method(self) -> dict[int, list[cst.Attribute]]:
-        return self._by_method(self.names.attributes)
+        return _grouped(self.names.attributes, lambda f: id(self.enclosing_method(f)))
 
     @cached_property
     def _attribute_stores_by_method(self) -> dict[int, list[cst.Attribute]]:
-        return self._by_method(self.names.attribute_stores)
-
-    def _by_method(
-        self, pairs: list[tuple[cst.Attribute, cst.FunctionDef | None]]
-    ) -> dict[int, list[cst.Attribute]]:
-        grouped: dict[int, list[cst.Attribute]] = {}
-        for attribute, function in pairs:
-            if function is not None:
-                grouped.setdefault(id(self.enclosing_method(function)), []).append(attribute)
-        return grouped
+        return _grouped(self.names.attribute_stores, lambda f: id(self.enclosing_method(f)))
 
     @cached_property
     def attribute_reads(self) -> tuple[dict[int, dict[str, list[cst.Attribute]]], set[str]]:
@@ -481,6 +478,18 @@ _OPERATORS = {
     "Modulo": "%",
     "Power": "**",
 }
+
+
+def _grouped(
+    pairs: list[tuple[NodeT, cst.FunctionDef | None]], key: Callable[[cst.FunctionDef], int]
+) -> dict[int, list[NodeT]]:
+    """The nodes of (node, function it is in) pairs grouped by `key(function)`; those outside any
+    function left out."""
+    grouped: dict[int, list[NodeT]] = {}
+    for node, function in pairs:
+        if function is not None:
+            grouped.setdefault(key(function), []).append(node)
+    return grouped
 
 
 def build_module_model(

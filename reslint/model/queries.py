@@ -308,10 +308,8 @@ def stale_running_channels(cls, module) -> dict[str, cst.FunctionDef]:
         if name in ("__init__", "forward"):
             continue
         block_makers = {p.name.value for p in method.params.params} | module.class_names
-        for call, function in module.names.calls:
-            if function is not method or not (
-                isinstance(call.func, cst.Name) and call.func.value in block_makers
-            ):
+        for call in module.calls_in(method):
+            if not (isinstance(call.func, cst.Name) and call.func.value in block_makers):
                 continue  # only calls that build blocks: a local class, or one passed in (`block`)
             for arg in call.args:
                 value = arg.value
@@ -350,12 +348,13 @@ def _names_stride(node: cst.BaseExpression) -> bool:
 
 
 def _assigns_self_attribute(method: cst.FunctionDef, attr: str, module) -> bool:
+    stores = {id(target) for target in module.attribute_stores_in_method(method)}
     return any(
-        function is method
+        id(target) in stores
         and target.attr.value == attr
         and isinstance(target.value, cst.Name)
         and target.value.value == "self"
-        for target, function in module.names.attribute_stores
+        for target in module.attributes_in(method)
     )
 
 
