@@ -72,7 +72,7 @@ class UnusedSubmodule(Rule):
                 continue  # nn.Sequential subclasses run their children in order
             # `self.X` read by this class, its bases or its subclasses (a base may build what a
             # subclass's forward uses), or `X` read on any other object of the file.
-            related = [cls, *cls.ancestors(), *_subclasses(cls, module)]
+            related = [cls, *cls.ancestors(), *module.subclasses(cls)]
             # Strings name modules too (`getattr(self, "layer1")`, timm's `module="act1"`): those
             # written in a related class or outside any class.
             strings = module.names.strings_by_class
@@ -100,10 +100,6 @@ class UnusedSubmodule(Rule):
                     + _cost(assignment.value),
                     f"call `self.{name}` in forward, or delete it",
                 )
-
-
-def _subclasses(cls, module: ModuleModel) -> list:
-    return [other for other in module.class_defs if cls in other.ancestors()]
 
 
 def _cost(value) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -115,13 +116,17 @@ class ClassModel:
 
     @cached_property
     def _ancestors(self) -> list[ClassModel]:
+        # Breadth first, each class once: ids in a set, as a list scan made a chain of 3,000 classes
+        # cubic.
         seen: list[ClassModel] = []
-        stack = list(self.local_bases())
-        while stack:
-            cls = stack.pop(0)
-            if cls not in seen and cls is not self:
+        seen_ids = {id(self)}
+        queue = deque(self.local_bases())
+        while queue:
+            cls = queue.popleft()
+            if id(cls) not in seen_ids:
+                seen_ids.add(id(cls))
                 seen.append(cls)
-                stack.extend(cls.local_bases())
+                queue.extend(cls.local_bases())
         return seen
 
     def ancestors(self) -> list[ClassModel]:

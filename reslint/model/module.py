@@ -346,6 +346,18 @@ class ModuleModel:
     def module_classes(self) -> list[ClassModel]:
         return [cls for cls in self.class_defs if cls.is_module]
 
+    def subclasses(self, cls: ClassModel) -> list[ClassModel]:
+        """The file's classes that derive from `cls`, directly or not, in source order."""
+        return self._subclasses.get(id(cls), [])
+
+    @cached_property
+    def _subclasses(self) -> dict[int, list[ClassModel]]:
+        found: dict[int, list[ClassModel]] = {}
+        for cls in self.class_defs:
+            for ancestor in cls.ancestors():
+                found.setdefault(id(ancestor), []).append(cls)
+        return found
+
     @property
     def analysed_classes(self) -> list[ClassModel]:
         """The classes whose instances rules check: nn.Modules, and classes built on a base reslint
