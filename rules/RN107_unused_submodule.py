@@ -5,7 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+import libcst as cst
+
 from reslint.model import ModuleModel
+from reslint.model.classes import ClassModel
 from reslint.model.values import Layer, Param, options
 from reslint.rule import Rule, Violation
 
@@ -60,6 +63,17 @@ class UnusedSubmodule(Rule):
 
     def check(self, module: ModuleModel) -> Iterator[Violation]:
         on_self, elsewhere = module.attribute_reads
+        # Each class's own uses, worked out once: a class is related to every class of its
+        # hierarchy. Keyed by the number of its instances too, as building one class's instance
+        # may build another's.
+        uses: dict[tuple[int, int], set[str]] = {}
+
+        def own_uses(cls: ClassModel) -> set[str]:
+            key = (id(cls), len(cls.instances()))
+            if key not in uses:
+                uses[key] = _names_used_in(cls, on_self, module)
+            return uses[key]
+
         for cls in module.module_classes:
             instance = cls.generic
             if (
@@ -75,15 +89,9 @@ class UnusedSubmodule(Rule):
             related = [cls, *cls.ancestors(), *module.subclasses(cls)]
             # Strings name modules too (`getattr(self, "layer1")`, timm's `module="act1"`): those
             # written in a related class or outside any class.
-            strings = module.names.strings_by_class
-            used = elsewhere | strings.get(None, set())
+            used = elsewhere | module.names.strings_by_class.get(None, set())
             for other in related:
-                used |= strings.get(id(other.node), set())
-                for built in other.instances():
-                    if built.forward is not None or built.read_by_name:
-                        used |= built.read_by_name
-                for method in other.methods.values():
-                    used |= set(on_self.get(id(method), {}))
+                used |= own_uses(other)
             reported: set[int] = set()
             for assignment in instance.assignments:
                 name = assignment.name
@@ -100,6 +108,20 @@ class UnusedSubmodule(Rule):
                     + _cost(assignment.value),
                     f"call `self.{name}` in forward, or delete it",
                 )
+
+
+def _names_used_in(
+    cls: ClassModel, on_self: dict[int, dict[str, list[cst.Attribute]]], module: ModuleModel
+) -> set[str]:
+    """The names a class's own code uses: its strings, what its instances read by name, and the
+    `self.X` its methods read."""
+    used = set(module.names.strings_by_class.get(id(cls.node), set()))
+    for built in cls.instances():
+        if built.forward is not None or built.read_by_name:
+            used |= built.read_by_name
+    for method in cls.methods.values():
+        used |= set(on_self.get(id(method), {}))
+    return used
 
 
 def _cost(value) -> str:

@@ -82,7 +82,7 @@ class ClassModel:
 
     # ----- inheritance ---------------------------------------------------------------------
 
-    @property
+    @cached_property
     def base_nodes(self) -> list[cst.BaseExpression]:
         return [arg.value for arg in self.node.bases if arg.keyword is None]
 
@@ -176,10 +176,16 @@ class ClassModel:
         return False
 
     def method(self, name: str) -> cst.FunctionDef | None:
-        for cls in [self, *self.ancestors()]:
-            if name in cls.methods:
-                return cls.methods[name]
-        return None
+        return self._method_table.get(name)
+
+    @cached_property
+    def _method_table(self) -> dict[str, cst.FunctionDef]:
+        """Each method name to the definition found first in this class and its ancestors: built once,
+        where a walk up the ancestors per question made deep hierarchies quadratic."""
+        table: dict[str, cst.FunctionDef] = {}
+        for cls in reversed([self, *self.ancestors()]):
+            table.update(cls.methods)
+        return table
 
     def local_base_with(self, method: str) -> ClassModel | None:
         return next((cls for cls in self.ancestors() if method in cls.methods), None)
