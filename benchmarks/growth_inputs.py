@@ -57,7 +57,9 @@ def inheritance_chain(n: int) -> str:
 
 
 def nesting(n: int) -> str:
-    """A forward whose body nests n levels of if/for/with, then a line of n nested calls."""
+    """A forward nested as deep as Python allows (19 blocks of if/for/with), whose innermost line adds
+    n terms (a left-leaning tree n deep) and applies min(n, 150) nested calls (the parser stops
+    at 200 parentheses)."""
     lines = [
         "class Deep(nn.Module):",
         "    def __init__(self):",
@@ -68,11 +70,13 @@ def nesting(n: int) -> str:
     ]
     indent = 8
     kinds = ("if x is not None:", "for _ in range(1):", "with torch.no_grad():")
-    for level in range(n):
+    for level in range(19):
         lines.append(" " * indent + kinds[level % 3])
         indent += 1
-    lines.append(" " * indent + "x = self.conv(x) + x")
-    lines.append("        return " + "F.relu(" * n + "x" + ")" * n)
+    calls = min(n, 150)
+    lines.append(" " * indent + "x = " + " + ".join(["self.conv(x)"] * n))
+    lines.append(" " * indent + "x = " + "F.relu(" * calls + "x" + ")" * calls)
+    lines.append("        return x")
     return HEADER + "\n".join(lines) + "\n"
 
 
