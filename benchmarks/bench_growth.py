@@ -5,7 +5,7 @@ Each input (see growth_inputs.py) is written to a temporary file and linted by a
 Between consecutive sizes the growth ratio is printed, normalised to the size ratio: 1.0 is linear,
 2.0 at a doubling is quadratic.
 
-Run: python benchmarks/bench_growth.py [--full] [--only classes,inheritance]
+Run: python benchmarks/bench_growth.py [--full] [--only classes,inheritance] [--reslint PATH]
      (quick mode, the default, takes 2 to 3 minutes; --full much longer)
 """
 
@@ -23,7 +23,7 @@ from pathlib import Path
 
 from growth_inputs import GENERATORS
 
-RESLINT = Path(sys.executable).parent / "reslint"
+DEFAULT_RESLINT = Path(sys.executable).parent / "reslint"
 
 QUICK = {
     "classes": [250, 500, 1000],
@@ -51,11 +51,11 @@ class Measure:
     codes: list[str]
 
 
-def measure(kind: str, size: int, folder: Path) -> Measure:
+def measure(kind: str, size: int, folder: Path, reslint: Path) -> Measure:
     source = GENERATORS[kind](size)
     path = folder / f"{kind}_{size}.py"
     path.write_text(source)
-    argv = [str(RESLINT), "--no-cache", "--jobs", "1", "--format", "json", "--no-color", str(path)]
+    argv = [str(reslint), "--no-cache", "--jobs", "1", "--format", "json", "--no-color", str(path)]
     start = time.perf_counter()
     child = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     assert child.stdout is not None
@@ -88,6 +88,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--full", action="store_true", help="the large sizes (tens of minutes)")
     parser.add_argument("--only", help="comma-separated kinds: " + ", ".join(GENERATORS))
+    parser.add_argument(
+        "--reslint", type=Path, default=DEFAULT_RESLINT, help="the executable (another checkout's)"
+    )
     args = parser.parse_args()
     plan = FULL if args.full else QUICK
     kinds = args.only.split(",") if args.only else list(plan)
@@ -100,7 +103,7 @@ def main() -> None:
         for kind in kinds:
             previous = None
             for size in plan[kind]:
-                row = measure(kind, size, Path(folder))
+                row = measure(kind, size, Path(folder), args.reslint)
                 print_row(row, previous)
                 previous = row
 
