@@ -68,15 +68,17 @@ def reachable_methods(
 ) -> list[cst.FunctionDef]:
     """The methods named in `roots` and those they call as `self.name(...)`, transitively."""
     found = [method for method in map(cls.method, roots) if method is not None]
+    seen = {id(method) for method in found}
     index = 0
     while index < len(found):
         current = found[index]
         index += 1
-        for attribute, function in module.names.attributes:
-            if function is not current or not is_self(attribute.value, current):
+        for attribute in module.attributes_in(current):
+            if not is_self(attribute.value, current):
                 continue
             method = cls.method(attribute.attr.value)
-            if method is not None and method not in found:
+            if method is not None and id(method) not in seen:
+                seen.add(id(method))
                 found.append(method)
     return found
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from reslint.model import ModuleModel
+from reslint.model.classes import ClassModel
 from reslint.model.naming import BOOKKEEPING
 from reslint.model.values import Layer, Param, options
 from reslint.rule import Rule, Violation
@@ -58,6 +59,17 @@ class UnusedSubmodule(Rule):
 
     def check(self, module: ModuleModel) -> Iterator[Violation]:
         elsewhere = module.attribute_reads[1]
+        # Each class's own uses, worked out once: a class is related to every class of its
+        # hierarchy. Keyed by the number of its instances too, as building one class's instance
+        # may build another's.
+        uses: dict[tuple[int, int], set[str]] = {}
+
+        def own_uses(cls: ClassModel) -> set[str]:
+            key = (id(cls), len(cls.instances()))
+            if key not in uses:
+                uses[key] = _names_used_in(cls, module)
+            return uses[key]
+
         for cls in module.module_classes:
             instance = cls.generic
             if (
@@ -70,20 +82,12 @@ class UnusedSubmodule(Rule):
                 continue  # nn.Sequential subclasses run their children in order
             # `self.X` read by this class, its bases or its subclasses (a base may build what a
             # subclass's forward uses), or `X` read on any other object of the file.
-            related = [cls, *cls.ancestors(), *_subclasses(cls, module)]
+            related = [cls, *cls.ancestors(), *module.subclasses(cls)]
             # Strings name modules too (`getattr(self, "layer1")`, timm's `module="act1"`): those
             # written in a related class or outside any class.
             used = elsewhere | module.names.strings_by_class.get(None, set())
             for other in related:
-                home = module.file_of(other.node)
-                if home is not module:  # a base class of another linted file
-                    used |= home.attribute_reads[1] | home.names.strings_by_class.get(None, set())
-                used |= home.names.strings_by_class.get(id(other.node), set())
-                for built in other.instances():
-                    if built.forward is not None or built.read_by_name:
-                        used |= built.read_by_name
-                for method in other.methods.values():
-                    used |= set(module.self_reads(method))
+                used |= own_uses(other)
             reported: set[int] = set()
             for assignment in instance.assignments:
                 name = assignment.name
@@ -102,8 +106,20 @@ class UnusedSubmodule(Rule):
                 )
 
 
-def _subclasses(cls, module: ModuleModel) -> list:
-    return [other for other in module.class_defs if cls in other.ancestors()]
+def _names_used_in(cls: ClassModel, module: ModuleModel) -> set[str]:
+    """The names a class's own code uses: its strings, what its instances read by name, and the
+    `self.X` its methods read; for a class of another linted file (a base), also what that file
+    reads on other objects."""
+    home = module.file_of(cls.node)
+    used = set(home.names.strings_by_class.get(id(cls.node), set()))
+    if home is not module:
+        used |= home.attribute_reads[1] | home.names.strings_by_class.get(None, set())
+    for built in cls.instances():
+        if built.forward is not None or built.read_by_name:
+            used |= built.read_by_name
+    for method in cls.methods.values():
+        used |= set(module.self_reads(method))
+    return used
 
 
 def _cost(value) -> str:
@@ -131,15 +147,14 @@ def _reached_by_unknown_names(cls) -> bool:
 def _accesses_dynamically(cls, module: ModuleModel) -> bool:
     """Whether a method that may compute with the submodules iterates them (`self.children()`);
     initialising or freezing them that way (`for m in self.modules(): nn.init...`) does not count."""
-    computing = {id(f) for name, f in cls.methods.items() if not BOOKKEEPING.search(name)}
-    for function_id in computing:
-        if any(read.value in DYNAMIC_ACCESS for read in module.names.functions[function_id].reads):
+    computing = [f for name, f in cls.methods.items() if not BOOKKEEPING.search(name)]
+    for function in computing:
+        if any(read.value in DYNAMIC_ACCESS for read in module.names.functions[id(function)].reads):
             return True
     return any(
         attribute.attr.value in DYNAMIC_ACCESS
-        and function is not None
-        and id(module.enclosing_method(function)) in computing
-        for attribute, function in module.names.attributes
+        for function in computing
+        for attribute in module.attributes_in_method(function)
     )
 
 

@@ -96,8 +96,8 @@ class ModuleBuiltInForward(Rule):
             forward = cls.methods.get("forward")
             if forward is None:
                 continue
-            for call, function in module.names.calls:
-                if function is not forward or not _has_parameters(call, module, known):
+            for call in module.calls_in(forward):
+                if not _has_parameters(call, module, known):
                     continue
                 use = _how_used(call, forward, module)
                 if use:
@@ -166,10 +166,8 @@ def _switched_on(call: cst.Call, switch: tuple[str, int, bool] | None) -> bool:
 def _class_has_parameters(cls: ClassModel, module: ModuleModel, known: dict[int, bool]) -> bool:
     """One of the file's modules whose methods (or its local bases') build a layer with parameters
     or an `nn.Parameter`."""
-    methods = {id(method) for c in [cls, *cls.ancestors()] for method in c.methods.values()}
-    for call, function in module.names.calls:
-        if id(function) not in methods:
-            continue
+    methods = {id(method): method for c in [cls, *cls.ancestors()] for method in c.methods.values()}
+    for call in (call for method in methods.values() for call in module.calls_in(method)):
         if module.imports.qualified(call.func) == "torch.nn.Parameter":
             return True
         if _has_parameters(call, module, known):
@@ -201,8 +199,8 @@ def _how_used(call: cst.Call, forward: cst.FunctionDef, module: ModuleModel) -> 
 
 def _called(name: str, forward: cst.FunctionDef, module: ModuleModel) -> bool:
     return any(
-        function is forward and isinstance(call.func, cst.Name) and call.func.value == name
-        for call, function in module.names.calls
+        isinstance(call.func, cst.Name) and call.func.value == name
+        for call in module.calls_in(forward)
     )
 
 

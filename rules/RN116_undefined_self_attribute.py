@@ -206,13 +206,14 @@ def _known_attributes(family: list[ClassModel], module: ModuleModel) -> set[str]
     """Every attribute a class of the family sets on self, defines in its body, or inherits from
     nn.Module."""
     known = set(NN_MODULE_ATTRIBUTES)
-    methods = {id(m): m for cls in family for m in cls.methods.values()}
     for cls in family:
         known |= _class_body_names(cls.node)
-    for target, function in module.names.attribute_stores:
-        method = module.enclosing_method(function) if function is not None else None
-        if method is not None and id(method) in methods and is_self(target.value, method):
-            known.add(target.attr.value)
+        for method in cls.methods.values():
+            known |= {
+                target.attr.value
+                for target in module.attribute_stores_in_method(method)
+                if is_self(target.value, method)
+            }
     return known
 
 

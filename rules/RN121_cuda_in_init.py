@@ -52,8 +52,8 @@ class CudaInInit(Rule):
                 if id(method) in seen:
                     continue
                 seen.add(id(method))
-                for call, function in module.names.calls:
-                    if function is not method or _guarded(call, method, module):
+                for call in module.calls_in(method):
+                    if _guarded(call, method, module):
                         continue
                     how = _puts_on_gpu(call, module)
                     if how:

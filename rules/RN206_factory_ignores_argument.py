@@ -63,11 +63,10 @@ def _unused_output_size(
     if reads & {"kwargs", "locals", "vars"}:
         return  # may be forwarded through **kwargs or locals()
     # Lightning's `self.save_hyperparameters()` captures the arguments, read as `self.hparams.X`.
-    methods = {id(method) for method in cls.methods.values()}
     reads |= {
         attribute.attr.value
-        for attribute, function in module.names.attributes
-        if function is not None and id(module.enclosing_method(function)) in methods
+        for method in cls.methods.values()
+        for attribute in module.attributes_in_method(method)
     }
     if "save_hyperparameters" in reads:
         return
@@ -103,9 +102,7 @@ def _same_stage_count(init: cst.FunctionDef, module: ModuleModel) -> Iterator[Vi
     """`self._make_layer(block, 128, layers[0])` for every stage."""
     params = {p.name.value for p in init.params.params}
     by_list: dict[str, list[tuple[str, cst.BaseExpression]]] = {}
-    for call, function in module.names.calls:
-        if function is not init:
-            continue
+    for call in module.calls_in(init):
         for arg in call.args:
             index = _constant_index(arg.value, params)
             if index is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -29,6 +30,10 @@ if TYPE_CHECKING:
 
 MAX_INSTANCES_PER_CLASS = 24
 MAX_BUILDERS = 16  # methods per class run on their own
+# The work budget of a class hierarchy: much of the analysis asks each class about its ancestors (and
+# each ancestor about its subclasses), so a chain of n classes costs n * n. Real ResNet code is a few
+# classes deep; past this depth a class is analysed as if built on an unknown base, and RN006 says so.
+MAX_ANCESTORS = 100
 
 
 @dataclass
@@ -81,7 +86,7 @@ class ClassModel:
 
     # ----- inheritance ---------------------------------------------------------------------
 
-    @property
+    @cached_property
     def base_nodes(self) -> list[cst.BaseExpression]:
         return [arg.value for arg in self.node.bases if arg.keyword is None]
 
@@ -114,18 +119,30 @@ class ClassModel:
         return value.cls if isinstance(value, ClassRef) else None
 
     @cached_property
-    def _ancestors(self) -> list[ClassModel]:
+    def _ancestry(self) -> tuple[list[ClassModel], bool]:
+        """The ancestors breadth first, each once, at most MAX_ANCESTORS; whether some were cut."""
         seen: list[ClassModel] = []
-        stack = list(self.local_bases())
-        while stack:
-            cls = stack.pop(0)
-            if cls not in seen and cls is not self:
-                seen.append(cls)
-                stack.extend(cls.local_bases())
-        return seen
+        seen_ids = {id(self)}  # a set: scanning the list made a chain of 3,000 classes cubic
+        queue = deque(self.local_bases())
+        while queue:
+            cls = queue.popleft()
+            if id(cls) in seen_ids:
+                continue
+            if len(seen) == MAX_ANCESTORS:
+                return seen, True
+            seen_ids.add(id(cls))
+            seen.append(cls)
+            queue.extend(cls.local_bases())
+        return seen, False
 
     def ancestors(self) -> list[ClassModel]:
-        return self._ancestors
+        return self._ancestry[0]
+
+    @property
+    def hierarchy_cut(self) -> bool:
+        """More ancestors in the project than MAX_ANCESTORS: those past it are not looked at, and the
+        class counts as built on a base reslint cannot see."""
+        return self._ancestry[1]
 
     @cached_property
     def is_module(self) -> bool:
@@ -159,6 +176,8 @@ class ClassModel:
     @cached_property
     def has_unresolved_bases(self) -> bool:
         """A base reslint cannot see (another library's class): it may well be an nn.Module."""
+        if self.hierarchy_cut:
+            return True
         for cls in [self, *self.ancestors()]:
             for base in cls.base_nodes:
                 if isinstance(base, cst.Name) and base.value in ("object",):
@@ -171,10 +190,16 @@ class ClassModel:
         return False
 
     def method(self, name: str) -> cst.FunctionDef | None:
-        for cls in [self, *self.ancestors()]:
-            if name in cls.methods:
-                return cls.methods[name]
-        return None
+        return self._method_table.get(name)
+
+    @cached_property
+    def _method_table(self) -> dict[str, cst.FunctionDef]:
+        """Each method name to the definition found first in this class and its ancestors: built once,
+        where a walk up the ancestors per question made deep hierarchies quadratic."""
+        table: dict[str, cst.FunctionDef] = {}
+        for cls in reversed([self, *self.ancestors()]):
+            table.update(cls.methods)
+        return table
 
     def local_base_with(self, method: str) -> ClassModel | None:
         return next((cls for cls in self.ancestors() if method in cls.methods), None)

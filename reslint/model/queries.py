@@ -43,17 +43,26 @@ def describe(element: Element) -> str:
     return element.type_name if element.kind == "block" else f"nn.{element.type_name}"
 
 
-def expand(steps: tuple[Step, ...] | list[Step], depth: int = 0) -> list[Element]:
+def expand(steps: tuple[Step, ...] | list[Step]) -> list[Element]:
     """Forward steps with containers opened up: `self.layer1(x)` becomes its blocks, and a block that
     is only a chain of layers (pytorchcv's `ResBlock` body, a ConvBNReLU class) its own steps."""
+    return _expand(steps, 0, {})
+
+
+# A block met many times (the same instance in every stage, or a block reachable from itself) is
+# opened once per depth: without the memo a 66-line file took 15 s.
+ChainMemo = dict[tuple[int, int], "list[Element] | None"]
+
+
+def _expand(steps: tuple[Step, ...] | list[Step], depth: int, memo: ChainMemo) -> list[Element]:
     out: list[Element] = []
     for step in steps:
         layer = step.layer
         if layer is not None and layer.kind == "sequential":
             for leaf in layer.flat():
-                out.extend(_chain_inside(leaf, depth) or [leaf])
+                out.extend(_chain_inside(leaf, depth, memo) or [leaf])
         elif layer is not None:
-            out.extend(_chain_inside(layer, depth) or [step])
+            out.extend(_chain_inside(layer, depth, memo) or [step])
         else:
             out.append(step)
     return out
@@ -63,17 +72,24 @@ def expand(steps: tuple[Step, ...] | list[Step], depth: int = 0) -> list[Element
 OPAQUE = {"call", "unknown", "module", "object", "concat", "subsample", "flatten", "linear"}
 
 
-def _chain_inside(layer: Layer, depth: int) -> list[Element] | None:
+def _chain_inside(layer: Layer, depth: int, memo: ChainMemo) -> list[Element] | None:
     """The steps of a block whose forward is one straight chain from its input (no addition)."""
     if layer.kind != "block" or depth >= 3 or layer.instance is None:
         return None
-    forward = layer.instance.forward
+    key = (id(layer), depth)
+    if key not in memo:
+        memo[key] = _chain_of_block(layer.instance, depth, memo)
+    return memo[key]
+
+
+def _chain_of_block(instance: Instance, depth: int, memo: ChainMemo) -> list[Element] | None:
+    forward = instance.forward
     if forward is None or forward.adds:
         return None
     flows = [o for value in forward.returns for o in options(value) if isinstance(o, Flow)]
     if len(flows) != 1 or flows[0].origin != "input" or not flows[0].steps:
         return None
-    inside = expand(flows[0].steps, depth + 1)
+    inside = _expand(flows[0].steps, depth + 1, memo)
     if any(kind_of(element) in OPAQUE for element in inside):
         return None  # a reshaping or unknown step inside: keep the block whole
     return inside
@@ -317,10 +333,8 @@ def stale_running_channels(cls, module) -> dict[str, cst.FunctionDef]:
         if name in ("__init__", "forward"):
             continue
         block_makers = {p.name.value for p in method.params.params} | module.class_names
-        for call, function in module.names.calls:
-            if function is not method or not (
-                isinstance(call.func, cst.Name) and call.func.value in block_makers
-            ):
+        for call in module.calls_in(method):
+            if not (isinstance(call.func, cst.Name) and call.func.value in block_makers):
                 continue  # only calls that build blocks: a local class, or one passed in (`block`)
             for arg in call.args:
                 value = arg.value
@@ -359,12 +373,13 @@ def _names_stride(node: cst.BaseExpression) -> bool:
 
 
 def _assigns_self_attribute(method: cst.FunctionDef, attr: str, module) -> bool:
+    stores = {id(target) for target in module.attribute_stores_in_method(method)}
     return any(
-        function is method
+        id(target) in stores
         and target.attr.value == attr
         and isinstance(target.value, cst.Name)
         and target.value.value == "self"
-        for target, function in module.names.attribute_stores
+        for target in module.attributes_in(method)
     )
 
 
@@ -396,15 +411,27 @@ def stem(instance: Instance, whole: bool = False) -> list[Element] | None:
     """What forward applies before its first residual block, in order (containers and plain blocks
     opened; forward's own calls kept as steps, so that a finding points at them). None when forward
     reaches no residual block (not a network), unless `whole`: then all of forward."""
+    elements, reached = _stem_part(instance, 0, {})
+    return elements if reached or whole else None
+
+
+StemMemo = dict[tuple[int, int], "tuple[list[Element], bool]"]
+
+
+def _stem_part(instance: Instance, depth: int, memo: StemMemo) -> tuple[list[Element], bool]:
+    """The elements forward applies before its first residual block, and whether it reaches one.
+    Each instance is opened once per depth (see ChainMemo)."""
+    key = (id(instance), depth)
+    if key not in memo:
+        memo[key] = _collect_stem(instance, depth, memo)
+    return memo[key]
+
+
+def _collect_stem(instance: Instance, depth: int, memo: StemMemo) -> tuple[list[Element], bool]:
     elements: list[Element] = []
-    return elements if _collect_stem(instance, elements, depth=0) or whole else None
-
-
-def _collect_stem(instance: Instance, elements: list[Element], depth: int) -> bool:
-    """Appends the stem's elements; True once the first residual block is reached."""
     forward = instance.forward
     if forward is None or depth > 4:
-        return False
+        return elements, False
     for step in forward.steps:
         layer = step.layer
         if layer is None or layer.kind not in ("sequential", "block"):
@@ -413,13 +440,15 @@ def _collect_stem(instance: Instance, elements: list[Element], depth: int) -> bo
         for leaf in layer.flat():
             inner = leaf.instance if leaf.kind == "block" else None
             if inner is not None and inner.forward is not None and inner.forward.adds:
-                return True  # the first residual block: the stem is over
+                return elements, True  # the first residual block: the stem is over
             if inner is not None:
-                if _collect_stem(inner, elements, depth + 1):
-                    return True
+                part, reached = _stem_part(inner, depth + 1, memo)
+                elements.extend(part)
+                if reached:
+                    return elements, True
             else:
                 elements.append(step if leaf is layer else leaf)
-    return False
+    return elements, False
 
 
 def residual_blocks(instance: Instance) -> list[Layer]:
