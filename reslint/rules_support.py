@@ -196,3 +196,17 @@ def function_signature(function: cst.FunctionDef) -> Signature:
 
 def _part(param: cst.Param) -> str:
     return param.name.value + ("=" if param.default is not None else "")
+
+
+def written_name(module: ModuleModel, qualified: str) -> str | None:
+    """How this file can write `qualified` (torch.nn.ModuleList) through what it really imports:
+    `nn.ModuleList`, `torch.nn.ModuleList`, or None when it imports neither (a fix then stays silent
+    rather than add an import)."""
+    imports = module.imports
+    spellings = [
+        local + qualified[len(target) :]
+        for local in imports.sources
+        if (target := imports.aliases.get(local, ""))
+        and (qualified == target or qualified.startswith(target + "."))
+    ]
+    return min(spellings, key=lambda spelling: (len(spelling), spelling), default=None)

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import libcst as cst
 
 from reslint.model import ModuleModel
-from reslint.rule import Rule, Violation
+from reslint.rule import Fix, Rule, Violation
 
 
 class SuperWrongClass(Rule):
@@ -54,6 +54,7 @@ class SuperWrongClass(Rule):
                 f"`super({named.value}, self)` inside class `{cls.name}`, which is not a `{named.value}`: "
                 "building it raises TypeError",
                 f"write `super().__init__()` (or `super({cls.name}, self)`)",
+                fix=Fix.replace(named, cls.name),
             )
 
 
@@ -70,6 +71,17 @@ class BasicBlock(nn.Module):
 class Bottleneck(nn.Module):
     def __init__(self):
         super(BasicBlock, self).__init__()
+"""
+]
+SuperWrongClass.FIXED = [
+    """
+import torch.nn as nn
+class BasicBlock(nn.Module):
+    def __init__(self):
+        super(BasicBlock, self).__init__()
+class Bottleneck(nn.Module):
+    def __init__(self):
+        super(Bottleneck, self).__init__()
 """
 ]
 SuperWrongClass.VALID = [

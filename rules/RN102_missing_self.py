@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from reslint.model import ModuleModel
 from reslint.model.module import BUILTIN_NAMES
-from reslint.rule import Rule, Violation
+from reslint.rule import Fix, Rule, Violation
 from reslint.rules_support import reachable_methods
 
 
@@ -74,6 +74,8 @@ class MissingSelf(Rule):
                     f"`{name}` is not defined in `{method.name.value}`; it is {where}: "
                     f"did you mean `self.{name}`?",
                     f"write `self.{name}`",
+                    # An __init__ parameter that is not kept on self would only move the NameError.
+                    fix=Fix.replace(read, f"self.{name}") if name in attributes else None,
                 )
 
 
@@ -86,6 +88,19 @@ class Block(nn.Module):
         self.downsample = downsample
     def forward(self, x):
         if downsample is not None:
+            x = self.downsample(x)
+        return x
+"""
+]
+MissingSelf.FIXED = [
+    """
+import torch.nn as nn
+class Block(nn.Module):
+    def __init__(self, downsample=None):
+        super().__init__()
+        self.downsample = downsample
+    def forward(self, x):
+        if self.downsample is not None:
             x = self.downsample(x)
         return x
 """

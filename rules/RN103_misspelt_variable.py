@@ -10,7 +10,7 @@ from reslint.knowledge.spelling import did_you_mean
 from reslint.model import ModuleModel
 from reslint.model.module import BUILTIN_NAMES
 from reslint.model.names import FunctionNames
-from reslint.rule import Rule, Violation
+from reslint.rule import Edit, Fix, Rule, Violation
 from reslint.rules_support import unread_assignments
 
 
@@ -71,6 +71,8 @@ class MisspeltVariable(Rule):
                         bindings[0],
                         f"`{name}` is assigned but never used, {problem}: did you mean `{other}`?",
                         f"rename `{name}` to `{other}`",
+                        # `name` is never read, so renaming every binding of it changes nothing else.
+                        fix=Fix(tuple(Edit(binding, other) for binding in bindings)),
                     )
                     break
 
@@ -122,6 +124,19 @@ class Block(nn.Module):
         out += identity
         return out
 """,
+]
+MisspeltVariable.FIXED = [
+    """
+import torch.nn as nn
+class Block(nn.Module):
+    def forward(self, x):
+        identity = x
+        out = self.conv(x)
+        if self.downsample is not None:
+            identity = self.downsample(x)
+        out += identity
+        return out
+"""
 ]
 MisspeltVariable.VALID = [
     """

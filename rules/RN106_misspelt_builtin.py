@@ -5,11 +5,19 @@ from __future__ import annotations
 import builtins
 from collections.abc import Iterator
 
-from reslint.knowledge.spelling import did_you_mean
+import libcst as cst
+
+from reslint.knowledge.spelling import did_you_mean, sole_guess
 from reslint.model import ModuleModel
-from reslint.rule import Rule, Violation
+from reslint.rule import Fix, Rule, Violation
 
 BUILTINS = sorted(name for name in dir(builtins) if not name.startswith("_"))
+EXCEPTIONS = [
+    name
+    for name in BUILTINS
+    if isinstance(getattr(builtins, name), type)
+    and issubclass(getattr(builtins, name), BaseException)
+]
 
 
 class MisspeltBuiltin(Rule):
@@ -49,6 +57,7 @@ class MisspeltBuiltin(Rule):
                 use.node,
                 f"`{name}` is not defined anywhere: did you mean the builtin `{builtin}`?",
                 f"write `{builtin}`",
+                fix=_fix(use.node, name, builtin),
             )
 
 
@@ -57,6 +66,24 @@ MisspeltBuiltin.INVALID = [
 def check(dilation):
     if dilation > 1:
         raise NotImplementError("no dilation")
+"""
+]
+
+
+def _fix(node: cst.Name, name: str, builtin: str) -> Fix | None:
+    """Only when no other builtin of its kind is as plausible (NotImplementError is one typo from
+    NotImplemented too, but only NotImplementedError is an exception)."""
+    kind = EXCEPTIONS if builtin in EXCEPTIONS else BUILTINS
+    return (
+        Fix.replace(node, builtin) if sole_guess(name, kind, 0.85, fold=False) == builtin else None
+    )
+
+
+MisspeltBuiltin.FIXED = [
+    """
+def check(dilation):
+    if dilation > 1:
+        raise NotImplementedError("no dilation")
 """
 ]
 MisspeltBuiltin.VALID = [
