@@ -24,7 +24,7 @@ from reslint.rules.RN001_syntax_error import SyntaxErrorRule
 from reslint.rules.RN002_unreadable_file import UnreadableFileRule
 from reslint.rules.RN004_internal_error import InternalErrorRule
 from reslint.rules.RN005_unused_noqa import UnusedNoqaRule
-from reslint.source import DEFAULT_MAX_BYTES, SourceFile, read_source
+from reslint.source import DEFAULT_MAX_BYTES, SourceFile, read_source, split_lines
 from reslint.syntax import ParseResult, parse_source
 
 if TYPE_CHECKING:
@@ -198,10 +198,8 @@ def _findings(prepared: Prepared, checks: Checks) -> tuple[list[Finding], Deferr
         )
     elif prepared.model is not None and checks.rules:
         found, deferrals = _rule_findings(prepared.model, parsed, checks.rules)
-        if parsed.issues or parsed.recovered != prepared.text:
-            found = [
-                replace(finding, fix=None) for finding in found
-            ]  # repaired text: never edit it
+        if parsed.recovered != prepared.text:
+            found = _without_fixes_on_repairs(found, prepared.text, parsed.recovered or "")
         findings.extend(found)
     return findings, deferrals
 
@@ -256,6 +254,25 @@ def _text_fix(
             line, column = end_line, end_column
         edits.append(TextEdit(line, column, end_line, end_column, edit.text))
     return FindingFix(fix.applicability, tuple(edits))
+
+
+def _without_fixes_on_repairs(findings: list[Finding], text: str, recovered: str) -> list[Finding]:
+    """The rules saw the text with its syntax errors repaired: a fix may only edit lines the repair
+    left as they were (the user's own text, at the same positions)."""
+    lines, seen = split_lines(text), split_lines(recovered)
+    if len(lines) != len(seen):
+        return [replace(finding, fix=None) for finding in findings]
+    repaired = {number for number, (mine, its) in enumerate(zip(lines, seen), 1) if mine != its}
+
+    def touches_repair(fix: FindingFix) -> bool:
+        return any(
+            line in repaired for edit in fix.edits for line in range(edit.line, edit.end_line + 1)
+        )
+
+    return [
+        replace(finding, fix=None) if finding.fix and touches_repair(finding.fix) else finding
+        for finding in findings
+    ]
 
 
 def without_deferred(findings: list[Finding], deferrals: Deferrals) -> list[Finding]:

@@ -66,31 +66,34 @@ def fix_text(
 
 def apply_fixes(text: str, findings: Sequence[Finding]) -> tuple[str, list[Finding]]:
     """The text with the fixes of `findings` that do not overlap, and the findings whose fix was
-    applied. The result always parses when `text` did."""
+    applied. The result parses at least as well as `text` did (see no_worse)."""
     starts = line_starts(text)
-    chosen = _without_overlaps(
-        [
-            (finding, _spans(finding, starts))
-            for finding in findings
-            if finding.fix and finding.fix.edits
-        ]
-    )
+    fixes = [(f, _spans(f, starts)) for f in findings if f.fix is not None and f.fix.edits]
+    chosen = _without_overlaps(fixes)
+    before = syntax_errors(text)
     result = _edited(text, chosen)
-    if parses(result):
+    if no_worse(before, result):
         return result, [finding for finding, _ in chosen]
     kept: list[tuple[Finding, list[tuple[Span, str]]]] = []
     for candidate in chosen:  # one at a time: drop each fix that breaks parsing
-        if parses(_edited(text, [*kept, candidate])):
+        if no_worse(before, _edited(text, [*kept, candidate])):
             kept.append(candidate)
     return _edited(text, kept), [finding for finding, _ in kept]
 
 
-def parses(text: str) -> bool:
-    """Whether `text` has no syntax error and libcst gives a tree for it (what the rules need)."""
+def syntax_errors(text: str) -> Counter[str] | None:
+    """The syntax errors of `text` (their messages), None when libcst gives no tree for it."""
     from reslint.syntax import parse_source
 
     parsed = parse_source(text)
-    return parsed.module is not None and not parsed.issues
+    return Counter(issue.message for issue in parsed.issues) if parsed.module is not None else None
+
+
+def no_worse(before: Counter[str] | None, text: str) -> bool:
+    """Whether `text` parses at least as well as the text it was made from: a tree, and no syntax
+    error that was not there before (a file without errors must stay without)."""
+    after = syntax_errors(text)
+    return after is not None and (before is None or after <= before)
 
 
 def line_starts(text: str) -> list[int]:
