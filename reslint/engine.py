@@ -16,7 +16,14 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from reslint.findings import FileResult, Finding, FindingFix, TextEdit, finding_order
+from reslint.findings import (
+    Applicability,
+    FileResult,
+    Finding,
+    FindingFix,
+    TextEdit,
+    finding_order,
+)
 from reslint.notebook import NotANotebook, is_notebook, parse_notebook
 from reslint.project_files import normal_path
 from reslint.rule import Fix, Rule
@@ -223,7 +230,7 @@ def _rule_findings(
             for violation in rule().check(model):
                 if model.project.in_other_file(model, violation.node):
                     continue  # about a block of another file: that file's own run reports it
-                fix = _text_fix(violation.fix, model, place) if violation.fix else None
+                fix = _text_fix(rule, violation.fix, model, place) if violation.fix else None
                 finding = rule.finding(
                     path, place(violation.node), violation.message, violation.hint, fix
                 )
@@ -240,7 +247,10 @@ def _rule_findings(
 
 
 def _text_fix(
-    fix: Fix, model: ModuleModel, place: Callable[[cst.CSTNode], tuple[int, int, int, int]]
+    rule: type[Rule],
+    fix: Fix,
+    model: ModuleModel,
+    place: Callable[[cst.CSTNode], tuple[int, int, int, int]],
 ) -> FindingFix | None:
     """The rule's edits as spans of the file's text (None when an edit is about another file)."""
     edits = []
@@ -253,7 +263,8 @@ def _text_fix(
         elif edit.where == "after":
             line, column = end_line, end_column
         edits.append(TextEdit(line, column, end_line, end_column, edit.text))
-    return FindingFix(fix.applicability, tuple(edits))
+    # A rule that forgot to say is taken at its least safe.
+    return FindingFix(rule.fixable or Applicability.UNSAFE, tuple(edits))
 
 
 def _without_fixes_on_repairs(findings: list[Finding], text: str, recovered: str) -> list[Finding]:

@@ -31,17 +31,14 @@ class Edit:
 
 @dataclass(frozen=True)
 class Fix:
-    """How to mend a violation: edits applied all together or not at all."""
+    """How to mend a violation: edits applied all together or not at all. Whether it is safe is the
+    rule's `fixable`."""
 
     edits: tuple[Edit, ...]
-    applicability: Applicability = Applicability.SAFE
 
     @classmethod
     def replace(cls, node: cst.CSTNode, text: str) -> Fix:
         return cls((Edit(node, text),))
-
-    def unsafe(self) -> Fix:
-        return Fix(self.edits, Applicability.UNSAFE)
 
 
 @dataclass(frozen=True)
@@ -73,6 +70,8 @@ class Rule:
     # A fixable rule's INVALID examples as its fix leaves them (Fixit's expected_replacement): one per
     # INVALID example, in order; None for an example the rule finds but cannot fix.
     FIXED: ClassVar[list[str | None]] = []
+    # Whether its fixes are safe or unsafe, for a rule whose violations carry fixes.
+    fixable: ClassVar[Applicability | None] = None
     # About the file as a whole (it does not parse, cannot be read, ...): the engine reports it, check()
     # is never called. Its examples run through the whole pipeline instead of check().
     file_level: ClassVar[bool] = False

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import libcst as cst
 
+from reslint.findings import Applicability
 from reslint.model import ModuleModel
 from reslint.rule import Fix, Rule, Violation
 
@@ -36,6 +37,7 @@ class SuperWrongClass(Rule):
 
     code = "RN101"
     name = "super-wrong-class"
+    fixable = Applicability.SAFE
 
     def check(self, module: ModuleModel) -> Iterator[Violation]:
         for call, function in module.names.calls:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from reslint.findings import Applicability
 from reslint.model import ModuleModel
 from reslint.model.module import BUILTIN_NAMES
 from reslint.rule import Fix, Rule, Violation
@@ -39,6 +40,7 @@ class MissingSelf(Rule):
 
     code = "RN102"
     name = "missing-self"
+    fixable = Applicability.SAFE
 
     def check(self, module: ModuleModel) -> Iterator[Violation]:
         for cls in module.class_defs:

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import libcst as cst
 
+from reslint.findings import Applicability
 from reslint.knowledge.spelling import did_you_mean
 from reslint.model import ModuleModel
 from reslint.model.module import BUILTIN_NAMES
@@ -49,6 +50,7 @@ class MisspeltVariable(Rule):
 
     code = "RN103"
     name = "misspelt-variable"
+    fixable = Applicability.SAFE
 
     def check(self, module: ModuleModel) -> Iterator[Violation]:
         for names in module.names.functions.values():

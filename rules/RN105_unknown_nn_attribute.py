@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import libcst as cst
 
+from reslint.findings import Applicability
 from reslint.knowledge.names import is_listed_completely, names_in
 from reslint.knowledge.spelling import did_you_mean, sole_guess
 from reslint.model import ModuleModel
@@ -51,6 +52,7 @@ class UnknownNnAttribute(Rule):
 
     code = "RN105"
     name = "unknown-nn-attribute"
+    fixable = Applicability.SAFE
 
     def check(self, module: ModuleModel) -> Iterator[Violation]:
         for attribute, _function in module.names.attributes:
@@ -78,8 +80,8 @@ class UnknownNnAttribute(Rule):
                         statement, "", alias.name.value, namespace, missing, "import"
                     )
                     # Renamed without `as`, the file's uses of the misspelt name would break.
-                    fixable = alias.asname is not None
-                    yield replace(violation, fix=_fix(alias.name, missing) if fixable else None)
+                    renamed = alias.asname is not None
+                    yield replace(violation, fix=_fix(alias.name, missing) if renamed else None)
 
 
 def _fix(name: cst.Name, known: frozenset[str]) -> Fix | None:

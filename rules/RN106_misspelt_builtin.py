@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import libcst as cst
 
+from reslint.findings import Applicability
 from reslint.knowledge.spelling import did_you_mean, sole_guess
 from reslint.model import ModuleModel
 from reslint.rule import Fix, Rule, Violation
@@ -44,6 +45,7 @@ class MisspeltBuiltin(Rule):
 
     code = "RN106"
     name = "misspelt-builtin"
+    fixable = Applicability.SAFE
 
     def check(self, module: ModuleModel) -> Iterator[Violation]:
         for use in module.names.undefined_reads():

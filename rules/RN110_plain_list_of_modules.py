@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import libcst as cst
 
+from reslint.findings import Applicability
 from reslint.model import ModuleModel
 from reslint.model.classes import AttributeAssignment
 from reslint.model.values import DictValue, Layer, ListValue, options
@@ -37,6 +38,7 @@ class PlainListOfModules(Rule):
 
     code = "RN110"
     name = "plain-list-of-modules"
+    fixable = Applicability.SAFE
 
     def check(self, module: ModuleModel) -> Iterator[Violation]:
         for cls in module.module_classes:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import libcst as cst
 
-from reslint.findings import Severity
+from reslint.findings import Applicability, Severity
 from reslint.model import ModuleModel
 from reslint.model.queries import describe, direct_pairs, layer_of, layer_sequences
 from reslint.model.values import Layer
@@ -39,6 +39,7 @@ class ConvBiasBeforeNorm(Rule):
 
     code = "RN203"
     name = "conv-bias-before-norm"
+    fixable = Applicability.SAFE
     severity = Severity.WARNING
 
     def check(self, module: ModuleModel) -> Iterator[Violation]:

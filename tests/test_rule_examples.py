@@ -60,7 +60,12 @@ def _fix_cases() -> list:
 
 @pytest.mark.parametrize("rule", RULES, ids=lambda rule: rule.code)
 def test_fixed_examples_match_invalid_ones(rule: type[Rule]) -> None:
+    """FIXED has one entry an INVALID example; a rule declares its fixes' safety exactly when it
+    fixes, and its examples' fixes have that safety."""
     assert not rule.FIXED or len(rule.FIXED) == len(rule.INVALID)
+    assert (rule.fixable is not None) == any(rule.FIXED)
+    fixes = [f.fix for example in rule.INVALID for f in _findings(rule, example) if f.fix]
+    assert all(fix.applicability == rule.fixable for fix in fixes)
 
 
 @pytest.mark.parametrize(("rule", "source", "fixed"), _fix_cases())
