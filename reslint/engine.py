@@ -258,10 +258,16 @@ def _text_fix(
         if not model.owns(edit.node):
             return None
         line, column, end_line, end_column = place(edit.node)
+        if edit.until is not None:
+            if not model.owns(edit.until):
+                return None
+            end_line, end_column = place(edit.until)[2:]
         if edit.where == "before":
             end_line, end_column = line, column
         elif edit.where == "after":
             line, column = end_line, end_column
+        elif edit.where == "lines":
+            column, end_line, end_column = 1, end_line + 1, 1
         edits.append(TextEdit(line, column, end_line, end_column, edit.text))
     # A rule that forgot to say is taken at its least safe.
     return FindingFix(rule.fixable or Applicability.UNSAFE, tuple(edits))

@@ -97,8 +97,10 @@ def no_worse(before: Counter[str] | None, text: str) -> bool:
 
 
 def line_starts(text: str) -> list[int]:
-    """The offset at which each line of `text` starts (line 1 at index 0)."""
-    return [0, *(match.end() for match in _LINE_END.finditer(text))]
+    """The offset at which each line of `text` starts (line 1 at index 0), and one more: where the line
+    after the last would start (an edit of whole lines ends there)."""
+    starts = [0, *(match.end() for match in _LINE_END.finditer(text))]
+    return starts if starts[-1] == len(text) else [*starts, len(text)]
 
 
 def offset(starts: list[int], line: int, column: int) -> int:
