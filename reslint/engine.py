@@ -268,6 +268,8 @@ def _text_fix(
             line, column = end_line, end_column
         elif edit.where == "lines":
             column, end_line, end_column = 1, end_line + 1, 1
+        elif edit.where == "below":
+            line, column, end_line, end_column = end_line + 1, 1, end_line + 1, 1
         edits.append(TextEdit(line, column, end_line, end_column, edit.text))
     # A rule that forgot to say is taken at its least safe.
     return FindingFix(rule.fixable or Applicability.UNSAFE, tuple(edits))

@@ -68,7 +68,9 @@ def apply_fixes(text: str, findings: Sequence[Finding]) -> tuple[str, list[Findi
     """The text with the fixes of `findings` that do not overlap, and the findings whose fix was
     applied. The result parses at least as well as `text` did (see no_worse)."""
     starts = line_starts(text)
-    fixes = [(f, _spans(f, starts)) for f in findings if f.fix is not None and f.fix.edits]
+    first_end = _LINE_END.search(text)
+    newline = first_end.group() if first_end else "\n"
+    fixes = [(f, _spans(f, starts, newline)) for f in findings if f.fix is not None and f.fix.edits]
     chosen = _without_overlaps(fixes)
     before = syntax_errors(text)
     result = _edited(text, chosen)
@@ -108,9 +110,12 @@ def offset(starts: list[int], line: int, column: int) -> int:
     return starts[line - 1] + column - 1
 
 
-def _spans(finding: Finding, starts: list[int]) -> list[tuple[Span, str]]:
+def _spans(finding: Finding, starts: list[int], newline: str) -> list[tuple[Span, str]]:
+    """The fix's edits as offsets, the lines they add ending as the file's lines do."""
     assert finding.fix is not None
-    return sorted((_span(edit, starts), edit.content) for edit in finding.fix.edits)
+    return sorted(
+        (_span(edit, starts), edit.content.replace("\n", newline)) for edit in finding.fix.edits
+    )
 
 
 def _span(edit: TextEdit, starts: list[int]) -> Span:

@@ -21,14 +21,15 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Edit:
-    """Part of a fix, in the rule's terms: write `text` in place of `node`, just before or after it, or
-    in place of the whole lines it is on ("lines": for a statement or an argument alone on its lines,
-    removed with its indentation, line end and comments). The engine turns it into a TextEdit on the
-    file's text, so everything outside stays byte for byte."""
+    """Part of a fix, in the rule's terms: write `text` in place of `node`, just before or after it, in
+    place of the whole lines it is on ("lines": for a statement or an argument alone on its lines,
+    removed with its indentation, line end and comments), or as lines of their own below its last
+    line ("below"). The engine turns it into a TextEdit on the file's text, so everything outside
+    stays byte for byte."""
 
     node: cst.CSTNode
     text: str
-    where: Literal["replace", "before", "after", "lines"] = "replace"
+    where: Literal["replace", "before", "after", "lines", "below"] = "replace"
     # With "replace": the span runs on to the end of this later node (`relu, shortcut` at once).
     until: cst.CSTNode | None = None
 

@@ -7,12 +7,13 @@ from collections.abc import Iterator
 
 import libcst as cst
 
+from reslint.findings import Applicability
 from reslint.knowledge.layers import CHANNEL_PRESERVING
 from reslint.model import ModuleModel
 from reslint.model.queries import describe, kind_of, layer_of, layer_sequences
 from reslint.model.symbolic import Expr
 from reslint.model.values import Layer
-from reslint.rule import Rule, Violation
+from reslint.rule import Fix, Rule, Violation
 from reslint.rules_support import number_text, quoted, unique
 
 # Pools that average the whole map: adaptive ones always, a fixed AvgPool2d(7) at the input size the
@@ -44,6 +45,7 @@ class ClassifierInFeatures(Rule):
 
     code = "RN204"
     name = "classifier-in-features"
+    fixable = Applicability.UNSAFE
 
     def check(self, module: ModuleModel) -> Iterator[Violation]:
         yield from unique(self._check(module))
@@ -66,11 +68,13 @@ class ClassifierInFeatures(Rule):
                         or _flattens_a_map(produced, expected)
                     ):
                         continue
+                    words = _in_the_classifiers_words(produced, source, element, module)
                     yield Violation(
                         element.anchor,
                         f"`{describe(element)}` takes {quoted(expected)} features but `{describe(source)}` "
                         f"outputs {quoted(produced)} channels after global pooling",
-                        f"build it as `nn.Linear({_in_the_classifiers_words(produced, source, element, module)}, ...)`",
+                        f"build it as `nn.Linear({words}, ...)`",
+                        fix=_fix(element, words, source, module),
                     )
 
 
@@ -85,6 +89,24 @@ def _in_the_classifiers_words(
     ):
         return str(produced)
     return number_text(produced.constant)
+
+
+def _fix(classifier: Layer, words: str, source: Layer, module: ModuleModel) -> Fix | None:
+    """The in-features argument rewritten, where the classifier is built and when `words` mean the
+    same there (a number, or names of the function that builds both)."""
+    call = classifier.node
+    if classifier.site is not None or not isinstance(call, cst.Call) or not call.args:
+        return None
+    here = _function_of(call, module)
+    if not words.isdigit() and (here is None or here is not _function_of(source.anchor, module)):
+        return None
+    first = call.args[0]
+    if first.keyword is None and not first.star:
+        return Fix.replace(first.value, words)
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == "in_features":
+            return Fix.replace(arg.value, words)
+    return None
 
 
 def _function_of(node: cst.CSTNode, module: ModuleModel) -> cst.FunctionDef | None:
@@ -132,6 +154,21 @@ class Net(nn.Module):
         self.layer4 = nn.Conv2d(1024, 2048, 3, bias=False)
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
         self.fc = nn.Linear(512, 1000)
+    def forward(self, x):
+        x = self.avgpool(self.layer4(x))
+        return self.fc(torch.flatten(x, 1))
+"""
+]
+ClassifierInFeatures.FIXED = [
+    """
+import torch
+import torch.nn as nn
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layer4 = nn.Conv2d(1024, 2048, 3, bias=False)
+        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
+        self.fc = nn.Linear(2048, 1000)
     def forward(self, x):
         x = self.avgpool(self.layer4(x))
         return self.fc(torch.flatten(x, 1))
