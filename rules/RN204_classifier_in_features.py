@@ -14,7 +14,7 @@ from reslint.model.queries import describe, kind_of, layer_of, layer_sequences
 from reslint.model.symbolic import Expr
 from reslint.model.values import Layer
 from reslint.rule import Fix, Rule, Violation
-from reslint.rules_support import number_text, quoted, unique
+from reslint.rules_support import argument, function_of, number_text, quoted, unique
 
 # Pools that average the whole map: adaptive ones always, a fixed AvgPool2d(7) at the input size the
 # network is built for (a flattened map instead shows as features k*k times the channels: skipped).
@@ -83,9 +83,9 @@ def _in_the_classifiers_words(
 ) -> str:
     """`produced` as written where the classifier is built; its value where it is written in another
     function (`planes * self.expansion` of a block means nothing in the network's __init__)."""
-    here = _function_of(classifier.anchor, module)
+    here = function_of(classifier.anchor, module)
     if produced.constant is None or (
-        here is not None and here is _function_of(source.anchor, module)
+        here is not None and here is function_of(source.anchor, module)
     ):
         return str(produced)
     return number_text(produced.constant)
@@ -95,25 +95,13 @@ def _fix(classifier: Layer, words: str, source: Layer, module: ModuleModel) -> F
     """The in-features argument rewritten, where the classifier is built and when `words` mean the
     same there (a number, or names of the function that builds both)."""
     call = classifier.node
-    if classifier.site is not None or not isinstance(call, cst.Call) or not call.args:
+    if classifier.site is not None or not isinstance(call, cst.Call):
         return None
-    here = _function_of(call, module)
-    if not words.isdigit() and (here is None or here is not _function_of(source.anchor, module)):
+    here = function_of(call, module)
+    if not words.isdigit() and (here is None or here is not function_of(source.anchor, module)):
         return None
-    first = call.args[0]
-    if first.keyword is None and not first.star:
-        return Fix.replace(first.value, words)
-    for arg in call.args:
-        if arg.keyword is not None and arg.keyword.value == "in_features":
-            return Fix.replace(arg.value, words)
-    return None
-
-
-def _function_of(node: cst.CSTNode, module: ModuleModel) -> cst.FunctionDef | None:
-    parent = module.names.parents.get(id(node))
-    while parent is not None and not isinstance(parent, cst.FunctionDef):
-        parent = module.names.parents.get(id(parent))
-    return parent
+    in_features = argument(call, 0, "in_features")
+    return Fix.replace(in_features.value, words) if in_features is not None else None
 
 
 def _flattens_a_map(produced: Expr, expected: Expr) -> bool:
