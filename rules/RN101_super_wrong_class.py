@@ -76,15 +76,10 @@ class Bottleneck(nn.Module):
 """
 ]
 SuperWrongClass.FIXED = [
-    """
-import torch.nn as nn
-class BasicBlock(nn.Module):
-    def __init__(self):
-        super(BasicBlock, self).__init__()
-class Bottleneck(nn.Module):
-    def __init__(self):
-        super(Bottleneck, self).__init__()
-"""
+    SuperWrongClass.INVALID[0].replace(
+        "class Bottleneck(nn.Module):\n    def __init__(self):\n        super(BasicBlock,",
+        "class Bottleneck(nn.Module):\n    def __init__(self):\n        super(Bottleneck,",
+    )
 ]
 SuperWrongClass.VALID = [
     """

@@ -94,19 +94,7 @@ class Block(nn.Module):
         return x
 """
 ]
-MissingSelf.FIXED = [
-    """
-import torch.nn as nn
-class Block(nn.Module):
-    def __init__(self, downsample=None):
-        super().__init__()
-        self.downsample = downsample
-    def forward(self, x):
-        if self.downsample is not None:
-            x = self.downsample(x)
-        return x
-"""
-]
+MissingSelf.FIXED = [MissingSelf.INVALID[0].replace("if downsample", "if self.downsample")]
 MissingSelf.VALID = [
     """
 import torch.nn as nn

@@ -127,19 +127,7 @@ class Block(nn.Module):
         return out
 """,
 ]
-MisspeltVariable.FIXED = [
-    """
-import torch.nn as nn
-class Block(nn.Module):
-    def forward(self, x):
-        identity = x
-        out = self.conv(x)
-        if self.downsample is not None:
-            identity = self.downsample(x)
-        out += identity
-        return out
-"""
-]
+MisspeltVariable.FIXED = [MisspeltVariable.INVALID[0].replace("indentity", "identity")]
 MisspeltVariable.VALID = [
     """
 import torch.nn as nn

@@ -160,16 +160,9 @@ from torch.nn import Conv2D, BatchNorm2d
 """,
 ]
 UnknownNnAttribute.FIXED = [
-    """
-import torch.nn as nn
-def conv3x3(a, b) -> nn.Conv2d:
-    return nn.Conv2d(a, b, 3, padding=1, bias=False)
-""",
-    """
-import torch
-x = torch.nn.functional.relu
-""",
-    None,
+    UnknownNnAttribute.INVALID[0].replace("nn.conv2d", "nn.Conv2d"),
+    UnknownNnAttribute.INVALID[1].replace("functional.Relu", "functional.relu"),
+    None,  # `from torch.nn import Conv2D`: the file's uses of Conv2D would break
 ]
 UnknownNnAttribute.VALID = [
     """

@@ -82,11 +82,7 @@ def _fix(node: cst.Name, name: str, builtin: str) -> Fix | None:
 
 
 MisspeltBuiltin.FIXED = [
-    """
-def check(dilation):
-    if dilation > 1:
-        raise NotImplementedError("no dilation")
-"""
+    MisspeltBuiltin.INVALID[0].replace("NotImplementError", "NotImplementedError")
 ]
 MisspeltBuiltin.VALID = [
     """

@@ -107,17 +107,10 @@ class Net(nn.Module):
 """
 ]
 PlainListOfModules.FIXED = [
-    """
-import torch.nn as nn
-class Net(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.blocks = nn.ModuleList([nn.Conv2d(64, 64, 3, padding=1) for _ in range(2)])
-    def forward(self, x):
-        for block in self.blocks:
-            x = block(x)
-        return x
-"""
+    PlainListOfModules.INVALID[0].replace(
+        "= [nn.Conv2d(64, 64, 3, padding=1) for _ in range(2)]",
+        "= nn.ModuleList([nn.Conv2d(64, 64, 3, padding=1) for _ in range(2)])",
+    )
 ]
 PlainListOfModules.VALID = [
     """

@@ -110,17 +110,9 @@ class Bottleneck(nn.Module):
 """
 ]
 ConvNormMismatch.FIXED = [
-    """
-import torch.nn as nn
-class Bottleneck(nn.Module):
-    expansion = 4
-    def __init__(self, inplanes, planes):
-        super().__init__()
-        self.conv3 = nn.Conv2d(planes, planes * self.expansion, 1, bias=False)
-        self.bn3 = nn.BatchNorm2d(planes * self.expansion)
-    def forward(self, x):
-        return self.bn3(self.conv3(x))
-"""
+    ConvNormMismatch.INVALID[0].replace(
+        "nn.Conv2d(planes, planes, 1", "nn.Conv2d(planes, planes * self.expansion, 1"
+    )
 ]
 ConvNormMismatch.VALID = [
     """

@@ -113,16 +113,7 @@ class Block(nn.Module):
 """
 ]
 ConvBiasBeforeNorm.FIXED = [
-    """
-import torch.nn as nn
-class Block(nn.Module):
-    def __init__(self, c):
-        super().__init__()
-        self.conv1 = nn.Conv2d(c, c, 3, padding=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(c)
-    def forward(self, x):
-        return self.bn1(self.conv1(x))
-"""
+    ConvBiasBeforeNorm.INVALID[0].replace("padding=1)", "padding=1, bias=False)")
 ]
 ConvBiasBeforeNorm.VALID = [
     """

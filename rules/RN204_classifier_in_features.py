@@ -148,19 +148,7 @@ class Net(nn.Module):
 """
 ]
 ClassifierInFeatures.FIXED = [
-    """
-import torch
-import torch.nn as nn
-class Net(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.layer4 = nn.Conv2d(1024, 2048, 3, bias=False)
-        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
-        self.fc = nn.Linear(2048, 1000)
-    def forward(self, x):
-        x = self.avgpool(self.layer4(x))
-        return self.fc(torch.flatten(x, 1))
-"""
+    ClassifierInFeatures.INVALID[0].replace("nn.Linear(512,", "nn.Linear(2048,")
 ]
 ClassifierInFeatures.VALID = [
     """

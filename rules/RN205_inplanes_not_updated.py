@@ -117,22 +117,9 @@ class ResNet(nn.Module):
 """
 ]
 InplanesNotUpdated.FIXED = [
-    """
-import torch.nn as nn
-class ResNet(nn.Module):
-    def __init__(self, block):
-        super().__init__()
-        self.inplanes = 64
-        self.layer1 = self._make_layer(block, 64, 2)
-    def _make_layer(self, block, planes, blocks):
-        layers = [block(self.inplanes, planes)]
-        self.inplanes = planes * block.expansion
-        for _ in range(1, blocks):
-            layers.append(block(self.inplanes, planes))
-        return nn.Sequential(*layers)
-    def forward(self, x):
-        return self.layer1(x)
-"""
+    InplanesNotUpdated.INVALID[0].replace(
+        "        for _", "        self.inplanes = planes * block.expansion\n        for _"
+    )
 ]
 InplanesNotUpdated.VALID = [
     """

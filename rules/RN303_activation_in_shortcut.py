@@ -126,21 +126,6 @@ class Block(nn.Module):
 """,
     """
 import torch.nn as nn
-class Block(nn.Module):
-    def __init__(self, cin, cout):
-        super().__init__()
-        self.conv = nn.Conv2d(cin, cout, 3, padding=1, bias=False)
-        self.bn = nn.BatchNorm2d(cout)
-        self.shortcut = nn.Sequential(
-            nn.Conv2d(cin, cout, 1, bias=False),
-            nn.BatchNorm2d(cout),
-            nn.ReLU(inplace=True),  # why?
-        )
-    def forward(self, x):
-        return self.bn(self.conv(x)) + self.shortcut(x)
-""",
-    """
-import torch.nn as nn
 import torch.nn.functional as F
 class Block(nn.Module):
     def __init__(self, cin, cout):
@@ -156,48 +141,21 @@ class Block(nn.Module):
         return F.relu(out + shortcut)
 """,
 ]
+# The same block with its shortcut written one layer a line: the activation's line goes, comment and all.
+ActivationInShortcut.INVALID.insert(
+    1,
+    ActivationInShortcut.INVALID[0].replace(
+        "nn.Sequential(nn.Conv2d(cin, cout, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU())",
+        "nn.Sequential(\n            nn.Conv2d(cin, cout, 1, bias=False),\n            nn.BatchNorm2d(cout),\n"
+        "            nn.ReLU(inplace=True),  # why?\n        )",
+    ),
+)
 ActivationInShortcut.FIXED = [
-    """
-import torch.nn as nn
-class Block(nn.Module):
-    def __init__(self, cin, cout):
-        super().__init__()
-        self.conv = nn.Conv2d(cin, cout, 3, padding=1, bias=False)
-        self.bn = nn.BatchNorm2d(cout)
-        self.shortcut = nn.Sequential(nn.Conv2d(cin, cout, 1, bias=False), nn.BatchNorm2d(cout))
-    def forward(self, x):
-        return self.bn(self.conv(x)) + self.shortcut(x)
-""",
-    """
-import torch.nn as nn
-class Block(nn.Module):
-    def __init__(self, cin, cout):
-        super().__init__()
-        self.conv = nn.Conv2d(cin, cout, 3, padding=1, bias=False)
-        self.bn = nn.BatchNorm2d(cout)
-        self.shortcut = nn.Sequential(
-            nn.Conv2d(cin, cout, 1, bias=False),
-            nn.BatchNorm2d(cout),
-        )
-    def forward(self, x):
-        return self.bn(self.conv(x)) + self.shortcut(x)
-""",
-    """
-import torch.nn as nn
-import torch.nn.functional as F
-class Block(nn.Module):
-    def __init__(self, cin, cout):
-        super().__init__()
-        self.conv = nn.Conv2d(cin, cout, 3, padding=1, bias=False)
-        self.bn = nn.BatchNorm2d(cout)
-        self.conv2 = nn.Conv2d(cout, cout, 3, padding=1, bias=False)
-        self.proj = nn.Conv2d(cin, cout, 1, bias=False)
-        self.proj_bn = nn.BatchNorm2d(cout)
-    def forward(self, x):
-        out = self.bn(self.conv2(F.relu(self.conv(x))))
-        shortcut = self.proj_bn(self.proj(x))  # projection
-        return F.relu(out + shortcut)
-""",
+    ActivationInShortcut.INVALID[0].replace(", nn.ReLU())", ")"),
+    ActivationInShortcut.INVALID[1].replace("            nn.ReLU(inplace=True),  # why?\n", ""),
+    ActivationInShortcut.INVALID[2].replace(
+        "F.relu(self.proj_bn(self.proj(x)))", "self.proj_bn(self.proj(x))"
+    ),
 ]
 ActivationInShortcut.VALID = [
     """

@@ -148,31 +148,8 @@ class Net(nn.Module):
 """,
 ]
 FixedAvgPool.FIXED = [
-    """
-import torch
-import torch.nn as nn
-class Net(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(3, 2048, kernel_size=7, stride=2, padding=3, bias=False)
-        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
-        self.fc = nn.Linear(2048, 1000)
-    def forward(self, x):
-        return self.fc(torch.flatten(self.avgpool(self.conv1(x)), 1))
-""",
-    """
-import torch.nn as nn
-import torch.nn.functional as F
-class Net(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(3, 512, kernel_size=3, stride=2, padding=1, bias=False)
-        self.maxpool = nn.MaxPool2d(3, 2, 1)
-        self.fc = nn.Linear(512, 1000)
-    def forward(self, x):
-        x = self.maxpool(self.conv1(x))
-        return self.fc(F.adaptive_avg_pool2d(x, 1).flatten(1))
-""",
+    FixedAvgPool.INVALID[0].replace("nn.AvgPool2d(7)", "nn.AdaptiveAvgPool2d((1, 1))"),
+    FixedAvgPool.INVALID[1].replace("F.avg_pool2d(x, 7)", "F.adaptive_avg_pool2d(x, 1)"),
 ]
 FixedAvgPool.VALID = [
     """

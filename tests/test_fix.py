@@ -57,20 +57,28 @@ def finding(line: int, column: int, end_column: int, content: str) -> Finding:
 # The fixer on text.
 
 
-def test_overlapping_fixes_are_not_applied_together() -> None:
-    text = "value = first + second\n"
-    first, overlapping = finding(1, 9, 14, "one"), finding(1, 12, 23, "two")
-    fixed, applied = apply_fixes(text, [overlapping, first])
-    assert fixed == "value = one + second\n"
-    assert applied == [first]
-
-
-def test_a_fix_that_breaks_parsing_is_dropped_and_the_others_kept() -> None:
-    text = "a = f(1)\nb = g(2)\n"
-    breaking, fine = finding(1, 6, 9, "(1"), finding(2, 5, 6, "h")
-    fixed, applied = apply_fixes(text, [breaking, fine])
-    assert fixed == "a = f(1)\nb = h(2)\n"
-    assert applied == [fine]
+@pytest.mark.parametrize(
+    ("text", "fixes", "expected", "applied"),
+    [
+        # overlapping fixes: the first by position is taken, the other waits for the next round
+        (
+            "value = first + second\n",
+            [(1, 12, 23, "two"), (1, 9, 14, "one")],
+            "value = one + second\n",
+            [1],
+        ),
+        # a fix that breaks parsing is dropped, the others kept
+        ("a = f(1)\nb = g(2)\n", [(1, 6, 9, "(1"), (2, 5, 6, "h")], "a = f(1)\nb = h(2)\n", [1]),
+    ],
+    ids=["overlap", "breaks-parsing"],
+)
+def test_apply_fixes_takes_what_is_safe_to_take(
+    text: str, fixes: list[tuple[int, int, int, str]], expected: str, applied: list[int]
+) -> None:
+    findings = [finding(*fix) for fix in fixes]
+    fixed, taken = apply_fixes(text, findings)
+    assert fixed == expected
+    assert taken == [findings[index] for index in applied]
 
 
 def test_fixes_repeat_until_nothing_changes_and_keep_everything_else() -> None:
