@@ -69,8 +69,12 @@ def _removal(call: cst.Call, module: ModuleModel) -> Fix | None:
         return None
     line = module.names.parents.get(id(statement))
     block = module.names.parents.get(id(line))
-    alone = isinstance(line, cst.SimpleStatementLine) and len(line.body) == 1
-    if alone and isinstance(block, cst.IndentedBlock) and len(block.body) > 1:
+    if (
+        isinstance(line, cst.SimpleStatementLine)
+        and len(line.body) == 1
+        and isinstance(block, cst.IndentedBlock)
+        and len(block.body) > 1
+    ):
         return Fix((Edit(line, "", "lines"),))
     return Fix.replace(call, "pass")
 

@@ -93,12 +93,12 @@ def _removal(node: cst.CSTNode, module: ModuleModel) -> Fix | None:
     return Fix.replace(node, module.tree.code_for_node(applied_to.value))
 
 
-def _argument_removal(call: cst.Call, arg: cst.Arg, module: ModuleModel) -> Fix:
+def _argument_removal(call: cst.Call, arg: cst.Arg, module: ModuleModel) -> Fix | None:
     """The argument's own lines when nothing else is on them, else the argument and one comma."""
     index = next(i for i, candidate in enumerate(call.args) if candidate is arg)
-    line, _, end_line, _ = module.position(arg.value)
     if index == 0:
         return None  # the activation first: not after the projection, not reported
+    line, _, end_line, _ = module.position(arg.value)
     before = module.position(call.args[index - 1].value)[2]
     after = module.position(call.args[index + 1].value)[0] if index + 1 < len(call.args) else None
     closing = module.position(call)[2]
