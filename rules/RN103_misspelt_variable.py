@@ -127,7 +127,10 @@ class Block(nn.Module):
         return out
 """,
 ]
-MisspeltVariable.FIXED = [MisspeltVariable.INVALID[0].replace("indentity", "identity")]
+MisspeltVariable.FIXED = [
+    MisspeltVariable.INVALID[0].replace("indentity", "identity"),
+    MisspeltVariable.INVALID[1].replace("idenitty", "identity"),
+]
 MisspeltVariable.VALID = [
     """
 import torch.nn as nn
