@@ -56,10 +56,10 @@ def lint(options: argparse.Namespace) -> int:
 
 def fix_mode(options: argparse.Namespace) -> FixMode | None:
     """--diff (shows, never writes) or --fix; None for a plain lint run."""
+    if not (options.fix or options.diff):
+        return None  # and the engine stays unloaded: a run answered from the cache never needs it
     from reslint.fix_command import FixMode
 
-    if not (options.fix or options.diff):
-        return None
     return FixMode(write=not options.diff, unsafe=options.unsafe_fixes)
 
 
