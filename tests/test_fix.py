@@ -251,3 +251,16 @@ def test_notebooks_are_reported_but_not_fixed(
 def test_fix_needs_paths(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(["--fix", "--list-rules"], capsys)
     assert code == 2 and "--fix and --diff need a PATH" in err
+
+
+def test_a_cached_run_keeps_the_fixes(
+    block: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(block.parent)
+    runs = []
+    for _ in range(2):  # the second run is answered from .reslint_cache
+        assert main(["--format", "json", "--no-color", block.name]) == 1
+        runs.append(json.loads(capsys.readouterr().out))
+    assert (block.parent / ".reslint_cache").is_dir()
+    assert runs[0] == runs[1]
+    assert sum("fix" in finding for finding in runs[1]) == 3
