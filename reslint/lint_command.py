@@ -33,20 +33,20 @@ def lint(options: argparse.Namespace) -> int:
         raise UsageError("- (stdin) cannot be combined with other paths")
     flags = overrides(options)
     mode = fix_mode(options)
+    # stdin with --fix or --diff: the fixed source (or the diff) is what goes to stdout
+    code_out: str | None = None
     if reads_stdin:
-        result, fixed_text = _lint_stdin(options.stdin_filename or STDIN, flags, mode)
+        result, code_out = _lint_stdin(options.stdin_filename or STDIN, flags, mode)
     else:
-        result, fixed_text = _lint(options, flags, mode), None
+        result = _lint(options, flags, mode)
     failed = bool(result.missing)
     _notes(result, quiet=options.quiet or options.format in MACHINE_FORMATS, failed=failed)
-    if (
-        fixed_text is not None
-    ):  # stdin with --fix or --diff: the code goes to stdout, the report not
-        sys.stdout.write(fixed_text)
+    if code_out is not None:
+        sys.stdout.write(code_out)
     if mode is not None and not mode.write:
-        _write_diff(options, result, fixed_text is None)
+        _write_diff(options, result, diffs_to_print=code_out is None)
     else:
-        _write(options, result, failed, mode, to_stderr=fixed_text is not None)
+        _write(options, result, failed, mode, to_stderr=code_out is not None)
     if failed:
         return EXIT_ERROR
     if mode is not None and not mode.write:  # --diff: 1 when there is something to fix, as ruff
