@@ -124,8 +124,9 @@ def _lint_notebook(text: str, path: str, checks: Checks, group: FileGroup) -> Fi
     if not notebook.text.strip():
         return FileResult(path, empty=True)
     found = lint_source(notebook.text, path, checks, group)
-    # A fix edits the joined source, not the notebook's JSON: --fix leaves notebooks alone.
-    return FileResult(path, [replace(notebook.locate(f), fix=None) for f in found])
+    from reslint.notebook_fix import in_its_cell
+
+    return FileResult(path, [in_its_cell(finding, notebook) for finding in found])
 
 
 # ----------------------------------------------------------------------------------------------------------

@@ -3,8 +3,8 @@ the findings that are left, as a LintRun for lint_command to report.
 
 Files are fixed one group at a time in this process (a group's files are modelled together, as the
 lint run does). A file is written only when its text changed, in the encoding it was read in; the
-cache is neither read nor written (the files change under it). Notebooks are reported but not fixed:
-a fix edits the joined code of the cells, and mapping it back into the cells is not done yet.
+cache is neither read nor written (the files change under it). Notebooks are fixed cell by cell
+(reslint.notebook_fix) when their JSON can be written back as it was laid out.
 """
 
 from __future__ import annotations
@@ -16,10 +16,11 @@ import tokenize
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from reslint.engine import FileGroup, check_file, lint_read_source
+from reslint.engine import Checks, FileGroup, lint_read_source
 from reslint.findings import FileResult, finding_order
-from reslint.fixer import fix_text
-from reslint.notebook import is_notebook
+from reslint.fixer import FixOutcome, fix_text
+from reslint.notebook import NotANotebook, is_notebook
+from reslint.notebook_fix import fix_notebook
 from reslint.runner import LintRun, group_files
 from reslint.settings import Settings, SettingsResolver
 from reslint.source import SourceFile, read_source
@@ -54,12 +55,16 @@ def fix_source(source: SourceFile, settings: Settings, mode: FixMode) -> tuple[L
     text to print: the fixed source, or with --diff the diff."""
     name = source.path
     checks = settings.checks_for(name)
-    if source.text is None or source.empty or is_notebook(name):
+    outcome = (
+        _fixed(source.text, name, checks, None, mode)
+        if source.text is not None and not source.empty
+        else None
+    )
+    if source.text is None or outcome is None:
         result = lint_read_source(source, checks)
         run = LintRun(result.findings, [name], [name] if result.empty else [], [])
         run.sources = {name: source.text} if source.text is not None else {}
         return run, "" if not mode.write else source.text or ""
-    outcome = fix_text(source.text, name, checks, unsafe=mode.unsafe)
     run = LintRun(outcome.findings, [name], [], [], {name: outcome.text}, fixed=outcome.fixed_count)
     return run, outcome.text if mode.write else unified_diff(name, source.text, outcome.text)
 
@@ -75,15 +80,12 @@ def _fix_file(
     path: str, settings: Settings, group: FileGroup, mode: FixMode, run: LintRun
 ) -> FileResult:
     checks = settings.checks_for(path)
-    if is_notebook(path):
-        print(
-            f"reslint: note: {path} not fixed: --fix does not edit notebooks yet", file=sys.stderr
-        )
-        return check_file(path, checks, group)
     source = read_source(path, checks.max_bytes)
     if source.text is None or source.empty:
         return lint_read_source(source, checks, group)
-    outcome = fix_text(source.text, path, checks, group, mode.unsafe)
+    outcome = _fixed(source.text, path, checks, group, mode)
+    if outcome is None:
+        return lint_read_source(source, checks, group)
     if outcome.text != source.text:
         if mode.write and not _write(path, outcome.text):
             return lint_read_source(source, checks, group)
@@ -91,6 +93,24 @@ def _fix_file(
         if not mode.write:
             run.diffs.append(unified_diff(path, source.text, outcome.text))
     return FileResult(path, outcome.findings)
+
+
+def _fixed(
+    text: str, path: str, checks: Checks, group: FileGroup | None, mode: FixMode
+) -> FixOutcome | None:
+    """The file fixed; None, with a note, for a notebook that cannot be written back."""
+    if not is_notebook(path):
+        return fix_text(text, path, checks, group, mode.unsafe)
+    try:
+        outcome = fix_notebook(text, path, checks, group, mode.unsafe)
+    except (NotANotebook, ValueError):
+        outcome = None  # not notebook JSON: the lint reports it (RN002)
+    if outcome is None:
+        print(
+            f"reslint: note: {path} not fixed: its JSON is not laid out as Jupyter writes it",
+            file=sys.stderr,
+        )
+    return outcome
 
 
 def _write(path: str, text: str) -> bool:

@@ -233,19 +233,68 @@ def test_stdin_fix_prints_the_fixed_source(
     assert code == 0
 
 
-def test_notebooks_are_reported_but_not_fixed(
+def notebook_json(cells: list[str], **layout: object) -> str:
+    """Code cells (each source as the list of lines Jupyter stores) and a markdown cell first."""
+    entries: list[dict[str, object]] = [
+        {"cell_type": "markdown", "metadata": {}, "source": ["# A model"]}
+    ]
+    for source in cells:
+        lines = source.splitlines(keepends=True)
+        entries.append(
+            {
+                "cell_type": "code",
+                "execution_count": None,
+                "metadata": {},
+                "outputs": [],
+                "source": lines,
+            }
+        )
+    document = {"cells": entries, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    return json.dumps(document, **layout) + "\n"  # type: ignore[arg-type]
+
+
+JUPYTER = {"indent": 1, "sort_keys": True, "ensure_ascii": False}
+
+
+def test_notebook_cells_are_fixed_in_place(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    imports, block = "%matplotlib inline\nimport torch.nn as nn\n", BLOCK.split("\n", 2)[2]
+    notebook = tmp_path / "nb.ipynb"
+    notebook.write_text(notebook_json([imports, block], **JUPYTER), encoding="utf-8")
+    code, out, _ = run(["--fix", "--select", "RN101,RN102", str(notebook)], capsys)
+    fixed_block = block.replace("super(Other,", "super(Block,").replace(
+        "downsample(x)", "self.downsample(x)"
+    )
+    fixed_block = fixed_block.replace("if downsample", "if self.downsample")
+    assert notebook.read_text(encoding="utf-8") == notebook_json([imports, fixed_block], **JUPYTER)
+    assert "Fixed 3 findings." in out
+    assert code == 0
+
+
+def test_a_notebook_finding_carries_its_fix_in_cell_lines(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     notebook = tmp_path / "nb.ipynb"
-    cell = {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None}
-    content = json.dumps(
-        {"cells": [{**cell, "source": BLOCK}], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    notebook.write_text(
+        notebook_json(["import torch.nn as nn\n", BLOCK.split("\n", 2)[2]], **JUPYTER)
     )
+    _, out, _ = run(["--format", "json", "--select", "RN101", str(notebook)], capsys)
+    (data,) = json.loads(out)
+    assert (data["cell"], data["line"]) == (3, 4)
+    assert data["fix"]["edits"][0]["location"] == {"row": 4, "column": 15}
+
+
+def test_a_notebook_not_laid_out_as_jupyter_writes_it_is_left_alone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    notebook = tmp_path / "nb.ipynb"
+    content = notebook_json([BLOCK])  # one line of JSON: rewriting it would change every byte
     notebook.write_text(content, encoding="utf-8")
     code, out, err = run(["--fix", str(notebook)], capsys)
     assert notebook.read_text(encoding="utf-8") == content
-    assert "--fix does not edit notebooks yet" in err
-    assert code == 1 and "RN101" in out
+    assert "not laid out as Jupyter writes it" in err
+    assert code == 1 and "nb.ipynb:cell 2:6:9: RN101" in out
 
 
 def test_fix_needs_paths(capsys: pytest.CaptureFixture[str]) -> None:
