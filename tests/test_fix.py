@@ -233,6 +233,17 @@ def test_stdin_fix_prints_the_fixed_source(
     assert code == 0
 
 
+def test_stdin_diff_prints_the_diff_and_exits_1(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(BLOCK.encode("utf-8"))))
+    code, out, err = run(["--diff", "--select", "RN101", "-"], capsys)
+    assert out.startswith("--- -\n+++ -\n")
+    assert "\n+        super(Block, self).__init__()\n" in out
+    assert "Would fix 1 finding." in err
+    assert code == 1
+
+
 def notebook_json(cells: list[str], **layout: object) -> str:
     """Code cells (each source as the list of lines Jupyter stores) and a markdown cell first."""
     entries: list[dict[str, object]] = [
