@@ -1,7 +1,8 @@
 """reslint: a fault-finding linter for residual-network code written in PyTorch.
 
 `reslint.check_source(text, path="model.py")` and `reslint.check_paths([...])` lint and return the
-findings. They are imported on first use, so `import reslint` stays cheap (no libcst, no torch).
+findings; `reslint.fix_source(text)` returns what `reslint --fix` would write. They are imported on
+first use, so `import reslint` stays cheap (no libcst, no torch).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from reslint.api import check_paths, check_source
+    from reslint.api import check_paths, check_source, fix_source
     from reslint.dynamic.api import compare
     from reslint.findings import Finding, Severity
     from reslint.settings import ConfigError
@@ -25,12 +26,14 @@ __all__ = [
     "check_paths",
     "check_source",
     "compare",
+    "fix_source",
 ]
 
 _LAZY = {
     "check_paths": "reslint.api",
     "check_source": "reslint.api",
     "compare": "reslint.dynamic.api",  # imports torch only when used
+    "fix_source": "reslint.api",
     "ConfigError": "reslint.settings",
     "Finding": "reslint.findings",
     "Severity": "reslint.findings",

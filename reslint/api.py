@@ -3,6 +3,7 @@
     import reslint
     findings = reslint.check_source(text, path="model.py")
     findings = reslint.check_paths(["models/"], select=["RN2", "RN3"])
+    fixed = reslint.fix_source(text, path="model.py")   # what `reslint --fix` would write
 
 Settings come from the configuration file found as the command finds it (pyproject.toml's
 [tool.reslint] or reslint.toml, walking up from each path); the keyword arguments override it.
@@ -17,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from reslint.findings import Finding
 from reslint.settings import ConfigError, Overrides, check_codes
 
-__all__ = ["ConfigError", "check_paths", "check_source"]
+__all__ = ["ConfigError", "check_paths", "check_source", "fix_source"]
 
 
 def check_source(
@@ -40,6 +41,29 @@ def check_source(
     settings = settings_for_source(name, _overrides(select, ignore, extend_select, config))
     result = lint_read_source(SourceFile(name, text), settings.checks_for(name))
     return sorted(result.findings, key=finding_order)
+
+
+def fix_source(
+    text: str,
+    path: str | os.PathLike[str] = "model.py",
+    *,
+    unsafe_fixes: bool = False,
+    select: Iterable[str] | None = None,
+    ignore: Iterable[str] = (),
+    extend_select: Iterable[str] = (),
+    config: str | os.PathLike[str] | None = None,
+) -> str:
+    """`text` as `reslint --fix` (with `unsafe_fixes`, `--unsafe-fixes`) would write the file `path`.
+    A notebook (`.ipynb` path) comes back unchanged, as --fix leaves notebooks alone."""
+    from reslint.fixer import fix_text
+    from reslint.notebook import is_notebook
+    from reslint.settings import settings_for_source
+
+    name = os.fspath(path)
+    if is_notebook(name):
+        return text
+    settings = settings_for_source(name, _overrides(select, ignore, extend_select, config))
+    return fix_text(text, name, settings.checks_for(name), unsafe=unsafe_fixes).text
 
 
 def check_paths(

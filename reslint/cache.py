@@ -17,7 +17,7 @@ import tempfile
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from reslint.findings import FileResult, Finding, Severity
+from reslint.findings import FileResult, Finding
 from reslint.source import is_lintable_file
 
 if TYPE_CHECKING:
@@ -114,7 +114,7 @@ def _finding_data(finding: Finding) -> dict[str, Any]:
 
 
 def _finding(path: str, data: dict[str, Any]) -> Finding:
-    return Finding(path=path, **{**data, "severity": Severity(data["severity"])})
+    return Finding.from_dict({**data, "path": path})
 
 
 def _load(file: str) -> dict[str, dict[str, Any]]:

@@ -2,6 +2,7 @@
 
     reslint PATH... [--format full|concise|json|json-lines|github|sarif] [--select CODES] ...
     reslint - --stdin-filename PATH                 (the source on stdin, for editors)
+    reslint --fix [--unsafe-fixes] [--diff] PATH...  (mend what can be mended; --diff only shows it)
     reslint --list-rules | --explain CODE | --version
     reslint --compare-to ARCH TARGET [--init JSON] [--timeout SECONDS]   (the dynamic pass, needs torch)
     reslint --list-references
@@ -101,6 +102,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-color",
         action="store_true",
         help="no colors or styles in the text output (also: NO_COLOR=1)",
+    )
+    fixes = parser.add_argument_group("fixes")
+    fixes.add_argument(
+        "--fix",
+        action="store_true",
+        help="mend the findings marked [*] in place (safe fixes only), then report what is left",
+    )
+    fixes.add_argument(
+        "--unsafe-fixes",
+        action="store_true",
+        help="with --fix or --diff, also apply fixes that change what the network computes",
+    )
+    fixes.add_argument(
+        "--diff",
+        action="store_true",
+        help="print the fixes as a unified diff instead of writing them (exit 1 if there are any)",
     )
     codes = parser.add_argument_group("rule selection (codes or prefixes, comma-separated)")
     for flag, meaning in (
@@ -221,6 +238,10 @@ def _main(argv: list[str]) -> int:
         raise UsageError("--init, --timeout and --analysis only apply to --compare-to")
     if options.compare_to is None and dynamic_options(options):
         raise UsageError("--output and --table only apply to --compare-to")
+    if (options.fix or options.diff) and "PATH" not in actions:
+        raise UsageError("--fix and --diff need a PATH to fix (or - for stdin)")
+    if (options.fix or options.diff) and options.statistics:
+        raise UsageError("--statistics cannot be used with --fix or --diff")
     if not actions:
         parser.print_usage(sys.stderr)
         print(

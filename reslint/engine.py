@@ -1,7 +1,7 @@
 """The static pass on one file: source -> parse -> module model -> rules -> findings -> suppression.
 
 This is the one place the rules are called. `lint_source` is a pure function of the text, so it can be
-run again on modified text (a future --fix re-lints what it changed). Nothing here imports torch or the
+run again on modified text (reslint.fixer re-lints what it changed). Nothing here imports torch or the
 linted code: files are only read and parsed. Nothing here raises either: an internal error becomes an
 RN004 finding on the file, and one broken rule does not hide the others' findings.
 """
@@ -10,21 +10,28 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from reslint.findings import FileResult, Finding, finding_order
+from reslint.findings import (
+    Applicability,
+    FileResult,
+    Finding,
+    FindingFix,
+    TextEdit,
+    finding_order,
+)
 from reslint.notebook import NotANotebook, is_notebook, parse_notebook
 from reslint.project_files import normal_path
-from reslint.rule import Rule
+from reslint.rule import Fix, Rule
 from reslint.rules.RN001_syntax_error import SyntaxErrorRule
 from reslint.rules.RN002_unreadable_file import UnreadableFileRule
 from reslint.rules.RN004_internal_error import InternalErrorRule
 from reslint.rules.RN005_unused_noqa import UnusedNoqaRule
-from reslint.source import DEFAULT_MAX_BYTES, SourceFile, read_source
+from reslint.source import DEFAULT_MAX_BYTES, SourceFile, read_source, split_lines
 from reslint.syntax import ParseResult, parse_source
 
 if TYPE_CHECKING:
@@ -117,7 +124,9 @@ def _lint_notebook(text: str, path: str, checks: Checks, group: FileGroup) -> Fi
     if not notebook.text.strip():
         return FileResult(path, empty=True)
     found = lint_source(notebook.text, path, checks, group)
-    return FileResult(path, [notebook.locate(f) for f in found])
+    from reslint.notebook_fix import in_its_cell
+
+    return FileResult(path, [in_its_cell(finding, notebook) for finding in found])
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -197,6 +206,8 @@ def _findings(prepared: Prepared, checks: Checks) -> tuple[list[Finding], Deferr
         )
     elif prepared.model is not None and checks.rules:
         found, deferrals = _rule_findings(prepared.model, parsed, checks.rules)
+        if parsed.recovered != prepared.text:
+            found = _without_fixes_on_repairs(found, prepared.text, parsed.recovered or "")
         findings.extend(found)
     return findings, deferrals
 
@@ -220,8 +231,9 @@ def _rule_findings(
             for violation in rule().check(model):
                 if model.project.in_other_file(model, violation.node):
                     continue  # about a block of another file: that file's own run reports it
+                fix = _text_fix(rule, violation.fix, model, place) if violation.fix else None
                 finding = rule.finding(
-                    path, place(violation.node), violation.message, violation.hint
+                    path, place(violation.node), violation.message, violation.hint, fix
                 )
                 findings.append(finding)
                 if violation.defers_to:
@@ -233,6 +245,54 @@ def _rule_findings(
         except Exception as error:  # one broken rule must not hide the other rules' findings
             findings.append(internal_error(path, f"in rule {rule.code}", error))
     return findings, deferrals
+
+
+def _text_fix(
+    rule: type[Rule],
+    fix: Fix,
+    model: ModuleModel,
+    place: Callable[[cst.CSTNode], tuple[int, int, int, int]],
+) -> FindingFix | None:
+    """The rule's edits as spans of the file's text (None when an edit is about another file)."""
+    edits = []
+    for edit in fix.edits:
+        if not model.owns(edit.node):
+            return None
+        line, column, end_line, end_column = place(edit.node)
+        if edit.until is not None:
+            if not model.owns(edit.until):
+                return None
+            end_line, end_column = place(edit.until)[2:]
+        if edit.where == "before":
+            end_line, end_column = line, column
+        elif edit.where == "after":
+            line, column = end_line, end_column
+        elif edit.where == "lines":
+            column, end_line, end_column = 1, end_line + 1, 1
+        elif edit.where == "below":
+            line, column, end_line, end_column = end_line + 1, 1, end_line + 1, 1
+        edits.append(TextEdit(line, column, end_line, end_column, edit.text))
+    # A rule that forgot to say is taken at its least safe.
+    return FindingFix(rule.fixable or Applicability.UNSAFE, tuple(edits))
+
+
+def _without_fixes_on_repairs(findings: list[Finding], text: str, recovered: str) -> list[Finding]:
+    """The rules saw the text with its syntax errors repaired: a fix may only edit lines the repair
+    left as they were (the user's own text, at the same positions)."""
+    lines, seen = split_lines(text), split_lines(recovered)
+    if len(lines) != len(seen):
+        return [replace(finding, fix=None) for finding in findings]
+    repaired = {number for number, (mine, its) in enumerate(zip(lines, seen), 1) if mine != its}
+
+    def touches_repair(fix: FindingFix) -> bool:
+        return any(
+            line in repaired for edit in fix.edits for line in range(edit.line, edit.end_line + 1)
+        )
+
+    return [
+        replace(finding, fix=None) if finding.fix and touches_repair(finding.fix) else finding
+        for finding in findings
+    ]
 
 
 def without_deferred(findings: list[Finding], deferrals: Deferrals) -> list[Finding]:

@@ -18,6 +18,7 @@ from reslint.settings import Overrides, check_codes, check_patterns
 
 if TYPE_CHECKING:
     from reslint.engine import Checks
+    from reslint.fix_command import FixMode
     from reslint.source import SourceFile
 
 STDIN = "-"
@@ -31,17 +32,35 @@ def lint(options: argparse.Namespace) -> int:
     if reads_stdin and options.paths not in ([], [STDIN]):
         raise UsageError("- (stdin) cannot be combined with other paths")
     flags = overrides(options)
-    result = (
-        _lint_stdin(options.stdin_filename or STDIN, flags)
-        if reads_stdin
-        else _lint(options, flags)
-    )
+    mode = fix_mode(options)
+    # stdin with --fix or --diff: the fixed source (or the diff) is what goes to stdout
+    code_out: str | None = None
+    if reads_stdin:
+        result, code_out = _lint_stdin(options.stdin_filename or STDIN, flags, mode)
+    else:
+        result = _lint(options, flags, mode)
     failed = bool(result.missing)
     _notes(result, quiet=options.quiet or options.format in MACHINE_FORMATS, failed=failed)
-    _write(options, result, failed)
+    if code_out is not None:
+        sys.stdout.write(code_out)
+    if mode is not None and not mode.write:
+        _write_diff(options, result, diffs_to_print=code_out is None)
+    else:
+        _write(options, result, failed, mode, to_stderr=code_out is not None)
     if failed:
         return EXIT_ERROR
+    if mode is not None and not mode.write:  # --diff: 1 when there is something to fix, as ruff
+        return EXIT_FINDINGS if result.fixed and not options.exit_zero else EXIT_CLEAN
     return EXIT_FINDINGS if result.findings and not options.exit_zero else EXIT_CLEAN
+
+
+def fix_mode(options: argparse.Namespace) -> FixMode | None:
+    """--diff (shows, never writes) or --fix; None for a plain lint run."""
+    if not (options.fix or options.diff):
+        return None  # and the engine stays unloaded: a run answered from the cache never needs it
+    from reslint.fix_command import FixMode
+
+    return FixMode(write=not options.diff, unsafe=options.unsafe_fixes)
 
 
 def overrides(options: argparse.Namespace) -> Overrides:
@@ -61,12 +80,16 @@ def overrides(options: argparse.Namespace) -> Overrides:
 # ----------------------------------------------------------------------------------------------------------
 
 
-def _lint(options: argparse.Namespace, flags: Overrides) -> LintRun:
+def _lint(options: argparse.Namespace, flags: Overrides, mode: FixMode | None) -> LintRun:
     from reslint import runner
     from reslint.cache import Cache, default_directory
     from reslint.settings import SettingsResolver
 
     resolver = SettingsResolver(flags)
+    if mode is not None:
+        from reslint.fix_command import fix_paths
+
+        return fix_paths(options.paths, resolver, mode)
     project_root = resolver.for_folder(resolver.cwd).root
     cache = None if options.no_cache else Cache(default_directory(project_root))
     return runner.run(
@@ -74,25 +97,37 @@ def _lint(options: argparse.Namespace, flags: Overrides) -> LintRun:
     )
 
 
-def _lint_stdin(name: str, flags: Overrides) -> LintRun:
+def _lint_stdin(name: str, flags: Overrides, mode: FixMode | None) -> tuple[LintRun, str | None]:
     """The source on stdin, reported as `name`: its folder's configuration applies, and with
-    --force-exclude an excluded name gives no findings (as ruff does for editors)."""
+    --force-exclude an excluded name gives no findings (as ruff does for editors). With --fix, also
+    the fixed source (with --diff, the diff) to print."""
     from reslint.discovery import excluded_explicitly
     from reslint.engine import lint_read_source
     from reslint.settings import settings_for_source
     from reslint.source import decode_source
 
     settings = settings_for_source(name, flags)
-    if settings.force_exclude and name != STDIN and excluded_explicitly(name, settings):
-        return LintRun([], [], [], [])
     checks = settings.checks_for(name)
     data = sys.stdin.buffer.read(checks.max_bytes + 1)
+    if settings.force_exclude and name != STDIN and excluded_explicitly(name, settings):
+        # an editor pipes the buffer through --fix: it must get it back unchanged
+        return LintRun([], [], [], []), _unchanged(data, mode)
     source = (
         decode_source(name, data) if len(data) <= checks.max_bytes else _too_large(name, checks)
     )
+    if mode is not None:
+        from reslint.fix_command import fix_source
+
+        return fix_source(source, settings, mode)
     result = lint_read_source(source, checks)
     sources = {name: source.text} if source.text is not None else {}
-    return LintRun(result.findings, [name], [name] if result.empty else [], [], sources)
+    return LintRun(result.findings, [name], [name] if result.empty else [], [], sources), None
+
+
+def _unchanged(data: bytes, mode: FixMode | None) -> str | None:
+    if mode is None or not mode.write:
+        return None if mode is None else ""
+    return data.decode("utf-8", errors="surrogateescape")
 
 
 def _too_large(name: str, checks: Checks) -> SourceFile:
@@ -116,8 +151,14 @@ def _notes(result: LintRun, quiet: bool, failed: bool) -> None:
         print(f"reslint: note: {path} is empty, nothing to check", file=sys.stderr)
 
 
-def _write(options: argparse.Namespace, result: LintRun, failed: bool) -> None:
-    from reslint.reporters import Report, write_report
+def _write(
+    options: argparse.Namespace,
+    result: LintRun,
+    failed: bool,
+    mode: FixMode | None,
+    to_stderr: bool = False,
+) -> None:
+    from reslint.reporters import FixSummary, Report, write_report
     from reslint.reporters import statistics as statistics_report
 
     report = Report(
@@ -127,19 +168,31 @@ def _write(options: argparse.Namespace, result: LintRun, failed: bool) -> None:
         sources=result.sources,
         no_color=options.no_color,
         quiet=options.quiet,
+        fixes=FixSummary(result.fixed, options.unsafe_fixes, applied=mode is not None),
     )
-    with _output(options.output_file) as out:
+    with _output(options.output_file, sys.stderr if to_stderr else sys.stdout) as out:
         if options.statistics:
             statistics_report.write(report, out, as_json=options.format in MACHINE_FORMATS)
         else:
             write_report(report, options.format, out)
 
 
+def _write_diff(options: argparse.Namespace, result: LintRun, diffs_to_print: bool) -> None:
+    """--diff: the diffs (stdin's was printed already), then what would be fixed, on stderr."""
+    from reslint.reporters import count
+
+    with _output(options.output_file, sys.stdout) as out:
+        for diff in result.diffs if diffs_to_print else ():
+            out.write(diff)
+    if not options.quiet:
+        print(f"Would fix {count(result.fixed, 'finding')}.", file=sys.stderr)
+
+
 @contextlib.contextmanager
-def _output(path: str | None) -> Iterator[IO[str]]:
+def _output(path: str | None, default: IO[str]) -> Iterator[IO[str]]:
     if path is None:
-        yield sys.stdout
-        sys.stdout.flush()
+        yield default
+        default.flush()
         return
     try:
         handle = open(path, "w", encoding="utf-8")

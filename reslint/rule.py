@@ -6,17 +6,44 @@ import inspect
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 import libcst as cst
 
-from reslint.findings import Finding, Severity
+from reslint.findings import Applicability, Finding, FindingFix, Severity
 
 # A period that ends a sentence, not one inside `nn.Conv2d` or "e.g.".
 SENTENCE_END = re.compile(r"(?<=[a-z)`\]])\.(?=\s|$)")
 
 if TYPE_CHECKING:
     from reslint.model import ModuleModel
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Part of a fix, in the rule's terms: write `text` in place of `node`, just before or after it, in
+    place of the whole lines it is on ("lines": for a statement or an argument alone on its lines,
+    removed with its indentation, line end and comments), or as lines of their own below its last
+    line ("below"). The engine turns it into a TextEdit on the file's text, so everything outside
+    stays byte for byte."""
+
+    node: cst.CSTNode
+    text: str
+    where: Literal["replace", "before", "after", "lines", "below"] = "replace"
+    # With "replace": the span runs on to the end of this later node (`relu, shortcut` at once).
+    until: cst.CSTNode | None = None
+
+
+@dataclass(frozen=True)
+class Fix:
+    """How to mend a violation: edits applied all together or not at all. Whether it is safe is the
+    rule's `fixable`."""
+
+    edits: tuple[Edit, ...]
+
+    @classmethod
+    def replace(cls, node: cst.CSTNode, text: str) -> Fix:
+        return cls((Edit(node, text),))
 
 
 @dataclass(frozen=True)
@@ -29,6 +56,8 @@ class Violation:
     # Findings of other rules that explain this one: (code, node). The engine drops this violation only
     # when one of them is really reported (after --select/--ignore/noqa), never on a rule's say-so.
     defers_to: tuple[tuple[str, cst.CSTNode], ...] = ()
+    # How to mend it, when the rule knows for sure (see reslint.fixer). None: not fixable.
+    fix: Fix | None = None
 
 
 class Rule:
@@ -43,6 +72,11 @@ class Rule:
     defers_to: ClassVar[tuple[str, ...]] = ()
     INVALID: ClassVar[list[str]] = []
     VALID: ClassVar[list[str]] = []
+    # A fixable rule's INVALID examples as its fix leaves them (Fixit's expected_replacement): one per
+    # INVALID example, in order; None for an example the rule finds but cannot fix.
+    FIXED: ClassVar[list[str | None]] = []
+    # Whether its fixes are safe or unsafe, for a rule whose violations carry fixes.
+    fixable: ClassVar[Applicability | None] = None
     # About the file as a whole (it does not parse, cannot be read, ...): the engine reports it, check()
     # is never called. Its examples run through the whole pipeline instead of check().
     file_level: ClassVar[bool] = False
@@ -59,11 +93,12 @@ class Rule:
         span: tuple[int, int, int, int],
         message: str,
         hint: str = "",
+        fix: FindingFix | None = None,
     ) -> Finding:
         """A finding of this rule at `span` = (line, column, end_line, end_column), 1-based."""
         line, column, end_line, end_column = span
         return Finding(
-            path, line, column, end_line, end_column, cls.code, cls.severity, message, hint
+            path, line, column, end_line, end_column, cls.code, cls.severity, message, hint, fix=fix
         )
 
     @classmethod

@@ -198,3 +198,36 @@ def function_signature(function: cst.FunctionDef) -> Signature:
 
 def _part(param: cst.Param) -> str:
     return param.name.value + ("=" if param.default is not None else "")
+
+
+def written_name(module: ModuleModel, qualified: str) -> str | None:
+    """How this file can write `qualified` (torch.nn.ModuleList) through what it really imports:
+    `nn.ModuleList`, `torch.nn.ModuleList`, or None when it imports neither (a fix then stays silent
+    rather than add an import)."""
+    imports = module.imports
+    spellings = [
+        local + qualified[len(target) :]
+        for local in imports.sources
+        if (target := imports.aliases.get(local, ""))
+        and (qualified == target or qualified.startswith(target + "."))
+    ]
+    return min(spellings, key=lambda spelling: (len(spelling), spelling), default=None)
+
+
+def function_of(node: cst.CSTNode, module: ModuleModel) -> cst.FunctionDef | None:
+    """The innermost function a node is written in (None at module or class level)."""
+    parent = module.names.parents.get(id(node))
+    while parent is not None and not isinstance(parent, cst.FunctionDef):
+        parent = module.names.parents.get(id(parent))
+    return parent
+
+
+def argument(call: cst.Call, position: int, keyword: str) -> cst.Arg | None:
+    """The argument of `call` at `position` (counting positional ones) or named `keyword`; None when
+    it is not written or a `*args`/`**kwargs` could hold it."""
+    if any(arg.star for arg in call.args):
+        return None
+    positional = [arg for arg in call.args if arg.keyword is None]
+    if position < len(positional):
+        return positional[position]
+    return next((arg for arg in call.args if arg.keyword and arg.keyword.value == keyword), None)

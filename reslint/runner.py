@@ -46,6 +46,8 @@ class LintRun:
     empty_files: list[str]
     missing: list[str]
     sources: dict[str, str] = field(default_factory=dict)  # text of files not on disk (stdin)
+    fixed: int = 0  # --fix / --diff: the fixes applied (or shown)
+    diffs: list[str] = field(default_factory=list)  # --diff: one unified diff a changed file
 
 
 def run(

@@ -6,8 +6,9 @@ from collections.abc import Iterator
 
 import libcst as cst
 
+from reslint.findings import Applicability
 from reslint.model import ModuleModel
-from reslint.rule import Rule, Violation
+from reslint.rule import Fix, Rule, Violation
 
 
 class SuperWrongClass(Rule):
@@ -36,6 +37,7 @@ class SuperWrongClass(Rule):
 
     code = "RN101"
     name = "super-wrong-class"
+    fixable = Applicability.SAFE
 
     def check(self, module: ModuleModel) -> Iterator[Violation]:
         for call, function in module.names.calls:
@@ -54,6 +56,7 @@ class SuperWrongClass(Rule):
                 f"`super({named.value}, self)` inside class `{cls.name}`, which is not a `{named.value}`: "
                 "building it raises TypeError",
                 f"write `super().__init__()` (or `super({cls.name}, self)`)",
+                fix=Fix.replace(named, cls.name),
             )
 
 
@@ -71,6 +74,12 @@ class Bottleneck(nn.Module):
     def __init__(self):
         super(BasicBlock, self).__init__()
 """
+]
+SuperWrongClass.FIXED = [
+    SuperWrongClass.INVALID[0].replace(
+        "class Bottleneck(nn.Module):\n    def __init__(self):\n        super(BasicBlock,",
+        "class Bottleneck(nn.Module):\n    def __init__(self):\n        super(Bottleneck,",
+    )
 ]
 SuperWrongClass.VALID = [
     """

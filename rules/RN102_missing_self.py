@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import libcst as cst
+
+from reslint.findings import Applicability
 from reslint.model import ModuleModel
 from reslint.model.module import BUILTIN_NAMES
-from reslint.rule import Rule, Violation
+from reslint.rule import Fix, Rule, Violation
 from reslint.rules_support import reachable_methods
 
 
@@ -39,6 +42,7 @@ class MissingSelf(Rule):
 
     code = "RN102"
     name = "missing-self"
+    fixable = Applicability.SAFE
 
     def check(self, module: ModuleModel) -> Iterator[Violation]:
         for cls in module.class_defs:
@@ -74,7 +78,21 @@ class MissingSelf(Rule):
                     f"`{name}` is not defined in `{method.name.value}`; it is {where}: "
                     f"did you mean `self.{name}`?",
                     f"write `self.{name}`",
+                    fix=_fix(read, method, name in attributes),
                 )
+
+
+def _fix(read: cst.Name, method: cst.FunctionDef, on_self: bool) -> Fix | None:
+    """`self.name`, through the method's own first parameter. Not for an __init__ parameter that is
+    not kept on self (that would only move the NameError), nor in a static method (no self)."""
+    params = method.params.params
+    static = any(
+        isinstance(decorator.decorator, cst.Name) and decorator.decorator.value == "staticmethod"
+        for decorator in method.decorators
+    )
+    if not on_self or not params or static:
+        return None
+    return Fix.replace(read, f"{params[0].name.value}.{read.value}")
 
 
 MissingSelf.INVALID = [
@@ -90,6 +108,7 @@ class Block(nn.Module):
         return x
 """
 ]
+MissingSelf.FIXED = [MissingSelf.INVALID[0].replace("if downsample", "if self.downsample")]
 MissingSelf.VALID = [
     """
 import torch.nn as nn

@@ -6,11 +6,12 @@ from collections.abc import Iterator
 
 import libcst as cst
 
+from reslint.findings import Applicability
 from reslint.knowledge.spelling import did_you_mean
 from reslint.model import ModuleModel
 from reslint.model.module import BUILTIN_NAMES
 from reslint.model.names import FunctionNames
-from reslint.rule import Rule, Violation
+from reslint.rule import Edit, Fix, Rule, Violation
 from reslint.rules_support import unread_assignments
 
 
@@ -49,6 +50,7 @@ class MisspeltVariable(Rule):
 
     code = "RN103"
     name = "misspelt-variable"
+    fixable = Applicability.SAFE
 
     def check(self, module: ModuleModel) -> Iterator[Violation]:
         for names in module.names.functions.values():
@@ -71,6 +73,8 @@ class MisspeltVariable(Rule):
                         bindings[0],
                         f"`{name}` is assigned but never used, {problem}: did you mean `{other}`?",
                         f"rename `{name}` to `{other}`",
+                        # `name` is never read, so renaming every binding of it changes nothing else.
+                        fix=Fix(tuple(Edit(binding, other) for binding in bindings)),
                     )
                     break
 
@@ -122,6 +126,10 @@ class Block(nn.Module):
         out += identity
         return out
 """,
+]
+MisspeltVariable.FIXED = [
+    MisspeltVariable.INVALID[0].replace("indentity", "identity"),
+    MisspeltVariable.INVALID[1].replace("idenitty", "identity"),
 ]
 MisspeltVariable.VALID = [
     """

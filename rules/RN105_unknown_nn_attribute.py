@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 import libcst as cst
 
+from reslint.findings import Applicability
 from reslint.knowledge.names import is_listed_completely, names_in
-from reslint.knowledge.spelling import did_you_mean
+from reslint.knowledge.spelling import did_you_mean, sole_guess
 from reslint.model import ModuleModel
 from reslint.model.imports import dotted_name
-from reslint.rule import Rule, Violation
+from reslint.rule import Fix, Rule, Violation
 
 # An `except` naming one of these lets a missing torch name pass (code for several torch versions).
 LOOKUP_ERRORS = {
@@ -50,6 +52,7 @@ class UnknownNnAttribute(Rule):
 
     code = "RN105"
     name = "unknown-nn-attribute"
+    fixable = Applicability.SAFE
 
     def check(self, module: ModuleModel) -> Iterator[Violation]:
         for attribute, _function in module.names.attributes:
@@ -57,9 +60,10 @@ class UnknownNnAttribute(Rule):
             missing = _missing(attribute.attr.value, namespace)
             if missing is not None and not _guarded(attribute, attribute.attr.value, module):
                 prefix = f"{module.code(attribute.value)}."
-                yield _violation(
+                violation = _violation(
                     attribute, prefix, attribute.attr.value, namespace, missing, "write"
                 )
+                yield replace(violation, fix=_fix(attribute.attr, missing))
         for statement in module.names.imports:
             if not isinstance(statement, cst.ImportFrom) or statement.relative:
                 continue
@@ -72,7 +76,18 @@ class UnknownNnAttribute(Rule):
                     continue
                 missing = _missing(alias.name.value, namespace)
                 if missing is not None and not _guarded(statement, alias.name.value, module):
-                    yield _violation(statement, "", alias.name.value, namespace, missing, "import")
+                    violation = _violation(
+                        statement, "", alias.name.value, namespace, missing, "import"
+                    )
+                    # Renamed without `as`, the file's uses of the misspelt name would break.
+                    renamed = alias.asname is not None
+                    yield replace(violation, fix=_fix(alias.name, missing) if renamed else None)
+
+
+def _fix(name: cst.Name, known: frozenset[str]) -> Fix | None:
+    """The spelling that exists, when it is the only plausible one."""
+    guess = sole_guess(name.value, known)
+    return Fix.replace(name, guess) if guess is not None else None
 
 
 def _missing(name: str, namespace: str | None) -> frozenset[str] | None:
@@ -143,6 +158,11 @@ x = torch.nn.functional.Relu
     """
 from torch.nn import Conv2D, BatchNorm2d
 """,
+]
+UnknownNnAttribute.FIXED = [
+    UnknownNnAttribute.INVALID[0].replace("nn.conv2d", "nn.Conv2d"),
+    UnknownNnAttribute.INVALID[1].replace("functional.Relu", "functional.relu"),
+    None,  # `from torch.nn import Conv2D`: the file's uses of Conv2D would break
 ]
 UnknownNnAttribute.VALID = [
     """

@@ -5,11 +5,20 @@ from __future__ import annotations
 import builtins
 from collections.abc import Iterator
 
-from reslint.knowledge.spelling import did_you_mean
+import libcst as cst
+
+from reslint.findings import Applicability
+from reslint.knowledge.spelling import did_you_mean, sole_guess
 from reslint.model import ModuleModel
-from reslint.rule import Rule, Violation
+from reslint.rule import Fix, Rule, Violation
 
 BUILTINS = sorted(name for name in dir(builtins) if not name.startswith("_"))
+EXCEPTIONS = [
+    name
+    for name in BUILTINS
+    if isinstance(getattr(builtins, name), type)
+    and issubclass(getattr(builtins, name), BaseException)
+]
 
 
 class MisspeltBuiltin(Rule):
@@ -36,6 +45,7 @@ class MisspeltBuiltin(Rule):
 
     code = "RN106"
     name = "misspelt-builtin"
+    fixable = Applicability.SAFE
 
     def check(self, module: ModuleModel) -> Iterator[Violation]:
         for use in module.names.undefined_reads():
@@ -49,6 +59,7 @@ class MisspeltBuiltin(Rule):
                 use.node,
                 f"`{name}` is not defined anywhere: did you mean the builtin `{builtin}`?",
                 f"write `{builtin}`",
+                fix=_fix(use.node, name, builtin),
             )
 
 
@@ -58,6 +69,20 @@ def check(dilation):
     if dilation > 1:
         raise NotImplementError("no dilation")
 """
+]
+
+
+def _fix(node: cst.Name, name: str, builtin: str) -> Fix | None:
+    """Only when no other builtin of its kind is as plausible (NotImplementError is one typo from
+    NotImplemented too, but only NotImplementedError is an exception)."""
+    kind = EXCEPTIONS if builtin in EXCEPTIONS else BUILTINS
+    return (
+        Fix.replace(node, builtin) if sole_guess(name, kind, 0.85, fold=False) == builtin else None
+    )
+
+
+MisspeltBuiltin.FIXED = [
+    MisspeltBuiltin.INVALID[0].replace("NotImplementError", "NotImplementedError")
 ]
 MisspeltBuiltin.VALID = [
     """

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 import libcst as cst
 
-from reslint.findings import Severity
+from reslint.findings import Applicability, Severity
 from reslint.model import ModuleModel
-from reslint.rule import Rule, Violation
+from reslint.rule import Edit, Fix, Rule, Violation
 
 
 class PrintInForward(Rule):
@@ -36,6 +36,7 @@ class PrintInForward(Rule):
 
     code = "RN109"
     name = "print-in-forward"
+    fixable = Applicability.UNSAFE
     severity = Severity.WARNING
 
     def check(self, module: ModuleModel) -> Iterator[Violation]:
@@ -56,7 +57,26 @@ class PrintInForward(Rule):
                     call,
                     f"`print` in `{forwards[id(function)].name}.forward` runs on every forward pass",
                     "remove it; inspect shapes once with a hook, torchinfo.summary, or a unit test",
+                    fix=_removal(call, module),
                 )
+
+
+def _removal(call: cst.Call, module: ModuleModel) -> Fix | None:
+    """The `print(...)` statement's lines removed; `pass` instead when its block holds nothing else
+    or it shares its line with other statements. None when the print is part of an expression."""
+    statement = module.names.parents.get(id(call))
+    if not isinstance(statement, cst.Expr):
+        return None
+    line = module.names.parents.get(id(statement))
+    block = module.names.parents.get(id(line))
+    if (
+        isinstance(line, cst.SimpleStatementLine)
+        and len(line.body) == 1
+        and isinstance(block, cst.IndentedBlock)
+        and len(block.body) > 1
+    ):
+        return Fix((Edit(line, "", "lines"),))
+    return Fix.replace(call, "pass")
 
 
 PrintInForward.INVALID = [
@@ -66,7 +86,23 @@ class Block(nn.Module):
     def forward(self, x):
         print(x.shape)
         return x
-"""
+""",
+    """
+import torch.nn as nn
+class Block(nn.Module):
+    def forward(self, x):
+        # while debugging
+        print(x.shape)  # remove later
+        if self.training:
+            print("training")
+        return x
+""",
+]
+PrintInForward.FIXED = [
+    PrintInForward.INVALID[0].replace("        print(x.shape)\n", ""),
+    PrintInForward.INVALID[1]
+    .replace("        print(x.shape)  # remove later\n", "")
+    .replace('print("training")', "pass"),
 ]
 PrintInForward.VALID = [
     """

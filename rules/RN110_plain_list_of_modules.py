@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import libcst as cst
+
+from reslint.findings import Applicability
 from reslint.model import ModuleModel
+from reslint.model.classes import AttributeAssignment
 from reslint.model.values import DictValue, Layer, ListValue, options
-from reslint.rule import Rule, Violation
+from reslint.rule import Edit, Fix, Rule, Violation
+from reslint.rules_support import written_name
 
 
 class PlainListOfModules(Rule):
@@ -33,6 +38,7 @@ class PlainListOfModules(Rule):
 
     code = "RN110"
     name = "plain-list-of-modules"
+    fixable = Applicability.SAFE
 
     def check(self, module: ModuleModel) -> Iterator[Violation]:
         for cls in module.module_classes:
@@ -53,7 +59,29 @@ class PlainListOfModules(Rule):
                     f"{'dict' if isinstance(container, DictValue) else 'list'}: their parameters are not "
                     "registered, trained, moved or saved",
                     f"wrap it: `self.{assignment.name} = {kind}(...)`",
+                    fix=_fix(assignment, container, module),
                 )
+
+
+def _fix(
+    assignment: AttributeAssignment, container: ListValue | DictValue, module: ModuleModel
+) -> Fix | None:
+    """`self.x = [...]` -> `self.x = nn.ModuleList([...])`, for a list written right there that
+    holds nothing but layers (nn.ModuleList refuses anything else; a dict may have keys that
+    nn.ModuleDict refuses)."""
+    statement = assignment.statement
+    if not isinstance(container, ListValue) or not isinstance(statement, cst.Assign):
+        return None
+    if len(statement.targets) != 1 or not isinstance(statement.value, (cst.List, cst.ListComp)):
+        return None
+    if not all(isinstance(o, Layer) for item in container.items for o in options(item)):
+        return None
+    module_list = written_name(module, "torch.nn.ModuleList")
+    if module_list is None:
+        return None
+    return Fix(
+        (Edit(statement.value, f"{module_list}(", "before"), Edit(statement.value, ")", "after"))
+    )
 
 
 def _holds_layers(container: ListValue | DictValue) -> bool:
@@ -77,6 +105,12 @@ class Net(nn.Module):
             x = block(x)
         return x
 """
+]
+PlainListOfModules.FIXED = [
+    PlainListOfModules.INVALID[0].replace(
+        "= [nn.Conv2d(64, 64, 3, padding=1) for _ in range(2)]",
+        "= nn.ModuleList([nn.Conv2d(64, 64, 3, padding=1) for _ in range(2)])",
+    )
 ]
 PlainListOfModules.VALID = [
     """

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import libcst as cst
+
+from reslint.findings import Applicability
 from reslint.model import ModuleModel
 from reslint.model.queries import describe, direct_pairs, layer_of, layer_sequences
-from reslint.rule import Rule, Violation
-from reslint.rules_support import quoted, unique
+from reslint.model.values import Layer
+from reslint.rule import Fix, Rule, Violation
+from reslint.rules_support import argument, function_of, quoted, unique
 
 
 class ConvNormMismatch(Rule):
@@ -35,6 +39,7 @@ class ConvNormMismatch(Rule):
 
     code = "RN201"
     name = "conv-norm-mismatch"
+    fixable = Applicability.UNSAFE
 
     def check(self, module: ModuleModel) -> Iterator[Violation]:
         yield from unique(self._check(module))
@@ -64,7 +69,31 @@ class ConvNormMismatch(Rule):
                         f"normalizes {quoted(expected)}",
                         f"build `{describe(conv)}` with `{expected}` output channels (or `{describe(norm)}` "
                         f"with `{produced}`), whichever the block means",
+                        fix=_fix(conv, norm, module),
                     )
+
+
+def _fix(conv: Layer, norm: Layer, module: ModuleModel) -> Fix | None:
+    """The conv's out-channels written as the norm's channels are, when both are built right there
+    in one function (so the names mean the same)."""
+    if conv.site is not None or norm.site is not None or norm.kind != "batchnorm":
+        return None  # GroupNorm and the like say their channels elsewhere
+    if not isinstance(conv.node, cst.Call) or not isinstance(norm.node, cst.Call):
+        return None
+    if function_of(conv.node, module) is not function_of(norm.node, module):
+        return None
+    if not all(_torch_layer(layer, module) for layer in (conv, norm)):
+        return None  # a framework's builder (build_conv_layer) takes its arguments in its own order
+    out_channels = argument(conv.node, 1, "out_channels")
+    num_features = argument(norm.node, 0, "num_features")
+    if out_channels is None or num_features is None:
+        return None
+    return Fix.replace(out_channels.value, module.tree.code_for_node(num_features.value))
+
+
+def _torch_layer(layer: Layer, module: ModuleModel) -> bool:
+    assert isinstance(layer.node, cst.Call)
+    return module.imports.qualified(layer.node.func) == f"torch.nn.{layer.type_name}"
 
 
 ConvNormMismatch.INVALID = [
@@ -79,6 +108,11 @@ class Bottleneck(nn.Module):
     def forward(self, x):
         return self.bn3(self.conv3(x))
 """
+]
+ConvNormMismatch.FIXED = [
+    ConvNormMismatch.INVALID[0].replace(
+        "nn.Conv2d(planes, planes, 1", "nn.Conv2d(planes, planes * self.expansion, 1"
+    )
 ]
 ConvNormMismatch.VALID = [
     """

@@ -6,11 +6,11 @@ from collections.abc import Iterator
 
 import libcst as cst
 
-from reslint.findings import Severity
+from reslint.findings import Applicability, Severity
 from reslint.model import ModuleModel
 from reslint.model.queries import describe, direct_pairs, layer_of, layer_sequences
 from reslint.model.values import Layer
-from reslint.rule import Rule, Violation
+from reslint.rule import Edit, Fix, Rule, Violation
 from reslint.rules_support import unique
 
 
@@ -39,6 +39,7 @@ class ConvBiasBeforeNorm(Rule):
 
     code = "RN203"
     name = "conv-bias-before-norm"
+    fixable = Applicability.SAFE
     severity = Severity.WARNING
 
     def check(self, module: ModuleModel) -> Iterator[Violation]:
@@ -66,7 +67,28 @@ class ConvBiasBeforeNorm(Rule):
                         f"({'bias=True' if written else 'bias defaults to True'}) "
                         f"but `{describe(norm)}` right after it subtracts the mean, so the bias is wasted",
                         "pass `bias=False` to this convolution",
+                        fix=_fix(conv),
                     )
+
+
+# Conv*d(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, ...)
+BIAS_POSITION = 7
+
+
+def _fix(conv: Layer) -> Fix | None:
+    """`bias=True` -> `bias=False`, or `bias=False` added after the last argument; only for a conv
+    built right here (one built in a helper may be shared by convs that are not before a norm)."""
+    call = conv.node
+    if conv.site is not None or not isinstance(call, cst.Call) or not call.args:
+        return None
+    if any(arg.star for arg in call.args):
+        return None  # `**options` may hold a bias already
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == "bias":
+            return Fix.replace(arg.value, "False")
+    if sum(arg.keyword is None for arg in call.args) > BIAS_POSITION:
+        return None
+    return Fix((Edit(call.args[-1].value, ", bias=False", "after"),))
 
 
 def _written_bias(conv: Layer) -> str | None:
@@ -89,6 +111,9 @@ class Block(nn.Module):
     def forward(self, x):
         return self.bn1(self.conv1(x))
 """
+]
+ConvBiasBeforeNorm.FIXED = [
+    ConvBiasBeforeNorm.INVALID[0].replace("padding=1)", "padding=1, bias=False)")
 ]
 ConvBiasBeforeNorm.VALID = [
     """

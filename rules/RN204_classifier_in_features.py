@@ -7,13 +7,14 @@ from collections.abc import Iterator
 
 import libcst as cst
 
+from reslint.findings import Applicability
 from reslint.knowledge.layers import CHANNEL_PRESERVING
 from reslint.model import ModuleModel
 from reslint.model.queries import describe, kind_of, layer_of, layer_sequences
 from reslint.model.symbolic import Expr
 from reslint.model.values import Layer
-from reslint.rule import Rule, Violation
-from reslint.rules_support import number_text, quoted, unique
+from reslint.rule import Fix, Rule, Violation
+from reslint.rules_support import argument, function_of, number_text, quoted, unique
 
 # Pools that average the whole map: adaptive ones always, a fixed AvgPool2d(7) at the input size the
 # network is built for (a flattened map instead shows as features k*k times the channels: skipped).
@@ -44,6 +45,7 @@ class ClassifierInFeatures(Rule):
 
     code = "RN204"
     name = "classifier-in-features"
+    fixable = Applicability.UNSAFE
 
     def check(self, module: ModuleModel) -> Iterator[Violation]:
         yield from unique(self._check(module))
@@ -66,11 +68,13 @@ class ClassifierInFeatures(Rule):
                         or _flattens_a_map(produced, expected)
                     ):
                         continue
+                    words = _in_the_classifiers_words(produced, source, element, module)
                     yield Violation(
                         element.anchor,
                         f"`{describe(element)}` takes {quoted(expected)} features but `{describe(source)}` "
                         f"outputs {quoted(produced)} channels after global pooling",
-                        f"build it as `nn.Linear({_in_the_classifiers_words(produced, source, element, module)}, ...)`",
+                        f"build it as `nn.Linear({words}, ...)`",
+                        fix=_fix(element, words, source, module),
                     )
 
 
@@ -79,19 +83,25 @@ def _in_the_classifiers_words(
 ) -> str:
     """`produced` as written where the classifier is built; its value where it is written in another
     function (`planes * self.expansion` of a block means nothing in the network's __init__)."""
-    here = _function_of(classifier.anchor, module)
+    here = function_of(classifier.anchor, module)
     if produced.constant is None or (
-        here is not None and here is _function_of(source.anchor, module)
+        here is not None and here is function_of(source.anchor, module)
     ):
         return str(produced)
     return number_text(produced.constant)
 
 
-def _function_of(node: cst.CSTNode, module: ModuleModel) -> cst.FunctionDef | None:
-    parent = module.names.parents.get(id(node))
-    while parent is not None and not isinstance(parent, cst.FunctionDef):
-        parent = module.names.parents.get(id(parent))
-    return parent
+def _fix(classifier: Layer, words: str, source: Layer, module: ModuleModel) -> Fix | None:
+    """The in-features argument rewritten, where the classifier is built and when `words` mean the
+    same there (a number, or names of the function that builds both)."""
+    call = classifier.node
+    if classifier.site is not None or not isinstance(call, cst.Call):
+        return None
+    here = function_of(call, module)
+    if not words.isdigit() and (here is None or here is not function_of(source.anchor, module)):
+        return None
+    in_features = argument(call, 0, "in_features")
+    return Fix.replace(in_features.value, words) if in_features is not None else None
 
 
 def _flattens_a_map(produced: Expr, expected: Expr) -> bool:
@@ -136,6 +146,9 @@ class Net(nn.Module):
         x = self.avgpool(self.layer4(x))
         return self.fc(torch.flatten(x, 1))
 """
+]
+ClassifierInFeatures.FIXED = [
+    ClassifierInFeatures.INVALID[0].replace("nn.Linear(512,", "nn.Linear(2048,")
 ]
 ClassifierInFeatures.VALID = [
     """

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import libcst as cst
+
+from reslint.findings import Applicability
 from reslint.model import ModuleModel
 from reslint.model.queries import stale_running_channels
-from reslint.rule import Rule, Violation
+from reslint.rule import Edit, Fix, Rule, Violation
 
 
 class InplanesNotUpdated(Rule):
@@ -40,6 +43,7 @@ class InplanesNotUpdated(Rule):
 
     code = "RN205"
     name = "inplanes-not-updated"
+    fixable = Applicability.UNSAFE
 
     def check(self, module: ModuleModel) -> Iterator[Violation]:
         for cls in module.module_classes:
@@ -50,7 +54,49 @@ class InplanesNotUpdated(Rule):
                     "every block is built for the same input channels",
                     f"after the first block, set `self.{attribute} = planes * block.expansion` "
                     "(the block's output channels)",
+                    fix=_update(method, attribute, module),
                 )
+
+
+def _update(method: cst.FunctionDef, attribute: str, module: ModuleModel) -> Fix | None:
+    """`self.inplanes = planes * block.expansion` on a line of its own right after the statement that
+    builds the first block from `self.inplanes` (inside the loop, when the blocks are built in one)."""
+    call = _first_block_call(method, attribute, module)
+    if call is None or len(call.args) < 2 or call.args[1].keyword or call.args[1].star:
+        return None
+    statement: cst.CSTNode | None = call
+    while statement is not None and not isinstance(statement, cst.SimpleStatementLine):
+        statement = module.names.parents.get(id(statement))
+    if statement is None or not isinstance(call.func, cst.Name):
+        return None
+    block, output = call.func.value, module.code(call.args[1].value)
+    params = {param.name.value for param in method.params.params}
+    block_class = module.class_named(block, call)
+    expands = block in params or (
+        block_class is not None and "expansion" in block_class.constant_nodes
+    )
+    channels = f"{output} * {block}.expansion" if expands else output
+    line = module.lines[module.line_of(statement) - 1]
+    indent = line[: len(line) - len(line.lstrip())]
+    return Fix((Edit(statement, f"{indent}self.{attribute} = {channels}\n", "below"),))
+
+
+def _first_block_call(
+    method: cst.FunctionDef, attribute: str, module: ModuleModel
+) -> cst.Call | None:
+    """The first call in `method` that builds a block (a class of the file, or one passed in) from
+    `self.<attribute>`, its first argument."""
+    makers = {param.name.value for param in method.params.params} | module.class_names
+    calls = [
+        call
+        for call, function in module.names.calls
+        if function is method
+        and isinstance(call.func, cst.Name)
+        and call.func.value in makers
+        and call.args
+        and module.code(call.args[0].value) == f"self.{attribute}"
+    ]
+    return min(calls, key=module.position, default=None)
 
 
 InplanesNotUpdated.INVALID = [
@@ -69,6 +115,11 @@ class ResNet(nn.Module):
     def forward(self, x):
         return self.layer1(x)
 """
+]
+InplanesNotUpdated.FIXED = [
+    InplanesNotUpdated.INVALID[0].replace(
+        "        for _", "        self.inplanes = planes * block.expansion\n        for _"
+    )
 ]
 InplanesNotUpdated.VALID = [
     """

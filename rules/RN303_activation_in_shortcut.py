@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import libcst as cst
+
+from reslint.findings import Applicability
 from reslint.model import ModuleModel
 from reslint.model.queries import anchor_of, describe, kind_of, residuals
-from reslint.rule import Rule, Violation
+from reslint.rule import Edit, Fix, Rule, Violation
 from reslint.rules_support import unique
 
 WEIGHTED = {"conv", "linear", "block"}
@@ -42,6 +45,7 @@ class ActivationInShortcut(Rule):
 
     code = "RN303"
     name = "activation-in-shortcut"
+    fixable = Applicability.UNSAFE
 
     def check(self, module: ModuleModel) -> Iterator[Violation]:
         yield from unique(self._check(module))
@@ -63,7 +67,49 @@ class ActivationInShortcut(Rule):
                             f"the shortcut `{name}` applies `{describe(element)}`: the skip path must stay "
                             "linear (identity, or conv + norm)",
                             "remove the activation from the shortcut; apply ReLU after the addition instead",
+                            fix=_removal(anchor_of(element), module),
                         )
+
+
+def _removal(node: cst.CSTNode, module: ModuleModel) -> Fix | None:
+    """The activation taken out: its argument of `nn.Sequential(...)` removed, or its call in forward
+    (`F.relu(shortcut)`, `self.act(shortcut)`) replaced by what it is applied to."""
+    parent = module.names.parents.get(id(node))
+    if isinstance(parent, cst.Arg) and parent.value is node:
+        call = module.names.parents.get(id(parent))
+        if (
+            isinstance(call, cst.Call)
+            and module.imports.qualified(call.func) == "torch.nn.Sequential"
+        ):
+            return _argument_removal(call, parent, module)
+        return None
+    if not isinstance(node, cst.Call) or not node.args:
+        return None
+    applied_to, *options = node.args
+    if applied_to.keyword or applied_to.star or any(o.keyword is None for o in options):
+        return None
+    if any(o.keyword.value != "inplace" for o in options if o.keyword is not None):
+        return None
+    return Fix.replace(node, module.tree.code_for_node(applied_to.value))
+
+
+def _argument_removal(call: cst.Call, arg: cst.Arg, module: ModuleModel) -> Fix | None:
+    """The argument's own lines when nothing else is on them, else the argument and one comma."""
+    index = next(i for i, candidate in enumerate(call.args) if candidate is arg)
+    if index == 0:
+        return None  # the activation first: not after the projection, not reported
+    line, _, end_line, _ = module.position(arg.value)
+    before = module.position(call.args[index - 1].value)[2]
+    after = module.position(call.args[index + 1].value)[0] if index + 1 < len(call.args) else None
+    closing = module.position(call)[2]
+    if before < line and end_line < (after if after is not None else closing):
+        return Fix((Edit(arg, "", "lines"),))
+    code = module.tree.code_for_node
+    if after is not None:  # `relu, b` -> `b`
+        following = call.args[index + 1].value
+        return Fix((Edit(arg.value, code(following), until=following),))
+    previous = call.args[index - 1].value  # `a, relu` -> `a`
+    return Fix((Edit(previous, code(previous), until=arg.value),))
 
 
 ActivationInShortcut.INVALID = [
@@ -77,7 +123,39 @@ class Block(nn.Module):
         self.shortcut = nn.Sequential(nn.Conv2d(cin, cout, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU())
     def forward(self, x):
         return self.bn(self.conv(x)) + self.shortcut(x)
-"""
+""",
+    """
+import torch.nn as nn
+import torch.nn.functional as F
+class Block(nn.Module):
+    def __init__(self, cin, cout):
+        super().__init__()
+        self.conv = nn.Conv2d(cin, cout, 3, padding=1, bias=False)
+        self.bn = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, padding=1, bias=False)
+        self.proj = nn.Conv2d(cin, cout, 1, bias=False)
+        self.proj_bn = nn.BatchNorm2d(cout)
+    def forward(self, x):
+        out = self.bn(self.conv2(F.relu(self.conv(x))))
+        shortcut = F.relu(self.proj_bn(self.proj(x)))  # projection
+        return F.relu(out + shortcut)
+""",
+]
+# The same block with its shortcut written one layer a line: the activation's line goes, comment and all.
+ActivationInShortcut.INVALID.insert(
+    1,
+    ActivationInShortcut.INVALID[0].replace(
+        "nn.Sequential(nn.Conv2d(cin, cout, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU())",
+        "nn.Sequential(\n            nn.Conv2d(cin, cout, 1, bias=False),\n            nn.BatchNorm2d(cout),\n"
+        "            nn.ReLU(inplace=True),  # why?\n        )",
+    ),
+)
+ActivationInShortcut.FIXED = [
+    ActivationInShortcut.INVALID[0].replace(", nn.ReLU())", ")"),
+    ActivationInShortcut.INVALID[1].replace("            nn.ReLU(inplace=True),  # why?\n", ""),
+    ActivationInShortcut.INVALID[2].replace(
+        "F.relu(self.proj_bn(self.proj(x)))", "self.proj_bn(self.proj(x))"
+    ),
 ]
 ActivationInShortcut.VALID = [
     """

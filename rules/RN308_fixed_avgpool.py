@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from reslint.findings import Severity
+import libcst as cst
+
+from reslint.findings import Applicability, Severity
 from reslint.model import ModuleModel
 from reslint.model.queries import (
     anchor_of,
@@ -14,8 +16,8 @@ from reslint.model.queries import (
     layer_of,
     layer_sequences,
 )
-from reslint.rule import Rule, Violation
-from reslint.rules_support import unique
+from reslint.rule import Edit, Fix, Rule, Violation
+from reslint.rules_support import unique, written_name
 
 BETWEEN_POOL_AND_CLASSIFIER = {"flatten", "dropout", "identity"}
 
@@ -50,6 +52,7 @@ class FixedAvgPool(Rule):
 
     code = "RN308"
     name = "fixed-avgpool"
+    fixable = Applicability.UNSAFE
     severity = Severity.WARNING
 
     def check(self, module: ModuleModel) -> Iterator[Violation]:
@@ -71,6 +74,7 @@ class FixedAvgPool(Rule):
                         "classifier: it pools the whole map only for one input size; other sizes fail "
                         "or reach the classifier with the wrong width",
                         "use `nn.AdaptiveAvgPool2d((1, 1))` (or `F.adaptive_avg_pool2d(x, 1)`)",
+                        fix=_adaptive(item, module),
                     )
 
 
@@ -83,6 +87,27 @@ def _fixed_kernel(item) -> str | None:
         kernel = item.args[0] if kind_of(item) == "avgpool" and item.args else None
     constant = getattr(kernel, "constant", None)
     return str(kernel) if constant is not None and constant > 1 else None
+
+
+def _adaptive(item, module: ModuleModel) -> Fix | None:
+    """`nn.AvgPool2d(7)` -> `nn.AdaptiveAvgPool2d((1, 1))` where it is built (not in a helper other
+    layers may share); `F.avg_pool2d(x, 7)` -> `F.adaptive_avg_pool2d(x, 1)`."""
+    layer = layer_of(item)
+    if layer is not None:
+        adaptive = written_name(module, "torch.nn.AdaptiveAvgPool2d")
+        if layer.site is not None or not isinstance(layer.node, cst.Call) or adaptive is None:
+            return None
+        return Fix.replace(layer.node, f"{adaptive}((1, 1))")
+    call = anchor_of(item)
+    if not isinstance(call, cst.Call) or len(call.args) != 2 or any(a.keyword for a in call.args):
+        return None
+    function = module.imports.qualified(call.func)
+    if function is None or not function.endswith(".avg_pool2d"):
+        return None
+    adaptive = written_name(module, "torch.nn.functional.adaptive_avg_pool2d")
+    if adaptive is None:
+        return None
+    return Fix((Edit(call.func, adaptive), Edit(call.args[1].value, "1")))
 
 
 def _feeds_classifier(rest: list) -> bool:
@@ -121,6 +146,10 @@ class Net(nn.Module):
         x = self.maxpool(self.conv1(x))
         return self.fc(F.avg_pool2d(x, 7).flatten(1))
 """,
+]
+FixedAvgPool.FIXED = [
+    FixedAvgPool.INVALID[0].replace("nn.AvgPool2d(7)", "nn.AdaptiveAvgPool2d((1, 1))"),
+    FixedAvgPool.INVALID[1].replace("F.avg_pool2d(x, 7)", "F.adaptive_avg_pool2d(x, 1)"),
 ]
 FixedAvgPool.VALID = [
     """

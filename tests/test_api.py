@@ -27,6 +27,15 @@ def test_check_source_returns_findings_and_prints_nothing(capsys):
     assert capsys.readouterr() == ("", "")
 
 
+def test_fix_source_returns_what_fix_would_write(capsys):
+    assert reslint.fix_source(BUG) == BUG.replace("nn.conv2d", "nn.Conv2d")
+    assert reslint.fix_source(BUG, ignore=["RN105"]) == BUG
+    printing = "import torch.nn as nn\nclass B(nn.Module):\n    def forward(self, x):\n        print(x)\n        return x\n"
+    assert reslint.fix_source(printing) == printing  # RN109's fix is unsafe
+    assert "print" not in reslint.fix_source(printing, unsafe_fixes=True)
+    assert capsys.readouterr() == ("", "")
+
+
 def test_check_source_takes_select_and_ignore():
     text = BUG + "print 'x'\n"
     assert [f.code for f in reslint.check_source(text)] == ["RN105", "RN001"]

@@ -39,18 +39,23 @@ def lint(run_reslint, folder: Path, *args: str, **kwargs):
 def test_full_is_the_default_and_text_its_old_name(run_reslint, model):
     full = lint(run_reslint, model.parent, "model.py")
     assert full.returncode == 1
-    assert "model.py:4:9: RN105 [error]" in full.stdout
+    assert "model.py:4:9: RN105 [*] [error]" in full.stdout  # [*]: --fix mends it
     assert " 4 | layer = nn.conv2d(3, 64, 3)" in full.stdout
-    assert full.stdout.rstrip().endswith("Found 2 findings (1 error, 1 warning) in 1 file.")
+    assert full.stdout.rstrip().endswith(
+        "Found 2 findings (1 error, 1 warning) in 1 file.\n[*] 1 fixable with --fix.\n"
+        "1 more fix available with --unsafe-fixes."
+    )
     assert lint(run_reslint, model.parent, "--format", "text", "model.py").stdout == full.stdout
 
 
 def test_concise_is_one_line_a_finding(run_reslint, model):
     result = lint(run_reslint, model.parent, "--format", "concise", "model.py")
     assert result.stdout.splitlines() == [
-        "model.py:4:9: RN105 [error] `nn.conv2d` does not exist in torch.nn: did you mean `nn.Conv2d`?",
+        "model.py:4:9: RN105 [*] [error] `nn.conv2d` does not exist in torch.nn: did you mean `nn.Conv2d`?",
         "model.py:8:9: RN109 [warning] `print` in `Head.forward` runs on every forward pass",
         "Found 2 findings (1 error, 1 warning) in 1 file.",
+        "[*] 1 fixable with --fix.",
+        "1 more fix available with --unsafe-fixes.",  # RN109's fix changes behaviour
     ]
 
 

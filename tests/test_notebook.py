@@ -54,7 +54,7 @@ def test_a_bug_in_a_cell_is_reported_at_its_cell_and_line(run_reslint, tmp_path)
     write(tmp_path, "nb.ipynb", STUDENT)
     result = run_reslint("nb.ipynb", cwd=tmp_path)
     assert result.returncode == 1, result.stdout + result.stderr
-    assert "nb.ipynb:cell 3:4:19: RN105 [error] `nn.linear` does not exist" in result.stdout
+    assert "nb.ipynb:cell 3:4:19: RN105 [*] [error] `nn.linear` does not exist" in result.stdout
     assert (
         " 4 |         self.fc = nn.linear(4, 4)" in result.stdout
     )  # the frame shows the cell's line

@@ -233,3 +233,33 @@ def test_hook_environment_holds_the_whole_package(
         assert expected <= installed, (
             f"missing from the installed package: {sorted(expected - installed)}"
         )
+
+
+def test_hook_with_fix_mends_the_file(
+    snapshot: Path, hook_env: dict[str, str], tmp_path: Path
+) -> None:
+    """`args: [--fix]`: the first run fixes the file (pre-commit fails it, as files changed), the next
+    passes on the fixed file."""
+    user_repo = make_user_repo(tmp_path / "to-fix", BUGGY_BLOCK, hook_env)
+    revision = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=snapshot, capture_output=True, text=True, check=True
+    )
+    config = (
+        f"repos:\n  - repo: {snapshot}\n    rev: {revision.stdout.strip()}\n    hooks:\n"
+        "      - id: reslint\n        args: [--fix]\n"
+    )
+    (user_repo / ".pre-commit-config.yaml").write_text(config, encoding="utf-8")
+    command = [sys.executable, "-m", "pre_commit", "run", "--all-files", "--color", "never"]
+
+    def run() -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            command, cwd=user_repo, env=hook_env, capture_output=True, text=True, timeout=900
+        )
+        skip_if_registry_unreachable(result, Path(hook_env["PRE_COMMIT_HOME"]))
+        return result
+
+    first = run()
+    assert first.returncode == 1, first.stdout + first.stderr
+    assert (user_repo / "model.py").read_text(encoding="utf-8") == FIXED_BLOCK
+    second = run()
+    assert second.returncode == 0, second.stdout + second.stderr

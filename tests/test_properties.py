@@ -14,8 +14,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reslint.engine import lint_file
+from reslint.engine import Checks, lint_file
 from reslint.findings import Finding
+from reslint.fixer import fix_text, no_worse, syntax_errors
 
 PROJECT = Path(__file__).resolve().parents[1]
 FALLBACK_SEED = """\
@@ -241,3 +242,15 @@ def test_cli_exits_0_or_1_without_traceback(sources: list[str]) -> None:
     assert all(
         {"code", "path", "line", "column", "message"} <= set(finding) for finding in findings
     )
+
+
+@settings(SETTINGS, max_examples=40)
+@given(content=mutated_fixture())
+def test_fixing_mutated_fixtures_never_breaks_parsing(content: str) -> None:
+    """--fix --unsafe-fixes on any mutant: the result parses at least as well as the mutant did, and
+    reslint does not fail on it."""
+    outcome = fix_text(content, "subject.py", Checks.every(), unsafe=True)
+    assert no_worse(syntax_errors(content), outcome.text)
+    assert not [finding.message for finding in outcome.findings if finding.code == "RN004"]
+    if not outcome.fixed:
+        assert outcome.text == content

@@ -20,14 +20,21 @@ CI_SCRIPT = PROJECT / ".ci" / "run"
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z`(])")
 CODE_IN_TABLE = re.compile(r"^\| (R[ND]\d{3}) \|", re.MULTILINE)
 HEADER = "| Code | Name | Severity | What it finds |\n| --- | --- | --- | --- |\n"
+RULE_HEADER = "| Code | Name | Severity | Fix | What it finds |\n| --- | --- | --- | --- | --- |\n"
 
 
 def render_rule_table() -> str:
     """What `reslint --list-rules` knows: the engine's file-level codes and every rule module."""
     rules = all_rules()
-    return HEADER + "".join(
-        _row(r.code, r.name, r.severity.value, first_sentence(r.documentation())) for r in rules
+    return RULE_HEADER + "".join(
+        _row(r.code, r.name, r.severity.value, _fix(r), first_sentence(r.documentation()))
+        for r in rules
     )
+
+
+def _fix(rule) -> str:
+    """What `reslint --fix` does for the rule: `safe`, `unsafe` (with --unsafe-fixes) or nothing."""
+    return rule.fixable.value if rule.fixable is not None else ""
 
 
 def render_dynamic_codes() -> str:
@@ -39,9 +46,8 @@ def render_dynamic_codes() -> str:
 GENERATED_BLOCKS = {"RULE TABLE": render_rule_table, "DYNAMIC CODES": render_dynamic_codes}
 
 
-def _row(code: str, name: str, severity: str, summary: str) -> str:
-    escaped = summary.replace("|", "\\|")
-    return f"| {code} | {name} | {severity} | {escaped} |\n"
+def _row(*cells: str) -> str:
+    return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |\n"
 
 
 def first_sentence(documentation: str) -> str:

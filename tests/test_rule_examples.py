@@ -7,6 +7,7 @@ import textwrap
 import pytest
 
 from reslint.engine import Checks, lint_read_source
+from reslint.fixer import fix_text
 from reslint.registry import load_rules
 from reslint.rule import Rule
 from reslint.source import decode_source
@@ -16,10 +17,17 @@ RULES = load_rules()
 
 def findings_of(rule: type[Rule], source: str) -> list[str]:
     """The rule's findings on the example, through the whole pipeline (file-level rules included)."""
+    return [finding.message for finding in _findings(rule, source)]
+
+
+def _findings(rule: type[Rule], source: str) -> list:
     text = textwrap.dedent(source)
-    checks = Checks(() if rule.file_level else (rule,), frozenset({rule.code}))
-    result = lint_read_source(decode_source("example.py", text.encode("utf-8")), checks)
-    return [finding.message for finding in result.findings]
+    result = lint_read_source(decode_source("example.py", text.encode("utf-8")), _checks(rule))
+    return result.findings
+
+
+def _checks(rule: type[Rule]) -> Checks:
+    return Checks(() if rule.file_level else (rule,), frozenset({rule.code}))
 
 
 def _cases(attribute: str) -> list:
@@ -38,6 +46,41 @@ def test_invalid_example_triggers_rule(rule: type[Rule], source: str) -> None:
 @pytest.mark.parametrize(("rule", "source"), _cases("VALID"))
 def test_valid_example_is_silent(rule: type[Rule], source: str) -> None:
     assert findings_of(rule, source) == []
+
+
+def _fix_cases() -> list:
+    return [
+        pytest.param(rule, example, fixed, id=f"{rule.code}-{index}")
+        for rule in RULES
+        for index, (example, fixed) in enumerate(
+            zip(rule.INVALID, rule.FIXED or [None] * len(rule.INVALID), strict=False)
+        )
+    ]
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda rule: rule.code)
+def test_fixed_examples_match_invalid_ones(rule: type[Rule]) -> None:
+    """FIXED has one entry an INVALID example; a rule declares its fixes' safety exactly when it
+    fixes, and its examples' fixes have that safety."""
+    assert not rule.FIXED or len(rule.FIXED) == len(rule.INVALID)
+    assert (rule.fixable is not None) == any(rule.FIXED)
+    fixes = [f.fix for example in rule.INVALID for f in _findings(rule, example) if f.fix]
+    assert all(fix.applicability == rule.fixable for fix in fixes)
+
+
+@pytest.mark.parametrize(("rule", "source", "fixed"), _fix_cases())
+def test_invalid_example_is_fixed_as_declared(
+    rule: type[Rule], source: str, fixed: str | None
+) -> None:
+    """Fixit's expected_replacement: the rule's fix turns its INVALID example into FIXED; an example
+    with no FIXED source gets no fix at all."""
+    text = textwrap.dedent(source)
+    if fixed is None:
+        assert all(finding.fix is None for finding in _findings(rule, source))
+        return
+    outcome = fix_text(text, "example.py", _checks(rule), unsafe=True)
+    assert outcome.text == textwrap.dedent(fixed)
+    assert not any(finding.code == rule.code for finding in outcome.findings)
 
 
 @pytest.mark.parametrize("rule", RULES, ids=lambda rule: rule.code)

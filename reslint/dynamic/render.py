@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
-from reslint.findings import Finding, Severity
+from reslint.findings import Finding
 
 MARK = "✗"
 CONTEXT = 1  # matching rows shown before and after each differing one ("diff")
@@ -48,10 +48,7 @@ class Line:
 
 
 def findings_of(result: dict[str, Any]) -> list[Finding]:
-    return [
-        Finding(**{**data, "severity": Severity(data["severity"])})
-        for data in result.get("findings", [])
-    ]
+    return [Finding.from_dict(data) for data in result.get("findings", [])]
 
 
 def print_json(result: dict[str, Any], file: IO[str] | None = None) -> None:

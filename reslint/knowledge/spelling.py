@@ -44,6 +44,25 @@ def did_you_mean(
     return best if score >= cutoff else None
 
 
+def sole_guess(
+    name: str, candidates: Iterable[str], cutoff: float = CLOSE_ENOUGH, fold: bool = True
+) -> str | None:
+    """The one candidate `name` can be a typo of, or None when none or several are: what --fix may
+    write. With `fold`, a candidate equal but for case and separators (conv2d -> Conv2d) is the one
+    when it is alone, however close the others are."""
+    pool = set(candidates) - {name}
+    for same_when in (str.casefold, _without_separators) if fold else ():
+        same = [candidate for candidate in pool if same_when(candidate) == same_when(name)]
+        if same:
+            return same[0] if len(same) == 1 else None
+    close = [
+        candidate
+        for candidate in pool
+        if _similarity(name, candidate, str.casefold if fold else str) >= cutoff
+    ]
+    return close[0] if len(close) == 1 else None
+
+
 def _similarity(name: str, candidate: str, fold) -> float:
     return difflib.SequenceMatcher(None, fold(name), fold(candidate)).ratio()
 

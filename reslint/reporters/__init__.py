@@ -34,6 +34,34 @@ class Report:
     sources: Mapping[str, str] = field(default_factory=dict)  # text of files not on disk (stdin)
     no_color: bool = False
     quiet: bool = False  # the findings only: no summary line
+    fixes: FixSummary | None = None  # set when fixes may be applied or were (see reslint.fixer)
+
+
+@dataclass(frozen=True)
+class FixSummary:
+    """What --fix did, and which fixes the findings left offer."""
+
+    fixed: int = 0  # fixes applied
+    unsafe_fixes: bool = False  # --unsafe-fixes: unsafe fixes count as applicable
+    applied: bool = False  # --fix or --diff was given
+
+    def marks(self, finding: Finding) -> bool:
+        """Whether the finding gets `[*]`: --fix (with the flags given) would mend it."""
+        return finding.fix is not None and (finding.fix.safe or self.unsafe_fixes)
+
+    def lines(self, findings: Sequence[Finding]) -> list[str]:
+        """'Fixed 3 findings.', '[*] 2 fixable with --fix.', '1 more fix with --unsafe-fixes.'"""
+        lines = [f"Fixed {count(self.fixed, 'finding')}."] if self.fixed else []
+        fixable = sum(1 for finding in findings if self.marks(finding))
+        hidden = sum(1 for finding in findings if finding.fix is not None) - fixable
+        if fixable and not self.applied:
+            flags = "--fix --unsafe-fixes" if self.unsafe_fixes else "--fix"
+            lines.append(f"[*] {fixable} fixable with {flags}.")
+        if hidden:
+            lines.append(
+                f"{count(hidden, 'more fix', 'more fixes')} available with --unsafe-fixes."
+            )
+        return lines
 
 
 def write_report(report: Report, output_format: str, out: IO[str]) -> None:
@@ -59,5 +87,5 @@ def summary_line(findings: Sequence[Finding], files_checked: int, failed: bool =
     )
 
 
-def count(number: int, noun: str) -> str:
-    return f"{number} {noun}{'' if number == 1 else 's'}"
+def count(number: int, noun: str, plural: str | None = None) -> str:
+    return f"{number} {noun if number == 1 else plural or noun + 's'}"

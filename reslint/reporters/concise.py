@@ -14,6 +14,6 @@ if TYPE_CHECKING:
 def write(report: Report, out: IO[str]) -> None:
     def body(console: Console) -> None:
         for finding in report.findings:
-            console.print(header(finding))
+            console.print(header(finding, report.fixes is not None and report.fixes.marks(finding)))
 
     write_text_report(report, out, body)

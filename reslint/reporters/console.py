@@ -49,8 +49,8 @@ def severity_of(finding: Finding) -> Severity:
         return Severity.ERROR
 
 
-def header(finding: Finding) -> Text:
-    """`path:line:col: CODE [severity] message`."""
+def header(finding: Finding, fixable: bool = False) -> Text:
+    """`path:line:col: CODE [severity] message`, with `[*]` after the code when --fix would mend it."""
     from rich.text import Text
 
     style = SEVERITY_STYLE[severity_of(finding)]
@@ -59,6 +59,7 @@ def header(finding: Finding) -> Text:
         " ",
         (finding.code, style),
         " ",
+        ("[*] ", "bold cyan") if fixable else "",
         (f"[{severity_of(finding).value}]", style),
         " ",
         finding.message,
@@ -83,11 +84,16 @@ def render_summary(
 def write_text_report(report: Report, out: IO[str], body: Callable[[Console], None]) -> None:
     """A text format: its `body` then the summary line (none with --quiet). A clean run prints its
     one line without loading rich."""
+    fix_lines = report.fixes.lines(report.findings) if report.fixes is not None else []
     if not report.findings:
         if not report.quiet:
             print(summary_line(report.findings, report.files_checked, report.failed), file=out)
+            for line in fix_lines:
+                print(line, file=out)
         return
     console = make_console(report.no_color, out)
     body(console)
     if not report.quiet:
         render_summary(report.findings, report.files_checked, console, report.failed)
+        for line in fix_lines:
+            console.print(line)

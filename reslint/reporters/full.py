@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import IO, TYPE_CHECKING
 
 from reslint.findings import Finding
-from reslint.reporters import Report
+from reslint.reporters import FixSummary, Report
 from reslint.reporters.console import SEVERITY_STYLE, header, severity_of, write_text_report
 
 if TYPE_CHECKING:
@@ -23,13 +23,15 @@ def render_findings(
     findings: Sequence[Finding],
     console: Console,
     source_lines: Mapping[str, str] | None = None,
+    fixes: FixSummary | None = None,
 ) -> None:
     """Print each finding: `path:line:col: CODE [severity] message`, the source line with a ^^^ marker
     under the span, and `hint: ...`. `source_lines` maps a path to its text; paths not in it are read
-    from disk, and a finding whose line is unavailable is printed without a frame."""
+    from disk, and a finding whose line is unavailable is printed without a frame. With `fixes`, a
+    finding --fix would mend is marked `[*]`."""
     sources = _SourceCache(source_lines or {})
     for finding in findings:
-        console.print(header(finding))
+        console.print(header(finding, fixes is not None and fixes.marks(finding)))
         line = sources.line(finding)
         if line is not None:
             for row in _frame(finding, line):
@@ -41,7 +43,9 @@ def render_findings(
 
 def write(report: Report, out: IO[str]) -> None:
     write_text_report(
-        report, out, lambda console: render_findings(report.findings, console, report.sources)
+        report,
+        out,
+        lambda console: render_findings(report.findings, console, report.sources, report.fixes),
     )
 
 
