@@ -45,13 +45,8 @@ class ResidualNeverAdded(Rule):
     name = "residual-never-added"
 
     def check(self, module: ModuleModel) -> Iterator[Violation]:
-        for cls in module.analysed_classes:
-            forward = cls.methods.get("forward")
-            if forward is None:
-                continue
-            for function in descendants(forward):
-                if isinstance(function, cst.FunctionDef):
-                    yield from _unused_shortcut(function, module)
+        for function in module.forward_functions():
+            yield from _unused_shortcut(function, module)
 
 
 def _unused_shortcut(function: cst.FunctionDef, module: ModuleModel) -> Iterator[Violation]:

@@ -8,7 +8,6 @@ import libcst as cst
 
 from reslint.model import ModuleModel
 from reslint.model.stores import dead_stores
-from reslint.model.walk import descendants
 from reslint.rule import Rule, Violation
 
 
@@ -39,25 +38,19 @@ class OutputDiscarded(Rule):
     name = "output-discarded"
 
     def check(self, module: ModuleModel) -> Iterator[Violation]:
-        for cls in module.analysed_classes:
-            forward = cls.methods.get("forward")
-            if forward is None:
-                continue
-            for function in descendants(forward):
-                if not isinstance(function, cst.FunctionDef):
-                    continue
-                for store in dead_stores(function.body):
-                    computed = _computation(store.first)
-                    if computed is None:
-                        continue  # a plain value overwritten: a default, not a computation
-                    first = module.code(computed)
-                    yield Violation(
-                        store.second,
-                        f"`{store.name}` is assigned again before `{first}` (line "
-                        f"{module.line_of(store.first)}) is read: that output is discarded",
-                        f"feed `{store.name}` on: `{module.code(store.second.value)}` probably "
-                        f"meant to read `{store.name}`",
-                    )
+        for function in module.forward_functions():
+            for store in dead_stores(function.body):
+                computed = _computation(store.first)
+                if computed is None:
+                    continue  # a plain value overwritten: a default, not a computation
+                first = module.code(computed)
+                yield Violation(
+                    store.second,
+                    f"`{store.name}` is assigned again before `{first}` (line "
+                    f"{module.line_of(store.first)}) is read: that output is discarded",
+                    f"feed `{store.name}` on: `{module.code(store.second.value)}` probably "
+                    f"meant to read `{store.name}`",
+                )
 
 
 def _computation(first: cst.Assign | cst.AugAssign) -> cst.CSTNode | None:

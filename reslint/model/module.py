@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import cached_property
 from typing import Any, TypeVar
 
@@ -25,6 +25,7 @@ from reslint.model.values import (
     TorchRef,
     options,
 )
+from reslint.model.walk import descendants
 
 NodeT = TypeVar("NodeT", bound=cst.CSTNode)
 
@@ -210,6 +211,13 @@ class ModuleModel:
             elif not self._initialises_a_parameter(attribute, method):
                 elsewhere.add(attribute.attr.value)
         return on_self, elsewhere
+
+    def forward_functions(self) -> Iterator[cst.FunctionDef]:
+        """The `forward` of every analysed class, and the functions nested in it."""
+        for cls in self.analysed_classes:
+            forward = cls.methods.get("forward")
+            if forward is not None:
+                yield from (f for f in descendants(forward) if isinstance(f, cst.FunctionDef))
 
     def file_of(self, node: cst.CSTNode) -> ModuleModel:
         """The model of the file `node` is part of: this one, or another linted file of the project
