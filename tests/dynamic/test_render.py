@@ -10,6 +10,8 @@ import pytest
 
 from reslint.dynamic import render
 
+pytestmark = pytest.mark.torch_free  # no torch needed: runs in the static suite too
+
 LONG = "backbone.stages.3.blocks.2.residual_branch"
 
 

@@ -13,6 +13,8 @@ from reslint.dynamic.search import Domain, boundary_search, find_minimal_differe
 from reslint.dynamic.stages import stage_of
 from reslint.dynamic.statedict import compare_layouts, format_layout, parse_layout
 
+pytestmark = pytest.mark.torch_free  # no torch needed: runs in the static suite too
+
 
 def call(
     name: str, type_: str, shape: tuple[int, ...], params: int = 0, bias: int = 0
