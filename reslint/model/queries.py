@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -99,7 +99,9 @@ class Chain(list):
     """A run of layers in data order, with what is known of the path it runs on: the undecided `if`
     conditions it went through (`if self.radix > 1:` taken the other way), as sizes are compared."""
 
-    assume: Assumptions = ()
+    def __init__(self, elements: Iterable[Element] = (), assume: Assumptions = ()) -> None:
+        super().__init__(elements)
+        self.assume = assume
 
     def differ(self, left: Expr, right: Expr) -> bool:
         """Whether two sizes are different on every sample where this chain's path can run."""
@@ -112,9 +114,8 @@ def layer_sequences(instance: Instance, open_containers: bool = True) -> list[Ch
     forward = instance.forward
     if forward is not None:
         for flow in _all_flows(forward.adds, forward.returns):
-            chain = Chain(expand(flow.steps) if open_containers else list(flow.steps))
-            chain.assume = _assumptions(flow)
-            sequences.append(chain)
+            steps = expand(flow.steps) if open_containers else flow.steps
+            sequences.append(Chain(steps, _assumptions(flow)))
         for site in forward.adds:
             if site.after:
                 sequences.append(Chain(expand(site.after) if open_containers else site.after))
@@ -235,20 +236,19 @@ def residuals(instance: Instance) -> list[Residual]:
             continue
         left_own = [_own_steps(f, right) for f in left]
         right_own = [_own_steps(f, left) for f in right]
-        paths = {id(steps): _assumptions(f) for f, steps in zip(right + left, right_own + left_own)}
         if _upsamples(left_own + right_own):
             continue  # a feature-pyramid or U-Net merge of two resolutions, not a residual block
         if _pooled(left_own + right_own):
             continue  # attention branches summed after global pooling (CBAM), not a residual block
         if _weight(right_own) > _weight(left_own):
-            left_own, right_own = right_own, left_own
+            left, right, left_own, right_own = right, left, right_own, left_own
         if not _surely_shortcut(right_own):
             continue  # the lighter side holds modules reslint cannot see: which side is which is unknown
         found.append(
             Residual(
                 site,
-                [_chain(steps, paths[id(steps)]) for steps in left_own],
-                [_chain(steps, paths[id(steps)]) for steps in right_own],
+                _chains(left, left_own),
+                _chains(right, right_own),
                 right_own,
                 expand(site.after),
             )
@@ -260,10 +260,9 @@ def _assumptions(flow: Flow) -> Assumptions:
     return tuple((guard.condition, guard.branch) for guard in flow.path if guard.condition)
 
 
-def _chain(steps: tuple[Step, ...], assume: Assumptions) -> Chain:
-    chain = Chain(expand(steps))
-    chain.assume = assume
-    return chain
+def _chains(flows: list[Flow], sides: list[tuple[Step, ...]]) -> list[Chain]:
+    """Each side's layers, with the path of forward its flow runs on."""
+    return [Chain(expand(steps), _assumptions(flow)) for flow, steps in zip(flows, sides)]
 
 
 def _surely_shortcut(sides: list[tuple[Step, ...]]) -> bool:
