@@ -81,7 +81,7 @@ def lint_file(
 def check_file(path: str, checks: Checks, group: FileGroup | None = None) -> FileResult:
     """Read and lint one file (of `group`, the files linted together with it)."""
     try:
-        source = read_source(path, checks.max_bytes)
+        source = group.read(path) if group is not None else read_source(path, checks.max_bytes)
     except Exception as error:  # reading must not stop the run either
         return FileResult(path, [internal_error(path, "while reading the file", error)])
     return lint_read_source(source, checks, group)
@@ -108,7 +108,7 @@ def lint_source(
     """The findings of `text` as the file `path`: syntax errors, rule findings, `# noqa` applied."""
     try:
         prepared = (group if group is not None else FileGroup([path])).prepare(path, text)
-        findings, deferrals = _findings(prepared, checks)
+        findings, deferrals = _findings(path, prepared, checks)
         reported = _kept(_apply_noqa(findings, text, path, checks), checks)
         return without_deferred(reported, deferrals)
     except Exception as error:  # a bug in the engine or the model must not stop the other files
@@ -137,7 +137,6 @@ def _lint_notebook(text: str, path: str, checks: Checks, group: FileGroup) -> Fi
 class Prepared:
     """One file's text, its parse, and its model (or why the model could not be built)."""
 
-    path: str
     text: str
     parsed: ParseResult
     model: ModuleModel | None = None
@@ -153,7 +152,19 @@ class FileGroup:
 
         self.project = Project(paths, loader=self._load)
         self._prepared: dict[str, Prepared] = {}
+        self._sources: dict[str, SourceFile] = {}
         self._max_bytes = max_bytes
+
+    def read(self, path: str) -> SourceFile:
+        """The file as `read_source` gives it, read once for the group (a file both imported and
+        linted is not read twice)."""
+        key = normal_path(path)
+        known = self._sources.get(key)
+        if known is None or (known.path != path and known.text is None):
+            known = self._sources[key] = read_source(
+                path, self._max_bytes
+            )  # findings name the path
+        return known if known.path == path else SourceFile(path, known.text)
 
     def prepare(self, path: str, text: str) -> Prepared:
         """`text` as the file `path`, parsed and modelled (once for the same text)."""
@@ -163,7 +174,7 @@ class FileGroup:
         known = self._prepared.get(key)
         if known is not None and known.text == text:
             return known
-        prepared = self._prepared[key] = Prepared(path, text, parse_source(text, path))
+        prepared = self._prepared[key] = Prepared(text, parse_source(text, path))
         parsed = prepared.parsed
         if parsed.module is not None and parsed.recovered is not None:
             try:
@@ -178,7 +189,7 @@ class FileGroup:
         """The model of a file another file imports (None when it cannot be read or parsed)."""
         if is_notebook(path):
             return None
-        source = read_source(path, self._max_bytes)
+        source = self.read(path)
         if source.text is None:
             return None
         return self.prepare(path, source.text).model
@@ -188,8 +199,10 @@ class FileGroup:
 # The pipeline.
 
 
-def _findings(prepared: Prepared, checks: Checks) -> tuple[list[Finding], Deferrals]:
-    path, parsed = prepared.path, prepared.parsed
+def _findings(path: str, prepared: Prepared, checks: Checks) -> tuple[list[Finding], Deferrals]:
+    """The findings of the file as the run names it (`path`: it may have been modelled first under
+    another spelling, as a file another file imports)."""
+    parsed = prepared.parsed
     findings = [
         SyntaxErrorRule.finding(
             path,
@@ -205,7 +218,7 @@ def _findings(prepared: Prepared, checks: Checks) -> tuple[list[Finding], Deferr
             internal_error(path, "while building the model of the file", prepared.failure)
         )
     elif prepared.model is not None and checks.rules:
-        found, deferrals = _rule_findings(prepared.model, parsed, checks.rules)
+        found, deferrals = _rule_findings(path, prepared.model, parsed, checks.rules)
         if parsed.recovered != prepared.text:
             found = _without_fixes_on_repairs(found, prepared.text, parsed.recovered or "")
         findings.extend(found)
@@ -213,9 +226,8 @@ def _findings(prepared: Prepared, checks: Checks) -> tuple[list[Finding], Deferr
 
 
 def _rule_findings(
-    model: ModuleModel, parsed: ParseResult, rules: Sequence[type[Rule]]
+    path: str, model: ModuleModel, parsed: ParseResult, rules: Sequence[type[Rule]]
 ) -> tuple[list[Finding], Deferrals]:
-    path = model.path
     findings: list[Finding] = []
     deferrals: Deferrals = {}
 

@@ -226,3 +226,17 @@ def test_methods_inherited_from_another_file_are_read_in_that_file(tmp_path: Pat
     )
     reported = codes(check_paths([package], ignore=["RN204"]))
     assert [(name, code) for name, _, code in reported] == [("more.py", "RN117")]
+
+
+def test_findings_keep_the_path_the_run_names_the_file_by(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """blocks.py is modelled first as what an_net.py imports (by its absolute path), then linted
+    itself: its findings are still reported under the path the run found it by."""
+    package = write_package(tmp_path, *IMPORTS["relative"])
+    (package / "net.py").rename(package / "an_net.py")
+    blocks = package / "blocks.py"
+    blocks.write_text(blocks.read_text().replace("self.bn3(self.conv3(out))", "self.conv3(out)"))
+    monkeypatch.chdir(tmp_path)
+    reported = {(f.path, f.code) for f in check_paths(["models"], ignore=["RN204"])}
+    assert reported == {(str(Path("models") / "blocks.py"), "RN107")}

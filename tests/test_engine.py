@@ -190,10 +190,10 @@ def test_a_rule_reporting_a_foreign_node_is_an_internal_error(tmp_path):
 def test_an_internal_error_of_the_engine_is_a_finding_and_the_run_goes_on(tmp_path, monkeypatch):
     import reslint.engine
 
-    def explode(prepared, checks):
-        if prepared.path.endswith("deep.py"):
+    def explode(path, prepared, checks):
+        if path.endswith("deep.py"):
             raise RecursionError("maximum recursion depth exceeded")
-        return original(prepared, checks)
+        return original(path, prepared, checks)
 
     original = reslint.engine._findings
     monkeypatch.setattr(reslint.engine, "_findings", explode)
