@@ -146,8 +146,10 @@ def _group_keys(group: Group, cache: Cache) -> dict[str, str | None]:
     """Each file's cache key, made to depend on every file of its group: a finding may be about what
     another file of the group defines, and a file that leaves the group changes what imports find."""
     own = {path: cache.key(path, group.settings) for path in group.paths}
-    if len(own) == 1 or None in own.values():
-        return own if len(own) == 1 else dict.fromkeys(own)
+    if len(own) == 1:
+        return own
+    if None in own.values():
+        return dict.fromkeys(own)  # a file that cannot be keyed: the whole group is linted afresh
     together = "\0".join(f"{os.path.abspath(path)}={key}" for path, key in sorted(own.items()))
     return {
         path: hashlib.sha256(f"{key}\0{together}".encode()).hexdigest() for path, key in own.items()

@@ -38,14 +38,14 @@ class Project:
 
     def add(self, model: ModuleModel) -> None:
         """Register a model built elsewhere (the file being linted right now)."""
-        key = _key(model.path)
+        key = normal_path(model.path)
         self._models[key] = model
         self.files.add(model.path)
         for function_id in model.names.functions:
             self._owners[function_id] = model
 
     def model(self, path: str) -> ModuleModel | None:
-        key = _key(path)
+        key = normal_path(path)
         if key not in self._models:
             self._models[key] = None  # a file that (indirectly) imports itself while being built
             built = self._loader(path) if self._loader is not None else None
@@ -88,7 +88,3 @@ class Project:
     def _find(self, importer: str, level: int, dotted: str | None) -> ModuleModel | None:
         path = self.files.find(importer, level, dotted)
         return self.model(path) if path is not None else None
-
-
-def _key(path: str) -> str:
-    return normal_path(path)
