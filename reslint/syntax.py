@@ -38,6 +38,7 @@ _NEVER_CLOSED = re.compile(r"'(.)' was never closed")
 _INVALID_CHARACTER = re.compile(
     r"invalid (?:non-printable )?character (?:'(.)' )?\(?U\+([0-9A-Fa-f]+)\)?"
 )
+_NUMBER_THEN_CHARACTER = re.compile(r"[0-9][0-9_.]*([^\x00-\x7f])")
 _KEYWORD_ARGUMENT = re.compile(r"\s*[A-Za-z_]\w*\s*=(?!=)")
 _IDENTIFIER = re.compile(r"[A-Za-z_]\w*\Z")
 _DEF_HEADER = re.compile(r"(\s*)((?:async\s+)?def)\s+([A-Za-z_]\w*)\s*\(")
@@ -928,7 +929,15 @@ def _token_repairs(lines: list[str], error: SyntaxError, layout: _Layout) -> Ite
         yield from _positional_after_keyword(lines, layout, error)
     character = _INVALID_CHARACTER.match(message)
     if character:
-        yield from _replace_character(lines, text, line, index, character, after)
+        found = chr(int(character.group(2), 16))
+        yield from _replace_character(lines, text, line, index, found, after)
+    elif message == "invalid decimal literal":
+        # Before 3.11.4 the tokenizer reports `1）` as a bad number, not as the character after it.
+        glued = _NUMBER_THEN_CHARACTER.match(text, index)
+        if glued and glued.group(1) in _CONFUSABLES:
+            found = glued.group(1)
+            message = f"invalid character '{found}' (U+{ord(found):04X})"
+            yield from _replace_character(lines, text, line, glued.start(1), found, after, message)
     if message == "expected ':'" and not text[index:].split("#")[0].strip():
         yield _Repair(
             _with_line(lines, line, text[:index] + ":" + text[index:]),
@@ -1094,9 +1103,10 @@ def _line_of(starts: list[int], offset: int) -> int:
 
 
 def _replace_character(
-    lines, text: str, line: int, index: int, found: re.Match, after
+    lines, text: str, line: int, index: int, character: str, after, message: str | None = None
 ) -> Iterator[_Repair]:
-    character = chr(int(found.group(2), 16))
+    """Replace `character` (at `index`, else its first place on the line) by its ASCII look-alike,
+    or remove it; `message` names it when the error did not."""
     if text[index : index + 1] != character:
         index = text.find(character)
         if index < 0:
@@ -1106,6 +1116,7 @@ def _replace_character(
         yield _Repair(
             _with_line(lines, line, text[:index] + " " + text[index + 1 :]),
             after=after,
+            message=message,
             hint="remove this character",
         )
         return
@@ -1113,5 +1124,6 @@ def _replace_character(
     yield _Repair(
         _with_line(lines, line, text[:index] + replacement + text[index + 1 :]),
         after=after,
+        message=message,
         hint=f"replace it with {shown}",
     )
