@@ -178,13 +178,16 @@ def _shadowed(
     return function is not None and head.value in module.names.functions[id(function)].bound
 
 
-def function_signature(function: cst.FunctionDef) -> Signature:
-    """A function of the file in the notation of the generated signatures."""
+def function_signature(function: cst.FunctionDef, bound: bool = False) -> Signature:
+    """A function of the file in the notation of the generated signatures; `bound`: as a method
+    called on an instance (its first parameter, `self`, is given)."""
     params = function.params
-    parts: list[str] = [_part(p) for p in params.posonly_params]
+    positional = [*params.posonly_params, *params.params][1 if bound else 0 :]
+    only = max(len(params.posonly_params) - (1 if bound else 0), 0)
+    parts: list[str] = [_part(p) for p in positional[:only]]
     if parts:
         parts.append("/")
-    parts += [_part(p) for p in params.params]
+    parts += [_part(p) for p in positional[only:]]
     star = params.star_arg
     if isinstance(star, cst.Param):
         parts.append(f"*{star.name.value}")
