@@ -8,6 +8,7 @@ import libcst as cst
 
 from reslint.model import ModuleModel
 from reslint.model.queries import (
+    Chain,
     channel_neighbours,
     describe,
     first_leaf,
@@ -15,6 +16,7 @@ from reslint.model.queries import (
     layer_sequences,
     stale_running_channels,
 )
+from reslint.model.symbolic import Comparison
 from reslint.rule import Rule, Violation
 from reslint.rules_support import quoted, unique
 
@@ -61,11 +63,17 @@ class ChannelChainMismatch(Rule):
         }
         for instance in module.instances():
             for open_containers in (False, True):
+                tests = instance.tested_comparisons()
                 for sequence in layer_sequences(instance, open_containers):
-                    yield from self._check_sequence(sequence, covered, module, stale)
+                    yield from self._check_sequence(sequence, covered, module, stale, tests)
 
     def _check_sequence(
-        self, sequence, covered: set[tuple[int, int]], module, stale: dict[str, cst.FunctionDef]
+        self,
+        sequence: Chain,
+        covered: set[tuple[int, int]],
+        module: ModuleModel,
+        stale: dict[str, cst.FunctionDef],
+        tests: list[Comparison],
     ) -> Iterator[Violation]:
         for before, after in channel_neighbours(sequence):
             if "linear" in (
@@ -79,15 +87,21 @@ class ChannelChainMismatch(Rule):
             if leaves in covered:
                 continue
             produced, expected = before.channels_out, after.channels_in
-            if produced is None or expected is None or not sequence.differ(produced, expected):
+            if produced is None or expected is None:
                 continue
+            when = ""
+            if not sequence.differ(produced, expected):
+                test = sequence.differ_where_tested(produced, expected, tests)
+                if test is None:
+                    continue
+                when = f" whenever `{module.code(test.node)}`, a case this block provides for"
             # A running channel count never updated: RN205's finding on the builder is the cause.
             builder = stale.get(str(expected))
             covered.add(leaves)
             yield Violation(
                 _anchor(after, module),
                 f"`{describe(after)}` expects {quoted(expected)} input channels but "
-                f"`{describe(before)}` before it outputs {quoted(produced)}",
+                f"`{describe(before)}` before it outputs {quoted(produced)}{when}",
                 f"build `{describe(after)}` for `{produced}` input channels",
                 defers_to=(("RN205", builder.name),) if builder is not None else (),
             )
@@ -114,6 +128,24 @@ class Stem(nn.Module):
         return self.body(x)
 """
 ]
+ChannelChainMismatch.INVALID.append(
+    """
+import torch.nn as nn
+class BasicBlock(nn.Module):
+    def __init__(self, in_channel, out_channel, stride=1):
+        super().__init__()
+        self.left = nn.Sequential(
+            nn.Conv2d(in_channel, out_channel, 3, stride, 1, bias=False), nn.BatchNorm2d(out_channel),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(in_channel, out_channel, 3, 1, 1, bias=False), nn.BatchNorm2d(out_channel),
+        )
+        self.shortcut = nn.Sequential()
+        if stride != 1 or in_channel != out_channel:
+            self.shortcut = nn.Sequential(nn.Conv2d(in_channel, out_channel, 1, stride, bias=False))
+    def forward(self, x):
+        return self.left(x) + self.shortcut(x)
+"""
+)
 ChannelChainMismatch.VALID = [
     """
 import torch.nn as nn

@@ -12,7 +12,7 @@ import libcst as cst
 from reslint.knowledge.frameworks import is_module_base
 from reslint.knowledge.layers import CHANNEL_PRESERVING
 from reslint.model.builders import part_name
-from reslint.model.symbolic import Expr
+from reslint.model.symbolic import Comparison, Expr, comparisons
 from reslint.model.values import (
     UNKNOWN,
     AddSite,
@@ -318,6 +318,18 @@ class Instance:
             if layer is not None:
                 found[name] = layer
         return found
+
+    def tested_comparisons(self) -> list[Comparison]:
+        """The size comparisons its constructor tests to choose layers (`in_channel != out_channel`
+        deciding the shortcut): each a configuration its author expects, whichever way it goes."""
+        found: dict[int, Comparison] = {}
+        for value in self.attrs.values():
+            for option in options(value):
+                for layer in option.walk() if isinstance(option, Layer) else ():
+                    for guard in layer.guards:
+                        for comparison in comparisons(guard.condition):
+                            found.setdefault(id(comparison), comparison)
+        return list(found.values())
 
     @property
     def forward(self) -> ForwardModel | None:

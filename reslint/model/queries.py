@@ -12,7 +12,7 @@ import libcst as cst
 from reslint.knowledge.layers import CHANNEL_PRESERVING
 from reslint.model.classes import Instance
 from reslint.model.naming import SHORTCUT_NAME
-from reslint.model.symbolic import Assumptions, Expr, Relation, relation
+from reslint.model.symbolic import Assumptions, Comparison, Expr, Relation, relation
 from reslint.model.values import AddSite, Flow, Layer, Step, compatible, options
 
 # A sequence element: a Step (an operation in forward, `step.layer` set for module calls) or a Layer
@@ -106,6 +106,23 @@ class Chain(list):
     def differ(self, left: Expr, right: Expr) -> bool:
         """Whether two sizes are different on every sample where this chain's path can run."""
         return relation(left, right, self.assume) is Relation.DIFFERENT
+
+    def differ_where_tested(
+        self, left: Expr, right: Expr, tests: Iterable[Comparison]
+    ) -> Comparison | None:
+        """A comparison of these two sizes' own symbols that the code itself tests (`in_channel !=
+        out_channel`), taken either way, under which they differ on every sample of this chain's
+        path: a configuration the author expects, in which this chain breaks."""
+        sides = left.symbols(), right.symbols()
+        for test in tests:
+            symbols = test.symbols()
+            if not (symbols <= sides[0] | sides[1] and symbols & sides[0] and symbols & sides[1]):
+                continue  # a test of other sizes (`stride != 1`) says nothing about these two
+            for way in (True, False):
+                assume = (*self.assume, (test, way))
+                if relation(left, right, assume) is Relation.DIFFERENT:
+                    return test
+        return None
 
 
 def layer_sequences(instance: Instance, open_containers: bool = True) -> list[Chain]:

@@ -10,7 +10,7 @@ is among the points, and two differently named sizes (`in_chs`, `out_chs`) never
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -150,6 +150,15 @@ class Connective(Condition):
 
     def symbols(self) -> set[str]:
         return {name for part in self.parts if part is not None for name in part.symbols()}
+
+
+def comparisons(condition: Condition | None) -> Iterator[Comparison]:
+    """The comparisons a condition is made of (`stride != 1 or c != 4 * p`: both)."""
+    if isinstance(condition, Comparison):
+        yield condition
+    elif isinstance(condition, Connective):
+        for part in condition.parts:
+            yield from comparisons(part)
 
 
 def samples(count: int) -> list[Lookup]:
