@@ -92,7 +92,7 @@ class ChannelChainMismatch(Rule):
             when = ""
             if not sequence.differ(produced, expected):
                 test = sequence.differ_where_tested(produced, expected, tests)
-                if test is None:
+                if not isinstance(test, Comparison) or not isinstance(test.node, cst.CSTNode):
                     continue
                 when = f" whenever `{module.code(test.node)}`, a case this block provides for"
             # A running channel count never updated: RN205's finding on the builder is the cause.

@@ -273,6 +273,39 @@ def residuals(instance: Instance) -> list[Residual]:
     return found
 
 
+@dataclass(frozen=True)
+class ShortcutOnBranch:
+    """An addition of a tensor and the shortcut applied to that same tensor: `site` adds `branch`
+    (the steps the block input went through) and `shortcut` applied after them."""
+
+    site: AddSite
+    shortcut: Step
+    branch: tuple[Step, ...]
+
+
+def shortcuts_on_branch(instance: Instance) -> list[ShortcutOnBranch]:
+    """Additions whose shortcut (`self.downsample`, named so) runs on the branch's output and is added
+    to that output (`identity = x; x = bn3(conv3(...)); identity = self.downsample(x); x += identity`):
+    the block's input never reaches the sum, except through the convolutions."""
+    forward = instance.forward
+    found: list[ShortcutOnBranch] = []
+    for site in forward.adds if forward is not None else ():
+        pairs = [(a, b) for a in site.left for b in site.right] + [
+            (b, a) for a in site.left for b in site.right
+        ]
+        for plain, projected in pairs:
+            if not (isinstance(plain, Flow) and isinstance(projected, Flow)):
+                continue
+            if plain.origin is not projected.origin or projected.steps[:-1] != plain.steps:
+                continue
+            last = projected.steps[-1] if projected.steps else None
+            if last is None or not SHORTCUT_NAME.search(last.text or ""):
+                continue
+            if any(kind_of(element) == "conv" for element in expand(plain.steps)):
+                found.append(ShortcutOnBranch(site, last, plain.steps))
+    return found
+
+
 def _assumptions(flow: Flow) -> Assumptions:
     return tuple((guard.condition, guard.branch) for guard in flow.path if guard.condition)
 
