@@ -73,6 +73,30 @@ def bare_downsample(source: Source) -> Iterator[Mutation]:
                     yield Mutation((replace(source, call.func, attribute),), (source.line(call),))
 
 
+def shortcut_on_branch(source: Source) -> Iterator[Mutation]:
+    """`self.downsample(out)` for `self.downsample(x)`: the projection runs on the branch output that
+    the addition updates, not on the block input."""
+    for cls in p.classes(source):
+        for function in p.forwards(cls):
+            params = [param.name.value for param in function.params.params[1:]]
+            updated = {
+                name
+                for block in p.blocks(source, function)
+                for statement in block
+                if (name := p.addition(statement))
+            }
+            if not params or len(updated) != 1:
+                continue
+            (branch,) = updated
+            for call in p.inside(source, function, cst.Call):
+                attribute = p.self_attribute(call.func)
+                if not attribute or not p.SHORTCUT_ATTR.search(attribute) or len(call.args) != 1:
+                    continue
+                argument = call.args[0].value
+                if isinstance(argument, cst.Name) and argument.value == params[0] != branch:
+                    yield Mutation((replace(source, argument, branch),), (source.line(call),))
+
+
 def misspelt_identity(source: Source) -> Iterator[Mutation]:
     """A later use (read or re-binding) of the identity variable misspelt: `idnetity = self.downsample(x)`."""
     for cls in p.classes(source):
@@ -724,6 +748,13 @@ KINDS: tuple[Kind, ...] = (
     Kind("super-wrong-class", 6, ("RN101",), "super() names another class", super_wrong_class),
     Kind(
         "bare-downsample", 6, ("RN102", "RN117"), "`downsample(x)` without `self.`", bare_downsample
+    ),
+    Kind(
+        "shortcut-on-branch",
+        6,
+        ("RN316", "RN202", "RN309"),
+        "the shortcut applied to the branch output",
+        shortcut_on_branch,
     ),
     Kind(
         "misspelt-identity",
