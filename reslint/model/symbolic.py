@@ -52,6 +52,22 @@ class Expr:
     def is_symbolic(self) -> bool:
         return self.constant is None
 
+    @property
+    def formula(self) -> str:
+        """How it is computed (`planes * (base_width / 64)`), where str() gives the name it was used
+        by (`width`)."""
+        return _render(self)
+
+    @property
+    def is_float(self) -> bool:
+        """Whether Python computes it as a float: a true division `/` that no `int()`, `round()` or
+        `//` turns back into an integer (a constant's own type is not kept: `64.0` reads as 64)."""
+        if self.op == "/":
+            return True
+        if self.op in ("+", "-", "*", "neg", "max", "min", "**"):
+            return any(isinstance(arg, Expr) and arg.is_float for arg in self.args)
+        return False
+
     def symbols(self) -> set[str]:
         if self.op == "var":
             return {self.args[0]}
