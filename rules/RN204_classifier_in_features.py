@@ -10,6 +10,7 @@ import libcst as cst
 from reslint.findings import Applicability
 from reslint.knowledge.layers import CHANNEL_PRESERVING
 from reslint.model import ModuleModel
+from reslint.model.classes import Instance
 from reslint.model.queries import describe, kind_of, layer_of, layer_sequences
 from reslint.model.symbolic import Expr
 from reslint.model.values import Layer
@@ -71,11 +72,22 @@ class ClassifierInFeatures(Rule):
                     words = _in_the_classifiers_words(produced, source, element, module)
                     yield Violation(
                         element.anchor,
-                        f"`{describe(element)}` takes {quoted(expected)} features but `{describe(source)}` "
-                        f"outputs {quoted(produced)} channels after global pooling",
+                        f"`{describe(element)}` takes {quoted(expected)} features but "
+                        f"{_named(source, instance)} outputs {quoted(produced)} channels after "
+                        "global pooling",
                         f"build it as `nn.Linear({words}, ...)`",
                         fix=_fix(element, words, source, module),
                     )
+
+
+def _named(source: Layer, instance: Instance) -> str:
+    """`layer4` (its last `Bottleneck`): the attribute that holds the layer, as the network names it."""
+    for name, layer in instance.layers().items():
+        if layer is source:
+            return f"`{name}`"
+        if any(inner is source for inner in layer.walk()):
+            return f"`{name}` (its last `{describe(source)}`)"
+    return f"`{describe(source)}`"
 
 
 def _in_the_classifiers_words(

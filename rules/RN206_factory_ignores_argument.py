@@ -52,8 +52,9 @@ class FactoryIgnoresArgument(Rule):
 
     def check(self, module: ModuleModel) -> Iterator[Violation]:
         for cls in module.analysed_classes:
-            for method in cls.methods.values():
-                yield from _unused_output_size(method, cls.name, cls, module)
+            for method_name, method in cls.methods.items():
+                owner = cls.name if method_name == "__init__" else f"{cls.name}.{method_name}"
+                yield from _unused_output_size(method, owner, cls, module)
             init = cls.methods.get("__init__")
             if init is not None:
                 yield from _same_stage_count(init, module)
@@ -78,8 +79,8 @@ def _unused_output_size(
         for call, arg in constants:
             yield Violation(
                 arg.value,
-                f"`{owner}` takes `{name}` but builds `{_shown(call, arg, module)}`: the value "
-                f"given for `{name}` is never used",
+                f"`{owner}` takes `{name}` but builds `{_shown(call, arg, module)}`: "
+                f"{module.code(arg.value)} outputs whatever `{name}` says",
                 f"pass `{name}` instead of `{module.code(arg.value)}`",
             )
         if not constants and function.name.value == "__init__" and cls is not None:
