@@ -11,7 +11,7 @@ from reslint.knowledge.frameworks import HEAD_RESET, is_head, positional_paramet
 from reslint.knowledge.signatures import signature
 from reslint.model import ModuleModel
 from reslint.model.classes import ClassModel
-from reslint.model.parameter_uses import value_used
+from reslint.model.parameter_uses import stored, value_used
 from reslint.model.queries import layer_of, layer_sequences
 from reslint.rule import Rule, Violation
 
@@ -83,7 +83,12 @@ def _unused_output_size(
                 f"{module.code(arg.value)} outputs whatever `{name}` says",
                 f"pass `{name}` instead of `{module.code(arg.value)}`",
             )
-        if not constants and function.name.value == "__init__" and cls is not None:
+        if (
+            not constants
+            and function.name.value == "__init__"
+            and cls is not None
+            and not stored(function, name)
+        ):
             yield _no_classifier_uses(cls, name, param)
 
 

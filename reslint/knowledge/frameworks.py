@@ -153,6 +153,10 @@ BUILDERS: dict[tuple[str, str], Builder] = {
         ("name", "spatial_dims", "channels"), (BATCHNORM,), "channels", "channels", None
     ),
     ("monai", "get_act_layer"): Builder(("name",), (RELU,), None, None, None),
+    # lightly: BatchNorm2d, or its SplitBatchNorm when num_splits > 0
+    ("lightly", "get_norm_layer"): Builder(
+        ("num_features", "num_splits"), (BATCHNORM,), "num_features", "num_features", None
+    ),
     # transformers
     ("transformers", "get_activation"): Builder(("activation_string",), (RELU,), None, None, None),
 }

@@ -836,6 +836,8 @@ class Interpreter:
             return Layer("module", func.short, node, {"args": args, **kwargs})
         if qualified in ("collections.OrderedDict", "typing.OrderedDict"):
             return _ordered_dict(args)
+        if qualified == "typing.cast" and len(args) == 2:
+            return args[1]  # `return cast(Tensor, out)`: the value itself, for type checkers
         if qualified == "functools.partial" and args:
             return Partial(args[0], tuple(args[1:]), tuple(kwargs.items()))
         if qualified.endswith("checkpoint.checkpoint") and args:

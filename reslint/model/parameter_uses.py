@@ -26,14 +26,28 @@ def value_used(
         return True
     if cls is None or not copies.attributes:
         return False
+    for owner in [cls, *cls.ancestors(), *module.subclasses(cls)]:
+        if _reads_elsewhere(owner, function, copies.attributes):
+            return True
+    return False
+
+
+def _reads_elsewhere(cls: ClassModel, function: cst.FunctionDef, attributes: set[str]) -> bool:
+    """Whether a method of `cls` other than `function` reads one of `attributes` it does not set."""
     for method in cls.methods.values():
         if method is function:
             continue
-        stored = {a.attr.value for a in module.attribute_stores_in_method(method)}
-        for attribute in module.attributes_in_method(method):
-            if attribute.attr.value in copies.attributes - stored:
+        stored = {a.attr.value for a in cls.module.attribute_stores_in_method(method)}
+        for attribute in cls.module.attributes_in_method(method):
+            if attribute.attr.value in attributes - stored:
                 return True  # another method reads what this one stored (a reset, a lazy head)
     return False
+
+
+def stored(function: cst.FunctionDef, name: str) -> bool:
+    """Whether the function keeps the parameter's value on `self` (code reslint cannot see, a base
+    class of another library or the caller, may read it there)."""
+    return bool(_Copies(function, name).attributes)
 
 
 class _Copies:
