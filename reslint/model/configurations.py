@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 import libcst as cst
 
 from reslint.model import symbolic
-from reslint.model.parameter_uses import subtree
 from reslint.model.values import ClassRef
+from reslint.model.walk import descendants as subtree
 
 if TYPE_CHECKING:
     from reslint.model.classes import ClassModel

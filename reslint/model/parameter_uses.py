@@ -3,12 +3,11 @@ stored (`self.num_classes = num_classes` then `if self.num_classes is None: rais
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from reslint.model.walk import children
+from reslint.model.walk import descendants as subtree
 
 if TYPE_CHECKING:
     from reslint.model.classes import ClassModel
@@ -124,12 +123,3 @@ def _self_attribute(node: cst.CSTNode) -> bool:
         and isinstance(node.value, cst.Name)
         and node.value.value == "self"
     )
-
-
-def subtree(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    """A node and everything under it, in pre-order."""
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        stack.extend(reversed(list(children(current))))
