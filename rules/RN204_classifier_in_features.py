@@ -10,6 +10,7 @@ import libcst as cst
 from reslint.findings import Applicability
 from reslint.knowledge.layers import CHANNEL_PRESERVING
 from reslint.model import ModuleModel
+from reslint.model.classes import Instance
 from reslint.model.queries import describe, kind_of, layer_of, layer_sequences
 from reslint.model.symbolic import Expr
 from reslint.model.values import Layer
@@ -68,14 +69,31 @@ class ClassifierInFeatures(Rule):
                         or _flattens_a_map(produced, expected)
                     ):
                         continue
-                    words = _in_the_classifiers_words(produced, source, element, module)
+                    scaled = _scaled_by_block(expected, produced, source, element, module)
+                    words = scaled or _in_the_classifiers_words(produced, source, element, module)
+                    fix = (
+                        _replace_in_features(element, scaled)
+                        if scaled
+                        else _fix(element, words, source, module)
+                    )
                     yield Violation(
                         element.anchor,
-                        f"`{describe(element)}` takes {quoted(expected)} features but `{describe(source)}` "
-                        f"outputs {quoted(produced)} channels after global pooling",
+                        f"`{describe(element)}` takes {quoted(expected)} features but "
+                        f"{_named(source, instance)} outputs {quoted(produced)} channels after "
+                        "global pooling",
                         f"build it as `nn.Linear({words}, ...)`",
-                        fix=_fix(element, words, source, module),
+                        fix=fix,
                     )
+
+
+def _named(source: Layer, instance: Instance) -> str:
+    """`layer4` (its last `Bottleneck`): the attribute that holds the layer, as the network names it."""
+    for name, layer in instance.layers().items():
+        if layer is source:
+            return f"`{name}`"
+        if any(inner is source for inner in layer.walk()):
+            return f"`{name}` (its last `{describe(source)}`)"
+    return f"`{describe(source)}`"
 
 
 def _in_the_classifiers_words(
@@ -91,17 +109,47 @@ def _in_the_classifiers_words(
     return number_text(produced.constant)
 
 
+def _scaled_by_block(
+    expected: Expr, produced: Expr, source: Layer, classifier: Layer, module: ModuleModel
+) -> str | None:
+    """`512 * block.expansion`: the classifier's width scaled by the expansion of the block class
+    the network is given, when that is what the last stage outputs; right for every block, where a
+    number fits one configuration only."""
+    in_features = _in_features(classifier)
+    function = function_of(classifier.node, module)
+    expansion = source.cls.constant("expansion", module.interpreter) if source.cls else None
+    if in_features is None or function is None or not isinstance(expansion, Expr):
+        return None
+    blocks = [p.name.value for p in function.params.params if "block" in p.name.value.lower()]
+    widths = (expected.constant, produced.constant, expansion.constant)
+    if not blocks or None in widths or widths[0] * widths[2] != widths[1]:  # type: ignore[operator]
+        return None
+    written = module.code(in_features.value)
+    if not isinstance(in_features.value, (cst.Name, cst.Attribute, cst.Integer, cst.Subscript)):
+        written = f"({written})" if "+" in written or "-" in written else written
+    return f"{written} * {blocks[0]}.expansion"
+
+
 def _fix(classifier: Layer, words: str, source: Layer, module: ModuleModel) -> Fix | None:
     """The in-features argument rewritten, where the classifier is built and when `words` mean the
     same there (a number, or names of the function that builds both)."""
+    here = function_of(classifier.node, module)
+    if not words.isdigit() and (here is None or here is not function_of(source.anchor, module)):
+        return None
+    return _replace_in_features(classifier, words)
+
+
+def _replace_in_features(classifier: Layer, words: str) -> Fix | None:
+    in_features = _in_features(classifier)
+    return Fix.replace(in_features.value, words) if in_features is not None else None
+
+
+def _in_features(classifier: Layer) -> cst.Arg | None:
+    """The in-features argument as written where the classifier is built (not through a helper)."""
     call = classifier.node
     if classifier.site is not None or not isinstance(call, cst.Call):
         return None
-    here = function_of(call, module)
-    if not words.isdigit() and (here is None or here is not function_of(source.anchor, module)):
-        return None
-    in_features = argument(call, 0, "in_features")
-    return Fix.replace(in_features.value, words) if in_features is not None else None
+    return argument(call, 0, "in_features")
 
 
 def _flattens_a_map(produced: Expr, expected: Expr) -> bool:

@@ -7,8 +7,11 @@ from collections.abc import Iterator
 
 import libcst as cst
 
+from reslint.knowledge.frameworks import HEAD_RESET, is_head, positional_parameters
+from reslint.knowledge.signatures import signature
 from reslint.model import ModuleModel
 from reslint.model.classes import ClassModel
+from reslint.model.parameter_uses import stored, value_used
 from reslint.model.queries import layer_of, layer_sequences
 from reslint.rule import Rule, Violation
 
@@ -49,43 +52,144 @@ class FactoryIgnoresArgument(Rule):
 
     def check(self, module: ModuleModel) -> Iterator[Violation]:
         for cls in module.analysed_classes:
+            for method_name, method in cls.methods.items():
+                owner = cls.name if method_name == "__init__" else f"{cls.name}.{method_name}"
+                yield from _unused_output_size(method, owner, cls, module)
             init = cls.methods.get("__init__")
-            if init is None:
-                continue
-            yield from _unused_output_size(cls, init, module)
-            yield from _same_stage_count(init, module)
+            if init is not None:
+                yield from _same_stage_count(init, module)
+        for function in module.function_defs:
+            yield from _unused_output_size(function, function.name.value, None, module)
 
 
 def _unused_output_size(
-    cls: ClassModel, init: cst.FunctionDef, module: ModuleModel
+    function: cst.FunctionDef, owner: str, cls: ClassModel | None, module: ModuleModel
 ) -> Iterator[Violation]:
-    reads = {read.value for read in module.names.functions[id(init)].reads}
-    if reads & {"kwargs", "locals", "vars"}:
-        return  # may be forwarded through **kwargs or locals()
-    # Lightning's `self.save_hyperparameters()` captures the arguments, read as `self.hparams.X`.
-    reads |= {
-        attribute.attr.value
+    """A `num_classes` parameter whose value reaches nothing that is built, passed on or returned."""
+    reads = {read.value for read in module.names.functions[id(function)].reads}
+    if reads & {"locals", "vars"}:
+        return  # the arguments may be forwarded as a whole
+    if cls is not None and _saves_hyperparameters(cls, module):
+        return
+    for param in function.params.params:
+        name = param.name.value
+        if not OUTPUT_SIZE.match(name) or value_used(function, name, module, cls):
+            continue
+        constants = list(_constant_output_sizes(function, cls, module))
+        for call, arg in constants:
+            yield Violation(
+                arg.value,
+                f"`{owner}` takes `{name}` but builds `{_shown(call, arg, module)}`: "
+                f"{module.code(arg.value)} outputs whatever `{name}` says",
+                f"pass `{name}` instead of `{module.code(arg.value)}`",
+            )
+        if (
+            not constants
+            and function.name.value == "__init__"
+            and cls is not None
+            and not stored(function, name)
+        ):
+            yield _no_classifier_uses(cls, name, param)
+
+
+def _saves_hyperparameters(cls: ClassModel, module: ModuleModel) -> bool:
+    """Lightning's `self.save_hyperparameters()` captures the arguments, read as `self.hparams.X`."""
+    return any(
+        attribute.attr.value in ("save_hyperparameters", "hparams")
         for method in cls.methods.values()
         for attribute in module.attributes_in_method(method)
-    }
-    if "save_hyperparameters" in reads:
-        return
-    for param in init.params.params:
-        name = param.name.value
-        if not OUTPUT_SIZE.match(name) or name in reads:
+    )
+
+
+def _no_classifier_uses(cls: ClassModel, name: str, param: cst.Param) -> Violation:
+    classifier = _classifier(cls)
+    where = classifier.anchor if classifier is not None else param
+    has = (
+        f"its classifier `{classifier.name()}` has a fixed number of outputs"
+        if classifier is not None
+        else "the network has no classifier that uses it"
+    )
+    return Violation(
+        where,
+        f"`{cls.name}` takes `{name}` but never uses it: {has}",
+        f"build the classifier with `{name}` outputs (`nn.Linear(..., {name})`)",
+    )
+
+
+def _constant_output_sizes(
+    function: cst.FunctionDef, cls: ClassModel | None, module: ModuleModel
+) -> Iterator[tuple[cst.Call, cst.Arg]]:
+    """Integer literals passed where a call takes its number of outputs (`nn.Linear(2048, 1000)`,
+    `create_classifier(n, 1000)`, `ResNet(..., num_classes=1000)`, `self.head.reset(1000)`)."""
+    for call in module.calls_in(function):
+        if any(arg.star == "*" for arg in call.args):
             continue
-        classifier = _classifier(cls)
-        where = classifier.anchor if classifier is not None else param
-        has = (
-            f"its classifier `{classifier.name()}` has a fixed number of outputs"
-            if classifier is not None
-            else "the network has no classifier that uses it"
-        )
-        yield Violation(
-            where,
-            f"`{cls.name}` takes `{name}` but never uses it: {has}",
-            f"build the classifier with `{name}` outputs (`nn.Linear(..., {name})`)",
-        )
+        parameters = _positional_parameters(call, cls, module)
+        positional = [arg for arg in call.args if arg.keyword is None and not arg.star]
+        for arg in call.args:
+            if not isinstance(arg.value, cst.Integer) or arg.star:
+                continue
+            if arg.keyword is not None:
+                slot = arg.keyword.value
+            else:
+                index = positional.index(arg)
+                slot = parameters[index] if index < len(parameters) else ""
+            if OUTPUT_SIZE.match(slot):
+                yield call, arg
+
+
+def _positional_parameters(
+    call: cst.Call, cls: ClassModel | None, module: ModuleModel
+) -> tuple[str, ...]:
+    """What the callee calls its positional parameters: a torch layer's or a framework builder's
+    from reslint's tables, a class's or function's of the project, a timm head's `reset`."""
+    qualified = module.imports.qualified(call.func)
+    if qualified is not None:
+        found = signature(qualified)
+        return found.positional if found is not None else (positional_parameters(qualified) or ())
+    if isinstance(call.func, cst.Name):
+        definition = module.definition(call.func.value, call)
+        if isinstance(definition, ClassModel):
+            init = definition.method("__init__")
+            return _names(init)[1:] if init is not None else ()
+        if isinstance(definition, cst.FunctionDef):
+            return _names(definition)
+    if cls is not None and _resets_a_head(call, cls, module):
+        return HEAD_RESET[1]
+    return ()
+
+
+def _resets_a_head(call: cst.Call, cls: ClassModel, module: ModuleModel) -> bool:
+    """`self.head.reset(...)` where the class builds `self.head` with a known classifier head."""
+    func = call.func
+    if not (isinstance(func, cst.Attribute) and func.attr.value == HEAD_RESET[0]):
+        return False
+    receiver = func.value
+    if not (isinstance(receiver, cst.Attribute) and isinstance(receiver.value, cst.Name)):
+        return False
+    for method in cls.methods.values():
+        for target in module.attribute_stores_in_method(method):
+            if target.attr.value != receiver.attr.value:
+                continue
+            assignment = module.names.parents.get(id(module.names.parents.get(id(target))))
+            value = assignment.value if isinstance(assignment, cst.Assign) else None
+            qualified = (
+                module.imports.qualified(value.func) if isinstance(value, cst.Call) else None
+            )
+            if qualified is not None and is_head(qualified):
+                return True
+    return False
+
+
+def _names(function: cst.FunctionDef) -> tuple[str, ...]:
+    params = [*function.params.posonly_params, *function.params.params]
+    return tuple(param.name.value for param in params)
+
+
+def _shown(call: cst.Call, arg: cst.Arg, module: ModuleModel) -> str:
+    """`nn.Linear(..., 1000)`, `FBResNet(..., num_classes=1000)`: the call, the constant in view."""
+    written = module.code(arg).strip().rstrip(",").strip()
+    return f"{module.code(call.func)}(..., {written})"
 
 
 def _classifier(cls: ClassModel):

@@ -153,9 +153,22 @@ BUILDERS: dict[tuple[str, str], Builder] = {
         ("name", "spatial_dims", "channels"), (BATCHNORM,), "channels", "channels", None
     ),
     ("monai", "get_act_layer"): Builder(("name",), (RELU,), None, None, None),
+    # lightly: BatchNorm2d, or its SplitBatchNorm when num_splits > 0
+    ("lightly", "get_norm_layer"): Builder(
+        ("num_features", "num_splits"), (BATCHNORM,), "num_features", "num_features", None
+    ),
     # transformers
     ("transformers", "get_activation"): Builder(("activation_string",), (RELU,), None, None, None),
 }
+
+# Classifier heads whose layers reslint does not model, by their positional parameters: enough to
+# tell which argument is the number of classes (`ClassifierHead(self.num_features, num_classes)`).
+HEADS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("timm", "ClassifierHead"): ("in_features", "num_classes", "pool_type"),
+    ("timm", "NormMlpClassifierHead"): ("in_features", "num_classes", "hidden_size", "pool_type"),
+}
+# The method that rebuilds such a head for another number of classes: `self.head.reset(n, pool)`.
+HEAD_RESET = ("reset", ("num_classes", "pool_type"))
 
 # Subscripted factories that return a torch layer class: `Conv[Conv.CONV, spatial_dims]` (monai),
 # `ACT2FN["relu"]` (transformers, an activation instance). (package, name) -> {member: torch type};
@@ -240,6 +253,23 @@ def builder_for(qualified: str) -> Builder | None:
     """The builder a qualified name stands for (`pytorchcv.models.common.conv.conv3x3_block`)."""
     found = _lookup(BUILDERS, qualified)
     return found if isinstance(found, Builder) else None
+
+
+def positional_parameters(qualified: str) -> tuple[str, ...] | None:
+    """The positional parameters of a framework builder or classifier head, in order."""
+    builder = builder_for(qualified)
+    if builder is not None:
+        return builder.params
+    found = _lookup(HEADS, qualified)
+    return found if isinstance(found, tuple) else None
+
+
+def is_head(qualified: str) -> bool:
+    """A call that builds a whole classifier head (timm's `ClassifierHead`, `create_classifier`)."""
+    builder = builder_for(qualified)
+    return _lookup(HEADS, qualified) is not None or (
+        builder is not None and builder.returns == "classifier"
+    )
 
 
 def factory_subscript(qualified: str) -> dict[str, str] | None:

@@ -14,6 +14,7 @@ from reslint.knowledge.layers import CHANNEL_PRESERVING
 from reslint.model.builders import part_name
 from reslint.model.symbolic import Comparison, Expr, comparisons
 from reslint.model.values import (
+    NORMS,
     UNKNOWN,
     AddSite,
     ClassRef,
@@ -21,6 +22,7 @@ from reslint.model.values import (
     FunctionRef,
     Layer,
     Step,
+    changes_channels,
     options,
 )
 
@@ -364,6 +366,20 @@ class Instance:
         finally:
             self._asking_channels = False
 
+    @property
+    def gates_input(self) -> bool:
+        """Whether forward returns its input with only channel-preserving steps applied (an SE or
+        attention gate, `return x * self.fc(self.pool(x))`): the channel count passes through."""
+        if self._asking_channels:
+            return False
+        self._asking_channels = True
+        try:
+            forward = self.forward
+            returned = [o for value in forward.returns for o in options(value)] if forward else []
+            return bool(returned) and all(_input_gated(option) for option in returned)
+        finally:
+            self._asking_channels = False
+
     def _channels_in(self) -> Expr | None:
         forward = self.forward
         if forward is None:
@@ -387,6 +403,18 @@ class Instance:
         return None
 
 
+def _input_gated(value: Any) -> bool:
+    return (
+        isinstance(value, Flow)
+        and value.origin == "input"
+        and all(
+            (step.layer is None and step.kind in CHANNEL_PRESERVING)
+            or (step.layer is not None and not changes_channels(step.layer))
+            for step in value.steps
+        )
+    )
+
+
 def _is_property(function: cst.FunctionDef) -> bool:
     return any(
         isinstance(d.decorator, cst.Name) and d.decorator.value in ("property", "cached_property")
@@ -395,12 +423,22 @@ def _is_property(function: cst.FunctionDef) -> bool:
 
 
 def flow_channels_out(flow: Flow, depth: int = 0) -> Expr | None:
-    """The channel count of a tensor: the last channel-changing layer applied to it."""
+    """The channel count of a tensor: the last channel-changing layer applied to it, or the norm
+    after it when that layer's count is unknown (a conv from a helper reslint cannot read, then
+    `BatchNorm2d(planes * 4)`)."""
+    normalised: Expr | None = None
     for step in reversed(flow.steps):
-        if step.layer is not None and step.layer.kind not in CHANNEL_PRESERVING:
-            return step.layer.channels_out
-        if step.layer is None and step.kind not in CHANNEL_PRESERVING and step.kind != "subsample":
-            return None
+        layer = step.layer
+        if layer is not None and layer.kind in NORMS:
+            normalised = layer.channels_in if normalised is None else normalised
+            continue
+        if layer is not None and changes_channels(layer):
+            channels = layer.channels_out
+            return channels if channels is not None else normalised
+        if layer is None and step.kind not in CHANNEL_PRESERVING and step.kind != "subsample":
+            return normalised
+    if normalised is not None:
+        return normalised
     if isinstance(flow.origin, AddSite) and depth < 8:
         for side in (flow.origin.left, flow.origin.right):
             for option in side:

@@ -481,8 +481,9 @@ class Interpreter:
         instance_type = type(frame.instance) if frame.instance is not None else None
         if instance_type is not None and isinstance(base, instance_type):
             value = base.attribute(attr, self)
-            if value is UNKNOWN and _looks_numeric(attr):
-                # A size set where reslint cannot see (a base class of another library): a symbol.
+            # A size set where reslint cannot see (a base class of another library) is a symbol; one
+            # this class assigned from what reslint could not work out stays unknown.
+            if value is UNKNOWN and _looks_numeric(attr) and attr not in base.attrs:
                 text = frame.module.code(node)
                 return symbolic.var(text, text, _domain_for(text))
             return value.named(frame.module.code(node)) if isinstance(value, Expr) else value
@@ -581,7 +582,15 @@ class Interpreter:
     def eval_ListComp(self, node: cst.ListComp, frame: Frame) -> Any:
         inner = Frame(dict(frame.locals), frame.instance, frame.depth, frame.module, frame.function)
         comp = node.for_in
-        items = first_items(self.evaluate(comp.iter, inner))
+        iterable = self.evaluate(comp.iter, inner)
+        if _maps_a_known_list(comp, iterable):
+            # monai's `[int(x * widen_factor) for x in block_inplanes]`: each stage keeps its width.
+            mapped = []
+            for item in iterable.items:
+                self.assign(comp.target, item, inner, node)
+                mapped.append(self.evaluate(node.elt, inner))
+            return ListValue(mapped, open_ended=False, node=node)
+        items = first_items(iterable)
         if items:
             self.assign(comp.target, items[0], inner, node)
         element = self.evaluate(node.elt, inner)
@@ -827,6 +836,8 @@ class Interpreter:
             return Layer("module", func.short, node, {"args": args, **kwargs})
         if qualified in ("collections.OrderedDict", "typing.OrderedDict"):
             return _ordered_dict(args)
+        if qualified == "typing.cast" and len(args) == 2:
+            return args[1]  # `return cast(Tensor, out)`: the value itself, for type checkers
         if qualified == "functools.partial" and args:
             return Partial(args[0], tuple(args[1:]), tuple(kwargs.items()))
         if qualified.endswith("checkpoint.checkpoint") and args:
@@ -929,6 +940,8 @@ class Interpreter:
             return None
         if name == "super":
             return SuperRef(frame.instance, frame.module.class_of(frame.function))
+        if name == "isinstance" and len(args) == 2:
+            return _isinstance_of_builtin(args[0], args[1])
         return UNKNOWN
 
     def call_method(self, receiver: Any, name: str, node: cst.Call, frame: Frame) -> Any:
@@ -1098,6 +1111,35 @@ def first_items(iterable: Any) -> list[Any]:
     if isinstance(iterable, DictValue):
         return list(iterable.items)[:MAX_LOOP]
     return [UNKNOWN]
+
+
+# What a value reslint built can be tested against with isinstance() and get a certain answer.
+PLAIN_TYPES = {"str": str, "int": int, "float": float, "list": list, "tuple": tuple, "dict": dict}
+
+
+def _isinstance_of_builtin(value: Any, types: Any) -> Any:
+    """`isinstance(block, str)` on a class, layer or function passed in: False (monai's
+    `if isinstance(block, str): block = ResNetBottleneck if block == "bottleneck" ...`); on a string
+    reslint read, decided too. Anything else: unknown."""
+    wanted = types.items if isinstance(types, ListValue) and not types.open_ended else [types]
+    if not all(isinstance(t, Builtin) and t.name in PLAIN_TYPES for t in wanted):
+        return UNKNOWN
+    if isinstance(value, (ClassRef, Layer, FunctionRef)):
+        return False
+    if isinstance(value, str):
+        return any(PLAIN_TYPES[t.name] is str for t in wanted)
+    return UNKNOWN
+
+
+def _maps_a_known_list(comp: cst.CompFor, iterable: Any) -> bool:
+    """A comprehension that maps each item of a list of known length, one for one (no filter)."""
+    return (
+        isinstance(iterable, ListValue)
+        and not iterable.open_ended
+        and len(iterable.items) <= MAX_LOOP
+        and not comp.ifs
+        and comp.inner_for_in is None
+    )
 
 
 def _children(args: list[Any], kwargs: dict[str, Any]) -> list[Layer]:

@@ -11,6 +11,7 @@ import libcst as cst
 
 from reslint.model.bindings import UndefinedName, find_undefined_names, names_lost_in_repair
 from reslint.model.classes import ClassModel, Instance
+from reslint.model.configurations import annotated_classes, table_choices
 from reslint.model.flow import FunctionFlow, analyse_function
 from reslint.model.imports import ImportMap
 from reslint.model.interpreter import Builtin, Frame, Interpreter
@@ -409,9 +410,12 @@ class ModuleModel:
                         for inner in option.walk():
                             if inner.kind == "block":
                                 inner.instance  # noqa: B018 -- builds and caches the instance
+        for cls in self.analysed_classes:
+            for choice in annotated_classes(cls, self):
+                cls.instantiate(choice)
         built: set[str] = set()
         for function in self.function_defs:
-            for option in options(self.factory_model(function)):
+            for option in self._declared_models(function):
                 if isinstance(option, Layer) and option.kind == "block":
                     # resnet50/101/152 differ only in blocks per stage, which no rule needs twice.
                     key = _factory_key(option)
@@ -434,6 +438,18 @@ class ModuleModel:
                                 inner.instance  # noqa: B018 -- builds and caches the instance
         self.__dict__["_all_instances"] = seen
         return seen
+
+    def _declared_models(self, function: cst.FunctionDef) -> list[Any]:
+        """What a factory returns with its defaults and with each entry of a table it looks its
+        argument up in (`ResNetGenerator(name="resnet-50")`)."""
+        found = list(options(self.factory_model(function)))
+        for choice in table_choices(function):
+            try:
+                result = self.interpreter.call_function(function, [], choice, None, depth=1)
+            except RecursionError:
+                continue
+            found.extend(options(result))
+        return found
 
     def factory_model(self, function: cst.FunctionDef) -> Any:
         """What a module-level function returns when called with its defaults (resnet50() -> a ResNet layer)."""

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import libcst as cst
 
-from reslint.knowledge.layers import CHANNEL_PRESERVING
+from reslint.knowledge.layers import CHANNEL_PRESERVING, LayerKind
 from reslint.model.symbolic import Expr
 
 if TYPE_CHECKING:
@@ -105,8 +105,7 @@ class Layer:
         if self.kind in ("batchnorm", "norm"):
             return self.channels_in
         if self.kind == "sequential":
-            changing = [c for c in self.children if c.kind not in CHANNEL_PRESERVING]
-            return changing[-1].channels_out if changing else None
+            return _last_channels(self.children)
         if self.kind == "block" and self.instance is not None:
             return self.instance.channels_out
         return None
@@ -121,6 +120,30 @@ class Layer:
         yield self
         for child in self.children:
             yield from child.walk()
+
+
+NORMS = frozenset({LayerKind.BATCHNORM, LayerKind.NORM})
+
+
+def changes_channels(layer: Layer) -> bool:
+    """Whether a layer may change the channel count: not a norm, activation, pool..., nor one of the
+    project's blocks that only gates its input (an SE module returning `x * scale`)."""
+    if layer.kind in CHANNEL_PRESERVING:
+        return False
+    return not (layer.kind == "block" and layer.instance is not None and layer.instance.gates_input)
+
+
+def _last_channels(children: list[Layer]) -> Expr | None:
+    """What a Sequential outputs: its last channel-changing child's channels, or those of the norm
+    after it when that child's are unknown (`Sequential(conv_builder(...), BatchNorm3d(planes))`)."""
+    normalised: Expr | None = None
+    for child in reversed(children):
+        if child.kind in NORMS:
+            normalised = child.channels_in if normalised is None else normalised
+        elif changes_channels(child):
+            channels = child.channels_out
+            return channels if channels is not None else normalised
+    return normalised
 
 
 @dataclass(eq=False)

@@ -1,0 +1,94 @@
+"""Configurations the code itself declares, beyond what its factories build with their defaults: the
+block classes a network's annotation admits (`block: type[BasicBlock | Bottleneck]`), and the entries
+of a table a factory looks its argument up in (`model_params[name]` for name in "resnet-18",
+"resnet-50", ...). Each is a way the code says it may be built, so a fault in one is a real fault."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import libcst as cst
+
+from reslint.model import symbolic
+from reslint.model.values import ClassRef
+from reslint.model.walk import descendants as subtree
+
+if TYPE_CHECKING:
+    from reslint.model.classes import ClassModel
+    from reslint.model.module import ModuleModel
+
+MAX_CHOICES = 8  # entries of one table tried; larger tables are variations of the same few designs
+
+
+def annotated_classes(cls: ClassModel, module: ModuleModel) -> Iterator[dict[str, Any]]:
+    """`{"block": ClassRef(Bottleneck)}` for each class of the project a parameter of `__init__` is
+    annotated to take (`type[BasicBlock | Bottleneck]`, `Type[Union[BasicBlock, Bottleneck]]`)."""
+    init = cls.method("__init__")
+    if init is None:
+        return
+    for param in init.params.params[1:]:
+        if param.annotation is None:
+            continue
+        for name in _class_names(param.annotation.annotation):
+            choice = module.class_named(name, init)
+            if choice is not None:
+                yield {param.name.value: ClassRef(choice)}
+
+
+def _class_names(annotation: cst.BaseExpression) -> list[str]:
+    """The classes named inside `type[...]` / `Type[...]` (through Union, Optional and `|`)."""
+    if not (
+        isinstance(annotation, cst.Subscript)
+        and isinstance(annotation.value, (cst.Name, cst.Attribute))
+        and _last_name(annotation.value) in ("type", "Type")
+    ):
+        return []
+    return [
+        node.value
+        for node in subtree(annotation.slice[0])
+        if isinstance(node, cst.Name) and node.value not in ("Union", "Optional", "None")
+    ]
+
+
+def _last_name(node: cst.BaseExpression) -> str:
+    if isinstance(node, cst.Attribute):
+        return node.attr.value
+    return node.value if isinstance(node, cst.Name) else ""
+
+
+def table_choices(function: cst.FunctionDef) -> Iterator[dict[str, Any]]:
+    """`{"name": "resnet-50"}` for each key of a dict literal of the function that it subscripts
+    with one of its parameters (`model_params = {"resnet-18": ..., ...}; model_params[name]`)."""
+    params = {param.name.value for param in function.params.params}
+    tables = {
+        target.target.value: statement.value
+        for statement in subtree(function.body)
+        if isinstance(statement, cst.Assign) and isinstance(statement.value, cst.Dict)
+        for target in statement.targets
+        if isinstance(target.target, cst.Name)
+    }
+    for node in subtree(function.body):
+        if not (isinstance(node, cst.Subscript) and isinstance(node.value, cst.Name)):
+            continue
+        table = tables.get(node.value.value)
+        key = node.slice[0].slice if len(node.slice) == 1 else None
+        if table is None or not (
+            isinstance(key, cst.Index)
+            and isinstance(key.value, cst.Name)
+            and key.value.value in params
+        ):
+            continue
+        for element in table.elements[:MAX_CHOICES]:
+            value = _literal(element.key) if isinstance(element, cst.DictElement) else None
+            if value is not None:
+                yield {key.value.value: value}
+
+
+def _literal(node: cst.BaseExpression) -> Any:
+    """A table key as the interpreter holds it: a str, or a number as a constant expression."""
+    if isinstance(node, cst.SimpleString):
+        return node.evaluated_value
+    if isinstance(node, cst.Integer):
+        return symbolic.const(int(node.value))
+    return None
