@@ -20,7 +20,7 @@ CHANNEL_ARGUMENTS = {
 class FloatChannelCount(Rule):
     """## What it does
     Checks for a layer whose channel count is computed with a true division `/` that nothing turns
-    back into an integer: `width = planes * (base_width / 64) * groups` passed to `nn.Conv2d`.
+    back into an integer: `width = planes * (base_width / 64) * groups` given to `nn.Conv2d`.
 
     ## Why is this bad?
     In Python 3 `/` always gives a float, even when it divides evenly, and torch refuses a float
