@@ -18,6 +18,8 @@ import libcst as cst
 from reslint.knowledge.frameworks import builder_for, factory_subscript, is_activation_instances
 from reslint.knowledge.layers import (
     CHANNEL_PRESERVING,
+    FUNCTIONAL_METHODS,
+    FUNCTIONAL_MODULES,
     TENSOR_METHODS,
     TORCH_FUNCTIONS,
     TORCH_LAYERS,
@@ -823,7 +825,7 @@ class Interpreter:
             and qualified.count(".") == 2
             and func.short[:1].isupper()
             and func.short not in TENSOR_CLASSES
-        ):
+        ) or (qualified.startswith("torch.") and func.short in FUNCTIONAL_MODULES):
             return Layer("module", func.short, node, {"args": args, **kwargs})
         if qualified in ("collections.OrderedDict", "typing.OrderedDict"):
             return _ordered_dict(args)
@@ -982,6 +984,12 @@ class Interpreter:
             if len(args) == 2 and isinstance(args[0], str):
                 frame.instance.set_attribute(args[0], args[1], node, node)
             return None
+        if (
+            isinstance(receiver, Layer)
+            and receiver.type_name in FUNCTIONAL_MODULES
+            and name in FUNCTIONAL_METHODS
+        ):
+            return self.call_functional(name, node, frame)
         if any(isinstance(option, Flow) for option in options(receiver)):
             kind = TENSOR_METHODS.get(name)
             if kind == "add":
@@ -994,6 +1002,23 @@ class Interpreter:
                 return UNKNOWN
             return self.apply_step(receiver, Step(kind or "call", node, None, name))
         return NotImplemented
+
+    def call_functional(self, name: str, node: cst.Call, frame: Frame) -> Any:
+        """`self.skip_add_relu.add_relu(out, identity)`: the tensor operators a quantization
+        FloatFunctional stands for, applied in order (the residual sum, then its ReLU)."""
+        args, _ = self.arguments(node, frame)
+        if len(args) < 2 or not (_is_tensor(args[0]) and _is_tensor(args[1])):
+            return self.call(UNKNOWN, args, {}, node, frame)
+        text = frame.module.code(node.func)
+        first, *rest = FUNCTIONAL_METHODS[name]
+        result = (
+            self.add(args[0], args[1], node)
+            if first == "add"
+            else self.apply_step(args[0], Step(first, node, None, text))
+        )
+        for kind in rest:
+            result = self.apply_step(result, Step(kind, node, None, text))
+        return result
 
 
 # ----- helpers ---------------------------------------------------------------------------------
@@ -1028,6 +1053,10 @@ def compare(op: str, left: Any, right: Any) -> Any:
                 "LessThanEqual": a <= b,
                 "GreaterThanEqual": a >= b,
             }.get(op, UNKNOWN)
+        if (a is None) != (b is None):
+            # A free size against a number: the samples never hit that number, which proves nothing
+            # (`groups != 1` with `groups` unknown may go either way).
+            return UNKNOWN
         relation = symbolic.relation(left, right)
         if op == "Equal" and relation is not Relation.UNKNOWN:
             return relation is Relation.EQUAL
