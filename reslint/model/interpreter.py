@@ -27,7 +27,7 @@ from reslint.knowledge.layers import (
 from reslint.model import builders, symbolic
 from reslint.model.builders import LayerClass
 from reslint.model.classes import ForwardModel
-from reslint.model.naming import SHORTCUT_NAME
+from reslint.model.naming import SHORTCUT_NAME, builds_norm
 from reslint.model.symbolic import Comparison, Condition, Connective, Expr, Relation
 from reslint.model.values import (
     OPEN_KWARGS,
@@ -778,10 +778,20 @@ class Interpreter:
                 return self.call(func.default, args, kwargs, node, frame)
             if args and _is_tensor(args[0]):
                 return self.apply_step(args[0], Step("call", node, None, func.name))
-            return Layer("unknown", func.name, node, {"args": args, **kwargs})
+            kind = "norm" if builds_norm(func.name) else "unknown"
+            return Layer(kind, func.name, node, {"args": args, **kwargs}, guards=tuple(self.guards))
+        return self.unknown_call(frame.module.code(node.func), args, kwargs, node)
+
+    def unknown_call(
+        self, callee: str, args: list[Any], kwargs: dict[str, Any], node: cst.Call
+    ) -> Any:
+        """A call of something reslint cannot read: a step when applied to a tensor; a norm layer
+        (of unknown channels) when its name says so (`get_norm_layer(planes)`); else unknown."""
         if args and _is_tensor(args[0]):
-            return self.apply_step(args[0], Step("call", node, None, frame.module.code(node.func)))
+            return self.apply_step(args[0], Step("call", node, None, callee))
         _may_have_changed([*args, *kwargs.values()])
+        if builds_norm(callee):
+            return Layer("norm", callee, node, guards=tuple(self.guards))
         return UNKNOWN
 
     def call_lambda(self, node: cst.Lambda, args: list[Any], frame: Frame) -> Any:
@@ -838,10 +848,7 @@ class Interpreter:
         if builder is not None:
             name = qualified.rsplit(".", 1)[-1]
             return builders.build(builder, name, args, kwargs, node, tuple(self.guards))
-        if args and _is_tensor(args[0]):
-            return self.apply_step(args[0], Step("call", node, None, frame.module.code(node.func)))
-        _may_have_changed([*args, *kwargs.values()])
-        return UNKNOWN
+        return self.unknown_call(frame.module.code(node.func), args, kwargs, node)
 
     def torch_layer(
         self, type_name: str, args: list[Any], kwargs: dict[str, Any], node: cst.Call
@@ -913,6 +920,9 @@ class Interpreter:
                 frame.instance.dynamic_access = (
                     True  # `getattr(self, name)`: any attribute may be meant
                 )
+        if name == "getattr" and len(args) >= 2 and isinstance(args[1], Param):
+            # `getattr(nn, activation)()` with `activation: str = "ReLU"`: the default's layer.
+            args = [args[0], args[1].default, *args[2:]]
         if name == "getattr" and len(args) >= 2 and isinstance(args[1], str):
             if frame.instance is not None and args[0] is frame.instance:
                 frame.instance.read_by_name.add(args[1])
