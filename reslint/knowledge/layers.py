@@ -192,6 +192,9 @@ FUNCTIONAL_METHODS: dict[str, tuple[LayerKind, ...]] = {
     "mul": (LayerKind.MUL,),
 }
 
+# torch.ao.quantization's stubs: identities until the model is converted (then they quantize).
+QUANTIZATION_STUBS = frozenset({"QuantStub", "DeQuantStub"})
+
 # Kinds whose output has as many channels as their input.
 CHANNEL_PRESERVING = frozenset(
     {

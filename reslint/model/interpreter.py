@@ -20,6 +20,7 @@ from reslint.knowledge.layers import (
     CHANNEL_PRESERVING,
     FUNCTIONAL_METHODS,
     FUNCTIONAL_MODULES,
+    QUANTIZATION_STUBS,
     TENSOR_METHODS,
     TORCH_FUNCTIONS,
     TORCH_LAYERS,
@@ -837,6 +838,8 @@ class Interpreter:
             and func.short not in TENSOR_CLASSES
         ) or (qualified.startswith("torch.") and func.short in FUNCTIONAL_MODULES):
             return Layer("module", func.short, node, {"args": args, **kwargs})
+        if qualified.startswith("torch.") and func.short in QUANTIZATION_STUBS:
+            return Layer("identity", func.short, node, guards=tuple(self.guards))
         if qualified in ("collections.OrderedDict", "typing.OrderedDict"):
             return _ordered_dict(args)
         if qualified == "functools.partial" and args:
