@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import libcst as cst
+
 from reslint.model import ModuleModel
 from reslint.model.classes import ClassModel
 from reslint.model.naming import BOOKKEEPING
@@ -56,6 +58,8 @@ class UnusedSubmodule(Rule):
     code = "RN107"
     name = "unused-submodule"
     severity = Rule.severity
+    # `downsample(x)` for `self.downsample(x)`: the layer is unused because of that missing `self.`.
+    defers_to = ("RN102",)
 
     def check(self, module: ModuleModel) -> Iterator[Violation]:
         elsewhere = module.attribute_reads[1]
@@ -89,7 +93,7 @@ class UnusedSubmodule(Rule):
             for other in related:
                 used |= own_uses(other)
             reported: set[int] = set()
-            for assignment in instance.assignments:
+            for assignment in _assignments(cls, module):
                 name = assignment.name
                 if (
                     name in used
@@ -103,6 +107,7 @@ class UnusedSubmodule(Rule):
                     f"`self.{name}` is built in `{cls.name}.__init__` but never used: "
                     + _cost(assignment.value),
                     f"call `self.{name}` in forward, or delete it",
+                    defers_to=tuple(("RN102", read) for read in _bare_reads(cls, name, module)),
                 )
 
 
@@ -118,8 +123,42 @@ def _names_used_in(cls: ClassModel, module: ModuleModel) -> set[str]:
         if built.forward is not None or built.read_by_name:
             used |= built.read_by_name
     for method in cls.methods.values():
-        used |= set(module.self_reads(method))
+        for name, reads in module.self_reads(method).items():
+            if not all(_tested_for_none(read, home) for read in reads):
+                used.add(name)
     return used
+
+
+def _bare_reads(cls: ClassModel, name: str, module: ModuleModel) -> list[cst.Name]:
+    """`downsample` read without `self.` in the class's methods."""
+    home = module.file_of(cls.node)
+    return [
+        read
+        for method in cls.methods.values()
+        for read in home.names.functions[id(method)].reads
+        if read.value == name
+    ]
+
+
+def _tested_for_none(read: cst.Attribute, home: ModuleModel) -> bool:
+    """`self.downsample is not None`: a layer only compared with None never computes anything."""
+    parent = home.names.parents.get(id(read))
+    return (
+        isinstance(parent, cst.Comparison)
+        and parent.left is read
+        and len(parent.comparisons) == 1
+        and isinstance(parent.comparisons[0].operator, cst.Is | cst.IsNot)
+        and isinstance(parent.comparisons[0].comparator, cst.Name)
+        and parent.comparisons[0].comparator.value == "None"
+    )
+
+
+def _assignments(cls: ClassModel, module: ModuleModel) -> list:
+    """Every `self.X = ...` the class's instances ran: the generic one first, then those the file's
+    networks and factories build (`self.downsample = downsample` holds a layer only where a stage
+    passes one)."""
+    module.instances()  # builds and caches the instances the file constructs
+    return [assignment for built in cls.instances() for assignment in built.assignments]
 
 
 def _cost(value) -> str:

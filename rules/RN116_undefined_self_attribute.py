@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import libcst as cst
 
+from reslint.knowledge.frameworks import module_base_attributes
 from reslint.model import ModuleModel
 from reslint.model.classes import ClassModel
 from reslint.model.walk import children, descendants
@@ -151,6 +152,7 @@ def _checkable(cls: ClassModel, module: ModuleModel, dynamic: set[int]) -> bool:
         for base in cls.base_nodes
         if not (isinstance(base, cst.Name) and base.value == "object")
         and module.imports.qualified(base) != "torch.nn.Module"
+        and _framework_base_attributes(base, module) is None
     ]
     in_file = [base for base in cls.local_bases() if base.module is module]
     if len(in_file) != len(others) or len(in_file) != len(cls.local_bases()):
@@ -158,6 +160,12 @@ def _checkable(cls: ClassModel, module: ModuleModel, dynamic: set[int]) -> bool:
     if {"__getattr__", "__getattribute__", "__setattr__"} & set(cls.methods):
         return False
     return id(cls.node) not in dynamic
+
+
+def _framework_base_attributes(base: cst.BaseExpression, module: ModuleModel) -> frozenset | None:
+    """What a known framework base (mmengine's BaseModule) gives its subclasses; None otherwise."""
+    qualified = module.imports.qualified(base)
+    return module_base_attributes(qualified) if qualified is not None else None
 
 
 def _dynamic_classes(module: ModuleModel) -> set[int]:
@@ -171,7 +179,7 @@ def _dynamic_classes(module: ModuleModel) -> set[int]:
             found.add(id(cls.node))
 
     for call, function in module.names.calls:
-        if _sets_dynamically(call):
+        if function is not None and _sets_dynamically(call, module.enclosing_method(function)):
             owner(function)
     for attribute, function in module.names.attributes:
         if attribute.attr.value == "__dict__":
@@ -182,9 +190,9 @@ def _dynamic_classes(module: ModuleModel) -> set[int]:
     return found
 
 
-def _sets_dynamically(call: cst.Call) -> bool:
-    """`setattr(self, name, ...)`, `self.add_module(f"layer{i}", ...)`: a setter whose name is not a
-    plain string."""
+def _sets_dynamically(call: cst.Call, method: cst.FunctionDef) -> bool:
+    """`setattr(self, name, ...)`, `self.add_module(f"layer{i}", ...)`: a setter on the method's own
+    instance whose name is not a plain string (`stage.add_module(f"unit{i}", ...)` fills a child)."""
     func = call.func
     name = (
         func.value
@@ -195,8 +203,17 @@ def _sets_dynamically(call: cst.Call) -> bool:
     )
     if name not in DYNAMIC_SETTERS:
         return False
-    position = 1 if name == "setattr" else 0
     positional = [arg for arg in call.args if arg.keyword is None]
+    receiver = (
+        func.value
+        if isinstance(func, cst.Attribute)
+        else positional[0].value
+        if positional
+        else None
+    )
+    if receiver is None or not is_self(receiver, method):
+        return False
+    position = 1 if name == "setattr" else 0
     named = [arg for arg in call.args if arg.keyword is not None and arg.keyword.value == "name"]
     given = positional[position : position + 1] or named
     return not given or not isinstance(given[0].value, cst.SimpleString)
@@ -208,6 +225,8 @@ def _known_attributes(family: list[ClassModel], module: ModuleModel) -> set[str]
     known = set(NN_MODULE_ATTRIBUTES)
     for cls in family:
         known |= _class_body_names(cls.node)
+        for base in cls.base_nodes:
+            known |= _framework_base_attributes(base, module) or set()
         for method in cls.methods.values():
             known |= {
                 target.attr.value

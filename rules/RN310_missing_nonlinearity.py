@@ -127,10 +127,13 @@ def _in_stem(elements: list[Element], network: bool) -> Iterator[Violation]:
 
 def _plain(element: Element) -> bool:
     """An ordinary convolution: not depthwise or grouped (a separable pair has no activation
-    between its halves by design)."""
+    between its halves by design). A block's `groups=1` parameter counts as plain: ResNeXt widths
+    reuse the block, and its activations with it."""
     layer = layer_of(element)
     groups = layer.arg("groups") if layer is not None else None
-    return isinstance(groups, Expr) and groups.constant == 1
+    return isinstance(groups, Expr) and (
+        groups.constant == 1 or (groups.op == "var" and groups.domain == (1,))
+    )
 
 
 MissingNonlinearity.INVALID = [

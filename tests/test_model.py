@@ -10,7 +10,7 @@ import pytest
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from reslint.model import build_module_model
-from reslint.model.queries import residuals
+from reslint.model.queries import layer_sequences, residuals
 from reslint.model.symbolic import Relation, combine, const, relation, var
 from reslint.model.walk import descendants
 
@@ -243,3 +243,62 @@ def test_sizes_are_compared_only_where_the_path_of_forward_can_run() -> None:
     assert (str(condition.left), condition.op) == ("self.radix", "GreaterThan")
     # On that path radix is 1, which no sample satisfies: nothing is claimed.
     assert not direct.differ(conv.channels_out, fc1.channels_in)
+
+
+def test_a_free_size_compared_with_a_number_is_undecided() -> None:
+    # `groups` set where reslint cannot see: `groups != 1` may go either way, so the block's layers
+    # are built on the path that does not raise.
+    model = model_of("""
+        import torch.nn as nn
+        class Block(nn.Module):
+            def __init__(self, c, groups):
+                super().__init__()
+                if groups != 1 or c == 64:
+                    raise ValueError("unsupported")
+                self.conv = nn.Conv2d(c, c, 3, padding=1)
+            def forward(self, x):
+                return self.conv(x)
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.body = Block(self.width, self.groups)
+    """)
+    model.instances()
+    built = [i for i in model.class_named("Block").instances() if "conv" in i.attrs]
+    assert len(built) == len(model.class_named("Block").instances()) == 2
+
+
+def test_a_float_functional_sum_is_the_residual_addition() -> None:
+    model = model_of("""
+        import torch.nn as nn
+        class Block(nn.Module):
+            def __init__(self, c):
+                super().__init__()
+                self.conv = nn.Conv2d(c, c, 3, padding=1, bias=False)
+                self.bn = nn.BatchNorm2d(c)
+                self.skip_add_relu = nn.quantized.FloatFunctional()
+            def forward(self, x):
+                return self.skip_add_relu.add_relu(self.bn(self.conv(x)), x)
+    """)
+    (residual,) = residuals(model.class_named("Block").generic)
+    assert [step.text for step in residual.main] == ["conv", "bn"]
+    assert residual.shortcuts == [[]]
+    assert [step.kind for step in residual.site.after] == ["act"]
+
+
+def test_each_output_of_a_backbone_is_a_chain() -> None:
+    model = model_of("""
+        import torch.nn as nn
+        class Backbone(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.conv = nn.Conv2d(3, 8, 3)
+                self.bn = nn.BatchNorm2d(8)
+            def forward(self, x):
+                outs = []
+                x = self.bn(self.conv(x))
+                outs.append(x)
+                return tuple(outs)
+    """)
+    chains = layer_sequences(model.class_named("Backbone").generic, open_containers=False)
+    assert [[step.text for step in chain] for chain in chains] == [["conv", "bn"]]

@@ -281,6 +281,23 @@ def is_activation_instances(qualified: str) -> bool:
     return _lookup(ACTIVATION_INSTANCES, qualified) is not None
 
 
+# What an instance of a framework's nn.Module base has beyond nn.Module's own attributes, in every
+# released version (mmcv 1.x's runner.BaseModule, mmengine's model.BaseModule).
+_OPENMMLAB_BASE = frozenset(
+    {"init_cfg", "_is_init", "is_init", "init_weights", "_dump_init_info", "_params_init_info"}
+)
+MODULE_BASE_ATTRIBUTES: dict[tuple[str, str], frozenset[str]] = {
+    ("mmengine", "BaseModule"): _OPENMMLAB_BASE,
+    ("mmcv", "BaseModule"): _OPENMMLAB_BASE,
+}
+
+
+def module_base_attributes(qualified: str) -> frozenset[str] | None:
+    """The attributes a known framework base class gives its subclasses, None for another class."""
+    found = _lookup(MODULE_BASE_ATTRIBUTES, qualified)
+    return found if isinstance(found, frozenset) else None
+
+
 def is_module_base(qualified: str) -> bool:
     """Whether a base class of another library is an nn.Module (mmengine's BaseModule...)."""
     return _lookup(MODULE_BASES, qualified) is not None

@@ -181,6 +181,20 @@ TENSOR_METHODS: dict[str, LayerKind] = {
     **dict.fromkeys(("mul", "mul_"), LayerKind.MUL),
 }
 
+# torch.ao.nn.quantized's FloatFunctional (and the QFunctional it is converted to): a module whose
+# methods stand for tensor operators, so that quantization can observe them. torchvision's quantizable
+# ResNets sum the residual with `self.skip_add_relu.add_relu(out, identity)`. Each method's kinds, in
+# the order it applies them.
+FUNCTIONAL_MODULES = frozenset({"FloatFunctional", "QFunctional", "FXFloatFunctional"})
+FUNCTIONAL_METHODS: dict[str, tuple[LayerKind, ...]] = {
+    "add": (LayerKind.ADD,),
+    "add_relu": (LayerKind.ADD, LayerKind.ACT),
+    "mul": (LayerKind.MUL,),
+}
+
+# torch.ao.quantization's stubs: identities until the model is converted (then they quantize).
+QUANTIZATION_STUBS = frozenset({"QuantStub", "DeQuantStub"})
+
 # Kinds whose output has as many channels as their input.
 CHANNEL_PRESERVING = frozenset(
     {

@@ -18,6 +18,9 @@ import libcst as cst
 from reslint.knowledge.frameworks import builder_for, factory_subscript, is_activation_instances
 from reslint.knowledge.layers import (
     CHANNEL_PRESERVING,
+    FUNCTIONAL_METHODS,
+    FUNCTIONAL_MODULES,
+    QUANTIZATION_STUBS,
     TENSOR_METHODS,
     TORCH_FUNCTIONS,
     TORCH_LAYERS,
@@ -25,7 +28,7 @@ from reslint.knowledge.layers import (
 from reslint.model import builders, symbolic
 from reslint.model.builders import LayerClass
 from reslint.model.classes import ForwardModel
-from reslint.model.naming import SHORTCUT_NAME
+from reslint.model.naming import SHORTCUT_NAME, builds_norm
 from reslint.model.symbolic import Comparison, Condition, Connective, Expr, Relation
 from reslint.model.values import (
     OPEN_KWARGS,
@@ -785,10 +788,20 @@ class Interpreter:
                 return self.call(func.default, args, kwargs, node, frame)
             if args and _is_tensor(args[0]):
                 return self.apply_step(args[0], Step("call", node, None, func.name))
-            return Layer("unknown", func.name, node, {"args": args, **kwargs})
+            kind = "norm" if builds_norm(func.name) else "unknown"
+            return Layer(kind, func.name, node, {"args": args, **kwargs}, guards=tuple(self.guards))
+        return self.unknown_call(frame.module.code(node.func), args, kwargs, node)
+
+    def unknown_call(
+        self, callee: str, args: list[Any], kwargs: dict[str, Any], node: cst.Call
+    ) -> Any:
+        """A call of something reslint cannot read: a step when applied to a tensor; a norm layer
+        (of unknown channels) when its name says so (`get_norm_layer(planes)`); else unknown."""
         if args and _is_tensor(args[0]):
-            return self.apply_step(args[0], Step("call", node, None, frame.module.code(node.func)))
+            return self.apply_step(args[0], Step("call", node, None, callee))
         _may_have_changed([*args, *kwargs.values()])
+        if builds_norm(callee):
+            return Layer("norm", callee, node, guards=tuple(self.guards))
         return UNKNOWN
 
     def call_lambda(self, node: cst.Lambda, args: list[Any], frame: Frame) -> Any:
@@ -832,8 +845,10 @@ class Interpreter:
             and qualified.count(".") == 2
             and func.short[:1].isupper()
             and func.short not in TENSOR_CLASSES
-        ):
+        ) or (qualified.startswith("torch.") and func.short in FUNCTIONAL_MODULES):
             return Layer("module", func.short, node, {"args": args, **kwargs})
+        if qualified.startswith("torch.") and func.short in QUANTIZATION_STUBS:
+            return Layer("identity", func.short, node, guards=tuple(self.guards))
         if qualified in ("collections.OrderedDict", "typing.OrderedDict"):
             return _ordered_dict(args)
         if qualified == "typing.cast" and len(args) == 2:
@@ -847,10 +862,7 @@ class Interpreter:
         if builder is not None:
             name = qualified.rsplit(".", 1)[-1]
             return builders.build(builder, name, args, kwargs, node, tuple(self.guards))
-        if args and _is_tensor(args[0]):
-            return self.apply_step(args[0], Step("call", node, None, frame.module.code(node.func)))
-        _may_have_changed([*args, *kwargs.values()])
-        return UNKNOWN
+        return self.unknown_call(frame.module.code(node.func), args, kwargs, node)
 
     def torch_layer(
         self, type_name: str, args: list[Any], kwargs: dict[str, Any], node: cst.Call
@@ -922,6 +934,9 @@ class Interpreter:
                 frame.instance.dynamic_access = (
                     True  # `getattr(self, name)`: any attribute may be meant
                 )
+        if name == "getattr" and len(args) >= 2 and isinstance(args[1], Param):
+            # `getattr(nn, activation)()` with `activation: str = "ReLU"`: the default's layer.
+            args = [args[0], args[1].default, *args[2:]]
         if name == "getattr" and len(args) >= 2 and isinstance(args[1], str):
             if frame.instance is not None and args[0] is frame.instance:
                 frame.instance.read_by_name.add(args[1])
@@ -995,6 +1010,12 @@ class Interpreter:
             if len(args) == 2 and isinstance(args[0], str):
                 frame.instance.set_attribute(args[0], args[1], node, node)
             return None
+        if (
+            isinstance(receiver, Layer)
+            and receiver.type_name in FUNCTIONAL_MODULES
+            and name in FUNCTIONAL_METHODS
+        ):
+            return self.call_functional(name, node, frame)
         if any(isinstance(option, Flow) for option in options(receiver)):
             kind = TENSOR_METHODS.get(name)
             if kind == "add":
@@ -1007,6 +1028,23 @@ class Interpreter:
                 return UNKNOWN
             return self.apply_step(receiver, Step(kind or "call", node, None, name))
         return NotImplemented
+
+    def call_functional(self, name: str, node: cst.Call, frame: Frame) -> Any:
+        """`self.skip_add_relu.add_relu(out, identity)`: the tensor operators a quantization
+        FloatFunctional stands for, applied in order (the residual sum, then its ReLU)."""
+        args, _ = self.arguments(node, frame)
+        if len(args) < 2 or not (_is_tensor(args[0]) and _is_tensor(args[1])):
+            return self.call(UNKNOWN, args, {}, node, frame)
+        text = frame.module.code(node.func)
+        first, *rest = FUNCTIONAL_METHODS[name]
+        result = (
+            self.add(args[0], args[1], node)
+            if first == "add"
+            else self.apply_step(args[0], Step(first, node, None, text))
+        )
+        for kind in rest:
+            result = self.apply_step(result, Step(kind, node, None, text))
+        return result
 
 
 # ----- helpers ---------------------------------------------------------------------------------
@@ -1041,6 +1079,10 @@ def compare(op: str, left: Any, right: Any) -> Any:
                 "LessThanEqual": a <= b,
                 "GreaterThanEqual": a >= b,
             }.get(op, UNKNOWN)
+        if (a is None) != (b is None):
+            # A free size against a number: the samples never hit that number, which proves nothing
+            # (`groups != 1` with `groups` unknown may go either way).
+            return UNKNOWN
         relation = symbolic.relation(left, right)
         if op == "Equal" and relation is not Relation.UNKNOWN:
             return relation is Relation.EQUAL

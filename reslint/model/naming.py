@@ -10,5 +10,18 @@ import re
 SHORTCUT_NAME = re.compile(r"(downsample|down_sample|shortcut|short_cut|skip|identity|extra)", re.I)
 
 # Methods that walk the submodules to set them up, not to compute with them (`_init_weights`,
-# `reset_parameters`, `freeze_bn`, `load_pretrained`...); `__init__` matches too.
-BOOKKEEPING = re.compile(r"init|weight|param|reset|freeze|train|eval|load|state|summary|repr", re.I)
+# `reset_parameters`, `freeze_bn`, `fuse_model`, `load_pretrained`...); `__init__` matches too.
+BOOKKEEPING = re.compile(
+    r"init|weight|param|reset|freeze|fuse|train|eval|load|state|summary|repr", re.I
+)
+
+# A callable reslint cannot see whose name says it builds a normalisation layer: lightly's
+# `get_norm_layer(planes, num_splits)`, a `norm_layer` argument with no default, `build_bn(...)`.
+# Names that also mention an activation or a conv (`norm_act_layer`, `conv_bn`) build more than a norm.
+_NORM_WORDS = {"norm", "bn", "batchnorm", "batch_norm"}
+_OTHER_WORDS = {"act", "activation", "relu", "conv", "linear", "fc"}
+
+
+def builds_norm(callee: str) -> bool:
+    words = set(re.split(r"[_.]", callee.lower()))
+    return bool(words & _NORM_WORDS) and not words & _OTHER_WORDS

@@ -13,7 +13,7 @@ from reslint.knowledge.layers import CHANNEL_PRESERVING
 from reslint.model.classes import Instance
 from reslint.model.naming import SHORTCUT_NAME
 from reslint.model.symbolic import Assumptions, Comparison, Expr, Relation, relation
-from reslint.model.values import AddSite, Flow, Layer, Step, compatible, options
+from reslint.model.values import AddSite, Flow, Layer, ListValue, Step, compatible, options
 
 # A sequence element: a Step (an operation in forward, `step.layer` set for module calls) or a Layer
 # (a child of a container, which forward reaches only through the container's call).
@@ -170,9 +170,18 @@ def _all_flows(adds: list[AddSite], returns: list[Any]) -> Iterator[Flow]:
             if isinstance(option, Flow):
                 yield option
     for value in returns:
-        for option in options(value):
+        for option in _returned(value):
             if isinstance(option, Flow):
                 yield option
+
+
+def _returned(value: Any) -> Iterator[Any]:
+    """The values forward returns: each output of a backbone's `tuple(outs)` or `(x, features)`."""
+    for option in options(value):
+        if isinstance(option, ListValue):
+            yield from (inner for item in option.items for inner in options(item))
+        else:
+            yield option
 
 
 def channel_neighbours(sequence: list[Element]) -> Iterator[tuple[Layer, Layer]]:
