@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from reslint.deep_stack import on_deep_stack
 from reslint.findings import (
     Applicability,
     FileResult,
@@ -107,6 +108,10 @@ def lint_source(
     text: str, path: str, checks: Checks, group: FileGroup | None = None
 ) -> list[Finding]:
     """The findings of `text` as the file `path`: syntax errors, rule findings, `# noqa` applied."""
+    return on_deep_stack(lambda: _checked_source(text, path, checks, group))
+
+
+def _checked_source(text: str, path: str, checks: Checks, group: FileGroup | None) -> list[Finding]:
     try:
         group = group if group is not None else FileGroup([path])
         findings, deferrals = _whole_or_segmented(path, text, checks, group)
