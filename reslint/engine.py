@@ -230,14 +230,16 @@ def _whole_or_segmented(
     segments = plan_segments(text)
     if segments is None:
         return _findings(path, group.prepare(path, text), checks)
+    checked = [(segment, *_segment_findings(path, segment, checks, group)) for segment in segments]
+    # Rules that only speak about model files ask whether the file defines a network: a segment of
+    # helper functions only is checked again once another segment is known to (rare, and small).
+    in_network_file = any(networks for *_, networks in checked)
     findings: dict[tuple[object, ...], Finding] = {}
     deferrals: Deferrals = {}
-    for segment in segments:
-        prepared = group.prepare_segment(path, segment)
-        try:
-            found, deferred = _findings(path, prepared, checks)
-        finally:
-            group.forget_segment(prepared)
+    for segment, found, deferred, networks in checked:
+        if in_network_file and not networks:
+            again = replace(segment, in_network_file=True)
+            found, deferred, _ = _segment_findings(path, again, checks, group)
         for finding in found:
             place = (
                 finding.code,
@@ -249,6 +251,18 @@ def _whole_or_segmented(
             findings.setdefault(place, finding)
         deferrals.update(deferred)
     return list(findings.values()), deferrals
+
+
+def _segment_findings(
+    path: str, segment: Segment, checks: Checks, group: FileGroup
+) -> tuple[list[Finding], Deferrals, bool]:
+    """A segment's findings, and whether it defines an nn.Module class."""
+    prepared = group.prepare_segment(path, segment)
+    try:
+        found, deferred = _findings(path, prepared, checks)
+        return found, deferred, prepared.model is not None and bool(prepared.model.module_classes)
+    finally:
+        group.forget_segment(prepared)
 
 
 def _findings(path: str, prepared: Prepared, checks: Checks) -> tuple[list[Finding], Deferrals]:

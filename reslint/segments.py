@@ -13,6 +13,11 @@ peak memory is one segment's. The cut must not change what the rules see:
   they are copied, at their place in source order, into every segment;
 - a group larger than the budget is one segment of its own (it is one graph: linted whole).
 
+A rule that asks about the whole module gets the file's answer where the engine can give it
+(`ModuleModel.defines_networks`); a finding on the shared context is reported once, by the first
+segment that reports it, so a message naming "the first use" of an import (RN119) names the first in
+that segment.
+
 Each segment keeps whole lines of the file, so a column stays where it was and a line is mapped back
 with `Segment.file_line`. Statements are found without tokenizing the file nor building its whole
 `ast` tree (100k lines of `ast` nodes alone take 500 MB): a line that starts at column 0 starts a
@@ -52,6 +57,8 @@ class Segment:
 
     text: str
     lines: tuple[int, ...]  # 1-based file line of each line of `text`
+    # Whether another segment of the file defines an nn.Module class (ModuleModel.defines_networks).
+    in_network_file: bool = False
 
     def file_line(self, line: int) -> int:
         """The file's number of the segment's `line` (a line past the end counts on from the last)."""

@@ -392,6 +392,14 @@ class ModuleModel:
     def module_classes(self) -> list[ClassModel]:
         return [cls for cls in self.class_defs if cls.is_module]
 
+    @property
+    def defines_networks(self) -> bool:
+        """Whether the file defines an nn.Module class (the whole file's answer for a segment: rules
+        that only speak about model files ask this)."""
+        return bool(self.module_classes) or (
+            self.segment is not None and self.segment.in_network_file
+        )
+
     def subclasses(self, cls: ClassModel) -> list[ClassModel]:
         """The file's classes that derive from `cls`, directly or not, in source order."""
         return self._subclasses.get(id(cls), [])
