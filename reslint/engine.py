@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from reslint.deep_stack import on_deep_stack
 from reslint.findings import (
     Applicability,
     FileResult,
@@ -31,6 +32,7 @@ from reslint.rules.RN001_syntax_error import SyntaxErrorRule
 from reslint.rules.RN002_unreadable_file import UnreadableFileRule
 from reslint.rules.RN004_internal_error import InternalErrorRule
 from reslint.rules.RN005_unused_noqa import UnusedNoqaRule
+from reslint.segments import Segment, plan_segments
 from reslint.source import DEFAULT_MAX_BYTES, SourceFile, read_source, split_lines
 from reslint.syntax import ParseResult, parse_source
 
@@ -106,9 +108,13 @@ def lint_source(
     text: str, path: str, checks: Checks, group: FileGroup | None = None
 ) -> list[Finding]:
     """The findings of `text` as the file `path`: syntax errors, rule findings, `# noqa` applied."""
+    return on_deep_stack(lambda: _checked_source(text, path, checks, group))
+
+
+def _checked_source(text: str, path: str, checks: Checks, group: FileGroup | None) -> list[Finding]:
     try:
-        prepared = (group if group is not None else FileGroup([path])).prepare(path, text)
-        findings, deferrals = _findings(path, prepared, checks)
+        group = group if group is not None else FileGroup([path])
+        findings, deferrals = _whole_or_segmented(path, text, checks, group)
         reported = _kept(_apply_noqa(findings, text, path, checks), checks)
         return without_deferred(reported, deferrals)
     except Exception as error:  # a bug in the engine or the model must not stop the other files
@@ -168,18 +174,33 @@ class FileGroup:
 
     def prepare(self, path: str, text: str) -> Prepared:
         """`text` as the file `path`, parsed and modelled (once for the same text)."""
-        from reslint.model import build_module_model
-
         key = normal_path(path)
         known = self._prepared.get(key)
         if known is not None and known.text == text:
             return known
-        prepared = self._prepared[key] = Prepared(text, parse_source(text, path))
+        prepared = self._prepared[key] = self._parsed_and_modelled(path, text)
+        return prepared
+
+    def prepare_segment(self, path: str, segment: Segment) -> Prepared:
+        """A segment of the file `path`, parsed and modelled; its model is the file's in the project
+        until `forget_segment` (a file importing it sees the whole file's model again after that)."""
+        return self._parsed_and_modelled(path, segment.text, segment)
+
+    def forget_segment(self, prepared: Prepared) -> None:
+        if prepared.model is not None:
+            self.project.forget(prepared.model)
+
+    def _parsed_and_modelled(
+        self, path: str, text: str, segment: Segment | None = None
+    ) -> Prepared:
+        from reslint.model import build_module_model
+
+        prepared = Prepared(text, parse_source(text, path))
         parsed = prepared.parsed
         if parsed.module is not None and parsed.recovered is not None:
             try:
                 prepared.model = build_module_model(
-                    parsed.module, parsed.recovered, path, self.project, original=text
+                    parsed.module, parsed.recovered, path, self.project, text, segment
                 )
             except Exception as error:
                 prepared.failure = error
@@ -197,6 +218,51 @@ class FileGroup:
 
 # ----------------------------------------------------------------------------------------------------------
 # The pipeline.
+
+
+def _whole_or_segmented(
+    path: str, text: str, checks: Checks, group: FileGroup
+) -> tuple[list[Finding], Deferrals]:
+    """The findings of the file, checked whole, or a segment at a time when it is huge
+    (reslint.segments: same findings, one segment's memory). A finding on the shared context (the
+    imports every segment repeats) is reported once, as the first segment found it (its message may
+    name a use in that segment)."""
+    segments = plan_segments(text)
+    if segments is None:
+        return _findings(path, group.prepare(path, text), checks)
+    checked = [(segment, *_segment_findings(path, segment, checks, group)) for segment in segments]
+    # Rules that only speak about model files ask whether the file defines a network: a segment of
+    # helper functions only is checked again once another segment is known to (rare, and small).
+    in_network_file = any(networks for *_, networks in checked)
+    findings: dict[tuple[object, ...], Finding] = {}
+    deferrals: Deferrals = {}
+    for segment, found, deferred, networks in checked:
+        if in_network_file and not networks:
+            again = replace(segment, in_network_file=True)
+            found, deferred, _ = _segment_findings(path, again, checks, group)
+        for finding in found:
+            place = (
+                finding.code,
+                finding.line,
+                finding.column,
+                finding.end_line,
+                finding.end_column,
+            )
+            findings.setdefault(place, finding)
+        deferrals.update(deferred)
+    return list(findings.values()), deferrals
+
+
+def _segment_findings(
+    path: str, segment: Segment, checks: Checks, group: FileGroup
+) -> tuple[list[Finding], Deferrals, bool]:
+    """A segment's findings, and whether it defines an nn.Module class."""
+    prepared = group.prepare_segment(path, segment)
+    try:
+        found, deferred = _findings(path, prepared, checks)
+        return found, deferred, prepared.model is not None and bool(prepared.model.module_classes)
+    finally:
+        group.forget_segment(prepared)
 
 
 def _findings(path: str, prepared: Prepared, checks: Checks) -> tuple[list[Finding], Deferrals]:
@@ -218,9 +284,12 @@ def _findings(path: str, prepared: Prepared, checks: Checks) -> tuple[list[Findi
             internal_error(path, "while building the model of the file", prepared.failure)
         )
     elif prepared.model is not None and checks.rules:
-        found, deferrals = _rule_findings(path, prepared.model, parsed, checks.rules)
+        model = prepared.model
+        found, deferrals = _rule_findings(path, model, parsed, checks.rules)
         if parsed.recovered != prepared.text:
-            found = _without_fixes_on_repairs(found, prepared.text, parsed.recovered or "")
+            found = _without_fixes_on_repairs(
+                found, prepared.text, parsed.recovered or "", model.file_line
+            )
         findings.extend(found)
     return findings, deferrals
 
@@ -288,13 +357,18 @@ def _text_fix(
     return FindingFix(rule.fixable or Applicability.UNSAFE, tuple(edits))
 
 
-def _without_fixes_on_repairs(findings: list[Finding], text: str, recovered: str) -> list[Finding]:
+def _without_fixes_on_repairs(
+    findings: list[Finding], text: str, recovered: str, file_line: Callable[[int], int]
+) -> list[Finding]:
     """The rules saw the text with its syntax errors repaired: a fix may only edit lines the repair
-    left as they were (the user's own text, at the same positions)."""
+    left as they were (the user's own text, at the same positions; `file_line`: a line of `text` as
+    the file's, for a segment)."""
     lines, seen = split_lines(text), split_lines(recovered)
     if len(lines) != len(seen):
         return [replace(finding, fix=None) for finding in findings]
-    repaired = {number for number, (mine, its) in enumerate(zip(lines, seen), 1) if mine != its}
+    repaired = {
+        file_line(number) for number, (mine, its) in enumerate(zip(lines, seen), 1) if mine != its
+    }
 
     def touches_repair(fix: FindingFix) -> bool:
         return any(

@@ -44,7 +44,7 @@ class UndefinedNameRead(Rule):
     defers_to = ("RN102", "RN106", "RN118")
 
     def check(self, module: ModuleModel) -> Iterator[Violation]:
-        if not module.module_classes:
+        if not module.defines_networks:
             return
         seen: set[tuple[int, str]] = set()
         for undefined in module.undefined_names:

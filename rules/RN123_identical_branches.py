@@ -46,7 +46,7 @@ class IdenticalBranches(Rule):
     severity = Severity.WARNING
 
     def check(self, module: ModuleModel) -> Iterator[Violation]:
-        if not module.module_classes:
+        if not module.defines_networks:
             return
         for node, _ in module.names.ifs:
             parent = module.names.parents.get(id(node))

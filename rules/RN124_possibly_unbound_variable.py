@@ -52,7 +52,7 @@ class PossiblyUnboundVariable(Rule):
     defers_to = ("RN103",)
 
     def check(self, module: ModuleModel) -> Iterator[Violation]:
-        if not module.module_classes:
+        if not module.defines_networks:
             return
         for names in module.names.functions.values():
             # Only names assigned in an open chain can be reported: the flow is worked out for those.

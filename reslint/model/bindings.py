@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -36,7 +37,7 @@ class UndefinedName:
 def find_undefined_names(module: ModuleModel) -> tuple[UndefinedName, ...]:
     """pyflakes' undefined names of the module's source (the repaired source, for a file with syntax
     errors), skipping names a repair may have removed the definition of."""
-    places = _undefined_places(module.source, module.path)
+    places = _undefined_places(module.source, module.path, module.file_line)
     if not places:
         return ()
     found = []
@@ -63,8 +64,11 @@ def names_lost_in_repair(original: str, repaired: str) -> frozenset[str]:
     return frozenset(name for line in changed for name in _IDENTIFIER.findall(line))
 
 
-def _undefined_places(source: str, path: str) -> dict[str, set[tuple[int, int]]]:
-    """name -> {(line, 1-based character column)} of each undefined read pyflakes reports."""
+def _undefined_places(
+    source: str, path: str, file_line: Callable[[int], int]
+) -> dict[str, set[tuple[int, int]]]:
+    """name -> {(line of the file, 1-based character column)} of each undefined read pyflakes
+    reports."""
     try:
         tree = ast.parse(source)
     except (
@@ -82,7 +86,7 @@ def _undefined_places(source: str, path: str) -> dict[str, set[tuple[int, int]]]
     for message in checker.messages:
         if isinstance(message, Undefined):
             line = lines[message.lineno - 1] if message.lineno <= len(lines) else ""
-            place = (message.lineno, _character_column(line, message.col) + 1)
+            place = (file_line(message.lineno), _character_column(line, message.col) + 1)
             places.setdefault(message.message_args[0], set()).add(place)
     return places
 

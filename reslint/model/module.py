@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from functools import cached_property
 from typing import Any, TypeVar
 
@@ -27,6 +27,7 @@ from reslint.model.values import (
     options,
 )
 from reslint.model.walk import descendants
+from reslint.segments import Segment
 
 NodeT = TypeVar("NodeT", bound=cst.CSTNode)
 
@@ -47,12 +48,21 @@ class ModuleModel:
     it stands, as Python would (see `definition`)."""
 
     def __init__(
-        self, tree: cst.Module, source: str, path: str, project: Project | None = None
+        self,
+        tree: cst.Module,
+        source: str,
+        path: str,
+        project: Project | None = None,
+        segment: Segment | None = None,
     ) -> None:
         self.tree = tree
         self.source = source
         self.path = path
-        self.lines = source.splitlines()
+        # A segment of a huge file (reslint.segments): positions and `lines` count the file's lines.
+        self.segment = segment
+        self.lines: Sequence[str] = (
+            source.splitlines() if segment is None else segment.lines_as_in_file()
+        )
         # Identifiers on lines a syntax repair changed (see build_module_model).
         self.lost_in_repair: frozenset[str] = frozenset()
         self.names = NameIndex(tree)
@@ -260,6 +270,10 @@ class ModuleModel:
             where.end.column + 1,
         )
 
+    def file_line(self, line: int) -> int:
+        """The file's number of a line of `source` (they differ in a segment of a huge file)."""
+        return line if self.segment is None else self.segment.file_line(line)
+
     def line_of(self, node: cst.CSTNode) -> int:
         return self.position(node)[0]
 
@@ -277,7 +291,8 @@ class ModuleModel:
         line = 1 + len(self.tree.header)
         first_lines = {}
         for statement in self.tree.body:
-            first_lines[id(statement)] = line
+            # a statement's lines (leading comments included) are whole in a segment: see segments.py
+            first_lines[id(statement)] = self.file_line(line)
             line += self.tree.code_for_node(statement).count("\n")
         return first_lines
 
@@ -377,6 +392,14 @@ class ModuleModel:
     @property
     def module_classes(self) -> list[ClassModel]:
         return [cls for cls in self.class_defs if cls.is_module]
+
+    @property
+    def defines_networks(self) -> bool:
+        """Whether the file defines an nn.Module class (the whole file's answer for a segment: rules
+        that only speak about model files ask this)."""
+        return bool(self.module_classes) or (
+            self.segment is not None and self.segment.in_network_file
+        )
 
     def subclasses(self, cls: ClassModel) -> list[ClassModel]:
         """The file's classes that derive from `cls`, directly or not, in source order."""
@@ -560,9 +583,11 @@ def build_module_model(
     path: str,
     project: Project | None = None,
     original: str | None = None,
+    segment: Segment | None = None,
 ) -> ModuleModel:
-    """The model of a parsed file; `original` is the file's text when `source` is its syntax repair."""
-    model = ModuleModel(tree, source, path, project)
+    """The model of a parsed file (or `segment` of it); `original` is the file's text when `source` is
+    its syntax repair."""
+    model = ModuleModel(tree, source, path, project, segment)
     if original is not None:
         model.lost_in_repair = names_lost_in_repair(original, source)
     return model

@@ -44,6 +44,16 @@ class Project:
         for function_id in model.names.functions:
             self._owners[function_id] = model
 
+    def forget(self, model: ModuleModel) -> None:
+        """Drop a model that was only part of its file (a segment, reslint.segments): the file's
+        importers load the whole file when they next ask."""
+        key = normal_path(model.path)
+        if self._models.get(key) is model:
+            del self._models[key]
+        for function_id in model.names.functions:
+            if self._owners.get(function_id) is model:
+                del self._owners[function_id]
+
     def model(self, path: str) -> ModuleModel | None:
         key = normal_path(path)
         if key not in self._models:
