@@ -1,6 +1,6 @@
 """`python -m reslint`: the same as the `reslint` command."""
 
-from reslint.cli import main
+from reslint.cli import entry
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    entry()

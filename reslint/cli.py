@@ -20,7 +20,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, NoReturn
 
 from reslint import __version__
 from reslint.dynamic.options import add_arguments as add_dynamic_arguments
@@ -64,6 +64,31 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             traceback.print_exc()
         return EXIT_ERROR
+
+
+def entry() -> NoReturn:
+    """The console script and `python -m reslint`: main() in a process of its own, which then ends
+    without tearing the interpreter down. Freeing every module, parse tree and model one object at a
+    time is about a seventh of a one-file run (measured); the operating system frees it all at once."""
+    code = main()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        raise SystemExit(code) from None  # the usual shutdown reports it, as it always did
+    if _others_running():
+        raise SystemExit(code)
+    os._exit(code)
+
+
+def _others_running() -> bool:
+    """A thread or child process still running would be waited for (or stopped) by the usual exit."""
+    threading = sys.modules.get("threading")
+    multiprocessing = sys.modules.get("multiprocessing")
+    return bool(
+        (threading is not None and threading.active_count() > 1)
+        or (multiprocessing is not None and multiprocessing.active_children())
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

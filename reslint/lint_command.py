@@ -14,9 +14,10 @@ from typing import IO, TYPE_CHECKING
 
 from reslint.cli import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, UsageError
 from reslint.runner import LintRun
-from reslint.settings import Overrides, check_codes, check_patterns
+from reslint.settings import Overrides, SettingsResolver, check_codes, check_patterns
 
 if TYPE_CHECKING:
+    from reslint.cache import Cache
     from reslint.engine import Checks
     from reslint.fix_command import FixMode
     from reslint.source import SourceFile
@@ -82,19 +83,22 @@ def overrides(options: argparse.Namespace) -> Overrides:
 
 def _lint(options: argparse.Namespace, flags: Overrides, mode: FixMode | None) -> LintRun:
     from reslint import runner
-    from reslint.cache import Cache, default_directory
-    from reslint.settings import SettingsResolver
 
     resolver = SettingsResolver(flags)
     if mode is not None:
         from reslint.fix_command import fix_paths
 
         return fix_paths(options.paths, resolver, mode)
-    project_root = resolver.for_folder(resolver.cwd).root
-    cache = None if options.no_cache else Cache(default_directory(project_root))
+    cache = None if options.no_cache else _cache(resolver)
     return runner.run(
         options.paths, resolver, jobs=options.jobs, cache=cache, show_progress=not options.quiet
     )
+
+
+def _cache(resolver: SettingsResolver) -> Cache:
+    from reslint.cache import Cache, default_directory  # not loaded at all by a --no-cache run
+
+    return Cache(default_directory(resolver.for_folder(resolver.cwd).root))
 
 
 def _lint_stdin(name: str, flags: Overrides, mode: FixMode | None) -> tuple[LintRun, str | None]:

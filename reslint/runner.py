@@ -7,7 +7,6 @@ imported block knows its channels and strides. `group_files` is the one place th
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -150,6 +149,8 @@ def _group_keys(group: Group, cache: Cache) -> dict[str, str | None]:
         return own
     if None in own.values():
         return dict.fromkeys(own)  # a file that cannot be keyed: the whole group is linted afresh
+    import hashlib  # only a cached run needs it
+
     together = "\0".join(f"{os.path.abspath(path)}={key}" for path, key in sorted(own.items()))
     return {
         path: hashlib.sha256(f"{key}\0{together}".encode()).hexdigest() for path, key in own.items()

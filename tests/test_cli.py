@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import subprocess
@@ -598,3 +599,62 @@ def test_many_files_show_a_progress_bar_on_a_terminal_and_few_do_not(tmp_path):
     assert code == 0 and "linting" not in quiet
     code, few = run_with_terminal_stderr(["--no-cache", "m1.py", "m2.py"], tmp_path)
     assert code == 0 and "linting" not in few
+
+
+# ----------------------------------------------------------------------------------------------------------
+# The process ends without tearing the interpreter down: everything written must still arrive.
+
+
+class _Ended(Exception):
+    """Stands in for os._exit, which would end the test run itself."""
+
+
+@pytest.fixture
+def exits(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    codes: list[int] = []
+
+    def record(code: int) -> None:
+        codes.append(code)
+        raise _Ended
+
+    monkeypatch.setattr(cli.os, "_exit", record)
+    return codes
+
+
+def test_the_command_ends_the_process_with_mains_exit_code(broken, exits, monkeypatch, capsys):
+    monkeypatch.setattr(sys, "argv", ["reslint", "--no-cache", "--format", "json", str(broken)])
+    with pytest.raises(_Ended):
+        cli.entry()
+    assert exits == [cli.EXIT_FINDINGS]
+    assert "RN001" in {finding["code"] for finding in json.loads(capsys.readouterr().out)}
+
+
+def test_the_command_exits_as_usual_while_a_thread_still_runs(clean, exits, monkeypatch):
+    import threading
+
+    monkeypatch.setattr(sys, "argv", ["reslint", "--no-cache", str(clean)])
+    release = threading.Event()
+    worker = threading.Thread(target=release.wait)
+    worker.start()
+    try:
+        with pytest.raises(SystemExit) as ended:
+            cli.entry()
+    finally:
+        release.set()
+        worker.join()
+    assert (ended.value.code, exits) == (cli.EXIT_CLEAN, [])
+
+
+def test_a_long_report_reaches_the_pipe_whole(run_reslint):
+    """Output several times the size of the write buffer, read through a pipe: nothing may be lost when
+    the process ends at once."""
+    fixtures = Path(__file__).resolve().parents[1] / "fixtures"
+    result = run_reslint("--no-cache", "--format", "json", str(fixtures / "bugs"))
+    in_process = io.StringIO()
+    with contextlib.redirect_stdout(in_process):
+        expected = cli.main(["--no-cache", "--format", "json", str(fixtures / "bugs")])
+    assert len(result.stdout) > 4 * io.DEFAULT_BUFFER_SIZE
+    assert (result.returncode, json.loads(result.stdout)) == (
+        expected,
+        json.loads(in_process.getvalue()),
+    )
