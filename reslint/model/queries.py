@@ -10,6 +10,7 @@ from typing import Any
 import libcst as cst
 
 from reslint.knowledge.layers import CHANNEL_PRESERVING
+from reslint.knowledge.names import names_in
 from reslint.model.classes import Instance
 from reslint.model.naming import SHORTCUT_NAME
 from reslint.model.symbolic import Assumptions, Comparison, Expr, Relation, relation
@@ -225,6 +226,45 @@ def last_leaf(layer: Layer) -> Layer:
     return layer
 
 
+@dataclass(frozen=True)
+class Projection:
+    """What a projection shortcut does to the shape: the channels it maps and its stride."""
+
+    channels_in: Expr
+    channels_out: Expr
+    stride: Any
+
+
+def projection(layer: Layer) -> Projection | None:
+    """The shape change of a shortcut that projects: its first convolution's, or for one of the
+    project's own classes (transformers' `ResNetShortCut`) the class's channels with the stride of
+    its first convolution. None when it has no convolution or reslint cannot tell."""
+    conv = first_conv(layer)
+    if conv is None:
+        return None
+    if conv is layer or layer.kind == "sequential" and conv in layer.flat():
+        channels_in, channels_out = conv.channels_in, conv.channels_out
+    else:
+        channels_in, channels_out = layer.channels_in, layer.channels_out
+    if channels_in is None or channels_out is None:
+        return None
+    return Projection(channels_in, channels_out, conv.arg("stride"))
+
+
+def first_conv(layer: Layer, depth: int = 0) -> Layer | None:
+    """The first convolution of a layer: itself, in a container, or inside one of the project's own
+    classes, built with the caller's sizes."""
+    for leaf in layer.flat():
+        if leaf.kind == "conv":
+            return leaf
+        if leaf.kind == "block" and depth < 2 and leaf.instance is not None:
+            for inner in leaf.instance.layers().values():
+                found = first_conv(inner, depth + 1)
+                if found is not None:
+                    return found
+    return None
+
+
 @dataclass
 class Residual:
     """A residual addition seen as its two branches: main (the convs) and shortcut (identity or projection).
@@ -397,6 +437,196 @@ def stale_running_channels(cls, module) -> dict[str, cst.FunctionDef]:
                 ):
                     stale.setdefault(value.attr.value, method)
     return stale
+
+
+@dataclass(frozen=True)
+class StaleLoop:
+    """A loop that builds strided blocks of changing output channels from a running channel count it
+    never updates (`in_channels = out_channels` missing): every block is built for the first input."""
+
+    loop: cst.For
+    running: str  # as written: `in_channels`, `self.inplanes`
+
+
+def stale_loop_channels(module) -> list[StaleLoop]:
+    """Loops whose block calls read a running channel count the loop never rebinds, while their
+    output channels follow the loop (its target or a name it assigns) and they take a stride."""
+    found: dict[int, StaleLoop] = {}
+    for call, function in module.names.calls:
+        running = _running_argument(call)
+        loop = _innermost_loop(call, module)
+        if running is None or loop is None or id(loop) in found:
+            continue
+        bound = _bound_in(loop)
+        text = module.code(running.value)
+        if (
+            text in bound
+            or not _has_stride(call)
+            or _updated_elsewhere(text, function, loop, module)
+        ):
+            continue
+        output = _output_argument(call, running)
+        if output is not None and _names_in(output.value) & bound:
+            found[id(loop)] = StaleLoop(loop, text)
+    return list(found.values())
+
+
+def _running_argument(call: cst.Call) -> cst.Arg | None:
+    """The argument giving a block its input channels from a running count: the first positional
+    one or `in_channels=`/`inplanes=`, written as a name or `self.<name>`."""
+    for index, arg in enumerate(call.args):
+        if arg.star or (arg.keyword is None and index > 0):
+            continue
+        if arg.keyword is not None and not RUNNING_CHANNELS.match(arg.keyword.value):
+            continue
+        value = arg.value
+        if isinstance(value, cst.Attribute) and _is_self_name(value.value):
+            value = value.attr
+        if isinstance(value, cst.Name) and RUNNING_CHANNELS.match(value.value):
+            return arg
+    return None
+
+
+def _output_argument(call: cst.Call, running: cst.Arg) -> cst.Arg | None:
+    for index, arg in enumerate(call.args):
+        if arg is running or arg.star:
+            continue
+        if arg.keyword is None and index == 1 and not _names_stride(arg.value):
+            return arg
+        if (
+            arg.keyword is not None
+            and OUTPUT_CHANNELS.search(arg.keyword.value)
+            and not RUNNING_CHANNELS.match(arg.keyword.value)
+            and "stride" not in arg.keyword.value
+        ):
+            return arg
+    return None
+
+
+def _has_stride(call: cst.Call) -> bool:
+    return any(
+        (arg.keyword is not None and "stride" in arg.keyword.value)
+        or (arg.keyword is None and _names_stride(arg.value))
+        for arg in call.args
+    )
+
+
+def _innermost_loop(node: cst.CSTNode, module) -> cst.For | None:
+    """The loop that runs `node` on every iteration; None when a condition stands in between
+    (`if i == 0: ConvModule(in_channels, ...)` reads the count on the first iteration only)."""
+    current = module.names.parents.get(id(node))
+    while current is not None and not isinstance(current, (cst.FunctionDef, cst.ClassDef)):
+        if isinstance(current, (cst.If, cst.IfExp, cst.While, cst.Try, cst.BooleanOperation)):
+            return None
+        if isinstance(current, cst.For) and not _within(node, current.iter, module):
+            return current
+        current = module.names.parents.get(id(current))
+    return None
+
+
+def _within(node: cst.CSTNode, container: cst.CSTNode, module) -> bool:
+    current: cst.CSTNode | None = node
+    while current is not None:
+        if current is container:
+            return True
+        current = module.names.parents.get(id(current))
+    return False
+
+
+class _Bindings(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.names: set[str] = set()
+
+    def _bind(self, target: cst.BaseExpression) -> None:
+        if isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                self._bind(element.value)
+        elif isinstance(target, cst.StarredElement):
+            self._bind(target.value)
+        elif isinstance(target, cst.Name):
+            self.names.add(target.value)
+        elif isinstance(target, cst.Attribute) and _is_self_name(target.value):
+            self.names.add(f"self.{target.attr.value}")
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+        self._bind(node.target)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._bind(node.target)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self._bind(node.target)
+
+    def visit_For(self, node: cst.For) -> None:
+        self._bind(node.target)
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        self._bind(node.target)
+
+    def visit_CompFor(self, node: cst.CompFor) -> None:
+        self._bind(node.target)
+
+    def visit_Global(self, node: cst.Global) -> None:
+        self.names.update(item.name.value for item in node.names)
+
+    def visit_Nonlocal(self, node: cst.Nonlocal) -> None:
+        self.names.update(item.name.value for item in node.names)
+
+
+def _bound_in(loop: cst.For) -> set[str]:
+    """Names (and `self.<name>`s) the loop binds: its target and whatever its body assigns."""
+    visitor = _Bindings()
+    loop.visit(visitor)
+    return visitor.names
+
+
+def _names_in(node: cst.CSTNode) -> set[str]:
+    names: set[str] = set()
+
+    class Reads(cst.CSTVisitor):
+        def visit_Name(self, name: cst.Name) -> None:
+            names.add(name.value)
+
+        def visit_Attribute(self, attribute: cst.Attribute) -> None:
+            if _is_self_name(attribute.value):
+                names.add(f"self.{attribute.attr.value}")
+
+    node.visit(Reads())
+    return names
+
+
+def _updated_elsewhere(
+    running: str, function: cst.FunctionDef | None, loop: cst.For, module
+) -> bool:
+    """A `self.<count>` another method may set (`_make_layer` updating `self.inplanes` when called):
+    one of the class's or its ancestors' methods, or one of an unseen base that the loop calls."""
+    if not running.startswith("self."):
+        return False
+    cls = module.class_of(function)
+    if cls is None:
+        return True
+    attr = running.removeprefix("self.")
+    if any(
+        method is not function and _assigns_self_attribute(method, attr, owner.module)
+        for owner in [cls, *cls.ancestors()]
+        for method in owner.methods.values()
+    ):
+        return True
+    called = {
+        call.func.attr.value
+        for call, _ in module.names.calls
+        if isinstance(call.func, cst.Attribute)
+        and _is_self_name(call.func.value)
+        and _within(call, loop, module)
+    }
+    module_methods = names_in("torch.nn.Module") or frozenset()
+    return cls.has_unresolved_bases and any(
+        cls.method(name) is None and name not in module_methods for name in called
+    )
+
+
+def _is_self_name(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Name) and node.value == "self"
 
 
 OUTPUT_CHANNELS = re.compile(r"(plane|channel|out|dim|width|feature|filters)", re.IGNORECASE)
