@@ -44,10 +44,13 @@ def describe(element: Element) -> str:
     return element.type_name if element.kind == "block" else f"nn.{element.type_name}"
 
 
-def expand(steps: tuple[Step, ...] | list[Step]) -> list[Element]:
+def expand(
+    steps: tuple[Step, ...] | list[Step], holders: dict[int, Layer] | None = None
+) -> list[Element]:
     """Forward steps with containers opened up: `self.layer1(x)` becomes its blocks, and a block that
-    is only a chain of layers (pytorchcv's `ResBlock` body, a ConvBNReLU class) its own steps."""
-    return _expand(steps, 0, {})
+    is only a chain of layers (pytorchcv's `ResBlock` body, a ConvBNReLU class) its own steps.
+    `holders` receives, for each element found inside a block, the block as this class built it."""
+    return _expand(steps, 0, {}, holders)
 
 
 # A block met many times (the same instance in every stage, or a block reachable from itself) is
@@ -55,17 +58,25 @@ def expand(steps: tuple[Step, ...] | list[Step]) -> list[Element]:
 ChainMemo = dict[tuple[int, int], "list[Element] | None"]
 
 
-def _expand(steps: tuple[Step, ...] | list[Step], depth: int, memo: ChainMemo) -> list[Element]:
+def _expand(
+    steps: tuple[Step, ...] | list[Step],
+    depth: int,
+    memo: ChainMemo,
+    holders: dict[int, Layer] | None = None,
+) -> list[Element]:
     out: list[Element] = []
     for step in steps:
         layer = step.layer
-        if layer is not None and layer.kind == "sequential":
-            for leaf in layer.flat():
-                out.extend(_chain_inside(leaf, depth, memo) or [leaf])
-        elif layer is not None:
-            out.extend(_chain_inside(layer, depth, memo) or [step])
-        else:
-            out.append(step)
+        blocks = layer.flat() if layer is not None and layer.kind == "sequential" else [layer]
+        for block in blocks:
+            inside = _chain_inside(block, depth, memo) if block is not None else None
+            if inside is None:
+                out.append(step if block is layer else block)  # type: ignore[arg-type]
+                continue
+            out.extend(inside)
+            if holders is not None:  # keyed by the step and by its layer: rules ask with either
+                for element in inside:
+                    holders[id(element)] = holders[id(layer_of(element))] = block  # type: ignore[assignment]
     return out
 
 
@@ -100,9 +111,20 @@ class Chain(list):
     """A run of layers in data order, with what is known of the path it runs on: the undecided `if`
     conditions it went through (`if self.radix > 1:` taken the other way), as sizes are compared."""
 
-    def __init__(self, elements: Iterable[Element] = (), assume: Assumptions = ()) -> None:
+    def __init__(
+        self,
+        elements: Iterable[Element] = (),
+        assume: Assumptions = (),
+        holders: dict[int, Layer] | None = None,
+    ) -> None:
         super().__init__(elements)
         self.assume = assume
+        self.holders = holders or {}
+
+    def holder(self, element: Element) -> Element:
+        """Where the user wrote an element: the block this class built (`ResNetConvLayer(c, c,
+        stride=stride)`) for a layer inside one of the project's helper classes, else the element."""
+        return self.holders.get(id(element), element)
 
     def differ(self, left: Expr, right: Expr) -> bool:
         """Whether two sizes are different on every sample where this chain's path can run."""
@@ -352,7 +374,11 @@ def _assumptions(flow: Flow) -> Assumptions:
 
 def _chains(flows: list[Flow], sides: list[tuple[Step, ...]]) -> list[Chain]:
     """Each side's layers, with the path of forward its flow runs on."""
-    return [Chain(expand(steps), _assumptions(flow)) for flow, steps in zip(flows, sides)]
+    chains = []
+    for flow, steps in zip(flows, sides):
+        holders: dict[int, Layer] = {}
+        chains.append(Chain(expand(steps, holders), _assumptions(flow), holders))
+    return chains
 
 
 def _surely_shortcut(sides: list[tuple[Step, ...]]) -> bool:
@@ -454,10 +480,13 @@ def stale_loop_channels(module) -> list[StaleLoop]:
     found: dict[int, StaleLoop] = {}
     for call, function in module.names.calls:
         running = _running_argument(call)
-        loop = _innermost_loop(call, module)
-        if running is None or loop is None or id(loop) in found:
+        loops = _enclosing_loops(call, module) if running is not None else []
+        if running is None or not loops or id(loops[0]) in found:
             continue
-        bound = _bound_in(loop)
+        loop = loops[0]
+        # A stage's width may come from an outer loop (timm's `for planes in channels:` around
+        # `for block_idx in range(num_blocks):`); the count is stale when no enclosing loop rebinds it.
+        bound = set().union(*(_bound_in(enclosing) for enclosing in loops))
         text = module.code(running.value)
         if (
             text in bound
@@ -511,17 +540,20 @@ def _has_stride(call: cst.Call) -> bool:
     )
 
 
-def _innermost_loop(node: cst.CSTNode, module) -> cst.For | None:
-    """The loop that runs `node` on every iteration; None when a condition stands in between
-    (`if i == 0: ConvModule(in_channels, ...)` reads the count on the first iteration only)."""
+def _enclosing_loops(node: cst.CSTNode, module) -> list[cst.For]:
+    """The `for` loops around `node` in its function, innermost first; none when a condition stands
+    between it and the innermost one (`if i == 0: ConvModule(in_channels, ...)` reads the count on
+    the first iteration only)."""
+    loops: list[cst.For] = []
     current = module.names.parents.get(id(node))
     while current is not None and not isinstance(current, (cst.FunctionDef, cst.ClassDef)):
-        if isinstance(current, (cst.If, cst.IfExp, cst.While, cst.Try, cst.BooleanOperation)):
-            return None
+        conditional = (cst.If, cst.IfExp, cst.While, cst.Try, cst.BooleanOperation)
+        if not loops and isinstance(current, conditional):
+            return []
         if isinstance(current, cst.For) and not _within(node, current.iter, module):
-            return current
+            loops.append(current)
         current = module.names.parents.get(id(current))
-    return None
+    return loops
 
 
 def _within(node: cst.CSTNode, container: cst.CSTNode, module) -> bool:
