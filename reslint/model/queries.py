@@ -49,7 +49,8 @@ def expand(
 ) -> list[Element]:
     """Forward steps with containers opened up: `self.layer1(x)` becomes its blocks, and a block that
     is only a chain of layers (pytorchcv's `ResBlock` body, a ConvBNReLU class) its own steps.
-    `holders` receives, for each element found inside a block, the block as this class built it."""
+    `holders` receives, for each element inside a helper block (one conv with its norm and
+    activation, a `ConvNormLayer` class), the block as this class built it."""
     return _expand(steps, 0, {}, holders)
 
 
@@ -74,7 +75,8 @@ def _expand(
                 out.append(step if block is layer else block)  # type: ignore[arg-type]
                 continue
             out.extend(inside)
-            if holders is not None:  # keyed by the step and by its layer: rules ask with either
+            if holders is not None and _is_helper(inside):
+                # keyed by the step and by its layer: rules ask with either
                 for element in inside:
                     holders[id(element)] = holders[id(layer_of(element))] = block  # type: ignore[assignment]
     return out
@@ -82,6 +84,11 @@ def _expand(
 
 # Steps whose effect on channels or values reslint does not follow.
 OPAQUE = {"call", "unknown", "module", "object", "concat", "subsample", "flatten", "linear"}
+
+
+def _is_helper(chain: list[Element]) -> bool:
+    """A block that wraps one channel-setting layer: its caller's arguments are what decide it."""
+    return sum(kind_of(element) not in CHANNEL_PRESERVING for element in chain) == 1
 
 
 def _chain_inside(layer: Layer, depth: int, memo: ChainMemo) -> list[Element] | None:
@@ -428,6 +435,20 @@ def _weight_of(elements: list[Element], steps: tuple[Step, ...]) -> tuple[int, i
     weights = sum(1 for e in elements if kind_of(e) in ("conv", "block", "unknown", "module"))
     named_shortcut = any(SHORTCUT_NAME.search(step.text or "") for step in steps[:1])
     return not named_shortcut, weights, len(steps), len(elements)
+
+
+def branch_output(chain: list[Element]) -> tuple[Element, Expr] | None:
+    """The last element of a branch that sets its channels, with the channels it outputs; None when
+    that is unknown (a module reslint cannot see, a reshaping step, a size it cannot work out)."""
+    for element in reversed(chain):
+        if kind_of(element) in CHANNEL_PRESERVING:
+            continue
+        layer = layer_of(element)
+        channels = (
+            layer.channels_out if layer is not None and kind_of(element) not in OPAQUE else None
+        )
+        return (element, channels) if channels is not None else None
+    return None
 
 
 def convs_of(elements: list[Element]) -> list[Layer]:
