@@ -571,19 +571,10 @@ def _enclosing_loops(node: cst.CSTNode, module) -> list[cst.For]:
         conditional = (cst.If, cst.IfExp, cst.While, cst.Try, cst.BooleanOperation)
         if not loops and isinstance(current, conditional):
             return []
-        if isinstance(current, cst.For) and not _within(node, current.iter, module):
+        if isinstance(current, cst.For) and not module.within(current.iter)(node):
             loops.append(current)
         current = module.names.parents.get(id(current))
     return loops
-
-
-def _within(node: cst.CSTNode, container: cst.CSTNode, module) -> bool:
-    current: cst.CSTNode | None = node
-    while current is not None:
-        if current is container:
-            return True
-        current = module.names.parents.get(id(current))
-    return False
 
 
 class _Bindings(cst.CSTVisitor):
@@ -670,7 +661,7 @@ def _updated_elsewhere(
         for call, _ in module.names.calls
         if isinstance(call.func, cst.Attribute)
         and _is_self_name(call.func.value)
-        and _within(call, loop, module)
+        and module.within(loop)(call)
     }
     module_methods = names_in("torch.nn.Module") or frozenset()
     return cls.has_unresolved_bases and any(
