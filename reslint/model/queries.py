@@ -440,14 +440,21 @@ def _weight_of(elements: list[Element], steps: tuple[Step, ...]) -> tuple[int, i
 def branch_output(chain: list[Element]) -> tuple[Element, Expr] | None:
     """The last element of a branch that sets its channels, with the channels it outputs; None when
     that is unknown (a module reslint cannot see, a reshaping step, a size it cannot work out)."""
+    normalized: list[Expr | None] = []  # what the norms after it expect
     for element in reversed(chain):
-        if kind_of(element) in CHANNEL_PRESERVING:
-            continue
         layer = layer_of(element)
+        if kind_of(element) in CHANNEL_PRESERVING:
+            if layer is not None and layer.kind in ("batchnorm", "norm"):
+                normalized.append(layer.channels_in)
+            continue
         channels = (
             layer.channels_out if layer is not None and kind_of(element) not in OPAQUE else None
         )
-        return (element, channels) if channels is not None else None
+        if channels is None or any(
+            norm is None or relation(channels, norm) is not Relation.EQUAL for norm in normalized
+        ):
+            return None  # a conv and its norm that disagree: the branch is wrong inside (RN201)
+        return element, channels
     return None
 
 
