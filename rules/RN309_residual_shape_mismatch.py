@@ -13,6 +13,7 @@ from reslint.model.queries import (
     branch_output,
     can_coexist,
     describe,
+    layer_of,
     residuals,
 )
 from reslint.model.symbolic import Relation, relation
@@ -91,8 +92,11 @@ def _projection_mismatch(residual: Residual) -> Iterator[Violation]:
             if not both.differ(produced, projected):
                 continue
             place = main.holder(last)
+            layer = layer_of(
+                place
+            )  # where the branch's last layer is built, not where forward calls it
             yield Violation(
-                anchor_of(place),
+                layer.anchor if layer is not None else anchor_of(place),
                 f"the residual branch ends with `{describe(place)}` giving {quoted(produced)} channels "
                 f"but the shortcut's `{describe(shortcut.holder(projection))}` gives {quoted(projected)}: "
                 "the two cannot be added",
