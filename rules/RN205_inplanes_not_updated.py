@@ -8,7 +8,7 @@ import libcst as cst
 
 from reslint.findings import Applicability
 from reslint.model import ModuleModel
-from reslint.model.queries import stale_running_channels
+from reslint.model.queries import stale_loop_channels, stale_running_channels
 from reslint.rule import Edit, Fix, Rule, Violation
 
 
@@ -56,6 +56,14 @@ class InplanesNotUpdated(Rule):
                     "(the block's output channels)",
                     fix=_update(method, attribute, module),
                 )
+        for stale in stale_loop_channels(module):
+            yield Violation(
+                stale.loop.target,
+                f"this loop builds strided blocks of changing output channels from `{stale.running}` "
+                "but never updates it, so every block is built for the same input channels",
+                f"at the end of each iteration, set `{stale.running}` to the output channels of the "
+                "block just built",
+            )
 
 
 def _update(method: cst.FunctionDef, attribute: str, module: ModuleModel) -> Fix | None:

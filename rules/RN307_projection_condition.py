@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from reslint.model import ModuleModel
-from reslint.model.queries import residuals
+from reslint.model.queries import Projection, first_conv, projection, residuals
 from reslint.model.symbolic import Assumptions, Condition, Expr, samples
-from reslint.model.values import Layer
 from reslint.rule import Rule, Violation
 from reslint.rules_support import unique
 
@@ -50,14 +49,14 @@ class ProjectionCondition(Rule):
         module.instances()  # runs the classes and their builders, which records the shortcuts
         shortcuts = [s for s in module.interpreter.conditional_shortcuts if s.module is module]
         for shortcut in shortcuts:
-            conv = next((leaf for leaf in shortcut.layer.flat() if leaf.kind == "conv"), None)
-            if conv is None:
+            shape = projection(shortcut.layer)
+            if shape is None:
                 continue
             additions = _additions_using(shortcut)
             for guard in shortcut.guards:
                 if guard.condition is None or _projects_both_ways(shortcut, guard, shortcuts):
                     continue
-                violation = _uncovered(guard.condition, guard.branch, conv, module, additions)
+                violation = _uncovered(guard.condition, guard.branch, shape, module, additions)
                 if violation is not None:
                     yield violation
 
@@ -83,7 +82,7 @@ def _projects_both_ways(shortcut, guard, shortcuts: list) -> bool:
     return any(
         other.name == shortcut.name
         and any(g.node == guard.node and g.branch != guard.branch for g in other.guards)
-        and any(leaf.kind == "conv" for leaf in other.layer.flat())
+        and first_conv(other.layer) is not None
         for other in shortcuts
     )
 
@@ -91,17 +90,14 @@ def _projects_both_ways(shortcut, guard, shortcuts: list) -> bool:
 def _uncovered(
     condition: Condition,
     way: bool,
-    conv: Layer,
+    shape: Projection,
     module: ModuleModel,
     additions: list[Assumptions],
 ) -> Violation | None:
     """A violation when the condition can send a block that changes channels (or strides) to the
     identity shortcut: a sample where it does not choose the projection while the projection would
     change the shape."""
-    channels_in, channels_out = conv.channels_in, conv.channels_out
-    stride = conv.arg("stride")
-    if channels_in is None or channels_out is None:
-        return None
+    channels_in, channels_out, stride = shape.channels_in, shape.channels_out, shape.stride
     misses: set[str] = set()
     for lookup in samples(SAMPLES):
         if condition.holds(lookup) is not (not way):

@@ -6,7 +6,16 @@ from collections.abc import Iterator
 
 from reslint.model import ModuleModel
 from reslint.model.classes import flow_channels_out
-from reslint.model.queries import residuals
+from reslint.model.queries import (
+    Chain,
+    Residual,
+    anchor_of,
+    branch_output,
+    can_coexist,
+    describe,
+    layer_of,
+    residuals,
+)
 from reslint.model.symbolic import Relation, relation
 from reslint.model.values import Flow
 from reslint.rule import Rule, Violation
@@ -16,7 +25,8 @@ from reslint.rules_support import quoted, unique
 class ResidualShapeMismatch(Rule):
     """## What it does
     Checks residual additions whose shortcut is the identity (no projection on any path) while the
-    residual branch provably changes the number of channels or downsamples.
+    residual branch provably changes the number of channels or downsamples, and additions whose
+    projection shortcut gives other channels than the residual branch ends with on every path.
 
     ## Why is this bad?
     `conv(y) + y` only works when `conv` keeps the shape. The first block of a stage doubles the
@@ -65,6 +75,35 @@ class ResidualShapeMismatch(Rule):
                     "give the blocks that change channels or stride a projection shortcut (1x1 conv with the "
                     "block's stride + BatchNorm)",
                 )
+            for residual in residuals(instance):
+                yield from _projection_mismatch(residual)
+
+
+def _projection_mismatch(residual: Residual) -> Iterator[Violation]:
+    """The main branch ends with other channels than the projection shortcut gives, on every path
+    where both run (a bottleneck's conv3 left at the inner width)."""
+    for main in residual.mains:
+        for shortcut in residual.shortcuts:
+            ends = branch_output(main), branch_output(shortcut)
+            if ends[0] is None or ends[1] is None or not can_coexist(ends[0][0], ends[1][0]):
+                continue
+            (last, produced), (projection, projected) = ends  # type: ignore[misc]
+            both = Chain((), main.assume + shortcut.assume)
+            if not both.differ(produced, projected):
+                continue
+            place = main.holder(last)
+            layer = layer_of(
+                place
+            )  # where the branch's last layer is built, not where forward calls it
+            yield Violation(
+                layer.anchor if layer is not None else anchor_of(place),
+                f"the residual branch ends with `{describe(place)}` giving {quoted(produced)} channels "
+                f"but the shortcut's `{describe(shortcut.holder(projection))}` gives {quoted(projected)}: "
+                "the two cannot be added",
+                f"build `{describe(place)}` with `{projected}` output channels (or the projection with "
+                f"`{produced}`), whichever the block means",
+            )
+            return
 
 
 def _projecting_sites(instance) -> set[int]:

@@ -63,6 +63,9 @@ CONCATENATIONS = {"torch.cat", "torch.concat", "torch.concatenate", "torch.stack
 # torch.nn classes that hold tensors, not computation.
 TENSOR_CLASSES = {"Parameter", "Buffer", "UninitializedParameter", "UninitializedBuffer"}
 NUMERIC_BUILTINS = {"int", "round", "max", "min", "float", "abs"}
+# `math` functions on sizes, as the symbolic operation that computes them: timm's bottleneck width is
+# `int(math.floor(planes * (base_width / 64)) * cardinality)`.
+MATH_FUNCTIONS = {"math.floor": "floor", "math.ceil": "ceil", "math.trunc": "int"}
 
 
 @dataclass(frozen=True)
@@ -331,13 +334,18 @@ class Interpreter:
         name = target.value if isinstance(target, cst.Name) else None
         if isinstance(target, cst.Attribute) and _is_self(target.value, frame):
             name = target.attr.value
-        if name is not None and self.guards and SHORTCUT_NAME.search(name):
+        if name is not None and SHORTCUT_NAME.search(name):
             for option in options(value):
-                if isinstance(option, Layer):
+                if not isinstance(option, Layer):
+                    continue
+                # Built in an undecided branch, or chosen by one (`Proj(...) if should_proj else
+                # nn.Identity()`): the layer itself records the way that condition went.
+                guards = tuple(self.guards)
+                if isinstance(value, Alt):
+                    guards += tuple(g for g in option.guards if g not in guards)
+                if guards:
                     self.conditional_shortcuts.append(
-                        ConditionalShortcut(
-                            option, tuple(self.guards), name, frame.module, frame.instance
-                        )
+                        ConditionalShortcut(option, guards, name, frame.module, frame.instance)
                     )
         if isinstance(target, cst.Name):
             # A size computed into a local is shown under that local's name: `width`, not its formula.
@@ -833,6 +841,8 @@ class Interpreter:
                 return self.apply_step(
                     first, Step("concat", node, None, frame.module.code(node.func))
                 )
+        if qualified in MATH_FUNCTIONS and len(args) == 1 and isinstance(args[0], Expr):
+            return symbolic.combine(MATH_FUNCTIONS[qualified], args, frame.module.code(node))
         kind = TORCH_FUNCTIONS.get(qualified)
         if kind is not None and args and _is_tensor(args[0]):
             rest = tuple(args[1:]) or tuple(kwargs.values())

@@ -10,6 +10,7 @@ from typing import Any
 import libcst as cst
 
 from reslint.knowledge.layers import CHANNEL_PRESERVING
+from reslint.knowledge.names import names_in
 from reslint.model.classes import Instance
 from reslint.model.naming import SHORTCUT_NAME
 from reslint.model.symbolic import Assumptions, Comparison, Expr, Relation, relation
@@ -43,10 +44,14 @@ def describe(element: Element) -> str:
     return element.type_name if element.kind == "block" else f"nn.{element.type_name}"
 
 
-def expand(steps: tuple[Step, ...] | list[Step]) -> list[Element]:
+def expand(
+    steps: tuple[Step, ...] | list[Step], holders: dict[int, Layer] | None = None
+) -> list[Element]:
     """Forward steps with containers opened up: `self.layer1(x)` becomes its blocks, and a block that
-    is only a chain of layers (pytorchcv's `ResBlock` body, a ConvBNReLU class) its own steps."""
-    return _expand(steps, 0, {})
+    is only a chain of layers (pytorchcv's `ResBlock` body, a ConvBNReLU class) its own steps.
+    `holders` receives, for each element inside a helper block (one conv with its norm and
+    activation, a `ConvNormLayer` class), the block as this class built it."""
+    return _expand(steps, 0, {}, holders)
 
 
 # A block met many times (the same instance in every stage, or a block reachable from itself) is
@@ -54,22 +59,36 @@ def expand(steps: tuple[Step, ...] | list[Step]) -> list[Element]:
 ChainMemo = dict[tuple[int, int], "list[Element] | None"]
 
 
-def _expand(steps: tuple[Step, ...] | list[Step], depth: int, memo: ChainMemo) -> list[Element]:
+def _expand(
+    steps: tuple[Step, ...] | list[Step],
+    depth: int,
+    memo: ChainMemo,
+    holders: dict[int, Layer] | None = None,
+) -> list[Element]:
     out: list[Element] = []
     for step in steps:
         layer = step.layer
-        if layer is not None and layer.kind == "sequential":
-            for leaf in layer.flat():
-                out.extend(_chain_inside(leaf, depth, memo) or [leaf])
-        elif layer is not None:
-            out.extend(_chain_inside(layer, depth, memo) or [step])
-        else:
-            out.append(step)
+        blocks = layer.flat() if layer is not None and layer.kind == "sequential" else [layer]
+        for block in blocks:
+            inside = _chain_inside(block, depth, memo) if block is not None else None
+            if inside is None:
+                out.append(step if block is layer else block)  # type: ignore[arg-type]
+                continue
+            out.extend(inside)
+            if holders is not None and _is_helper(inside):
+                # keyed by the step and by its layer: rules ask with either
+                for element in inside:
+                    holders[id(element)] = holders[id(layer_of(element))] = block  # type: ignore[assignment]
     return out
 
 
 # Steps whose effect on channels or values reslint does not follow.
 OPAQUE = {"call", "unknown", "module", "object", "concat", "subsample", "flatten", "linear"}
+
+
+def _is_helper(chain: list[Element]) -> bool:
+    """A block that wraps one channel-setting layer: its caller's arguments are what decide it."""
+    return sum(kind_of(element) not in CHANNEL_PRESERVING for element in chain) == 1
 
 
 def _chain_inside(layer: Layer, depth: int, memo: ChainMemo) -> list[Element] | None:
@@ -99,9 +118,20 @@ class Chain(list):
     """A run of layers in data order, with what is known of the path it runs on: the undecided `if`
     conditions it went through (`if self.radix > 1:` taken the other way), as sizes are compared."""
 
-    def __init__(self, elements: Iterable[Element] = (), assume: Assumptions = ()) -> None:
+    def __init__(
+        self,
+        elements: Iterable[Element] = (),
+        assume: Assumptions = (),
+        holders: dict[int, Layer] | None = None,
+    ) -> None:
         super().__init__(elements)
         self.assume = assume
+        self.holders = holders or {}
+
+    def holder(self, element: Element) -> Element:
+        """Where the user wrote an element: the block this class built (`ResNetConvLayer(c, c,
+        stride=stride)`) for a layer inside one of the project's helper classes, else the element."""
+        return self.holders.get(id(element), element)
 
     def differ(self, left: Expr, right: Expr) -> bool:
         """Whether two sizes are different on every sample where this chain's path can run."""
@@ -234,6 +264,45 @@ def last_leaf(layer: Layer) -> Layer:
     return layer
 
 
+@dataclass(frozen=True)
+class Projection:
+    """What a projection shortcut does to the shape: the channels it maps and its stride."""
+
+    channels_in: Expr
+    channels_out: Expr
+    stride: Any
+
+
+def projection(layer: Layer) -> Projection | None:
+    """The shape change of a shortcut that projects: its first convolution's, or for one of the
+    project's own classes (transformers' `ResNetShortCut`) the class's channels with the stride of
+    its first convolution. None when it has no convolution or reslint cannot tell."""
+    conv = first_conv(layer)
+    if conv is None:
+        return None
+    if conv is layer or layer.kind == "sequential" and conv in layer.flat():
+        channels_in, channels_out = conv.channels_in, conv.channels_out
+    else:
+        channels_in, channels_out = layer.channels_in, layer.channels_out
+    if channels_in is None or channels_out is None:
+        return None
+    return Projection(channels_in, channels_out, conv.arg("stride"))
+
+
+def first_conv(layer: Layer, depth: int = 0) -> Layer | None:
+    """The first convolution of a layer: itself, in a container, or inside one of the project's own
+    classes, built with the caller's sizes."""
+    for leaf in layer.flat():
+        if leaf.kind == "conv":
+            return leaf
+        if leaf.kind == "block" and depth < 2 and leaf.instance is not None:
+            for inner in leaf.instance.layers().values():
+                found = first_conv(inner, depth + 1)
+                if found is not None:
+                    return found
+    return None
+
+
 @dataclass
 class Residual:
     """A residual addition seen as its two branches: main (the convs) and shortcut (identity or projection).
@@ -321,7 +390,11 @@ def _assumptions(flow: Flow) -> Assumptions:
 
 def _chains(flows: list[Flow], sides: list[tuple[Step, ...]]) -> list[Chain]:
     """Each side's layers, with the path of forward its flow runs on."""
-    return [Chain(expand(steps), _assumptions(flow)) for flow, steps in zip(flows, sides)]
+    chains = []
+    for flow, steps in zip(flows, sides):
+        holders: dict[int, Layer] = {}
+        chains.append(Chain(expand(steps, holders), _assumptions(flow), holders))
+    return chains
 
 
 def _surely_shortcut(sides: list[tuple[Step, ...]]) -> bool:
@@ -373,6 +446,27 @@ def _weight_of(elements: list[Element], steps: tuple[Step, ...]) -> tuple[int, i
     return not named_shortcut, weights, len(steps), len(elements)
 
 
+def branch_output(chain: list[Element]) -> tuple[Element, Expr] | None:
+    """The last element of a branch that sets its channels, with the channels it outputs; None when
+    that is unknown (a module reslint cannot see, a reshaping step, a size it cannot work out)."""
+    normalized: list[Expr | None] = []  # what the norms after it expect
+    for element in reversed(chain):
+        layer = layer_of(element)
+        if kind_of(element) in CHANNEL_PRESERVING:
+            if layer is not None and layer.kind in ("batchnorm", "norm"):
+                normalized.append(layer.channels_in)
+            continue
+        channels = (
+            layer.channels_out if layer is not None and kind_of(element) not in OPAQUE else None
+        )
+        if channels is None or any(
+            norm is None or relation(channels, norm) is not Relation.EQUAL for norm in normalized
+        ):
+            return None  # a conv and its norm that disagree: the branch is wrong inside (RN201)
+        return element, channels
+    return None
+
+
 def convs_of(elements: list[Element]) -> list[Layer]:
     return [layer_of(e) for e in elements if kind_of(e) == "conv" and layer_of(e) is not None]
 
@@ -406,6 +500,193 @@ def stale_running_channels(cls, module) -> dict[str, cst.FunctionDef]:
                 ):
                     stale.setdefault(value.attr.value, method)
     return stale
+
+
+@dataclass(frozen=True)
+class StaleLoop:
+    """A loop that builds strided blocks of changing output channels from a running channel count it
+    never updates (`in_channels = out_channels` missing): every block is built for the first input."""
+
+    loop: cst.For
+    running: str  # as written: `in_channels`, `self.inplanes`
+
+
+def stale_loop_channels(module) -> list[StaleLoop]:
+    """Loops whose block calls read a running channel count the loop never rebinds, while their
+    output channels follow the loop (its target or a name it assigns) and they take a stride."""
+    found: dict[int, StaleLoop] = {}
+    for call, function in module.names.calls:
+        running = _running_argument(call)
+        loops = _enclosing_loops(call, module) if running is not None else []
+        if running is None or not loops or id(loops[0]) in found:
+            continue
+        loop = loops[0]
+        # A stage's width may come from an outer loop (timm's `for planes in channels:` around
+        # `for block_idx in range(num_blocks):`); the count is stale when no enclosing loop rebinds it.
+        bound = set().union(*(_bound_in(enclosing) for enclosing in loops))
+        text = module.code(running.value)
+        if (
+            text in bound
+            or not _has_stride(call)
+            or _updated_elsewhere(text, function, loop, module)
+        ):
+            continue
+        output = _output_argument(call, running)
+        if output is not None and _names_in(output.value) & bound:
+            found[id(loop)] = StaleLoop(loop, text)
+    return list(found.values())
+
+
+def _running_argument(call: cst.Call) -> cst.Arg | None:
+    """The argument giving a block its input channels from a running count: the first positional
+    one or `in_channels=`/`inplanes=`, written as a name or `self.<name>`."""
+    for index, arg in enumerate(call.args):
+        if arg.star or (arg.keyword is None and index > 0):
+            continue
+        if arg.keyword is not None and not RUNNING_CHANNELS.match(arg.keyword.value):
+            continue
+        value = arg.value
+        if isinstance(value, cst.Attribute) and _is_self_name(value.value):
+            value = value.attr
+        if isinstance(value, cst.Name) and RUNNING_CHANNELS.match(value.value):
+            return arg
+    return None
+
+
+def _output_argument(call: cst.Call, running: cst.Arg) -> cst.Arg | None:
+    for index, arg in enumerate(call.args):
+        if arg is running or arg.star:
+            continue
+        if arg.keyword is None and index == 1 and not _names_stride(arg.value):
+            return arg
+        if (
+            arg.keyword is not None
+            and OUTPUT_CHANNELS.search(arg.keyword.value)
+            and not RUNNING_CHANNELS.match(arg.keyword.value)
+            and "stride" not in arg.keyword.value
+        ):
+            return arg
+    return None
+
+
+def _has_stride(call: cst.Call) -> bool:
+    return any(
+        (arg.keyword is not None and "stride" in arg.keyword.value)
+        or (arg.keyword is None and _names_stride(arg.value))
+        for arg in call.args
+    )
+
+
+def _enclosing_loops(node: cst.CSTNode, module) -> list[cst.For]:
+    """The `for` loops around `node` in its function, innermost first; none when a condition stands
+    between it and the innermost one (`if i == 0: ConvModule(in_channels, ...)` reads the count on
+    the first iteration only)."""
+    loops: list[cst.For] = []
+    current = module.names.parents.get(id(node))
+    while current is not None and not isinstance(current, (cst.FunctionDef, cst.ClassDef)):
+        conditional = (cst.If, cst.IfExp, cst.While, cst.Try, cst.BooleanOperation)
+        if not loops and isinstance(current, conditional):
+            return []
+        if isinstance(current, cst.For) and not module.within(current.iter)(node):
+            loops.append(current)
+        current = module.names.parents.get(id(current))
+    return loops
+
+
+class _Bindings(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.names: set[str] = set()
+
+    def _bind(self, target: cst.BaseExpression) -> None:
+        if isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                self._bind(element.value)
+        elif isinstance(target, cst.StarredElement):
+            self._bind(target.value)
+        elif isinstance(target, cst.Name):
+            self.names.add(target.value)
+        elif isinstance(target, cst.Attribute) and _is_self_name(target.value):
+            self.names.add(f"self.{target.attr.value}")
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+        self._bind(node.target)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._bind(node.target)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self._bind(node.target)
+
+    def visit_For(self, node: cst.For) -> None:
+        self._bind(node.target)
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        self._bind(node.target)
+
+    def visit_CompFor(self, node: cst.CompFor) -> None:
+        self._bind(node.target)
+
+    def visit_Global(self, node: cst.Global) -> None:
+        self.names.update(item.name.value for item in node.names)
+
+    def visit_Nonlocal(self, node: cst.Nonlocal) -> None:
+        self.names.update(item.name.value for item in node.names)
+
+
+def _bound_in(loop: cst.For) -> set[str]:
+    """Names (and `self.<name>`s) the loop binds: its target and whatever its body assigns."""
+    visitor = _Bindings()
+    loop.visit(visitor)
+    return visitor.names
+
+
+def _names_in(node: cst.CSTNode) -> set[str]:
+    names: set[str] = set()
+
+    class Reads(cst.CSTVisitor):
+        def visit_Name(self, name: cst.Name) -> None:
+            names.add(name.value)
+
+        def visit_Attribute(self, attribute: cst.Attribute) -> None:
+            if _is_self_name(attribute.value):
+                names.add(f"self.{attribute.attr.value}")
+
+    node.visit(Reads())
+    return names
+
+
+def _updated_elsewhere(
+    running: str, function: cst.FunctionDef | None, loop: cst.For, module
+) -> bool:
+    """A `self.<count>` another method may set (`_make_layer` updating `self.inplanes` when called):
+    one of the class's or its ancestors' methods, or one of an unseen base that the loop calls."""
+    if not running.startswith("self."):
+        return False
+    cls = module.class_of(function)
+    if cls is None:
+        return True
+    attr = running.removeprefix("self.")
+    if any(
+        method is not function and _assigns_self_attribute(method, attr, owner.module)
+        for owner in [cls, *cls.ancestors()]
+        for method in owner.methods.values()
+    ):
+        return True
+    called = {
+        call.func.attr.value
+        for call, _ in module.names.calls
+        if isinstance(call.func, cst.Attribute)
+        and _is_self_name(call.func.value)
+        and module.within(loop)(call)
+    }
+    module_methods = names_in("torch.nn.Module") or frozenset()
+    return cls.has_unresolved_bases and any(
+        cls.method(name) is None and name not in module_methods for name in called
+    )
+
+
+def _is_self_name(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Name) and node.value == "self"
 
 
 OUTPUT_CHANNELS = re.compile(r"(plane|channel|out|dim|width|feature|filters)", re.IGNORECASE)

@@ -112,6 +112,16 @@ def combine(op: str, args: list[Expr], text: str = "") -> Expr:
     return expr
 
 
+def either(options: list[Expr], text: str = "") -> Expr:
+    """One of several sizes, depending on a condition reslint cannot decide (`width = planes if
+    groups == 1 else ...`). It has no value of its own; `relation` compares each option."""
+    depth = 1 + max(option.depth for option in options)
+    shown = {str(option) for option in options}
+    return Expr(
+        "either", tuple(options), text or (shown.pop() if len(shown) == 1 else ""), depth=depth
+    )
+
+
 Lookup = Callable[[str, tuple], float | None]
 
 
@@ -209,7 +219,11 @@ Assumptions = tuple[tuple[Condition, bool], ...]
 
 def relation(left: Expr, right: Expr, assume: Assumptions = ()) -> Relation:
     """Compare two expressions at the sample points (those where the assumed conditions hold; none
-    left means nothing is known)."""
+    left means nothing is known). A size that is one of several (`either`) relates to another only
+    as all its options do."""
+    if left.op == "either" or right.op == "either":
+        found = {relation(a, b, assume) for a in _options(left) for b in _options(right)}
+        return found.pop() if len(found) == 1 else Relation.UNKNOWN
     outcomes = set()
     for sample in range(_SAMPLES):
         lookup = _sampler(sample)
@@ -226,6 +240,10 @@ def relation(left: Expr, right: Expr, assume: Assumptions = ()) -> Relation:
     if outcomes == {False}:
         return Relation.DIFFERENT
     return Relation.UNKNOWN
+
+
+def _options(expr: Expr) -> tuple[Expr, ...]:
+    return expr.args if expr.op == "either" else (expr,)
 
 
 def may_differ(left: Expr, right: Expr, assume: Assumptions = ()) -> bool:
@@ -288,6 +306,10 @@ def _apply(op: str, values: list[float]) -> float | None:
             return float(int(values[0]))
         if op == "round":
             return float(round(values[0]))
+        if op == "floor":
+            return float(math.floor(values[0]))
+        if op == "ceil":
+            return float(math.ceil(values[0]))
         if op == "max":
             return max(values)
         if op == "min":
@@ -309,6 +331,10 @@ def _render(expr: Expr) -> str:
     parts = [str(arg) for arg in expr.args]
     if expr.op in {"int", "round", "max", "min"}:
         return f"{expr.op}({', '.join(parts)})"
+    if expr.op in {"floor", "ceil"}:
+        return f"math.{expr.op}({parts[0]})"
     if expr.op == "neg":
         return f"-{parts[0]}"
+    if expr.op == "either":
+        return " or ".join(parts)
     return f" {expr.op} ".join(parts)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import libcst as cst
 
 from reslint.knowledge.layers import CHANNEL_PRESERVING, LayerKind
+from reslint.model import symbolic
 from reslint.model.symbolic import Expr
 
 if TYPE_CHECKING:
@@ -75,7 +76,10 @@ class Layer:
         return self.args.get(name, UNKNOWN)
 
     def expr(self, name: str) -> Expr | None:
+        """An argument as a size; one that depends on an undecided condition is all its options."""
         value = self.args.get(name)
+        if isinstance(value, Alt) and all(isinstance(option, Expr) for option in value.options):
+            return symbolic.either(list(value.options))
         return value if isinstance(value, Expr) else None
 
     @property
