@@ -98,7 +98,9 @@ class UndefinedSelfAttribute(Rule):
                             continue
                         if name.startswith("__"):
                             continue  # `self.__class__`, `self.__dict__`: every object has them
-                        reads = [r for r in reads if not _read_where_absent(r, method, known, module)]
+                        reads = [
+                            r for r in reads if not _read_where_absent(r, method, known, module)
+                        ]
                         if not reads:
                             continue
                         reported.add(name)
