@@ -274,9 +274,7 @@ def allowed_values(
         and isinstance(statement.test.comparisons[0].operator, cst.NotIn)
     ):
         (target,) = statement.test.comparisons
-        test = statement.test.with_changes(
-            comparisons=[target.with_changes(operator=cst.In())]
-        )
+        test = statement.test.with_changes(comparisons=[target.with_changes(operator=cst.In())])
     else:
         return None
     subject, values = literal_cases(test, module)
