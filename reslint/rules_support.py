@@ -234,3 +234,62 @@ def argument(call: cst.Call, position: int, keyword: str) -> cst.Arg | None:
     if position < len(positional):
         return positional[position]
     return next((arg for arg in call.args if arg.keyword and arg.keyword.value == keyword), None)
+
+
+def literal_cases(
+    test: cst.BaseExpression, module: ModuleModel
+) -> tuple[str | None, frozenset[str]]:
+    """`depth == 18` -> ("depth", {"18"}); `depth in (34, 50)` -> ("depth", {"34", "50"})."""
+    if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1):
+        return None, frozenset()
+    (target,) = test.comparisons
+    if isinstance(target.operator, cst.Equal):
+        values = [target.comparator]
+    elif isinstance(target.operator, cst.In) and isinstance(
+        target.comparator, (cst.List, cst.Tuple, cst.Set)
+    ):
+        values = [element.value for element in target.comparator.elements]
+    else:
+        return None, frozenset()
+    if not all(isinstance(v, (cst.Integer, cst.SimpleString, cst.Float)) for v in values):
+        return None, frozenset()
+    return module.code(test.left), frozenset(module.code(v) for v in values)
+
+
+def allowed_values(
+    statement: cst.BaseStatement, module: ModuleModel
+) -> tuple[str, frozenset[str]] | None:
+    """`assert depth in [18, 34]` or `if depth not in [18, 34]: raise ...` -> ("depth", {"18",
+    "34"}): the values that get past the statement."""
+    if isinstance(statement, cst.SimpleStatementLine) and isinstance(statement.body[0], cst.Assert):
+        test = statement.body[0].test
+    elif (
+        isinstance(statement, cst.If)
+        and statement.orelse is None
+        and isinstance(statement.body, cst.IndentedBlock)
+        and isinstance(statement.body.body[-1], cst.SimpleStatementLine)
+        and isinstance(statement.body.body[-1].body[-1], cst.Raise)
+        and isinstance(statement.test, cst.Comparison)
+        and len(statement.test.comparisons) == 1
+        and isinstance(statement.test.comparisons[0].operator, cst.NotIn)
+    ):
+        (target,) = statement.test.comparisons
+        test = statement.test.with_changes(comparisons=[target.with_changes(operator=cst.In())])
+    else:
+        return None
+    subject, values = literal_cases(test, module)
+    return None if subject is None else (subject, values)
+
+
+def chain_cases(chain: cst.If, module: ModuleModel) -> tuple[str | None, frozenset[str]]:
+    """An `if` / `elif` chain that tests one value against literals (`depth == 18`, `elif depth in
+    (34, 50)`) -> ("depth", {"18", "34", "50"}); (None, {}) for any other chain."""
+    cases: list[tuple[str | None, frozenset[str]]] = []
+    branch: cst.BaseSuite | cst.If | cst.Else | None = chain
+    while isinstance(branch, cst.If):
+        cases.append(literal_cases(branch.test, module))
+        branch = branch.orelse
+    subjects = {subject for subject, _ in cases}
+    if None in subjects or len(subjects) != 1:
+        return None, frozenset()
+    return subjects.pop(), frozenset(value for _, values in cases for value in values)

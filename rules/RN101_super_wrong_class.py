@@ -51,10 +51,15 @@ class SuperWrongClass(Rule):
                 cls, named.value
             ):
                 continue  # super(Parent, self) deliberately skips Parent in the MRO
+            undefined = any(u.node is named for u in module.undefined_names)
             yield Violation(
                 call,
-                f"`super({named.value}, self)` inside class `{cls.name}`, which is not a `{named.value}`: "
-                "building it raises TypeError",
+                f"`super({named.value}, self)` inside class `{cls.name}`, "
+                + (
+                    f"but `{named.value}` is not defined: building it raises NameError"
+                    if undefined
+                    else f"which is not a `{named.value}`: building it raises TypeError"
+                ),
                 f"write `super().__init__()` (or `super({cls.name}, self)`)",
                 fix=Fix.replace(named, cls.name),
             )

@@ -59,9 +59,15 @@ class MisspeltVariable(Rule):
                 for other, read in read_names.items():
                     if other == name or len(other) < 4 or did_you_mean(name, [other]) is None:
                         continue
+                    if _another_word(name, other):
+                        continue
                     line = module.line_of(read)
+                    # Renaming defines a name that may be missing; it never replaces a value that
+                    # flows on (that would change the network), so only then is the fix offered.
+                    fix = None
                     if _maybe_unbound(other, read, names, module):
                         problem = f"while `{other}` (read on line {line}) may be unbound there"
+                        fix = Fix(tuple(Edit(binding, other) for binding in bindings))
                     elif (computed := _discarded_call(bindings, read, module)) is not None:
                         problem = (
                             f"so `{module.code(computed)}` is computed for nothing, while `{other}` "
@@ -73,10 +79,21 @@ class MisspeltVariable(Rule):
                         bindings[0],
                         f"`{name}` is assigned but never used, {problem}: did you mean `{other}`?",
                         f"rename `{name}` to `{other}`",
-                        # `name` is never read, so renaming every binding of it changes nothing else.
-                        fix=Fix(tuple(Edit(binding, other) for binding in bindings)),
+                        fix=fix,
                     )
                     break
+
+
+def _another_word(name: str, other: str) -> bool:
+    """`inp_img_small` / `inp_img_max`: the names differ in a whole word, not in its spelling (a
+    left-over variable of another scale or stage, not a typo)."""
+    words, other_words = name.split("_"), other.split("_")
+    if len(words) != len(other_words) or len(words) < 2:
+        return False
+    return any(
+        a != b and len(a) >= 3 and len(b) >= 3 and did_you_mean(a, [b]) is None
+        for a, b in zip(words, other_words, strict=True)
+    )
 
 
 def _maybe_unbound(name: str, read: cst.Name, names: FunctionNames, module: ModuleModel) -> bool:
@@ -129,7 +146,7 @@ class Block(nn.Module):
 ]
 MisspeltVariable.FIXED = [
     MisspeltVariable.INVALID[0].replace("indentity", "identity"),
-    MisspeltVariable.INVALID[1].replace("idenitty", "identity"),
+    None,  # `identity` is bound already: renaming would change which tensor flows, never safe
 ]
 MisspeltVariable.VALID = [
     """

@@ -11,6 +11,7 @@ from reslint.model.classes import ClassModel
 from reslint.model.naming import BOOKKEEPING
 from reslint.model.values import Layer, Param, options
 from reslint.rule import Rule, Violation
+from reslint.rules_support import function_of
 
 # Layer kinds without weights: unused, they change the computation, not the parameter count.
 PARAMETER_FREE = {
@@ -23,6 +24,9 @@ PARAMETER_FREE = {
     "flatten",
     "upsample",
 }
+
+# Containers: built empty, they hold nothing at all.
+CONTAINERS = {"sequential", "modulelist", "moduledict"}
 
 # Iterating over children reaches every submodule without naming it.
 DYNAMIC_ACCESS = {"children", "named_children", "modules", "named_modules", "_modules", "__dict__"}
@@ -74,6 +78,9 @@ class UnusedSubmodule(Rule):
                 uses[key] = _names_used_in(cls, module)
             return uses[key]
 
+        # A base's unused layer is reported once, for the class whose code builds it, not again for
+        # each subclass that only calls `super().__init__()`.
+        reported: set[int] = set()
         for cls in module.module_classes:
             instance = cls.generic
             if (
@@ -92,7 +99,6 @@ class UnusedSubmodule(Rule):
             used = elsewhere | module.names.strings_by_class.get(None, set())
             for other in related:
                 used |= own_uses(other)
-            reported: set[int] = set()
             for assignment in _assignments(cls, module):
                 name = assignment.name
                 if (
@@ -104,8 +110,8 @@ class UnusedSubmodule(Rule):
                 reported.add(id(assignment.target))
                 yield Violation(
                     assignment.target,
-                    f"`self.{name}` is built in `{cls.name}.__init__` but never used: "
-                    + _cost(assignment.value),
+                    f"`self.{name}` is built in `{_builder(assignment.target, cls, module)}` but never "
+                    "used: " + _cost(assignment.value),
                     f"call `self.{name}` in forward, or delete it",
                     defers_to=tuple(("RN102", read) for read in _bare_reads(cls, name, module)),
                 )
@@ -161,10 +167,22 @@ def _assignments(cls: ClassModel, module: ModuleModel) -> list:
     return [assignment for built in cls.instances() for assignment in built.assignments]
 
 
+def _builder(target: cst.CSTNode, cls: ClassModel, module: ModuleModel) -> str:
+    """`Encoder.__init__`: the method whose code assigns the layer, named by its own class (a
+    subclass that only calls `super().__init__()` builds nothing itself)."""
+    method = function_of(target, module)
+    owner = module.class_of(method) if method is not None else None
+    if method is None or owner is None:
+        return f"{cls.name}.__init__"
+    return f"{owner.name}.{module.enclosing_method(method).name.value}"
+
+
 def _cost(value) -> str:
     layer = next(o for o in options(value) if isinstance(o, Layer))
+    if layer.kind in CONTAINERS and not layer.children:
+        return "it is empty, so it is dead code (it adds neither parameters nor computation)"
     if layer.kind in PARAMETER_FREE:
-        return "it is never applied, so the network skips a step it was meant to have"
+        return "it is never applied: dead code, or a step the network was meant to have and skips"
     return "it adds parameters but no computation"
 
 

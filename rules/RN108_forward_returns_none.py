@@ -7,7 +7,10 @@ from collections.abc import Iterator
 import libcst as cst
 
 from reslint.model import ModuleModel
+from reslint.model.classes import ClassModel
+from reslint.model.flow import analyse_function
 from reslint.rule import Rule, Violation
+from reslint.rules_support import allowed_values, chain_cases
 
 
 class ForwardReturnsNone(Rule):
@@ -45,12 +48,52 @@ class ForwardReturnsNone(Rule):
                 continue
             if not module.flow(forward).can_finish_without_value:
                 continue
+            if _cases_checked_in_init(forward, cls, module):
+                continue
             yield Violation(
                 forward.name,
                 f"`{cls.name}.forward` can finish without returning a tensor (a path falls off the end "
                 "or returns nothing), so the model returns None there",
                 "return the output on every path (move `return out` out of the if)",
             )
+
+
+def _cases_checked_in_init(forward: cst.FunctionDef, cls: ClassModel, module: ModuleModel) -> bool:
+    """`forward` ends in an `if` / `elif` chain over one setting (`self.data_format ==
+    "channels_last"`) whose missing `else` `__init__` already rules out (`if data_format not in
+    [...]: raise`, the ConvNeXt LayerNorm): closed with `else: raise`, every path returns."""
+    body = forward.body.body if isinstance(forward.body, cst.IndentedBlock) else []
+    if not body or not isinstance(body[-1], cst.If):
+        return False
+    chain = body[-1]
+    subject, listed = chain_cases(chain, module)
+    init = cls.methods.get("__init__")
+    if subject is None or init is None or not isinstance(init.body, cst.IndentedBlock):
+        return False
+    setup = init.body.body
+    names = {subject} | {
+        module.code(small.value)
+        for statement in setup
+        if isinstance(statement, cst.SimpleStatementLine)
+        for small in statement.body
+        if isinstance(small, cst.Assign)
+        and len(small.targets) == 1
+        and module.code(small.targets[0].target) == subject
+    }
+    if not any(
+        (allowed := allowed_values(statement, module)) is not None
+        and allowed[0] in names
+        and allowed[1] <= listed
+        for statement in setup
+    ):
+        return False
+    last = chain
+    while isinstance(last.orelse, cst.If):
+        last = last.orelse
+    closed = last.with_changes(
+        orelse=cst.Else(cst.IndentedBlock([cst.SimpleStatementLine([cst.Raise()])]))
+    )
+    return not analyse_function(forward.deep_replace(last, closed), ()).can_finish_without_value
 
 
 def _declared_none(function: cst.FunctionDef) -> bool:

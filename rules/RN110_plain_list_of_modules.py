@@ -52,6 +52,8 @@ class PlainListOfModules(Rule):
                 )
                 if container is None or not _holds_layers(container):
                     continue
+                if not any(o is container for o in options(instance.attrs.get(assignment.name))):
+                    continue  # replaced later (`self.x = nn.Sequential(*self.x)`): never kept
                 kind = "nn.ModuleDict" if isinstance(container, DictValue) else "nn.ModuleList"
                 yield Violation(
                     assignment.target,

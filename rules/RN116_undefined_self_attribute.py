@@ -99,6 +99,11 @@ class UndefinedSelfAttribute(Rule):
                             continue
                         if name.startswith("__"):
                             continue  # `self.__class__`, `self.__dict__`: every object has them
+                        reads = [
+                            r for r in reads if not _read_where_absent(r, method, known, module)
+                        ]
+                        if not reads:
+                            continue
                         reported.add(name)
                         yield _violation(reads[0], cls, known, module)
         yield from _self_inside_chains(module)
@@ -121,6 +126,41 @@ def _violation(
         "AttributeError",
         f"set `self.{name}` in `__init__` before it is read",
     )
+
+
+def _read_where_absent(
+    read: cst.Attribute, method: cst.FunctionDef, known: set[str], module: ModuleModel
+) -> bool:
+    """The read sits where `hasattr(self, X)` was found false for an X the class sets (the `else`
+    of `if hasattr(self, "qkv_proj"):`, the body of `if not hasattr(...)`): that code serves another
+    version of the object (the split projections of an older checkpoint), and whether it ever runs
+    reslint cannot tell."""
+    parents = module.file_of(method).names.parents
+    child: cst.CSTNode = read
+    parent = parents.get(id(child))
+    while parent is not None and parent is not method:
+        if isinstance(parent, cst.If) and child is not parent.test:
+            tested, negated = _hasattr_on_self(parent.test, method)
+            if tested in known and (child is parent.orelse) != negated:
+                return True
+        child, parent = parent, parents.get(id(parent))
+    return False
+
+
+def _hasattr_on_self(test: cst.BaseExpression, method: cst.FunctionDef) -> tuple[str | None, bool]:
+    """`hasattr(self, "X")` -> ("X", False); `not hasattr(self, "X")` -> ("X", True)."""
+    negated = isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not)
+    call = test.expression if isinstance(test, cst.UnaryOperation) else test
+    if not (
+        isinstance(call, cst.Call)
+        and isinstance(call.func, cst.Name)
+        and call.func.value == "hasattr"
+        and len(call.args) == 2
+        and is_self(call.args[0].value, method)
+        and isinstance(call.args[1].value, cst.SimpleString)
+    ):
+        return None, False
+    return call.args[1].value.evaluated_value, negated
 
 
 def _families(module: ModuleModel) -> list[list[ClassModel]]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import libcst as cst
+
 from reslint.model import ModuleModel
 from reslint.rule import Rule, Violation
 from reslint.rules_support import closest
@@ -53,7 +55,9 @@ class UndefinedNameRead(Rule):
                 continue  # one finding per name and function: the first read
             seen.add((id(undefined.function), name))
             suggestion = closest(name, module.names.bound_anywhere)
-            better = tuple((code, undefined.node) for code in self.defers_to)
+            better = tuple((code, undefined.node) for code in self.defers_to) + _super_call(
+                undefined.node, module
+            )
             if suggestion is not None:
                 yield Violation(
                     undefined.node,
@@ -70,6 +74,22 @@ class UndefinedNameRead(Rule):
                     f"define or import `{name}`",
                     defers_to=better,
                 )
+
+
+def _super_call(node: cst.CSTNode, module: ModuleModel) -> tuple[tuple[str, cst.CSTNode], ...]:
+    """`super(DenseNet3, self)` naming an undefined class: RN101's finding on the call says so and
+    mends it."""
+    arg = module.names.parents.get(id(node))
+    call = module.names.parents.get(id(arg))
+    if (
+        isinstance(arg, cst.Arg)
+        and isinstance(call, cst.Call)
+        and isinstance(call.func, cst.Name)
+        and call.func.value == "super"
+        and call.args[0] is arg
+    ):
+        return (("RN101", call),)
+    return ()
 
 
 UndefinedNameRead.INVALID = [

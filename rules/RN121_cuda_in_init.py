@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import libcst as cst
@@ -16,7 +17,7 @@ class CudaInInit(Rule):
     """## What it does
     Checks `__init__` of an `nn.Module` (and the builder methods it calls) for layers or tensors
     put on the GPU: `.cuda()`, `.to("cuda")`, `device="cuda"`, `torch.device("cuda")`, unless a
-    `torch.cuda.is_available()` test guards it.
+    test about the GPU guards it (`torch.cuda.is_available()`, `x.is_cuda`, `if self.use_gpu:`).
 
     ## Why is this bad?
     The model cannot even be built on a machine without a GPU (a laptop, a CPU CI runner, a data
@@ -97,12 +98,18 @@ def _names_cuda(node: cst.BaseExpression, module: ModuleModel) -> bool:
     return False
 
 
+_GPU_WORDS = re.compile(r"cuda|gpu", re.IGNORECASE)
+
+
 def _guarded(node: cst.CSTNode, method: cst.FunctionDef, module: ModuleModel) -> bool:
-    """Inside an `if` or a conditional expression that asks whether CUDA is available."""
+    """Inside an `if` or a conditional expression that asks about the GPU: whether CUDA is available
+    (`torch.cuda.is_available()`), whether the input already lives there (`x.is_cuda`,
+    `isinstance(out.data, torch.cuda.FloatTensor)`), or a setting that says so (`if self.use_gpu:`).
+    Such code only reaches for the GPU where there is one."""
     current = module.names.parents.get(id(node))
     while current is not None and current is not method:
         test = current.test if isinstance(current, (cst.If, cst.IfExp, cst.While)) else None
-        if test is not None and "is_available" in module.code(test):
+        if test is not None and _GPU_WORDS.search(module.code(test)):
             return True
         current = module.names.parents.get(id(current))
     return False

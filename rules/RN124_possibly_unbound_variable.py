@@ -9,7 +9,7 @@ import libcst as cst
 from reslint.knowledge.spelling import did_you_mean
 from reslint.model import ModuleModel
 from reslint.rule import Rule, Violation
-from reslint.rules_support import unread_assignments
+from reslint.rules_support import allowed_values, chain_cases, unread_assignments
 
 
 class PossiblyUnboundVariable(Rule):
@@ -101,7 +101,27 @@ def _open_chain(bindings: list[cst.CSTNode], module: ModuleModel) -> cst.If | No
     last = chain
     while isinstance(last.orelse, cst.If):
         last = last.orelse
-    return chain if last.orelse is None else None
+    if last.orelse is not None or _checked_before(chain, module):
+        return None
+    return chain
+
+
+def _checked_before(chain: cst.If, module: ModuleModel) -> bool:
+    """The chain tests one value against literals (`depth == 18`, `depth in (34, 50)`), and a
+    statement before it in the same block lets only listed values pass (`assert depth in [18, 34,
+    50]`, or `if depth not in ...: raise`): the missing `else` can never be taken."""
+    subject, listed = chain_cases(chain, module)
+    if subject is None:
+        return False
+    block = module.names.parents.get(id(chain))
+    body = getattr(block, "body", ())
+    earlier = body[: next((i for i, s in enumerate(body) if s is chain), 0)]
+    return any(
+        (allowed := allowed_values(statement, module)) is not None
+        and allowed[0] == subject
+        and allowed[1] <= listed
+        for statement in earlier
+    )
 
 
 def _chain_of(node: cst.CSTNode, module: ModuleModel) -> cst.If | None:

@@ -81,3 +81,19 @@ def test_undefined_name_gives_way_to_the_better_explanation_only_when_it_is_repo
         (30, "RN117")
     ]  # `input` is a builtin: not undefined
     assert all(code != "RN117" for _, code in codes(forward))
+
+
+def test_super_naming_an_undefined_class_is_one_name_error() -> None:
+    found = check_paths([REPO / "fixtures/bugs/RN101_super_wrong_class.py"])
+    undefined = [f for f in found if "DenseStem3" in f.message]
+    assert [(f.code, "NameError" in f.message) for f in undefined] == [("RN101", True)]
+    ignored = check_paths([REPO / "fixtures/bugs/RN101_super_wrong_class.py"], ignore=["RN101"])
+    assert any(f.code == "RN117" and "DenseStem3" in f.message for f in ignored)
+
+
+def test_unused_layer_is_reported_once_for_the_class_that_builds_it() -> None:
+    found = check_paths([REPO / "fixtures/bugs/RN107_unused_submodule.py"], select=["RN107"])
+    messages = {f.line: f.message for f in found if "PooledEncoder" in f.message}
+    assert len(messages) == 2 and all("SmallPooledEncoder" not in m for m in messages.values())
+    assert sum("adds parameters" in m for m in messages.values()) == 1
+    assert sum("it is empty" in m for m in messages.values()) == 1
