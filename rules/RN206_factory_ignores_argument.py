@@ -205,12 +205,12 @@ def _subclass_reads(cls: ClassModel, name: str, module: ModuleModel) -> bool:
         for call in module.calls_in(init):
             if module.code(call.func).endswith("__init__"):
                 continue
-            if any(_names(arg.value) & {name} for arg in call.args):
+            if any(_names_in(arg.value) & {name} for arg in call.args):
                 return True
     return False
 
 
-def _names(node: cst.BaseExpression) -> set[str]:
+def _names_in(node: cst.BaseExpression) -> set[str]:
     return {n.value for n in m.findall(node, m.Name())}
 
 
