@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 
 import libcst as cst
+import libcst.matchers as m
 
 from reslint.knowledge.frameworks import HEAD_RESET, is_head, positional_parameters
 from reslint.knowledge.signatures import signature
@@ -74,6 +75,8 @@ def _unused_output_size(
     for param in function.params.params:
         name = param.name.value
         if not OUTPUT_SIZE.match(name) or value_used(function, name, module, cls):
+            continue
+        if cls is not None and _subclass_reads(cls, name, module):
             continue
         constants = list(_constant_output_sizes(function, cls, module))
         for call, arg in constants:
@@ -192,6 +195,25 @@ def _shown(call: cst.Call, arg: cst.Arg, module: ModuleModel) -> str:
     return f"{module.code(call.func)}(..., {written})"
 
 
+def _subclass_reads(cls: ClassModel, name: str, module: ModuleModel) -> bool:
+    """A shared trunk leaves the head to its subclasses, which take `name` and build it (a call
+    other than the `super().__init__(...)` that hands it back to the trunk)."""
+    for subclass in module.subclasses(cls):
+        init = subclass.methods.get("__init__")
+        if init is None:
+            continue
+        for call in module.calls_in(init):
+            if module.code(call.func).endswith("__init__"):
+                continue
+            if any(_names_in(arg.value) & {name} for arg in call.args):
+                return True
+    return False
+
+
+def _names_in(node: cst.BaseExpression) -> set[str]:
+    return {n.value for n in m.findall(node, m.Name())}
+
+
 def _classifier(cls: ClassModel):
     """The last linear layer of the class's forward, if any."""
     instance = cls.generic
@@ -203,17 +225,28 @@ def _classifier(cls: ClassModel):
 
 
 def _same_stage_count(init: cst.FunctionDef, module: ModuleModel) -> Iterator[Violation]:
-    """`self._make_layer(block, 128, layers[0])` for every stage."""
+    """`self._make_layer(block, 128, layers[0])` for every stage.
+
+    A per-stage list is read by repeated calls of one stage builder, in the same argument slot: the
+    same entry given to different callees (a decoder's `nn.Linear(dims[3])`, `Block(dims[3])`) or
+    to torch layers (a per-conv `stride[0]` list) is not a stage count.
+    """
     params = {p.name.value for p in init.params.params}
-    by_list: dict[str, list[tuple[str, cst.BaseExpression]]] = {}
+    by_slot: dict[tuple[str, str, str], list[tuple[str, cst.BaseExpression]]] = {}
     for call in module.calls_in(init):
-        for arg in call.args:
+        callee = module.code(call.func)
+        if (module.imports.qualified(call.func) or "").startswith("torch."):
+            continue
+        for position, arg in enumerate(call.args):
             index = _constant_index(arg.value, params)
             if index is not None:
-                by_list.setdefault(index[0], []).append((index[1], arg.value))
-    for name, uses in by_list.items():
-        indices = {index for index, _ in uses}
-        if len(uses) >= 3 and len(indices) == 1:
+                slot = arg.keyword.value if arg.keyword is not None else str(position)
+                by_slot.setdefault((index[0], callee, slot), []).append((index[1], arg.value))
+    read_at: dict[str, set[str]] = {}
+    for (name, _, _), uses in by_slot.items():
+        read_at.setdefault(name, set()).update(index for index, _ in uses)
+    for (name, _, _), uses in by_slot.items():
+        if len(uses) >= 3 and len(read_at[name]) == 1:
             for _, node in uses[1:]:
                 yield Violation(
                     node,

@@ -17,6 +17,7 @@ from reslint.model.queries import (
     stem,
 )
 from reslint.model.symbolic import Expr
+from reslint.model.values import compatible
 from reslint.rule import Rule, Violation
 from reslint.rules_support import unique
 
@@ -81,6 +82,7 @@ def _between_convs(branch: list[Element]) -> Iterator[Violation]:
                 and last_norm is not None
                 and _plain(previous)
                 and _plain(element)
+                and _together(previous, last_norm, element)
             ):
                 yield Violation(
                     anchor_of(last_norm),
@@ -123,6 +125,13 @@ def _in_stem(elements: list[Element], network: bool) -> Iterator[Violation]:
         "conv and what follows act as one linear map on its output",
         f"apply ReLU after `{describe(norms[-1])}` (conv -> BN -> ReLU -> max-pool)",
     )
+
+
+def _together(*elements: Element) -> bool:
+    """Layers built in exclusive branches (`if expand != 1` twice, a ModuleList filled by
+    `if kind == 'small' / else`) never run one after the other."""
+    layers = [layer_of(e) for e in elements]
+    return compatible(*(layer.guards for layer in layers if layer is not None))
 
 
 def _plain(element: Element) -> bool:

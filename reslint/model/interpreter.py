@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import libcst as cst
+import libcst.matchers as m
 
 from reslint.knowledge.frameworks import builder_for, factory_subscript, is_activation_instances
 from reslint.knowledge.layers import (
@@ -381,12 +382,13 @@ class Interpreter:
                 self.run_block(orelse.body, frame)
         else:
             condition = test if isinstance(test, Condition) else None
+            key = _parameter_test(node.test, frame)
             before = _snapshot(frame)
-            with self.guarded(node, True, condition) as guard:
+            with self.guarded(node, True, condition, key) as guard:
                 self.run_block(node.body, frame)
             after_body = _through(_snapshot(frame), before, guard)
             _restore(frame, before)
-            with self.guarded(node, False, condition) as guard:
+            with self.guarded(node, False, condition, key) as guard:
                 if isinstance(orelse, cst.If):
                     self.run_if(orelse, frame)
                 elif isinstance(orelse, cst.Else):
@@ -395,11 +397,15 @@ class Interpreter:
 
     @contextmanager
     def guarded(
-        self, node: cst.CSTNode, branch: bool, condition: Condition | None = None
+        self,
+        node: cst.CSTNode,
+        branch: bool,
+        condition: Condition | None = None,
+        test: Any = None,
     ) -> Iterator[Guard]:
         """Everything built or applied inside records which way this undecidable `if` went, so that
         layers of two exclusive branches are never paired (see values.compatible)."""
-        guard = Guard(id(node), branch, condition)
+        guard = Guard(id(node), branch, condition, test)
         self.guards.append(guard)
         try:
             yield guard
@@ -543,7 +549,7 @@ class Interpreter:
         if isinstance(base, (Param, Expr)) or base is UNKNOWN and isinstance(node.value, cst.Name):
             text = frame.module.code(node)
             return (
-                symbolic.var(text, text, _domain_for(text))
+                symbolic.var(text, text, _default_item(base, key) or _domain_for(text))
                 if _looks_numeric(text.split("[")[0])
                 else UNKNOWN
             )
@@ -1306,6 +1312,21 @@ def _self_name(function: cst.FunctionDef) -> str:
     return params[0].name.value if params else "self"
 
 
+def _default_item(base: Any, key: Any) -> tuple:
+    """`dims[1]` of a parameter `dims=(48, 96, 192)`: its default entry, as a one-value domain (so
+    `dims[0] * 2` and `dims[1]` agree at the defaults, as a per-stage width list is meant to)."""
+    if not (isinstance(base, Param) and isinstance(base.default, ListValue)):
+        return ()
+    if not (isinstance(key, Expr) and key.constant is not None):
+        return ()
+    index = int(key.constant)
+    items = base.default.items
+    if not -len(items) <= index < len(items):
+        return ()
+    item = items[index]
+    return (item.constant,) if isinstance(item, Expr) and item.constant is not None else ()
+
+
 def _domain_for(name: str) -> tuple:
     """Strides are 1 or 2 far more often than anything else; keep both among the samples."""
     return (1, 2) if "stride" in name.lower() else ()
@@ -1363,6 +1384,38 @@ def _size_condition(op: str, left: Any, right: Any, node: cst.CSTNode) -> Any:
         return UNKNOWN
     parts = tuple(Comparison(op, a, b, node) for a in lefts for b in rights)
     return parts[0] if len(parts) == 1 else Connective("choice", parts, node)
+
+
+_TEST_NODES = (
+    cst.Name,
+    cst.BaseNumber,
+    cst.SimpleString,
+    cst.Comparison,
+    cst.BooleanOperation,
+    cst.UnaryOperation,
+)
+
+
+def _parameter_test(test: cst.BaseExpression, frame: Frame) -> Any:
+    """A key for a test made only of names still bound to the parameters they came in as (and
+    literals, comparisons, `and`/`or`/`not`): two such tests with one key have one outcome."""
+    names = m.findall(test, m.Name())
+    if not names or not all(isinstance(n, _TEST_NODES) for n in _nodes(test)):
+        return None
+    bound = [frame.locals.get(n.value) for n in names]
+    if not all(isinstance(value, Param) for value in bound):
+        return None
+    return (frame.module.code(test), tuple(id(value) for value in bound))
+
+
+def _nodes(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """The expression nodes of a test (operators and whitespace aside)."""
+    yield node
+    for child in node.children:
+        if isinstance(child, cst.BaseExpression):
+            yield from _nodes(child)
+        elif isinstance(child, cst.ComparisonTarget):
+            yield from _nodes(child.comparator)
 
 
 def _through(snapshot: tuple, before: tuple, guard: Guard) -> tuple:

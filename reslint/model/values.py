@@ -10,7 +10,7 @@ import libcst as cst
 
 from reslint.knowledge.layers import CHANNEL_PRESERVING, LayerKind
 from reslint.model import symbolic
-from reslint.model.symbolic import Expr
+from reslint.model.symbolic import Comparison, Expr
 
 if TYPE_CHECKING:
     from reslint.model.classes import ClassModel, Instance
@@ -273,16 +273,29 @@ class Guard(NamedTuple):
     node: int
     branch: bool
     condition: Any = None
+    test: Any = (
+        None  # the test's text and the parameters it reads, when nothing else (see Interpreter)
+    )
 
 
 def compatible(*guard_sets: tuple) -> bool:
     """Whether things built or run under these guards can exist together (no `if` taken both ways)."""
-    taken: dict[int, bool] = {}
+    taken: dict[Any, bool] = {}
     for guards in guard_sets:
         for guard in guards:
-            if taken.setdefault(guard.node, guard.branch) != guard.branch:
-                return False
+            for key in _guard_keys(guard):
+                if taken.setdefault(key, guard.branch) != guard.branch:
+                    return False
     return True
+
+
+def _guard_keys(guard: Guard) -> tuple[Any, ...]:
+    """The `if` itself, and its test when it is one comparison of sizes or reads only parameters as
+    they came in: two `if expand != 1:` in a row test the same value, so they go the same way."""
+    condition = guard.condition
+    if isinstance(condition, Comparison):
+        return (guard.node, (condition.op, condition.left, condition.right))
+    return (guard.node,) if guard.test is None else (guard.node, guard.test)
 
 
 def options(value: Any) -> tuple[Any, ...]:
