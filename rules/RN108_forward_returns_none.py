@@ -93,7 +93,10 @@ def _cases_checked_in_init(forward: cst.FunctionDef, cls: ClassModel, module: Mo
     closed = last.with_changes(
         orelse=cst.Else(cst.IndentedBlock([cst.SimpleStatementLine([cst.Raise()])]))
     )
-    return not analyse_function(forward.deep_replace(last, closed), ()).can_finish_without_value
+    replaced = forward.deep_replace(last, closed)
+    if not isinstance(replaced, cst.FunctionDef):
+        return False
+    return not analyse_function(replaced, ()).can_finish_without_value
 
 
 def _declared_none(function: cst.FunctionDef) -> bool:

@@ -160,7 +160,8 @@ def _hasattr_on_self(test: cst.BaseExpression, method: cst.FunctionDef) -> tuple
         and isinstance(call.args[1].value, cst.SimpleString)
     ):
         return None, False
-    return call.args[1].value.evaluated_value, negated
+    name = call.args[1].value.evaluated_value
+    return (name if isinstance(name, str) else None), negated
 
 
 def _families(module: ModuleModel) -> list[list[ClassModel]]:

@@ -211,7 +211,7 @@ def _subclass_reads(cls: ClassModel, name: str, module: ModuleModel) -> bool:
 
 
 def _names_in(node: cst.BaseExpression) -> set[str]:
-    return {n.value for n in m.findall(node, m.Name())}
+    return {n.value for n in m.findall(node, m.Name()) if isinstance(n, cst.Name)}
 
 
 def _classifier(cls: ClassModel):
