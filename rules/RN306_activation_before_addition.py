@@ -13,6 +13,9 @@ from reslint.rules_support import unique
 
 # Operations that scale values by non-negative factors at most: the sign of their input survives.
 SIGN_KEEPING = {"mul", "dropout", "identity"}
+# Activations whose outputs are never negative. LeakyReLU, PReLU, ELU, GELU, SiLU, Tanh... pass
+# negative values through, so a branch ending with one can still subtract from the shortcut.
+NON_NEGATIVE = {"relu", "relu6", "sigmoid", "hardsigmoid", "softplus", "softmax"}
 
 
 class ActivationBeforeAddition(Rule):
@@ -57,7 +60,7 @@ class ActivationBeforeAddition(Rule):
                     if any(kind_of(e) in ("conv", "block") for e in main)
                 ]
                 endings = [last for main in mains for last in _last_operations(main)]
-                if not endings or any(kind_of(last) != "act" for last in endings):
+                if not endings or not all(_non_negative(last) for last in endings):
                     continue  # some configuration ends otherwise (act_layer=None -> nn.Identity)
                 for last in endings:
                     yield Violation(
@@ -66,6 +69,15 @@ class ActivationBeforeAddition(Rule):
                         f"`{module.code(residual.site.node)}`: it can only add non-negative values to the shortcut",
                         "apply the activation after the addition, not before it",
                     )
+
+
+def _non_negative(element: Element) -> bool:
+    """An activation known to output only values >= 0 (`nn.ReLU`, `F.relu`, `x.sigmoid()`)."""
+    if kind_of(element) != "act":
+        return False
+    layer = layer_of(element)
+    name = layer.type_name if layer is not None else describe(element).rsplit(".", 1)[-1]
+    return name.lower().rstrip("_") in NON_NEGATIVE
 
 
 def _last_operations(elements: list[Element], depth: int = 0) -> list[Element]:

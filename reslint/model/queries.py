@@ -257,8 +257,12 @@ def residuals(instance: Instance) -> list[Residual]:
             continue  # a feature-pyramid or U-Net merge of two resolutions, not a residual block
         if _pooled(left_own + right_own):
             continue  # attention branches summed after global pooling (CBAM), not a residual block
+        if _parallel(left_own, right_own):
+            continue  # selective-kernel branches or a cross-gate: neither side is the shortcut
         if _weight(right_own) > _weight(left_own):
             left, right, left_own, right_own = right, left, right_own, left_own
+        if not _weight(left_own)[1]:
+            continue  # no layer with weights on either side (`w[:, 0:1] * a + w[:, 1:2] * b`): a mix
         if not _surely_shortcut(right_own):
             continue  # the lighter side holds modules reslint cannot see: which side is which is unknown
         found.append(
@@ -350,6 +354,13 @@ def _common_prefix(a: Flow, b: Flow) -> int:
             break
         length += 1
     return length
+
+
+def _parallel(left: list[tuple[Step, ...]], right: list[tuple[Step, ...]]) -> bool:
+    """Two sides with as many layers with weights, neither named like a shortcut: parallel branches
+    (`u1 + u2` of a selective-kernel unit, `fa + sigmoid(fb)`), not a branch and its shortcut."""
+    named, weights = _weight(left)[:2]
+    return named and weights > 0 and _weight(right)[:2] == (named, weights)
 
 
 def _weight(sides: list[tuple[Step, ...]]) -> tuple[int, int, int, int]:
@@ -488,7 +499,7 @@ def _collect_stem(instance: Instance, depth: int, memo: StemMemo) -> tuple[list[
             continue
         for leaf in layer.flat():
             inner = leaf.instance if leaf.kind == "block" else None
-            if inner is not None and inner.forward is not None and inner.forward.adds:
+            if inner is not None and residuals(inner):
                 return elements, True  # the first residual block: the stem is over
             if inner is not None:
                 part, reached = _stem_part(inner, depth + 1, memo)
@@ -501,7 +512,8 @@ def _collect_stem(instance: Instance, depth: int, memo: StemMemo) -> tuple[list[
 
 
 def residual_blocks(instance: Instance) -> list[Layer]:
-    """The residual blocks a network's forward runs, in order (opening containers)."""
+    """The residual blocks a network's forward runs, in order (opening containers): blocks whose
+    forward adds a branch to its shortcut, not any module that sums two tensors (a gated fusion)."""
     forward = instance.forward
     if forward is None:
         return []
@@ -511,7 +523,7 @@ def residual_blocks(instance: Instance) -> list[Layer]:
             continue
         for leaf in step.layer.flat():
             inner = leaf.instance if leaf.kind == "block" else None
-            if inner is not None and inner.forward is not None and inner.forward.adds:
+            if inner is not None and residuals(inner):
                 if leaf not in found:
                     found.append(leaf)
     return found
