@@ -24,8 +24,8 @@ from reslint.knowledge.layers import (
 )
 from reslint.model import builders, symbolic
 from reslint.model.builders import LayerClass
-from reslint.model.gates import is_gate
 from reslint.model.classes import ForwardModel
+from reslint.model.gates import is_gate
 from reslint.model.naming import SHORTCUT_NAME
 from reslint.model.symbolic import Comparison, Condition, Connective, Expr, Relation
 from reslint.model.values import (
