@@ -334,8 +334,29 @@ def _pooled(sides: list[tuple[Step, ...]]) -> bool:
     return any(kind_of(element) == "globalpool" for steps in sides for element in expand(steps))
 
 
+# Layers that raise the resolution besides `nn.Upsample`: an encoder-decoder's way up.
+UPSAMPLING_LAYERS = {"PixelShuffle", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d"}
+
+
 def _upsamples(sides: list[tuple[Step, ...]]) -> bool:
-    return any(kind_of(element) == "upsample" for steps in sides for element in expand(steps))
+    return any(_upsampling(element) for steps in sides for element in expand(steps))
+
+
+def _upsampling(element: Element) -> bool:
+    layer = layer_of(element)
+    return kind_of(element) == "upsample" or (layer is not None and _builds_upsampling(layer, 0))
+
+
+def _builds_upsampling(layer: Layer, depth: int) -> bool:
+    """A layer that raises the resolution, or a block holding one (an `Up` block of a decoder)."""
+    for inner in layer.walk():
+        if inner.type_name in UPSAMPLING_LAYERS:
+            return True
+        if inner.kind == "block" and depth < 3 and inner.instance is not None:
+            built = inner.instance.layers().values()
+            if any(_builds_upsampling(child, depth + 1) for child in built):
+                return True
+    return False
 
 
 def _own_steps(flow: Flow, others: list[Flow]) -> tuple[Step, ...]:
