@@ -13,7 +13,7 @@ from reslint.knowledge.layers import CHANNEL_PRESERVING
 from reslint.model.classes import Instance
 from reslint.model.naming import SHORTCUT_NAME
 from reslint.model.symbolic import Assumptions, Comparison, Expr, Relation, relation
-from reslint.model.values import AddSite, Flow, Layer, Step, compatible, options
+from reslint.model.values import AddSite, Flow, Layer, ListValue, Step, compatible, options
 
 # A sequence element: a Step (an operation in forward, `step.layer` set for module calls) or a Layer
 # (a child of a container, which forward reaches only through the container's call).
@@ -378,10 +378,29 @@ def _common_prefix(a: Flow, b: Flow) -> int:
 
 
 def _parallel(left: list[tuple[Step, ...]], right: list[tuple[Step, ...]]) -> bool:
-    """Two sides with as many layers with weights, neither named like a shortcut: parallel branches
-    (`u1 + u2` of a selective-kernel unit, `fa + sigmoid(fb)`), not a branch and its shortcut."""
+    """Two sides with as many layers with weights, neither named like a shortcut, that are not a branch
+    and its projection: both apply an activation (the `u1 + u2` of a selective-kernel unit), or
+    neither has the 1x1 convolution of a projection (`fa + sigmoid(fb)` of two 3x3 maps)."""
     named, weights = _weight(left)[:2]
-    return named and weights > 0 and _weight(right)[:2] == (named, weights)
+    if not named or not weights or _weight(right)[:2] != (named, weights):
+        return False
+    elements = [expand(steps) for steps in left + right]
+    if all(any(kind_of(e) == "act" for e in side) for side in elements):
+        return True
+    return not any(_may_be_pointwise(e) for side in elements for e in side)
+
+
+def _may_be_pointwise(element: Element) -> bool:
+    layer = layer_of(element)
+    if kind_of(element) != "conv" or layer is None:
+        return kind_of(element) in ("block", "unknown", "module")
+    kernel = layer.args.get("kernel_size")
+    sizes = kernel.items if isinstance(kernel, ListValue) else list(_tuple_or_one(kernel))
+    return any(not isinstance(size, Expr) or size.constant in (None, 1) for size in sizes)
+
+
+def _tuple_or_one(value: Any) -> tuple:
+    return value if isinstance(value, tuple) else (value,)
 
 
 def _weight(sides: list[tuple[Step, ...]]) -> tuple[int, int, int, int]:
