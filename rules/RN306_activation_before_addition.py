@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from reslint.model import ModuleModel
 from reslint.model.classes import Instance
+from reslint.model.gates import activation_name
 from reslint.model.queries import Element, anchor_of, describe, expand, kind_of, layer_of, residuals
 from reslint.model.values import Flow, options
 from reslint.rule import Rule, Violation
@@ -76,8 +77,9 @@ def _non_negative(element: Element) -> bool:
     if kind_of(element) != "act":
         return False
     layer = layer_of(element)
-    name = layer.type_name if layer is not None else describe(element).rsplit(".", 1)[-1]
-    return name.lower().rstrip("_") in NON_NEGATIVE
+    return (
+        activation_name(layer.type_name if layer is not None else describe(element)) in NON_NEGATIVE
+    )
 
 
 def _last_operations(elements: list[Element], depth: int = 0) -> list[Element]:

@@ -32,13 +32,13 @@ def _flow_is_gate(flow: Flow, depth: int) -> bool:
             continue
         if step.layer is not None:
             return _layer_is_gate(step.layer, depth)
-        return step.kind == "act" and _activation_name(step.text) in GATE_ACTIVATIONS
+        return step.kind == "act" and activation_name(step.text) in GATE_ACTIVATIONS
     return False
 
 
 def _layer_is_gate(layer: Layer, depth: int) -> bool:
     if layer.kind == "act":
-        return _activation_name(layer.type_name) in GATE_ACTIVATIONS
+        return activation_name(layer.type_name) in GATE_ACTIVATIONS
     if layer.kind == "sequential":
         last = next(
             (child for child in reversed(layer.flat()) if child.kind not in VALUE_KEEPING), None
@@ -54,6 +54,6 @@ def _layer_is_gate(layer: Layer, depth: int) -> bool:
     return False
 
 
-def _activation_name(text: str) -> str:
+def activation_name(text: str) -> str:
     """`F.sigmoid` / `torch.sigmoid` / `nn.Sigmoid` / `sigmoid_` -> `sigmoid`."""
     return text.rsplit(".", 1)[-1].lower().rstrip("_")
