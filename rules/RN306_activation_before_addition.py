@@ -14,9 +14,28 @@ from reslint.rules_support import unique
 
 # Operations that scale values by non-negative factors at most: the sign of their input survives.
 SIGN_KEEPING = {"mul", "dropout", "identity"}
-# Activations whose outputs are never negative. LeakyReLU, PReLU, ELU, GELU, SiLU, Tanh... pass
-# negative values through, so a branch ending with one can still subtract from the shortcut.
-NON_NEGATIVE = {"relu", "relu6", "sigmoid", "hardsigmoid", "softplus", "softmax"}
+# Activations that pass negative values through: a branch ending with one can still subtract from the
+# shortcut. Other activations (ReLU, ReLU6, Sigmoid, Softplus, and a builder's `act_layer`, ReLU unless
+# configured) only output values >= 0.
+SIGNED = {
+    "leakyrelu",
+    "leaky_relu",
+    "prelu",
+    "rrelu",
+    "elu",
+    "selu",
+    "celu",
+    "gelu",
+    "silu",
+    "swish",
+    "mish",
+    "tanh",
+    "hardswish",
+    "hardtanh",
+    "softsign",
+    "logsoftmax",
+    "tanhshrink",
+}
 
 
 class ActivationBeforeAddition(Rule):
@@ -73,12 +92,12 @@ class ActivationBeforeAddition(Rule):
 
 
 def _non_negative(element: Element) -> bool:
-    """An activation known to output only values >= 0 (`nn.ReLU`, `F.relu`, `x.sigmoid()`)."""
+    """An activation not known to output negative values (`nn.ReLU`, `F.relu`, `x.sigmoid()`)."""
     if kind_of(element) != "act":
         return False
     layer = layer_of(element)
     return (
-        activation_name(layer.type_name if layer is not None else describe(element)) in NON_NEGATIVE
+        activation_name(layer.type_name if layer is not None else describe(element)) not in SIGNED
     )
 
 
