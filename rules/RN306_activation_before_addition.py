@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from reslint.model import ModuleModel
 from reslint.model.classes import Instance
+from reslint.model.gates import activation_name
 from reslint.model.queries import Element, anchor_of, describe, expand, kind_of, layer_of, residuals
 from reslint.model.values import Flow, options
 from reslint.rule import Rule, Violation
@@ -13,6 +14,28 @@ from reslint.rules_support import unique
 
 # Operations that scale values by non-negative factors at most: the sign of their input survives.
 SIGN_KEEPING = {"mul", "dropout", "identity"}
+# Activations that pass negative values through: a branch ending with one can still subtract from the
+# shortcut. Other activations (ReLU, ReLU6, Sigmoid, Softplus, and a builder's `act_layer`, ReLU unless
+# configured) only output values >= 0.
+SIGNED = {
+    "leakyrelu",
+    "leaky_relu",
+    "prelu",
+    "rrelu",
+    "elu",
+    "selu",
+    "celu",
+    "gelu",
+    "silu",
+    "swish",
+    "mish",
+    "tanh",
+    "hardswish",
+    "hardtanh",
+    "softsign",
+    "logsoftmax",
+    "tanhshrink",
+}
 
 
 class ActivationBeforeAddition(Rule):
@@ -57,7 +80,7 @@ class ActivationBeforeAddition(Rule):
                     if any(kind_of(e) in ("conv", "block") for e in main)
                 ]
                 endings = [last for main in mains for last in _last_operations(main)]
-                if not endings or any(kind_of(last) != "act" for last in endings):
+                if not endings or not all(_non_negative(last) for last in endings):
                     continue  # some configuration ends otherwise (act_layer=None -> nn.Identity)
                 for last in endings:
                     yield Violation(
@@ -66,6 +89,16 @@ class ActivationBeforeAddition(Rule):
                         f"`{module.code(residual.site.node)}`: it can only add non-negative values to the shortcut",
                         "apply the activation after the addition, not before it",
                     )
+
+
+def _non_negative(element: Element) -> bool:
+    """An activation not known to output negative values (`nn.ReLU`, `F.relu`, `x.sigmoid()`)."""
+    if kind_of(element) != "act":
+        return False
+    layer = layer_of(element)
+    return (
+        activation_name(layer.type_name if layer is not None else describe(element)) not in SIGNED
+    )
 
 
 def _last_operations(elements: list[Element], depth: int = 0) -> list[Element]:

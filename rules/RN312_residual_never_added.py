@@ -55,11 +55,13 @@ def _unused_shortcut(function: cst.FunctionDef, module: ModuleModel) -> Iterator
     returns = [n for n in descendants(function.body) if isinstance(n, cst.Return)]
     if not returns:
         return
+    unpacked = _unpacked_outputs(function)
     for name in sorted(names.bound):
         if (
             SHORTCUT_LOCAL.search(name)
             and name not in read
             and _assigned_a_value(names.bound[name])
+            and not all(id(node) in unpacked for node in names.bound[name])
         ):
             yield Violation(
                 returns[-1],
@@ -67,6 +69,19 @@ def _unused_shortcut(function: cst.FunctionDef, module: ModuleModel) -> Iterator
                 "alone, without its residual connection",
                 f"add the shortcut before the last activation: `out = out + {name}`",
             )
+
+
+def _unpacked_outputs(function: cst.FunctionDef) -> set[int]:
+    """Names bound by unpacking a call's results (`x, skip = self.down(x)`): one output of a module
+    that returns several (a U-Net encoder's skip), which forward may leave unused on purpose."""
+    return {
+        id(element.value)
+        for node in descendants(function.body)
+        if isinstance(node, cst.Assign) and isinstance(node.value, cst.Call)
+        for target in node.targets
+        if isinstance(target.target, (cst.Tuple, cst.List))
+        for element in target.target.elements
+    }
 
 
 def _assigned_a_value(bindings: list[cst.CSTNode]) -> bool:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from reslint.findings import Severity
 from reslint.model import ModuleModel
 from reslint.model.classes import Instance
-from reslint.model.queries import residual_blocks
+from reslint.model.queries import residual_blocks, residuals
 from reslint.rule import Rule, Violation
 from reslint.rules_support import unique
 
@@ -51,9 +51,7 @@ class NoNormalization(Rule):
 
     def _check(self, module: ModuleModel) -> Iterator[Violation]:
         for instance in module.instances():
-            forward = instance.forward
-            own_additions = len(forward.adds) if forward is not None else 0
-            if not residual_blocks(instance) and own_additions < 2:
+            if not residual_blocks(instance) and len(residuals(instance)) < 2:
                 continue  # a single block, or not a residual network: the network says it
             kinds = _kinds_within(instance, depth=0)
             if kinds & NORMS or kinds & OPAQUE or "conv" not in kinds:

@@ -29,6 +29,7 @@ from reslint.knowledge.layers import (
 from reslint.model import builders, symbolic
 from reslint.model.builders import LayerClass
 from reslint.model.classes import ForwardModel
+from reslint.model.gates import is_gate
 from reslint.model.naming import SHORTCUT_NAME, builds_norm
 from reslint.model.symbolic import Comparison, Condition, Connective, Expr, Relation
 from reslint.model.values import (
@@ -700,6 +701,9 @@ class Interpreter:
             return symbolic.combine(symbol, [left, right], frame.module.code(node))
         if _is_tensor(left) and _is_tensor(right) and op == "Add":
             return self.add(left, right, node)
+        if op == "Multiply" and _is_tensor(right) and is_gate(left) and not is_gate(right):
+            # `self.sa(out) * out`: the features rescaled by a gate keep the features' channels.
+            return self.apply_step(right, Step("mul", node, None, frame.module.code(node)))
         if _is_tensor(left) and op in ("Multiply", "Add", "Subtract", "Divide"):
             return self.apply_step(left, Step("mul", node, None, frame.module.code(node)))
         if _is_tensor(right) and op in ("Multiply", "Add"):

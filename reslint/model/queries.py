@@ -335,8 +335,12 @@ def residuals(instance: Instance) -> list[Residual]:
             continue  # a feature-pyramid or U-Net merge of two resolutions, not a residual block
         if _pooled(left_own + right_own):
             continue  # attention branches summed after global pooling (CBAM), not a residual block
+        if _parallel(left_own, right_own):
+            continue  # selective-kernel branches or a cross-gate: neither side is the shortcut
         if _weight(right_own) > _weight(left_own):
             left, right, left_own, right_own = right, left, right_own, left_own
+        if not _weight(left_own)[1]:
+            continue  # no layer with weights on either side (`w[:, 0:1] * a + w[:, 1:2] * b`): a mix
         if not _surely_shortcut(right_own):
             continue  # the lighter side holds modules reslint cannot see: which side is which is unknown
         found.append(
@@ -412,8 +416,29 @@ def _pooled(sides: list[tuple[Step, ...]]) -> bool:
     return any(kind_of(element) == "globalpool" for steps in sides for element in expand(steps))
 
 
+# Layers that raise the resolution besides `nn.Upsample`: an encoder-decoder's way up.
+UPSAMPLING_LAYERS = {"PixelShuffle", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d"}
+
+
 def _upsamples(sides: list[tuple[Step, ...]]) -> bool:
-    return any(kind_of(element) == "upsample" for steps in sides for element in expand(steps))
+    return any(_upsampling(element) for steps in sides for element in expand(steps))
+
+
+def _upsampling(element: Element) -> bool:
+    layer = layer_of(element)
+    return kind_of(element) == "upsample" or (layer is not None and _builds_upsampling(layer, 0))
+
+
+def _builds_upsampling(layer: Layer, depth: int) -> bool:
+    """A layer that raises the resolution, or a block holding one (an `Up` block of a decoder)."""
+    for inner in layer.walk():
+        if inner.type_name in UPSAMPLING_LAYERS:
+            return True
+        if inner.kind == "block" and depth < 3 and inner.instance is not None:
+            built = inner.instance.layers().values()
+            if any(_builds_upsampling(child, depth + 1) for child in built):
+                return True
+    return False
 
 
 def _own_steps(flow: Flow, others: list[Flow]) -> tuple[Step, ...]:
@@ -432,6 +457,32 @@ def _common_prefix(a: Flow, b: Flow) -> int:
             break
         length += 1
     return length
+
+
+def _parallel(left: list[tuple[Step, ...]], right: list[tuple[Step, ...]]) -> bool:
+    """Two sides with as many layers with weights, neither named like a shortcut, that are not a branch
+    and its projection: both apply an activation (the `u1 + u2` of a selective-kernel unit), or
+    neither has the 1x1 convolution of a projection (`fa + sigmoid(fb)` of two 3x3 maps)."""
+    named, weights = _weight(left)[:2]
+    if not named or not weights or _weight(right)[:2] != (named, weights):
+        return False
+    elements = [expand(steps) for steps in left + right]
+    if all(any(kind_of(e) == "act" for e in side) for side in elements):
+        return True
+    return not any(_may_be_pointwise(e) for side in elements for e in side)
+
+
+def _may_be_pointwise(element: Element) -> bool:
+    layer = layer_of(element)
+    if kind_of(element) != "conv" or layer is None:
+        return kind_of(element) in ("block", "unknown", "module")
+    kernel = layer.args.get("kernel_size")
+    sizes = kernel.items if isinstance(kernel, ListValue) else list(_tuple_or_one(kernel))
+    return any(not isinstance(size, Expr) or size.constant in (None, 1) for size in sizes)
+
+
+def _tuple_or_one(value: Any) -> tuple:
+    return value if isinstance(value, tuple) else (value,)
 
 
 def _weight(sides: list[tuple[Step, ...]]) -> tuple[int, int, int, int]:
@@ -778,7 +829,7 @@ def _collect_stem(instance: Instance, depth: int, memo: StemMemo) -> tuple[list[
             continue
         for leaf in layer.flat():
             inner = leaf.instance if leaf.kind == "block" else None
-            if inner is not None and inner.forward is not None and inner.forward.adds:
+            if inner is not None and residuals(inner):
                 return elements, True  # the first residual block: the stem is over
             if inner is not None:
                 part, reached = _stem_part(inner, depth + 1, memo)
@@ -791,7 +842,8 @@ def _collect_stem(instance: Instance, depth: int, memo: StemMemo) -> tuple[list[
 
 
 def residual_blocks(instance: Instance) -> list[Layer]:
-    """The residual blocks a network's forward runs, in order (opening containers)."""
+    """The residual blocks a network's forward runs, in order (opening containers): blocks whose
+    forward adds a branch to its shortcut, not any module that sums two tensors (a gated fusion)."""
     forward = instance.forward
     if forward is None:
         return []
@@ -801,7 +853,7 @@ def residual_blocks(instance: Instance) -> list[Layer]:
             continue
         for leaf in step.layer.flat():
             inner = leaf.instance if leaf.kind == "block" else None
-            if inner is not None and inner.forward is not None and inner.forward.adds:
+            if inner is not None and residuals(inner):
                 if leaf not in found:
                     found.append(leaf)
     return found
