@@ -13,7 +13,7 @@ import libcst as cst
 
 from reslint.knowledge.frameworks import Builder, Part
 from reslint.model import symbolic
-from reslint.model.values import OPEN_KWARGS, UNKNOWN, Layer, ListValue, Param
+from reslint.model.values import OPEN_KWARGS, UNKNOWN, Layer, ListValue, Param, TorchRef
 
 # A part whose presence reslint cannot decide (`activation=act` with `act` unknown): it keeps the
 # channel count, and no rule may count it as an activation or as its absence.
@@ -84,9 +84,19 @@ def _parts(
             continue
         channels = channels_out if seen_conv else channels_in
         args = _arguments(part, bound, channels_in, channels_out, stride, channels)
-        layers.append(Layer(part.kind, part.type_name, node, args, guards=guards, built_by=name))
+        type_name = _chosen_type(part, bound) or part.type_name
+        layers.append(Layer(part.kind, type_name, node, args, guards=guards, built_by=name))
         seen_conv |= part.kind == "conv"
     return layers
+
+
+def _chosen_type(part: Part, bound: dict[str, Any]) -> str | None:
+    """The torch class the call passes for a part (`activation_layer=nn.SiLU`): its name, where the
+    table only knows the default (ReLU)."""
+    value = bound.get(part.switch) if part.switch else None
+    if isinstance(value, Param):
+        value = value.default
+    return value.short if isinstance(value, TorchRef) else None
 
 
 def _present(part: Part, bound: dict[str, Any], open_kwargs: bool) -> bool | None:

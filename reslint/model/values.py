@@ -76,10 +76,15 @@ class Layer:
         return self.args.get(name, UNKNOWN)
 
     def expr(self, name: str) -> Expr | None:
-        """An argument as a size; one that depends on an undecided condition is all its options."""
+        """An argument as a size; one that depends on an undecided condition is all its options
+        when they are separate formulas (`planes if groups == 1 else width`). A size adjusted in
+        place under a test (`if new_v < 0.9 * v: new_v += divisor`) stays unknown: such rounding
+        helpers run once per loop iteration, and their options pair sizes of different stages."""
         value = self.args.get(name)
         if isinstance(value, Alt) and all(isinstance(option, Expr) for option in value.options):
-            return symbolic.either(list(value.options))
+            options = value.options
+            adjusted = any(a in b.args for a in options for b in options if a is not b)
+            return None if adjusted else symbolic.either(list(options))
         return value if isinstance(value, Expr) else None
 
     @property
