@@ -70,6 +70,8 @@ def _static_fixtures() -> list[Path]:
     )
 
 
+# Each fixture linted twice: about two minutes, so CI runs these once, with torch installed.
+@pytest.mark.slow
 @pytest.mark.parametrize("path", _static_fixtures(), ids=lambda path: path.name)
 def test_every_fixture_cut_as_fine_as_possible_gives_the_whole_files_findings(
     monkeypatch: pytest.MonkeyPatch, path: Path
@@ -82,6 +84,7 @@ def test_every_fixture_cut_as_fine_as_possible_gives_the_whole_files_findings(
     assert places <= {(f.code, f.line, f.column) for f in whole}
 
 
+@pytest.mark.slow
 def test_fixtures_concatenated_give_the_same_findings(monkeypatch: pytest.MonkeyPatch) -> None:
     parts = []
     for path in _static_fixtures():
