@@ -18,6 +18,9 @@ from reslint.engine import Checks, lint_file
 from reslint.findings import Finding
 from reslint.fixer import fix_text, no_worse, syntax_errors
 
+# About 45 s: CI runs them once, with torch installed, not again in its torch-free phase.
+pytestmark = pytest.mark.slow
+
 PROJECT = Path(__file__).resolve().parents[1]
 FALLBACK_SEED = """\
 import torch.nn as nn

@@ -70,9 +70,10 @@ def _static_fixtures() -> list[Path]:
     )
 
 
-# Each fixture linted twice: about two minutes, so CI runs these once, with torch installed.
+# Each fixture linted twice costs about two minutes: every third fixture in name order (bug, clean
+# and seed fixtures alike) keeps CI in its time budget; the concatenation test below reads them all.
 @pytest.mark.slow
-@pytest.mark.parametrize("path", _static_fixtures(), ids=lambda path: path.name)
+@pytest.mark.parametrize("path", _static_fixtures()[::3], ids=lambda path: path.name)
 def test_every_fixture_cut_as_fine_as_possible_gives_the_whole_files_findings(
     monkeypatch: pytest.MonkeyPatch, path: Path
 ) -> None:
