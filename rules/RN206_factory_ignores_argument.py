@@ -6,7 +6,6 @@ import re
 from collections.abc import Iterator
 
 import libcst as cst
-import libcst.matchers as m
 
 from reslint.knowledge.frameworks import HEAD_RESET, is_head, positional_parameters
 from reslint.knowledge.signatures import signature
@@ -14,6 +13,7 @@ from reslint.model import ModuleModel
 from reslint.model.classes import ClassModel
 from reslint.model.parameter_uses import stored, value_used
 from reslint.model.queries import layer_of, layer_sequences
+from reslint.model.walk import descendants
 from reslint.rule import Rule, Violation
 
 # Parameters that size a network's output.
@@ -211,7 +211,7 @@ def _subclass_reads(cls: ClassModel, name: str, module: ModuleModel) -> bool:
 
 
 def _names_in(node: cst.BaseExpression) -> set[str]:
-    return {n.value for n in m.findall(node, m.Name()) if isinstance(n, cst.Name)}
+    return {name.value for name in descendants(node) if isinstance(name, cst.Name)}
 
 
 def _classifier(cls: ClassModel):

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import libcst as cst
-import libcst.matchers as m
 
 from reslint.knowledge.frameworks import builder_for, factory_subscript, is_activation_instances
 from reslint.knowledge.layers import (
@@ -52,6 +51,7 @@ from reslint.model.values import (
     alternatives,
     options,
 )
+from reslint.model.walk import descendants
 
 if TYPE_CHECKING:
     from reslint.model.classes import Instance
@@ -1403,7 +1403,7 @@ _TEST_NODES = (
 def _parameter_test(test: cst.BaseExpression, frame: Frame) -> Any:
     """A key for a test made only of names still bound to the parameters they came in as (and
     literals, comparisons, `and`/`or`/`not`): two such tests with one key have one outcome."""
-    names = m.findall(test, m.Name())
+    names = [node for node in descendants(test) if isinstance(node, cst.Name)]
     if not names or not all(isinstance(n, _TEST_NODES) for n in _nodes(test)):
         return None
     bound = [frame.locals.get(n.value) for n in names]
