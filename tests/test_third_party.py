@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -72,22 +73,12 @@ def download_wheel(package: str, version: str) -> Path:
     if wheel is not None:
         return wheel
     cache_dir().mkdir(parents=True, exist_ok=True)
-    command = [
-        sys.executable,
-        "-m",
-        "pip",
-        "download",
-        "--no-deps",
-        "--only-binary=:all:",
-        "--retries",
-        "1",
-        "--timeout",
-        "30",
-        "--dest",
-        str(cache_dir()),
-        f"{package}=={version}",
-    ]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    # Downloaded beside the cache, then renamed into it: a test running in another pytest worker
+    # never sees half a wheel.
+    with tempfile.TemporaryDirectory(dir=cache_dir()) as scratch:
+        result = _pip_download(package, version, Path(scratch))
+        for downloaded in Path(scratch).glob("*.whl"):
+            os.replace(downloaded, cache_dir() / downloaded.name)
     output = result.stdout + result.stderr
     sign = next((sign for sign in OFFLINE_SIGNS if sign in output), None)
     if result.returncode != 0 and sign is not None:
@@ -100,6 +91,25 @@ def download_wheel(package: str, version: str) -> Path:
         f"pip reported success but no {package}-{version} wheel is in {cache_dir()}:\n{output}"
     )
     return wheel
+
+
+def _pip_download(package: str, version: str, dest: Path) -> subprocess.CompletedProcess[str]:
+    command = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--only-binary=:all:",
+        "--retries",
+        "1",
+        "--timeout",
+        "30",
+        "--dest",
+        str(dest),
+        f"{package}=={version}",
+    ]
+    return subprocess.run(command, capture_output=True, text=True, timeout=600)
 
 
 @pytest.fixture(scope="module")
