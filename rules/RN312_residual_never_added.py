@@ -10,8 +10,10 @@ import libcst as cst
 from reslint.model import ModuleModel
 from reslint.model.naming import SHORTCUT_NAME
 from reslint.model.stores import names_read
+from reslint.model.unused import unused_layers
 from reslint.model.walk import descendants
 from reslint.rule import Rule, Violation
+from reslint.rules_support import unique
 
 # A local that holds the shortcut: `identity`, `residual`, `shortcut`, `skip`...
 SHORTCUT_LOCAL = re.compile(rf"{SHORTCUT_NAME.pattern}|residual", re.IGNORECASE)
@@ -20,7 +22,9 @@ SHORTCUT_LOCAL = re.compile(rf"{SHORTCUT_NAME.pattern}|residual", re.IGNORECASE)
 class ResidualNeverAdded(Rule):
     """## What it does
     Checks for a block whose forward computes its shortcut (`identity = x`,
-    `residual = self.downsample(x)`) and never uses it: the addition is missing.
+    `residual = self.downsample(x)`) and never uses it, or that builds a shortcut layer
+    (`self.shortcut`, `self.downsample`) its forward never calls while adding nothing at all: the
+    addition is missing.
 
     ## Why is this bad?
     Without the addition the block is a plain conv stack: the network loses the identity paths that
@@ -47,6 +51,22 @@ class ResidualNeverAdded(Rule):
     def check(self, module: ModuleModel) -> Iterator[Violation]:
         for function in module.forward_functions():
             yield from _unused_shortcut(function, module)
+        yield from unique(_shortcut_module_never_added(module))
+
+
+def _shortcut_module_never_added(module: ModuleModel) -> Iterator[Violation]:
+    """`self.shortcut` built in `__init__`, never used, and forward adds nothing: the addition is
+    missing (RN107's "never used" defers to this)."""
+    for unused in unused_layers(module):
+        if unused.residual_missing_at is None:
+            continue
+        name = unused.assignment.name
+        yield Violation(
+            unused.residual_missing_at,
+            f"`self.{name}` is built but never added: `{unused.cls.name}.forward` returns the branch "
+            "alone, without its residual connection",
+            f"add the shortcut before the last activation: `out = out + self.{name}(x)`",
+        )
 
 
 def _unused_shortcut(function: cst.FunctionDef, module: ModuleModel) -> Iterator[Violation]:
@@ -101,7 +121,18 @@ class Block(nn.Module):
         identity = x
         out = self.conv(x)
         return self.relu(out)
-"""
+""",
+    """
+import torch.nn as nn
+class Block(nn.Module):
+    def __init__(self, c_in, c_out):
+        super().__init__()
+        self.conv = nn.Conv2d(c_in, c_out, 3, padding=1)
+        self.shortcut = nn.Conv2d(c_in, c_out, 1)
+        self.relu = nn.ReLU()
+    def forward(self, x):
+        return self.relu(self.conv(x))
+""",
 ]
 ResidualNeverAdded.VALID = [
     """
@@ -115,5 +146,19 @@ class Block(nn.Module):
         identity = x
         out = self.conv(x)
         return self.relu(out + identity)
-"""
+""",
+    """
+import torch.nn as nn
+class Block(nn.Module):
+    def __init__(self, c_in, c_out, residual=True):
+        super().__init__()
+        self.conv = nn.Conv2d(c_in, c_out, 3, padding=1)
+        self.shortcut = nn.Conv2d(c_in, c_out, 1)
+        self.residual = residual
+    def forward(self, x):
+        out = self.conv(x)
+        if self.residual:
+            out = out + self.shortcut(x)
+        return out
+""",
 ]

@@ -1,0 +1,188 @@
+"""Layers a class builds and never uses: assigned to `self` while the class ran, read by no method of
+its hierarchy, by no name or string of the file, and not reachable by iterating the children."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from reslint.model.classes import AttributeAssignment, ClassModel
+from reslint.model.naming import BOOKKEEPING, SHORTCUT_NAME
+from reslint.model.values import Layer, Param, options
+from reslint.model.walk import descendants
+
+if TYPE_CHECKING:
+    from reslint.model.module import ModuleModel
+
+# Iterating over children reaches every submodule without naming it.
+DYNAMIC_ACCESS = {"children", "named_children", "modules", "named_modules", "_modules", "__dict__"}
+
+
+@dataclass(frozen=True)
+class UnusedLayer:
+    """`assignment` builds a layer that nothing in `cls`'s hierarchy uses."""
+
+    cls: ClassModel
+    assignment: AttributeAssignment
+    # `downsample` read without `self.`: the layer is unused because of that missing `self.`.
+    bare_reads: tuple[cst.Name, ...]
+    # Where forward returns the branch alone, when the unused layer is the block's shortcut
+    # (`self.shortcut`, `self.downsample`) and forward combines no values at all: the residual
+    # addition is what is missing, not a use of one layer.
+    residual_missing_at: cst.Return | None
+
+
+def unused_layers(module: ModuleModel) -> Iterator[UnusedLayer]:
+    """Each unused layer once, for the class whose code builds it (not again for each subclass that
+    only calls `super().__init__()`)."""
+    elsewhere = module.attribute_reads[1]
+    # Each class's own uses, worked out once: a class is related to every class of its hierarchy.
+    # Keyed by the number of its instances too, as building one class's instance may build another's.
+    uses: dict[tuple[int, int], set[str]] = {}
+
+    def own_uses(cls: ClassModel) -> set[str]:
+        key = (id(cls), len(cls.instances()))
+        if key not in uses:
+            uses[key] = _names_used_in(cls, module)
+        return uses[key]
+
+    reported: set[int] = set()
+    for cls in module.module_classes:
+        instance = cls.generic
+        if (
+            instance is None
+            or cls.method("forward") is None
+            or cls.is_container  # nn.Sequential subclasses run their children in order
+            or _accesses_dynamically(cls, module)
+            or _reached_by_unknown_names(cls)
+        ):
+            continue
+        # `self.X` read by this class, its bases or its subclasses (a base may build what a
+        # subclass's forward uses), or `X` read on any other object of the file. Strings name
+        # modules too (`getattr(self, "layer1")`, timm's `module="act1"`): those written in a
+        # related class or outside any class.
+        used = elsewhere | module.names.strings_by_class.get(None, set())
+        for other in [cls, *cls.ancestors(), *module.subclasses(cls)]:
+            used |= own_uses(other)
+        for assignment in _assignments(cls, module):
+            if (
+                assignment.name in used
+                or id(assignment.target) in reported
+                or not _is_built_layer(assignment.value)
+            ):
+                continue
+            reported.add(id(assignment.target))
+            yield UnusedLayer(
+                cls,
+                assignment,
+                tuple(_bare_reads(cls, assignment.name, module)),
+                _residual_missing_at(cls, assignment),
+            )
+
+
+def _residual_missing_at(cls: ClassModel, assignment: AttributeAssignment) -> cst.Return | None:
+    forward = cls.method("forward")
+    built = cls.generic
+    if (
+        not SHORTCUT_NAME.search(assignment.name)
+        or not _callable_layer(assignment.value)  # `self.extras = nn.ModuleList()`: not a shortcut
+        or forward is None
+        or built is None
+        or built.forward is None
+        or built.forward.adds
+    ):
+        return None
+    nodes = list(descendants(forward.body))
+    if any(isinstance(node, cst.BinaryOperation | cst.AugAssign) for node in nodes):
+        return None  # it combines values some other way (`(1 + mask) * trunk`): not a plain branch
+    returns = [node for node in nodes if isinstance(node, cst.Return)]
+    return returns[-1] if returns else None
+
+
+def _callable_layer(value: object) -> bool:
+    return any(
+        isinstance(o, Layer) and o.kind not in ("modulelist", "moduledict") for o in options(value)
+    )
+
+
+def _names_used_in(cls: ClassModel, module: ModuleModel) -> set[str]:
+    """The names a class's own code uses: its strings, what its instances read by name, and the
+    `self.X` its methods read; for a class of another linted file (a base), also what that file
+    reads on other objects."""
+    home = module.file_of(cls.node)
+    used = set(home.names.strings_by_class.get(id(cls.node), set()))
+    if home is not module:
+        used |= home.attribute_reads[1] | home.names.strings_by_class.get(None, set())
+    for built in cls.instances():
+        if built.forward is not None or built.read_by_name:
+            used |= built.read_by_name
+    for method in cls.methods.values():
+        for name, reads in module.self_reads(method).items():
+            if not all(_tested_for_none(read, home) for read in reads):
+                used.add(name)
+    return used
+
+
+def _bare_reads(cls: ClassModel, name: str, module: ModuleModel) -> list[cst.Name]:
+    """`downsample` read without `self.` in the class's methods."""
+    home = module.file_of(cls.node)
+    return [
+        read
+        for method in cls.methods.values()
+        for read in home.names.functions[id(method)].reads
+        if read.value == name
+    ]
+
+
+def _tested_for_none(read: cst.Attribute, home: ModuleModel) -> bool:
+    """`self.downsample is not None`: a layer only compared with None never computes anything."""
+    parent = home.names.parents.get(id(read))
+    return (
+        isinstance(parent, cst.Comparison)
+        and parent.left is read
+        and len(parent.comparisons) == 1
+        and isinstance(parent.comparisons[0].operator, cst.Is | cst.IsNot)
+        and isinstance(parent.comparisons[0].comparator, cst.Name)
+        and parent.comparisons[0].comparator.value == "None"
+    )
+
+
+def _assignments(cls: ClassModel, module: ModuleModel) -> list[AttributeAssignment]:
+    """Every `self.X = ...` the class's instances ran: the generic one first, then those the file's
+    networks and factories build (`self.downsample = downsample` holds a layer only where a stage
+    passes one)."""
+    module.instances()  # builds and caches the instances the file constructs
+    return [assignment for built in cls.instances() for assignment in built.assignments]
+
+
+def _is_built_layer(value: object) -> bool:
+    return any(
+        isinstance(o, Layer) and o.kind not in ("object", "unknown") for o in options(value)
+    ) and not any(isinstance(o, Param) for o in options(value))
+
+
+def _reached_by_unknown_names(cls: ClassModel) -> bool:
+    """Whether running the class (forward included) calls `getattr(self, name)` with a name reslint
+    cannot work out."""
+    for instance in cls.instances():
+        _ = instance.forward  # interpreting forward records the names it reads too
+        if instance.dynamic_access:
+            return True
+    return False
+
+
+def _accesses_dynamically(cls: ClassModel, module: ModuleModel) -> bool:
+    """Whether a method that may compute with the submodules iterates them (`self.children()`);
+    initialising or freezing them that way (`for m in self.modules(): nn.init...`) does not count."""
+    computing = [f for name, f in cls.methods.items() if not BOOKKEEPING.search(name)]
+    for function in computing:
+        if any(read.value in DYNAMIC_ACCESS for read in module.names.functions[id(function)].reads):
+            return True
+    return any(
+        attribute.attr.value in DYNAMIC_ACCESS
+        for function in computing
+        for attribute in module.attributes_in_method(function)
+    )
