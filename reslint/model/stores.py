@@ -37,7 +37,16 @@ def dead_stores(body: cst.BaseSuite) -> list[DeadStore]:
     ends (a backward liveness pass over the body; loops and try blocks are judged conservatively,
     so nothing inside them is reported)."""
     found: list[DeadStore] = []
-    _live_before(list(body.body), set(), found, {}, judge=True)
+    _live_before(list(body.body), set(), found, [], {}, judge=True)
+    return found
+
+
+def stores_never_read(body: cst.BaseSuite) -> list[cst.Assign | cst.AugAssign]:
+    """Assignments whose value no path reads before the function ends, with no assignment of the
+    same name in between (`identity = self.downsample(x)` and then nothing adds `identity`); judged
+    like `dead_stores`."""
+    found: list[cst.Assign | cst.AugAssign] = []
+    _live_before(list(body.body), set(), [], found, {}, judge=True)
     return found
 
 
@@ -45,21 +54,25 @@ def _live_before(
     statements: list[cst.CSTNode],
     live: set[str],
     found: list[DeadStore],
+    unread: list[cst.Assign | cst.AugAssign],
     overwriting: dict[str, cst.Assign],
     judge: bool,
 ) -> set[str]:
     """The names read before being written, from the start of `statements`; `live` is what is read
-    after them. `overwriting` maps a name to the next assignment that kills it."""
+    after them. `overwriting` maps a name to the next assignment that kills it; a store neither read
+    nor overwritten goes to `unread`."""
     live = set(live)
     overwriting = dict(overwriting)
     for statement in reversed(statements):
         if isinstance(statement, cst.If):
-            body = _live_before(list(statement.body.body), live, found, overwriting, judge)
+            body = _live_before(list(statement.body.body), live, found, unread, overwriting, judge)
             orelse = statement.orelse
             if isinstance(orelse, cst.Else):
-                other = _live_before(list(orelse.body.body), live, found, overwriting, judge)
+                other = _live_before(
+                    list(orelse.body.body), live, found, unread, overwriting, judge
+                )
             elif isinstance(orelse, cst.If):
-                other = _live_before([orelse], live, found, overwriting, judge)
+                other = _live_before([orelse], live, found, unread, overwriting, judge)
             else:
                 other = live
             live = body | other | names_read(statement.test)
@@ -69,7 +82,7 @@ def _live_before(
         if small is None:
             if isinstance(statement, (cst.For, cst.While, cst.Try, cst.With)):
                 inside = names_read(statement)
-                _live_before(_suite(statement), live | inside, found, {}, judge=False)
+                _live_before(_suite(statement), live | inside, found, unread, {}, judge=False)
                 live |= inside
                 overwriting = {}
             elif _returns(statement):
@@ -81,8 +94,11 @@ def _live_before(
                     overwriting.pop(name, None)
             continue
         name = assigned_name(small)
-        if judge and name not in live and name in overwriting:
-            found.append(DeadStore(name, small, overwriting[name]))
+        if judge and name not in live:
+            if name in overwriting:
+                found.append(DeadStore(name, small, overwriting[name]))
+            else:
+                unread.append(small)
         live.discard(name)
         live |= names_read(small.value)
         if isinstance(small, cst.AugAssign):
