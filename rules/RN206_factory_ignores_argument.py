@@ -12,8 +12,7 @@ from reslint.knowledge.signatures import signature
 from reslint.model import ModuleModel
 from reslint.model.classes import ClassModel
 from reslint.model.parameter_uses import stored, value_used
-from reslint.model.queries import layer_of, layer_sequences
-from reslint.model.walk import descendants
+from reslint.model.queries import layer_of, layer_sequences, mentioned_names
 from reslint.rule import Rule, Violation
 
 # Parameters that size a network's output.
@@ -205,13 +204,9 @@ def _subclass_reads(cls: ClassModel, name: str, module: ModuleModel) -> bool:
         for call in module.calls_in(init):
             if module.code(call.func).endswith("__init__"):
                 continue
-            if any(_names_in(arg.value) & {name} for arg in call.args):
+            if any(name in mentioned_names(arg.value) for arg in call.args):
                 return True
     return False
-
-
-def _names_in(node: cst.BaseExpression) -> set[str]:
-    return {name.value for name in descendants(node) if isinstance(name, cst.Name)}
 
 
 def _classifier(cls: ClassModel):

@@ -15,6 +15,7 @@ from reslint.model.classes import Instance
 from reslint.model.naming import SHORTCUT_NAME
 from reslint.model.symbolic import Assumptions, Comparison, Expr, Relation, relation
 from reslint.model.values import AddSite, Flow, Layer, ListValue, Step, compatible, options
+from reslint.model.walk import descendants
 
 # A sequence element: a Step (an operation in forward, `step.layer` set for module calls) or a Layer
 # (a child of a container, which forward reaches only through the container's call).
@@ -583,7 +584,7 @@ def stale_loop_channels(module) -> list[StaleLoop]:
         ):
             continue
         output = _output_argument(call, running)
-        if output is not None and _names_in(output.value) & bound:
+        if output is not None and mentioned_names(output.value) & bound:
             found[id(loop)] = StaleLoop(loop, text)
     return list(found.values())
 
@@ -691,18 +692,15 @@ def _bound_in(loop: cst.For) -> set[str]:
     return visitor.names
 
 
-def _names_in(node: cst.CSTNode) -> set[str]:
+def mentioned_names(node: cst.CSTNode) -> set[str]:
+    """Every name written in `node` (attribute and keyword names too), and each `self.<name>` it
+    reads as `self.<name>`."""
     names: set[str] = set()
-
-    class Reads(cst.CSTVisitor):
-        def visit_Name(self, name: cst.Name) -> None:
-            names.add(name.value)
-
-        def visit_Attribute(self, attribute: cst.Attribute) -> None:
-            if _is_self_name(attribute.value):
-                names.add(f"self.{attribute.attr.value}")
-
-    node.visit(Reads())
+    for inner in descendants(node):
+        if isinstance(inner, cst.Name):
+            names.add(inner.value)
+        elif isinstance(inner, cst.Attribute) and _is_self_name(inner.value):
+            names.add(f"self.{inner.attr.value}")
     return names
 
 
