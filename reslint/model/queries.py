@@ -321,6 +321,13 @@ class Residual:
 
 
 def residuals(instance: Instance) -> list[Residual]:
+    """The additions of the instance's forward that are residual blocks, each seen as its branches."""
+    if instance.residuals is None:
+        instance.residuals = _find_residuals(instance)
+    return instance.residuals
+
+
+def _find_residuals(instance: Instance) -> list[Residual]:
     forward = instance.forward
     if forward is None:
         return []
