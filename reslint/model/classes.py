@@ -10,11 +10,10 @@ from typing import TYPE_CHECKING, Any
 import libcst as cst
 
 from reslint.knowledge.frameworks import is_module_base
-from reslint.knowledge.layers import CHANNEL_PRESERVING
+from reslint.knowledge.layers import CHANNEL_PRESERVING, NORMS
 from reslint.model.builders import part_name
 from reslint.model.symbolic import Comparison, Expr, comparisons
 from reslint.model.values import (
-    NORMS,
     UNKNOWN,
     AddSite,
     ClassRef,

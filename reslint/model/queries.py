@@ -9,7 +9,7 @@ from typing import Any
 
 import libcst as cst
 
-from reslint.knowledge.layers import CHANNEL_PRESERVING
+from reslint.knowledge.layers import CHANNEL_PRESERVING, NORMS
 from reslint.knowledge.names import names_in
 from reslint.model.classes import Instance
 from reslint.model.naming import SHORTCUT_NAME
@@ -190,7 +190,7 @@ def _numbered_pairs(instance: Instance) -> list[Chain]:
             continue
         if match.group(1) == "conv" and layer.kind == "conv":
             convs[match.group(2)] = layer
-        elif match.group(1) != "conv" and layer.kind in ("batchnorm", "norm"):
+        elif match.group(1) != "conv" and layer.kind in NORMS:
             norms[match.group(2)] = layer
     return [Chain([convs[k], norms[k]]) for k in sorted(convs) if k in norms]
 
@@ -512,7 +512,7 @@ def branch_output(chain: list[Element]) -> tuple[Element, Expr] | None:
     for element in reversed(chain):
         layer = layer_of(element)
         if kind_of(element) in CHANNEL_PRESERVING:
-            if layer is not None and layer.kind in ("batchnorm", "norm"):
+            if layer is not None and layer.kind in NORMS:
                 normalized.append(layer.channels_in)
             continue
         channels = (
