@@ -551,8 +551,7 @@ def stale_running_channels(cls, module) -> dict[str, cst.FunctionDef]:
                 value = arg.value
                 if (
                     isinstance(value, cst.Attribute)
-                    and isinstance(value.value, cst.Name)
-                    and value.value.value == "self"
+                    and _is_self_name(value.value)
                     and RUNNING_CHANNELS.match(value.attr.value)
                     and _sets_output_channels(call, arg)
                     and not _assigns_self_attribute(method, value.attr.value, module)
@@ -770,10 +769,7 @@ def _names_stride(node: cst.BaseExpression) -> bool:
 def _assigns_self_attribute(method: cst.FunctionDef, attr: str, module) -> bool:
     stores = {id(target) for target in module.attribute_stores_in_method(method)}
     return any(
-        id(target) in stores
-        and target.attr.value == attr
-        and isinstance(target.value, cst.Name)
-        and target.value.value == "self"
+        id(target) in stores and target.attr.value == attr and _is_self_name(target.value)
         for target in module.attributes_in(method)
     )
 
