@@ -275,9 +275,9 @@ class Guard(NamedTuple):
     node: int
     branch: bool
     condition: Any = None
-    test: Any = (
-        None  # the test's text and the parameters it reads, when nothing else (see Interpreter)
-    )
+    # The test's text and the parameters it reads, when it reads nothing else
+    # (interpreter._parameter_test): two tests with one such key go the same way.
+    test: Any = None
 
 
 def compatible(*guard_sets: tuple) -> bool:
