@@ -651,51 +651,38 @@ def _enclosing_loops(node: cst.CSTNode, module) -> list[cst.For]:
     return loops
 
 
-class _Bindings(cst.CSTVisitor):
-    def __init__(self) -> None:
-        self.names: set[str] = set()
-
-    def _bind(self, target: cst.BaseExpression) -> None:
-        if isinstance(target, (cst.Tuple, cst.List)):
-            for element in target.elements:
-                self._bind(element.value)
-        elif isinstance(target, cst.StarredElement):
-            self._bind(target.value)
-        elif isinstance(target, cst.Name):
-            self.names.add(target.value)
-        elif isinstance(target, cst.Attribute) and _is_self_name(target.value):
-            self.names.add(f"self.{target.attr.value}")
-
-    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
-        self._bind(node.target)
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        self._bind(node.target)
-
-    def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        self._bind(node.target)
-
-    def visit_For(self, node: cst.For) -> None:
-        self._bind(node.target)
-
-    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
-        self._bind(node.target)
-
-    def visit_CompFor(self, node: cst.CompFor) -> None:
-        self._bind(node.target)
-
-    def visit_Global(self, node: cst.Global) -> None:
-        self.names.update(item.name.value for item in node.names)
-
-    def visit_Nonlocal(self, node: cst.Nonlocal) -> None:
-        self.names.update(item.name.value for item in node.names)
+# Statements and clauses that bind their `target`.
+_BINDING_TARGETS = (
+    cst.AssignTarget,
+    cst.AnnAssign,
+    cst.AugAssign,
+    cst.For,
+    cst.NamedExpr,
+    cst.CompFor,
+)
 
 
 def _bound_in(loop: cst.For) -> set[str]:
     """Names (and `self.<name>`s) the loop binds: its target and whatever its body assigns."""
-    visitor = _Bindings()
-    loop.visit(visitor)
-    return visitor.names
+    names: set[str] = set()
+    for node in descendants(loop):
+        if isinstance(node, _BINDING_TARGETS):
+            names |= _target_names(node.target)
+        elif isinstance(node, (cst.Global, cst.Nonlocal)):
+            names.update(item.name.value for item in node.names)
+    return names
+
+
+def _target_names(target: cst.BaseExpression) -> set[str]:
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return set().union(*(_target_names(element.value) for element in target.elements))
+    if isinstance(target, cst.StarredElement):
+        return _target_names(target.value)
+    if isinstance(target, cst.Name):
+        return {target.value}
+    if isinstance(target, cst.Attribute) and _is_self_name(target.value):
+        return {f"self.{target.attr.value}"}
+    return set()
 
 
 def mentioned_names(node: cst.CSTNode) -> set[str]:
