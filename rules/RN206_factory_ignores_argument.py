@@ -14,6 +14,7 @@ from reslint.model.classes import ClassModel
 from reslint.model.parameter_uses import stored, value_used
 from reslint.model.queries import layer_of, layer_sequences, mentioned_names
 from reslint.rule import Rule, Violation
+from reslint.rules_support import function_signature
 
 # Parameters that size a network's output.
 OUTPUT_SIZE = re.compile(
@@ -153,9 +154,9 @@ def _positional_parameters(
         definition = module.definition(call.func.value, call)
         if isinstance(definition, ClassModel):
             init = definition.method("__init__")
-            return _names(init)[1:] if init is not None else ()
+            return function_signature(init, bound=True).positional if init is not None else ()
         if isinstance(definition, cst.FunctionDef):
-            return _names(definition)
+            return function_signature(definition).positional
     if cls is not None and _resets_a_head(call, cls, module):
         return HEAD_RESET[1]
     return ()
@@ -181,11 +182,6 @@ def _resets_a_head(call: cst.Call, cls: ClassModel, module: ModuleModel) -> bool
             if qualified is not None and is_head(qualified):
                 return True
     return False
-
-
-def _names(function: cst.FunctionDef) -> tuple[str, ...]:
-    params = [*function.params.posonly_params, *function.params.params]
-    return tuple(param.name.value for param in params)
 
 
 def _shown(call: cst.Call, arg: cst.Arg, module: ModuleModel) -> str:
