@@ -256,7 +256,24 @@ def literal_cases(
     return module.code(test.left), frozenset(module.code(v) for v in values)
 
 
-def allowed_values(
+def admits_only(
+    statements: Iterable[cst.BaseStatement],
+    subjects: set[str],
+    listed: frozenset[str],
+    module: ModuleModel,
+) -> bool:
+    """Whether one of `statements` lets only `listed` values of one of `subjects` get past it
+    (`assert depth in [18, 34]`, `if depth not in (18, 34): raise ...`): an `if` / `elif` chain
+    over those values after it never falls through."""
+    return any(
+        (allowed := _allowed_values(statement, module)) is not None
+        and allowed[0] in subjects
+        and allowed[1] <= listed
+        for statement in statements
+    )
+
+
+def _allowed_values(
     statement: cst.BaseStatement, module: ModuleModel
 ) -> tuple[str, frozenset[str]] | None:
     """`assert depth in [18, 34]` or `if depth not in [18, 34]: raise ...` -> ("depth", {"18",

@@ -10,7 +10,7 @@ from reslint.model import ModuleModel
 from reslint.model.classes import ClassModel
 from reslint.model.flow import analyse_function
 from reslint.rule import Rule, Violation
-from reslint.rules_support import allowed_values, chain_cases
+from reslint.rules_support import admits_only, chain_cases
 
 
 class ForwardReturnsNone(Rule):
@@ -80,12 +80,7 @@ def _cases_checked_in_init(forward: cst.FunctionDef, cls: ClassModel, module: Mo
         and len(small.targets) == 1
         and module.code(small.targets[0].target) == subject
     }
-    if not any(
-        (allowed := allowed_values(statement, module)) is not None
-        and allowed[0] in names
-        and allowed[1] <= listed
-        for statement in setup
-    ):
+    if not admits_only(setup, names, listed, module):
         return False
     last = chain
     while isinstance(last.orelse, cst.If):

@@ -9,7 +9,7 @@ import libcst as cst
 from reslint.knowledge.spelling import did_you_mean
 from reslint.model import ModuleModel
 from reslint.rule import Rule, Violation
-from reslint.rules_support import allowed_values, chain_cases, unread_assignments
+from reslint.rules_support import admits_only, chain_cases, unread_assignments
 
 
 class PossiblyUnboundVariable(Rule):
@@ -116,12 +116,7 @@ def _checked_before(chain: cst.If, module: ModuleModel) -> bool:
     block = module.names.parents.get(id(chain))
     body = getattr(block, "body", ())
     earlier = body[: next((i for i, s in enumerate(body) if s is chain), 0)]
-    return any(
-        (allowed := allowed_values(statement, module)) is not None
-        and allowed[0] == subject
-        and allowed[1] <= listed
-        for statement in earlier
-    )
+    return admits_only(earlier, {subject}, listed, module)
 
 
 def _chain_of(node: cst.CSTNode, module: ModuleModel) -> cst.If | None:

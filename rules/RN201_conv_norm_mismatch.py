@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import libcst as cst
 
 from reslint.findings import Applicability
+from reslint.knowledge.layers import NORMS
 from reslint.model import ModuleModel
 from reslint.model.queries import describe, direct_pairs, layer_of, layer_sequences
 from reslint.model.values import Layer
@@ -53,7 +54,7 @@ class ConvNormMismatch(Rule):
                         conv is not None
                         and norm is not None
                         and conv.kind == "conv"
-                        and norm.kind in ("batchnorm", "norm")
+                        and norm.kind in NORMS
                     ):
                         continue
                     produced, expected = conv.channels_out, norm.channels_in

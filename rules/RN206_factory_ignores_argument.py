@@ -12,9 +12,9 @@ from reslint.knowledge.signatures import signature
 from reslint.model import ModuleModel
 from reslint.model.classes import ClassModel
 from reslint.model.parameter_uses import stored, value_used
-from reslint.model.queries import layer_of, layer_sequences
-from reslint.model.walk import descendants
+from reslint.model.queries import layer_of, layer_sequences, mentioned_names
 from reslint.rule import Rule, Violation
+from reslint.rules_support import function_signature
 
 # Parameters that size a network's output.
 OUTPUT_SIZE = re.compile(
@@ -154,9 +154,9 @@ def _positional_parameters(
         definition = module.definition(call.func.value, call)
         if isinstance(definition, ClassModel):
             init = definition.method("__init__")
-            return _names(init)[1:] if init is not None else ()
+            return function_signature(init, bound=True).positional if init is not None else ()
         if isinstance(definition, cst.FunctionDef):
-            return _names(definition)
+            return function_signature(definition).positional
     if cls is not None and _resets_a_head(call, cls, module):
         return HEAD_RESET[1]
     return ()
@@ -184,11 +184,6 @@ def _resets_a_head(call: cst.Call, cls: ClassModel, module: ModuleModel) -> bool
     return False
 
 
-def _names(function: cst.FunctionDef) -> tuple[str, ...]:
-    params = [*function.params.posonly_params, *function.params.params]
-    return tuple(param.name.value for param in params)
-
-
 def _shown(call: cst.Call, arg: cst.Arg, module: ModuleModel) -> str:
     """`nn.Linear(..., 1000)`, `FBResNet(..., num_classes=1000)`: the call, the constant in view."""
     written = module.code(arg).strip().rstrip(",").strip()
@@ -205,13 +200,9 @@ def _subclass_reads(cls: ClassModel, name: str, module: ModuleModel) -> bool:
         for call in module.calls_in(init):
             if module.code(call.func).endswith("__init__"):
                 continue
-            if any(_names_in(arg.value) & {name} for arg in call.args):
+            if any(name in mentioned_names(arg.value) for arg in call.args):
                 return True
     return False
-
-
-def _names_in(node: cst.BaseExpression) -> set[str]:
-    return {name.value for name in descendants(node) if isinstance(name, cst.Name)}
 
 
 def _classifier(cls: ClassModel):

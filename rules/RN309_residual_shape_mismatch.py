@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from reslint.model import ModuleModel
 from reslint.model.classes import flow_channels_out
 from reslint.model.queries import (
-    Chain,
     Residual,
     anchor_of,
     branch_output,
@@ -84,17 +83,15 @@ def _projection_mismatch(residual: Residual) -> Iterator[Violation]:
     where both run (a bottleneck's conv3 left at the inner width)."""
     for main in residual.mains:
         for shortcut in residual.shortcuts:
-            ends = branch_output(main), branch_output(shortcut)
-            if ends[0] is None or ends[1] is None or not can_coexist(ends[0][0], ends[1][0]):
+            ending, projecting = branch_output(main), branch_output(shortcut)
+            if ending is None or projecting is None or not can_coexist(ending[0], projecting[0]):
                 continue
-            (last, produced), (projection, projected) = ends  # type: ignore[misc]
-            both = Chain((), main.assume + shortcut.assume)
-            if not both.differ(produced, projected):
+            (last, produced), (projection, projected) = ending, projecting
+            both = main.assume + shortcut.assume  # the paths both run on
+            if relation(produced, projected, both) is not Relation.DIFFERENT:
                 continue
-            place = main.holder(last)
-            layer = layer_of(
-                place
-            )  # where the branch's last layer is built, not where forward calls it
+            place = main.holder(last)  # where the branch's last layer is built, not called
+            layer = layer_of(place)
             yield Violation(
                 layer.anchor if layer is not None else anchor_of(place),
                 f"the residual branch ends with `{describe(place)}` giving {quoted(produced)} channels "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from reslint.knowledge.layers import NORMS
 from reslint.model import ModuleModel
 from reslint.model.queries import (
     Element,
@@ -21,7 +22,6 @@ from reslint.model.values import compatible
 from reslint.rule import Rule, Violation
 from reslint.rules_support import unique
 
-NORMS = ("batchnorm", "norm")
 MAXPOOL = re.compile(r"max_?pool", re.IGNORECASE)
 
 

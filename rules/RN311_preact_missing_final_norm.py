@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from reslint.findings import Severity
+from reslint.knowledge.layers import NORMS
 from reslint.model import ModuleModel
 from reslint.model.queries import (
     Element,
@@ -18,8 +19,6 @@ from reslint.model.queries import (
 from reslint.model.values import Layer
 from reslint.rule import Rule, Violation
 from reslint.rules_support import unique
-
-NORMS = ("batchnorm", "norm")
 
 
 class PreactMissingFinalNorm(Rule):

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from reslint.findings import Severity
+from reslint.knowledge.layers import NORMS
 from reslint.model import ModuleModel
 from reslint.model.classes import Instance
 from reslint.model.queries import residual_blocks, residuals
 from reslint.rule import Rule, Violation
 from reslint.rules_support import unique
 
-NORMS = {"batchnorm", "norm"}
 # Anything reslint cannot see into may hold a norm: no claim then.
 OPAQUE = {"unknown", "module", "object", "undecided", "call"}
 

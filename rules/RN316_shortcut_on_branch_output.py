@@ -51,18 +51,19 @@ class ShortcutOnBranchOutput(Rule):
     def _check(self, module: ModuleModel) -> Iterator[Violation]:
         for instance in module.instances():
             for found in shortcuts_on_branch(instance):
-                node = found.shortcut.node
-                call = node.func if isinstance(node, cst.Call) else node
-                shortcut = module.code(call)
-                first = found.branch[0].node
-                first_text = module.code(first.func if isinstance(first, cst.Call) else first)
+                shortcut = _callee(found.shortcut.node, module)
                 yield Violation(
                     found.shortcut.node,
                     f"`{shortcut}` is applied to the output of the main branch (after "
-                    f"`{first_text}`) and added to that same tensor: "
+                    f"`{_callee(found.branch[0].node, module)}`) and added to that same tensor: "
                     "the block's input never reaches the sum",
                     f"apply `{shortcut}` to the block's input, saved before the branch overwrote it",
                 )
+
+
+def _callee(node: cst.CSTNode, module: ModuleModel) -> str:
+    """`self.downsample` for the step `self.downsample(x)`: what the step calls, as written."""
+    return module.code(node.func if isinstance(node, cst.Call) else node)
 
 
 ShortcutOnBranchOutput.INVALID = [

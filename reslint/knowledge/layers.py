@@ -213,3 +213,6 @@ CHANNEL_PRESERVING = frozenset(
         LayerKind.UPSAMPLE,
     }
 )
+
+# Kinds that normalise: each is built for the channels of the layer before it.
+NORMS = frozenset({LayerKind.BATCHNORM, LayerKind.NORM})

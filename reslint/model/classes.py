@@ -10,11 +10,10 @@ from typing import TYPE_CHECKING, Any
 import libcst as cst
 
 from reslint.knowledge.frameworks import is_module_base
-from reslint.knowledge.layers import CHANNEL_PRESERVING
+from reslint.knowledge.layers import CHANNEL_PRESERVING, NORMS
 from reslint.model.builders import part_name
 from reslint.model.symbolic import Comparison, Expr, comparisons
 from reslint.model.values import (
-    NORMS,
     UNKNOWN,
     AddSite,
     ClassRef,
@@ -282,6 +281,8 @@ class Instance:
         self.read_by_name: set[str] = set()
         self._running_forward = False
         self._asking_channels = False
+        # Its residual additions as queries.residuals finds them, worked out once: a dozen rules ask.
+        self.residuals: list | None = None
 
     def __repr__(self) -> str:
         return f"Instance({self.cls.name})"

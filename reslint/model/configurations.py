@@ -61,14 +61,15 @@ def table_choices(function: cst.FunctionDef) -> Iterator[dict[str, Any]]:
     """`{"name": "resnet-50"}` for each key of a dict literal of the function that it subscripts
     with one of its parameters (`model_params = {"resnet-18": ..., ...}; model_params[name]`)."""
     params = {param.name.value for param in function.params.params}
+    nodes = list(subtree(function.body))
     tables = {
         target.target.value: statement.value
-        for statement in subtree(function.body)
+        for statement in nodes
         if isinstance(statement, cst.Assign) and isinstance(statement.value, cst.Dict)
         for target in statement.targets
         if isinstance(target.target, cst.Name)
     }
-    for node in subtree(function.body):
+    for node in nodes:
         if not (isinstance(node, cst.Subscript) and isinstance(node.value, cst.Name)):
             continue
         table = tables.get(node.value.value)

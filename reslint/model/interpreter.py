@@ -51,7 +51,6 @@ from reslint.model.values import (
     alternatives,
     options,
 )
-from reslint.model.walk import descendants
 
 if TYPE_CHECKING:
     from reslint.model.classes import Instance
@@ -1403,8 +1402,9 @@ _TEST_NODES = (
 def _parameter_test(test: cst.BaseExpression, frame: Frame) -> Any:
     """A key for a test made only of names still bound to the parameters they came in as (and
     literals, comparisons, `and`/`or`/`not`): two such tests with one key have one outcome."""
-    names = [node for node in descendants(test) if isinstance(node, cst.Name)]
-    if not names or not all(isinstance(n, _TEST_NODES) for n in _nodes(test)):
+    nodes = list(_nodes(test))
+    names = [node for node in nodes if isinstance(node, cst.Name)]
+    if not names or not all(isinstance(node, _TEST_NODES) for node in nodes):
         return None
     bound = [frame.locals.get(n.value) for n in names]
     if not all(isinstance(value, Param) for value in bound):

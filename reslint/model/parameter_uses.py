@@ -3,6 +3,7 @@ stored (`self.num_classes = num_classes` then `if self.num_classes is None: rais
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import libcst as cst
@@ -94,21 +95,18 @@ class _Copies:
             _self_attribute(node) and node.attr.value in self.attributes
         )
 
-    @property
+    @cached_property
     def _not_reads(self) -> set[int]:
         """Names that are not variables: attribute names, keywords, assignment targets."""
-        cached = self.__dict__.get("_not_reads_cache")
-        if cached is None:
-            cached = set()
-            for node in self.nodes:
-                if isinstance(node, cst.Attribute):
-                    cached.add(id(node.attr))
-                elif isinstance(node, cst.Arg) and node.keyword is not None:
-                    cached.add(id(node.keyword))
-                elif isinstance(node, cst.AssignTarget) and isinstance(node.target, cst.Name):
-                    cached.add(id(node.target))
-            self.__dict__["_not_reads_cache"] = cached
-        return cached
+        found: set[int] = set()
+        for node in self.nodes:
+            if isinstance(node, cst.Attribute):
+                found.add(id(node.attr))
+            elif isinstance(node, cst.Arg) and node.keyword is not None:
+                found.add(id(node.keyword))
+            elif isinstance(node, cst.AssignTarget) and isinstance(node.target, cst.Name):
+                found.add(id(node.target))
+        return found
 
 
 def _builds(node: cst.CSTNode) -> bool:

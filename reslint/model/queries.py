@@ -9,12 +9,13 @@ from typing import Any
 
 import libcst as cst
 
-from reslint.knowledge.layers import CHANNEL_PRESERVING
+from reslint.knowledge.layers import CHANNEL_PRESERVING, NORMS
 from reslint.knowledge.names import names_in
 from reslint.model.classes import Instance
 from reslint.model.naming import SHORTCUT_NAME
 from reslint.model.symbolic import Assumptions, Comparison, Expr, Relation, relation
 from reslint.model.values import AddSite, Flow, Layer, ListValue, Step, compatible, options
+from reslint.model.walk import descendants
 
 # A sequence element: a Step (an operation in forward, `step.layer` set for module calls) or a Layer
 # (a child of a container, which forward reaches only through the container's call).
@@ -189,7 +190,7 @@ def _numbered_pairs(instance: Instance) -> list[Chain]:
             continue
         if match.group(1) == "conv" and layer.kind == "conv":
             convs[match.group(2)] = layer
-        elif match.group(1) != "conv" and layer.kind in ("batchnorm", "norm"):
+        elif match.group(1) != "conv" and layer.kind in NORMS:
             norms[match.group(2)] = layer
     return [Chain([convs[k], norms[k]]) for k in sorted(convs) if k in norms]
 
@@ -320,6 +321,13 @@ class Residual:
 
 
 def residuals(instance: Instance) -> list[Residual]:
+    """The additions of the instance's forward that are residual blocks, each seen as its branches."""
+    if instance.residuals is None:
+        instance.residuals = _find_residuals(instance)
+    return instance.residuals
+
+
+def _find_residuals(instance: Instance) -> list[Residual]:
     forward = instance.forward
     if forward is None:
         return []
@@ -504,7 +512,7 @@ def branch_output(chain: list[Element]) -> tuple[Element, Expr] | None:
     for element in reversed(chain):
         layer = layer_of(element)
         if kind_of(element) in CHANNEL_PRESERVING:
-            if layer is not None and layer.kind in ("batchnorm", "norm"):
+            if layer is not None and layer.kind in NORMS:
                 normalized.append(layer.channels_in)
             continue
         channels = (
@@ -543,8 +551,7 @@ def stale_running_channels(cls, module) -> dict[str, cst.FunctionDef]:
                 value = arg.value
                 if (
                     isinstance(value, cst.Attribute)
-                    and isinstance(value.value, cst.Name)
-                    and value.value.value == "self"
+                    and _is_self_name(value.value)
                     and RUNNING_CHANNELS.match(value.attr.value)
                     and _sets_output_channels(call, arg)
                     and not _assigns_self_attribute(method, value.attr.value, module)
@@ -583,7 +590,7 @@ def stale_loop_channels(module) -> list[StaleLoop]:
         ):
             continue
         output = _output_argument(call, running)
-        if output is not None and _names_in(output.value) & bound:
+        if output is not None and mentioned_names(output.value) & bound:
             found[id(loop)] = StaleLoop(loop, text)
     return list(found.values())
 
@@ -644,65 +651,49 @@ def _enclosing_loops(node: cst.CSTNode, module) -> list[cst.For]:
     return loops
 
 
-class _Bindings(cst.CSTVisitor):
-    def __init__(self) -> None:
-        self.names: set[str] = set()
-
-    def _bind(self, target: cst.BaseExpression) -> None:
-        if isinstance(target, (cst.Tuple, cst.List)):
-            for element in target.elements:
-                self._bind(element.value)
-        elif isinstance(target, cst.StarredElement):
-            self._bind(target.value)
-        elif isinstance(target, cst.Name):
-            self.names.add(target.value)
-        elif isinstance(target, cst.Attribute) and _is_self_name(target.value):
-            self.names.add(f"self.{target.attr.value}")
-
-    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
-        self._bind(node.target)
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        self._bind(node.target)
-
-    def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        self._bind(node.target)
-
-    def visit_For(self, node: cst.For) -> None:
-        self._bind(node.target)
-
-    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
-        self._bind(node.target)
-
-    def visit_CompFor(self, node: cst.CompFor) -> None:
-        self._bind(node.target)
-
-    def visit_Global(self, node: cst.Global) -> None:
-        self.names.update(item.name.value for item in node.names)
-
-    def visit_Nonlocal(self, node: cst.Nonlocal) -> None:
-        self.names.update(item.name.value for item in node.names)
+# Statements and clauses that bind their `target`.
+_BINDING_TARGETS = (
+    cst.AssignTarget,
+    cst.AnnAssign,
+    cst.AugAssign,
+    cst.For,
+    cst.NamedExpr,
+    cst.CompFor,
+)
 
 
 def _bound_in(loop: cst.For) -> set[str]:
     """Names (and `self.<name>`s) the loop binds: its target and whatever its body assigns."""
-    visitor = _Bindings()
-    loop.visit(visitor)
-    return visitor.names
-
-
-def _names_in(node: cst.CSTNode) -> set[str]:
     names: set[str] = set()
+    for node in descendants(loop):
+        if isinstance(node, _BINDING_TARGETS):
+            names |= _target_names(node.target)
+        elif isinstance(node, (cst.Global, cst.Nonlocal)):
+            names.update(item.name.value for item in node.names)
+    return names
 
-    class Reads(cst.CSTVisitor):
-        def visit_Name(self, name: cst.Name) -> None:
-            names.add(name.value)
 
-        def visit_Attribute(self, attribute: cst.Attribute) -> None:
-            if _is_self_name(attribute.value):
-                names.add(f"self.{attribute.attr.value}")
+def _target_names(target: cst.BaseExpression) -> set[str]:
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return set().union(*(_target_names(element.value) for element in target.elements))
+    if isinstance(target, cst.StarredElement):
+        return _target_names(target.value)
+    if isinstance(target, cst.Name):
+        return {target.value}
+    if isinstance(target, cst.Attribute) and _is_self_name(target.value):
+        return {f"self.{target.attr.value}"}
+    return set()
 
-    node.visit(Reads())
+
+def mentioned_names(node: cst.CSTNode) -> set[str]:
+    """Every name written in `node` (attribute and keyword names too), and each `self.<name>` it
+    reads as `self.<name>`."""
+    names: set[str] = set()
+    for inner in descendants(node):
+        if isinstance(inner, cst.Name):
+            names.add(inner.value)
+        elif isinstance(inner, cst.Attribute) and _is_self_name(inner.value):
+            names.add(f"self.{inner.attr.value}")
     return names
 
 
@@ -765,10 +756,7 @@ def _names_stride(node: cst.BaseExpression) -> bool:
 def _assigns_self_attribute(method: cst.FunctionDef, attr: str, module) -> bool:
     stores = {id(target) for target in module.attribute_stores_in_method(method)}
     return any(
-        id(target) in stores
-        and target.attr.value == attr
-        and isinstance(target.value, cst.Name)
-        and target.value.value == "self"
+        id(target) in stores and target.attr.value == attr and _is_self_name(target.value)
         for target in module.attributes_in(method)
     )
 

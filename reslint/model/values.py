@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import libcst as cst
 
-from reslint.knowledge.layers import CHANNEL_PRESERVING, LayerKind
+from reslint.knowledge.layers import CHANNEL_PRESERVING, NORMS
 from reslint.model import symbolic
 from reslint.model.symbolic import Comparison, Expr
 
@@ -111,7 +111,7 @@ class Layer:
             return self.expr("out_channels")
         if self.kind == "linear":
             return self.expr("out_features")
-        if self.kind in ("batchnorm", "norm"):
+        if self.kind in NORMS:
             return self.channels_in
         if self.kind == "sequential":
             return _last_channels(self.children)
@@ -129,9 +129,6 @@ class Layer:
         yield self
         for child in self.children:
             yield from child.walk()
-
-
-NORMS = frozenset({LayerKind.BATCHNORM, LayerKind.NORM})
 
 
 def changes_channels(layer: Layer) -> bool:
@@ -278,9 +275,9 @@ class Guard(NamedTuple):
     node: int
     branch: bool
     condition: Any = None
-    test: Any = (
-        None  # the test's text and the parameters it reads, when nothing else (see Interpreter)
-    )
+    # The test's text and the parameters it reads, when it reads nothing else
+    # (interpreter._parameter_test): two tests with one such key go the same way.
+    test: Any = None
 
 
 def compatible(*guard_sets: tuple) -> bool:
