@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from reslint.collections_budget import fewer_collections
 from reslint.deep_stack import on_deep_stack
 from reslint.findings import (
     Applicability,
@@ -115,7 +116,8 @@ def lint_source(
 def _checked_source(text: str, path: str, checks: Checks, group: FileGroup | None) -> list[Finding]:
     try:
         group = group if group is not None else FileGroup([path])
-        findings, deferrals = _whole_or_segmented(path, text, checks, group)
+        with fewer_collections():
+            findings, deferrals = _whole_or_segmented(path, text, checks, group)
         reported = _kept(_apply_noqa(findings, text, path, checks), checks)
         return without_deferred(reported, deferrals)
     except Exception as error:  # a bug in the engine or the model must not stop the other files
