@@ -49,6 +49,8 @@ class NormAfterAddition(Rule):
 
     def _check(self, module: ModuleModel) -> Iterator[Violation]:
         for instance in module.instances():
+            if instance.forward is None:
+                continue  # no forward: no residual either
             reused = _reused_sums(instance.forward)
             for residual in residuals(instance):
                 if residual.site in reused:
