@@ -1,11 +1,13 @@
-"""How the static pass's cost grows with the file: wall time and peak memory per input size.
+"""How the static pass's cost grows with the file: wall time, CPU time and peak memory per input size.
 
 Each input (see growth_inputs.py) is written to a temporary file and linted by a child process,
-`reslint --no-cache --jobs 1 --format json FILE`, as a user runs it; its peak RSS comes from wait4().
+`reslint --no-cache --jobs 1 --format json FILE`, as a user runs it (`--jobs default`: without the
+option, so a huge file's segments use every core); its CPU time (its worker processes included) and
+the peak RSS of the largest of its processes come from wait4().
 Between consecutive sizes the growth ratio is printed, normalised to the size ratio: 1.0 is linear,
 2.0 at a doubling is quadratic.
 
-Run: python benchmarks/bench_growth.py [--full] [--only classes,inheritance] [--reslint PATH]
+Run: python benchmarks/bench_growth.py [--full] [--only classes,inheritance] [--reslint PATH] [--jobs N]
      (quick mode, the default, takes 2 to 3 minutes; --full much longer)
 """
 
@@ -47,15 +49,17 @@ class Measure:
     size: int
     lines: int
     seconds: float
+    cpu_seconds: float
     peak_mb: float
     codes: list[str]
 
 
-def measure(kind: str, size: int, folder: Path, reslint: Path) -> Measure:
+def measure(kind: str, size: int, folder: Path, reslint: Path, jobs: str) -> Measure:
     source = GENERATORS[kind](size)
     path = folder / f"{kind}_{size}.py"
     path.write_text(source)
-    argv = [str(reslint), "--no-cache", "--jobs", "1", "--format", "json", "--no-color", str(path)]
+    jobs_option = [] if jobs == "default" else ["--jobs", jobs]
+    argv = [str(reslint), "--no-cache", *jobs_option, "--format", "json", "--no-color", str(path)]
     start = time.perf_counter()
     child = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     assert child.stdout is not None
@@ -66,7 +70,8 @@ def measure(kind: str, size: int, folder: Path, reslint: Path) -> Measure:
     codes = sorted({f["code"] for f in json.loads(output)}) if output.strip() else ["?"]
     path.unlink()
     peak_mb = usage.ru_maxrss / 1024  # Linux reports KiB
-    return Measure(kind, size, source.count("\n"), seconds, peak_mb, codes)
+    cpu_seconds = usage.ru_utime + usage.ru_stime
+    return Measure(kind, size, source.count("\n"), seconds, cpu_seconds, peak_mb, codes)
 
 
 def print_row(row: Measure, previous: Measure | None) -> None:
@@ -78,7 +83,8 @@ def print_row(row: Measure, previous: Measure | None) -> None:
             f" {row.peak_mb / previous.peak_mb / size_ratio:5.2f}"
         )
     print(
-        f"{row.kind:12} {row.size:>9} {row.lines:>8} {row.seconds:9.2f} {row.peak_mb:9.0f}"
+        f"{row.kind:12} {row.size:>9} {row.lines:>8} {row.seconds:9.2f} {row.cpu_seconds:8.2f}"
+        f" {row.peak_mb:9.0f}"
         f"  {growth:11} {','.join(row.codes) or '-'}",
         flush=True,
     )
@@ -91,11 +97,14 @@ def main() -> None:
     parser.add_argument(
         "--reslint", type=Path, default=DEFAULT_RESLINT, help="the executable (another checkout's)"
     )
+    parser.add_argument(
+        "--jobs", default="1", help="reslint's --jobs (default 1), or 'default' to leave it out"
+    )
     args = parser.parse_args()
     plan = FULL if args.full else QUICK
     kinds = args.only.split(",") if args.only else list(plan)
     print(
-        "kind              size    lines   time(s)  peak(MB)  growth t m  codes found\n"
+        "kind              size    lines   time(s)   cpu(s)  peak(MB)  growth t m  codes found\n"
         "  (growth: time and memory ratio to the previous size, divided by the size ratio;"
         " 1 = linear)"
     )
@@ -103,7 +112,7 @@ def main() -> None:
         for kind in kinds:
             previous = None
             for size in plan[kind]:
-                row = measure(kind, size, Path(folder), args.reslint)
+                row = measure(kind, size, Path(folder), args.reslint, args.jobs)
                 print_row(row, previous)
                 previous = row
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from reslint.collections_budget import fewer_collections
 from reslint.deep_stack import on_deep_stack
 from reslint.findings import (
     Applicability,
@@ -26,6 +27,7 @@ from reslint.findings import (
     finding_order,
 )
 from reslint.notebook import NotANotebook, is_notebook, parse_notebook
+from reslint.processes import can_fork, forked_map
 from reslint.project_files import normal_path
 from reslint.rule import Fix, Rule
 from reslint.rules.RN001_syntax_error import SyntaxErrorRule
@@ -114,7 +116,8 @@ def lint_source(
 def _checked_source(text: str, path: str, checks: Checks, group: FileGroup | None) -> list[Finding]:
     try:
         group = group if group is not None else FileGroup([path])
-        findings, deferrals = _whole_or_segmented(path, text, checks, group)
+        with fewer_collections():
+            findings, deferrals = _whole_or_segmented(path, text, checks, group)
         reported = _kept(_apply_noqa(findings, text, path, checks), checks)
         return without_deferred(reported, deferrals)
     except Exception as error:  # a bug in the engine or the model must not stop the other files
@@ -153,13 +156,16 @@ class FileGroup:
     """Files linted together (reslint.runner decides which): one Project, so that a file importing
     another sees that file's classes, and each file read, parsed and modelled once."""
 
-    def __init__(self, paths: Sequence[str], max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+    def __init__(
+        self, paths: Sequence[str], max_bytes: int = DEFAULT_MAX_BYTES, workers: int = 1
+    ) -> None:
         from reslint.model.project import Project
 
         self.project = Project(paths, loader=self._load)
         self._prepared: dict[str, Prepared] = {}
         self._sources: dict[str, SourceFile] = {}
         self._max_bytes = max_bytes
+        self.workers = workers  # processes a huge file's segments may be checked on
 
     def read(self, path: str) -> SourceFile:
         """The file as `read_source` gives it, read once for the group (a file both imported and
@@ -230,13 +236,13 @@ def _whole_or_segmented(
     segments = plan_segments(text)
     if segments is None:
         return _findings(path, group.prepare(path, text), checks)
-    checked = [(segment, *_segment_findings(path, segment, checks, group)) for segment in segments]
+    checked = list(zip(segments, _checked_segments(path, segments, checks, group)))
     # Rules that only speak about model files ask whether the file defines a network: a segment of
     # helper functions only is checked again once another segment is known to (rare, and small).
-    in_network_file = any(networks for *_, networks in checked)
+    in_network_file = any(networks for _, (*_, networks) in checked)
     findings: dict[tuple[object, ...], Finding] = {}
     deferrals: Deferrals = {}
-    for segment, found, deferred, networks in checked:
+    for segment, (found, deferred, networks) in checked:
         if in_network_file and not networks:
             again = replace(segment, in_network_file=True)
             found, deferred, _ = _segment_findings(path, again, checks, group)
@@ -253,9 +259,32 @@ def _whole_or_segmented(
     return list(findings.values()), deferrals
 
 
+SegmentFindings = tuple[list[Finding], Deferrals, bool]
+
+
+def _checked_segments(
+    path: str, segments: Sequence[Segment], checks: Checks, group: FileGroup
+) -> list[SegmentFindings]:
+    """Each segment's findings, on the group's worker processes when it may use more than one (the
+    segments are independent: each is parsed, modelled and checked alone)."""
+
+    def check(segment: Segment) -> SegmentFindings:
+        return on_deep_stack(lambda: _segment_findings(path, segment, checks, group))
+
+    workers = min(group.workers, len(segments))
+    if workers > 1 and can_fork():
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            return list(forked_map(check, segments, workers))
+        except (BrokenProcessPool, OSError):
+            pass  # a worker died (out of memory, killed) or processes cannot start: in this one
+    return [check(segment) for segment in segments]
+
+
 def _segment_findings(
     path: str, segment: Segment, checks: Checks, group: FileGroup
-) -> tuple[list[Finding], Deferrals, bool]:
+) -> SegmentFindings:
     """A segment's findings, and whether it defines an nn.Module class."""
     prepared = group.prepare_segment(path, segment)
     try:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from reslint.discovery import discover
 from reslint.findings import FileResult, Finding, finding_order
+from reslint.processes import cpu_count, forked_map
 from reslint.progress import progress_bar, wanted
 from reslint.project_files import connected_groups
 from reslint.settings import Settings, SettingsResolver
@@ -91,12 +92,13 @@ def _text_for_imports(path: str, max_bytes: int) -> str:
         return ""
 
 
-def lint_group(paths: Sequence[str], settings: Settings) -> list[FileResult]:
-    """Lint the files of one group (in this process), each file modelled once. The engine (libcst,
-    the rules) is imported here, so that a run answered from the cache never loads it."""
+def lint_group(paths: Sequence[str], settings: Settings, workers: int = 1) -> list[FileResult]:
+    """Lint the files of one group (in this process; a huge file's segments on up to `workers`
+    processes), each file modelled once. The engine (libcst, the rules) is imported here, so that a
+    run answered from the cache never loads it."""
     from reslint.engine import FileGroup, check_file
 
-    group = FileGroup(paths, settings.max_bytes)
+    group = FileGroup(paths, settings.max_bytes, workers)
     return [check_file(path, settings.checks_for(path), group) for path in paths]
 
 
@@ -111,9 +113,11 @@ def lint_groups(
             return _lint_in_pool(groups, workers, advance)
         except (BrokenProcessPool, OSError):
             pass  # a worker died (out of memory, killed) or processes cannot start here: go on in-process
+    # In this process, one group at a time: the cores go to the segments of a huge file instead.
+    segment_workers = jobs if jobs is not None else cpu_count()
     results: list[FileResult] = []
     for group in groups:
-        results.extend(_lint_group(group))
+        results.extend(lint_group(group.paths, group.settings, segment_workers))
         advance(len(group.paths))
     return results
 
@@ -162,26 +166,10 @@ def _lint_group(group: Group) -> list[FileResult]:
 
 
 def _lint_in_pool(groups: Sequence[Group], workers: int, advance: Progress) -> list[FileResult]:
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    # fork: the workers inherit the imported libcst and rules instead of importing them again.
-    context = (
-        multiprocessing.get_context("fork")
-        if "fork" in multiprocessing.get_all_start_methods()
-        else None
-    )
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
-    try:
-        chunk = max(1, len(groups) // (workers * 4))
-        results: list[FileResult] = []
-        for group_results in pool.map(_lint_group, groups, chunksize=chunk):
-            results.extend(group_results)
-            advance(len(group_results))
-    except KeyboardInterrupt:
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown()
+    results: list[FileResult] = []
+    for group_results in forked_map(_lint_group, groups, workers):
+        results.extend(group_results)
+        advance(len(group_results))
     return results
 
 
@@ -190,13 +178,7 @@ def _worker_count(groups: Sequence[Group], jobs: int | None) -> int:
         return max(1, min(jobs, len(groups)))
     if len(groups) < 2 or _total_size(groups) < PARALLEL_MIN_BYTES:
         return 1
-    return max(1, min(_cpu_count(), len(groups)))
-
-
-def _cpu_count() -> int:
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
+    return max(1, min(cpu_count(), len(groups)))
 
 
 def _total_size(groups: Sequence[Group]) -> int:

@@ -49,9 +49,11 @@ class NormAfterAddition(Rule):
 
     def _check(self, module: ModuleModel) -> Iterator[Violation]:
         for instance in module.instances():
-            forward = instance.forward
+            if instance.forward is None:
+                continue  # no forward: no residual either
+            reused = _reused_sums(instance.forward)
             for residual in residuals(instance):
-                if _sum_reused(residual.site, forward):
+                if residual.site in reused:
                     continue  # a pre-norm design: the raw sum stays the trunk, the norm feeds the next branch
                 for step in residual.site.after:
                     kind = step.layer.kind if step.layer is not None else step.kind
@@ -68,15 +70,16 @@ class NormAfterAddition(Rule):
                         break
 
 
-def _sum_reused(site: AddSite, forward) -> bool:
-    """Whether the unnormalized sum itself is added again later or returned."""
-
-    def is_raw_sum(option) -> bool:
-        return isinstance(option, Flow) and option.origin is site and not option.steps
-
-    later = [o for other in forward.adds if other is not site for o in (*other.left, *other.right)]
-    returned = [o for value in forward.returns for o in options(value)]
-    return any(is_raw_sum(option) for option in later + returned)
+def _reused_sums(forward) -> set[AddSite]:
+    """The additions whose unnormalized sum itself is added again later or returned (one pass over
+    the forward: a sum of n terms holds n additions)."""
+    later = [(other, option) for other in forward.adds for option in (*other.left, *other.right)]
+    later += [(None, option) for value in forward.returns for option in options(value)]
+    return {
+        option.origin
+        for other, option in later
+        if isinstance(option, Flow) and not option.steps and option.origin is not other
+    }
 
 
 NormAfterAddition.INVALID = [

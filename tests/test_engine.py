@@ -528,7 +528,7 @@ def test_large_runs_use_every_core(tmp_path, monkeypatch):
     monkeypatch.setattr(
         runner, "_lint_in_pool", lambda groups, workers, advance: calls.append(workers) or []
     )
-    monkeypatch.setattr(runner, "_cpu_count", lambda: 2)
+    monkeypatch.setattr(runner, "cpu_count", lambda: 2)
     paths = [
         write(tmp_path, f"m{number}.py", "x = 1\n" * (runner.PARALLEL_MIN_BYTES // 12))
         for number in range(3)

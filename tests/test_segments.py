@@ -15,6 +15,7 @@ import pytest
 import reslint.engine as engine
 from reslint.engine import Checks, lint_source
 from reslint.findings import Finding
+from reslint.processes import forked_map
 from reslint.segments import plan_segments
 
 REPO = Path(__file__).resolve().parents[1]
@@ -135,6 +136,32 @@ def test_positions_noqa_and_fixes_after_the_first_segment(monkeypatch: pytest.Mo
     (fixed,) = [f for f in segmented if f.code == "RN109"]
     assert fixed.fix is not None
     assert {edit.line for edit in fixed.fix.edits} == {print_line}
+
+
+def test_segments_checked_on_two_processes_give_the_same_findings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    late = (
+        "\n\nclass Late(nn.Module):\n"
+        "    def forward(self, x):\n"
+        "        print(x.shape)\n"
+        "        return x  # noqa: RN109\n"
+    )
+    text = HEADER + _filler(30) + late + _filler(30, 30) + late.replace("Late", "Later")
+    checks = replace(CHECKS, codes=CHECKS.codes | {"RN005"})
+    _segmented(monkeypatch, budget=50)
+    alone = lint_source(text, "model.py", checks, engine.FileGroup(["model.py"]))
+    pools: list[int] = []
+
+    def counted_map(*arguments: object) -> object:
+        pools.append(len(arguments[1]))  # type: ignore[arg-type]
+        return forked_map(*arguments)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine, "forked_map", counted_map)
+    spread = lint_source(text, "model.py", checks, engine.FileGroup(["model.py"], workers=2))
+    assert pools and pools[0] > 3  # the segments went to the worker processes
+    assert sorted(f.code for f in alone) == ["RN005", "RN005", "RN109", "RN109"]
+    assert [(f, f.fix) for f in spread] == [(f, f.fix) for f in alone]
 
 
 def test_a_group_larger_than_the_budget_is_one_segment(monkeypatch: pytest.MonkeyPatch) -> None:

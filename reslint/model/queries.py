@@ -6,12 +6,13 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
+from weakref import WeakKeyDictionary
 
 import libcst as cst
 
 from reslint.knowledge.layers import CHANNEL_PRESERVING, NORMS
 from reslint.knowledge.names import names_in
-from reslint.model.classes import Instance
+from reslint.model.classes import ForwardModel, Instance
 from reslint.model.naming import SHORTCUT_NAME
 from reslint.model.symbolic import Assumptions, Comparison, Expr, Relation, relation
 from reslint.model.values import AddSite, Flow, Layer, ListValue, Step, compatible, options
@@ -320,6 +321,12 @@ class Residual:
         return max(self.mains, key=lambda elements: _weight_of(elements, ()))
 
 
+# instance -> (its forward, how far each addition's `after` had grown, its residuals): a dozen rules
+# ask for the same instance's residuals; asked again after the forward changed, they are worked out anew.
+_residuals_known: WeakKeyDictionary[Instance, tuple[ForwardModel, tuple[int, ...], list[Residual]]]
+_residuals_known = WeakKeyDictionary()
+
+
 def residuals(instance: Instance) -> list[Residual]:
     """The additions of the instance's forward that are residual blocks, each seen as its branches."""
     if instance.residuals is None:
@@ -331,6 +338,14 @@ def _find_residuals(instance: Instance) -> list[Residual]:
     forward = instance.forward
     if forward is None:
         return []
+    grown = tuple(len(site.after) for site in forward.adds)
+    known = _residuals_known.get(instance)
+    if known is None or known[0] is not forward or known[1] != grown:
+        known = _residuals_known[instance] = (forward, grown, _residuals_of(forward))
+    return list(known[2])
+
+
+def _residuals_of(forward: ForwardModel) -> list[Residual]:
     found = []
     for site in forward.adds:
         left = [f for f in site.left if isinstance(f, Flow)]

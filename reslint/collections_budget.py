@@ -1,0 +1,29 @@
+"""Fewer garbage collections while a file is checked.
+
+Parsing builds hundreds of thousands of small objects (libcst nodes: about 160 per line of code) that
+all live until the file is done. With CPython's default threshold (a young collection every 700
+allocations) they are traversed again and again as they are promoted, and every full collection walks
+the whole tree built so far. A higher first threshold keeps the same collector (cycles are still
+freed) and saves a little CPU for a few MB.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+# Measured on `classes 720` (10k lines, in one process, runs interleaved, load 12): 8.3 s of CPU on
+# average with 700, 7.7 s with 10,000 (-8%); the peak grows with it (98 MB, 100 MB, 118 MB at 50,000).
+YOUNG_THRESHOLD = 10_000
+
+
+@contextmanager
+def fewer_collections() -> Iterator[None]:
+    """The collector's first threshold raised to YOUNG_THRESHOLD (never lowered), restored after."""
+    previous = gc.get_threshold()
+    gc.set_threshold(max(previous[0], YOUNG_THRESHOLD), *previous[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*previous)
