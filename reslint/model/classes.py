@@ -281,8 +281,9 @@ class Instance:
         self.read_by_name: set[str] = set()
         self._running_forward = False
         self._asking_channels = False
-        # Its residual additions as queries.residuals finds them, worked out once: a dozen rules ask.
-        self.residuals: list | None = None
+        # (its forward, how far each addition's `after` had grown, its residuals), as
+        # queries.residuals last found them.
+        self.residuals_known: tuple[ForwardModel, tuple[int, ...], list] | None = None
 
     def __repr__(self) -> str:
         return f"Instance({self.cls.name})"

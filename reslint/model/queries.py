@@ -6,7 +6,6 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
-from weakref import WeakKeyDictionary
 
 import libcst as cst
 
@@ -321,27 +320,17 @@ class Residual:
         return max(self.mains, key=lambda elements: _weight_of(elements, ()))
 
 
-# instance -> (its forward, how far each addition's `after` had grown, its residuals): a dozen rules
-# ask for the same instance's residuals; asked again after the forward changed, they are worked out anew.
-_residuals_known: WeakKeyDictionary[Instance, tuple[ForwardModel, tuple[int, ...], list[Residual]]]
-_residuals_known = WeakKeyDictionary()
-
-
 def residuals(instance: Instance) -> list[Residual]:
-    """The additions of the instance's forward that are residual blocks, each seen as its branches."""
-    if instance.residuals is None:
-        instance.residuals = _find_residuals(instance)
-    return instance.residuals
-
-
-def _find_residuals(instance: Instance) -> list[Residual]:
+    """The additions of the instance's forward that are residual blocks, each seen as its branches.
+    Worked out once per instance (a dozen rules ask), and anew when its forward changed or an
+    addition's later steps grew."""
     forward = instance.forward
     if forward is None:
         return []
     grown = tuple(len(site.after) for site in forward.adds)
-    known = _residuals_known.get(instance)
+    known = instance.residuals_known
     if known is None or known[0] is not forward or known[1] != grown:
-        known = _residuals_known[instance] = (forward, grown, _residuals_of(forward))
+        known = instance.residuals_known = (forward, grown, _residuals_of(forward))
     return list(known[2])
 
 
