@@ -27,6 +27,7 @@ from reslint.knowledge.layers import (
 )
 from reslint.model import builders, symbolic
 from reslint.model.builders import LayerClass
+from reslint.model.call_binding import gives_a_parameter_twice
 from reslint.model.classes import ForwardModel
 from reslint.model.gates import is_gate
 from reslint.model.naming import SHORTCUT_NAME, builds_norm
@@ -743,6 +744,8 @@ class Interpreter:
                 return handled
         func = self.evaluate(node.func, frame)
         args, kwargs = self.arguments(node, frame)
+        if isinstance(func, FunctionRef) and _ambiguous_binding(func, node):
+            return UNKNOWN  # a TypeError; which value the author meant for the parameter is unknown
         return self.call(func, args, kwargs, node, frame)
 
     def arguments(self, node: cst.Call, frame: Frame) -> tuple[list[Any], dict[str, Any]]:
@@ -1302,6 +1305,12 @@ def _is_self(node: cst.BaseExpression, frame: Frame) -> bool:
         and isinstance(node, cst.Name)
         and frame.locals.get(node.value) is frame.instance
     )
+
+
+def _ambiguous_binding(func: FunctionRef, call: cst.Call) -> bool:
+    """`call` of the file's own function gives one of its parameters two values."""
+    bound = func.bound_self is not None and not is_static(func.node)
+    return gives_a_parameter_twice(func.node, call, bound)
 
 
 def is_static(function: cst.FunctionDef) -> bool:
