@@ -976,6 +976,9 @@ class Interpreter:
         ):
             frame.instance.set_attribute(args[1], args[2], node, node)
             return None
+        if name == "exec":
+            _exec_may_change(frame)
+            return None
         if name == "super":
             return SuperRef(frame.instance, frame.module.class_of(frame.function))
         if name == "isinstance" and len(args) == 2:
@@ -1288,6 +1291,16 @@ def _may_have_changed(values: list[Any]) -> None:
     for value in values:
         if isinstance(value, (ListValue, DictValue)):
             value.open_ended = True
+
+
+def _exec_may_change(frame: Frame) -> None:
+    """`exec("self.layer{} = ...".format(i))`: code in a string may set any attribute and fill any
+    list or dict the frame reaches, so none of them is known to be complete."""
+    reached = list(frame.locals.values())
+    if frame.instance is not None:
+        frame.instance.dynamic_access = True
+        reached += frame.instance.attrs.values()
+    _may_have_changed(reached)
 
 
 def _preserves(step: Step) -> bool:
