@@ -65,6 +65,8 @@ LAYERS_BY_LOWER_NAME = {name.lower(): name for name in TORCH_LAYERS}
 CONCATENATIONS = {"torch.cat", "torch.concat", "torch.concatenate", "torch.stack"}
 # torch.nn classes that hold tensors, not computation.
 TENSOR_CLASSES = {"Parameter", "Buffer", "UninitializedParameter", "UninitializedBuffer"}
+# Comparisons of two classes: whether each holds when they are the same class.
+CLASS_IDENTITY = {"Equal": True, "Is": True, "NotEqual": False, "IsNot": False}
 NUMERIC_BUILTINS = {"int", "round", "max", "min", "float", "abs"}
 # `math` functions on sizes, as the symbolic operation that computes them: timm's bottleneck width is
 # `int(math.floor(planes * (base_width / 64)) * cardinality)`.
@@ -1089,6 +1091,9 @@ def truth(value: Any) -> bool | None:
 
 
 def compare(op: str, left: Any, right: Any) -> Any:
+    if isinstance(left, ClassRef) and isinstance(right, ClassRef) and op in CLASS_IDENTITY:
+        # `if block == BasicBlock:` in a stage helper: which block class the factory passed
+        return (left.cls is right.cls) is CLASS_IDENTITY[op]
     if op in ("Is", "IsNot"):
         result = _is_none(left) if right is None else (_is_none(right) if left is None else UNKNOWN)
         if result is UNKNOWN:
