@@ -61,6 +61,7 @@ if TYPE_CHECKING:
 
 MAX_DEPTH = 8
 MAX_LOOP = 48  # iterations run for a loop of known length; longer ones are cut there
+STAGE_LOOP = 6  # a `range` loop this short is run in full (a loop over the stages of a network)
 LAYERS_BY_LOWER_NAME = {name.lower(): name for name in TORCH_LAYERS}
 CONCATENATIONS = {"torch.cat", "torch.concat", "torch.concatenate", "torch.stack"}
 # torch.nn classes that hold tensors, not computation.
@@ -553,7 +554,11 @@ class Interpreter:
         if isinstance(base, (Param, Expr)) or base is UNKNOWN and isinstance(node.value, cst.Name):
             text = frame.module.code(node)
             return (
-                symbolic.var(text, text, _default_item(base, key) or _domain_for(text))
+                symbolic.var(
+                    _item_identity(node, key, frame),
+                    text,
+                    _default_item(base, key) or _domain_for(text),
+                )
                 if _looks_numeric(text.split("[")[0])
                 else UNKNOWN
             )
@@ -1166,7 +1171,12 @@ def first_items(iterable: Any) -> list[Any]:
             stop = iterable.stop.constant if isinstance(iterable.stop, Expr) else None
             if stop is None:
                 return [symbolic.const(first), symbolic.const(first + 1)]
-            # A counted loop repeats the same body: its first two and its last iteration say it all.
+            # A counted loop repeats the same body: its first two and its last iteration say it
+            # all. A short one is run in full: it is a loop over stages, whose body reads per-stage
+            # lists (`downsample_layers[i]` then `stages[i]`), and leaving out an iteration would
+            # join stage 1 to stage 3.
+            if int(stop) - first <= STAGE_LOOP:
+                return [symbolic.const(i) for i in range(first, int(stop))]
             indices = sorted(
                 {i for i in (first, first + 1, int(stop) - 1) if first <= i < int(stop)}
             )
@@ -1341,6 +1351,15 @@ def is_static(function: cst.FunctionDef) -> bool:
 def _self_name(function: cst.FunctionDef) -> str:
     params = list(function.params.posonly_params) + list(function.params.params)
     return params[0].name.value if params else "self"
+
+
+def _item_identity(node: cst.Subscript, key: Any, frame: Frame) -> str:
+    """What one entry of an unknown list stands for: `dims[2]` wherever the index is known to be 2
+    (`dims[i]` in one loop and `dims[i+1]` in another may be the same entry, or not)."""
+    if isinstance(key, Expr) and key.constant is not None:
+        index = int(key.constant) if key.constant == int(key.constant) else key.constant
+        return f"{frame.module.code(node.value)}[{index}]"
+    return frame.module.code(node)
 
 
 def _default_item(base: Any, key: Any) -> tuple:
