@@ -504,8 +504,14 @@ class Interpreter:
         if instance_type is not None and isinstance(base, instance_type):
             value = base.attribute(attr, self)
             # A size set where reslint cannot see (a base class of another library) is a symbol; one
-            # this class assigned from what reslint could not work out stays unknown.
-            if value is UNKNOWN and _looks_numeric(attr) and attr not in base.attrs:
+            # this class assigned from what reslint could not work out stays unknown, and so does
+            # one that no class reslint sees all of has set (reading it raises AttributeError).
+            if (
+                value is UNKNOWN
+                and _looks_numeric(attr)
+                and attr not in base.attrs
+                and base.cls.has_unresolved_bases
+            ):
                 text = frame.module.code(node)
                 return symbolic.var(text, text, _domain_for(text))
             return value.named(frame.module.code(node)) if isinstance(value, Expr) else value
