@@ -60,7 +60,7 @@ class ShortcutStrideMismatch(Rule):
     def _check(self, module: ModuleModel) -> Iterator[Violation]:
         for instance in module.instances():
             for residual in residuals(instance):
-                main_stride = _total_stride(residual.main)
+                main_stride = None if residual.main_after_sum else _total_stride(residual.main)
                 if main_stride is None:
                     continue
                 # Several strided convs in the main branch: RN304's finding on one of them is the cause.

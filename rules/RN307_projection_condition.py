@@ -135,6 +135,10 @@ ProjectionCondition.INVALID = [
     """
 import torch.nn as nn
 class ResNet(nn.Module):
+    def __init__(self, block):
+        super().__init__()
+        self.inplanes = 64
+        self.layer2 = self._make_layer(block, 128, 2, stride=2)
     def _make_layer(self, block, planes, blocks, stride=1):
         downsample = None
         if stride != 1:

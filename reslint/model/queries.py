@@ -313,6 +313,9 @@ class Residual:
     shortcuts: list[Chain]  # identity is an empty list
     shortcut_steps: list[tuple[Step, ...]]
     after: list[Element]
+    # The main branch starts at an earlier sum that the shortcut does not (`out = u1 + u2` of a
+    # selective-kernel unit, then `conv3(out) + x`): what ran before that sum is not in `mains`.
+    main_after_sum: bool = False
 
     @property
     def main(self) -> list[Element]:
@@ -352,9 +355,18 @@ def residuals(instance: Instance) -> list[Residual]:
                 _chains(right, right_own),
                 right_own,
                 expand(site.after),
+                _starts_at_another_sum(left, right),
             )
         )
     return found
+
+
+def _starts_at_another_sum(main: list[Flow], shortcut: list[Flow]) -> bool:
+    origins = [flow.origin for flow in shortcut]
+    return any(
+        isinstance(flow.origin, AddSite) and all(flow.origin is not o for o in origins)
+        for flow in main
+    )
 
 
 @dataclass(frozen=True)
