@@ -638,10 +638,12 @@ class Interpreter:
             return self.evaluate(node.body, frame)
         if decided is False:
             return self.evaluate(node.orelse, frame)
-        with self.guarded(node, True, condition):
-            body = self.evaluate(node.body, frame)
-        with self.guarded(node, False, condition):
-            orelse = self.evaluate(node.orelse, frame)
+        # Each tensor it yields comes through its side, as for an `if` statement's branches
+        # (`self.shortcut(x) if self.stride == 1 else out`: the shortcut runs only at stride 1).
+        with self.guarded(node, True, condition) as guard:
+            body = _flows_through(self.evaluate(node.body, frame), guard)
+        with self.guarded(node, False, condition) as guard:
+            orelse = _flows_through(self.evaluate(node.orelse, frame), guard)
         return alternatives([body, orelse])
 
     def eval_UnaryOperation(self, node: cst.UnaryOperation, frame: Frame) -> Any:
