@@ -45,6 +45,7 @@ class HelperArity(Rule):
         for call, function in module.names.calls:
             if any(arg.star for arg in call.args):
                 continue
+            name: str | None
             if isinstance(call.func, cst.Name):
                 name = call.func.value
                 signature = _callee_signature(module, name, call)
@@ -53,7 +54,7 @@ class HelperArity(Rule):
             else:
                 name = _self_method_name(call, function)
                 signature = _method_signature(module, name, function) if name else None
-            if signature is None:
+            if signature is None or name is None:
                 continue
             problem = signature.bind(argument_keywords(call)).problem
             if problem:
