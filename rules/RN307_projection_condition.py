@@ -73,9 +73,11 @@ def _additions_using(shortcut) -> list[Assumptions]:
     found = []
     for site in forward.adds:  # the configuration that built this shortcut
         guards = tuple((g.condition, g.branch) for g in site.guards if g.condition is not None)
-        for flow in (f for f in (*site.left, *site.right) if isinstance(f, Flow)):
-            if not any(step.text.endswith(shortcut.name) for step in flow.steps):
-                continue
+        flows = [f for f in (*site.left, *site.right) if isinstance(f, Flow)]
+        using = [f for f in flows if any(step.text.endswith(shortcut.name) for step in f.steps)]
+        if using and any(f.origin == "input" and not f.steps for f in flows):
+            using = [Flow("input")]  # the input itself is added where the shortcut is not applied
+        for flow in using:
             # and the path its tensor came through: `self.shortcut(x) if self.stride == 1 else out`
             needed = guards + tuple((g.condition, g.branch) for g in flow.path if g.condition)
             if not needed:
