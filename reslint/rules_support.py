@@ -11,6 +11,7 @@ import libcst as cst
 
 from reslint.knowledge.signatures import Binding, Signature, signature
 from reslint.knowledge.spelling import did_you_mean
+from reslint.model.call_binding import argument_keywords
 from reslint.model.symbolic import Expr
 from reslint.rule import Violation
 
@@ -159,11 +160,6 @@ def torch_calls(module: ModuleModel, prefix: str = "torch.") -> Iterator[TorchCa
         yield TorchCall(call, qualified, module.code(call.func), known, binding)
 
 
-def argument_keywords(call: cst.Call) -> list[str | None]:
-    """Each argument's keyword, None for a positional one: what Signature.bind takes."""
-    return [arg.keyword.value if arg.keyword else None for arg in call.args]
-
-
 def _shadowed(
     callee: cst.BaseExpression, function: cst.FunctionDef | None, module: ModuleModel
 ) -> bool:
@@ -176,31 +172,6 @@ def _shadowed(
     if module.definition(head.value, callee) is not None:
         return True
     return function is not None and head.value in module.names.functions[id(function)].bound
-
-
-def function_signature(function: cst.FunctionDef, bound: bool = False) -> Signature:
-    """A function of the file in the notation of the generated signatures; `bound`: as a method
-    called on an instance (its first parameter, `self`, is given)."""
-    params = function.params
-    positional = [*params.posonly_params, *params.params][1 if bound else 0 :]
-    only = max(len(params.posonly_params) - (1 if bound else 0), 0)
-    parts: list[str] = [_part(p) for p in positional[:only]]
-    if parts:
-        parts.append("/")
-    parts += [_part(p) for p in positional[only:]]
-    star = params.star_arg
-    if isinstance(star, cst.Param):
-        parts.append(f"*{star.name.value}")
-    elif params.kwonly_params:
-        parts.append("*")
-    parts += [_part(p) for p in params.kwonly_params]
-    if params.star_kwarg is not None:
-        parts.append(f"**{params.star_kwarg.name.value}")
-    return Signature.parse(parts)
-
-
-def _part(param: cst.Param) -> str:
-    return param.name.value + ("=" if param.default is not None else "")
 
 
 def written_name(module: ModuleModel, qualified: str) -> str | None:

@@ -8,8 +8,8 @@ import libcst as cst
 
 from reslint.knowledge.signatures import Signature
 from reslint.model import ModuleModel
+from reslint.model.call_binding import argument_keywords, function_signature
 from reslint.rule import Rule, Violation
-from reslint.rules_support import argument_keywords, function_signature
 
 
 class HelperArity(Rule):
@@ -43,14 +43,19 @@ class HelperArity(Rule):
 
     def check(self, module: ModuleModel) -> Iterator[Violation]:
         for call, function in module.names.calls:
-            if not isinstance(call.func, cst.Name):
+            if any(arg.star for arg in call.args):
                 continue
-            name = call.func.value
-            signature = _callee_signature(module, name, call)
-            if signature is None or any(arg.star for arg in call.args):
+            name: str | None
+            if isinstance(call.func, cst.Name):
+                name = call.func.value
+                signature = _callee_signature(module, name, call)
+                if function is not None and name in module.names.functions[id(function)].bound:
+                    continue  # shadowed by a local
+            else:
+                name = _self_method_name(call, function)
+                signature = _method_signature(module, name, function) if name else None
+            if signature is None or name is None:
                 continue
-            if function is not None and name in module.names.functions[id(function)].bound:
-                continue  # shadowed by a local
             problem = signature.bind(argument_keywords(call)).problem
             if problem:
                 yield Violation(
@@ -76,6 +81,34 @@ def _callee_signature(module: ModuleModel, name: str, call: cst.Call) -> Signatu
     if init is None or init.decorators:
         return None  # torch's own constructor, or a wrapped one
     return function_signature(init, bound=True)
+
+
+def _self_method_name(call: cst.Call, function: cst.FunctionDef | None) -> str | None:
+    """`_make_layer` for a call `self._make_layer(...)` inside a method whose instance is `self`."""
+    func = call.func
+    if function is None or not isinstance(func, cst.Attribute):
+        return None
+    params = [*function.params.posonly_params, *function.params.params]
+    receiver = func.value
+    if not params or not isinstance(receiver, cst.Name) or receiver.value != params[0].name.value:
+        return None
+    return func.attr.value
+
+
+def _method_signature(
+    module: ModuleModel, name: str, function: cst.FunctionDef | None
+) -> Signature | None:
+    """The signature `self.name(...)` binds against inside `function`, or None when a subclass or a
+    base reslint cannot see may supply another method of that name, or a decorator may change it."""
+    cls = module.class_of(function)
+    if cls is None or function is None or function.decorators or cls.has_unresolved_bases:
+        return None
+    method = cls.method(name)
+    if method is None or method.decorators:
+        return None
+    if any(name in sub.methods for sub in module.subclasses(cls)):
+        return None  # an override in a subclass may take other arguments
+    return function_signature(method, bound=True)
 
 
 HelperArity.INVALID = [

@@ -9,6 +9,7 @@ import libcst as cst
 
 from reslint.model import ModuleModel
 from reslint.model.classes import ClassModel
+from reslint.model.walk import descendants
 from reslint.rule import Rule, Violation
 
 # torch.nn layers that own parameters, with the argument that can turn them off: (keyword, its
@@ -93,22 +94,45 @@ class ModuleBuiltInForward(Rule):
     def check(self, module: ModuleModel) -> Iterator[Violation]:
         known: dict[int, bool] = {}  # id of a class of the file -> whether it owns parameters
         for cls in module.module_classes:
-            forward = cls.methods.get("forward")
-            if forward is None:
+            for forward in _forward_methods(cls, module):
+                yield from self._check_method(cls.name, forward, module, known)
+
+    def _check_method(
+        self, class_name: str, forward: cst.FunctionDef, module: ModuleModel, known: dict[int, bool]
+    ) -> Iterator[Violation]:
+        for call in module.calls_in(forward):
+            if not _has_parameters(call, module, known):
                 continue
-            for call in module.calls_in(forward):
-                if not _has_parameters(call, module, known):
-                    continue
-                use = _how_used(call, forward, module)
-                if use:
-                    yield Violation(
-                        call,
-                        f"`{module.code(call.func)}(...)` is built inside `{cls.name}.forward` "
-                        f"({use}): it gets new random weights on every call, which are never "
-                        "trained nor saved",
-                        "build it once in `__init__` (`self.layer = ...`) and call `self.layer(x)` "
-                        "in forward",
-                    )
+            use = _how_used(call, forward, module)
+            if use:
+                yield Violation(
+                    call,
+                    f"`{module.code(call.func)}(...)` is built inside "
+                    f"`{class_name}.{forward.name.value}` ({use}): it gets new random weights "
+                    "on every call, which are never trained nor saved",
+                    "build it once in `__init__` (`self.layer = ...`) and call `self.layer(x)` "
+                    "in forward",
+                )
+
+
+def _forward_methods(cls: ClassModel, module: ModuleModel) -> list[cst.FunctionDef]:
+    """`forward` and the class's own methods it calls on self, directly or through each other
+    (torchvision's `_forward_impl`): every call of the network runs them."""
+    forward = cls.methods.get("forward")
+    found = [forward] if forward is not None else []
+    for method in found:  # grows while it is walked
+        for call in module.calls_in(method):
+            func = call.func
+            if not (
+                isinstance(func, cst.Attribute)
+                and isinstance(func.value, cst.Name)
+                and func.value.value == "self"
+            ):
+                continue
+            called = cls.methods.get(func.attr.value)
+            if called is not None and all(called is not seen for seen in found):
+                found.append(called)
+    return found
 
 
 def _has_parameters(call: cst.Call, module: ModuleModel, known: dict[int, bool]) -> bool:
@@ -194,7 +218,19 @@ def _how_used(call: cst.Call, forward: cst.FunctionDef, module: ModuleModel) -> 
         return f"assigned to `self.{target.attr.value}`"
     if isinstance(target, cst.Name) and _called(target.value, forward, module):
         return f"stored in `{target.value}`"
+    if isinstance(target, cst.Name) and _returned(target.value, forward, module):
+        return f"returned as the output in `{target.value}`"
     return ""
+
+
+def _returned(name: str, forward: cst.FunctionDef, module: ModuleModel) -> bool:
+    """`return x` right after `x = nn.Linear(...)`: forward hands back the module, not a tensor."""
+    return any(
+        isinstance(node, cst.Return)
+        and isinstance(node.value, cst.Name)
+        and node.value.value == name
+        for node in descendants(forward)
+    )
 
 
 def _called(name: str, forward: cst.FunctionDef, module: ModuleModel) -> bool:

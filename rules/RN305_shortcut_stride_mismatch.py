@@ -15,6 +15,7 @@ from reslint.model.symbolic import (
     may_differ,
     relation,
 )
+from reslint.model.values import compatible
 from reslint.rule import Rule, Violation
 from reslint.rules_support import quoted, unique
 
@@ -59,7 +60,7 @@ class ShortcutStrideMismatch(Rule):
     def _check(self, module: ModuleModel) -> Iterator[Violation]:
         for instance in module.instances():
             for residual in residuals(instance):
-                main_stride = _total_stride(residual.main)
+                main_stride = None if residual.main_after_sum else _total_stride(residual.main)
                 if main_stride is None:
                     continue
                 # Several strided convs in the main branch: RN304's finding on one of them is the cause.
@@ -128,7 +129,12 @@ def _provably_different(
 
 
 def _total_stride(elements: list[Element]) -> Expr | None:
-    """The product of the strides along a branch; None as soon as an element's stride is unknown."""
+    """The product of the strides along a branch; None as soon as an element's stride is unknown,
+    or when the branch joins layers built in exclusive branches of an `if` (a 'small' and a 'big'
+    variant appended to one ModuleList that forward runs in a loop): no call runs them all."""
+    layers = [layer for layer in map(layer_of, elements) if layer is not None]
+    if not compatible(*(layer.guards for layer in layers)):
+        return None
     total = const(1)
     for item in elements:
         element = layer_of(item)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from reslint.model import ModuleModel
-from reslint.model.queries import Projection, first_conv, projection, residuals
+from reslint.model.queries import Projection, first_conv, projection
 from reslint.model.symbolic import Assumptions, Condition, Expr, samples
+from reslint.model.values import Flow
 from reslint.rule import Rule, Violation
 from reslint.rules_support import unique
 
@@ -66,14 +67,22 @@ def _additions_using(shortcut) -> list[Assumptions]:
     (kuangliu's MobileNetV2 adds only `if self.stride == 1`); empty when always, or unknown."""
     if shortcut.instance is None:
         return []
+    forward = shortcut.instance.forward
+    if forward is None:
+        return []
     found = []
-    for residual in residuals(shortcut.instance):  # the configuration that built this shortcut
-        steps = [step for side in residual.shortcut_steps for step in side]
-        if any(step.text.endswith(shortcut.name) for step in steps):
-            guards = residual.site.guards
-            if not any(guard.condition is not None for guard in guards):
+    for site in forward.adds:  # the configuration that built this shortcut
+        guards = tuple((g.condition, g.branch) for g in site.guards if g.condition is not None)
+        flows = [f for f in (*site.left, *site.right) if isinstance(f, Flow)]
+        using = [f for f in flows if any(step.text.endswith(shortcut.name) for step in f.steps)]
+        if using and any(f.origin == "input" and not f.steps for f in flows):
+            using = [Flow("input")]  # the input itself is added where the shortcut is not applied
+        for flow in using:
+            # and the path its tensor came through: `self.shortcut(x) if self.stride == 1 else out`
+            needed = guards + tuple((g.condition, g.branch) for g in flow.path if g.condition)
+            if not needed:
                 return []  # an addition that always runs
-            found.append(tuple((g.condition, g.branch) for g in guards if g.condition is not None))
+            found.append(needed)
     return found
 
 
@@ -135,6 +144,10 @@ ProjectionCondition.INVALID = [
     """
 import torch.nn as nn
 class ResNet(nn.Module):
+    def __init__(self, block):
+        super().__init__()
+        self.inplanes = 64
+        self.layer2 = self._make_layer(block, 128, 2, stride=2)
     def _make_layer(self, block, planes, blocks, stride=1):
         downsample = None
         if stride != 1:

@@ -51,8 +51,8 @@ class NoNormalization(Rule):
 
     def _check(self, module: ModuleModel) -> Iterator[Violation]:
         for instance in module.instances():
-            if not residual_blocks(instance) and len(residuals(instance)) < 2:
-                continue  # a single block, or not a residual network: the network says it
+            if len(residual_blocks(instance)) + len(residuals(instance)) < 2:
+                continue  # one block (a wrapper around it), or not a residual network at all
             kinds = _kinds_within(instance, depth=0)
             if kinds & NORMS or kinds & OPAQUE or "conv" not in kinds:
                 continue

@@ -23,6 +23,8 @@ class Binding(NamedTuple):
     problem: str | None = None
     # The keyword the callable does not take, when that is the problem.
     unexpected: str | None = None
+    # The parameter given both by position and by keyword, when that is the problem.
+    repeated: str | None = None
 
 
 class Signature(NamedTuple):
@@ -92,7 +94,8 @@ class Signature(NamedTuple):
                 problem = f"got an unexpected keyword argument `{keyword}`"
                 return Binding(arguments, problem, unexpected=keyword)
             if keyword in arguments:
-                return Binding(arguments, f"got multiple values for argument `{keyword}`")
+                problem = f"got multiple values for argument `{keyword}`"
+                return Binding(arguments, problem, repeated=keyword)
             arguments[keyword] = index
         order = (*self.positional, *self.keyword_only)
         missing = [name for name in order if name in self.required and name not in arguments]

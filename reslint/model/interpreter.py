@@ -27,6 +27,7 @@ from reslint.knowledge.layers import (
 )
 from reslint.model import builders, symbolic
 from reslint.model.builders import LayerClass
+from reslint.model.call_binding import gives_a_parameter_twice
 from reslint.model.classes import ForwardModel
 from reslint.model.gates import is_gate
 from reslint.model.naming import SHORTCUT_NAME, builds_norm
@@ -59,10 +60,13 @@ if TYPE_CHECKING:
 
 MAX_DEPTH = 8
 MAX_LOOP = 48  # iterations run for a loop of known length; longer ones are cut there
+STAGE_LOOP = 6  # a `range` loop this short is run in full (a loop over the stages of a network)
 LAYERS_BY_LOWER_NAME = {name.lower(): name for name in TORCH_LAYERS}
 CONCATENATIONS = {"torch.cat", "torch.concat", "torch.concatenate", "torch.stack"}
 # torch.nn classes that hold tensors, not computation.
 TENSOR_CLASSES = {"Parameter", "Buffer", "UninitializedParameter", "UninitializedBuffer"}
+# Comparisons of two classes: whether each holds when they are the same class.
+CLASS_IDENTITY = {"Equal": True, "Is": True, "NotEqual": False, "IsNot": False}
 NUMERIC_BUILTINS = {"int", "round", "max", "min", "float", "abs"}
 # `math` functions on sizes, as the symbolic operation that computes them: timm's bottleneck width is
 # `int(math.floor(planes * (base_width / 64)) * cardinality)`.
@@ -499,8 +503,14 @@ class Interpreter:
         if instance_type is not None and isinstance(base, instance_type):
             value = base.attribute(attr, self)
             # A size set where reslint cannot see (a base class of another library) is a symbol; one
-            # this class assigned from what reslint could not work out stays unknown.
-            if value is UNKNOWN and _looks_numeric(attr) and attr not in base.attrs:
+            # this class assigned from what reslint could not work out stays unknown, and so does
+            # one that no class reslint sees all of has set (reading it raises AttributeError).
+            if (
+                value is UNKNOWN
+                and _looks_numeric(attr)
+                and attr not in base.attrs
+                and base.cls.has_unresolved_bases
+            ):
                 text = frame.module.code(node)
                 return symbolic.var(text, text, _domain_for(text))
             return value.named(frame.module.code(node)) if isinstance(value, Expr) else value
@@ -549,7 +559,11 @@ class Interpreter:
         if isinstance(base, (Param, Expr)) or base is UNKNOWN and isinstance(node.value, cst.Name):
             text = frame.module.code(node)
             return (
-                symbolic.var(text, text, _default_item(base, key) or _domain_for(text))
+                symbolic.var(
+                    _item_identity(node, key, frame),
+                    text,
+                    _default_item(base, key) or _domain_for(text),
+                )
                 if _looks_numeric(text.split("[")[0])
                 else UNKNOWN
             )
@@ -623,10 +637,12 @@ class Interpreter:
             return self.evaluate(node.body, frame)
         if decided is False:
             return self.evaluate(node.orelse, frame)
-        with self.guarded(node, True, condition):
-            body = self.evaluate(node.body, frame)
-        with self.guarded(node, False, condition):
-            orelse = self.evaluate(node.orelse, frame)
+        # Each tensor it yields comes through its side, as for an `if` statement's branches
+        # (`self.shortcut(x) if self.stride == 1 else out`: the shortcut runs only at stride 1).
+        with self.guarded(node, True, condition) as guard:
+            body = _flows_through(self.evaluate(node.body, frame), guard)
+        with self.guarded(node, False, condition) as guard:
+            orelse = _flows_through(self.evaluate(node.orelse, frame), guard)
         return alternatives([body, orelse])
 
     def eval_UnaryOperation(self, node: cst.UnaryOperation, frame: Frame) -> Any:
@@ -742,6 +758,8 @@ class Interpreter:
                 return handled
         func = self.evaluate(node.func, frame)
         args, kwargs = self.arguments(node, frame)
+        if isinstance(func, FunctionRef) and _ambiguous_binding(func, node):
+            return UNKNOWN  # a TypeError; which value the author meant for the parameter is unknown
         return self.call(func, args, kwargs, node, frame)
 
     def arguments(self, node: cst.Call, frame: Frame) -> tuple[list[Any], dict[str, Any]]:
@@ -972,6 +990,9 @@ class Interpreter:
         ):
             frame.instance.set_attribute(args[1], args[2], node, node)
             return None
+        if name == "exec":
+            _exec_may_change(frame)
+            return None
         if name == "super":
             return SuperRef(frame.instance, frame.module.class_of(frame.function))
         if name == "isinstance" and len(args) == 2:
@@ -1082,6 +1103,9 @@ def truth(value: Any) -> bool | None:
 
 
 def compare(op: str, left: Any, right: Any) -> Any:
+    if isinstance(left, ClassRef) and isinstance(right, ClassRef) and op in CLASS_IDENTITY:
+        # `if block == BasicBlock:` in a stage helper: which block class the factory passed
+        return (left.cls is right.cls) is CLASS_IDENTITY[op]
     if op in ("Is", "IsNot"):
         result = _is_none(left) if right is None else (_is_none(right) if left is None else UNKNOWN)
         if result is UNKNOWN:
@@ -1154,7 +1178,12 @@ def first_items(iterable: Any) -> list[Any]:
             stop = iterable.stop.constant if isinstance(iterable.stop, Expr) else None
             if stop is None:
                 return [symbolic.const(first), symbolic.const(first + 1)]
-            # A counted loop repeats the same body: its first two and its last iteration say it all.
+            # A counted loop repeats the same body: its first two and its last iteration say it
+            # all. A short one is run in full: it is a loop over stages, whose body reads per-stage
+            # lists (`downsample_layers[i]` then `stages[i]`), and leaving out an iteration would
+            # join stage 1 to stage 3.
+            if int(stop) - first <= STAGE_LOOP:
+                return [symbolic.const(i) for i in range(first, int(stop))]
             indices = sorted(
                 {i for i in (first, first + 1, int(stop) - 1) if first <= i < int(stop)}
             )
@@ -1286,6 +1315,16 @@ def _may_have_changed(values: list[Any]) -> None:
             value.open_ended = True
 
 
+def _exec_may_change(frame: Frame) -> None:
+    """`exec("self.layer{} = ...".format(i))`: code in a string may set any attribute and fill any
+    list or dict the frame reaches, so none of them is known to be complete."""
+    reached = list(frame.locals.values())
+    if frame.instance is not None:
+        frame.instance.dynamic_access = True
+        reached += frame.instance.attrs.values()
+    _may_have_changed(reached)
+
+
 def _preserves(step: Step) -> bool:
     kind = step.layer.kind if step.layer is not None else step.kind
     return kind in CHANNEL_PRESERVING or kind == "subsample"
@@ -1303,6 +1342,12 @@ def _is_self(node: cst.BaseExpression, frame: Frame) -> bool:
     )
 
 
+def _ambiguous_binding(func: FunctionRef, call: cst.Call) -> bool:
+    """`call` of the file's own function gives one of its parameters two values."""
+    bound = func.bound_self is not None and not is_static(func.node)
+    return gives_a_parameter_twice(func.node, call, bound)
+
+
 def is_static(function: cst.FunctionDef) -> bool:
     return any(
         isinstance(d.decorator, cst.Name) and d.decorator.value == "staticmethod"
@@ -1313,6 +1358,15 @@ def is_static(function: cst.FunctionDef) -> bool:
 def _self_name(function: cst.FunctionDef) -> str:
     params = list(function.params.posonly_params) + list(function.params.params)
     return params[0].name.value if params else "self"
+
+
+def _item_identity(node: cst.Subscript, key: Any, frame: Frame) -> str:
+    """What one entry of an unknown list stands for: `dims[2]` wherever the index is known to be 2
+    (`dims[i]` in one loop and `dims[i+1]` in another may be the same entry, or not)."""
+    if isinstance(key, Expr) and key.constant is not None:
+        index = int(key.constant) if key.constant == int(key.constant) else key.constant
+        return f"{frame.module.code(node.value)}[{index}]"
+    return frame.module.code(node)
 
 
 def _default_item(base: Any, key: Any) -> tuple:

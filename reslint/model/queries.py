@@ -314,6 +314,9 @@ class Residual:
     shortcuts: list[Chain]  # identity is an empty list
     shortcut_steps: list[tuple[Step, ...]]
     after: list[Element]
+    # The main branch starts at an earlier sum that the shortcut does not (`out = u1 + u2` of a
+    # selective-kernel unit, then `conv3(out) + x`): what ran before that sum is not in `mains`.
+    main_after_sum: bool = False
 
     @property
     def main(self) -> list[Element]:
@@ -349,6 +352,8 @@ def _residuals_of(forward: ForwardModel) -> list[Residual]:
             continue  # attention branches summed after global pooling (CBAM), not a residual block
         if _parallel(left_own, right_own):
             continue  # selective-kernel branches or a cross-gate: neither side is the shortcut
+        if _split_apart(left_own + right_own):
+            continue  # two slices of one tensor, each through its own path: neither carries the input
         if _weight(right_own) > _weight(left_own):
             left, right, left_own, right_own = right, left, right_own, left_own
         if not _weight(left_own)[1]:
@@ -362,9 +367,18 @@ def _residuals_of(forward: ForwardModel) -> list[Residual]:
                 _chains(right, right_own),
                 right_own,
                 expand(site.after),
+                _starts_at_another_sum(left, right),
             )
         )
     return found
+
+
+def _starts_at_another_sum(main: list[Flow], shortcut: list[Flow]) -> bool:
+    origins = [flow.origin for flow in shortcut]
+    return any(
+        isinstance(flow.origin, AddSite) and all(flow.origin is not o for o in origins)
+        for flow in main
+    )
 
 
 @dataclass(frozen=True)
@@ -482,6 +496,12 @@ def _parallel(left: list[tuple[Step, ...]], right: list[tuple[Step, ...]]) -> bo
     if all(any(kind_of(e) == "act" for e in side) for side in elements):
         return True
     return not any(_may_be_pointwise(e) for side in elements for e in side)
+
+
+def _split_apart(sides: list[tuple[Step, ...]]) -> bool:
+    """Every side starts by taking its own slice of the shared tensor (`x[:, 1::2]` into attention,
+    `x[:, 0::2]` into a gate): the sum mixes two halves, and no side is the block's input."""
+    return all(steps and isinstance(steps[0].node, cst.Subscript) for steps in sides)
 
 
 def _may_be_pointwise(element: Element) -> bool:
