@@ -10,11 +10,11 @@ import libcst as cst
 from reslint.knowledge.frameworks import HEAD_RESET, is_head, positional_parameters
 from reslint.knowledge.signatures import signature
 from reslint.model import ModuleModel
+from reslint.model.call_binding import function_signature
 from reslint.model.classes import ClassModel
 from reslint.model.parameter_uses import stored, value_used
 from reslint.model.queries import layer_of, layer_sequences, mentioned_names
 from reslint.rule import Rule, Violation
-from reslint.rules_support import function_signature
 
 # Parameters that size a network's output.
 OUTPUT_SIZE = re.compile(
