@@ -1,9 +1,10 @@
-"""What forward does with the values it assigns: locals never read, and stores overwritten before any
-read (`out = self.bn2(out)` then `out = self.relu(x)`)."""
+"""What forward does with the values it assigns: locals never read, stores overwritten before any
+read (`out = self.bn2(out)` then `out = self.relu(x)`), and last stores nothing reads afterwards
+(`residual = self.shortcut(residual)` with the addition gone)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import libcst as cst
 
@@ -32,19 +33,56 @@ def names_read(node: cst.CSTNode) -> set[str]:
     }
 
 
+@dataclass
+class _Deaths:
+    overwritten: list[DeadStore] = field(default_factory=list)
+    unread: list[cst.Assign | cst.AugAssign] = field(default_factory=list)
+
+
 def dead_stores(body: cst.BaseSuite) -> list[DeadStore]:
-    """Assignments whose value no path reads before the name is assigned again or the function
-    ends (a backward liveness pass over the body; loops and try blocks are judged conservatively,
-    so nothing inside them is reported)."""
-    found: list[DeadStore] = []
+    """Assignments whose value no path reads before the name is assigned again (a backward
+    liveness pass over the body; loops and try blocks are judged conservatively, so nothing inside
+    them is reported)."""
+    return _deaths(body).overwritten
+
+
+def unread_last_stores(body: cst.BaseSuite) -> list[cst.Assign | cst.AugAssign]:
+    """The last assignment of a name, where no path reads the value before the function ends
+    (judged like dead_stores: nothing inside loops and try blocks)."""
+    stores = _deaths(body).unread
+    last = _last_bindings(body)
+    return [store for store in stores if last.get(assigned_name(store)) is store]
+
+
+def _deaths(body: cst.BaseSuite) -> _Deaths:
+    found = _Deaths()
     _live_before(list(body.body), set(), found, {}, judge=True)
     return found
+
+
+def _last_bindings(body: cst.BaseSuite) -> dict[str, cst.CSTNode]:
+    """Each name's last binding in source order: the assignment, loop, `with` or walrus that binds it."""
+    last: dict[str, cst.CSTNode] = {}
+    for node in descendants(body):
+        if isinstance(node, cst.Assign):
+            targets: list[cst.CSTNode] = [target.target for target in node.targets]
+        elif isinstance(node, (cst.AugAssign, cst.AnnAssign, cst.For, cst.NamedExpr)):
+            targets = [node.target]
+        elif isinstance(node, cst.AsName):
+            targets = [node.name]
+        else:
+            continue
+        for target in targets:
+            for name in descendants(target):
+                if isinstance(name, cst.Name):
+                    last[name.value] = node
+    return last
 
 
 def _live_before(
     statements: list[cst.CSTNode],
     live: set[str],
-    found: list[DeadStore],
+    found: _Deaths,
     overwriting: dict[str, cst.Assign],
     judge: bool,
 ) -> set[str]:
@@ -81,8 +119,11 @@ def _live_before(
                     overwriting.pop(name, None)
             continue
         name = assigned_name(small)
-        if judge and name not in live and name in overwriting:
-            found.append(DeadStore(name, small, overwriting[name]))
+        if judge and name not in live:
+            if name in overwriting:
+                found.overwritten.append(DeadStore(name, small, overwriting[name]))
+            else:
+                found.unread.append(small)
         live.discard(name)
         live |= names_read(small.value)
         if isinstance(small, cst.AugAssign):
