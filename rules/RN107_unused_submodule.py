@@ -131,7 +131,9 @@ def _names_used_in(cls: ClassModel, module: ModuleModel) -> set[str]:
     for method in cls.methods.values():
         for name, reads in module.self_reads(method).items():
             if not all(
-                _tested_for_none(read, home) or home.initialises_a_parameter(read, method)
+                _tested_for_none(read, home)
+                or home.initialises_a_parameter(read, method)
+                or home.fills_a_container(read)
                 for read in reads
             ):
                 used.add(name)

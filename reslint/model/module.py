@@ -258,6 +258,17 @@ class ModuleModel:
             self.names.parents.get(id(parent)), node
         )
 
+    def fills_a_container(self, attribute: cst.Attribute) -> bool:
+        """`self.features.add_module("stage1", stage)`, `self.blocks.append(block)`: putting layers
+        into a container builds it; it is not running it."""
+        parent = self.names.parents.get(id(attribute))
+        return (
+            isinstance(parent, cst.Attribute)
+            and parent.attr.value in _CONTAINER_FILLERS
+            and isinstance(call := self.names.parents.get(id(parent)), cst.Call)
+            and call.func is parent
+        )
+
     # ----- places and text -----------------------------------------------------------------
 
     # Positions: libcst's PositionProvider re-generates the code with bookkeeping for every node, seven
@@ -495,6 +506,7 @@ class ModuleModel:
 
 
 _PARAMETER_NAMES = frozenset({"weight", "bias", "running_mean", "running_var"})
+_CONTAINER_FILLERS = frozenset({"add_module", "append", "extend", "insert", "update"})
 
 
 def _getattr_of_parameter(call: cst.CSTNode | None, target: cst.CSTNode) -> bool:
