@@ -9,7 +9,7 @@ import libcst as cst
 
 from reslint.model import ModuleModel
 from reslint.model.naming import SHORTCUT_NAME
-from reslint.model.stores import assigned_name, names_read, stores_never_read
+from reslint.model.stores import assigned_name, names_read, unread_last_stores
 from reslint.model.unused import unused_layers
 from reslint.model.walk import descendants
 from reslint.rule import Rule, Violation
@@ -76,12 +76,12 @@ def _unused_shortcut(function: cst.FunctionDef, module: ModuleModel) -> Iterator
     if not returns:
         return
     unpacked = _unpacked_outputs(function)
-    # `identity = self.downsample(identity)` read its old value, but its own is never read
-    last_value_lost = {assigned_name(store) for store in stores_never_read(function.body)}
+    # `residual = self.shortcut(residual)` reads the name, but nothing reads what it computes.
+    unread = {assigned_name(store) for store in unread_last_stores(function.body)}
     for name in sorted(names.bound):
         if (
             SHORTCUT_LOCAL.search(name)
-            and (name not in read or name in last_value_lost)
+            and (name not in read or name in unread)
             and _assigned_a_value(names.bound[name])
             and not all(id(node) in unpacked for node in names.bound[name])
         ):

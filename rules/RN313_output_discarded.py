@@ -8,6 +8,7 @@ import libcst as cst
 
 from reslint.model import ModuleModel
 from reslint.model.stores import dead_stores
+from reslint.model.walk import descendants
 from reslint.rule import Rule, Violation
 
 
@@ -54,10 +55,12 @@ class OutputDiscarded(Rule):
 
 
 def _computation(first: cst.Assign | cst.AugAssign) -> cst.CSTNode | None:
-    """What a dead store throws away: a call's result, or a whole `out += identity`."""
+    """What a dead store throws away: an expression that calls something (`self.conv1(x)`,
+    `self.se(out) + shortcut`), or a whole `out += identity`."""
     if isinstance(first, cst.AugAssign):
         return first
-    return first.value if isinstance(first.value, cst.Call) else None
+    calls = any(isinstance(node, cst.Call) for node in descendants(first.value))
+    return first.value if calls else None
 
 
 OutputDiscarded.INVALID = [

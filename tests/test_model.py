@@ -11,6 +11,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 
 from reslint.model import build_module_model
 from reslint.model.queries import layer_sequences, residuals
+from reslint.model.stores import assigned_name, unread_last_stores
 from reslint.model.symbolic import Relation, combine, const, relation, var
 from reslint.model.walk import descendants
 
@@ -302,3 +303,68 @@ def test_each_output_of_a_backbone_is_a_chain() -> None:
     """)
     chains = layer_sequences(model.class_named("Backbone").generic, open_containers=False)
     assert [[step.text for step in chain] for chain in chains] == [["conv", "bn"]]
+
+
+def _function_body(code: str) -> cst.BaseSuite:
+    function = cst.parse_module(textwrap.dedent(code)).body[0]
+    assert isinstance(function, cst.FunctionDef)
+    return function.body
+
+
+def test_a_last_store_nothing_reads_is_found_and_a_read_one_is_not() -> None:
+    dropped = _function_body(
+        """
+        def forward(self, x):
+            residual = x
+            out = self.conv(x)
+            if self.downsample is not None:
+                residual = self.downsample(residual)
+            return self.relu(out)
+        """
+    )
+    assert [assigned_name(store) for store in unread_last_stores(dropped)] == ["residual"]
+    added = _function_body(
+        """
+        def forward(self, x):
+            residual = x
+            out = self.conv(x)
+            if self.downsample is not None:
+                residual = self.downsample(residual)
+            return self.relu(out + residual)
+        """
+    )
+    assert unread_last_stores(added) == []
+
+
+def test_setting_weights_up_and_filling_a_container_are_told_apart_from_use() -> None:
+    code = textwrap.dedent(
+        """
+        import torch.nn as nn
+        class Block(nn.Module):
+            def __init__(self, c):
+                super().__init__()
+                self.features = nn.Sequential()
+                self.features.add_module("conv", nn.Conv2d(c, c, 3))
+                self.bn = nn.BatchNorm2d(c)
+            def zero_init_last(self):
+                if getattr(self.bn, "weight", None) is not None:
+                    nn.init.zeros_(self.bn.weight)
+            def forward(self, x):
+                return self.bn(self.features(x))
+        """
+    )
+    model = build_module_model(cst.parse_module(code), code, "block.py")
+    methods = {f.name.value: f for f in descendants(model.tree) if isinstance(f, cst.FunctionDef)}
+
+    def reads(method: str, name: str) -> list[cst.Attribute]:
+        return model.self_reads(methods[method])[name]
+
+    assert all(
+        model.initialises_a_parameter(read, methods["zero_init_last"])
+        for read in reads("zero_init_last", "bn")
+    )
+    assert not any(
+        model.initialises_a_parameter(read, methods["forward"]) for read in reads("forward", "bn")
+    )
+    assert all(model.fills_a_container(read) for read in reads("__init__", "features"))
+    assert not any(model.fills_a_container(read) for read in reads("forward", "features"))

@@ -192,6 +192,12 @@ FACTORY_SUBSCRIPTS: dict[tuple[str, str], dict[str, str]] = {
 # Subscripts that are an activation instance already (no call needed).
 ACTIVATION_INSTANCES: frozenset[tuple[str, str]] = frozenset({("transformers", "ACT2FN")})
 
+# Modules of other libraries that wrap torch's functions under the same names and parameters: a call
+# there takes the values torch takes (transformers' `initialization.kaiming_normal_` passes `mode` and
+# `nonlinearity` on to torch.nn.init's, skipping only weights already loaded from a checkpoint).
+TORCH_MIRRORS: dict[tuple[str, str], str] = {("transformers", "initialization"): "torch.nn.init"}
+
+
 # Base classes of other libraries that are torch.nn.Module subclasses.
 MODULE_BASES: frozenset[tuple[str, str]] = frozenset(
     {
@@ -230,6 +236,7 @@ GENERIC_NAMES = frozenset(
         "Norm",
         "Pool",
         "Act",
+        "initialization",
     }
 )
 
@@ -301,3 +308,9 @@ def module_base_attributes(qualified: str) -> frozenset[str] | None:
 def is_module_base(qualified: str) -> bool:
     """Whether a base class of another library is an nn.Module (mmengine's BaseModule...)."""
     return _lookup(MODULE_BASES, qualified) is not None
+
+
+def torch_mirror(qualified: str) -> str | None:
+    """The torch module a framework module mirrors (`...transformers.initialization` -> "torch.nn.init")."""
+    found = _lookup(TORCH_MIRRORS, qualified)
+    return found if isinstance(found, str) else None

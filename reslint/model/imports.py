@@ -8,6 +8,9 @@ from dataclasses import dataclass
 
 import libcst as cst
 
+from reslint.knowledge.frameworks import torch_mirror
+from reslint.knowledge.names import names_in
+
 # Names that every PyTorch tutorial means the same way; used only when the file never binds them
 # (blog snippets often omit their imports).
 CONVENTIONAL_ALIASES = {"nn": "torch.nn", "F": "torch.nn.functional", "torch": "torch"}
@@ -97,4 +100,15 @@ class ImportMap:
         if head not in self.aliases:
             return None
         target = self.aliases[head]
-        return f"{target}.{rest}" if rest else target
+        if rest:
+            return _mirrored(target, rest) or f"{target}.{rest}"
+        return target
+
+
+def _mirrored(module: str, name: str) -> str | None:
+    """`init.kaiming_normal_` with `init` transformers' torch.nn.init wrapper: torch's own function.
+    Only names torch has there: the wrapper's extra functions stay the framework's."""
+    mirror = torch_mirror(module)
+    if mirror is None or name not in (names_in(mirror) or ()):
+        return None
+    return f"{mirror}.{name}"

@@ -219,7 +219,7 @@ class ModuleModel:
                 on_self.setdefault(id(method), {}).setdefault(attribute.attr.value, []).append(
                     attribute
                 )
-            elif not self._initialises_a_parameter(attribute, method):
+            elif not self.initialises_a_parameter(attribute, method):
                 elsewhere.add(attribute.attr.value)
         return on_self, elsewhere
 
@@ -239,17 +239,34 @@ class ModuleModel:
         """The `self.X` reads of `method`, by name, read in the file that defines it."""
         return self.file_of(method).attribute_reads[0].get(id(method), {})
 
-    def _initialises_a_parameter(
+    def initialises_a_parameter(
         self, attribute: cst.Attribute, method: cst.FunctionDef | None
     ) -> bool:
         """`m.bn2.weight` read in a method that sets the model up (`nn.init.constant_(m.bn2.weight,
-        0)` in `__init__` or `_init_weights`): setting a layer's weights up is not using the layer."""
+        0)` in `__init__` or `_init_weights`; timm's `zero_init_last` with
+        `nn.init.zeros_(self.conv3.bn.weight)` and `getattr(self.bn3, "weight", None)`): setting a
+        layer's weights up is not using the layer."""
+        if method is None or BOOKKEEPING.search(method.name.value) is None:
+            return False
+        node: cst.CSTNode = attribute
+        parent = self.names.parents.get(id(node))
+        while isinstance(parent, cst.Attribute) and parent.value is node:
+            if parent.attr.value in _PARAMETER_NAMES:
+                return True
+            node, parent = parent, self.names.parents.get(id(parent))
+        return isinstance(parent, cst.Arg) and _getattr_of_parameter(
+            self.names.parents.get(id(parent)), node
+        )
+
+    def fills_a_container(self, attribute: cst.Attribute) -> bool:
+        """`self.features.add_module("stage1", stage)`, `self.blocks.append(block)`: putting layers
+        into a container builds it; it is not running it."""
         parent = self.names.parents.get(id(attribute))
         return (
             isinstance(parent, cst.Attribute)
-            and parent.attr.value in _PARAMETER_NAMES
-            and method is not None
-            and BOOKKEEPING.search(method.name.value) is not None
+            and parent.attr.value in _CONTAINER_FILLERS
+            and isinstance(call := self.names.parents.get(id(parent)), cst.Call)
+            and call.func is parent
         )
 
     # ----- places and text -----------------------------------------------------------------
@@ -489,6 +506,21 @@ class ModuleModel:
 
 
 _PARAMETER_NAMES = frozenset({"weight", "bias", "running_mean", "running_var"})
+_CONTAINER_FILLERS = frozenset({"add_module", "append", "extend", "insert", "update"})
+
+
+def _getattr_of_parameter(call: cst.CSTNode | None, target: cst.CSTNode) -> bool:
+    """`getattr(target, "weight", None)`: a parameter of `target`, read by name."""
+    if not (
+        isinstance(call, cst.Call)
+        and isinstance(call.func, cst.Name)
+        and call.func.value == "getattr"
+        and len(call.args) >= 2
+        and call.args[0].value is target
+    ):
+        return False
+    name = call.args[1].value
+    return isinstance(name, cst.SimpleString) and name.evaluated_value in _PARAMETER_NAMES
 
 
 def _first_param(function: cst.FunctionDef) -> str | None:

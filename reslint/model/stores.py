@@ -1,9 +1,10 @@
-"""What forward does with the values it assigns: locals never read, and stores overwritten before any
-read (`out = self.bn2(out)` then `out = self.relu(x)`)."""
+"""What forward does with the values it assigns: locals never read, stores overwritten before any
+read (`out = self.bn2(out)` then `out = self.relu(x)`), and last stores nothing reads afterwards
+(`residual = self.shortcut(residual)` with the addition gone)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import libcst as cst
 
@@ -32,47 +33,71 @@ def names_read(node: cst.CSTNode) -> set[str]:
     }
 
 
+@dataclass
+class _Deaths:
+    overwritten: list[DeadStore] = field(default_factory=list)
+    unread: list[cst.Assign | cst.AugAssign] = field(default_factory=list)
+
+
 def dead_stores(body: cst.BaseSuite) -> list[DeadStore]:
-    """Assignments whose value no path reads before the name is assigned again or the function
-    ends (a backward liveness pass over the body; loops and try blocks are judged conservatively,
-    so nothing inside them is reported)."""
-    found: list[DeadStore] = []
-    _live_before(list(body.body), set(), found, [], {}, judge=True)
+    """Assignments whose value no path reads before the name is assigned again (a backward
+    liveness pass over the body; loops and try blocks are judged conservatively, so nothing inside
+    them is reported)."""
+    return _deaths(body).overwritten
+
+
+def unread_last_stores(body: cst.BaseSuite) -> list[cst.Assign | cst.AugAssign]:
+    """The last assignment of a name, where no path reads the value before the function ends
+    (judged like dead_stores: nothing inside loops and try blocks)."""
+    stores = _deaths(body).unread
+    last = _last_bindings(body)
+    return [store for store in stores if last.get(assigned_name(store)) is store]
+
+
+def _deaths(body: cst.BaseSuite) -> _Deaths:
+    found = _Deaths()
+    _live_before(list(body.body), set(), found, {}, judge=True)
     return found
 
 
-def stores_never_read(body: cst.BaseSuite) -> list[cst.Assign | cst.AugAssign]:
-    """Assignments whose value no path reads before the function ends, with no assignment of the
-    same name in between (`identity = self.downsample(x)` and then nothing adds `identity`); judged
-    like `dead_stores`."""
-    found: list[cst.Assign | cst.AugAssign] = []
-    _live_before(list(body.body), set(), [], found, {}, judge=True)
-    return found
+def _last_bindings(body: cst.BaseSuite) -> dict[str, cst.CSTNode]:
+    """Each name's last binding in source order: the assignment, loop, `with` or walrus that binds it."""
+    last: dict[str, cst.CSTNode] = {}
+    for node in descendants(body):
+        if isinstance(node, cst.Assign):
+            targets: list[cst.CSTNode] = [target.target for target in node.targets]
+        elif isinstance(node, (cst.AugAssign, cst.AnnAssign, cst.For, cst.NamedExpr)):
+            targets = [node.target]
+        elif isinstance(node, cst.AsName):
+            targets = [node.name]
+        else:
+            continue
+        for target in targets:
+            for name in descendants(target):
+                if isinstance(name, cst.Name):
+                    last[name.value] = node
+    return last
 
 
 def _live_before(
     statements: list[cst.CSTNode],
     live: set[str],
-    found: list[DeadStore],
-    unread: list[cst.Assign | cst.AugAssign],
+    found: _Deaths,
     overwriting: dict[str, cst.Assign],
     judge: bool,
 ) -> set[str]:
     """The names read before being written, from the start of `statements`; `live` is what is read
-    after them. `overwriting` maps a name to the next assignment that kills it; a store neither read
-    nor overwritten goes to `unread`."""
+    after them. `overwriting` maps a name to the next assignment that kills it."""
     live = set(live)
     overwriting = dict(overwriting)
     for statement in reversed(statements):
         if isinstance(statement, cst.If):
-            body = _live_before(list(statement.body.body), live, found, unread, overwriting, judge)
+            body = _live_before(list(statement.body.body), live, found, overwriting, judge)
             orelse = statement.orelse
             if isinstance(orelse, cst.Else):
-                other = _live_before(
-                    list(orelse.body.body), live, found, unread, overwriting, judge
-                )
+                other = _live_before(list(orelse.body.body), live, found, overwriting, judge)
             elif isinstance(orelse, cst.If):
-                other = _live_before([orelse], live, found, unread, overwriting, judge)
+                other = _live_before([orelse], live, found, overwriting, judge)
             else:
                 other = live
             live = body | other | names_read(statement.test)
@@ -82,7 +107,7 @@ def _live_before(
         if small is None:
             if isinstance(statement, (cst.For, cst.While, cst.Try, cst.With)):
                 inside = names_read(statement)
-                _live_before(_suite(statement), live | inside, found, unread, {}, judge=False)
+                _live_before(_suite(statement), live | inside, found, {}, judge=False)
                 live |= inside
                 overwriting = {}
             elif _returns(statement):
@@ -96,9 +121,9 @@ def _live_before(
         name = assigned_name(small)
         if judge and name not in live:
             if name in overwriting:
-                found.append(DeadStore(name, small, overwriting[name]))
+                found.overwritten.append(DeadStore(name, small, overwriting[name]))
             else:
-                unread.append(small)
+                found.unread.append(small)
         live.discard(name)
         live |= names_read(small.value)
         if isinstance(small, cst.AugAssign):

@@ -121,7 +121,13 @@ def _names_used_in(cls: ClassModel, module: ModuleModel) -> set[str]:
             used |= built.read_by_name
     for method in cls.methods.values():
         for name, reads in module.self_reads(method).items():
-            if not all(_tested_for_none(read, home) for read in reads):
+            # Compared with None, its weights set up, or filled (`add_module`): none runs it.
+            if not all(
+                _tested_for_none(read, home)
+                or home.initialises_a_parameter(read, method)
+                or home.fills_a_container(read)
+                for read in reads
+            ):
                 used.add(name)
     return used
 
