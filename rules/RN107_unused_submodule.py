@@ -99,10 +99,14 @@ class UnusedSubmodule(Rule):
             used = elsewhere | module.names.strings_by_class.get(None, set())
             for other in related:
                 used |= own_uses(other)
+            patterns = {
+                p for other in related for built in other.instances() for p in built.read_by_pattern
+            }
             for assignment in _assignments(cls, module):
                 name = assignment.name
                 if (
                     name in used
+                    or any(pattern.fits(name) for pattern in patterns)
                     or id(assignment.target) in reported
                     or not _is_built_layer(assignment.value)
                 ):

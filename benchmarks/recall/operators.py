@@ -689,9 +689,7 @@ def forward_without_input(source: Source) -> Iterator[Mutation]:
         kept = tuple(param for param in function.params.params if param is not dropped)
         changed = function.params.with_changes(params=kept)
         text = source.module.code_for_node(changed).rstrip().rstrip(",")
-        reads = [
-            n for n in p.inside(source, function.body, cst.Name) if n.value == dropped.name.value
-        ]
+        reads = p.reads_in_scope(source, function, dropped.name.value)
         expected = (source.line(function),) + tuple(source.line(n) for n in reads[:1])
         yield Mutation((replace(source, function.params, text),), expected)
 
