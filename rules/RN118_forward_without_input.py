@@ -13,7 +13,8 @@ from reslint.rule import Rule, Violation
 class ForwardWithoutInput(Rule):
     """## What it does
     Checks for a `forward(self)` of an `nn.Module` that takes no input yet reads one: a name
-    defined nowhere it can see (`x`), or the builtin `input` used as a tensor.
+    defined nowhere it can see (`x`), a local read before anything can assign it
+    (`x = self.conv1(x)`), or the builtin `input` used as a tensor.
 
     ## Why is this bad?
     `model(x)` raises `TypeError: forward() takes 1 positional argument but 2 were given`. Some
@@ -48,7 +49,11 @@ class ForwardWithoutInput(Rule):
             undefined = {id(use.node) for use in module.undefined_names}
             names = module.names.functions[id(forward)]
             for read in names.reads:
-                if id(read) in undefined or _builtin_input(read, names.bound, module):
+                if (
+                    id(read) in undefined
+                    or _builtin_input(read, names.bound, module)
+                    or module.surely_unbound(read, forward)
+                ):
                     yield Violation(
                         read,
                         f"`{cls.name}.forward` takes no input but reads `{read.value}`: "

@@ -26,6 +26,8 @@ SHORTCUT_ATTR = re.compile(r"downsample|shortcut|skip|short|^proj$|^sc$", re.IGN
 NORM_ATTR = re.compile(r"bn|norm", re.IGNORECASE)
 ACTIVATION_ATTR = re.compile(r"relu|act", re.IGNORECASE)
 IN_CHANNELS = re.compile(r"^in_?(planes?|channels?|chs|ch|_?c)$")
+# Words of a channel count in a shortcut's test (`inplanes != planes * 4`, `in_chs != out_chs`).
+CHANNEL_WORD = re.compile(r"plane|chan|chs|inp|oup|dim|width|filter|feature|_c\b|\bc_", re.I)
 
 
 def dotted(node: cst.CSTNode) -> str:
