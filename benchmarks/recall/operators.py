@@ -308,12 +308,14 @@ def projection_without_channels(source: Source) -> Iterator[Mutation]:
         mentions = [("stride" in source.code(operand)) for operand in operands]
         if all(mentions) or not any(mentions):
             continue
-        # Only a shortcut's test: stride comparisons kept, channel comparisons dropped (not
+        # Only a shortcut's test: stride comparisons kept, a channel comparison dropped (not
         # `not self.with_dcn or fallback_on_stride`, nor `stage_type == 'stage' and stride != 1`).
-        if not all(
-            isinstance(operand, cst.Comparison)
-            and (mention or p.CHANNEL_WORD.search(source.code(operand)))
-            for operand, mention in zip(operands, mentions, strict=True)
+        pairs = list(zip(operands, mentions, strict=True))
+        tests = (cst.Comparison, cst.BooleanOperation)
+        if not all(isinstance(o, tests) for o, mention in pairs if mention) or not any(
+            isinstance(o, cst.Comparison) and p.CHANNEL_WORD.search(source.code(o))
+            for o, mention in pairs
+            if not mention
         ):
             continue
         kept = [source.code(o) for o, m in zip(operands, mentions, strict=True) if m]
