@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import libcst as cst
@@ -9,6 +10,7 @@ import libcst as cst
 from reslint.knowledge.frameworks import module_base_attributes
 from reslint.model import ModuleModel
 from reslint.model.classes import ClassModel
+from reslint.model.computed_names import dynamic_name_shapes, reads_fit
 from reslint.model.walk import children, descendants
 from reslint.rule import Rule, Violation
 from reslint.rules_support import closest, is_self, reachable_methods
@@ -38,10 +40,6 @@ NN_MODULE_ATTRIBUTES = frozenset({
     "to_empty", "train", "training", "type", "xpu", "zero_grad",
 })
 # fmt: on
-# Ways to set attributes by a name computed at run time: reslint cannot tell which ones exist.
-DYNAMIC_SETTERS = frozenset(
-    {"setattr", "add_module", "register_module", "register_buffer", "register_parameter"}
-)
 
 
 class UndefinedSelfAttribute(Rule):
@@ -87,6 +85,7 @@ class UndefinedSelfAttribute(Rule):
             if not all(_checkable(cls, module, dynamic) for cls in family):
                 continue
             known = _known_attributes(family, module) | set_outside
+            shapes = [shape for cls in family for shape in dynamic.get(id(cls.node)) or ()]
             reported: set[str] = set()
             for cls in family:
                 if not cls.is_module:
@@ -99,6 +98,8 @@ class UndefinedSelfAttribute(Rule):
                             continue
                         if name.startswith("__"):
                             continue  # `self.__class__`, `self.__dict__`: every object has them
+                        if reads_fit(name, shapes):
+                            continue  # `self.layer1` where `add_module(f"layer{i}", ...)` sets it
                         reads = [
                             r for r in reads if not _read_where_absent(r, method, known, module)
                         ]
@@ -184,10 +185,12 @@ def _families(module: ModuleModel) -> list[list[ClassModel]]:
     return list(families.values())
 
 
-def _checkable(cls: ClassModel, module: ModuleModel, dynamic: set[int]) -> bool:
+def _checkable(
+    cls: ClassModel, module: ModuleModel, dynamic: dict[int, list[re.Pattern] | None]
+) -> bool:
     """Every base is visible in this file (nn.Module, object, or a class of the file) and no
-    attribute is set by a computed name or looked up dynamically (`__getattr__`, `__dict__`,
-    `setattr(self, name, ...)`)."""
+    attribute is set by a name of any shape or looked up dynamically (`__getattr__`, `__dict__`,
+    `setattr(self, name, ...)` with `name` a parameter)."""
     others = [
         base
         for base in cls.base_nodes
@@ -200,7 +203,7 @@ def _checkable(cls: ClassModel, module: ModuleModel, dynamic: set[int]) -> bool:
         return False
     if {"__getattr__", "__getattribute__", "__setattr__"} & set(cls.methods):
         return False
-    return id(cls.node) not in dynamic
+    return id(cls.node) not in dynamic or dynamic[id(cls.node)] is not None
 
 
 def _framework_base_attributes(base: cst.BaseExpression, module: ModuleModel) -> frozenset | None:
@@ -209,55 +212,25 @@ def _framework_base_attributes(base: cst.BaseExpression, module: ModuleModel) ->
     return module_base_attributes(qualified) if qualified is not None else None
 
 
-def _dynamic_classes(module: ModuleModel) -> set[int]:
-    """The class definitions (by id) whose methods set attributes by computed names
-    (`setattr(self, name, ...)`, `self.add_module(f"layer{i}", ...)`) or reach `__dict__` / `vars`."""
-    found: set[int] = set()
+def _dynamic_classes(module: ModuleModel) -> dict[int, list[re.Pattern] | None]:
+    """The class definitions (by id) whose methods set attributes by computed names, with the shapes
+    of those names (`self.add_module(f"layer{i}", ...)`: `layer.*`); None for a class where a name
+    may be anything (`setattr(self, name, ...)` with `name` a parameter) or that reaches `__dict__` /
+    `vars`."""
+    found = dynamic_name_shapes(module)
 
     def owner(function: cst.FunctionDef | None) -> None:
         cls = module.class_of(module.enclosing_method(function)) if function is not None else None
         if cls is not None:
-            found.add(id(cls.node))
+            found[id(cls.node)] = None
 
-    for call, function in module.names.calls:
-        if function is not None and _sets_dynamically(call, module.enclosing_method(function)):
-            owner(function)
     for attribute, function in module.names.attributes:
         if attribute.attr.value == "__dict__":
             owner(function)
     for use in module.names.reads:
         if use.node.value == "vars" and use.classdef is not None:
-            found.add(id(use.classdef))
+            found[id(use.classdef)] = None
     return found
-
-
-def _sets_dynamically(call: cst.Call, method: cst.FunctionDef) -> bool:
-    """`setattr(self, name, ...)`, `self.add_module(f"layer{i}", ...)`: a setter on the method's own
-    instance whose name is not a plain string (`stage.add_module(f"unit{i}", ...)` fills a child)."""
-    func = call.func
-    name = (
-        func.value
-        if isinstance(func, cst.Name)
-        else func.attr.value
-        if isinstance(func, cst.Attribute)
-        else ""
-    )
-    if name not in DYNAMIC_SETTERS:
-        return False
-    positional = [arg for arg in call.args if arg.keyword is None]
-    receiver = (
-        func.value
-        if isinstance(func, cst.Attribute)
-        else positional[0].value
-        if positional
-        else None
-    )
-    if receiver is None or not is_self(receiver, method):
-        return False
-    position = 1 if name == "setattr" else 0
-    named = [arg for arg in call.args if arg.keyword is not None and arg.keyword.value == "name"]
-    given = positional[position : position + 1] or named
-    return not given or not isinstance(given[0].value, cst.SimpleString)
 
 
 def _known_attributes(family: list[ClassModel], module: ModuleModel) -> set[str]:

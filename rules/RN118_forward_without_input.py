@@ -13,7 +13,8 @@ from reslint.rule import Rule, Violation
 class ForwardWithoutInput(Rule):
     """## What it does
     Checks for a `forward(self)` of an `nn.Module` that takes no input yet reads one: a name
-    defined nowhere it can see (`x`), or the builtin `input` used as a tensor.
+    defined nowhere it can see (`x`), a local read before anything can assign it
+    (`x = self.conv1(x)`), or the builtin `input` used as a tensor.
 
     ## Why is this bad?
     `model(x)` raises `TypeError: forward() takes 1 positional argument but 2 were given`. Some
@@ -39,14 +40,20 @@ class ForwardWithoutInput(Rule):
     name = "forward-without-input"
 
     def check(self, module: ModuleModel) -> Iterator[Violation]:
-        for cls in module.module_classes:
+        # A class built on a base reslint cannot see (another file's block) counts too: whatever the
+        # base, a forward that reads a name bound nowhere cannot run.
+        for cls in module.analysed_classes:
             forward = cls.methods.get("forward")
             if forward is None or not _takes_only_self(forward):
                 continue
             undefined = {id(use.node) for use in module.undefined_names}
             names = module.names.functions[id(forward)]
             for read in names.reads:
-                if id(read) in undefined or _builtin_input(read, names.bound, module):
+                if (
+                    id(read) in undefined
+                    or _builtin_input(read, names.bound, module)
+                    or module.surely_unbound(read, forward)
+                ):
                     yield Violation(
                         read,
                         f"`{cls.name}.forward` takes no input but reads `{read.value}`: "

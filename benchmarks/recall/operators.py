@@ -308,6 +308,16 @@ def projection_without_channels(source: Source) -> Iterator[Mutation]:
         mentions = [("stride" in source.code(operand)) for operand in operands]
         if all(mentions) or not any(mentions):
             continue
+        # Only a shortcut's test: stride comparisons kept, a channel comparison dropped (not
+        # `not self.with_dcn or fallback_on_stride`, nor `stage_type == 'stage' and stride != 1`).
+        pairs = list(zip(operands, mentions, strict=True))
+        tests = (cst.Comparison, cst.BooleanOperation)
+        if not all(isinstance(o, tests) for o, mention in pairs if mention) or not any(
+            isinstance(o, cst.Comparison) and p.CHANNEL_WORD.search(source.code(o))
+            for o, mention in pairs
+            if not mention
+        ):
+            continue
         kept = [source.code(o) for o, m in zip(operands, mentions, strict=True) if m]
         joiner = " or " if isinstance(node.operator, cst.Or) else " and "
         yield Mutation((replace(source, node, joiner.join(kept)),), source.lines(node))
@@ -689,9 +699,7 @@ def forward_without_input(source: Source) -> Iterator[Mutation]:
         kept = tuple(param for param in function.params.params if param is not dropped)
         changed = function.params.with_changes(params=kept)
         text = source.module.code_for_node(changed).rstrip().rstrip(",")
-        reads = [
-            n for n in p.inside(source, function.body, cst.Name) if n.value == dropped.name.value
-        ]
+        reads = p.reads_in_scope(source, function, dropped.name.value)
         expected = (source.line(function),) + tuple(source.line(n) for n in reads[:1])
         yield Mutation((replace(source, function.params, text),), expected)
 

@@ -26,6 +26,8 @@ SHORTCUT_ATTR = re.compile(r"downsample|shortcut|skip|short|^proj$|^sc$", re.IGN
 NORM_ATTR = re.compile(r"bn|norm", re.IGNORECASE)
 ACTIVATION_ATTR = re.compile(r"relu|act", re.IGNORECASE)
 IN_CHANNELS = re.compile(r"^in_?(planes?|channels?|chs|ch|_?c)$")
+# Words of a channel count in a shortcut's test (`inplanes != planes * 4`, `in_chs != out_chs`).
+CHANNEL_WORD = re.compile(r"plane|chan|chs|inp|oup|dim|width|filter|feature|_c\b|\bc_", re.I)
 
 
 def dotted(node: cst.CSTNode) -> str:
@@ -89,6 +91,27 @@ def forwards(cls: cst.ClassDef) -> list[cst.FunctionDef]:
 
 def inside(source: Source, node: cst.CSTNode, kind: type[cst.CSTNode]) -> Iterator[cst.CSTNode]:
     return (child for child in source.walk(node) if isinstance(child, kind))
+
+
+def reads_in_scope(source: Source, function: cst.FunctionDef, name: str) -> list[cst.Name]:
+    """The names `name` in `function`'s body that stand for its own variable: not inside a nested
+    function or lambda that takes a parameter of that name (`def _inner_forward(x):` in forward)."""
+    shadowed: set[int] = set()
+    for node in source.walk(function.body):
+        if isinstance(node, (cst.FunctionDef, cst.Lambda)) and any(
+            param.name.value == name for param in _parameters(node.params)
+        ):
+            shadowed |= {id(inner) for inner in source.walk(node)}
+    return [
+        node
+        for node in source.walk(function.body)
+        if isinstance(node, cst.Name) and node.value == name and id(node) not in shadowed
+    ]
+
+
+def _parameters(params: cst.Parameters) -> list[cst.Param]:
+    stars = [p for p in (params.star_arg, params.star_kwarg) if isinstance(p, cst.Param)]
+    return [*params.posonly_params, *params.params, *params.kwonly_params, *stars]
 
 
 def variables(source: Source, function: cst.FunctionDef) -> list[cst.Name]:

@@ -41,6 +41,8 @@ class Builder:
     # name string (timm's get_act_layer); "class": a layer class, built when called (`makes` says which).
     returns: str = "layers"
     makes: Builder | None = field(default=None, compare=False)
+    # "named": how the returned name starts, before the `postfix` argument's text.
+    name_prefixes: tuple[str, ...] = ()
 
 
 CONV = Part("conv", "Conv2d")
@@ -95,6 +97,8 @@ BUILDERS: dict[tuple[str, str], Builder] = {
         "num_features",
         None,
         returns="named",
+        # mmcv's infer_abbr: instance, batch, group and layer norms, then any other class.
+        name_prefixes=("in", "bn", "gn", "ln", "norm_layer"),
     ),
     ("mmcv", "build_activation_layer"): Builder(("cfg",), (RELU,), None, None, None),
     ("mmcv", "ConvModule"): Builder(

@@ -20,6 +20,7 @@ from reslint.model.values import (
     Flow,
     FunctionRef,
     Layer,
+    NamePattern,
     Step,
     changes_channels,
     options,
@@ -177,18 +178,21 @@ class ClassModel:
     @cached_property
     def has_unresolved_bases(self) -> bool:
         """A base reslint cannot see (another library's class): it may well be an nn.Module."""
-        if self.hierarchy_cut:
-            return True
-        for cls in [self, *self.ancestors()]:
-            for base in cls.base_nodes:
-                if isinstance(base, cst.Name) and base.value in ("object",):
-                    continue
-                if cls._resolve_base(base) is not None:
-                    continue
-                qualified = cls.module.imports.qualified(base)
-                if qualified is None or not qualified.startswith("torch."):
-                    return True
-        return False
+        return self.hierarchy_cut or any(
+            qualified is None or not qualified.startswith("torch.")
+            for qualified in self.unseen_bases()
+        )
+
+    def unseen_bases(self) -> list[str | None]:
+        """The bases of this class and its ancestors that reslint cannot read, by qualified name
+        (`torch.nn.Module`, `mmengine.model.BaseModule`; None where the import says nothing)."""
+        return [
+            cls.module.imports.qualified(base)
+            for cls in [self, *self.ancestors()]
+            for base in cls.base_nodes
+            if not (isinstance(base, cst.Name) and base.value == "object")
+            and cls._resolve_base(base) is None
+        ]
 
     def method(self, name: str) -> cst.FunctionDef | None:
         return self._method_table.get(name)
@@ -279,6 +283,8 @@ class Instance:
         self.dynamic_access = False
         # Attributes read by name while the class ran (`getattr(self, self.norm1_name)` -> "bn1").
         self.read_by_name: set[str] = set()
+        # Attributes read by a name known in part (`getattr(self, f"layer{i}")`): `layer.*`.
+        self.read_by_pattern: set[NamePattern] = set()
         self._running_forward = False
         self._asking_channels = False
         # (its forward, how far each addition's `after` had grown, its residuals), as

@@ -8,6 +8,7 @@ is what builders need (the first block of a stage differs, the rest repeat).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -45,6 +46,7 @@ from reslint.model.values import (
     Layer,
     ListValue,
     ModuleRef,
+    NamePattern,
     Param,
     Step,
     TensorSize,
@@ -466,21 +468,23 @@ class Interpreter:
         return value if isinstance(value, str) else UNKNOWN
 
     def eval_FormattedString(self, node: cst.FormattedString, frame: Frame) -> Any:
-        """`f"layer{i}"` with `i` known: the string; anything else unknown."""
-        text = []
+        """`f"layer{i}"` with `i` known: the string; with `i` unknown, the pattern `layer.*`."""
+        pieces: list[str | None] = []  # None: a part reslint cannot work out
         for part in node.parts:
             if isinstance(part, cst.FormattedStringText):
-                text.append(part.value)
+                pieces.append(part.value)
                 continue
-            if not isinstance(part, cst.FormattedStringExpression) or part.format_spec:
-                return UNKNOWN
-            value = self.evaluate(part.expression, frame)
+            value = (
+                self.evaluate(part.expression, frame)
+                if isinstance(part, cst.FormattedStringExpression) and not part.format_spec
+                else UNKNOWN
+            )
             if isinstance(value, Expr) and value.constant is not None:
                 value = symbolic.const(value.constant).text
-            if not isinstance(value, str):
-                return UNKNOWN
-            text.append(value)
-        return "".join(text)
+            pieces.append(value if isinstance(value, str) else None)
+        if all(piece is not None for piece in pieces):
+            return "".join(pieces)  # type: ignore[arg-type]
+        return NamePattern("".join(".*" if p is None else re.escape(p) for p in pieces))
 
     def eval_Ellipsis(self, node: cst.Ellipsis, frame: Frame) -> Any:
         return UNKNOWN
@@ -964,6 +968,13 @@ class Interpreter:
             )
         if name in ("getattr", "setattr", "delattr") and len(args) >= 2:
             if (
+                frame.instance is not None
+                and args[0] is frame.instance
+                and name == "getattr"
+                and isinstance(args[1], NamePattern)
+            ):
+                frame.instance.read_by_pattern.add(args[1])  # `getattr(self, f"layer{i}")`
+            elif (
                 frame.instance is not None
                 and args[0] is frame.instance
                 and not isinstance(args[1], str)

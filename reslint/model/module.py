@@ -396,6 +396,26 @@ class ModuleModel:
             cache[id(function)] = analyse_function(function, reads)
         return cache[id(function)]
 
+    def surely_unbound(self, read: cst.Name, function: cst.FunctionDef) -> bool:
+        """A read of `function`'s local that no binding can precede: every path reaches it with the
+        name unbound (`x = self.conv1(x)` as forward's first use of `x`), so it raises whenever it
+        runs."""
+        if not self.flow(function).may_be_unbound(read):
+            return False
+        start = self.position(read)[:2]
+        bindings = self.names.functions[id(function)].bound.get(read.value, [])
+        return all(self.position(self._statement_of(b))[2:] > start for b in bindings)
+
+    def _statement_of(self, node: cst.CSTNode) -> cst.CSTNode:
+        """The statement a node belongs to (a loop's target: the loop)."""
+        current = node
+        while not isinstance(current, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+            parent = self.names.parents.get(id(current))
+            if parent is None:
+                return current
+            current = parent
+        return current
+
     @cached_property
     def undefined_names(self) -> tuple[UndefinedName, ...]:
         """Reads of names nothing binds where they are read (pyflakes), worked out on first demand."""

@@ -65,11 +65,17 @@ def unused_layers(module: ModuleModel) -> Iterator[UnusedLayer]:
         # modules too (`getattr(self, "layer1")`, timm's `module="act1"`): those written in a
         # related class or outside any class.
         used = elsewhere | module.names.strings_by_class.get(None, set())
-        for other in [cls, *cls.ancestors(), *module.subclasses(cls)]:
+        related = [cls, *cls.ancestors(), *module.subclasses(cls)]
+        for other in related:
             used |= own_uses(other)
+        # `getattr(self, f"layer{i}")` reads every layer whose name fits.
+        patterns = {
+            p for other in related for built in other.instances() for p in built.read_by_pattern
+        }
         for assignment in _assignments(cls, module):
             if (
                 assignment.name in used
+                or any(pattern.fits(assignment.name) for pattern in patterns)
                 or id(assignment.target) in reported
                 or not _is_built_layer(assignment.value)
             ):

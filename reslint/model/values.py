@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -165,6 +166,17 @@ class ListValue:
 class DictValue:
     items: dict[str | float, Any] = field(default_factory=dict)
     open_ended: bool = False
+
+
+@dataclass(frozen=True)
+class NamePattern:
+    """A string reslint knows only in part (`f"layer{i + 1}"` with `i` unknown), as a regex of the
+    strings it can be: enough to tell which attributes `getattr(self, name)` can reach."""
+
+    regex: str
+
+    def fits(self, text: str) -> bool:
+        return re.fullmatch(self.regex, text) is not None
 
 
 @dataclass(frozen=True)
