@@ -11,6 +11,8 @@ from reslint.model import build_module_model
 from reslint.model.bindings import names_lost_in_repair
 from reslint.syntax import parse_source
 
+NAME_LISTS_NEED_TORCH = "the name lists are checked against an installed torch"
+
 
 def undefined(source: str, original: str | None = None) -> list[tuple[str, int, int]]:
     """(name, line, column) of each undefined read, placed by libcst."""
@@ -82,9 +84,7 @@ def test_lost_in_repair_lists_identifiers_of_changed_lines_only() -> None:
 
 
 def test_nn_module_attributes_match_torch() -> None:
-    torch = pytest.importorskip(
-        "torch", reason="the name lists are checked against an installed torch"
-    )
+    torch = pytest.importorskip("torch", reason=NAME_LISTS_NEED_TORCH)
     from reslint.rules.RN116_undefined_self_attribute import NN_MODULE_ATTRIBUTES
 
     actual = {name for name in dir(torch.nn.Module()) if not name.startswith("__")}
@@ -92,7 +92,7 @@ def test_nn_module_attributes_match_torch() -> None:
 
 
 def test_torch_functional_names_match_torch() -> None:
-    pytest.importorskip("torch", reason="the name lists are checked against an installed torch")
+    pytest.importorskip("torch", reason=NAME_LISTS_NEED_TORCH)
     import torch.functional
 
     from reslint.rules.RN119_torch_functional_import import TORCH_FUNCTIONAL_NAMES

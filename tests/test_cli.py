@@ -197,9 +197,8 @@ def test_the_static_pass_never_imports_torch_nor_libcst_matchers(tmp_path):
 def test_the_console_script_is_installed():
     script = Path(sys.executable).with_name("reslint")
     if not script.exists():
-        pytest.skip(
-            reason=f"no console script next to {sys.executable} (package not installed in this environment)"
-        )
+        why = f"no console script next to {sys.executable} (package not installed in this environment)"
+        pytest.skip(reason=why)
     result = subprocess.run([str(script), "--version"], capture_output=True, text=True, timeout=120)
     assert (result.returncode, result.stdout.strip()) == (0, "reslint 0.1.0")
 

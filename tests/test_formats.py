@@ -91,9 +91,8 @@ def test_github_escapes_what_would_end_a_command():
 
 
 def test_sarif_is_a_valid_sarif_2_1_0_log(run_reslint, model, tmp_path):
-    sarif_pydantic = pytest.importorskip(
-        "sarif_pydantic", reason="the SARIF model comes with the test extra: pip install '.[test]'"
-    )
+    why = "the SARIF model comes with the test extra: pip install '.[test]'"
+    sarif_pydantic = pytest.importorskip("sarif_pydantic", reason=why)
     result = lint(run_reslint, tmp_path, "--format", "sarif", "models")
     assert result.returncode == 1
     log = json.loads(result.stdout)

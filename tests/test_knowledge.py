@@ -27,10 +27,10 @@ from reslint.knowledge.names import NAMES, is_listed_completely, names_in
 from reslint.knowledge.signatures import SIGNATURES, Signature, signature
 from reslint.knowledge.spelling import did_you_mean
 
-needs_torch = pytest.mark.skipif(
-    importlib.util.find_spec("torch") is None,
-    reason="torch is not installed (install the 'dynamic' extra to check reslint.knowledge against it)",
+TORCH_MISSING = (
+    "torch is not installed (install the 'dynamic' extra to check reslint.knowledge against it)"
 )
+needs_torch = pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason=TORCH_MISSING)
 
 # ----- generated tables ------------------------------------------------------------------------
 

@@ -143,9 +143,8 @@ def skip_if_registry_unreachable(result: subprocess.CompletedProcess[str], home:
     )
     sign = next((sign for sign in OFFLINE_SIGNS if sign in output), None)
     if sign is not None:
-        pytest.skip(
-            reason=f"package registry unreachable while pre-commit installed the hook ({sign!r})"
-        )
+        why = f"package registry unreachable while pre-commit installed the hook ({sign!r})"
+        pytest.skip(reason=why)
 
 
 def test_hook_fails_on_the_bug_and_names_it(

@@ -82,9 +82,8 @@ def download_wheel(package: str, version: str) -> Path:
     output = result.stdout + result.stderr
     sign = next((sign for sign in OFFLINE_SIGNS if sign in output), None)
     if result.returncode != 0 and sign is not None:
-        pytest.skip(
-            reason=f"package registry unreachable, cannot download {package}=={version} ({sign!r})"
-        )
+        why = f"package registry unreachable, cannot download {package}=={version} ({sign!r})"
+        pytest.skip(reason=why)
     assert result.returncode == 0, output
     wheel = cached_wheel(package, version)
     assert wheel is not None, (

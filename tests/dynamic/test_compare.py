@@ -8,8 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import NO_TORCH
 
-pytest.importorskip("torch", reason="the dynamic pass needs torch (pip install 'reslint[dynamic]')")
+pytest.importorskip("torch", reason=NO_TORCH)
 
 from reslint.dynamic.cli import compare_result, exit_code  # noqa: E402
 

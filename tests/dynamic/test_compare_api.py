@@ -8,10 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import NO_TORCH
 
-torch = pytest.importorskip(
-    "torch", reason="the dynamic pass needs torch (pip install 'reslint[dynamic]')"
-)
+torch = pytest.importorskip("torch", reason=NO_TORCH)
 
 import reslint  # noqa: E402
 

@@ -4,8 +4,9 @@ up with, whatever the user's module names and nesting; blocks are counted per st
 from __future__ import annotations
 
 import pytest
+from conftest import NO_TORCH
 
-pytest.importorskip("torch", reason="the dynamic pass needs torch (pip install 'reslint[dynamic]')")
+pytest.importorskip("torch", reason=NO_TORCH)
 
 from reslint.dynamic.align import align  # noqa: E402
 from reslint.dynamic.calls import LayerCall  # noqa: E402

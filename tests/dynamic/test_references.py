@@ -7,10 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import NO_TORCH
 
-torch = pytest.importorskip(
-    "torch", reason="the dynamic pass needs torch (pip install 'reslint[dynamic]')"
-)
+torch = pytest.importorskip("torch", reason=NO_TORCH)
 
 from test_zoo import cifar_stem_count  # noqa: E402
 

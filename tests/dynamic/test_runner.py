@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from conftest import NO_TORCH
 
-pytest.importorskip("torch", reason="the dynamic pass needs torch (pip install 'reslint[dynamic]')")
+pytest.importorskip("torch", reason=NO_TORCH)
 
 from reslint.dynamic.cli import compare_result, exit_code, run_compare  # noqa: E402
 from reslint.dynamic.runner import memory_limit  # noqa: E402

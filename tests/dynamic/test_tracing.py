@@ -7,10 +7,9 @@ import sys
 import textwrap
 
 import pytest
+from conftest import NO_TORCH
 
-torch = pytest.importorskip(
-    "torch", reason="the dynamic pass needs torch (pip install 'reslint[dynamic]')"
-)
+torch = pytest.importorskip("torch", reason=NO_TORCH)
 nn = torch.nn
 
 from reslint.dynamic import tracing  # noqa: E402

@@ -6,10 +6,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import NO_TORCH
 
-torch = pytest.importorskip(
-    "torch", reason="the dynamic pass needs torch (pip install 'reslint[dynamic]')"
-)
+torch = pytest.importorskip("torch", reason=NO_TORCH)
 
 from reslint.dynamic.catalogue import REFERENCES  # noqa: E402
 from reslint.dynamic.statedict import format_layout, parse_layout  # noqa: E402
