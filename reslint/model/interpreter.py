@@ -966,22 +966,17 @@ class Interpreter:
                 [ListValue(list(row)) for row in zip(*columns)],
                 any(a.open_ended for a in args),
             )
-        if name in ("getattr", "setattr", "delattr") and len(args) >= 2:
-            if (
-                frame.instance is not None
-                and args[0] is frame.instance
-                and name == "getattr"
-                and isinstance(args[1], NamePattern)
-            ):
-                frame.instance.read_by_pattern.add(args[1])  # `getattr(self, f"layer{i}")`
-            elif (
-                frame.instance is not None
-                and args[0] is frame.instance
-                and not isinstance(args[1], str)
-            ):
-                frame.instance.dynamic_access = (
-                    True  # `getattr(self, name)`: any attribute may be meant
-                )
+        instance = frame.instance
+        if (
+            instance is not None
+            and name in ("getattr", "setattr", "delattr")
+            and len(args) >= 2
+            and args[0] is instance
+        ):
+            if name == "getattr" and isinstance(args[1], NamePattern):
+                instance.read_by_pattern.add(args[1])  # `getattr(self, f"layer{i}")`
+            elif not isinstance(args[1], str):
+                instance.dynamic_access = True  # `getattr(self, name)`: any attribute may be meant
         if name == "getattr" and len(args) >= 2 and isinstance(args[1], Param):
             # `getattr(nn, activation)()` with `activation: str = "ReLU"`: the default's layer.
             args = [args[0], args[1].default, *args[2:]]
