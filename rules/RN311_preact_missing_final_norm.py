@@ -62,7 +62,8 @@ class PreactMissingFinalNorm(Rule):
                 if pool is not None:
                     yield Violation(
                         anchor_of(pool),
-                        f"the pre-activation blocks end with a raw sum, and `{describe(pool)}` pools "
+                        f"the pre-activation blocks ({_block_names(blocks)}) end with a raw sum, "
+                        f"and `{describe(pool)}` pools "
                         f"the last stage's output with no BN + ReLU before it",
                         "normalise and rectify the last stage's output before pooling "
                         "(`F.relu(self.bn(out))`), as in He et al. 2016",
@@ -82,6 +83,11 @@ def _pre_activated(block: Layer) -> bool:
         if kind in ("conv", "linear", "block", "call", "unknown"):
             return False
     return False
+
+
+def _block_names(blocks: list[Layer]) -> str:
+    """The block classes in the user's words: a network built in another file names its blocks there."""
+    return ", ".join(f"`{name}`" for name in sorted({block.type_name for block in blocks}))
 
 
 def _pool_after_last_block(chain: list[Element], last: Layer) -> Element | None:
