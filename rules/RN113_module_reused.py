@@ -6,12 +6,13 @@ from collections.abc import Iterator
 
 from reslint.model import ModuleModel
 from reslint.model.queries import describe, forward_chains
-from reslint.model.values import Layer
+from reslint.model.values import Layer, compatible
 from reslint.rule import Rule, Violation
 from reslint.rules_support import unique
 
-# Layers with weights: calling one of them twice on one path shares those weights.
-WEIGHTED = {"conv", "linear", "block", "norm"}
+# Layers with weights: calling one of them twice on one path shares those weights. (BatchNorm is
+# RN302's: its running statistics make the reuse a different bug.)
+SHARED_WEIGHTS = {"conv", "linear", "block", "norm"}
 
 
 class ModuleReused(Rule):
@@ -49,10 +50,14 @@ class ModuleReused(Rule):
                 seen: dict[int, object] = {}
                 for step in steps:
                     layer = step.layer
-                    if layer is None or layer.kind not in WEIGHTED:
+                    if layer is None or not _shares_weights(layer):
                         continue
                     first = seen.setdefault(id(layer), step)
-                    if first is not step and first.node is not step.node:
+                    if (
+                        first is not step
+                        and first.node is not step.node
+                        and compatible(first.guards, step.guards)
+                    ):
                         yield Violation(
                             step.node,
                             f"`{step.text}` is applied twice on one path (first on line "
@@ -63,13 +68,17 @@ class ModuleReused(Rule):
                 yield from _repeated_children(layer)
 
 
+def _shares_weights(layer: Layer) -> bool:
+    return layer.kind in SHARED_WEIGHTS and layer.holds_weights()
+
+
 def _repeated_children(container: Layer) -> Iterator[Violation]:
     for inner in container.walk():
         if inner.kind not in ("sequential", "modulelist"):
             continue
         seen: set[int] = set()
         for child in inner.children:
-            if id(child) in seen and child.kind in WEIGHTED:
+            if id(child) in seen and _shares_weights(child):
                 yield Violation(
                     child.anchor,
                     f"`{describe(child)}` is one module object put into `{describe(inner)}` more "

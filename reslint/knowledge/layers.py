@@ -216,3 +216,9 @@ CHANNEL_PRESERVING = frozenset(
 
 # Kinds that normalise: each is built for the channels of the layer before it.
 NORMS = frozenset({LayerKind.BATCHNORM, LayerKind.NORM})
+
+# Kinds that own learned weights (a norm's affine scale and shift count).
+WEIGHTED = frozenset({LayerKind.CONV, LayerKind.LINEAR, *NORMS})
+
+# The constructors of a learned weight that is not a layer (`self.gamma = nn.Parameter(...)`).
+PARAMETER_CONSTRUCTORS = frozenset({"Parameter", "UninitializedParameter"})

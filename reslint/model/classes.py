@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import libcst as cst
 
 from reslint.knowledge.frameworks import is_module_base
-from reslint.knowledge.layers import CHANNEL_PRESERVING, NORMS
+from reslint.knowledge.layers import CHANNEL_PRESERVING, NORMS, PARAMETER_CONSTRUCTORS
 from reslint.model.builders import part_name
 from reslint.model.symbolic import Comparison, Expr, comparisons
 from reslint.model.values import (
@@ -20,6 +20,7 @@ from reslint.model.values import (
     Flow,
     FunctionRef,
     Layer,
+    ListValue,
     NamePattern,
     Step,
     changes_channels,
@@ -36,6 +37,7 @@ MAX_BUILDERS = 16  # methods per class run on their own
 # each ancestor about its subclasses), so a chain of n classes costs n * n. Real ResNet code is a few
 # classes deep; past this depth a class is analysed as if built on an unknown base, and RN006 says so.
 MAX_ANCESTORS = 100
+MAX_WEIGHT_DEPTH = 12  # blocks inside blocks followed to tell whether a module owns weights
 
 
 @dataclass
@@ -388,6 +390,18 @@ class Instance:
         finally:
             self._asking_channels = False
 
+    def holds_weights(self, depth: int = 0) -> bool:
+        """Whether the module surely owns learned weights: an attribute holds a weighted layer, or
+        its class builds an `nn.Parameter`. (A DropPath keeping its rate, a gate of activations: no.)"""
+        if depth > MAX_WEIGHT_DEPTH:
+            return False
+        cls = self.cls
+        if any(
+            _builds_a_parameter(c, m) for c in [cls, *cls.ancestors()] for m in c.methods.values()
+        ):
+            return True
+        return any(_value_holds_weights(value, depth) for value in self.attrs.values())
+
     def _channels_in(self) -> Expr | None:
         forward = self.forward
         if forward is None:
@@ -409,6 +423,29 @@ class Instance:
                     if channels is not None:
                         return channels
         return None
+
+
+def _builds_a_parameter(cls: ClassModel, method: cst.FunctionDef) -> bool:
+    for call in cls.module.calls_in(method):
+        func = call.func
+        name = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", None)
+        if name in PARAMETER_CONSTRUCTORS:
+            return True
+    return False
+
+
+def _value_holds_weights(value: Any, depth: int) -> bool:
+    """Whether every way an attribute can be set holds weights."""
+    choices = options(value)
+    return bool(choices) and all(_option_holds_weights(option, depth) for option in choices)
+
+
+def _option_holds_weights(option: Any, depth: int) -> bool:
+    if isinstance(option, Layer):
+        return option.holds_weights(depth + 1)
+    if isinstance(option, ListValue):
+        return any(_value_holds_weights(item, depth) for item in option.items)
+    return False
 
 
 def _input_gated(value: Any) -> bool:

@@ -27,6 +27,7 @@ from reslint.knowledge.layers import (
     TORCH_LAYERS,
 )
 from reslint.model import builders, symbolic
+from reslint.model.branch_facts import branch_facts
 from reslint.model.builders import LayerClass
 from reslint.model.call_binding import gives_a_parameter_twice
 from reslint.model.classes import ForwardModel
@@ -390,11 +391,13 @@ class Interpreter:
             condition = test if isinstance(test, Condition) else None
             key = _parameter_test(node.test, frame)
             before = _snapshot(frame)
-            with self.guarded(node, True, condition, key) as guard:
+            with self.guarded(node, True, condition, key, _facts(node.test, True, frame)) as guard:
                 self.run_block(node.body, frame)
             after_body = _through(_snapshot(frame), before, guard)
             _restore(frame, before)
-            with self.guarded(node, False, condition, key) as guard:
+            with self.guarded(
+                node, False, condition, key, _facts(node.test, False, frame)
+            ) as guard:
                 if isinstance(orelse, cst.If):
                     self.run_if(orelse, frame)
                 elif isinstance(orelse, cst.Else):
@@ -408,10 +411,11 @@ class Interpreter:
         branch: bool,
         condition: Condition | None = None,
         test: Any = None,
+        facts: tuple = (),
     ) -> Iterator[Guard]:
         """Everything built or applied inside records which way this undecidable `if` went, so that
         layers of two exclusive branches are never paired (see values.compatible)."""
-        guard = Guard(id(node), branch, condition, test)
+        guard = Guard(id(node), branch, condition, test, facts)
         self.guards.append(guard)
         try:
             yield guard
@@ -643,9 +647,9 @@ class Interpreter:
             return self.evaluate(node.orelse, frame)
         # Each tensor it yields comes through its side, as for an `if` statement's branches
         # (`self.shortcut(x) if self.stride == 1 else out`: the shortcut runs only at stride 1).
-        with self.guarded(node, True, condition) as guard:
+        with self.guarded(node, True, condition, None, _facts(node.test, True, frame)) as guard:
             body = _flows_through(self.evaluate(node.body, frame), guard)
-        with self.guarded(node, False, condition) as guard:
+        with self.guarded(node, False, condition, None, _facts(node.test, False, frame)) as guard:
             orelse = _flows_through(self.evaluate(node.orelse, frame), guard)
         return alternatives([body, orelse])
 
@@ -1457,6 +1461,27 @@ _TEST_NODES = (
     cst.BooleanOperation,
     cst.UnaryOperation,
 )
+
+
+def _facts(test: cst.BaseExpression, branch: bool, frame: Frame) -> tuple:
+    return branch_facts(test, branch, lambda atom: _stable_atom(atom, frame))
+
+
+def _stable_atom(node: cst.BaseExpression, frame: Frame) -> object | None:
+    """A key for a test part that keeps its value through one forward: a setting read from the
+    module (`self.pre_norm`, `self.cfg.mode`) or a parameter still bound to what came in."""
+    if isinstance(node, cst.Attribute):
+        root: cst.BaseExpression = node
+        while isinstance(root, cst.Attribute):
+            root = root.value
+        if _is_self(root, frame):
+            return ("self", id(frame.instance), frame.module.code(node))
+        return None
+    if isinstance(node, cst.Name):
+        value = frame.locals.get(node.value)
+        if isinstance(value, Param):
+            return ("parameter", node.value, id(value))
+    return None
 
 
 def _parameter_test(test: cst.BaseExpression, frame: Frame) -> Any:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import libcst as cst
 
-from reslint.knowledge.layers import CHANNEL_PRESERVING, NORMS
+from reslint.knowledge.layers import CHANNEL_PRESERVING, NORMS, WEIGHTED
 from reslint.model import symbolic
 from reslint.model.symbolic import Comparison, Expr
 
@@ -119,6 +119,16 @@ class Layer:
         if self.kind == "block" and self.instance is not None:
             return self.instance.channels_out
         return None
+
+    def holds_weights(self, depth: int = 0) -> bool:
+        """Whether the layer surely owns learned weights: a conv, linear or norm layer, a container
+        holding one, or one of the project's blocks that does (Instance.holds_weights)."""
+        if self.kind in WEIGHTED:
+            return True
+        if self.kind == "block":
+            instance = self.instance or (self.cls.generic if self.cls is not None else None)
+            return instance is not None and instance.holds_weights(depth)
+        return any(child.holds_weights(depth + 1) for child in self.children)
 
     def flat(self) -> list[Layer]:
         """This layer with containers expanded into their children, in call order."""
@@ -290,6 +300,8 @@ class Guard(NamedTuple):
     # The test's text and the parameters it reads, when it reads nothing else
     # (interpreter._parameter_test): two tests with one such key go the same way.
     test: Any = None
+    # What this way says about the test's stable parts (model.branch_facts): `self.flag` true, ...
+    facts: tuple = ()
 
 
 def compatible(*guard_sets: tuple) -> bool:
@@ -299,6 +311,9 @@ def compatible(*guard_sets: tuple) -> bool:
         for guard in guards:
             for key in _guard_keys(guard):
                 if taken.setdefault(key, guard.branch) != guard.branch:
+                    return False
+            for atom, value in guard.facts:
+                if taken.setdefault(("fact", atom), value) != value:
                     return False
     return True
 

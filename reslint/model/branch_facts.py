@@ -1,0 +1,69 @@
+"""What one way through an undecidable `if` says about the parts of its test.
+
+`if self.dim_mul and self.proj is not None:` taken means `self.dim_mul` is true and `self.proj is
+None` is false; a later `if not self.dim_mul and self.proj is not None:` taken means `self.dim_mul` is
+false, so the two bodies never both run (mvit's projection, used in one or the other). A fact is
+(atom, value): the atom is the text of a test part that cannot change between two tests of one
+forward, a setting of the module (`self.<attr>...`) or a parameter as it came in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import libcst as cst
+
+Fact = tuple[object, bool]
+
+# Comparisons whose negation is another operator: `a is not None` is `not (a is None)`.
+_NEGATED = {cst.IsNot: "is", cst.NotEqual: "=="}
+_PLAIN = {cst.Is: "is", cst.Equal: "=="}
+
+
+def branch_facts(
+    test: cst.BaseExpression,
+    branch: bool,
+    atom_key: Callable[[cst.BaseExpression], object | None],
+) -> tuple[Fact, ...]:
+    """The facts that hold when `test` evaluated to `branch`. `atom_key` names a stable atom (None
+    for anything else, which then says nothing)."""
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        return branch_facts(test.expression, not branch, atom_key)
+    if isinstance(test, cst.BooleanOperation):
+        # `a and b` taken: both hold; `a or b` not taken: neither holds. The other ways say less.
+        conjunction = isinstance(test.operator, cst.And)
+        if branch != conjunction:
+            return ()
+        return branch_facts(test.left, branch, atom_key) + branch_facts(
+            test.right, branch, atom_key
+        )
+    comparison = _comparison_atom(test, atom_key)
+    if comparison is not None:
+        key, negated = comparison
+        return ((key, branch != negated),)
+    key = atom_key(test)
+    return () if key is None else ((key, branch),)
+
+
+def _comparison_atom(
+    test: cst.BaseExpression, atom_key: Callable[[cst.BaseExpression], object | None]
+) -> tuple[object, bool] | None:
+    """`x is None`, `x is not None`, `x == 'name'`, `x != 'name'` with a stable `x` and a literal:
+    the positive form's key, and whether the test was its negation."""
+    if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
+        return None
+    target = test.comparisons[0]
+    operator = type(target.operator)
+    if operator not in _NEGATED and operator not in _PLAIN:
+        return None
+    literal = target.comparator
+    if not isinstance(literal, cst.Name | cst.BaseNumber | cst.SimpleString):
+        return None
+    if isinstance(literal, cst.Name) and literal.value not in ("None", "True", "False"):
+        return None
+    left = atom_key(test.left)
+    if left is None:
+        return None
+    spelled = _NEGATED.get(operator) or _PLAIN[operator]
+    literal_text = cst.Module(body=[]).code_for_node(literal)
+    return (left, spelled, literal_text), operator in _NEGATED
