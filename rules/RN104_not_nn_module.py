@@ -14,8 +14,9 @@ from reslint.rule import Rule, Violation
 
 class NotNnModule(Rule):
     """## What it does
-    Checks for classes that build layers on `self` but do not inherit `nn.Module` (directly or
-    through another class of the file).
+    Checks for classes that build layers on `self` and define a `forward`, but do not inherit
+    `nn.Module` (directly or through another class of the file). A class without a forward (a
+    trainer, a data pipeline holding a model) is not meant to be a module.
 
     ## Why is this bad?
     Without `nn.Module`, assigning layers to `self` registers nothing: `model.parameters()` is
@@ -27,6 +28,9 @@ class NotNnModule(Rule):
     class ResNet:
         def __init__(self):
             self.conv1 = nn.Conv2d(3, 64, 7, 2, 3, bias=False)
+
+        def forward(self, x):
+            return self.conv1(x)
     ```
 
     Use instead:
@@ -35,6 +39,9 @@ class NotNnModule(Rule):
         def __init__(self):
             super().__init__()
             self.conv1 = nn.Conv2d(3, 64, 7, 2, 3, bias=False)
+
+        def forward(self, x):
+            return self.conv1(x)
     ```
     """
 
@@ -45,6 +52,8 @@ class NotNnModule(Rule):
         for cls in module.class_defs:
             if cls.is_module or cls.has_unresolved_bases or _other_torch_class(cls, module):
                 continue
+            if cls.method("forward") is None:
+                continue  # a trainer or a data pipeline holding a model: not meant to be a module
             # A loss kept as a criterion (an evaluator, a loss wrapper) is not a network's layer; a
             # class with a forward but no layers is often a mixin for nn.Module subclasses.
             builds_layers = cls.generic is not None and any(

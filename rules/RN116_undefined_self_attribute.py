@@ -306,7 +306,10 @@ def _instance_method(method: cst.FunctionDef) -> bool:
 
 
 def _self_inside_chains(module: ModuleModel) -> Iterator[Violation]:
-    """`out_channel.self.expansion`: `self` is the method's instance, never an attribute of a value."""
+    """`out_channel.self.expansion`: `self` is the method's instance, never an attribute of a value,
+    unless the file names one so (BERT-style `self.self = SelfAttention(...)`)."""
+    if any(target.attr.value == "self" for target, _ in module.names.attribute_stores):
+        return
     for attribute, function in module.names.attributes:
         if function is None or attribute.attr.value != "self":
             continue

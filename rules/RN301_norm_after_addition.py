@@ -55,11 +55,13 @@ class NormAfterAddition(Rule):
             for residual in residuals(instance):
                 if residual.site in reused:
                     continue  # a pre-norm design: the raw sum stays the trunk, the norm feeds the next branch
-                for step in residual.site.after:
+                for index, step in enumerate(residual.site.after):
                     kind = step.layer.kind if step.layer is not None else step.kind
                     if kind not in ("batchnorm", *SHAPE_KEEPING):
                         break  # the sum went through a conv (or something unknown) first
                     if kind == "batchnorm":
+                        if _feeds_a_layer(residual.site.after[index + 1 :]):
+                            break  # the norm pre-activates the next layer (BN-ReLU-conv): not the output
                         yield Violation(
                             step.node,
                             f"`{step.text}` normalizes the sum `{module.code(residual.site.node)}`: the shortcut "
@@ -68,6 +70,16 @@ class NormAfterAddition(Rule):
                             "(or nothing, in a pre-activation block)",
                         )
                         break
+
+
+def _feeds_a_layer(steps: list) -> bool:
+    """The normalized sum goes on into something other than shape-keeping steps: a conv it
+    pre-activates (BN-ReLU-conv), or a module reslint cannot see. Either way it is not surely the
+    block's output."""
+    return any(
+        (step.layer.kind if step.layer is not None else step.kind) not in SHAPE_KEEPING
+        for step in steps
+    )
 
 
 def _reused_sums(forward) -> set[AddSite]:

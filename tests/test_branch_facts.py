@@ -3,7 +3,7 @@
 import libcst as cst
 import pytest
 
-from reslint.model.branch_facts import branch_facts
+from reslint.model.branch_facts import branch_facts, satisfiable
 
 
 def facts(test: str, branch: bool) -> set:
@@ -37,7 +37,10 @@ def facts(test: str, branch: bool) -> set:
             {("self.a", False), (("self.proj", "is", "None"), False)},
         ),
         ("x.flag", True, set()),  # a local's attribute may change between two tests
-        ("self.n > 1", True, set()),  # only equality and identity tests are read
+        ("self.n > 1", True, {(("bound", "self.n"), (">", 1.0))}),
+        ("self._depth >= 2", False, {(("bound", "self._depth"), ("<", 2.0))}),
+        ("p == -1", False, {(("bound", "p"), ("!=", -1.0))}),
+        ("self.n > other", True, set()),  # a bound needs a number
     ],
 )
 def test_facts_of_one_way(test: str, branch: bool, expected: set) -> None:
@@ -49,3 +52,17 @@ def test_a_conjunction_and_its_negated_twin_exclude_each_other() -> None:
     second = facts("not self.dim_mul and self.proj is not None", True)
     assert {atom for atom, _ in first} & {atom for atom, _ in second}
     assert any((atom, not value) in second for atom, value in first)
+
+
+@pytest.mark.parametrize(
+    ("bounds", "expected"),
+    [
+        ([("<", 2.0), (">=", 3.0)], False),  # `if depth >= 2` skipped, `if depth >= 3` taken
+        ([(">=", 2.0), (">=", 3.0)], True),
+        ([("==", 1.0), ("!=", 1.0)], False),
+        ([(">", 1.0), ("<", 2.0)], True),  # 1.5 for all reslint knows
+        ([("<=", 1.0), (">=", 1.0)], True),
+    ],
+)
+def test_bounds_on_one_setting(bounds: list, expected: bool) -> None:
+    assert satisfiable(bounds) is expected

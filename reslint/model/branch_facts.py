@@ -4,7 +4,9 @@
 None` is false; a later `if not self.dim_mul and self.proj is not None:` taken means `self.dim_mul` is
 false, so the two bodies never both run (mvit's projection, used in one or the other). A fact is
 (atom, value): the atom is the text of a test part that cannot change between two tests of one
-forward, a setting of the module (`self.<attr>...`) or a parameter as it came in.
+forward, a setting of the module (`self.<attr>...`) or a parameter as it came in. A comparison of an
+atom with a number is a bound, `(("bound", atom), (operator, number))`: `if self._depth >= 2` not
+taken and `if self._depth >= 3` taken cannot both hold (values.compatible checks the bounds).
 """
 
 from __future__ import annotations
@@ -18,6 +20,15 @@ Fact = tuple[object, bool]
 # Comparisons whose negation is another operator: `a is not None` is `not (a is None)`.
 _NEGATED = {cst.IsNot: "is", cst.NotEqual: "=="}
 _PLAIN = {cst.Is: "is", cst.Equal: "=="}
+_ORDER = {
+    cst.LessThan: "<",
+    cst.LessThanEqual: "<=",
+    cst.GreaterThan: ">",
+    cst.GreaterThanEqual: ">=",
+    cst.Equal: "==",
+    cst.NotEqual: "!=",
+}
+_OPPOSITE = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}
 
 
 def branch_facts(
@@ -37,6 +48,10 @@ def branch_facts(
         return branch_facts(test.left, branch, atom_key) + branch_facts(
             test.right, branch, atom_key
         )
+    bound = _bound(test, atom_key)
+    if bound is not None:
+        key, (operator, number) = bound
+        return ((key, (operator if branch else _OPPOSITE[operator], number)),)
     comparison = _comparison_atom(test, atom_key)
     if comparison is not None:
         key, negated = comparison
@@ -67,3 +82,47 @@ def _comparison_atom(
     spelled = _NEGATED.get(operator) or _PLAIN[operator]
     literal_text = cst.Module(body=[]).code_for_node(literal)
     return (left, spelled, literal_text), operator in _NEGATED
+
+
+def _bound(
+    test: cst.BaseExpression, atom_key: Callable[[cst.BaseExpression], object | None]
+) -> tuple[object, tuple[str, float]] | None:
+    """`self._depth >= 3`: a stable atom compared with a number."""
+    if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
+        return None
+    target = test.comparisons[0]
+    operator = _ORDER.get(type(target.operator))
+    number = _number(target.comparator)
+    if operator is None or number is None:
+        return None
+    left = atom_key(test.left)
+    return None if left is None else (("bound", left), (operator, number))
+
+
+def _number(node: cst.BaseExpression) -> float | None:
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
+        value = _number(node.expression)
+        return None if value is None else -value
+    if isinstance(node, cst.Integer | cst.Float):
+        return float(node.evaluated_value)
+    return None
+
+
+def satisfiable(bounds: list[tuple[str, float]]) -> bool:
+    """Whether one number meets every bound: it suffices to try the bounds' numbers, the points
+    between them and beyond them."""
+    numbers = sorted({number for _, number in bounds})
+    candidates = [numbers[0] - 1, numbers[-1] + 1, *numbers]
+    candidates += [(a + b) / 2 for a, b in zip(numbers, numbers[1:], strict=False)]
+    return any(all(_holds(c, op, n) for op, n in bounds) for c in candidates)
+
+
+def _holds(value: float, operator: str, number: float) -> bool:
+    return {
+        "<": value < number,
+        "<=": value <= number,
+        ">": value > number,
+        ">=": value >= number,
+        "==": value == number,
+        "!=": value != number,
+    }[operator]

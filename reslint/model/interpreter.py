@@ -391,18 +391,19 @@ class Interpreter:
             condition = test if isinstance(test, Condition) else None
             key = _parameter_test(node.test, frame)
             before = _snapshot(frame)
-            with self.guarded(node, True, condition, key, _facts(node.test, True, frame)) as guard:
+            with self.guarded(node, True, condition, key, _facts(node.test, True, frame)) as taken:
                 self.run_block(node.body, frame)
-            after_body = _through(_snapshot(frame), before, guard)
+            after_body = _through(_snapshot(frame), before, taken)
             _restore(frame, before)
             with self.guarded(
                 node, False, condition, key, _facts(node.test, False, frame)
-            ) as guard:
+            ) as skipped:
                 if isinstance(orelse, cst.If):
                     self.run_if(orelse, frame)
                 elif isinstance(orelse, cst.Else):
                     self.run_block(orelse.body, frame)
-            _merge(frame, after_body, _through(_snapshot(frame), before, guard))
+            after_else = _through(_snapshot(frame), before, skipped)
+            _merge(frame, *_untouched_through(after_body, after_else, before, taken, skipped))
 
     @contextmanager
     def guarded(
@@ -1516,6 +1517,22 @@ def _through(snapshot: tuple, before: tuple, guard: Guard) -> tuple:
         for name, value in locals_.items()
     }
     return marked, attrs, terminated, returns
+
+
+def _untouched_through(
+    first: tuple, second: tuple, before: tuple, first_guard: Guard, second_guard: Guard
+) -> tuple[tuple, tuple]:
+    """A tensor one branch changed and the other left alone came through the other branch too:
+    `if self._depth >= 2: x = self.stage1(x)` leaves `x` as it was only when the test failed."""
+    earlier = before[0]
+    marked = [dict(first[0]), dict(second[0])]
+    for name, value in earlier.items():
+        a, b = first[0].get(name), second[0].get(name)
+        if a is value and b is not value:
+            marked[0][name] = _flows_through(value, first_guard)
+        elif b is value and a is not value:
+            marked[1][name] = _flows_through(value, second_guard)
+    return (marked[0], *first[1:]), (marked[1], *second[1:])
 
 
 def _flows_through(value: Any, guard: Guard) -> Any:

@@ -492,6 +492,8 @@ def _parallel(left: list[tuple[Step, ...]], right: list[tuple[Step, ...]]) -> bo
     named, weights = _weight(left)[:2]
     if not named or not weights or _weight(right)[:2] != (named, weights):
         return False
+    if all(len(steps) == 1 and kind_of(steps[0]) == "conv" for steps in left + right):
+        return True  # two bare convs of one input (RepVGG's training form): one conv, no shortcut
     elements = [expand(steps) for steps in left + right]
     if all(any(kind_of(e) == "act" for e in side) for side in elements):
         return True

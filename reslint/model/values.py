@@ -11,6 +11,7 @@ import libcst as cst
 
 from reslint.knowledge.layers import CHANNEL_PRESERVING, NORMS, WEIGHTED
 from reslint.model import symbolic
+from reslint.model.branch_facts import satisfiable
 from reslint.model.symbolic import Comparison, Expr
 
 if TYPE_CHECKING:
@@ -307,15 +308,18 @@ class Guard(NamedTuple):
 def compatible(*guard_sets: tuple) -> bool:
     """Whether things built or run under these guards can exist together (no `if` taken both ways)."""
     taken: dict[Any, bool] = {}
+    bounds: dict[Any, list] = {}
     for guards in guard_sets:
         for guard in guards:
             for key in _guard_keys(guard):
                 if taken.setdefault(key, guard.branch) != guard.branch:
                     return False
             for atom, value in guard.facts:
-                if taken.setdefault(("fact", atom), value) != value:
+                if isinstance(atom, tuple) and atom[0] == "bound":
+                    bounds.setdefault(atom, []).append(value)
+                elif taken.setdefault(("fact", atom), value) != value:
                     return False
-    return True
+    return all(satisfiable(found) for found in bounds.values())
 
 
 def _guard_keys(guard: Guard) -> tuple[Any, ...]:
