@@ -55,6 +55,26 @@ def forked_map(
     pool.shutdown()
 
 
+def pooled_map(
+    work: Callable[[Item], Result],
+    items: Sequence[Item],
+    workers: int,
+    each: Callable[[Result], object] = lambda result: None,
+) -> list[Result] | None:
+    """`forked_map`'s results as a list (`each` called on each as it comes), or None when a worker died
+    (out of memory, killed) or processes cannot start here: the caller then goes on in-process."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    results: list[Result] = []
+    try:
+        for result in forked_map(work, items, workers):
+            each(result)
+            results.append(result)
+    except (BrokenProcessPool, OSError):
+        return None
+    return results
+
+
 def _inherit(work: Callable[[Any], Any]) -> None:
     global _work
     _work = work
