@@ -27,7 +27,7 @@ from reslint.findings import (
     finding_order,
 )
 from reslint.notebook import NotANotebook, is_notebook, parse_notebook
-from reslint.processes import can_fork, forked_map
+from reslint.processes import can_fork, pooled_map
 from reslint.project_files import normal_path
 from reslint.rule import Fix, Rule
 from reslint.rules.RN001_syntax_error import SyntaxErrorRule
@@ -272,14 +272,8 @@ def _checked_segments(
         return on_deep_stack(lambda: _segment_findings(path, segment, checks, group))
 
     workers = min(group.workers, len(segments))
-    if workers > 1 and can_fork():
-        from concurrent.futures.process import BrokenProcessPool
-
-        try:
-            return list(forked_map(check, segments, workers))
-        except (BrokenProcessPool, OSError):
-            pass  # a worker died (out of memory, killed) or processes cannot start: in this one
-    return [check(segment) for segment in segments]
+    pooled = pooled_map(check, segments, workers) if workers > 1 and can_fork() else None
+    return pooled if pooled is not None else [check(segment) for segment in segments]
 
 
 def _segment_findings(

@@ -8,7 +8,6 @@ only the items and the results cross the pipes.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
@@ -28,6 +27,8 @@ def cpu_count() -> int:
 
 
 def can_fork() -> bool:
+    import multiprocessing  # here: a run of one file (most runs) starts no process
+
     return "fork" in multiprocessing.get_all_start_methods()
 
 
@@ -38,6 +39,7 @@ def forked_map(
     cannot fork, started afresh: `work` must then be picklable). Raises BrokenProcessPool when a
     worker dies (out of memory, killed) and OSError when processes cannot be started: the caller
     decides whether to go on in-process."""
+    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     pool = ProcessPoolExecutor(
@@ -53,6 +55,26 @@ def forked_map(
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown()
+
+
+def pooled_map(
+    work: Callable[[Item], Result],
+    items: Sequence[Item],
+    workers: int,
+    each: Callable[[Result], object] = lambda result: None,
+) -> list[Result] | None:
+    """`forked_map`'s results as a list (`each` called on each as it comes), or None when a worker died
+    (out of memory, killed) or processes cannot start here: the caller then goes on in-process."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    results: list[Result] = []
+    try:
+        for result in forked_map(work, items, workers):
+            each(result)
+            results.append(result)
+    except (BrokenProcessPool, OSError):
+        return None
+    return results
 
 
 def _inherit(work: Callable[[Any], Any]) -> None:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from reslint.discovery import discover
 from reslint.findings import FileResult, Finding, finding_order
-from reslint.processes import cpu_count, forked_map
+from reslint.processes import cpu_count, pooled_map
 from reslint.progress import progress_bar, wanted
 from reslint.project_files import connected_groups
 from reslint.settings import Settings, SettingsResolver
@@ -106,13 +106,9 @@ def lint_groups(
     groups: Sequence[Group], jobs: int | None = None, advance: Progress = lambda done: None
 ) -> list[FileResult]:
     workers = _worker_count(groups, jobs)
-    if workers > 1:
-        from concurrent.futures.process import BrokenProcessPool
-
-        try:
-            return _lint_in_pool(groups, workers, advance)
-        except (BrokenProcessPool, OSError):
-            pass  # a worker died (out of memory, killed) or processes cannot start here: go on in-process
+    pooled = _lint_in_pool(groups, workers, advance) if workers > 1 else None
+    if pooled is not None:
+        return pooled
     # In this process, one group at a time: the cores go to the segments of a huge file instead.
     segment_workers = jobs if jobs is not None else cpu_count()
     results: list[FileResult] = []
@@ -165,12 +161,12 @@ def _lint_group(group: Group) -> list[FileResult]:
     return lint_group(group.paths, group.settings)
 
 
-def _lint_in_pool(groups: Sequence[Group], workers: int, advance: Progress) -> list[FileResult]:
-    results: list[FileResult] = []
-    for group_results in forked_map(_lint_group, groups, workers):
-        results.extend(group_results)
-        advance(len(group_results))
-    return results
+def _lint_in_pool(
+    groups: Sequence[Group], workers: int, advance: Progress
+) -> list[FileResult] | None:
+    """The groups linted on `workers` processes; None when the pool broke (go on in-process)."""
+    pooled = pooled_map(_lint_group, groups, workers, lambda found: advance(len(found)))
+    return None if pooled is None else [result for found in pooled for result in found]
 
 
 def _worker_count(groups: Sequence[Group], jobs: int | None) -> int:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
+from reslint.fast_parse import parse_module
 from reslint.source import split_lines
 
 MAX_ROUNDS = 50
@@ -150,7 +151,7 @@ def parse_source(source: str, path: str = "<unknown>") -> ParseResult:
 
 def _libcst_module(source: str) -> cst.Module | None:
     try:
-        return cst.parse_module(source)
+        return parse_module(source)
     except (cst.ParserSyntaxError, RecursionError, MemoryError):
         return None
 

@@ -9,7 +9,7 @@ import libcst as cst
 
 from reslint.model import ModuleModel
 from reslint.model.naming import SHORTCUT_NAME
-from reslint.model.stores import assigned_name, names_read, unread_last_stores
+from reslint.model.stores import assigned_name, names_read
 from reslint.model.unused import unused_layers
 from reslint.model.walk import descendants
 from reslint.rule import Rule, Violation
@@ -77,7 +77,7 @@ def _unused_shortcut(function: cst.FunctionDef, module: ModuleModel) -> Iterator
         return
     unpacked = _unpacked_outputs(function)
     # `residual = self.shortcut(residual)` reads the name, but nothing reads what it computes.
-    unread = {assigned_name(store) for store in unread_last_stores(function.body)}
+    unread = {assigned_name(store) for store in module.liveness(function).unread_last}
     for name in sorted(names.bound):
         if (
             SHORTCUT_LOCAL.search(name)

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 import libcst as cst
 
 from reslint.model import ModuleModel
-from reslint.model.stores import dead_stores
 from reslint.model.walk import descendants
 from reslint.rule import Rule, Violation
 
@@ -40,7 +39,7 @@ class OutputDiscarded(Rule):
 
     def check(self, module: ModuleModel) -> Iterator[Violation]:
         for function in module.forward_functions():
-            for store in dead_stores(function.body):
+            for store in module.liveness(function).overwritten:
                 computed = _computation(store.first)
                 if computed is None:
                     continue  # a plain value overwritten: a default, not a computation

@@ -9,7 +9,7 @@ from pathlib import Path
 import libcst as cst
 import pytest
 
-from reslint import runner
+from reslint import processes, runner
 from reslint.engine import Checks, check_file, lint_file
 from reslint.findings import Finding, Severity
 from reslint.rule import Rule, Violation
@@ -543,7 +543,7 @@ def test_a_broken_pool_falls_back_to_one_process(tmp_path, monkeypatch):
     def broken(*args, **kwargs):
         raise BrokenProcessPool("worker died")
 
-    monkeypatch.setattr(runner, "_lint_in_pool", broken)
+    monkeypatch.setattr(processes, "forked_map", broken)
     paths = [write(tmp_path, f"m{number}.py", "bad\n") for number in range(3)]
     assert len(run(paths, jobs=2, rules=FAKE_RULES).findings) == 3
 

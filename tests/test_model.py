@@ -11,7 +11,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 
 from reslint.model import build_module_model
 from reslint.model.queries import layer_sequences, residuals
-from reslint.model.stores import assigned_name, unread_last_stores
+from reslint.model.stores import assigned_name, liveness
 from reslint.model.symbolic import Relation, combine, const, relation, var
 from reslint.model.walk import descendants
 
@@ -322,7 +322,7 @@ def test_a_last_store_nothing_reads_is_found_and_a_read_one_is_not() -> None:
             return self.relu(out)
         """
     )
-    assert [assigned_name(store) for store in unread_last_stores(dropped)] == ["residual"]
+    assert [assigned_name(store) for store in liveness(dropped).unread_last] == ["residual"]
     added = _function_body(
         """
         def forward(self, x):
@@ -333,7 +333,7 @@ def test_a_last_store_nothing_reads_is_found_and_a_read_one_is_not() -> None:
             return self.relu(out + residual)
         """
     )
-    assert unread_last_stores(added) == []
+    assert liveness(added).unread_last == []
 
 
 def test_setting_weights_up_and_filling_a_container_are_told_apart_from_use() -> None:

@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 
 import reslint.engine as engine
+from reslint import processes
 from reslint.engine import Checks, lint_source
 from reslint.findings import Finding
-from reslint.processes import forked_map
+from reslint.processes import pooled_map
 from reslint.segments import plan_segments
 
 REPO = Path(__file__).resolve().parents[1]
@@ -155,13 +156,35 @@ def test_segments_checked_on_two_processes_give_the_same_findings(
 
     def counted_map(*arguments: object) -> object:
         pools.append(len(arguments[1]))  # type: ignore[arg-type]
-        return forked_map(*arguments)  # type: ignore[arg-type]
+        return pooled_map(*arguments)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(engine, "forked_map", counted_map)
+    monkeypatch.setattr(engine, "pooled_map", counted_map)
     spread = lint_source(text, "model.py", checks, engine.FileGroup(["model.py"], workers=2))
     assert pools and pools[0] > 3  # the segments went to the worker processes
     assert sorted(f.code for f in alone) == ["RN005", "RN005", "RN109", "RN109"]
     assert [(f, f.fix) for f in spread] == [(f, f.fix) for f in alone]
+
+
+def test_segments_are_checked_in_this_process_when_the_pool_breaks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from concurrent.futures.process import BrokenProcessPool
+
+    late = "\n\nclass Late(nn.Module):\n    def forward(self, x):\n        print(x.shape)\n        return x\n"
+    text = HEADER + _filler(30) + late + _filler(30, 30)
+    _segmented(monkeypatch, budget=50)
+    alone = lint_source(text, "model.py", CHECKS, engine.FileGroup(["model.py"]))
+    started: list[int] = []
+
+    def broken(work: object, items: list[object], workers: int) -> object:
+        started.append(workers)
+        raise BrokenProcessPool("a worker died")
+        yield  # a generator, as forked_map is
+
+    monkeypatch.setattr(processes, "forked_map", broken)
+    fallen_back = lint_source(text, "model.py", CHECKS, engine.FileGroup(["model.py"], workers=2))
+    assert started == [2]
+    assert fallen_back == alone and alone
 
 
 def test_a_group_larger_than_the_budget_is_one_segment(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -55,6 +55,7 @@ from reslint.model.values import (
     alternatives,
     options,
 )
+from reslint.model.walk import children
 
 if TYPE_CHECKING:
     from reslint.model.classes import Instance
@@ -1501,7 +1502,7 @@ def _parameter_test(test: cst.BaseExpression, frame: Frame) -> Any:
 def _nodes(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
     """The expression nodes of a test (operators and whitespace aside)."""
     yield node
-    for child in node.children:
+    for child in children(node):  # libcst's own `children` rebuilds the node to list them: slow
         if isinstance(child, cst.BaseExpression):
             yield from _nodes(child)
         elif isinstance(child, cst.ComparisonTarget):

@@ -18,6 +18,7 @@ from reslint.model.interpreter import Builtin, Frame, Interpreter
 from reslint.model.names import NameIndex
 from reslint.model.naming import BOOKKEEPING
 from reslint.model.project import Project
+from reslint.model.stores import Liveness, liveness
 from reslint.model.values import (
     UNKNOWN,
     ClassRef,
@@ -394,6 +395,14 @@ class ModuleModel:
         if id(function) not in cache:
             reads = self.names.functions[id(function)].reads
             cache[id(function)] = analyse_function(function, reads)
+        return cache[id(function)]
+
+    def liveness(self, function: cst.FunctionDef) -> Liveness:
+        """What `function` does with the values it assigns (stores overwritten or never read), worked
+        out on first demand: RN312 and RN313 both ask."""
+        cache = self.__dict__.setdefault("_liveness", {})
+        if id(function) not in cache:
+            cache[id(function)] = liveness(function.body)
         return cache[id(function)]
 
     def surely_unbound(self, read: cst.Name, function: cst.FunctionDef) -> bool:

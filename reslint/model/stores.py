@@ -5,10 +5,11 @@ read (`out = self.bn2(out)` then `out = self.relu(x)`), and last stores nothing 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import cast
 
 import libcst as cst
 
-from reslint.model.walk import descendants
+from reslint.model.walk import children, descendants
 
 
 @dataclass(frozen=True)
@@ -22,41 +23,37 @@ class DeadStore:
 
 def names_read(node: cst.CSTNode) -> set[str]:
     """Every plain name read anywhere inside `node` (assignment targets excluded)."""
-    targets: set[int] = set()
-    for inner in descendants(node):
-        if isinstance(inner, cst.AssignTarget):
-            targets |= {id(n) for n in descendants(inner.target) if isinstance(n, cst.Name)}
-    return {
-        inner.value
-        for inner in descendants(node)
-        if isinstance(inner, cst.Name) and id(inner) not in targets
-    }
+    read: set[str] = set()
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        kind = type(current)
+        if kind is cst.Name:
+            read.add(cast(cst.Name, current).value)
+        elif kind is not cst.AssignTarget:  # an AssignTarget holds its target and nothing else
+            stack.extend(children(current))
+    return read
 
 
 @dataclass
-class _Deaths:
+class Liveness:
+    """What a function body does with the values it assigns (a backward liveness pass over it; loops
+    and try blocks are judged conservatively, so nothing inside them is reported)."""
+
+    # Assignments whose value no path reads before the name is assigned again.
     overwritten: list[DeadStore] = field(default_factory=list)
+    # Assignments whose value no path reads before the function ends.
     unread: list[cst.Assign | cst.AugAssign] = field(default_factory=list)
+    # Those of `unread` that are their name's last binding in the body.
+    unread_last: list[cst.Assign | cst.AugAssign] = field(default_factory=list)
 
 
-def dead_stores(body: cst.BaseSuite) -> list[DeadStore]:
-    """Assignments whose value no path reads before the name is assigned again (a backward
-    liveness pass over the body; loops and try blocks are judged conservatively, so nothing inside
-    them is reported)."""
-    return _deaths(body).overwritten
-
-
-def unread_last_stores(body: cst.BaseSuite) -> list[cst.Assign | cst.AugAssign]:
-    """The last assignment of a name, where no path reads the value before the function ends
-    (judged like dead_stores: nothing inside loops and try blocks)."""
-    stores = _deaths(body).unread
-    last = _last_bindings(body)
-    return [store for store in stores if last.get(assigned_name(store)) is store]
-
-
-def _deaths(body: cst.BaseSuite) -> _Deaths:
-    found = _Deaths()
+def liveness(body: cst.BaseSuite) -> Liveness:
+    """The liveness facts of a function body (ModuleModel.liveness keeps them per function)."""
+    found = Liveness()
     _live_before(list(body.body), set(), found, {}, judge=True)
+    last = _last_bindings(body)
+    found.unread_last = [store for store in found.unread if last.get(assigned_name(store)) is store]
     return found
 
 
@@ -82,7 +79,7 @@ def _last_bindings(body: cst.BaseSuite) -> dict[str, cst.CSTNode]:
 def _live_before(
     statements: list[cst.CSTNode],
     live: set[str],
-    found: _Deaths,
+    found: Liveness,
     overwriting: dict[str, cst.Assign],
     judge: bool,
 ) -> set[str]:

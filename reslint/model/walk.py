@@ -8,7 +8,7 @@ whitespace and punctuation, and calls the same `visit_<Type>` / `leave_<Type>` m
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import libcst as cst
@@ -49,15 +49,22 @@ def _fields(kind: type) -> tuple[str, ...]:
     return names
 
 
-def children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+def children(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """The node's child nodes in source order (whitespace and punctuation skipped)."""
+    found: list[cst.CSTNode] = []
     for name in _fields(type(node)):
         value = getattr(node, name)
-        if _is_node(type(value)):
-            yield value
-        elif isinstance(value, (list, tuple)):
+        kind = type(value)
+        is_node = _NODE_TYPES.get(kind)
+        if is_node is None:
+            is_node = _is_node(kind)
+        if is_node:
+            found.append(value)
+        elif kind is tuple or kind is list or isinstance(value, (list, tuple)):
             for item in value:
-                if _is_node(type(item)):
-                    yield item
+                if _NODE_TYPES.get(type(item)) or _is_node(type(item)):
+                    found.append(item)
+    return found
 
 
 # CSTNode is an abstract class: isinstance() against it costs an ABC check for every field of every
@@ -72,28 +79,55 @@ def _is_node(kind: type) -> bool:
     return known
 
 
+# A visitor class's visit_<Type> and leave_<Type> functions by node type (looked up once per type
+# rather than twice per node).
+_Hooks = tuple[Callable[..., Any] | None, Callable[..., Any] | None]
+_HOOKS: dict[tuple[type, type], _Hooks] = {}
+
+
+def _hooks(visitor_kind: type, node_kind: type) -> _Hooks:
+    key = (visitor_kind, node_kind)
+    hooks = _HOOKS.get(key)
+    if hooks is None:
+        name = node_kind.__name__
+        hooks = _HOOKS[key] = (
+            getattr(visitor_kind, f"visit_{name}", None),
+            getattr(visitor_kind, f"leave_{name}", None),
+        )
+    return hooks
+
+
 def walk(node: cst.CSTNode, visitor: Any) -> None:
     """Call visitor.visit_<Type>(node) (children skipped if it returns False), then leave_<Type>(node)."""
-    kind = type(node).__name__
-    on_visit = getattr(visitor, "on_visit", None)
+    _walk(node, visitor, getattr(visitor, "on_visit", None), getattr(visitor, "on_leave", None))
+
+
+def _walk(
+    node: cst.CSTNode,
+    visitor: Any,
+    on_visit: Callable[[cst.CSTNode], Any] | None,
+    on_leave: Callable[[cst.CSTNode], Any] | None,
+) -> None:
+    visit, leave = _HOOKS.get((type(visitor), type(node))) or _hooks(type(visitor), type(node))
     descend = on_visit(node) if on_visit is not None else True
-    visit = getattr(visitor, f"visit_{kind}", None)
-    if visit is not None and visit(node) is False:
+    if visit is not None and visit(visitor, node) is False:
         descend = False
     if descend is not False:
         for child in children(node):
-            walk(child, visitor)
-    leave = getattr(visitor, f"leave_{kind}", None)
+            _walk(child, visitor, on_visit, on_leave)
     if leave is not None:
-        leave(node)
-    on_leave = getattr(visitor, "on_leave", None)
+        leave(visitor, node)
     if on_leave is not None:
         on_leave(node)
 
 
 def descendants(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """`node` and every node under it, in source order (pre-order)."""
     stack = [node]
     while stack:
         current = stack.pop()
         yield current
-        stack.extend(reversed(list(children(current))))
+        below = children(current)
+        if below:
+            below.reverse()
+            stack.extend(below)
