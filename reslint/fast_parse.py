@@ -18,13 +18,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import libcst as cst
-from libcst._nodes.base import CSTNode
+from libcst import CSTNode
 
-_VALIDATING_INIT = CSTNode.__post_init__
+# A libcst without this hook parses as it always does.
+_VALIDATING_INIT = getattr(CSTNode, "__post_init__", None)
 
 
 def parse_module(source: str) -> cst.Module:
     """`cst.parse_module(source)`, with the same tree and the same errors, faster."""
+    if _VALIDATING_INIT is None:
+        return cst.parse_module(source)
     with _trusted_construction():
         return cst.parse_module(source)
 
@@ -39,7 +42,7 @@ def _trusted_construction() -> Iterator[None]:
     finally:
         # The original, not whatever was there on entry: two threads parsing at once cannot leave
         # validation switched off.
-        CSTNode.__post_init__ = _VALIDATING_INIT  # type: ignore[method-assign]
+        CSTNode.__post_init__ = _VALIDATING_INIT  # type: ignore[method-assign,assignment]
         if collecting:
             gc.enable()
 

@@ -15,7 +15,8 @@ from collections.abc import Callable
 
 import libcst as cst
 
-Fact = tuple[object, bool]
+# (atom, truth) or (("bound", atom), (operator, number)).
+Fact = tuple[object, bool | tuple[str, float]]
 
 # Comparisons whose negation is another operator: `a is not None` is `not (a is None)`.
 _NEGATED = {cst.IsNot: "is", cst.NotEqual: "=="}
