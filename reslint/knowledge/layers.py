@@ -222,3 +222,36 @@ WEIGHTED = frozenset({LayerKind.CONV, LayerKind.LINEAR, *NORMS})
 
 # The constructors of a learned weight that is not a layer (`self.gamma = nn.Parameter(...)`).
 PARAMETER_CONSTRUCTORS = frozenset({"Parameter", "UninitializedParameter"})
+
+# Activations that pass negative values through: a branch ending with one can still subtract from the
+# shortcut. Other activations (ReLU, ReLU6, Sigmoid, Softplus, and a builder's `act_layer`, ReLU unless
+# configured) only output values >= 0. Names as activation_name spells them.
+SIGNED_ACTIVATIONS = frozenset(
+    {
+        "leakyrelu",
+        "leaky_relu",
+        "prelu",
+        "rrelu",
+        "elu",
+        "selu",
+        "celu",
+        "gelu",
+        "silu",
+        "swish",
+        "mish",
+        "tanh",
+        "hardswish",
+        "hardtanh",
+        "softsign",
+        "logsoftmax",
+        "tanhshrink",
+    }
+)
+
+# Activations whose outputs are weights in [0, 1] (gates that rescale features).
+GATE_ACTIVATIONS = frozenset({"sigmoid", "hardsigmoid", "softmax"})
+
+
+def activation_name(text: str) -> str:
+    """`F.sigmoid` / `torch.sigmoid` / `nn.Sigmoid` / `sigmoid_` -> `sigmoid`."""
+    return text.rsplit(".", 1)[-1].lower().rstrip("_")
