@@ -711,15 +711,7 @@ class Interpreter:
         return self.binary(type(node.operator).__name__, left, right, node, frame)
 
     def binary(self, op: str, left: Any, right: Any, node: cst.CSTNode, frame: Frame) -> Any:
-        symbol = {
-            "Add": "+",
-            "Subtract": "-",
-            "Multiply": "*",
-            "Divide": "/",
-            "FloorDivide": "//",
-            "Modulo": "%",
-            "Power": "**",
-        }.get(op)
+        symbol = symbolic.OPERATOR_SYMBOLS.get(op)
         if isinstance(left, Expr) and isinstance(right, Expr) and symbol:
             return symbolic.combine(symbol, [left, right], frame.module.code(node))
         if _is_tensor(left) and _is_tensor(right) and op == "Add":

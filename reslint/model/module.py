@@ -18,6 +18,7 @@ from reslint.model.interpreter import Builtin, Frame, Interpreter
 from reslint.model.names import NameIndex
 from reslint.model.naming import BOOKKEEPING
 from reslint.model.project import Project
+from reslint.model.symbolic import OPERATOR_SYMBOLS
 from reslint.model.values import (
     UNKNOWN,
     ClassRef,
@@ -595,7 +596,7 @@ def _simple_text(node: cst.CSTNode) -> str | None:
             getattr(operator, "whitespace_before", None),
             getattr(operator, "whitespace_after", None),
         )
-        token = _OPERATORS.get(type(operator).__name__)
+        token = OPERATOR_SYMBOLS.get(type(operator).__name__)
         if (
             None in (left, right, token)
             or not isinstance(before, cst.SimpleWhitespace)
@@ -604,17 +605,6 @@ def _simple_text(node: cst.CSTNode) -> str | None:
             return None
         return f"{left}{before.value}{token}{after.value}{right}"
     return None
-
-
-_OPERATORS = {
-    "Add": "+",
-    "Subtract": "-",
-    "Multiply": "*",
-    "Divide": "/",
-    "FloorDivide": "//",
-    "Modulo": "%",
-    "Power": "**",
-}
 
 
 def _grouped(

@@ -19,6 +19,16 @@ _SAMPLE_VALUES = (37, 53, 71, 97, 131, 179, 211, 293)
 _SAMPLES = 5
 _SHARED_VALUE = 64
 MAX_DEPTH = 48  # operations nested in one size expression
+# The arithmetic operators sizes are written with, by the name of libcst's operator class.
+OPERATOR_SYMBOLS = {
+    "Add": "+",
+    "Subtract": "-",
+    "Multiply": "*",
+    "Divide": "/",
+    "FloorDivide": "//",
+    "Modulo": "%",
+    "Power": "**",
+}
 
 
 class Relation(Enum):
