@@ -61,6 +61,27 @@ class ForwardModel:
     returns: list[Any] = field(default_factory=list)
 
 
+def named_values(
+    line: cst.SimpleStatementLine, annotated: bool = False
+) -> Iterator[tuple[str, cst.BaseExpression]]:
+    """The `name = value` statements of a line as (name, value), and `name: T = value` with
+    `annotated`; assignments to several targets or to anything but a name are left out."""
+    for small in line.body:
+        if (
+            isinstance(small, cst.Assign)
+            and len(small.targets) == 1
+            and isinstance(small.targets[0].target, cst.Name)
+        ):
+            yield small.targets[0].target.value, small.value
+        elif (
+            annotated
+            and isinstance(small, cst.AnnAssign)
+            and small.value is not None
+            and isinstance(small.target, cst.Name)
+        ):
+            yield small.target.value, small.value
+
+
 class ClassModel:
     def __init__(self, node: cst.ClassDef, module: ModuleModel) -> None:
         self.node = node
@@ -72,19 +93,7 @@ class ClassModel:
             if isinstance(statement, cst.FunctionDef):
                 self.methods[statement.name.value] = statement
             elif isinstance(statement, cst.SimpleStatementLine):
-                for small in statement.body:
-                    if (
-                        isinstance(small, cst.Assign)
-                        and len(small.targets) == 1
-                        and isinstance(small.targets[0].target, cst.Name)
-                    ):
-                        self.constant_nodes[small.targets[0].target.value] = small.value
-                    elif (
-                        isinstance(small, cst.AnnAssign)
-                        and small.value is not None
-                        and isinstance(small.target, cst.Name)
-                    ):
-                        self.constant_nodes[small.target.value] = small.value
+                self.constant_nodes.update(named_values(statement, annotated=True))
         self._instances: dict[str, Instance | None] = {}
 
     def __repr__(self) -> str:
