@@ -59,10 +59,6 @@ class Expr:
         return value
 
     @property
-    def is_symbolic(self) -> bool:
-        return self.constant is None
-
-    @property
     def formula(self) -> str:
         """How it is computed (`planes * (base_width / 64)`), where str() gives the name it was used
         by (`width`)."""
