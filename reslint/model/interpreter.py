@@ -1004,29 +1004,12 @@ class Interpreter:
     def call_method(self, receiver: Any, name: str, node: cst.Call, frame: Frame) -> Any:
         """Methods on values (`layers.append`, `x.view`, `super().__init__`); NotImplemented if not one."""
         if isinstance(receiver, SuperRef):
-            if (
-                name == "__init__"
-                and receiver.instance is not None
-                and receiver.start_after is not None
-            ):
-                base = receiver.start_after.local_base_with("__init__")
-                if base is not None:
-                    args, kwargs = self.arguments(node, frame)
-                    self.call_function(
-                        base.method("__init__"), args, kwargs, receiver.instance, frame.depth + 1
-                    )
+            if name == "__init__":
+                self.call_super_init(receiver, node, frame)
             return None
         if isinstance(receiver, ListValue) and name in ("append", "extend", "insert"):
             args, _ = self.arguments(node, frame)
-            if name == "append" and args:
-                receiver.items.append(args[0])
-            elif name == "extend" and args:
-                extra = args[0]
-                receiver.items.extend(extra.items if isinstance(extra, ListValue) else [])
-                receiver.open_ended |= not isinstance(extra, ListValue) or extra.open_ended
-            elif name == "insert" and len(args) == 2:
-                receiver.open_ended = True
-                receiver.items.append(args[1])
+            _fill_list(receiver, name, args)
             return None
         if isinstance(receiver, DictValue) and name == "update":
             args, kwargs = self.arguments(node, frame)
@@ -1059,17 +1042,32 @@ class Interpreter:
         ):
             return self.call_functional(name, node, frame)
         if any(isinstance(option, Flow) for option in options(receiver)):
-            kind = TENSOR_METHODS.get(name)
-            if kind == "add":
-                args, _ = self.arguments(node, frame)
-                if args and _is_tensor(args[0]):
-                    return self.add(receiver, args[0], node)
-            if name == "size":
-                return TensorSize(receiver)
-            if name in ("dim", "numel"):
-                return UNKNOWN
-            return self.apply_step(receiver, Step(kind or "call", node, None, name))
+            return self.call_tensor_method(receiver, name, node, frame)
         return NotImplemented
+
+    def call_super_init(self, receiver: SuperRef, node: cst.Call, frame: Frame) -> None:
+        """`super().__init__(...)`: runs the next base's `__init__` of the file on the instance."""
+        if receiver.instance is None or receiver.start_after is None:
+            return
+        base = receiver.start_after.local_base_with("__init__")
+        if base is not None:
+            args, kwargs = self.arguments(node, frame)
+            self.call_function(
+                base.method("__init__"), args, kwargs, receiver.instance, frame.depth + 1
+            )
+
+    def call_tensor_method(self, receiver: Any, name: str, node: cst.Call, frame: Frame) -> Any:
+        """`x.relu()`, `x.add(y)`, `x.size()`, `x.view(...)`: a step on the tensor, or its size."""
+        kind = TENSOR_METHODS.get(name)
+        if kind == "add":
+            args, _ = self.arguments(node, frame)
+            if args and _is_tensor(args[0]):
+                return self.add(receiver, args[0], node)
+        if name == "size":
+            return TensorSize(receiver)
+        if name in ("dim", "numel"):
+            return UNKNOWN
+        return self.apply_step(receiver, Step(kind or "call", node, None, name))
 
     def call_functional(self, name: str, node: cst.Call, frame: Frame) -> Any:
         """`self.skip_add_relu.add_relu(out, identity)`: the tensor operators a quantization
@@ -1330,6 +1328,20 @@ def _exec_may_change(frame: Frame) -> None:
 def _preserves(step: Step) -> bool:
     kind = step.layer.kind if step.layer is not None else step.kind
     return kind in CHANNEL_PRESERVING or kind == "subsample"
+
+
+def _fill_list(receiver: ListValue, name: str, args: list[Any]) -> None:
+    """`layers.append(block)`, `.extend(more)`, `.insert(i, block)` on a list the interpreter follows;
+    an insert's position is not followed, so the list is marked open-ended."""
+    if name == "append" and args:
+        receiver.items.append(args[0])
+    elif name == "extend" and args:
+        extra = args[0]
+        receiver.items.extend(extra.items if isinstance(extra, ListValue) else [])
+        receiver.open_ended |= not isinstance(extra, ListValue) or extra.open_ended
+    elif name == "insert" and len(args) == 2:
+        receiver.open_ended = True
+        receiver.items.append(args[1])
 
 
 def _is_tensor(value: Any) -> bool:
