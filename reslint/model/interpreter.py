@@ -19,6 +19,7 @@ import libcst as cst
 from reslint.knowledge.frameworks import builder_for, factory_subscript, is_activation_instances
 from reslint.knowledge.layers import (
     CHANNEL_PRESERVING,
+    CONTAINER_KINDS,
     FUNCTIONAL_METHODS,
     FUNCTIONAL_MODULES,
     QUANTIZATION_STUBS,
@@ -905,7 +906,7 @@ class Interpreter:
         self, type_name: str, args: list[Any], kwargs: dict[str, Any], node: cst.Call
     ) -> Layer:
         kind, names = TORCH_LAYERS[type_name]
-        if kind in ("sequential", "modulelist", "moduledict"):
+        if kind in CONTAINER_KINDS:
             return Layer(kind, type_name, node, {}, _children(args, kwargs))
         bound = dict(zip(names, args))
         bound.update(kwargs)
