@@ -26,8 +26,6 @@ PARAMETER_FREE = {
     "upsample",
 }
 
-# Containers: built empty, they hold nothing at all.
-
 
 class UnusedSubmodule(Rule):
     """## What it does
@@ -92,7 +90,7 @@ def _builder(target: cst.CSTNode, cls: ClassModel, module: ModuleModel) -> str:
 
 def _cost(value) -> str:
     layer = next(o for o in options(value) if isinstance(o, Layer))
-    if layer.kind in CONTAINER_KINDS and not layer.children:
+    if layer.kind in CONTAINER_KINDS and not layer.children:  # built empty: holds nothing at all
         return "it is empty, so it is dead code (it adds neither parameters nor computation)"
     if layer.kind in PARAMETER_FREE:
         return "it is never applied: dead code, or a step the network was meant to have and skips"
