@@ -1113,39 +1113,46 @@ def compare(op: str, left: Any, right: Any) -> Any:
             return UNKNOWN
         return result if op == "Is" else not result
     if isinstance(left, Expr) and isinstance(right, Expr):
-        a, b = left.constant, right.constant
-        if a is not None and b is not None:
-            return {
-                "Equal": a == b,
-                "NotEqual": a != b,
-                "LessThan": a < b,
-                "GreaterThan": a > b,
-                "LessThanEqual": a <= b,
-                "GreaterThanEqual": a >= b,
-            }.get(op, UNKNOWN)
-        if (a is None) != (b is None):
-            # A free size against a number: the samples never hit that number, which proves nothing
-            # (`groups != 1` with `groups` unknown may go either way).
-            return UNKNOWN
-        relation = symbolic.relation(left, right)
-        if op == "Equal" and relation is not Relation.UNKNOWN:
-            return relation is Relation.EQUAL
-        if op == "NotEqual" and relation is not Relation.UNKNOWN:
-            return relation is Relation.DIFFERENT
-        return UNKNOWN
+        return _compare_sizes(op, left, right)
     if isinstance(left, str) and isinstance(right, str):
         return {"Equal": left == right, "NotEqual": left != right}.get(op, UNKNOWN)
-    if (
-        op in ("In", "NotIn")
-        and isinstance(right, ListValue)
-        and not right.open_ended
-        and isinstance(left, Expr)
-        and left.constant is not None
-    ):
-        constants = [item.constant for item in right.items if isinstance(item, Expr)]
-        if len(constants) == len(right.items) and None not in constants:
-            inside = left.constant in constants
-            return inside if op == "In" else not inside
+    if op in ("In", "NotIn") and isinstance(right, ListValue):
+        return _membership(op, left, right)
+    return UNKNOWN
+
+
+def _compare_sizes(op: str, left: Expr, right: Expr) -> Any:
+    """Two sizes: decided on their values when both are numbers, else on their symbolic relation."""
+    a, b = left.constant, right.constant
+    if a is not None and b is not None:
+        return {
+            "Equal": a == b,
+            "NotEqual": a != b,
+            "LessThan": a < b,
+            "GreaterThan": a > b,
+            "LessThanEqual": a <= b,
+            "GreaterThanEqual": a >= b,
+        }.get(op, UNKNOWN)
+    if (a is None) != (b is None):
+        # A free size against a number: the samples never hit that number, which proves nothing
+        # (`groups != 1` with `groups` unknown may go either way).
+        return UNKNOWN
+    relation = symbolic.relation(left, right)
+    if op == "Equal" and relation is not Relation.UNKNOWN:
+        return relation is Relation.EQUAL
+    if op == "NotEqual" and relation is not Relation.UNKNOWN:
+        return relation is Relation.DIFFERENT
+    return UNKNOWN
+
+
+def _membership(op: str, left: Any, right: ListValue) -> Any:
+    """`stride in (1, 2)`: decided when the number and every item of a closed list are known."""
+    if right.open_ended or not isinstance(left, Expr) or left.constant is None:
+        return UNKNOWN
+    constants = [item.constant for item in right.items if isinstance(item, Expr)]
+    if len(constants) == len(right.items) and None not in constants:
+        inside = left.constant in constants
+        return inside if op == "In" else not inside
     return UNKNOWN
 
 
