@@ -63,9 +63,11 @@ def _check_branch(main) -> Iterator[Violation]:
             continue
         # A conv inside one of the project's helper classes is reported where this block built it.
         first_place, second_place = main.holder(first), main.holder(second)
+        # Two convs that print alike (`nn.Conv2d` inside a Sequential): "and another `nn.Conv2d`".
+        other = "another " if describe(first_place) == describe(second_place) else ""
         yield Violation(
             anchor_of(second_place),
-            f"`{describe(first_place)}` and `{describe(second_place)}` both take "
+            f"`{describe(first_place)}` and {other}`{describe(second_place)}` both take "
             f"{_strides_text(first, second)}: the block downsamples twice",
             f"keep the stride on one convolution of the main branch and give `{describe(second_place)}` "
             "stride 1",
