@@ -40,14 +40,25 @@ class HierarchyTooDeep(Rule):
         cut = [cls for cls in module.class_defs if cls.hierarchy_cut]
         if not cut:
             return
-        names = ", ".join(f"`{cls.name}`" for cls in cut[:NAMES_SHOWN])
-        more = f" and {len(cut) - NAMES_SHOWN} more" if len(cut) > NAMES_SHOWN else ""
         yield Violation(
             cut[0].node.name,
-            f"{len(cut)} classes have more than {MAX_ANCESTORS} ancestors and were not fully "
-            f"analysed ({names}{more}): they are checked as if built on an unknown base",
+            _message([cls.name for cls in cut]),
             "keep the hierarchy shallow: build variants by composition or arguments",
         )
+
+
+def _message(names: list[str]) -> str:
+    if len(names) == 1:
+        return (
+            f"`{names[0]}` has more than {MAX_ANCESTORS} ancestors and was not fully analysed: it is "
+            "checked as if built on an unknown base"
+        )
+    shown = ", ".join(f"`{name}`" for name in names[:NAMES_SHOWN])
+    more = f" and {len(names) - NAMES_SHOWN} more" if len(names) > NAMES_SHOWN else ""
+    return (
+        f"{len(names)} classes have more than {MAX_ANCESTORS} ancestors and were not fully "
+        f"analysed ({shown}{more}): they are checked as if built on an unknown base"
+    )
 
 
 def _chain(depth: int) -> str:

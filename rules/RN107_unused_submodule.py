@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import libcst as cst
 
+from reslint.knowledge.layers import CONTAINER_KINDS
 from reslint.model import ModuleModel
 from reslint.model.classes import ClassModel
 from reslint.model.unused import unused_layers
@@ -24,9 +25,6 @@ PARAMETER_FREE = {
     "flatten",
     "upsample",
 }
-
-# Containers: built empty, they hold nothing at all.
-CONTAINERS = {"sequential", "modulelist", "moduledict"}
 
 
 class UnusedSubmodule(Rule):
@@ -92,7 +90,7 @@ def _builder(target: cst.CSTNode, cls: ClassModel, module: ModuleModel) -> str:
 
 def _cost(value) -> str:
     layer = next(o for o in options(value) if isinstance(o, Layer))
-    if layer.kind in CONTAINERS and not layer.children:
+    if layer.kind in CONTAINER_KINDS and not layer.children:  # built empty: holds nothing at all
         return "it is empty, so it is dead code (it adds neither parameters nor computation)"
     if layer.kind in PARAMETER_FREE:
         return "it is never applied: dead code, or a step the network was meant to have and skips"

@@ -7,48 +7,12 @@ from collections.abc import Iterator
 
 import libcst as cst
 
+from reslint.knowledge.layers import CONTAINER_LAYERS, PARAMETERIZED_LAYERS
 from reslint.model import ModuleModel
 from reslint.model.classes import ClassModel
 from reslint.model.walk import descendants
 from reslint.rule import Rule, Violation
 
-# torch.nn layers that own parameters, with the argument that can turn them off: (keyword, its
-# position, its default). None: they always have parameters. tests/test_bindings.py checks the table
-# against the installed torch's signatures.
-# fmt: off
-PARAMETERIZED: dict[str, tuple[str, int, bool] | None] = {
-    **{
-        name: None
-        for name in (
-            "Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d",
-            "LazyConv1d", "LazyConv2d", "LazyConv3d", "LazyConvTranspose1d", "LazyConvTranspose2d",
-            "LazyConvTranspose3d", "Linear", "LazyLinear", "Bilinear", "Embedding", "EmbeddingBag",
-            "PReLU", "LSTM", "GRU", "RNN", "LSTMCell", "GRUCell", "RNNCell", "MultiheadAttention",
-            "Transformer", "TransformerEncoder", "TransformerDecoder", "TransformerEncoderLayer",
-            "TransformerDecoderLayer",
-        )
-    },
-    **{
-        name: ("affine", 3, True)
-        for name in ("BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm")
-    },
-    **{
-        name: ("affine", 2, True)  # no num_features: the lazy norms learn it from the first input
-        for name in (
-            "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d", "LazyInstanceNorm1d",
-            "LazyInstanceNorm2d", "LazyInstanceNorm3d",
-        )
-    },
-    **{
-        name: ("affine", 3, False)
-        for name in ("InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d")
-    },
-    "GroupNorm": ("affine", 3, True),
-    "LayerNorm": ("elementwise_affine", 2, True),
-    "RMSNorm": ("elementwise_affine", 2, True),
-}
-# fmt: on
-CONTAINERS = frozenset({"Sequential", "ModuleList", "ModuleDict"})
 _SELF_ATTRIBUTE = re.compile(r"\bself\.(\w+)")
 
 
@@ -140,10 +104,10 @@ def _has_parameters(call: cst.Call, module: ModuleModel, known: dict[int, bool])
     qualified = module.imports.qualified(call.func) or ""
     if qualified.startswith("torch.nn.") and qualified.count(".") == 2:
         kind = qualified.rsplit(".", 1)[1]
-        if kind in CONTAINERS:
+        if kind in CONTAINER_LAYERS:
             return any(_holds_parameters(arg.value, module, known) for arg in call.args)
-        if kind in PARAMETERIZED:
-            return _switched_on(call, PARAMETERIZED[kind])
+        if kind in PARAMETERIZED_LAYERS:
+            return _switched_on(call, PARAMETERIZED_LAYERS[kind])
         return False
     if isinstance(call.func, cst.Name):
         cls = module.class_named(call.func.value, call)

@@ -98,11 +98,14 @@ class ChannelChainMismatch(Rule):
             # A running channel count never updated: RN205's finding on the builder is the cause.
             builder = stale.get(str(expected))
             covered.add(leaves)
+            consumer, producer = describe(after), describe(before)
+            # Two layers of one name (`nn.Conv2d`, a block class): "the" one before it.
+            article = "the " if producer == consumer else ""
             yield Violation(
                 _anchor(after, module),
-                f"`{describe(after)}` expects {quoted(expected)} input channels but "
-                f"`{describe(before)}` before it outputs {quoted(produced)}{when}",
-                f"build `{describe(after)}` for `{produced}` input channels",
+                f"`{consumer}` expects {quoted(expected)} input channels but "
+                f"{article}`{producer}` before it outputs {quoted(produced)}{when}",
+                f"build `{consumer}` for `{produced}` input channels",
                 defers_to=(("RN205", builder.name),) if builder is not None else (),
             )
 

@@ -63,14 +63,22 @@ def _check_branch(main) -> Iterator[Violation]:
             continue
         # A conv inside one of the project's helper classes is reported where this block built it.
         first_place, second_place = main.holder(first), main.holder(second)
+        # Two convs that print alike (`nn.Conv2d` inside a Sequential): "and another `nn.Conv2d`".
+        other = "another " if describe(first_place) == describe(second_place) else ""
         yield Violation(
             anchor_of(second_place),
-            f"`{describe(first_place)}` and `{describe(second_place)}` both take stride "
-            f"`{_stride(first)}`/`{_stride(second)}`: the block downsamples twice",
+            f"`{describe(first_place)}` and {other}`{describe(second_place)}` both take "
+            f"{_strides_text(first, second)}: the block downsamples twice",
             f"keep the stride on one convolution of the main branch and give `{describe(second_place)}` "
             "stride 1",
         )
         return
+
+
+def _strides_text(first: Layer, second: Layer) -> str:
+    """`stride `s`` when both are written alike, else `strides `a` and `b``."""
+    a, b = _stride(first), _stride(second)
+    return f"stride `{a}`" if a == b else f"strides `{a}` and `{b}`"
 
 
 def _stride(conv: Layer) -> str:

@@ -94,7 +94,8 @@ class ShortcutStrideMismatch(Rule):
                         convs[0].anchor,
                         f"the projection `{describe(convs[0])}` downsamples by {quoted(short_stride)} but the "
                         f"main branch by {quoted(main_stride)}: the two tensors cannot be added",
-                        "give the shortcut convolution the block's stride",
+                        f"make the shortcut downsample by {quoted(main_stride)} too, as the main "
+                        "branch does",
                         defers_to=causes,
                     )
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from reslint.knowledge.layers import SIGNED_ACTIVATIONS, activation_name
 from reslint.model import ModuleModel
 from reslint.model.classes import Instance
-from reslint.model.gates import activation_name
 from reslint.model.queries import Element, anchor_of, describe, expand, kind_of, layer_of, residuals
 from reslint.model.values import Flow, options
 from reslint.rule import Rule, Violation
@@ -14,28 +14,6 @@ from reslint.rules_support import unique
 
 # Operations that scale values by non-negative factors at most: the sign of their input survives.
 SIGN_KEEPING = {"mul", "dropout", "identity"}
-# Activations that pass negative values through: a branch ending with one can still subtract from the
-# shortcut. Other activations (ReLU, ReLU6, Sigmoid, Softplus, and a builder's `act_layer`, ReLU unless
-# configured) only output values >= 0.
-SIGNED = {
-    "leakyrelu",
-    "leaky_relu",
-    "prelu",
-    "rrelu",
-    "elu",
-    "selu",
-    "celu",
-    "gelu",
-    "silu",
-    "swish",
-    "mish",
-    "tanh",
-    "hardswish",
-    "hardtanh",
-    "softsign",
-    "logsoftmax",
-    "tanhshrink",
-}
 
 
 class ActivationBeforeAddition(Rule):
@@ -97,7 +75,8 @@ def _non_negative(element: Element) -> bool:
         return False
     layer = layer_of(element)
     return (
-        activation_name(layer.type_name if layer is not None else describe(element)) not in SIGNED
+        activation_name(layer.type_name if layer is not None else describe(element))
+        not in SIGNED_ACTIVATIONS
     )
 
 

@@ -105,9 +105,9 @@ def test_parameterized_layers_match_torch_signatures() -> None:
     torch = pytest.importorskip("torch", reason="the table is checked against an installed torch")
     import inspect
 
-    from reslint.rules.RN112_module_built_in_forward import PARAMETERIZED
+    from reslint.knowledge.layers import PARAMETERIZED_LAYERS
 
-    for name, switch in PARAMETERIZED.items():
+    for name, switch in PARAMETERIZED_LAYERS.items():
         layer = getattr(torch.nn, name)
         assert issubclass(layer, torch.nn.Module), name
         if switch is None:

@@ -218,12 +218,6 @@ MODULE_BASES: frozenset[tuple[str, str]] = frozenset(
     }
 )
 
-# Names of the activation classes a string can stand for (`get_act_layer("relu")`).
-ACTIVATION_NAMES: frozenset[str] = frozenset(
-    {"relu", "relu6", "leaky_relu", "elu", "selu", "gelu", "silu", "swish", "mish", "prelu"}
-)
-
-
 # Names generic enough that a project may define its own: matched only with their package in view.
 GENERIC_NAMES = frozenset(
     {

@@ -113,6 +113,48 @@ LAYER_KINDS: dict[str, LayerKind] = {
 }
 
 
+# Kinds that hold other layers, and the torch.nn classes of those kinds.
+CONTAINER_KINDS = frozenset({LayerKind.SEQUENTIAL, LayerKind.MODULELIST, LayerKind.MODULEDICT})
+CONTAINER_LAYERS = frozenset(name for name, kind in LAYER_KINDS.items() if kind in CONTAINER_KINDS)
+
+# torch.nn layers that own parameters, with the argument that can turn them off: (keyword, its
+# position, its default). None: they always have parameters. tests/test_bindings.py checks the table
+# against the installed torch's signatures.
+# fmt: off
+PARAMETERIZED_LAYERS: dict[str, tuple[str, int, bool] | None] = {
+    **{
+        name: None
+        for name in (
+            "Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d",
+            "LazyConv1d", "LazyConv2d", "LazyConv3d", "LazyConvTranspose1d", "LazyConvTranspose2d",
+            "LazyConvTranspose3d", "Linear", "LazyLinear", "Bilinear", "Embedding", "EmbeddingBag",
+            "PReLU", "LSTM", "GRU", "RNN", "LSTMCell", "GRUCell", "RNNCell", "MultiheadAttention",
+            "Transformer", "TransformerEncoder", "TransformerDecoder", "TransformerEncoderLayer",
+            "TransformerDecoderLayer",
+        )
+    },
+    **{
+        name: ("affine", 3, True)
+        for name in ("BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm")
+    },
+    **{
+        name: ("affine", 2, True)  # no num_features: the lazy norms learn it from the first input
+        for name in (
+            "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d", "LazyInstanceNorm1d",
+            "LazyInstanceNorm2d", "LazyInstanceNorm3d",
+        )
+    },
+    **{
+        name: ("affine", 3, False)
+        for name in ("InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d")
+    },
+    "GroupNorm": ("affine", 3, True),
+    "LayerNorm": ("elementwise_affine", 2, True),
+    "RMSNorm": ("elementwise_affine", 2, True),
+}
+# fmt: on
+
+
 def _positional_parameters(layer: str) -> tuple[str, ...]:
     found = signature(f"torch.nn.{layer}")
     if found is None:
@@ -222,3 +264,36 @@ WEIGHTED = frozenset({LayerKind.CONV, LayerKind.LINEAR, *NORMS})
 
 # The constructors of a learned weight that is not a layer (`self.gamma = nn.Parameter(...)`).
 PARAMETER_CONSTRUCTORS = frozenset({"Parameter", "UninitializedParameter"})
+
+# Activations that pass negative values through: a branch ending with one can still subtract from the
+# shortcut. Other activations (ReLU, ReLU6, Sigmoid, Softplus, and a builder's `act_layer`, ReLU unless
+# configured) only output values >= 0. Names as activation_name spells them.
+SIGNED_ACTIVATIONS = frozenset(
+    {
+        "leakyrelu",
+        "leaky_relu",
+        "prelu",
+        "rrelu",
+        "elu",
+        "selu",
+        "celu",
+        "gelu",
+        "silu",
+        "swish",
+        "mish",
+        "tanh",
+        "hardswish",
+        "hardtanh",
+        "softsign",
+        "logsoftmax",
+        "tanhshrink",
+    }
+)
+
+# Activations whose outputs are weights in [0, 1] (gates that rescale features).
+GATE_ACTIVATIONS = frozenset({"sigmoid", "hardsigmoid", "softmax"})
+
+
+def activation_name(text: str) -> str:
+    """`F.sigmoid` / `torch.sigmoid` / `nn.Sigmoid` / `sigmoid_` -> `sigmoid`."""
+    return text.rsplit(".", 1)[-1].lower().rstrip("_")

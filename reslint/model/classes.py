@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -10,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import libcst as cst
 
 from reslint.knowledge.frameworks import is_module_base
-from reslint.knowledge.layers import CHANNEL_PRESERVING, NORMS, PARAMETER_CONSTRUCTORS
+from reslint.knowledge.layers import CHANNEL_PRESERVING, PARAMETER_CONSTRUCTORS
 from reslint.model.builders import part_name
 from reslint.model.symbolic import Comparison, Expr, comparisons
 from reslint.model.values import (
@@ -24,6 +25,7 @@ from reslint.model.values import (
     NamePattern,
     Step,
     changes_channels,
+    last_set_channels,
     options,
 )
 
@@ -59,6 +61,27 @@ class ForwardModel:
     returns: list[Any] = field(default_factory=list)
 
 
+def named_values(
+    line: cst.SimpleStatementLine, annotated: bool = False
+) -> Iterator[tuple[str, cst.BaseExpression]]:
+    """The `name = value` statements of a line as (name, value), and `name: T = value` with
+    `annotated`; assignments to several targets or to anything but a name are left out."""
+    for small in line.body:
+        if (
+            isinstance(small, cst.Assign)
+            and len(small.targets) == 1
+            and isinstance(small.targets[0].target, cst.Name)
+        ):
+            yield small.targets[0].target.value, small.value
+        elif (
+            annotated
+            and isinstance(small, cst.AnnAssign)
+            and small.value is not None
+            and isinstance(small.target, cst.Name)
+        ):
+            yield small.target.value, small.value
+
+
 class ClassModel:
     def __init__(self, node: cst.ClassDef, module: ModuleModel) -> None:
         self.node = node
@@ -70,19 +93,7 @@ class ClassModel:
             if isinstance(statement, cst.FunctionDef):
                 self.methods[statement.name.value] = statement
             elif isinstance(statement, cst.SimpleStatementLine):
-                for small in statement.body:
-                    if (
-                        isinstance(small, cst.Assign)
-                        and len(small.targets) == 1
-                        and isinstance(small.targets[0].target, cst.Name)
-                    ):
-                        self.constant_nodes[small.targets[0].target.value] = small.value
-                    elif (
-                        isinstance(small, cst.AnnAssign)
-                        and small.value is not None
-                        and isinstance(small.target, cst.Name)
-                    ):
-                        self.constant_nodes[small.target.value] = small.value
+                self.constant_nodes.update(named_values(statement, annotated=True))
         self._instances: dict[str, Instance | None] = {}
 
     def __repr__(self) -> str:
@@ -468,22 +479,11 @@ def _is_property(function: cst.FunctionDef) -> bool:
 
 
 def flow_channels_out(flow: Flow, depth: int = 0) -> Expr | None:
-    """The channel count of a tensor: the last channel-changing layer applied to it, or the norm
-    after it when that layer's count is unknown (a conv from a helper reslint cannot read, then
-    `BatchNorm2d(planes * 4)`)."""
-    normalised: Expr | None = None
-    for step in reversed(flow.steps):
-        layer = step.layer
-        if layer is not None and layer.kind in NORMS:
-            normalised = layer.channels_in if normalised is None else normalised
-            continue
-        if layer is not None and changes_channels(layer):
-            channels = layer.channels_out
-            return channels if channels is not None else normalised
-        if layer is None and step.kind not in CHANNEL_PRESERVING and step.kind != "subsample":
-            return normalised
-    if normalised is not None:
-        return normalised
+    """The channel count of a tensor: what the layers applied to it set (`last_set_channels`), else
+    what the sides of the sum it comes from carry."""
+    decided, channels = last_set_channels(_channel_steps(flow))
+    if decided:
+        return channels
     if isinstance(flow.origin, AddSite) and depth < 8:
         for side in (flow.origin.left, flow.origin.right):
             for option in side:
@@ -492,6 +492,16 @@ def flow_channels_out(flow: Flow, depth: int = 0) -> Expr | None:
                     if channels is not None:
                         return channels
     return None
+
+
+def _channel_steps(flow: Flow) -> Iterator[Layer | None]:
+    """A tensor's steps, last first, as `last_set_channels` reads them: its layers, None for an
+    operation whose effect on channels is unknown; slicing and channel-keeping operations left out."""
+    for step in reversed(flow.steps):
+        if step.layer is not None:
+            yield step.layer
+        elif step.kind not in CHANNEL_PRESERVING and step.kind != "subsample":
+            yield None
 
 
 def _key(args: dict[str, Any]) -> str:

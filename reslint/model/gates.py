@@ -7,10 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from reslint.knowledge.layers import GATE_ACTIVATIONS, activation_name
 from reslint.model.values import Flow, Layer, options
 
-# Activations whose outputs are weights in [0, 1].
-GATE_ACTIVATIONS = {"sigmoid", "hardsigmoid", "softmax"}
 # Steps that reshape or pick from a gate but keep its values weights: `w[:, 0:1]`, `.view(b, c, 1, 1)`.
 VALUE_KEEPING = {"subsample", "flatten", "identity", "dropout", "upsample"}
 VALUE_KEEPING_METHODS = {"expand", "expand_as", "unsqueeze", "repeat", "contiguous", "chunk"}
@@ -52,8 +51,3 @@ def _layer_is_gate(layer: Layer, depth: int) -> bool:
             and all(is_gate(value, depth + 1) for value in forward.returns)
         )
     return False
-
-
-def activation_name(text: str) -> str:
-    """`F.sigmoid` / `torch.sigmoid` / `nn.Sigmoid` / `sigmoid_` -> `sigmoid`."""
-    return text.rsplit(".", 1)[-1].lower().rstrip("_")

@@ -19,6 +19,7 @@ import libcst as cst
 from reslint.knowledge.frameworks import builder_for, factory_subscript, is_activation_instances
 from reslint.knowledge.layers import (
     CHANNEL_PRESERVING,
+    CONTAINER_KINDS,
     FUNCTIONAL_METHODS,
     FUNCTIONAL_MODULES,
     QUANTIZATION_STUBS,
@@ -713,15 +714,7 @@ class Interpreter:
         return self.binary(type(node.operator).__name__, left, right, node, frame)
 
     def binary(self, op: str, left: Any, right: Any, node: cst.CSTNode, frame: Frame) -> Any:
-        symbol = {
-            "Add": "+",
-            "Subtract": "-",
-            "Multiply": "*",
-            "Divide": "/",
-            "FloorDivide": "//",
-            "Modulo": "%",
-            "Power": "**",
-        }.get(op)
+        symbol = symbolic.OPERATOR_SYMBOLS.get(op)
         if isinstance(left, Expr) and isinstance(right, Expr) and symbol:
             return symbolic.combine(symbol, [left, right], frame.module.code(node))
         if _is_tensor(left) and _is_tensor(right) and op == "Add":
@@ -915,7 +908,7 @@ class Interpreter:
         self, type_name: str, args: list[Any], kwargs: dict[str, Any], node: cst.Call
     ) -> Layer:
         kind, names = TORCH_LAYERS[type_name]
-        if kind in ("sequential", "modulelist", "moduledict"):
+        if kind in CONTAINER_KINDS:
             return Layer(kind, type_name, node, {}, _children(args, kwargs))
         bound = dict(zip(names, args))
         bound.update(kwargs)
@@ -1014,29 +1007,12 @@ class Interpreter:
     def call_method(self, receiver: Any, name: str, node: cst.Call, frame: Frame) -> Any:
         """Methods on values (`layers.append`, `x.view`, `super().__init__`); NotImplemented if not one."""
         if isinstance(receiver, SuperRef):
-            if (
-                name == "__init__"
-                and receiver.instance is not None
-                and receiver.start_after is not None
-            ):
-                base = receiver.start_after.local_base_with("__init__")
-                if base is not None:
-                    args, kwargs = self.arguments(node, frame)
-                    self.call_function(
-                        base.method("__init__"), args, kwargs, receiver.instance, frame.depth + 1
-                    )
+            if name == "__init__":
+                self.call_super_init(receiver, node, frame)
             return None
         if isinstance(receiver, ListValue) and name in ("append", "extend", "insert"):
             args, _ = self.arguments(node, frame)
-            if name == "append" and args:
-                receiver.items.append(args[0])
-            elif name == "extend" and args:
-                extra = args[0]
-                receiver.items.extend(extra.items if isinstance(extra, ListValue) else [])
-                receiver.open_ended |= not isinstance(extra, ListValue) or extra.open_ended
-            elif name == "insert" and len(args) == 2:
-                receiver.open_ended = True
-                receiver.items.append(args[1])
+            _fill_list(receiver, name, args)
             return None
         if isinstance(receiver, DictValue) and name == "update":
             args, kwargs = self.arguments(node, frame)
@@ -1069,17 +1045,32 @@ class Interpreter:
         ):
             return self.call_functional(name, node, frame)
         if any(isinstance(option, Flow) for option in options(receiver)):
-            kind = TENSOR_METHODS.get(name)
-            if kind == "add":
-                args, _ = self.arguments(node, frame)
-                if args and _is_tensor(args[0]):
-                    return self.add(receiver, args[0], node)
-            if name == "size":
-                return TensorSize(receiver)
-            if name in ("dim", "numel"):
-                return UNKNOWN
-            return self.apply_step(receiver, Step(kind or "call", node, None, name))
+            return self.call_tensor_method(receiver, name, node, frame)
         return NotImplemented
+
+    def call_super_init(self, receiver: SuperRef, node: cst.Call, frame: Frame) -> None:
+        """`super().__init__(...)`: runs the next base's `__init__` of the file on the instance."""
+        if receiver.instance is None or receiver.start_after is None:
+            return
+        base = receiver.start_after.local_base_with("__init__")
+        if base is not None:
+            args, kwargs = self.arguments(node, frame)
+            self.call_function(
+                base.method("__init__"), args, kwargs, receiver.instance, frame.depth + 1
+            )
+
+    def call_tensor_method(self, receiver: Any, name: str, node: cst.Call, frame: Frame) -> Any:
+        """`x.relu()`, `x.add(y)`, `x.size()`, `x.view(...)`: a step on the tensor, or its size."""
+        kind = TENSOR_METHODS.get(name)
+        if kind == "add":
+            args, _ = self.arguments(node, frame)
+            if args and _is_tensor(args[0]):
+                return self.add(receiver, args[0], node)
+        if name == "size":
+            return TensorSize(receiver)
+        if name in ("dim", "numel"):
+            return UNKNOWN
+        return self.apply_step(receiver, Step(kind or "call", node, None, name))
 
     def call_functional(self, name: str, node: cst.Call, frame: Frame) -> Any:
         """`self.skip_add_relu.add_relu(out, identity)`: the tensor operators a quantization
@@ -1124,39 +1115,46 @@ def compare(op: str, left: Any, right: Any) -> Any:
             return UNKNOWN
         return result if op == "Is" else not result
     if isinstance(left, Expr) and isinstance(right, Expr):
-        a, b = left.constant, right.constant
-        if a is not None and b is not None:
-            return {
-                "Equal": a == b,
-                "NotEqual": a != b,
-                "LessThan": a < b,
-                "GreaterThan": a > b,
-                "LessThanEqual": a <= b,
-                "GreaterThanEqual": a >= b,
-            }.get(op, UNKNOWN)
-        if (a is None) != (b is None):
-            # A free size against a number: the samples never hit that number, which proves nothing
-            # (`groups != 1` with `groups` unknown may go either way).
-            return UNKNOWN
-        relation = symbolic.relation(left, right)
-        if op == "Equal" and relation is not Relation.UNKNOWN:
-            return relation is Relation.EQUAL
-        if op == "NotEqual" and relation is not Relation.UNKNOWN:
-            return relation is Relation.DIFFERENT
-        return UNKNOWN
+        return _compare_sizes(op, left, right)
     if isinstance(left, str) and isinstance(right, str):
         return {"Equal": left == right, "NotEqual": left != right}.get(op, UNKNOWN)
-    if (
-        op in ("In", "NotIn")
-        and isinstance(right, ListValue)
-        and not right.open_ended
-        and isinstance(left, Expr)
-        and left.constant is not None
-    ):
-        constants = [item.constant for item in right.items if isinstance(item, Expr)]
-        if len(constants) == len(right.items) and None not in constants:
-            inside = left.constant in constants
-            return inside if op == "In" else not inside
+    if op in ("In", "NotIn") and isinstance(right, ListValue):
+        return _membership(op, left, right)
+    return UNKNOWN
+
+
+def _compare_sizes(op: str, left: Expr, right: Expr) -> Any:
+    """Two sizes: decided on their values when both are numbers, else on their symbolic relation."""
+    a, b = left.constant, right.constant
+    if a is not None and b is not None:
+        return {
+            "Equal": a == b,
+            "NotEqual": a != b,
+            "LessThan": a < b,
+            "GreaterThan": a > b,
+            "LessThanEqual": a <= b,
+            "GreaterThanEqual": a >= b,
+        }.get(op, UNKNOWN)
+    if (a is None) != (b is None):
+        # A free size against a number: the samples never hit that number, which proves nothing
+        # (`groups != 1` with `groups` unknown may go either way).
+        return UNKNOWN
+    relation = symbolic.relation(left, right)
+    if op == "Equal" and relation is not Relation.UNKNOWN:
+        return relation is Relation.EQUAL
+    if op == "NotEqual" and relation is not Relation.UNKNOWN:
+        return relation is Relation.DIFFERENT
+    return UNKNOWN
+
+
+def _membership(op: str, left: Any, right: ListValue) -> Any:
+    """`stride in (1, 2)`: decided when the number and every item of a closed list are known."""
+    if right.open_ended or not isinstance(left, Expr) or left.constant is None:
+        return UNKNOWN
+    constants = [item.constant for item in right.items if isinstance(item, Expr)]
+    if len(constants) == len(right.items) and None not in constants:
+        inside = left.constant in constants
+        return inside if op == "In" else not inside
     return UNKNOWN
 
 
@@ -1340,6 +1338,20 @@ def _exec_may_change(frame: Frame) -> None:
 def _preserves(step: Step) -> bool:
     kind = step.layer.kind if step.layer is not None else step.kind
     return kind in CHANNEL_PRESERVING or kind == "subsample"
+
+
+def _fill_list(receiver: ListValue, name: str, args: list[Any]) -> None:
+    """`layers.append(block)`, `.extend(more)`, `.insert(i, block)` on a list the interpreter follows;
+    an insert's position is not followed, so the list is marked open-ended."""
+    if name == "append" and args:
+        receiver.items.append(args[0])
+    elif name == "extend" and args:
+        extra = args[0]
+        receiver.items.extend(extra.items if isinstance(extra, ListValue) else [])
+        receiver.open_ended |= not isinstance(extra, ListValue) or extra.open_ended
+    elif name == "insert" and len(args) == 2:
+        receiver.open_ended = True
+        receiver.items.append(args[1])
 
 
 def _is_tensor(value: Any) -> bool:

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 import libcst as cst
 
 from reslint.model.bindings import UndefinedName, find_undefined_names, names_lost_in_repair
-from reslint.model.classes import ClassModel, Instance
+from reslint.model.classes import ClassModel, Instance, named_values
 from reslint.model.configurations import annotated_classes, table_choices
 from reslint.model.flow import FunctionFlow, analyse_function
 from reslint.model.imports import ImportMap
@@ -19,6 +19,7 @@ from reslint.model.names import NameIndex
 from reslint.model.naming import BOOKKEEPING
 from reslint.model.project import Project
 from reslint.model.stores import Liveness, liveness
+from reslint.model.symbolic import OPERATOR_SYMBOLS
 from reslint.model.values import (
     UNKNOWN,
     ClassRef,
@@ -96,13 +97,8 @@ class ModuleModel:
             self.function_defs.append(statement)
             self._bind(statement.name.value, order, statement)
         elif isinstance(statement, cst.SimpleStatementLine):
-            for small in statement.body:
-                if (
-                    isinstance(small, cst.Assign)
-                    and len(small.targets) == 1
-                    and isinstance(small.targets[0].target, cst.Name)
-                ):
-                    self._bind(small.targets[0].target.value, order, small.value)
+            for name, value in named_values(statement):
+                self._bind(name, order, value)
         elif isinstance(statement, cst.If):  # `if __name__ == "__main__":` and version switches
             for inner in statement.body.body:
                 if isinstance(inner, (cst.ClassDef, cst.FunctionDef)):
@@ -604,7 +600,7 @@ def _simple_text(node: cst.CSTNode) -> str | None:
             getattr(operator, "whitespace_before", None),
             getattr(operator, "whitespace_after", None),
         )
-        token = _OPERATORS.get(type(operator).__name__)
+        token = OPERATOR_SYMBOLS.get(type(operator).__name__)
         if (
             None in (left, right, token)
             or not isinstance(before, cst.SimpleWhitespace)
@@ -613,17 +609,6 @@ def _simple_text(node: cst.CSTNode) -> str | None:
             return None
         return f"{left}{before.value}{token}{after.value}{right}"
     return None
-
-
-_OPERATORS = {
-    "Add": "+",
-    "Subtract": "-",
-    "Multiply": "*",
-    "Divide": "/",
-    "FloorDivide": "//",
-    "Modulo": "%",
-    "Power": "**",
-}
 
 
 def _grouped(

@@ -19,6 +19,16 @@ _SAMPLE_VALUES = (37, 53, 71, 97, 131, 179, 211, 293)
 _SAMPLES = 5
 _SHARED_VALUE = 64
 MAX_DEPTH = 48  # operations nested in one size expression
+# The arithmetic operators sizes are written with, by the name of libcst's operator class.
+OPERATOR_SYMBOLS = {
+    "Add": "+",
+    "Subtract": "-",
+    "Multiply": "*",
+    "Divide": "/",
+    "FloorDivide": "//",
+    "Modulo": "%",
+    "Power": "**",
+}
 
 
 class Relation(Enum):
@@ -47,10 +57,6 @@ class Expr:
     def constant(self) -> float | None:
         value = self.evaluate(lambda _name, _domain: None)
         return value
-
-    @property
-    def is_symbolic(self) -> bool:
-        return self.constant is None
 
     @property
     def formula(self) -> str:
@@ -225,14 +231,10 @@ def relation(left: Expr, right: Expr, assume: Assumptions = ()) -> Relation:
         found = {relation(a, b, assume) for a in _options(left) for b in _options(right)}
         return found.pop() if len(found) == 1 else Relation.UNKNOWN
     outcomes = set()
-    for sample in range(_SAMPLES):
-        lookup = _sampler(sample)
-        if any(condition.holds(lookup) is not way for condition, way in assume):
-            continue
-        a, b = left.evaluate(lookup), right.evaluate(lookup)
+    for a, b in _sampled(left, right, assume):
         if a is None or b is None:
             return Relation.UNKNOWN
-        outcomes.add(math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9))
+        outcomes.add(_same(a, b))
     if not outcomes:
         return Relation.UNKNOWN
     if outcomes == {True}:
@@ -249,16 +251,27 @@ def _options(expr: Expr) -> tuple[Expr, ...]:
 def may_differ(left: Expr, right: Expr, assume: Assumptions = ()) -> bool:
     """True when the two are fully known and not the same function (e.g. `stride` against `1`), at
     some sample where the assumed conditions hold."""
+    for a, b in _sampled(left, right, assume):
+        if a is None or b is None:
+            return False
+        if not _same(a, b):
+            return True
+    return False
+
+
+def _sampled(
+    left: Expr, right: Expr, assume: Assumptions
+) -> Iterator[tuple[float | None, float | None]]:
+    """The values of both expressions at each sample point where the assumed conditions hold."""
     for sample in range(_SAMPLES):
         lookup = _sampler(sample)
         if any(condition.holds(lookup) is not way for condition, way in assume):
             continue
-        a, b = left.evaluate(lookup), right.evaluate(lookup)
-        if a is None or b is None:
-            return False
-        if not math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9):
-            return True
-    return False
+        yield left.evaluate(lookup), right.evaluate(lookup)
+
+
+def _same(a: float, b: float) -> bool:
+    return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
 
 
 def _sampler(sample: int) -> Callable[[str, tuple], float | None]:

@@ -11,7 +11,7 @@ import libcst as cst
 
 from reslint.model.classes import AttributeAssignment, ClassModel
 from reslint.model.naming import BOOKKEEPING, SHORTCUT_NAME
-from reslint.model.values import Layer, Param, options
+from reslint.model.values import Layer, NamePattern, Param, options
 from reslint.model.walk import descendants
 
 if TYPE_CHECKING:
@@ -51,14 +51,7 @@ def unused_layers(module: ModuleModel) -> Iterator[UnusedLayer]:
 
     reported: set[int] = set()
     for cls in module.module_classes:
-        instance = cls.generic
-        if (
-            instance is None
-            or cls.method("forward") is None
-            or cls.is_container  # nn.Sequential subclasses run their children in order
-            or _accesses_dynamically(cls, module)
-            or _reached_by_unknown_names(cls)
-        ):
+        if not _uses_are_knowable(cls, module):
             continue
         # `self.X` read by this class, its bases or its subclasses (a base may build what a
         # subclass's forward uses), or `X` read on any other object of the file. Strings name
@@ -68,10 +61,7 @@ def unused_layers(module: ModuleModel) -> Iterator[UnusedLayer]:
         related = [cls, *cls.ancestors(), *module.subclasses(cls)]
         for other in related:
             used |= own_uses(other)
-        # `getattr(self, f"layer{i}")` reads every layer whose name fits.
-        patterns = {
-            p for other in related for built in other.instances() for p in built.read_by_pattern
-        }
+        patterns = _read_by_pattern(related)
         for assignment in _assignments(cls, module):
             if (
                 assignment.name in used
@@ -87,6 +77,25 @@ def unused_layers(module: ModuleModel) -> Iterator[UnusedLayer]:
                 tuple(_bare_reads(cls, assignment.name, module)),
                 _residual_missing_at(cls, assignment),
             )
+
+
+def _uses_are_knowable(cls: ClassModel, module: ModuleModel) -> bool:
+    """A class built and run by forward whose attributes are read only by name: not a container
+    (nn.Sequential subclasses run their children in order), not iterating its children, not read
+    through names reslint cannot work out."""
+    return not (
+        cls.generic is None
+        or cls.method("forward") is None
+        or cls.is_container
+        or _accesses_dynamically(cls, module)
+        or _reached_by_unknown_names(cls)
+    )
+
+
+def _read_by_pattern(related: list[ClassModel]) -> set[NamePattern]:
+    """The name patterns the classes read attributes by: `getattr(self, f"layer{i}")` reads every
+    layer whose name fits."""
+    return {p for other in related for built in other.instances() for p in built.read_by_pattern}
 
 
 def _residual_missing_at(cls: ClassModel, assignment: AttributeAssignment) -> cst.Return | None:

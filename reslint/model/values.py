@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -152,16 +152,26 @@ def changes_channels(layer: Layer) -> bool:
 
 
 def _last_channels(children: list[Layer]) -> Expr | None:
-    """What a Sequential outputs: its last channel-changing child's channels, or those of the norm
-    after it when that child's are unknown (`Sequential(conv_builder(...), BatchNorm3d(planes))`)."""
+    """What a Sequential outputs (`Sequential(conv_builder(...), BatchNorm3d(planes))`)."""
+    return last_set_channels(reversed(children))[1]
+
+
+def last_set_channels(layers: Iterable[Layer | None]) -> tuple[bool, Expr | None]:
+    """The channels a chain of layers outputs, read from its last layer back (None: a step whose
+    effect on channels is unknown): the last channel-changing layer's channels, or those of the norm
+    after it when that layer's are unknown (a conv from a helper reslint cannot read, then
+    `BatchNorm2d(planes * 4)`). The flag says whether the chain decided it; it did not when it holds
+    neither a channel-changing layer, a norm nor an unknown step."""
     normalised: Expr | None = None
-    for child in reversed(children):
-        if child.kind in NORMS:
-            normalised = child.channels_in if normalised is None else normalised
-        elif changes_channels(child):
-            channels = child.channels_out
-            return channels if channels is not None else normalised
-    return normalised
+    for layer in layers:
+        if layer is None:
+            return True, normalised
+        if layer.kind in NORMS:
+            normalised = layer.channels_in if normalised is None else normalised
+        elif changes_channels(layer):
+            channels = layer.channels_out
+            return True, channels if channels is not None else normalised
+    return normalised is not None, normalised
 
 
 @dataclass(eq=False)
