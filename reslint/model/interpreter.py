@@ -335,6 +335,34 @@ class Interpreter:
             frame.terminated = True
         elif isinstance(small, cst.Raise):
             frame.terminated = True
+        elif isinstance(small, cst.Assert):
+            self.run_assert(small, frame)
+
+    def run_assert(self, node: cst.Assert, frame: Frame) -> None:
+        """`assert not hasattr(self, name)`: past it, `name` is none of the attributes set so far
+        (mmcv-style plugin builders check this before `self.add_module(name, plugin)`), so a later
+        `getattr(self, name)` reaches the plugin, never one of those layers."""
+        test = node.test
+        if not (isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not)):
+            return
+        call = test.expression
+        if not (
+            isinstance(call, cst.Call)
+            and isinstance(call.func, cst.Name)
+            and call.func.value == "hasattr"
+            and len(call.args) == 2
+            and frame.instance is not None
+            and _is_self(call.args[0].value, frame)
+            and isinstance(call.args[1].value, cst.Name)
+        ):
+            return
+        local = call.args[1].value.value
+        known = frame.locals.get(local, UNKNOWN)
+        taken = sorted(re.escape(name) for name in frame.instance.attrs)
+        if isinstance(known, str) or not taken:
+            return
+        shape = known.regex if isinstance(known, NamePattern) else ".*"
+        frame.locals[local] = NamePattern(f"(?!(?:{'|'.join(taken)})$)(?:{shape})")
 
     def assign(
         self, target: cst.BaseExpression, value: Any, frame: Frame, statement: cst.CSTNode
