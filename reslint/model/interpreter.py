@@ -574,6 +574,9 @@ class Interpreter:
 
     def eval_Subscript(self, node: cst.Subscript, frame: Frame) -> Any:
         base = self.evaluate(node.value, frame)
+        if isinstance(base, ListValue) and len(node.slice) == 1:
+            if isinstance(node.slice[0].slice, cst.Slice):
+                return self._slice(base, node.slice[0].slice, frame)
         key = self._subscript_key(node, frame)
         if isinstance(base, ListValue) and isinstance(key, Expr) and key.constant is not None:
             index = int(key.constant)
@@ -610,6 +613,24 @@ class Interpreter:
         if isinstance(base, TorchRef):
             return _framework_subscript(base, node, tuple(self.guards))
         return UNKNOWN
+
+    def _slice(self, base: ListValue, part: cst.Slice, frame: Frame) -> Any:
+        """`stage_blocks[:num_stages]`: the items the slice keeps, for bounds known outright or by
+        their default (a parameter `num_stages=4` analysed on its own); UNKNOWN otherwise."""
+        bounds = []
+        for bound in (part.lower, part.upper, part.step):
+            value = self.evaluate(bound, frame) if bound is not None else None
+            if value is not None:
+                value = _known_or_default(value)
+                if value is None:
+                    return UNKNOWN
+            bounds.append(value)
+        lower, upper, step = bounds
+        if base.open_ended and (step is not None or (upper or 0) < 0 or (lower or 0) < 0):
+            return UNKNOWN
+        if base.open_ended and (upper is None or upper > len(base.items)):
+            return ListValue(base.items[lower:], True)
+        return ListValue(base.items[lower:upper:step], False)
 
     def _subscript_key(self, node: cst.Subscript, frame: Frame) -> Any:
         if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
@@ -1370,6 +1391,16 @@ def _preserves(step: Step) -> bool:
 
 def _is_tensor(value: Any) -> bool:
     return any(isinstance(option, Flow) for option in options(value))
+
+
+def _known_or_default(value: Any) -> int | None:
+    """An integer bound: a constant, or a parameter's single default value."""
+    if not isinstance(value, Expr):
+        return None
+    known = value.constant if value.constant is not None else None
+    if known is None and value.op == "var" and len(value.domain) == 1:
+        known = value.domain[0]
+    return int(known) if isinstance(known, (int, float)) and known == int(known) else None
 
 
 def _is_self(node: cst.BaseExpression, frame: Frame) -> bool:
