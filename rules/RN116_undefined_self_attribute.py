@@ -47,8 +47,8 @@ class UndefinedSelfAttribute(Rule):
     Checks `forward`, `__init__` and the methods they call for a `self.X` that nothing ever sets, and
     for `.self.` inside an attribute chain (`out_channel.self.expansion`).
 
-    Set means: assigned in the class, its bases in the file or its subclasses; a method, property or
-    class attribute; registered (`setattr`, `add_module`, `register_buffer`); an attribute every
+    Set means: assigned in the class, its bases (in this file or another linted file) or its
+    subclasses; a method, property or class attribute; registered (`setattr`, `add_module`, `register_buffer`); an attribute every
     `nn.Module` has; or set on an object from outside the class. Classes with a base reslint cannot
     see (another library's class), `__getattr__`, or attributes set by computed names are skipped.
 
@@ -84,15 +84,20 @@ class UndefinedSelfAttribute(Rule):
         for family in _families(module):
             if not all(_checkable(cls, module, dynamic) for cls in family):
                 continue
+            imported = _ancestors_elsewhere(family, module)
             known = _known_attributes(family, module) | set_outside
             shapes = [shape for cls in family for shape in dynamic.get(id(cls.node)) or ()]
+            for ancestor in imported:
+                home = ancestor.module
+                known |= _known_attributes([ancestor], home) | _attributes_set_outside_methods(home)
+                shapes += _dynamic_classes(home).get(id(ancestor.node)) or []
             reported: set[str] = set()
             for cls in family:
                 if not cls.is_module:
                     continue
                 for method in reachable_methods(cls, ("__init__", "forward"), module):
-                    if not _instance_method(method):
-                        continue
+                    if not _instance_method(method) or not module.owns(method):
+                        continue  # a base of another file is checked where it is defined
                     for name, reads in module.self_reads(method).items():
                         if name in known or name in reported or name in module.names.strings:
                             continue
@@ -198,12 +203,19 @@ def _checkable(
         and module.imports.qualified(base) != "torch.nn.Module"
         and _framework_base_attributes(base, module) is None
     ]
-    in_file = [base for base in cls.local_bases() if base.module is module]
-    if len(in_file) != len(others) or len(in_file) != len(cls.local_bases()):
+    if len(cls.local_bases()) != len(others):
         return False
     if {"__getattr__", "__getattribute__", "__setattr__"} & set(cls.methods):
         return False
-    return id(cls.node) not in dynamic or dynamic[id(cls.node)] is not None
+    if id(cls.node) in dynamic and dynamic[id(cls.node)] is None:
+        return False
+    # A base of another linted file (`from .resnet import Bottleneck`) counts as seen when it is
+    # checkable in its own file.
+    return all(
+        _checkable(base, base.module, _dynamic_classes(base.module))
+        for base in cls.local_bases()
+        if base.module is not module
+    )
 
 
 def _framework_base_attributes(base: cst.BaseExpression, module: ModuleModel) -> frozenset | None:
@@ -231,6 +243,17 @@ def _dynamic_classes(module: ModuleModel) -> dict[int, list[re.Pattern] | None]:
         if use.node.value == "vars" and use.classdef is not None:
             found[id(use.classdef)] = None
     return found
+
+
+def _ancestors_elsewhere(family: list[ClassModel], module: ModuleModel) -> list[ClassModel]:
+    """The ancestors of the family's classes defined in other linted files."""
+    found = {
+        id(ancestor): ancestor
+        for cls in family
+        for ancestor in cls.ancestors()
+        if ancestor.module is not module
+    }
+    return list(found.values())
 
 
 def _known_attributes(family: list[ClassModel], module: ModuleModel) -> set[str]:

@@ -240,3 +240,62 @@ def test_findings_keep_the_path_the_run_names_the_file_by(
     monkeypatch.chdir(tmp_path)
     reported = {(f.path, f.code) for f in check_paths(["models"], ignore=["RN204"])}
     assert reported == {(str(Path("models") / "blocks.py"), "RN107")}
+
+
+SE_BLOCK = """
+    import torch.nn as nn
+
+    from .blocks import Bottleneck
+
+
+    class SEBottleneck(Bottleneck):
+        def __init__(self, inplanes, planes, stride=1, downsample=None):
+            super().__init__(inplanes, planes, stride, downsample)
+            self.se = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Conv2d(planes * 4, planes * 4, 1))
+
+        def forward(self, x):
+            identity = x
+            out = self.relu(self.bn1(self.conv1(x)))
+            out = self.relu(self.bn2(self.conv2(out)))
+            out = self.bn3(self.conv3(out))
+            out = out * self.se(out).sigmoid()
+            if self.downsampel is not None:
+                identity = self.downsample(x)
+            return self.relu(out + identity)
+"""
+
+
+def write_se_package(tmp_path: Path, blocks: str) -> Path:
+    package = tmp_path / "models"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "blocks.py").write_text(textwrap.dedent(blocks))
+    (package / "se_blocks.py").write_text(textwrap.dedent(SE_BLOCK))
+    return package
+
+
+def test_an_attribute_no_class_of_the_hierarchy_sets_is_reported_across_files(
+    tmp_path: Path,
+) -> None:
+    """The subclass reads `self.downsampel`; its base, in the other file, sets `downsample`."""
+    package = write_se_package(tmp_path, BLOCKS)
+    findings = check_paths([package])
+    lines = (package / "se_blocks.py").read_text().splitlines()
+    line = next(n for n, text in enumerate(lines, 1) if "self.downsampel" in text)
+    assert codes(findings) == [("se_blocks.py", line, "RN116")]
+    assert "did you mean `self.downsample`" in findings[0].message
+    assert check_paths([package / "se_blocks.py"]) == []  # alone, the base is unknown
+
+
+def test_a_base_that_sets_attributes_of_any_name_keeps_the_subclass_unchecked(
+    tmp_path: Path,
+) -> None:
+    """A base that registers layers under names it is given may set `downsampel` too."""
+    blocks = BLOCKS.replace(
+        "self.downsample = downsample",
+        "self.downsample = downsample\n"
+        "            for name, layer in (extra or {}).items():\n"
+        "                self.add_module(name, layer)",
+    ).replace("stride=1, downsample=None):", "stride=1, downsample=None, extra=None):")
+    package = write_se_package(tmp_path, blocks)
+    assert codes(check_paths([package])) == []

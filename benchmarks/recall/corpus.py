@@ -227,6 +227,15 @@ def download(package: Package) -> Path:
     return archive
 
 
+def archive_names(archive: Path) -> set[str]:
+    """Every file path in a wheel (as listed) or an sdist (under its top folder)."""
+    if archive.name.endswith(".whl"):
+        with zipfile.ZipFile(archive) as wheel:
+            return set(wheel.namelist())
+    with tarfile.open(archive) as sdist:
+        return {m.name.split("/", 1)[-1] for m in sdist.getmembers() if m.isfile()}
+
+
 def read_members(archive: Path, paths: tuple[str, ...]) -> dict[str, str]:
     """The wanted files of a wheel (paths as listed) or an sdist (paths under its top folder)."""
     if archive.name.endswith(".whl"):

@@ -7,6 +7,10 @@
 A bug is found when a finding of any code, absent from the unmutated file at the same place, lies on one
 of the lines the bug's kind names (operators.py); "family" also asks for the kind's expected codes.
 Every finding on the unmutated files is listed: each is a false alarm unless someone can defend it.
+
+By default each file and each mutant is linted alone, the conservative figure. `--with-imports` lints
+each together with the files of its own archive that it imports relatively (siblings.py), as a user
+who runs `reslint mmdet/models/backbones/` does, and still counts findings only in the file itself.
 """
 
 from __future__ import annotations
@@ -25,6 +29,11 @@ import corpus
 from linter import Finding, LintRun, lint_folder
 from mutants import Harvest, Mutant, harvest
 from operators import KINDS, Kind
+from siblings import sibling_files
+
+# Archive path -> text of the files each corpus file imports relatively (by RealFile.label); empty
+# unless --with-imports.
+Siblings = dict[str, dict[str, str]]
 
 
 @dataclass
@@ -60,6 +69,11 @@ def arguments() -> argparse.Namespace:
         "--misses", type=int, default=2, help="missed examples shown per kind (default 2)"
     )
     parser.add_argument(
+        "--with-imports",
+        action="store_true",
+        help="lint each file with the files of its package it imports relatively (default: alone)",
+    )
+    parser.add_argument(
         "--keep", type=Path, metavar="DIR", help="write the mutants under DIR and keep them"
     )
     options = parser.parse_args()
@@ -85,22 +99,29 @@ def write(folder: Path, relative: str, text: str) -> None:
     target.write_text(text, encoding="utf-8")
 
 
+def write_with_siblings(folder: Path, real: corpus.RealFile, text: str, siblings: Siblings) -> None:
+    """`text` at the file's archive path under `folder`, its siblings (if any) beside it."""
+    for path, sibling_text in siblings.get(real.label, {}).items():
+        write(folder, path, sibling_text)
+    write(folder, real.path, text)
+
+
 def lint_originals(
-    work: Path, files: list[corpus.RealFile], jobs: int
+    work: Path, files: list[corpus.RealFile], jobs: int, siblings: Siblings
 ) -> tuple[dict[str, list[Finding]], LintRun]:
-    """Each original alone in its own folder (as each mutant is), linted in one run."""
+    """Each original in its own folder (as each mutant is), linted in one run."""
     folder = work / "originals"
     names = {f"{index:03d}/{real.path}": real for index, real in enumerate(files)}
-    for relative, real in names.items():
-        write(folder, relative, real.text)
+    for index, real in enumerate(files):
+        write_with_siblings(folder / f"{index:03d}", real, real.text, siblings)
     run = lint_folder(folder, jobs)
     return {real.label: run.findings.get(relative, []) for relative, real in names.items()}, run
 
 
 def lint_mutants(
-    work: Path, harvested: Harvest, jobs: int
+    work: Path, harvested: Harvest, jobs: int, siblings: Siblings
 ) -> tuple[dict[str, list[Finding]], list[LintRun], list[str]]:
-    """One reslint run per package; each mutant alone in its own folder, so imports never mix copies."""
+    """One reslint run per package; each mutant in its own folder, so imports never mix copies."""
     by_package: dict[str, list[Mutant]] = defaultdict(list)
     for mutant in harvested.mutants:
         by_package[mutant.original.package].append(mutant)
@@ -112,8 +133,10 @@ def lint_mutants(
         names = {
             f"{index:04d}/{mutant.original.path}": mutant for index, mutant in enumerate(mutants)
         }
-        for relative, mutant in names.items():
-            write(folder, relative, mutant.applied.text)
+        for index, mutant in enumerate(mutants):
+            write_with_siblings(
+                folder / f"{index:04d}", mutant.original, mutant.applied.text, siblings
+            )
         run = lint_folder(folder, jobs)
         runs.append(run)
         if run.error:
@@ -215,10 +238,15 @@ def reslint_version() -> str:
 
 
 def as_json(
-    outcomes: list[Outcome], harvested: Harvest, baseline: dict[str, list[Finding]], timing: dict
+    outcomes: list[Outcome],
+    harvested: Harvest,
+    baseline: dict[str, list[Finding]],
+    timing: dict,
+    with_imports: bool,
 ) -> dict:
     return {
         "reslint_commit": reslint_version(),
+        "with_imports": with_imports,
         "packages": {p.name: p.version for p in corpus.PACKAGES},
         "timing_seconds": timing,
         "sites": dict(harvested.sites),
@@ -261,11 +289,12 @@ def main() -> int:
         return 2
     kinds = [kind for kind in KINDS if not options.kinds or kind.name in options.kinds]
     harvested = harvest(files, kinds, options.cap, options.jobs)
+    siblings = {real.label: sibling_files(real) for real in files} if options.with_imports else {}
     made = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="reslint-recall-") as temporary:
         work = options.keep or Path(temporary)
-        baseline, original_run = lint_originals(work, files, options.jobs)
-        findings, runs, errors = lint_mutants(work, harvested, options.jobs)
+        baseline, original_run = lint_originals(work, files, options.jobs, siblings)
+        findings, runs, errors = lint_mutants(work, harvested, options.jobs, siblings)
     errors = ([f"originals: {original_run.error}"] if original_run.error else []) + errors
     kinds_by_name = {kind.name: kind for kind in KINDS}
     outcomes = [
@@ -281,7 +310,12 @@ def main() -> int:
     lines_total = sum(len(real.text.splitlines()) for real in files)
     print(
         f"corpus: {len(files)} files, {lines_total} lines, {len({f.package for f in files})} packages; "
-        f"{len(harvested.mutants)} mutants (cap {options.cap or 'none'} per file and kind); reslint {reslint_version()}"
+        f"{len(harvested.mutants)} mutants (cap {options.cap or 'none'} per file and kind); reslint {reslint_version()}; "
+        + (
+            "each linted with the files it imports"
+            if options.with_imports
+            else "each file linted alone"
+        )
     )
     print("\n".join(report(outcomes, harvested, baseline, options.misses)))
     print(f"\ntiming (s): {timing}")
@@ -289,7 +323,10 @@ def main() -> int:
         print(f"reslint failed: {error}", file=sys.stderr)
     if options.json:
         options.json.write_text(
-            json.dumps(as_json(outcomes, harvested, baseline, timing), indent=1), encoding="utf-8"
+            json.dumps(
+                as_json(outcomes, harvested, baseline, timing, options.with_imports), indent=1
+            ),
+            encoding="utf-8",
         )
     return 1 if errors else 0
 

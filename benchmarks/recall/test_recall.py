@@ -18,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpus import RealFile  # noqa: E402
 from mutants import harvest_file, parses  # noqa: E402
 from operators import KINDS  # noqa: E402
+from siblings import needed_files  # noqa: E402
 from sourcetext import Edit, Mutation, Source, apply  # noqa: E402
 
 # The project's own clean fixtures (written for reslint): between them they hold a site for every kind.
@@ -119,3 +120,27 @@ def test_mutants_are_sampled_the_same_way_on_every_run():
     second = harvest_file(real, list(KINDS), cap=1).mutants
     assert [m.applied.text for m in first] == [m.applied.text for m in second]
     assert len({m.kind for m in first}) == len(first)
+
+
+def test_with_imports_copies_the_relative_imports_and_only_what_a_package_init_passes_on():
+    package = {
+        "pkg/backbones/res2net.py": "from .resnet import Bottleneck as _Bottleneck\nimport torch\n",
+        "pkg/backbones/resnet.py": "from ..layers import ResLayer\nfrom .base import Base\n",
+        "pkg/backbones/base.py": "class Base: pass\n",
+        "pkg/backbones/other.py": "class Other: pass\n",
+        "pkg/layers/__init__.py": "from .res_layer import ResLayer\nfrom .nms import nms\n",
+        "pkg/layers/res_layer.py": "class ResLayer: pass\n",
+        "pkg/layers/nms.py": "def nms(): pass\n",
+    }
+    needed = needed_files(
+        "pkg/backbones/res2net.py",
+        package["pkg/backbones/res2net.py"],
+        set(package),
+        lambda path: {path: package[path]},
+    )
+    assert sorted(needed) == [
+        "pkg/backbones/base.py",
+        "pkg/backbones/resnet.py",
+        "pkg/layers/__init__.py",
+        "pkg/layers/res_layer.py",
+    ]

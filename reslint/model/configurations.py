@@ -1,7 +1,8 @@
 """Configurations the code itself declares, beyond what its factories build with their defaults: the
 block classes a network's annotation admits (`block: type[BasicBlock | Bottleneck]`), and the entries
 of a table a factory looks its argument up in (`model_params[name]` for name in "resnet-18",
-"resnet-50", ...). Each is a way the code says it may be built, so a fault in one is a real fault."""
+"resnet-50", ...), and the depths of a network's own architecture table (`self.arch_settings[depth]`).
+Each is a way the code says it may be built, so a fault in one is a real fault."""
 
 from __future__ import annotations
 
@@ -93,3 +94,46 @@ def _literal(node: cst.BaseExpression) -> Any:
     if isinstance(node, cst.Integer):
         return symbolic.const(int(node.value))
     return None
+
+
+def class_table_choices(cls: ClassModel) -> Iterator[dict[str, Any]]:
+    """`{"depth": 50}` for each key of a dict the class body defines that `__init__` looks one of its
+    parameters up in (OpenMMLab's `arch_settings = {18: (BasicBlock, (2, 2, 2, 2)), 50: ...}` read as
+    `self.arch_settings[depth]`): each key is a depth the network declares it can be built with.
+    Entries that build with the same block (ResNet-50/101/152: only the block counts differ) are
+    tried once."""
+    init = cls.method("__init__")
+    if init is None:
+        return
+    params = {param.name.value for param in init.params.params[1:]}
+    tables = {
+        name: value for name, value in cls.constant_nodes.items() if isinstance(value, cst.Dict)
+    }
+    for node in subtree(init.body):
+        if not (
+            isinstance(node, cst.Subscript)
+            and isinstance(node.value, cst.Attribute)
+            and isinstance(node.value.value, cst.Name)
+            and node.value.value.value == init.params.params[0].name.value
+            and node.value.attr.value in tables
+            and len(node.slice) == 1
+            and isinstance(node.slice[0].slice, cst.Index)
+            and isinstance(node.slice[0].slice.value, cst.Name)
+            and node.slice[0].slice.value.value in params
+        ):
+            continue
+        parameter = node.slice[0].slice.value.value
+        designs: set[str] = set()
+        for element in tables[node.value.attr.value].elements[:MAX_CHOICES]:
+            value = _literal(element.key) if isinstance(element, cst.DictElement) else None
+            design = _design(element.value) if isinstance(element, cst.DictElement) else ""
+            if value is not None and design not in designs:
+                designs.add(design)
+                yield {parameter: value}
+        return
+
+
+def _design(entry: cst.BaseExpression) -> str:
+    """What an architecture entry builds with, counts aside: the names it mentions
+    (`(Bottleneck, (3, 4, 6, 3))` -> "Bottleneck")."""
+    return " ".join(node.value for node in subtree(entry) if isinstance(node, cst.Name))

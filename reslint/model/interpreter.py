@@ -337,6 +337,34 @@ class Interpreter:
             frame.terminated = True
         elif isinstance(small, cst.Raise):
             frame.terminated = True
+        elif isinstance(small, cst.Assert):
+            self.run_assert(small, frame)
+
+    def run_assert(self, node: cst.Assert, frame: Frame) -> None:
+        """`assert not hasattr(self, name)`: past it, `name` is none of the attributes set so far
+        (mmcv-style plugin builders check this before `self.add_module(name, plugin)`), so a later
+        `getattr(self, name)` reaches the plugin, never one of those layers."""
+        test = node.test
+        if not (isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not)):
+            return
+        call = test.expression
+        if not (
+            isinstance(call, cst.Call)
+            and isinstance(call.func, cst.Name)
+            and call.func.value == "hasattr"
+            and len(call.args) == 2
+            and frame.instance is not None
+            and _is_self(call.args[0].value, frame)
+            and isinstance(call.args[1].value, cst.Name)
+        ):
+            return
+        local = call.args[1].value.value
+        known = frame.locals.get(local, UNKNOWN)
+        taken = sorted(re.escape(name) for name in frame.instance.attrs)
+        if isinstance(known, str) or not taken:
+            return
+        shape = known.regex if isinstance(known, NamePattern) else ".*"
+        frame.locals[local] = NamePattern(f"(?!(?:{'|'.join(taken)})$)(?:{shape})")
 
     def assign(
         self, target: cst.BaseExpression, value: Any, frame: Frame, statement: cst.CSTNode
@@ -549,6 +577,9 @@ class Interpreter:
 
     def eval_Subscript(self, node: cst.Subscript, frame: Frame) -> Any:
         base = self.evaluate(node.value, frame)
+        if isinstance(base, ListValue) and len(node.slice) == 1:
+            if isinstance(node.slice[0].slice, cst.Slice):
+                return self._slice(base, node.slice[0].slice, frame)
         key = self._subscript_key(node, frame)
         if isinstance(base, ListValue) and isinstance(key, Expr) and key.constant is not None:
             index = int(key.constant)
@@ -585,6 +616,24 @@ class Interpreter:
         if isinstance(base, TorchRef):
             return _framework_subscript(base, node, tuple(self.guards))
         return UNKNOWN
+
+    def _slice(self, base: ListValue, part: cst.Slice, frame: Frame) -> Any:
+        """`stage_blocks[:num_stages]`: the items the slice keeps, for bounds known outright or by
+        their default (a parameter `num_stages=4` analysed on its own); UNKNOWN otherwise."""
+        bounds = []
+        for bound in (part.lower, part.upper, part.step):
+            value = self.evaluate(bound, frame) if bound is not None else None
+            if value is not None:
+                value = _known_or_default(value)
+                if value is None:
+                    return UNKNOWN
+            bounds.append(value)
+        lower, upper, step = bounds
+        if base.open_ended and (step is not None or (upper or 0) < 0 or (lower or 0) < 0):
+            return UNKNOWN
+        if base.open_ended and (upper is None or upper > len(base.items)):
+            return ListValue(base.items[lower:], True)
+        return ListValue(base.items[lower:upper:step], False)
 
     def _subscript_key(self, node: cst.Subscript, frame: Frame) -> Any:
         if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
@@ -1356,6 +1405,16 @@ def _fill_list(receiver: ListValue, name: str, args: list[Any]) -> None:
 
 def _is_tensor(value: Any) -> bool:
     return any(isinstance(option, Flow) for option in options(value))
+
+
+def _known_or_default(value: Any) -> int | None:
+    """An integer bound: a constant, or a parameter's single default value."""
+    if not isinstance(value, Expr):
+        return None
+    known = value.constant if value.constant is not None else None
+    if known is None and value.op == "var" and len(value.domain) == 1:
+        known = value.domain[0]
+    return int(known) if isinstance(known, (int, float)) and known == int(known) else None
 
 
 def _is_self(node: cst.BaseExpression, frame: Frame) -> bool:
