@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import libcst as cst
 
 from reslint.model import ModuleModel
-from reslint.model.none_tests import surely_none_at
+from reslint.model.none_tests import none_test_before
 from reslint.rule import Rule, Violation
 from reslint.rules_support import torch_calls
 
@@ -52,15 +52,18 @@ class InitOfNone(Rule):
             statement = _statement_of(call.node, parents)
             if tensor is None or statement is None:
                 continue
-            if surely_none_at(
+            test = none_test_before(
                 tensor, statement, parents, module.code, lambda s: _only_inits(s, module)
-            ):
-                shown = module.code(tensor)
+            )
+            if test is not None:
                 yield Violation(
-                    call.node,
-                    f"`{call.shown}` initialises `{shown}` only where the test has found it to be "
-                    "None: a tensor never gets here, and None has nothing to fill",
-                    "test the other way round (`is not None`)",
+                    test,
+                    f"`{call.shown}` (line {module.line_of(call.node)}) fills "
+                    f"`{module.code(tensor)}` only where this test has found it to be None: for a "
+                    "tensor it never runs, and on None it raises",
+                    "write `is not None`"
+                    if isinstance(test.comparisons[0].operator, (cst.Is, cst.Equal))
+                    else "move the call into the branch where it is not None",
                 )
 
 

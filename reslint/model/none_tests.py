@@ -8,36 +8,39 @@ method call that could build the missing tensor) leaves the value unknown."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypeGuard
 
 import libcst as cst
 
 
-def surely_none_at(
+def none_test_before(
     expression: cst.BaseExpression,
     statement: cst.CSTNode,
     parents: dict[int, cst.CSTNode],
     code: Callable[[cst.CSTNode], str],
     harmless: Callable[[cst.BaseStatement], bool],
-) -> bool:
-    """Whether `expression` (read by `statement`) is None whenever `statement` runs: the innermost
+) -> cst.Comparison | None:
+    """The test that makes `expression` (read by `statement`) None whenever `statement` runs: the innermost
     `if` around it tests `expression is None` (alone or in an `and` chain) and `statement` sits in
     that branch with only `harmless` statements before it, or `statement` is in the `else` of a test
     that is exactly `expression is not None`. `m.bias.data` stands for `m.bias` (None has no
-    `.data` either)."""
+    `.data` either). None when there is no such test."""
     text = code(expression).removesuffix(".data")
     branch = parents.get(id(statement))
     if not isinstance(branch, cst.IndentedBlock):
-        return False
+        return None
     before = branch.body[: _index(branch.body, statement)]
     if not all(harmless(other) for other in before):
-        return False
+        return None
     owner = parents.get(id(branch))
     if isinstance(owner, cst.If) and owner.body is branch:
-        return any(_is_none_test(test, text, code) for test in _conjuncts(owner.test))
+        tests = [t for t in _conjuncts(owner.test) if _compares_with_none(t, text, code, _IS)]
+        return tests[0] if tests else None
     if isinstance(owner, cst.Else):
         chosen = parents.get(id(owner))
-        return isinstance(chosen, cst.If) and _is_not_none_test(chosen.test, text, code)
-    return False
+        if isinstance(chosen, cst.If) and _compares_with_none(chosen.test, text, code, _IS_NOT):
+            return chosen.test
+    return None
 
 
 def _index(body: tuple[cst.BaseStatement, ...] | list, statement: cst.CSTNode) -> int:
@@ -50,14 +53,8 @@ def _conjuncts(test: cst.BaseExpression) -> list[cst.BaseExpression]:
     return [test]
 
 
-def _is_none_test(test: cst.BaseExpression, text: str, code: Callable[[cst.CSTNode], str]) -> bool:
-    return _compares_with_none(test, text, code, (cst.Is, cst.Equal))
-
-
-def _is_not_none_test(
-    test: cst.BaseExpression, text: str, code: Callable[[cst.CSTNode], str]
-) -> bool:
-    return _compares_with_none(test, text, code, (cst.IsNot, cst.NotEqual))
+_IS = (cst.Is, cst.Equal)
+_IS_NOT = (cst.IsNot, cst.NotEqual)
 
 
 def _compares_with_none(
@@ -65,7 +62,7 @@ def _compares_with_none(
     text: str,
     code: Callable[[cst.CSTNode], str],
     operators: tuple[type, ...],
-) -> bool:
+) -> TypeGuard[cst.Comparison]:
     if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
         return False
     target = test.comparisons[0]
