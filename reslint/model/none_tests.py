@@ -7,7 +7,7 @@ method call that could build the missing tensor) leaves the value unknown."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TypeGuard
 
 import libcst as cst
@@ -43,7 +43,7 @@ def none_test_before(
     return None
 
 
-def _index(body: tuple[cst.BaseStatement, ...] | list, statement: cst.CSTNode) -> int:
+def _index(body: Sequence[cst.BaseStatement], statement: cst.CSTNode) -> int:
     return next(i for i, item in enumerate(body) if item is statement)
 
 
