@@ -122,12 +122,14 @@ def _read_before_set(
     module: ModuleModel,
 ) -> Iterator[Violation]:
     """`self.X` that `__init__` surely reads before it sets it. A subclass could set it first, and
-    what every module has, a class attribute, a name written as a string (`register_buffer("X")`,
-    `getattr(self, "X")`) or a store from outside may give it another way: those stay silent."""
+    what every module (or a framework base) has, a class attribute, a name written as a string
+    (`register_buffer("X")`, `getattr(self, "X")`) or a store from outside may give it another way:
+    those stay silent."""
     if module.subclasses(cls):
         return
     given = (NN_MODULE_ATTRIBUTES | set_outside | module.names.strings).union(
-        *(_class_body_names(member.node) for member in family)
+        *(_class_body_names(member.node) for member in family),
+        *(_framework_base_attributes(base, module) or () for base in cls.base_nodes),
     )
     for early in early_reads(cls, module):
         name = early.read.attr.value
