@@ -11,6 +11,7 @@ from reslint.knowledge.frameworks import module_base_attributes
 from reslint.model import ModuleModel
 from reslint.model.classes import ClassModel
 from reslint.model.computed_names import dynamic_name_shapes, reads_fit
+from reslint.model.init_order import early_reads
 from reslint.model.walk import children, descendants
 from reslint.rule import Rule, Violation
 from reslint.rules_support import closest, is_self, reachable_methods
@@ -44,8 +45,9 @@ NN_MODULE_ATTRIBUTES = frozenset({
 
 class UndefinedSelfAttribute(Rule):
     """## What it does
-    Checks `forward`, `__init__` and the methods they call for a `self.X` that nothing ever sets, and
-    for `.self.` inside an attribute chain (`out_channel.self.expansion`).
+    Checks `forward`, `__init__` and the methods they call for a `self.X` that nothing ever sets, for
+    a `self.X` that `__init__` surely reads (itself, or in a builder it calls) before it first sets
+    it, and for `.self.` inside an attribute chain (`out_channel.self.expansion`).
 
     Set means: assigned in the class, its bases (in this file or another linted file) or its
     subclasses; a method, property or class attribute; registered (`setattr`, `add_module`, `register_buffer`); an attribute every
@@ -112,7 +114,51 @@ class UndefinedSelfAttribute(Rule):
                             continue
                         reported.add(name)
                         yield _violation(reads[0], cls, known, module)
+                yield from _read_before_set(cls, family, known, set_outside, shapes, module)
         yield from _self_inside_chains(module)
+
+
+def _read_before_set(
+    cls: ClassModel,
+    family: list[ClassModel],
+    known: set[str],
+    set_outside: set[str],
+    shapes: list[re.Pattern],
+    module: ModuleModel,
+) -> Iterator[Violation]:
+    """`self.X` that `__init__` surely reads before it sets it. A subclass could set it first, and
+    what every module (or a framework base) has, a class attribute, a name written as a string
+    (`register_buffer("X")`, `getattr(self, "X")`) or a store from outside may give it another way:
+    those stay silent."""
+    if module.subclasses(cls):
+        return
+    given = (NN_MODULE_ATTRIBUTES | set_outside | module.names.strings).union(
+        *(_class_body_names(member.node) for member in family),
+        *(_framework_base_attributes(base, module) or () for base in cls.base_nodes),
+    )
+    for early in early_reads(cls, module):
+        name = early.read.attr.value
+        if name in given or name not in known or reads_fit(name, shapes):
+            continue
+        where = (
+            f"`{early.method.name.value}`, called from `__init__` on line "
+            f"{module.line_of(early.call)}, reads"
+            if early.call is not None
+            else "`__init__` reads"
+        )
+        store = early.first_store
+        when = (
+            f"it is first set on line {module.line_of(store)}"
+            if store is not None
+            else "`__init__` never sets it"
+        )
+        yield Violation(
+            early.read,
+            f"{where} `self.{name}` before it is set ({when}): building `{cls.name}` raises "
+            "AttributeError",
+            f"set `self.{name}` in `__init__` before "
+            + ("that call" if early.call is not None else "this line"),
+        )
 
 
 def _violation(

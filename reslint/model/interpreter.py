@@ -31,7 +31,7 @@ from reslint.model import builders, symbolic
 from reslint.model.branch_facts import branch_facts
 from reslint.model.builders import LayerClass
 from reslint.model.call_binding import gives_a_parameter_twice
-from reslint.model.classes import ForwardModel
+from reslint.model.classes import ClassModel, ForwardModel
 from reslint.model.gates import is_gate
 from reslint.model.naming import SHORTCUT_NAME, builds_norm
 from reslint.model.symbolic import Comparison, Condition, Connective, Expr, Relation
@@ -143,6 +143,9 @@ class Interpreter:
         self.constructed: list[Layer] = []
         # Shortcut layers assigned under undecided conditions (`if stride != 1: downsample = ...`).
         self.conditional_shortcuts: list[ConditionalShortcut] = []
+        # Arithmetic on one of the project's classes (`planes * block`), by node: True while every
+        # evaluation of the node that saw its operands had a class there (see class_arithmetic).
+        self.class_operands: dict[int, tuple[cst.CSTNode, bool]] = {}
 
     # ----- forward ---------------------------------------------------------------------------
 
@@ -764,6 +767,8 @@ class Interpreter:
 
     def binary(self, op: str, left: Any, right: Any, node: cst.CSTNode, frame: Frame) -> Any:
         symbol = symbolic.OPERATOR_SYMBOLS.get(op)
+        if symbol:
+            self._note_class_operand(left, right, node)
         if isinstance(left, Expr) and isinstance(right, Expr) and symbol:
             return symbolic.combine(symbol, [left, right], frame.module.code(node))
         if _is_tensor(left) and _is_tensor(right) and op == "Add":
@@ -784,6 +789,31 @@ class Interpreter:
                 return ListValue(list(left.items) * int(count), False, node)
             return ListValue(list(left.items) * 2, True, node)
         return UNKNOWN
+
+    def _note_class_operand(self, left: Any, right: Any, node: cst.CSTNode) -> None:
+        """Whether this evaluation computes with a class of the project (`planes * block`): a
+        TypeError, as plain classes define no arithmetic. An evaluation with the values of a
+        configuration decides: a class on one side (and numbers on the other) counts against the
+        node, numbers on both sides clear it for good; symbolic or unknown operands say nothing (a
+        parameter nobody has given a value is a symbol, whatever it holds)."""
+        sides = [options(left), options(right)]
+        values = [*sides[0], *sides[1]]
+        if any(value is UNKNOWN or isinstance(value, Param) for value in values):
+            return
+        seen = self.class_operands.get(id(node))
+        if all(isinstance(value, Expr) for value in values):
+            if all(_constant(value) for value in values):
+                self.class_operands[id(node)] = (node, False)
+            return
+        classes = [value for value in values if isinstance(value, ClassRef)]
+        if not classes:
+            return
+        wrong = (
+            any(all(isinstance(value, ClassRef) for value in side) for side in sides)
+            and all(isinstance(value, ClassRef | Expr) for value in values)
+            and all(_plain_module_class(value.cls) for value in classes)
+        )
+        self.class_operands[id(node)] = (node, wrong and (seen is None or seen[1]))
 
     def add(self, left: Any, right: Any, node: cst.CSTNode) -> Flow:
         site = AddSite(node, options(left), options(right), guards=tuple(self.guards))
@@ -1650,3 +1680,16 @@ def merge_values(a: Any, b: Any) -> Any:
     # One branch gives something reslint cannot see: the result is that or the other, never simply
     # the other (a channel count known on one path only is not known).
     return alternatives([a, b])
+
+
+def _plain_module_class(cls: ClassModel) -> bool:
+    """An nn.Module subclass with no metaclass of its own: the class object supports no arithmetic."""
+    return cls.is_module and not any(
+        keyword.keyword is not None and keyword.keyword.value == "metaclass"
+        for ancestor in (cls, *cls.ancestors())
+        for keyword in ancestor.node.keywords
+    )
+
+
+def _constant(value: Expr) -> bool:
+    return value.constant is not None
