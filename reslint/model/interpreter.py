@@ -16,7 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 import libcst as cst
 
-from reslint.knowledge.frameworks import builder_for, factory_subscript, is_activation_instances
+from reslint.knowledge.frameworks import (
+    builder_for,
+    factory_subscript,
+    is_activation_instances,
+    model_factory,
+)
 from reslint.knowledge.layers import (
     CHANNEL_PRESERVING,
     FUNCTIONAL_METHODS,
@@ -903,6 +908,14 @@ class Interpreter:
         if qualified.endswith("checkpoint.checkpoint") and args:
             # torch.utils.checkpoint runs the function on the arguments (only memory use differs).
             return self.call(args[0], args[1:], {}, node, frame)
+        factory = model_factory(qualified)
+        if factory is not None and args:
+            # The model class, built with the keywords the factory passes on.
+            passed = {k: v for k, v in kwargs.items() if k not in factory.own}
+            for given, taken in factory.renamed:
+                if given in passed:
+                    passed[taken] = passed.pop(given)
+            return self.call(args[0], [], passed, node, frame)
         builder = builder_for(qualified)
         if builder is not None:
             name = qualified.rsplit(".", 1)[-1]
@@ -957,6 +970,8 @@ class Interpreter:
             return RangeValue(start, stop)
         if name in ("list", "tuple") and args:
             return args[0] if isinstance(args[0], ListValue) else ListValue([], True)
+        if name == "dict" and len(args) <= 1:
+            return _dict_call(args[0] if args else DictValue(), kwargs)
         if name == "len" and args and isinstance(args[0], ListValue) and not args[0].open_ended:
             return symbolic.const(len(args[0].items), text)
         if name in ("enumerate", "zip") and args and all(isinstance(a, ListValue) for a in args):
@@ -1288,6 +1303,24 @@ def _dict_key(value: Any) -> str | float | None:
     if isinstance(value, Expr):
         return value.constant
     return None
+
+
+def _dict_call(mapping: Any, kwargs: dict[str, Any]) -> DictValue:
+    """`dict(model_args, **kwargs)`, `dict(block=Bottleneck, layers=[3, 4, 6, 3])`: the mapping's
+    items updated by the keywords; open-ended where a part is not known."""
+    if isinstance(mapping, ListValue):
+        mapping = _ordered_dict([mapping])
+    result = (
+        DictValue(dict(mapping.items), mapping.open_ended)
+        if isinstance(mapping, DictValue)
+        else DictValue(open_ended=True)
+    )
+    for key, value in kwargs.items():
+        if key == OPEN_KWARGS:
+            result.open_ended = True
+        else:
+            result.items[key] = value
+    return result
 
 
 def _ordered_dict(args: list[Any]) -> DictValue:
