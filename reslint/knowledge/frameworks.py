@@ -197,6 +197,15 @@ MODEL_FACTORIES: dict[tuple[str, str], ModelFactory] = {
 }
 
 
+# timm's tuple helpers: `to_2tuple(x)` and `to_ntuple(n)(x)` repeat one value n times and keep a
+# sequence as it is (`block_fns = to_ntuple(len(channels))(block)`). The count; 0: `to_ntuple`, which
+# takes it as its argument and returns the helper.
+TUPLE_REPEATERS: dict[tuple[str, str], int] = {
+    ("timm", "to_ntuple"): 0,
+    **{("timm", f"to_{n}tuple"): n for n in range(1, 5)},
+}
+
+
 # Classifier heads whose layers reslint does not model, by their positional parameters: enough to
 # tell which argument is the number of classes (`ClassifierHead(self.num_features, num_classes)`).
 HEADS: dict[tuple[str, str], tuple[str, ...]] = {
@@ -319,6 +328,13 @@ def model_factory(qualified: str) -> ModelFactory | None:
     """What a call that builds a model from the class it is given passes on to it."""
     found = _lookup(MODEL_FACTORIES, qualified)
     return found if isinstance(found, ModelFactory) else None
+
+
+def tuple_repeater(qualified: str) -> int | None:
+    """How many times a tuple helper repeats a value (0: the count is its argument), None for
+    another call."""
+    found = _lookup(TUPLE_REPEATERS, qualified)
+    return found if isinstance(found, int) else None
 
 
 def factory_subscript(qualified: str) -> dict[str, str] | None:

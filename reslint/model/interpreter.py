@@ -21,6 +21,7 @@ from reslint.knowledge.frameworks import (
     factory_subscript,
     is_activation_instances,
     model_factory,
+    tuple_repeater,
 )
 from reslint.knowledge.layers import (
     CHANNEL_PRESERVING,
@@ -95,6 +96,13 @@ class SuperRef:
 @dataclass(frozen=True)
 class Lambda:
     node: cst.Lambda
+
+
+@dataclass(frozen=True)
+class Repeater:
+    """What timm's `to_ntuple(4)` returns: a function making a 4-tuple of one value."""
+
+    count: int
 
 
 @dataclass(frozen=True)
@@ -823,6 +831,8 @@ class Interpreter:
             return self.call_lambda(func.node, args, frame)
         if isinstance(func, LayerClass):
             return builders.build(func.builder, func.name, args, kwargs, node, tuple(self.guards))
+        if isinstance(func, Repeater):
+            return _repeated(args[0], func.count) if args else UNKNOWN
         if isinstance(func, Partial):
             return self.call(
                 func.func, [*func.args, *args], {**dict(func.kwargs), **kwargs}, node, frame
@@ -908,6 +918,12 @@ class Interpreter:
         if qualified.endswith("checkpoint.checkpoint") and args:
             # torch.utils.checkpoint runs the function on the arguments (only memory use differs).
             return self.call(args[0], args[1:], {}, node, frame)
+        count = tuple_repeater(qualified)
+        if count == 0:  # to_ntuple(n)
+            size = args[0].constant if args and isinstance(args[0], Expr) else None
+            return Repeater(int(size)) if size is not None and size == int(size) else UNKNOWN
+        if count is not None:
+            return _repeated(args[0], count) if args else UNKNOWN
         factory = model_factory(qualified)
         if factory is not None and args:
             # The model class, built with the keywords the factory passes on.
@@ -1303,6 +1319,15 @@ def _dict_key(value: Any) -> str | float | None:
     if isinstance(value, Expr):
         return value.constant
     return None
+
+
+def _repeated(value: Any, count: int) -> Any:
+    """A value repeated into a tuple by timm's helpers; a sequence is kept as it is."""
+    if isinstance(value, ListValue):
+        return value
+    if value is UNKNOWN or isinstance(value, (Alt, Param, DictValue)):
+        return UNKNOWN  # may be a sequence
+    return ListValue([value] * count)
 
 
 def _dict_call(mapping: Any, kwargs: dict[str, Any]) -> DictValue:
