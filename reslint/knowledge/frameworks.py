@@ -166,37 +166,6 @@ BUILDERS: dict[tuple[str, str], Builder] = {
 }
 
 
-@dataclass(frozen=True)
-class ModelFactory:
-    """A call that constructs the model class it is given (its first argument) with the keywords it
-    receives, once it has taken its own: timm's `build_model_with_cfg(ResNet, variant, pretrained,
-    **kwargs)` is `ResNet(**kwargs)` plus loading weights."""
-
-    own: frozenset[str]  # keywords the call keeps for itself
-    renamed: tuple[tuple[str, str], ...] = ()  # keywords passed on under another name
-
-
-MODEL_FACTORIES: dict[tuple[str, str], ModelFactory] = {
-    ("timm", "build_model_with_cfg"): ModelFactory(
-        frozenset(
-            {
-                "variant",
-                "pretrained",
-                "pretrained_cfg",
-                "pretrained_cfg_overlay",
-                "feature_cfg",
-                "pretrained_strict",
-                "pretrained_filter_fn",
-                "cache_dir",
-                "kwargs_filter",
-                "features_only",
-            }
-        ),
-        renamed=(("model_cfg", "cfg"),),
-    ),
-}
-
-
 # timm's tuple helpers: `to_2tuple(x)` and `to_ntuple(n)(x)` repeat one value n times and keep a
 # sequence as it is (`block_fns = to_ntuple(len(channels))(block)`). The count; 0: `to_ntuple`, which
 # takes it as its argument and returns the helper.
@@ -322,12 +291,6 @@ def is_head(qualified: str) -> bool:
     return _lookup(HEADS, qualified) is not None or (
         builder is not None and builder.returns == "classifier"
     )
-
-
-def model_factory(qualified: str) -> ModelFactory | None:
-    """What a call that builds a model from the class it is given passes on to it."""
-    found = _lookup(MODEL_FACTORIES, qualified)
-    return found if isinstance(found, ModelFactory) else None
 
 
 def tuple_repeater(qualified: str) -> int | None:

@@ -20,7 +20,6 @@ from reslint.knowledge.frameworks import (
     builder_for,
     factory_subscript,
     is_activation_instances,
-    model_factory,
     tuple_repeater,
 )
 from reslint.knowledge.layers import (
@@ -924,14 +923,6 @@ class Interpreter:
             return Repeater(int(size)) if size is not None and size == int(size) else UNKNOWN
         if count is not None:
             return _repeated(args[0], count) if args else UNKNOWN
-        factory = model_factory(qualified)
-        if factory is not None and args:
-            # The model class, built with the keywords the factory passes on.
-            passed = {k: v for k, v in kwargs.items() if k not in factory.own}
-            for given, taken in factory.renamed:
-                if given in passed:
-                    passed[taken] = passed.pop(given)
-            return self.call(args[0], [], passed, node, frame)
         builder = builder_for(qualified)
         if builder is not None:
             name = qualified.rsplit(".", 1)[-1]
