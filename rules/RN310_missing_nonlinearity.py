@@ -111,11 +111,7 @@ def _in_stem(elements: list[Element], network: bool) -> Iterator[Violation]:
     norms = [e for e in elements[first_conv + 1 : end] if kind_of(e) in NORMS]
     if not norms:
         return  # a bare conv: pre-activation blocks normalise and rectify it themselves
-    # The max-pool by kind, or by the name every ResNet gives it when reslint cannot see its kind
-    # (timm's `self.maxpool`, chosen among several poolings).
-    reaches_pool = end < len(kinds) and (
-        kinds[end] in ("pool", "unknown", "call") and bool(MAXPOOL.search(describe(elements[end])))
-    )
+    reaches_pool = end < len(kinds) and _max_pool(elements[end])
     if not reaches_pool and not (network and end == len(kinds)):
         return  # an activation next, or something reslint cannot read
     yield Violation(
@@ -125,6 +121,17 @@ def _in_stem(elements: list[Element], network: bool) -> Iterator[Violation]:
         "conv and what follows act as one linear map on its output",
         f"apply ReLU after `{describe(norms[-1])}` (conv -> BN -> ReLU -> max-pool)",
     )
+
+
+def _max_pool(element: Element) -> bool:
+    """A max-pool by its layer type (pytorchcv's `self.pool = nn.MaxPool2d(...)`), or by the name
+    every ResNet gives it when reslint cannot see its type (timm's `self.maxpool`, chosen among
+    several poolings)."""
+    kind = kind_of(element)
+    layer = layer_of(element)
+    if kind == "pool" and layer is not None and MAXPOOL.search(layer.type_name):
+        return True
+    return kind in ("pool", "unknown", "call") and bool(MAXPOOL.search(describe(element)))
 
 
 def _together(*elements: Element) -> bool:

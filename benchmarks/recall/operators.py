@@ -487,7 +487,9 @@ def module_called_twice(source: Source) -> Iterator[Mutation]:
 
 
 def activation_removed(source: Source, in_block: bool) -> Iterator[Mutation]:
-    """`out = self.relu(out)` right after a norm deleted: in a stem (no addition) or inside a residual branch."""
+    """`out = self.relu(out)` right after a norm deleted: in a stem (no addition) or inside a residual
+    branch. Where that call was the activation's only one, the line that builds it is named too: "built
+    but never applied" reports the same missing activation (as for uncalled-submodule)."""
     for cls in p.classes(source):
         for function in p.forwards(cls):
             if p.has_addition(source, function) != in_block:
@@ -503,9 +505,19 @@ def activation_removed(source: Source, in_block: bool) -> Iterator[Mutation]:
                         continue
                     edit = p.removal(source, statement, block)
                     if edit:
+                        lines = (source.line(block[index - 1]), source.line(statement))
                         yield Mutation(
-                            (Edit(*edit),), (source.line(block[index - 1]), source.line(statement))
+                            (Edit(*edit),), (*lines, *_only_use_built(source, cls, statement))
                         )
+
+
+def _only_use_built(source: Source, cls: cst.ClassDef, statement: cst.CSTNode) -> tuple[int, ...]:
+    """The lines building `self.act` when `statement` is its only call in the class."""
+    called = p.self_call_on(statement, p.ACTIVATION_ATTR)
+    if called is None or source.code(cls).count(f"self.{called[1]}(") != 1:
+        return ()
+    built = p.assignments_to_self(source, cls, called[1])
+    return tuple(line for s in built for line in source.lines(s))
 
 
 def is_activation(statement: cst.CSTNode) -> bool:

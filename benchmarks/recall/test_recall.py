@@ -7,6 +7,7 @@ lines that carry the change.
 from __future__ import annotations
 
 import ast
+import difflib
 import re
 import sys
 from pathlib import Path
@@ -144,3 +145,37 @@ def test_with_imports_copies_the_relative_imports_and_only_what_a_package_init_p
         "pkg/layers/__init__.py",
         "pkg/layers/res_layer.py",
     ]
+
+
+STEM = """import torch.nn as nn
+
+
+class Stem(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 64, 7, 2, 3, bias=False)
+        self.bn = nn.BatchNorm2d(64)
+        self.activ = nn.ReLU(inplace=True)
+        self.relu = nn.ReLU(inplace=True)
+        self.pool = nn.MaxPool2d(3, 2, 1)
+
+    def forward(self, x):
+        x = self.activ(self.bn(self.conv(x)))
+        x = self.bn(x)
+        x = self.activ(x)
+        x = self.bn(x)
+        x = self.relu(x)
+        return self.pool(x)
+"""
+
+
+def test_a_removed_activation_names_where_it_is_built_when_that_was_its_only_call():
+    kinds = [kind for kind in KINDS if kind.name == "stem-activation-removed"]
+    mutants = harvest_file(RealFile("inline", "stem.py", STEM), kinds, cap=0).mutants
+    expected = {}
+    for mutant in mutants:
+        lines = mutant.applied.text.splitlines()
+        removed = [d[2:].strip() for d in difflib.ndiff(STEM.splitlines(), lines) if d[0] == "-"]
+        expected[removed[0]] = set(mutant.applied.expected_lines)
+    assert 10 in expected["x = self.relu(x)"]  # `self.relu`, called once, is built on line 10
+    assert 9 not in expected["x = self.activ(x)"]  # `self.activ` is still called on line 14

@@ -165,6 +165,16 @@ BUILDERS: dict[tuple[str, str], Builder] = {
     ("transformers", "get_activation"): Builder(("activation_string",), (RELU,), None, None, None),
 }
 
+
+# timm's tuple helpers: `to_2tuple(x)` and `to_ntuple(n)(x)` repeat one value n times and keep a
+# sequence as it is (`block_fns = to_ntuple(len(channels))(block)`). The count; 0: `to_ntuple`, which
+# takes it as its argument and returns the helper.
+TUPLE_REPEATERS: dict[tuple[str, str], int] = {
+    ("timm", "to_ntuple"): 0,
+    **{("timm", f"to_{n}tuple"): n for n in range(1, 5)},
+}
+
+
 # Classifier heads whose layers reslint does not model, by their positional parameters: enough to
 # tell which argument is the number of classes (`ClassifierHead(self.num_features, num_classes)`).
 HEADS: dict[tuple[str, str], tuple[str, ...]] = {
@@ -275,6 +285,13 @@ def is_head(qualified: str) -> bool:
     return _lookup(HEADS, qualified) is not None or (
         builder is not None and builder.returns == "classifier"
     )
+
+
+def tuple_repeater(qualified: str) -> int | None:
+    """How many times a tuple helper repeats a value (0: the count is its argument), None for
+    another call."""
+    found = _lookup(TUPLE_REPEATERS, qualified)
+    return found if isinstance(found, int) else None
 
 
 def factory_subscript(qualified: str) -> dict[str, str] | None:

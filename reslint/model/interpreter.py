@@ -16,7 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 import libcst as cst
 
-from reslint.knowledge.frameworks import builder_for, factory_subscript, is_activation_instances
+from reslint.knowledge.frameworks import (
+    builder_for,
+    factory_subscript,
+    is_activation_instances,
+    tuple_repeater,
+)
 from reslint.knowledge.layers import (
     CHANNEL_PRESERVING,
     CONTAINER_KINDS,
@@ -92,6 +97,13 @@ class SuperRef:
 @dataclass(frozen=True)
 class Lambda:
     node: cst.Lambda
+
+
+@dataclass(frozen=True)
+class Repeater:
+    """What timm's `to_ntuple(4)` returns: a function making a 4-tuple of one value."""
+
+    count: int
 
 
 @dataclass(frozen=True)
@@ -892,6 +904,8 @@ class Interpreter:
             return self.call_lambda(func.node, args, frame)
         if isinstance(func, LayerClass):
             return builders.build(func.builder, func.name, args, kwargs, node, tuple(self.guards))
+        if isinstance(func, Repeater):
+            return _repeated(args[0], func.count) if args else UNKNOWN
         if isinstance(func, Partial):
             return self.call(
                 func.func, [*func.args, *args], {**dict(func.kwargs), **kwargs}, node, frame
@@ -977,6 +991,12 @@ class Interpreter:
         if qualified.endswith("checkpoint.checkpoint") and args:
             # torch.utils.checkpoint runs the function on the arguments (only memory use differs).
             return self.call(args[0], args[1:], {}, node, frame)
+        count = tuple_repeater(qualified)
+        if count == 0:  # to_ntuple(n)
+            size = args[0].constant if args and isinstance(args[0], Expr) else None
+            return Repeater(int(size)) if size is not None and size == int(size) else UNKNOWN
+        if count is not None:
+            return _repeated(args[0], count) if args else UNKNOWN
         builder = builder_for(qualified)
         if builder is not None:
             name = qualified.rsplit(".", 1)[-1]
@@ -1031,6 +1051,8 @@ class Interpreter:
             return RangeValue(start, stop)
         if name in ("list", "tuple") and args:
             return args[0] if isinstance(args[0], ListValue) else ListValue([], True)
+        if name == "dict" and len(args) <= 1:
+            return _dict_call(args[0] if args else DictValue(), kwargs)
         if name == "len" and args and isinstance(args[0], ListValue) and not args[0].open_ended:
             return symbolic.const(len(args[0].items), text)
         if name in ("enumerate", "zip") and args and all(isinstance(a, ListValue) for a in args):
@@ -1367,6 +1389,33 @@ def _dict_key(value: Any) -> str | float | None:
     if isinstance(value, Expr):
         return value.constant
     return None
+
+
+def _repeated(value: Any, count: int) -> Any:
+    """A value repeated into a tuple by timm's helpers; a sequence is kept as it is."""
+    if isinstance(value, ListValue):
+        return value
+    if value is UNKNOWN or isinstance(value, (Alt, Param, DictValue)):
+        return UNKNOWN  # may be a sequence
+    return ListValue([value] * count)
+
+
+def _dict_call(mapping: Any, kwargs: dict[str, Any]) -> DictValue:
+    """`dict(model_args, **kwargs)`, `dict(block=Bottleneck, layers=[3, 4, 6, 3])`: the mapping's
+    items updated by the keywords; open-ended where a part is not known."""
+    if isinstance(mapping, ListValue):
+        mapping = _ordered_dict([mapping])
+    result = (
+        DictValue(dict(mapping.items), mapping.open_ended)
+        if isinstance(mapping, DictValue)
+        else DictValue(open_ended=True)
+    )
+    for key, value in kwargs.items():
+        if key == OPEN_KWARGS:
+            result.open_ended = True
+        else:
+            result.items[key] = value
+    return result
 
 
 def _ordered_dict(args: list[Any]) -> DictValue:
