@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import libcst as cst
 
 from reslint.findings import Applicability
+from reslint.knowledge.layers import MODULE_REGISTRATIONS
 from reslint.model import ModuleModel
 from reslint.model.classes import AttributeAssignment
 from reslint.model.values import DictValue, Layer, ListValue, options
@@ -43,8 +44,8 @@ class PlainListOfModules(Rule):
     def check(self, module: ModuleModel) -> Iterator[Violation]:
         for cls in module.module_classes:
             instance = cls.generic
-            if instance is None:
-                continue
+            if instance is None or cls.calls_any(MODULE_REGISTRATIONS):
+                continue  # layers registered by name as well (`self.add_module(f"adapter_{i}", conv)`)
             for assignment in instance.assignments:
                 container = next(
                     (o for o in options(assignment.value) if isinstance(o, (ListValue, DictValue))),

@@ -265,6 +265,9 @@ WEIGHTED = frozenset({LayerKind.CONV, LayerKind.LINEAR, *NORMS})
 # The constructors of a learned weight that is not a layer (`self.gamma = nn.Parameter(...)`).
 PARAMETER_CONSTRUCTORS = frozenset({"Parameter", "UninitializedParameter"})
 
+# The calls that register a submodule under a name computed at run time.
+MODULE_REGISTRATIONS = frozenset({"add_module", "register_module", "setattr"})
+
 # Activations that pass negative values through: a branch ending with one can still subtract from the
 # shortcut. Other activations (ReLU, ReLU6, Sigmoid, Softplus, and a builder's `act_layer`, ReLU unless
 # configured) only output values >= 0. Names as activation_name spells them.

@@ -13,7 +13,7 @@ import libcst as cst
 
 from reslint.knowledge.frameworks import Builder, Part
 from reslint.model import symbolic
-from reslint.model.values import OPEN_KWARGS, UNKNOWN, Layer, ListValue, Param, TorchRef
+from reslint.model.values import OPEN_KWARGS, UNKNOWN, DictValue, Layer, ListValue, Param, TorchRef
 
 # A part whose presence reslint cannot decide (`activation=act` with `act` unknown): it keeps the
 # channel count, and no rule may count it as an activation or as its absence.
@@ -96,6 +96,10 @@ def _chosen_type(part: Part, bound: dict[str, Any]) -> str | None:
     value = bound.get(part.switch) if part.switch else None
     if isinstance(value, Param):
         value = value.default
+    if isinstance(value, DictValue) and part.kind == "act":
+        # mmcv's act_cfg=dict(type='LeakyReLU', negative_slope=0.1): the registry name is the class's.
+        chosen = value.items.get("type")
+        return chosen if isinstance(chosen, str) else None
     return value.short if isinstance(value, TorchRef) else None
 
 

@@ -207,6 +207,16 @@ class ClassModel:
             and cls._resolve_base(base) is None
         ]
 
+    def calls_any(self, names: frozenset[str]) -> bool:
+        """Whether a method of the class or its ancestors calls a function or method of one of these
+        names (`nn.Parameter(...)`, `self.add_module(...)`)."""
+        return any(
+            _called_name(call) in names
+            for cls in [self, *self.ancestors()]
+            for method in cls.methods.values()
+            for call in cls.module.calls_in(method)
+        )
+
     def method(self, name: str) -> cst.FunctionDef | None:
         return self._method_table.get(name)
 
@@ -406,10 +416,7 @@ class Instance:
         its class builds an `nn.Parameter`. (A DropPath keeping its rate, a gate of activations: no.)"""
         if depth > MAX_WEIGHT_DEPTH:
             return False
-        cls = self.cls
-        if any(
-            _builds_a_parameter(c, m) for c in [cls, *cls.ancestors()] for m in c.methods.values()
-        ):
+        if self.cls.calls_any(PARAMETER_CONSTRUCTORS):
             return True
         return any(_value_holds_weights(value, depth) for value in self.attrs.values())
 
@@ -436,13 +443,9 @@ class Instance:
         return None
 
 
-def _builds_a_parameter(cls: ClassModel, method: cst.FunctionDef) -> bool:
-    for call in cls.module.calls_in(method):
-        func = call.func
-        name = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", None)
-        if name in PARAMETER_CONSTRUCTORS:
-            return True
-    return False
+def _called_name(call: cst.Call) -> str | None:
+    func = call.func
+    return func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", None)
 
 
 def _value_holds_weights(value: Any, depth: int) -> bool:
