@@ -105,6 +105,8 @@ def _in_stem(elements: list[Element], network: bool) -> Iterator[Violation]:
     if not weighted or kinds[weighted[0]] != "conv":
         return
     first_conv = weighted[0]
+    if "act" in kinds[:first_conv]:
+        return  # ReLU -> conv -> BN (NASNet's units): the activation comes first, not a stem
     end = first_conv + 1
     while end < len(kinds) and kinds[end] in (*NORMS, "dropout"):
         end += 1
