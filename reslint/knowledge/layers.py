@@ -265,8 +265,17 @@ WEIGHTED = frozenset({LayerKind.CONV, LayerKind.LINEAR, *NORMS})
 # The constructors of a learned weight that is not a layer (`self.gamma = nn.Parameter(...)`).
 PARAMETER_CONSTRUCTORS = frozenset({"Parameter", "UninitializedParameter"})
 
-# The calls that register a submodule under a name computed at run time.
-MODULE_REGISTRATIONS = frozenset({"add_module", "register_module", "setattr"})
+# Setters of an attribute by name, with the position of the name among the positional arguments.
+NAME_SETTERS = {
+    "setattr": 1,
+    "add_module": 0,
+    "register_module": 0,
+    "register_buffer": 0,
+    "register_parameter": 0,
+}
+
+# Those of them that can register a submodule under a name computed at run time.
+MODULE_REGISTRATIONS = frozenset(NAME_SETTERS) - {"register_buffer", "register_parameter"}
 
 # Activations that pass negative values through: a branch ending with one can still subtract from the
 # shortcut. Other activations (ReLU, ReLU6, Sigmoid, Softplus, and a builder's `act_layer`, ReLU unless

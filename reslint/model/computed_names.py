@@ -17,19 +17,12 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from reslint.knowledge.frameworks import builder_for, module_base_attributes
+from reslint.knowledge.layers import NAME_SETTERS
 
 if TYPE_CHECKING:
     from reslint.model.classes import ClassModel
     from reslint.model.module import ModuleModel
 
-# Setters of an attribute by name, with the position of the name among the positional arguments.
-NAME_SETTERS = {
-    "setattr": 1,
-    "add_module": 0,
-    "register_module": 0,
-    "register_buffer": 0,
-    "register_parameter": 0,
-}
 ANY = ".*"
 MAX_DEPTH = 4  # names defined through names: `layer_name = name` chains are short in real code
 
