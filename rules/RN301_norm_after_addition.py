@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from reslint.model import ModuleModel
-from reslint.model.queries import residuals
-from reslint.model.values import AddSite, Flow, options
+from reslint.model.queries import kind_of, residuals
+from reslint.model.values import AddSite, Flow, Step, options
 from reslint.rule import Rule, Violation
 from reslint.rules_support import unique
 
@@ -56,7 +56,7 @@ class NormAfterAddition(Rule):
                 if residual.site in reused:
                     continue  # a pre-norm design: the raw sum stays the trunk, the norm feeds the next branch
                 for index, step in enumerate(residual.site.after):
-                    kind = step.layer.kind if step.layer is not None else step.kind
+                    kind = kind_of(step)
                     if kind not in ("batchnorm", *SHAPE_KEEPING):
                         break  # the sum went through a conv (or something unknown) first
                     if kind == "batchnorm":
@@ -72,14 +72,11 @@ class NormAfterAddition(Rule):
                         break
 
 
-def _feeds_a_layer(steps: list) -> bool:
+def _feeds_a_layer(steps: list[Step]) -> bool:
     """The normalized sum goes on into something other than shape-keeping steps: a conv it
     pre-activates (BN-ReLU-conv), or a module reslint cannot see. Either way it is not surely the
     block's output."""
-    return any(
-        (step.layer.kind if step.layer is not None else step.kind) not in SHAPE_KEEPING
-        for step in steps
-    )
+    return any(kind_of(step) not in SHAPE_KEEPING for step in steps)
 
 
 def _reused_sums(forward) -> set[AddSite]:
