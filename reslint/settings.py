@@ -70,7 +70,6 @@ class Overrides:
 @dataclass(frozen=True)
 class Settings:
     root: str
-    config_file: str | None = None
     selection: Selection = field(default_factory=Selection)
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
     exclude: tuple[str, ...] = DEFAULT_EXCLUDE
@@ -164,7 +163,7 @@ class SettingsResolver:
         if config not in self._by_file:
             table = load_config(config) if config is not None else {}
             root = os.path.dirname(config) if config is not None else self.cwd
-            self._by_file[config] = merge(root, config, table, self.overrides)
+            self._by_file[config] = merge(root, table, self.overrides)
         return self._by_file[config]
 
 
@@ -291,7 +290,7 @@ def _has_reslint_table(path: str) -> bool:
 # Merging.
 
 
-def merge(root: str, config: str | None, table: Mapping[str, Any], flags: Overrides) -> Settings:
+def merge(root: str, table: Mapping[str, Any], flags: Overrides) -> Settings:
     """One Settings from a checked configuration table and the overrides (which win)."""
     file_layer = Layer.of(
         table.get("select"), table.get("ignore", ()), table.get("extend-select", ())
@@ -299,7 +298,6 @@ def merge(root: str, config: str | None, table: Mapping[str, Any], flags: Overri
     flag_layer = Layer.of(flags.select, flags.ignore, flags.extend_select)
     return Settings(
         root=root,
-        config_file=config,
         selection=Selection((file_layer, flag_layer)),
         per_file_ignores=table.get("per-file-ignores", ()),
         exclude=flags.exclude

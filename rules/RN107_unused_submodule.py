@@ -9,7 +9,6 @@ import libcst as cst
 from reslint.knowledge.layers import CONTAINER_KINDS
 from reslint.model import ModuleModel
 from reslint.model.classes import ClassModel
-from reslint.model.unused import unused_layers
 from reslint.model.values import Layer, options
 from reslint.rule import Rule, Violation
 from reslint.rules_support import function_of
@@ -60,7 +59,7 @@ class UnusedSubmodule(Rule):
     defers_to = ("RN102", "RN312")
 
     def check(self, module: ModuleModel) -> Iterator[Violation]:
-        for unused in unused_layers(module):
+        for unused in module.unused_layers:
             name = unused.assignment.name
             # `downsample(x)` for `self.downsample(x)`: the layer is unused because of that missing
             # `self.`; a shortcut never added: the block is missing its residual addition.

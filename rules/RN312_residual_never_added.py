@@ -10,7 +10,6 @@ import libcst as cst
 from reslint.model import ModuleModel
 from reslint.model.naming import SHORTCUT_NAME
 from reslint.model.stores import assigned_name, names_read
-from reslint.model.unused import unused_layers
 from reslint.model.walk import descendants
 from reslint.rule import Rule, Violation
 from reslint.rules_support import unique
@@ -57,7 +56,7 @@ class ResidualNeverAdded(Rule):
 def _shortcut_module_never_added(module: ModuleModel) -> Iterator[Violation]:
     """`self.shortcut` built in `__init__`, never used, and forward adds nothing: the addition is
     missing (RN107's "never used" defers to this)."""
-    for unused in unused_layers(module):
+    for unused in module.unused_layers:
         if unused.residual_missing_at is None:
             continue
         name = unused.assignment.name

@@ -18,6 +18,7 @@ from reslint.dynamic.diagnose import Row, StageParams
 from reslint.dynamic.locate import attributes_used_outside_forward
 from reslint.dynamic.running import Traced
 from reslint.dynamic.stages import ModuleInfo
+from reslint.knowledge.layers import CONTAINER_LAYERS
 
 # An unmatched module holding this many residual blocks is a branch of its own (a second backbone),
 # not an extra block of the stage before it.
@@ -195,7 +196,7 @@ def residual_blocks(
     candidates = {
         module
         for module, inner in holds.items()
-        if table[module].type not in stages.CONTAINER_TYPES
+        if table[module].type not in CONTAINER_LAYERS
         and all(call.name in selected for call in inner)
         and any(kind_of(call.type) == "conv" for call in inner)
     }

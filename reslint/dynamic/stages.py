@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-CONTAINER_TYPES = frozenset({"Sequential", "ModuleList", "ModuleDict"})
 STEM, HEAD, UNUSED = "stem", "head", "not called"
 
 

@@ -15,20 +15,14 @@ from collections.abc import Callable
 
 import libcst as cst
 
+from reslint.model.symbolic import COMPARE, COMPARISON_SYMBOLS
+
 # (atom, truth) or (("bound", atom), (operator, number)).
 Fact = tuple[object, bool | tuple[str, float]]
 
 # Comparisons whose negation is another operator: `a is not None` is `not (a is None)`.
 _NEGATED = {cst.IsNot: "is", cst.NotEqual: "=="}
 _PLAIN = {cst.Is: "is", cst.Equal: "=="}
-_ORDER = {
-    cst.LessThan: "<",
-    cst.LessThanEqual: "<=",
-    cst.GreaterThan: ">",
-    cst.GreaterThanEqual: ">=",
-    cst.Equal: "==",
-    cst.NotEqual: "!=",
-}
 _OPPOSITE = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}
 
 
@@ -92,7 +86,7 @@ def _bound(
     if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
         return None
     target = test.comparisons[0]
-    operator = _ORDER.get(type(target.operator))
+    operator = COMPARISON_SYMBOLS.get(type(target.operator).__name__)
     number = _number(target.comparator)
     if operator is None or number is None:
         return None
@@ -115,15 +109,4 @@ def satisfiable(bounds: list[tuple[str, float]]) -> bool:
     numbers = sorted({number for _, number in bounds})
     candidates = [numbers[0] - 1, numbers[-1] + 1, *numbers]
     candidates += [(a + b) / 2 for a, b in zip(numbers, numbers[1:], strict=False)]
-    return any(all(_holds(c, op, n) for op, n in bounds) for c in candidates)
-
-
-def _holds(value: float, operator: str, number: float) -> bool:
-    return {
-        "<": value < number,
-        "<=": value <= number,
-        ">": value > number,
-        ">=": value >= number,
-        "==": value == number,
-        "!=": value != number,
-    }[operator]
+    return any(all(COMPARE[op](c, n) for op, n in bounds) for c in candidates)

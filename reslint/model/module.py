@@ -20,6 +20,7 @@ from reslint.model.naming import BOOKKEEPING
 from reslint.model.project import Project
 from reslint.model.stores import Liveness, liveness
 from reslint.model.symbolic import OPERATOR_SYMBOLS
+from reslint.model.unused import UnusedLayer, unused_layers
 from reslint.model.values import (
     UNKNOWN,
     ClassRef,
@@ -400,6 +401,12 @@ class ModuleModel:
         if id(function) not in cache:
             cache[id(function)] = liveness(function.body)
         return cache[id(function)]
+
+    @cached_property
+    def unused_layers(self) -> list[UnusedLayer]:
+        """Layers the file's classes build and never use, worked out once: RN107 and RN312 both
+        ask."""
+        return list(unused_layers(self))
 
     def surely_unbound(self, read: cst.Name, function: cst.FunctionDef) -> bool:
         """A read of `function`'s local that no binding can precede: every path reaches it with the

@@ -10,6 +10,7 @@ is among the points, and two differently named sizes (`in_chs`, `out_chs`) never
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import Enum
@@ -155,8 +156,8 @@ class Comparison(Condition):
         a, b = self.left.evaluate(lookup), self.right.evaluate(lookup)
         if a is None or b is None:
             return None
-        compare = _COMPARISONS.get(self.op)
-        return compare(a, b) if compare is not None else None
+        symbol = COMPARISON_SYMBOLS.get(self.op)
+        return COMPARE[symbol](a, b) if symbol is not None else None
 
     def symbols(self) -> set[str]:
         return self.left.symbols() | self.right.symbols()
@@ -210,13 +211,23 @@ def _probe(stride: int, shared: bool) -> Lookup:
     return lookup
 
 
-_COMPARISONS: dict[str, Callable[[float, float], bool]] = {
-    "Equal": lambda a, b: math.isclose(a, b),
-    "NotEqual": lambda a, b: not math.isclose(a, b),
-    "LessThan": lambda a, b: a < b,
-    "GreaterThan": lambda a, b: a > b,
-    "LessThanEqual": lambda a, b: a <= b,
-    "GreaterThanEqual": lambda a, b: a >= b,
+# The order comparisons between sizes, by symbol and by the name of libcst's operator class. Equal
+# sizes are compared with a tolerance (a size may be a float after division).
+COMPARE: dict[str, Callable[[float, float], bool]] = {
+    "==": lambda a, b: math.isclose(a, b),
+    "!=": lambda a, b: not math.isclose(a, b),
+    "<": operator.lt,
+    ">": operator.gt,
+    "<=": operator.le,
+    ">=": operator.ge,
+}
+COMPARISON_SYMBOLS = {
+    "Equal": "==",
+    "NotEqual": "!=",
+    "LessThan": "<",
+    "GreaterThan": ">",
+    "LessThanEqual": "<=",
+    "GreaterThanEqual": ">=",
 }
 
 # A path of forward: the undecided conditions it went through, each with the way it went.
