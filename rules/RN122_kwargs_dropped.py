@@ -8,6 +8,7 @@ import libcst as cst
 
 from reslint.findings import Severity
 from reslint.model import ModuleModel
+from reslint.model.naming import DISCARDED
 from reslint.model.values import DictValue
 from reslint.rule import Rule, Violation
 
@@ -55,6 +56,8 @@ class KwargsDropped(Rule):
             star = init.params.star_kwarg if init is not None else None
             if not isinstance(star, cst.Param) or not module.owns(star):
                 continue
+            if DISCARDED.fullmatch(star.name.value):
+                continue  # `**_`: dropped on purpose
             if star.name.value in {r.value for r in module.names.functions[id(init)].reads}:
                 continue  # passed on or read
             extra = layer.args.get(star.name.value)
@@ -91,6 +94,19 @@ KwargsDropped.VALID = [
     """
 import torch.nn as nn
 class BasicBlock(nn.Module):
+    def __init__(self, cin, cout, stride=1, **_):
+        super().__init__()
+        self.conv = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+    def forward(self, x):
+        return self.conv(x) + x
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layer = BasicBlock(64, 64, drop_path=0.1)
+""",
+    """
+import torch.nn as nn
+class BasicBlock(nn.Module):
     def __init__(self, cin, cout, stride=1, **kwargs):
         super().__init__()
         self.conv = nn.Conv2d(cin, cout, 3, stride, 1, bias=False, **kwargs)
@@ -100,5 +116,5 @@ class Net(nn.Module):
     def __init__(self):
         super().__init__()
         self.layer = BasicBlock(64, 64, groups=1)
-"""
+""",
 ]

@@ -9,6 +9,10 @@ import re
 # names main-branch projections so).
 SHORTCUT_NAME = re.compile(r"(downsample|down_sample|shortcut|short_cut|skip|identity|extra)", re.I)
 
+# A name that says its value is discarded on purpose, as ruff's and pylint's dummy variables: `_`,
+# `_unused`, `**_` (timm's blocks take `**_` to ignore what a shared factory passes every block).
+DISCARDED = re.compile(r"_\w*")
+
 # Methods that walk the submodules to set them up, not to compute with them (`_init_weights`,
 # `reset_parameters`, `freeze_bn`, `fuse_model`, `load_pretrained`...); `__init__` matches too.
 BOOKKEEPING = re.compile(
