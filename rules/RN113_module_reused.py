@@ -10,21 +10,23 @@ from reslint.model.values import Layer, compatible
 from reslint.rule import Rule, Violation
 from reslint.rules_support import unique
 
-# Layers with weights: calling one of them twice on one path shares those weights. (BatchNorm is
-# RN302's: its running statistics make the reuse a different bug.)
-SHARED_WEIGHTS = {"conv", "linear", "block", "norm"}
+# Layers with weights: calling one of them twice on one path shares those weights, a stage
+# (`nn.Sequential` of blocks) as much as one conv. (BatchNorm is RN302's: its running statistics make
+# the reuse a different bug.)
+SHARED_WEIGHTS = {"conv", "linear", "block", "norm", "sequential"}
 
 
 class ModuleReused(Rule):
     """## What it does
     Checks for one module object with weights used at two places of one path through the network:
-    the same conv, linear layer or block called twice in a row of forward, or put twice into a stage
-    (`[Block(64)] * 3`, `layers.append(block)` twice).
+    the same conv, linear layer, block or stage called twice in a row of forward, or put twice into
+    a stage (`[Block(64)] * 3`, `layers.append(block)` twice).
 
     ## Why is this bad?
     Both places share one set of weights, so the network has fewer parameters and less capacity than
     the architecture it claims, and the two places cannot learn different filters. `[Block(c)] * 3`
-    builds one block, not three; `out = self.conv2(self.conv2(out))` is a typo for `conv3`. (BatchNorm
+    builds one block, not three; `out = self.conv2(self.conv2(out))` is a typo for `conv3`, and
+    `x = self.layer1(x)` written where `layer2` was meant runs the first stage twice. (BatchNorm
     reuse is RN302; activations and pools have no weights and may be reused freely.)
 
     ## Example

@@ -146,11 +146,16 @@ def _together(*elements: Element) -> bool:
 def _plain(element: Element) -> bool:
     """An ordinary convolution: not depthwise or grouped (a separable pair has no activation
     between its halves by design). A block's `groups=1` parameter counts as plain: ResNeXt widths
-    reuse the block, and its activations with it."""
+    reuse the block, and its activations with it. So does a cardinality the block is given without
+    a default (`groups` of an SE-ResNeXt bottleneck): a separable pair ties its groups to the
+    channels instead."""
     layer = layer_of(element)
-    groups = layer.arg("groups") if layer is not None else None
-    return isinstance(groups, Expr) and (
-        groups.constant == 1 or (groups.op == "var" and groups.domain == (1,))
+    if layer is None or not isinstance(groups := layer.arg("groups"), Expr):
+        return False
+    return (
+        groups.constant == 1
+        or (groups.op == "var" and groups.domain == (1,))
+        or (groups.op == "var" and not groups.domain and groups != layer.channels_in)
     )
 
 

@@ -38,12 +38,24 @@ def annotated_classes(cls: ClassModel, module: ModuleModel) -> Iterator[dict[str
 
 
 def _class_names(annotation: cst.BaseExpression) -> list[str]:
-    """The classes named inside `type[...]` / `Type[...]` (through Union, Optional and `|`)."""
+    """The classes named inside `type[...]` / `Type[...]` (through Union, Optional and `|`), also
+    where the annotation admits something else beside (`type[SEBottleneck | ...] | str`, a block
+    given by name and looked up in `__init__`)."""
+    if isinstance(annotation, cst.BinaryOperation) and isinstance(annotation.operator, cst.BitOr):
+        return _class_names(annotation.left) + _class_names(annotation.right)
     if not (
         isinstance(annotation, cst.Subscript)
         and isinstance(annotation.value, (cst.Name, cst.Attribute))
-        and _last_name(annotation.value) in ("type", "Type")
     ):
+        return []
+    if _last_name(annotation.value) in ("Union", "Optional"):
+        return [
+            name
+            for element in annotation.slice
+            if isinstance(element.slice, cst.Index)
+            for name in _class_names(element.slice.value)
+        ]
+    if _last_name(annotation.value) not in ("type", "Type"):
         return []
     return [
         node.value

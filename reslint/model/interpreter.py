@@ -1564,6 +1564,7 @@ def _looks_numeric(name: str) -> bool:
             "dim",
             "stride",
             "group",
+            "cardinality",
             "expansion",
             "inp",
             "oup",
