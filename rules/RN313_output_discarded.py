@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import libcst as cst
 
 from reslint.model import ModuleModel
+from reslint.model.stores import assigned_name, names_read
 from reslint.model.walk import descendants
 from reslint.rule import Rule, Violation
 
@@ -14,7 +15,9 @@ from reslint.rule import Rule, Violation
 class OutputDiscarded(Rule):
     """## What it does
     Checks forward for a layer's output that is assigned and then overwritten before anything reads
-    it: `out = self.bn2(out)` followed by `out = self.relu(x)`, which reads the block input again.
+    it: `out = self.bn2(out)` followed by `out = self.relu(x)`, which reads the block input again,
+    also when the overwrite sits in the branch of an `if` right after the chain
+    (`out += residual` then `if self.final_relu: out = self.relu(x)`).
 
     ## Why is this bad?
     The overwritten layer still runs (and still has weights), but its result never reaches the
@@ -51,15 +54,32 @@ class OutputDiscarded(Rule):
                     f"feed `{store.name}` on: `{module.code(store.second.value)}` probably "
                     f"meant to read `{store.name}`",
                 )
+            for store in module.liveness(function).overwritten_in_branch:
+                yield Violation(
+                    store.second,
+                    f"`{store.name}` is assigned anew in this branch before "
+                    f"`{module.code(_chained(store.first))}` (line "
+                    f"{module.line_of(store.first)}) is read: whenever the branch runs, the "
+                    "network's output skips that computation",
+                    f"feed `{store.name}` on: `{module.code(store.second.value)}` probably "
+                    f"meant to read `{store.name}`",
+                )
 
 
 def _computation(first: cst.Assign | cst.AugAssign) -> cst.CSTNode | None:
     """What a dead store throws away: an expression that calls something (`self.conv1(x)`,
-    `self.se(out) + shortcut`), or a whole `out += identity`."""
+    `self.se(out) + shortcut`), a step of the name's own chain (`out = out * self.scale + x`), or
+    a whole `out += identity`."""
     if isinstance(first, cst.AugAssign):
         return first
     calls = any(isinstance(node, cst.Call) for node in descendants(first.value))
-    return first.value if calls else None
+    chained = assigned_name(first) in names_read(first.value)
+    return first.value if calls or chained else None
+
+
+def _chained(first: cst.Assign | cst.AugAssign) -> cst.CSTNode:
+    """What a step of a chain computes, as written: the value, or a whole `out += identity`."""
+    return first if isinstance(first, cst.AugAssign) else first.value
 
 
 OutputDiscarded.INVALID = [

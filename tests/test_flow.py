@@ -268,3 +268,55 @@ def test_model_caches_flow_per_function() -> None:
     module = build_module_model(cst.parse_module(source), source, "example.py")
     (function,) = module.function_defs
     assert module.flow(function) is module.flow(function)
+
+
+def branch_overwrites(source: str) -> list[str]:
+    """`name@line` of each store thrown away by a branch of the `if` right after it."""
+    module, function = model_and_function(source)
+    return [
+        f"{store.name}@{module.line_of(store.second)}"
+        for store in module.liveness(function).overwritten_in_branch
+    ]
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        # a chain step (augmented, or reading its own name), then a branch that starts afresh
+        (
+            "def f(x, r, c):\n    out = g(x)\n    out += r\n    if c:\n        out = h(x)\n    return out",
+            ["out@5"],
+        ),
+        (
+            "def f(x, c):\n    out = g(x)\n    out = out * 2 + x\n    if c:\n        pass\n    else:\n        out = h(x)\n    return out",
+            ["out@7"],
+        ),
+        # nested in a loop body
+        (
+            "def f(x, c):\n    for _ in range(2):\n        x += g(x)\n        if c:\n            x = h(c)\n    return x",
+            ["x@5"],
+        ),
+        # a fresh default overridden on purpose
+        ("def f(x, c):\n    out = g(x)\n    if c:\n        out = h(x)\n    return out", []),
+        # the branch reads the chain first, or the test does, or the overwrite reads it
+        (
+            "def f(x, c):\n    out = g(x) + x\n    out += x\n    if c:\n        y = out\n        out = h(x)\n    return out",
+            [],
+        ),
+        (
+            "def f(x):\n    out = g(x)\n    out += x\n    if out.sum() > 0:\n        out = h(x)\n    return out",
+            [],
+        ),
+        (
+            "def f(x, c):\n    out = g(x)\n    out += x\n    if c:\n        out = h(out)\n    return out",
+            [],
+        ),
+        # an overwrite by a plain value is a reset, not a computation thrown away
+        (
+            "def f(x, c):\n    out = g(x)\n    out += x\n    if c:\n        out = None\n    return out",
+            [],
+        ),
+    ],
+)
+def test_stores_overwritten_in_a_branch(source: str, expected: list[str]) -> None:
+    assert branch_overwrites(source) == expected

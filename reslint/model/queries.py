@@ -14,7 +14,16 @@ from reslint.knowledge.names import names_in
 from reslint.model.classes import ForwardModel, Instance
 from reslint.model.naming import SHORTCUT_NAME
 from reslint.model.symbolic import Assumptions, Comparison, Expr, Relation, relation
-from reslint.model.values import AddSite, Flow, Layer, ListValue, Step, compatible, options
+from reslint.model.values import (
+    AddSite,
+    Flow,
+    Layer,
+    ListValue,
+    Step,
+    changes_channels,
+    compatible,
+    options,
+)
 from reslint.model.walk import descendants
 
 # A sequence element: a Step (an operation in forward, `step.layer` set for module calls) or a Layer
@@ -404,14 +413,25 @@ def shortcuts_on_branch(instance: Instance) -> list[ShortcutOnBranch]:
         for plain, projected in pairs:
             if not (isinstance(plain, Flow) and isinstance(projected, Flow)):
                 continue
-            if plain.origin is not projected.origin or projected.steps[:-1] != plain.steps:
+            branch = projected.steps[:-1]
+            if plain.origin is not projected.origin or not _gated_continuation(plain.steps, branch):
                 continue
             last = projected.steps[-1] if projected.steps else None
             if last is None or not SHORTCUT_NAME.search(last.text or ""):
                 continue
-            if any(kind_of(element) == "conv" for element in expand(plain.steps)):
-                found.append(ShortcutOnBranch(site, last, plain.steps))
+            if any(kind_of(element) == "conv" for element in expand(branch)):
+                found.append(ShortcutOnBranch(site, last, branch))
     return found
+
+
+def _gated_continuation(steps: tuple[Step, ...], branch: tuple[Step, ...]) -> bool:
+    """`steps` are `branch` itself, or `branch` followed only by steps that keep its channels (an SE
+    gate, `self.se_module(out) + residual`): the shortcut took the same tensor the sum adds. A
+    branch that goes on through convolutions after the shortcut was taken is a design of its own."""
+    if steps[: len(branch)] != branch:
+        return False
+    rest = steps[len(branch) :]
+    return all(step.layer is not None and not changes_channels(step.layer) for step in rest)
 
 
 def _assumptions(flow: Flow) -> Assumptions:

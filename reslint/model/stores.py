@@ -4,6 +4,7 @@ read (`out = self.bn2(out)` then `out = self.relu(x)`), and last stores nothing 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -46,6 +47,9 @@ class Liveness:
     unread: list[cst.Assign | cst.AugAssign] = field(default_factory=list)
     # Those of `unread` that are their name's last binding in the body.
     unread_last: list[cst.Assign | cst.AugAssign] = field(default_factory=list)
+    # A value built up step by step (`out += residual`), thrown away by the `if` right after it: a
+    # branch assigns the name anew before reading it (`if self.final_relu: out = self.relu(x)`).
+    overwritten_in_branch: list[DeadStore] = field(default_factory=list)
 
 
 def liveness(body: cst.BaseSuite) -> Liveness:
@@ -54,7 +58,58 @@ def liveness(body: cst.BaseSuite) -> Liveness:
     _live_before(list(body.body), set(), found, {}, judge=True)
     last = _last_bindings(body)
     found.unread_last = [store for store in found.unread if last.get(assigned_name(store)) is store]
+    found.overwritten_in_branch = list(_overwritten_in_branch(list(body.body)))
     return found
+
+
+def _overwritten_in_branch(statements: list[cst.CSTNode]) -> Iterator[DeadStore]:
+    """`out = out * self.scale + x` then `if ...: out = self.relu(x)`: the first store extends the
+    name's own chain (it reads the name, or is `out += ...`), and a branch of the next `if` assigns
+    the name from something else before anything reads it. A store that starts a fresh value
+    (`out = self.shortcut(x)` then `if ...: out = self.downsample(x)`) is a default, not reported."""
+    for first, statement in zip(statements, statements[1:]):
+        store = _single_assignment(first)
+        if store is None or not isinstance(statement, cst.If):
+            continue
+        name = assigned_name(store)
+        chained = isinstance(store, cst.AugAssign) or name in names_read(store.value)
+        if not chained or name in names_read(statement.test):
+            continue
+        orelse = statement.orelse
+        branches = [statement.body] + ([orelse.body] if isinstance(orelse, cst.Else) else [])
+        for branch in branches:
+            second = _first_touch(list(branch.body), name)
+            if second is not None:
+                yield DeadStore(name, store, second)
+    for statement in statements:
+        for suite in _suites(statement):
+            yield from _overwritten_in_branch(suite)
+
+
+def _first_touch(statements: list[cst.CSTNode], name: str) -> cst.Assign | None:
+    """The statement of a branch that first reads or binds `name`, when it is `name = value` with a
+    value that calls something and does not read `name`."""
+    for statement in statements:
+        store = _single_assignment(statement)
+        if store is not None and isinstance(store, cst.Assign) and assigned_name(store) == name:
+            fresh = name not in names_read(store.value)
+            calls = any(isinstance(node, cst.Call) for node in descendants(store.value))
+            return store if fresh and calls else None
+        if name in names_read(statement) or name in _assigned(statement):
+            return None
+    return None
+
+
+def _suites(statement: cst.CSTNode) -> Iterator[list[cst.CSTNode]]:
+    """The statement lists nested directly in a compound statement (both branches of an `if`)."""
+    if isinstance(statement, cst.If):
+        yield list(statement.body.body)
+        if isinstance(statement.orelse, cst.If):
+            yield from _suites(statement.orelse)
+        elif isinstance(statement.orelse, cst.Else):
+            yield list(statement.orelse.body.body)
+    elif isinstance(statement, (cst.For, cst.While, cst.With, cst.Try)):
+        yield _suite(statement)
 
 
 def _last_bindings(body: cst.BaseSuite) -> dict[str, cst.CSTNode]:
