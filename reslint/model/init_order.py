@@ -12,8 +12,9 @@ read; a statement that hands `self` to another function may set anything, and en
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
+from enum import Enum, auto
+from typing import Any
 
 import libcst as cst
 
@@ -65,20 +66,23 @@ class _Search:
         self.class_stores = set().union(
             *(_self_stores(m, module) for m in cls.methods.values())
         ) - set(cls.methods)
+        # What each statement holds, worked out once: a builder's statements are read again for
+        # every call that reaches it, and each fact would otherwise be another walk of the statement.
+        self._facts: dict[int, _Statement] = {}
+        self._stores_by_statement: dict[int, dict[int, set[str]]] = {}
+        self._reachable_stores: dict[int, set[str]] = {}
 
     def run(self) -> list[EarlyRead]:
         for statement in _statements(self.init):
             if not isinstance(statement, cst.SimpleStatementLine):
                 self._store_all(statement, self.init)
                 continue
-            if _hands_self_away(statement, self.init):
+            if self._facts_of(statement, self.init).hands_self_away:
                 break
             self._reads(statement, self.init, None, self.stored)
-            calls = list(self._method_calls(statement, self.init))
+            calls = self._facts_of(statement, self.init).method_calls
             for call, method in calls:
-                others = set().union(
-                    *(self._stores_of(m, set()) for c, m in calls if c is not call)
-                )
+                others = set().union(*(self._stores_of(m) for c, m in calls if c is not call))
                 self._read_method(method, call, 1, self.stored | others, set())
             self._store_all(statement, self.init)
             if any(isinstance(small, (cst.Return, cst.Raise)) for small in statement.body):
@@ -100,17 +104,15 @@ class _Search:
         for statement in _statements(method):
             if not isinstance(statement, cst.SimpleStatementLine):
                 return  # what follows a branch or a loop may not run, or run after a store
-            if _hands_self_away(statement, method):
+            if self._facts_of(statement, method).hands_self_away:
                 return
             self._reads(statement, method, call, local)
-            calls = list(self._method_calls(statement, method))
+            calls = self._facts_of(statement, method).method_calls
             for inner_call, inner in calls:
-                others = set().union(
-                    *(self._stores_of(m, set()) for c, m in calls if c is not inner_call)
-                )
+                others = set().union(*(self._stores_of(m) for c, m in calls if c is not inner_call))
                 self._read_method(inner, call, depth + 1, local | others, seen)
-            local |= set().union(*(self._stores_of(inner, set()) for _, inner in calls))
-            local |= _stores(statement, method, self.module)
+            local |= set().union(*(self._stores_of(inner) for _, inner in calls))
+            local |= self._stores(statement, method)
             if any(isinstance(small, (cst.Return, cst.Raise)) for small in statement.body):
                 return
 
@@ -121,52 +123,141 @@ class _Search:
         call: cst.Call | None,
         stored: set[str],
     ) -> None:
-        targets = {id(t) for t in _store_targets(statement)}
-        for node in _surely_run(statement):
-            if (
-                isinstance(node, cst.Attribute)
-                and id(node) not in targets
-                and _is_self(node.value, method)
-                and node.attr.value in self.class_stores
-                and node.attr.value not in stored
-                and node.attr.value not in self.reported
-            ):
-                name = node.attr.value
+        for node in self._facts_of(statement, method).self_reads:
+            name = node.attr.value
+            if name in self.class_stores and name not in stored and name not in self.reported:
                 self.reported.add(name)
                 self.found.append(EarlyRead(node, method, call, self.first_stores.get(name)))
 
-    def _method_calls(
-        self, statement: cst.CSTNode, method: cst.FunctionDef
-    ) -> Iterator[tuple[cst.Call, cst.FunctionDef]]:
-        for node in _surely_run(statement):
-            if (
-                isinstance(node, cst.Call)
-                and isinstance(node.func, cst.Attribute)
-                and _is_self(node.func.value, method)
-            ):
-                called = self.cls.methods.get(node.func.attr.value)
-                if called is not None:
-                    yield node, called
-
-    def _stores_of(self, method: cst.FunctionDef, seen: set[int]) -> set[str]:
+    def _stores_of(self, method: cst.FunctionDef) -> set[str]:
         """Every attribute `method` (and the methods it calls, any depth) may store on self."""
-        names = _self_stores(method, self.module)
-        seen = seen | {id(method)}
-        for attribute in self.module.attributes_in_method(method):
-            called = self.cls.methods.get(attribute.attr.value)
-            if called is not None and id(called) not in seen and _is_self(attribute.value, method):
-                names |= self._stores_of(called, seen)
-        return names
+        known = self._reachable_stores.get(id(method))
+        if known is None:
+            known = set()
+            pending, seen = [method], {id(method)}
+            while pending:
+                current = pending.pop()
+                known |= _self_stores(current, self.module)
+                for attribute in self.module.attributes_in_method(current):
+                    called = self.cls.methods.get(attribute.attr.value)
+                    if (
+                        called is not None
+                        and id(called) not in seen
+                        and _is_self(attribute.value, current)
+                    ):
+                        seen.add(id(called))
+                        pending.append(called)
+            self._reachable_stores[id(method)] = known
+        return known
 
     def _store_all(self, statement: cst.CSTNode, method: cst.FunctionDef) -> None:
         """What a statement of `__init__` may have set once it has run, the methods it calls
         included."""
-        self.stored |= _stores(statement, method, self.module)
-        for node in _all_nodes(statement):
-            if isinstance(node, cst.Attribute) and _is_self(node.value, method):
-                called = self.cls.methods.get(node.attr.value)
-                if called is not None:
-                    self.stored |= self._stores_of(called, set())
+        self.stored |= self._stores(statement, method)
+        for called in self._facts_of(statement, method).methods_named:
+            self.stored |= self._stores_of(called)
+
+    def _stores(self, statement: cst.CSTNode, method: cst.FunctionDef) -> set[str]:
+        """The attributes a statement of `method` stores on self (at any depth)."""
+        by_statement = self._stores_by_statement.get(id(method))
+        if by_statement is None:
+            by_statement = self._stores_by_statement[id(method)] = _stores_by_statement(
+                method, self.module
+            )
+        return by_statement.get(id(statement), set())
+
+    def _facts_of(self, statement: cst.CSTNode, method: cst.FunctionDef) -> _Statement:
+        facts = self._facts.get(id(statement))
+        if facts is None:
+            facts = self._facts[id(statement)] = _Statement.of(statement, method, self.cls.methods)
+        return facts
+
+
+@dataclass(frozen=True)
+class _Statement:
+    """What a statement of a method holds, found in one walk of it. "Surely run": not inside a
+    lambda, a comprehension, a conditional expression or the right side of `and` / `or`; in the
+    order of a pre-order walk that takes the last child first."""
+
+    hands_self_away: bool  # a call is given `self` itself: the callee may set anything
+    methods_named: tuple[cst.FunctionDef, ...]  # the class's methods it names as `self.name`
+    self_reads: tuple[cst.Attribute, ...]  # surely run `self.X` reads (not assignment targets)
+    method_calls: tuple[tuple[cst.Call, cst.FunctionDef], ...]  # surely run `self.method(...)`
+
+    @classmethod
+    def of(
+        cls, statement: cst.CSTNode, method: cst.FunctionDef, methods: dict[str, cst.FunctionDef]
+    ) -> _Statement:
+        me = _self_name(method)
+        hands_away = False
+        named: list[cst.FunctionDef] = []
+        reads: list[cst.Attribute] = []
+        calls: list[tuple[cst.Call, cst.FunctionDef]] = []
+        targets: set[int] = set()  # plain assignments' targets: set, not read
+        # Any: a node's role, found by its type, says which node class it is
+        pending: list[tuple[Any, bool]] = [(statement, True)]
+        while pending:
+            node, surely = pending.pop()
+            role = _ROLES.get(type(node)) or _role(type(node))
+            if role is _Role.ATTRIBUTE:
+                if _names(node.value, me):
+                    called = methods.get(node.attr.value)
+                    if called is not None:
+                        named.append(called)
+                    if surely and id(node) not in targets:
+                        reads.append(node)
+            elif role is _Role.CALL:
+                hands_away = hands_away or _hands_self(node, me)
+                func = node.func
+                if surely and isinstance(func, cst.Attribute) and _names(func.value, me):
+                    called = methods.get(func.attr.value)
+                    if called is not None:
+                        calls.append((node, called))
+            elif role is _Role.ASSIGNMENT:
+                targets.update(id(target) for target in _assigned(node))
+            below = children(node)
+            if not surely or role is _Role.DEFERRED:
+                pending.extend((child, False) for child in below)
+            elif role is _Role.BOOLEAN or role is _Role.CONDITIONAL:
+                runs = node.left if role is _Role.BOOLEAN else node.test
+                pending.extend((child, child is runs) for child in below)
+            else:
+                pending.extend((child, True) for child in below)
+        return cls(hands_away, tuple(named), tuple(reads), tuple(calls))
+
+
+class _Role(Enum):
+    ATTRIBUTE = auto()
+    CALL = auto()
+    ASSIGNMENT = auto()  # its targets are stored, not read
+    BOOLEAN = auto()  # only its left side surely runs
+    CONDITIONAL = auto()  # only its test surely runs
+    DEFERRED = auto()  # nothing inside surely runs
+    OTHER = auto()
+
+
+# A node type's role, found once per type: libcst's node classes are ABCs, where a failed
+# isinstance() is an ABCMeta check; asked of every node of every statement it cost most of RN116.
+_ROLES: dict[type, _Role] = {}
+_ROLE_OF = (
+    (cst.Attribute, _Role.ATTRIBUTE),
+    (cst.Call, _Role.CALL),
+    ((cst.Assign, cst.AnnAssign, cst.Del), _Role.ASSIGNMENT),
+    (cst.BooleanOperation, _Role.BOOLEAN),
+    (cst.IfExp, _Role.CONDITIONAL),
+    (_DEFERRED, _Role.DEFERRED),
+)
+
+
+def _role(kind: type) -> _Role:
+    _ROLES[kind] = next((role for kinds, role in _ROLE_OF if issubclass(kind, kinds)), _Role.OTHER)
+    return _ROLES[kind]
+
+
+def _assigned(node: cst.Assign | cst.AnnAssign | cst.Del) -> list[cst.BaseExpression]:
+    if isinstance(node, cst.Assign):
+        return _flattened(target.target for target in node.targets)
+    return _flattened([node.target])
 
 
 def _statements(method: cst.FunctionDef) -> list[cst.CSTNode]:
@@ -175,49 +266,22 @@ def _statements(method: cst.FunctionDef) -> list[cst.CSTNode]:
 
 
 def _is_self(node: cst.CSTNode, method: cst.FunctionDef) -> bool:
-    params = [*method.params.posonly_params, *method.params.params]
-    return isinstance(node, cst.Name) and bool(params) and node.value == params[0].name.value
+    return _names(node, _self_name(method))
+
+
+def _self_name(method: cst.FunctionDef) -> str | None:
+    """The name of the method's first parameter (the instance, for an instance method)."""
+    params = method.params.posonly_params or method.params.params
+    return params[0].name.value if params else None
+
+
+def _names(node: cst.CSTNode, name: str | None) -> bool:
+    return name is not None and isinstance(node, cst.Name) and node.value == name
 
 
 def _decorated(method: cst.FunctionDef) -> bool:
     """A static, class or otherwise wrapped method: what runs is not simply this body on self."""
     return bool(method.decorators)
-
-
-def _all_nodes(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    pending = [node]
-    while pending:
-        current = pending.pop()
-        yield current
-        pending.extend(children(current))
-
-
-def _surely_run(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    """The nodes of a statement that run whenever it does: not inside a lambda, a comprehension, a
-    conditional expression or the right side of `and` / `or`."""
-    pending = [node]
-    while pending:
-        current = pending.pop()
-        yield current
-        if isinstance(current, cst.BooleanOperation):
-            pending.append(current.left)
-        elif isinstance(current, cst.IfExp):
-            pending.append(current.test)
-        elif not isinstance(current, _DEFERRED):
-            pending.extend(children(current))
-
-
-def _store_targets(statement: cst.CSTNode) -> list[cst.BaseExpression]:
-    """Targets of plain assignments in the statement (`self.X = ...`): set, not read."""
-    found: list[cst.BaseExpression] = []
-    for node in _all_nodes(statement):
-        if isinstance(node, cst.Assign):
-            found.extend(_flattened(t.target for t in node.targets))
-        elif isinstance(node, cst.AnnAssign):
-            found.extend(_flattened([node.target]))
-        elif isinstance(node, cst.Del):
-            found.extend(_flattened([node.target]))
-    return found
 
 
 def _flattened(targets) -> list[cst.BaseExpression]:
@@ -238,36 +302,28 @@ def _self_stores(method: cst.FunctionDef, module) -> set[str]:
     }
 
 
-def _stores(statement: cst.CSTNode, method: cst.FunctionDef, module) -> set[str]:
-    stored = {
-        target.attr.value
-        for target in module.attribute_stores_in_method(method)
-        if _is_self(target.value, method) and _inside(target, statement, module)
-    }
-    return stored
-
-
-def _inside(node: cst.CSTNode, container: cst.CSTNode, module) -> bool:
+def _stores_by_statement(method: cst.FunctionDef, module) -> dict[int, set[str]]:
+    """The attributes `method` stores on self, by the statement of its body they are in."""
+    statements = {id(statement) for statement in _statements(method)}
     parents = module.names.parents
-    current: cst.CSTNode | None = node
-    while current is not None:
-        if current is container:
-            return True
-        current = parents.get(id(current))
-    return False
+    found: dict[int, set[str]] = {}
+    for target in module.attribute_stores_in_method(method):
+        if not _is_self(target.value, method):
+            continue
+        current: cst.CSTNode | None = target
+        while current is not None and id(current) not in statements:
+            current = parents.get(id(current))
+        if current is not None:
+            found.setdefault(id(current), set()).add(target.attr.value)
+    return found
 
 
-def _hands_self_away(statement: cst.CSTNode, method: cst.FunctionDef) -> bool:
+def _hands_self(call: cst.Call, me: str | None) -> bool:
     """A call that is given `self` itself (`init_weights(self)`, `super().__init__(self)` style): the
     callee may set any attribute. `super(Net, self)` only names the class whose bases to search."""
-    for node in _all_nodes(statement):
-        if (
-            isinstance(node, cst.Call)
-            and not (isinstance(node.func, cst.Name) and node.func.value == "super")
-            and any(_is_self(arg.value, method) for arg in node.args)
-        ):
-            return True
-    return False
+    return not (isinstance(call.func, cst.Name) and call.func.value == "super") and any(
+        _names(arg.value, me) for arg in call.args
+    )
 
 
 def _first_stores(init: cst.FunctionDef, module) -> dict[str, cst.Attribute]:
