@@ -49,7 +49,8 @@ def early_reads(cls, module) -> list[EarlyRead]:
     init = cls.methods.get("__init__")
     if init is None or cls.local_bases():
         return []
-    return _Search(cls, module, init).run()
+    search = _Search(cls, module, init)
+    return search.run() if search.may_find() else []
 
 
 class _Search:
@@ -71,6 +72,18 @@ class _Search:
         self._facts: dict[int, _Statement] = {}
         self._stores_by_statement: dict[int, dict[int, set[str]]] = {}
         self._reachable_stores: dict[int, set[str]] = {}
+
+    def may_find(self) -> bool:
+        """Whether `__init__` or a method it names reads a `self.X` the class sets: most classes
+        read none, and are answered from the model's attribute index without a walk."""
+        parents = self.module.names.parents
+        return any(
+            attribute.attr.value in self.class_stores
+            and _is_self(attribute.value, method)
+            and not _assignment_target(attribute, parents)
+            for method in self._reachable(self.init)
+            for attribute in self.module.attributes_in_method(method)
+        )
 
     def run(self) -> list[EarlyRead]:
         for statement in _statements(self.init):
@@ -133,22 +146,27 @@ class _Search:
         """Every attribute `method` (and the methods it calls, any depth) may store on self."""
         known = self._reachable_stores.get(id(method))
         if known is None:
-            known = set()
-            pending, seen = [method], {id(method)}
-            while pending:
-                current = pending.pop()
-                known |= _self_stores(current, self.module)
-                for attribute in self.module.attributes_in_method(current):
-                    called = self.cls.methods.get(attribute.attr.value)
-                    if (
-                        called is not None
-                        and id(called) not in seen
-                        and _is_self(attribute.value, current)
-                    ):
-                        seen.add(id(called))
-                        pending.append(called)
-            self._reachable_stores[id(method)] = known
+            known = self._reachable_stores[id(method)] = set().union(
+                *(_self_stores(reached, self.module) for reached in self._reachable(method))
+            )
         return known
+
+    def _reachable(self, method: cst.FunctionDef) -> list[cst.FunctionDef]:
+        """`method` and the methods of the class it names as `self.name`, at any depth."""
+        reached, pending, seen = [], [method], {id(method)}
+        while pending:
+            current = pending.pop()
+            reached.append(current)
+            for attribute in self.module.attributes_in_method(current):
+                called = self.cls.methods.get(attribute.attr.value)
+                if (
+                    called is not None
+                    and id(called) not in seen
+                    and _is_self(attribute.value, current)
+                ):
+                    seen.add(id(called))
+                    pending.append(called)
+        return reached
 
     def _store_all(self, statement: cst.CSTNode, method: cst.FunctionDef) -> None:
         """What a statement of `__init__` may have set once it has run, the methods it calls
@@ -282,6 +300,12 @@ def _names(node: cst.CSTNode, name: str | None) -> bool:
 def _decorated(method: cst.FunctionDef) -> bool:
     """A static, class or otherwise wrapped method: what runs is not simply this body on self."""
     return bool(method.decorators)
+
+
+def _assignment_target(attribute: cst.Attribute, parents: dict[int, cst.CSTNode]) -> bool:
+    """`self.X = ...`: the whole target of a plain assignment (a store, not a read)."""
+    parent = parents.get(id(attribute))
+    return isinstance(parent, cst.AssignTarget) and parent.target is attribute
 
 
 def _flattened(targets) -> list[cst.BaseExpression]:
