@@ -121,6 +121,8 @@ def class_table_choices(cls: ClassModel) -> Iterator[dict[str, Any]]:
     tables = {
         name: value for name, value in cls.constant_nodes.items() if isinstance(value, cst.Dict)
     }
+    if not tables:
+        return
     for node in subtree(init.body):
         if not (
             isinstance(node, cst.Subscript)

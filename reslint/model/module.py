@@ -29,7 +29,6 @@ from reslint.model.values import (
     TorchRef,
     options,
 )
-from reslint.model.walk import descendants
 from reslint.segments import Segment
 
 NodeT = TypeVar("NodeT", bound=cst.CSTNode)
@@ -226,7 +225,22 @@ class ModuleModel:
         for cls in self.analysed_classes:
             forward = cls.methods.get("forward")
             if forward is not None:
-                yield from (f for f in descendants(forward) if isinstance(f, cst.FunctionDef))
+                yield forward
+                yield from self._functions_inside.get(id(forward), ())
+
+    @cached_property
+    def _functions_inside(self) -> dict[int, list[cst.FunctionDef]]:
+        """The functions defined inside each function (at any depth, in source order), from the name
+        index rather than a walk of each body."""
+        inside: dict[int, list[cst.FunctionDef]] = {}
+        parents = self.names.parents
+        for names in self.names.functions.values():
+            parent = parents.get(id(names.node))
+            while parent is not None:
+                if isinstance(parent, cst.FunctionDef):
+                    inside.setdefault(id(parent), []).append(names.node)
+                parent = parents.get(id(parent))
+        return inside
 
     def file_of(self, node: cst.CSTNode) -> ModuleModel:
         """The model of the file `node` is part of: this one, or another linted file of the project

@@ -8,6 +8,7 @@ whitespace and punctuation, and calls the same `visit_<Type>` / `leave_<Type>` m
 from __future__ import annotations
 
 import dataclasses
+import operator
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -49,11 +50,35 @@ def _fields(kind: type) -> tuple[str, ...]:
     return names
 
 
+# A node type's walked fields read in one call (attrgetter of several names returns a tuple): the
+# walk asks every node of every tree, and a getattr per field was most of its time.
+_VALUES: dict[type, Callable[[cst.CSTNode], tuple[Any, ...]]] = {}
+
+
+def _values(kind: type) -> Callable[[cst.CSTNode], tuple[Any, ...]]:
+    names = _fields(kind)
+    values: Callable[[cst.CSTNode], tuple[Any, ...]] = _no_values
+    if len(names) == 1:
+        values = _one_value(operator.attrgetter(names[0]))
+    elif names:
+        values = operator.attrgetter(*names)
+    _VALUES[kind] = values
+    return values
+
+
+def _one_value(get: Callable[[cst.CSTNode], Any]) -> Callable[[cst.CSTNode], tuple[Any, ...]]:
+    return lambda node: (get(node),)
+
+
+def _no_values(node: cst.CSTNode) -> tuple[Any, ...]:
+    return ()
+
+
 def children(node: cst.CSTNode) -> list[cst.CSTNode]:
     """The node's child nodes in source order (whitespace and punctuation skipped)."""
     found: list[cst.CSTNode] = []
-    for name in _fields(type(node)):
-        value = getattr(node, name)
+    kind = type(node)
+    for value in (_VALUES.get(kind) or _values(kind))(node):
         kind = type(value)
         is_node = _NODE_TYPES.get(kind)
         if is_node is None:
