@@ -70,6 +70,13 @@ def _shortcut_module_never_added(module: ModuleModel) -> Iterator[Violation]:
 
 def _unused_shortcut(function: cst.FunctionDef, module: ModuleModel) -> Iterator[Violation]:
     names = module.names.functions[id(function)]
+    shortcuts = [
+        name
+        for name in sorted(names.bound)
+        if SHORTCUT_LOCAL.search(name) and _assigned_a_value(names.bound[name])
+    ]
+    if not shortcuts:
+        return  # most forwards: nothing to walk the body for
     read = names_read(function.body)
     returns = [n for n in descendants(function.body) if isinstance(n, cst.Return)]
     if not returns:
@@ -77,12 +84,9 @@ def _unused_shortcut(function: cst.FunctionDef, module: ModuleModel) -> Iterator
     unpacked = _unpacked_outputs(function)
     # `residual = self.shortcut(residual)` reads the name, but nothing reads what it computes.
     unread = {assigned_name(store) for store in module.liveness(function).unread_last}
-    for name in sorted(names.bound):
-        if (
-            SHORTCUT_LOCAL.search(name)
-            and (name not in read or name in unread)
-            and _assigned_a_value(names.bound[name])
-            and not all(id(node) in unpacked for node in names.bound[name])
+    for name in shortcuts:
+        if (name not in read or name in unread) and not all(
+            id(node) in unpacked for node in names.bound[name]
         ):
             yield Violation(
                 returns[-1],

@@ -83,16 +83,7 @@ class NameIndex:
         # Each node's parent, so "is this node inside that function?" needs no second walk.
         self.parents: dict[int, cst.CSTNode] = {}
         self._stack: list[cst.CSTNode] = []
-        walk(tree, self)
-
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        if self._stack:
-            self.parents[id(node)] = self._stack[-1]
-        self._stack.append(node)
-        return True
-
-    def on_leave(self, original_node: cst.CSTNode) -> None:
-        self._stack.pop()
+        walk(tree, self, self._stack, self.parents)
 
     def contains(self, container: cst.CSTNode, node: cst.CSTNode) -> bool:
         current: cst.CSTNode | None = node

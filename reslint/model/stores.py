@@ -116,6 +116,8 @@ def _last_bindings(body: cst.BaseSuite) -> dict[str, cst.CSTNode]:
     """Each name's last binding in source order: the assignment, loop, `with` or walrus that binds it."""
     last: dict[str, cst.CSTNode] = {}
     for node in descendants(body):
+        if type(node) not in _BINDINGS:
+            continue  # most nodes: one set lookup, not five failed isinstance checks on ABCs
         if isinstance(node, cst.Assign):
             targets: list[cst.CSTNode] = [target.target for target in node.targets]
         elif isinstance(node, (cst.AugAssign, cst.AnnAssign, cst.For, cst.NamedExpr)):
@@ -126,9 +128,14 @@ def _last_bindings(body: cst.BaseSuite) -> dict[str, cst.CSTNode]:
             continue
         for target in targets:
             for name in descendants(target):
-                if isinstance(name, cst.Name):
+                if type(name) is cst.Name:
                     last[name.value] = node
     return last
+
+
+_BINDINGS = frozenset(
+    {cst.Assign, cst.AugAssign, cst.AnnAssign, cst.For, cst.NamedExpr, cst.AsName}
+)
 
 
 def _live_before(

@@ -107,43 +107,45 @@ def _is_node(kind: type) -> bool:
 # A visitor class's visit_<Type> and leave_<Type> functions by node type (looked up once per type
 # rather than twice per node).
 _Hooks = tuple[Callable[..., Any] | None, Callable[..., Any] | None]
-_HOOKS: dict[tuple[type, type], _Hooks] = {}
+_HOOKS: dict[type, dict[type, _Hooks]] = {}
 
 
-def _hooks(visitor_kind: type, node_kind: type) -> _Hooks:
-    key = (visitor_kind, node_kind)
-    hooks = _HOOKS.get(key)
-    if hooks is None:
-        name = node_kind.__name__
-        hooks = _HOOKS[key] = (
-            getattr(visitor_kind, f"visit_{name}", None),
-            getattr(visitor_kind, f"leave_{name}", None),
-        )
+def _hooks(visitor_kind: type, node_kind: type, known: dict[type, _Hooks]) -> _Hooks:
+    name = node_kind.__name__
+    hooks = known[node_kind] = (
+        getattr(visitor_kind, f"visit_{name}", None),
+        getattr(visitor_kind, f"leave_{name}", None),
+    )
     return hooks
 
 
-def walk(node: cst.CSTNode, visitor: Any) -> None:
-    """Call visitor.visit_<Type>(node) (children skipped if it returns False), then leave_<Type>(node)."""
-    _walk(node, visitor, getattr(visitor, "on_visit", None), getattr(visitor, "on_leave", None))
+def walk(
+    node: cst.CSTNode, visitor: Any, path: list[cst.CSTNode], parents: dict[int, cst.CSTNode]
+) -> None:
+    """Call visitor.visit_<Type>(node) (children skipped if it returns False), then
+    leave_<Type>(node), for `node` and every node under it. While a node's hooks run, `path` holds
+    the nodes from the root to it; `parents` gets the parent of each node (by id)."""
+    _walk(node, visitor, _HOOKS.setdefault(type(visitor), {}), path, parents)
 
 
 def _walk(
     node: cst.CSTNode,
     visitor: Any,
-    on_visit: Callable[[cst.CSTNode], Any] | None,
-    on_leave: Callable[[cst.CSTNode], Any] | None,
+    hooks: dict[type, _Hooks],
+    path: list[cst.CSTNode],
+    parents: dict[int, cst.CSTNode],
 ) -> None:
-    visit, leave = _HOOKS.get((type(visitor), type(node))) or _hooks(type(visitor), type(node))
-    descend = on_visit(node) if on_visit is not None else True
-    if visit is not None and visit(visitor, node) is False:
-        descend = False
-    if descend is not False:
+    kind = type(node)
+    visit, leave = hooks.get(kind) or _hooks(type(visitor), kind, hooks)
+    if path:
+        parents[id(node)] = path[-1]
+    path.append(node)
+    if visit is None or visit(visitor, node) is not False:
         for child in children(node):
-            _walk(child, visitor, on_visit, on_leave)
+            _walk(child, visitor, hooks, path, parents)
     if leave is not None:
         leave(visitor, node)
-    if on_leave is not None:
-        on_leave(node)
+    path.pop()
 
 
 def descendants(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
