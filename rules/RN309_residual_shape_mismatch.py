@@ -58,6 +58,8 @@ class ResidualShapeMismatch(Rule):
             for residual in residuals(instance):
                 if id(residual.site.node) in projecting:
                     continue  # the class can project here: when it does not, the builder decided (RN307)
+                if residual.site.adds_a_given_tensor:
+                    continue  # the shortcut may be the caller's tensor, not the identity
                 sides = [
                     [f for f in residual.site.left if isinstance(f, Flow)],
                     [f for f in residual.site.right if isinstance(f, Flow)],

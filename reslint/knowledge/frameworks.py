@@ -43,6 +43,8 @@ class Builder:
     makes: Builder | None = field(default=None, compare=False)
     # "named": how the returned name starts, before the `postfix` argument's text.
     name_prefixes: tuple[str, ...] = ()
+    # The flag that makes the conv depthwise, one group per input channel (timm's `depthwise=True`).
+    depthwise: str | None = None
 
 
 CONV = Part("conv", "Conv2d")
@@ -66,6 +68,15 @@ def _conv_norm_act(
 
 _PYTORCHCV_BLOCK = ("in_channels", "out_channels", "stride")
 _TIMM_CONV_NORM_ACT = ("in_channels", "out_channels", "kernel_size", "stride")
+_TORCH_CONV = (
+    "in_channels",
+    "out_channels",
+    "kernel_size",
+    "stride",
+    "padding",
+    "dilation",
+    "groups",
+)
 _ACT_CLASS = Builder((), (RELU,), None, None, None)
 _NORM_CLASS = Builder(("num_features",), (BATCHNORM,), "num_features", "num_features", None)
 
@@ -106,7 +117,20 @@ BUILDERS: dict[tuple[str, str], Builder] = {
         (CONV, Part("batchnorm", "BatchNorm2d", "norm_cfg", False), Part("act", "ReLU", "act_cfg")),
     ),
     # timm
-    ("timm", "create_conv2d"): Builder(("in_channels", "out_channels", "kernel_size"), (CONV,)),
+    ("timm", "create_conv2d"): Builder(
+        ("in_channels", "out_channels", "kernel_size"), (CONV,), depthwise="depthwise"
+    ),
+    # timm's Conv2d subclasses (weight standardization, TF "same" padding): nn.Conv2d's signature.
+    **{
+        ("timm", name): Builder(_TORCH_CONV, (CONV,))
+        for name in (
+            "StdConv2d",
+            "StdConv2dSame",
+            "ScaledStdConv2d",
+            "ScaledStdConv2dSame",
+            "Conv2dSame",
+        )
+    },
     ("timm", "ConvNormAct"): _conv_norm_act(_TIMM_CONV_NORM_ACT, "apply_norm", "apply_act"),
     ("timm", "ConvNormActAa"): _conv_norm_act(_TIMM_CONV_NORM_ACT, "apply_norm", "apply_act"),
     ("timm", "ConvBnAct"): _conv_norm_act(_TIMM_CONV_NORM_ACT, "apply_norm", "apply_act"),
@@ -166,12 +190,58 @@ BUILDERS: dict[tuple[str, str], Builder] = {
 }
 
 
+@dataclass(frozen=True)
+class ModelFactory:
+    """A call that constructs the model class it is given (its first argument) with the keywords it
+    receives, once it has taken its own: timm's `build_model_with_cfg(ResNet, variant, pretrained,
+    **kwargs)` is `ResNet(**kwargs)` plus loading weights."""
+
+    own: frozenset[str]  # keywords the call keeps for itself
+    renamed: tuple[tuple[str, str], ...] = ()  # keywords passed on under another name
+
+
+MODEL_FACTORIES: dict[tuple[str, str], ModelFactory] = {
+    ("timm", "build_model_with_cfg"): ModelFactory(
+        frozenset(
+            {
+                "variant",
+                "pretrained",
+                "pretrained_cfg",
+                "pretrained_cfg_overlay",
+                "feature_cfg",
+                "pretrained_strict",
+                "pretrained_filter_fn",
+                "cache_dir",
+                "kwargs_filter",
+                "features_only",
+            }
+        ),
+        renamed=(("model_cfg", "cfg"),),
+    ),
+}
+
+
 # timm's tuple helpers: `to_2tuple(x)` and `to_ntuple(n)(x)` repeat one value n times and keep a
 # sequence as it is (`block_fns = to_ntuple(len(channels))(block)`). The count; 0: `to_ntuple`, which
 # takes it as its argument and returns the helper.
 TUPLE_REPEATERS: dict[tuple[str, str], int] = {
     ("timm", "to_ntuple"): 0,
     **{("timm", f"to_{n}tuple"): n for n in range(1, 5)},
+}
+
+
+# Width rounding helpers: the channel count rounded to a multiple of `divisor`, at least
+# `min_value` (default: the divisor), and one divisor more when rounding down lost over 10%
+# (timm's `make_divisible(v, divisor=8, min_value=None, round_limit=.9)`, MobileNet's formula).
+# Their positional parameters and defaults.
+ROUNDING_HELPERS: dict[tuple[str, str], tuple[tuple[str, float | None], ...]] = {
+    ("timm", "make_divisible"): (
+        ("v", None),
+        ("divisor", 8),
+        ("min_value", None),
+        ("round_limit", 0.9),
+    ),
+    ("torchvision", "_make_divisible"): (("v", None), ("divisor", None), ("min_value", None)),
 }
 
 
@@ -287,11 +357,23 @@ def is_head(qualified: str) -> bool:
     )
 
 
+def model_factory(qualified: str) -> ModelFactory | None:
+    """What a call that builds a model from the class it is given passes on to it."""
+    found = _lookup(MODEL_FACTORIES, qualified)
+    return found if isinstance(found, ModelFactory) else None
+
+
 def tuple_repeater(qualified: str) -> int | None:
     """How many times a tuple helper repeats a value (0: the count is its argument), None for
     another call."""
     found = _lookup(TUPLE_REPEATERS, qualified)
     return found if isinstance(found, int) else None
+
+
+def rounding_helper(qualified: str) -> tuple[tuple[str, float | None], ...] | None:
+    """The parameters of a width rounding helper (`make_divisible`), with their defaults."""
+    found = _lookup(ROUNDING_HELPERS, qualified)
+    return found if isinstance(found, tuple) else None
 
 
 def factory_subscript(qualified: str) -> dict[str, str] | None:

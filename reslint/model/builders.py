@@ -84,6 +84,8 @@ def _parts(
             continue
         channels = channels_out if seen_conv else channels_in
         args = _arguments(part, bound, channels_in, channels_out, stride, channels)
+        if part.kind == "conv" and _flag(bound, builder.depthwise):
+            args["groups"] = channels_in
         type_name = _chosen_type(part, bound) or part.type_name
         layers.append(Layer(part.kind, type_name, node, args, guards=guards, built_by=name))
         seen_conv |= part.kind == "conv"
@@ -143,6 +145,12 @@ def _arguments(
     if part.kind in ("batchnorm", "norm"):
         return {"num_features": channels}
     return {}
+
+
+def _flag(bound: dict[str, Any], name: str | None) -> bool:
+    """Whether the call surely sets a flag (`depthwise=True`)."""
+    value = bound.get(name) if name else None
+    return isinstance(value, bool) and value
 
 
 def _text(value: Any) -> str:

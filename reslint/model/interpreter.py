@@ -20,6 +20,8 @@ from reslint.knowledge.frameworks import (
     builder_for,
     factory_subscript,
     is_activation_instances,
+    model_factory,
+    rounding_helper,
     tuple_repeater,
 )
 from reslint.knowledge.layers import (
@@ -141,6 +143,11 @@ class Frame:
     function: cst.FunctionDef | None = None
     returns: list[Any] = field(default_factory=list)
     terminated: bool = False
+
+
+# Containers that forward runs in order, and the methods that add a child to their end.
+CONTAINER_KINDS = ("sequential", "modulelist")
+CONTAINER_FILLERS = ("append", "add_module")
 
 
 class Interpreter:
@@ -738,16 +745,28 @@ class Interpreter:
         right_value = self.evaluate(node.right, frame)
         left, right = truth(left_value), truth(right_value)
         conjunction = isinstance(node.operator, cst.And)
+        if isinstance(left_value, Param) and left is None:
+            # An argument nobody passed: its default decides (`conv_layer = conv_layer or StdConv2d`).
+            left = truth(left_value.default)
+        if _is_size_symbol(left_value) and left is None:
+            left = (
+                True  # a size the caller gives (`out_chs = out_chs or in_chs`): a positive number
+            )
+        # Python gives the operand that decided, not a bool (`out_chs = out_chs or in_chs`).
         if conjunction:
-            if left is False or right is False:
+            if left is False:
+                return left_value if not isinstance(left_value, Param) else False
+            if left is True and right is not None:
+                return right_value
+            if right is False:
                 return False
-            if left is True and right is True:
-                return True
         else:
-            if left is True or right is True:
+            if left is True:
+                return left_value
+            if left is False:
+                return right_value
+            if right is True:
                 return True
-            if left is False and right is False:
-                return False
         undecided = [v for v, t in ((left_value, left), (right_value, right)) if t is None]
         if not any(isinstance(v, Condition) for v in undecided):
             return UNKNOWN
@@ -837,6 +856,7 @@ class Interpreter:
         if not inputs:
             return UNKNOWN
         step.guards = tuple(self.guards)
+        step.inputs = tuple(inputs)
         step.on_input = any(
             flow.origin == "input" and all(_preserves(s) for s in flow.steps) for flow in inputs
         )
@@ -991,12 +1011,23 @@ class Interpreter:
         if qualified.endswith("checkpoint.checkpoint") and args:
             # torch.utils.checkpoint runs the function on the arguments (only memory use differs).
             return self.call(args[0], args[1:], {}, node, frame)
+        rounding = rounding_helper(qualified)
+        if rounding is not None:
+            return _rounded(rounding, args, kwargs, frame.module.code(node))
         count = tuple_repeater(qualified)
         if count == 0:  # to_ntuple(n)
             size = args[0].constant if args and isinstance(args[0], Expr) else None
             return Repeater(int(size)) if size is not None and size == int(size) else UNKNOWN
         if count is not None:
             return _repeated(args[0], count) if args else UNKNOWN
+        factory = model_factory(qualified)
+        if factory is not None and args:
+            # The model class, built with the keywords the factory passes on.
+            passed = {k: v for k, v in kwargs.items() if k not in factory.own}
+            for given, taken in factory.renamed:
+                if given in passed:
+                    passed[taken] = passed.pop(given)
+            return self.call(args[0], [], passed, node, frame)
         builder = builder_for(qualified)
         if builder is not None:
             name = qualified.rsplit(".", 1)[-1]
@@ -1119,16 +1150,15 @@ class Interpreter:
             args, kwargs = self.arguments(node, frame)
             receiver.items.update(kwargs)
             return None
-        if (
-            isinstance(receiver, Layer)
-            and receiver.kind in ("sequential", "modulelist")
-            and name in ("append", "add_module")
-        ):
+        # Every container the receiver may be (a deep or a plain stem `Sequential`, by a flag).
+        containers = [
+            o for o in options(receiver) if isinstance(o, Layer) and o.kind in CONTAINER_KINDS
+        ]
+        if containers and len(containers) == len(options(receiver)) and name in CONTAINER_FILLERS:
             args, _ = self.arguments(node, frame)
-            if (
-                args
-            ):  # a module reslint cannot see still sits in the chain: it is unknown, not absent
-                receiver.children.extend(_children(args[-1:], {}))
+            # a module reslint cannot see still sits in the chain: it is unknown, not absent
+            for container in containers if args else []:
+                container.children.extend(_children(args[-1:], {}))
             return None
         if (
             frame.instance is not None
@@ -1194,11 +1224,18 @@ class Interpreter:
 # ----- helpers ---------------------------------------------------------------------------------
 
 
+def _is_size_symbol(value: Any) -> bool:
+    """A parameter standing for a size, whose known values do not include zero."""
+    return isinstance(value, Expr) and value.op == "var" and 0 not in value.domain
+
+
 def truth(value: Any) -> bool | None:
     if value is True or value is False:
         return value
     if value is None:
         return False
+    if isinstance(value, TorchRef | ClassRef):
+        return True  # a class
     if isinstance(value, Expr) and value.constant is not None:
         return bool(value.constant)
     if isinstance(value, str):
@@ -1380,6 +1417,31 @@ def _framework_subscript(base: TorchRef, node: cst.Subscript, guards: tuple) -> 
     member = first.attr.value if isinstance(first, cst.Attribute) else None
     type_name = members.get(member or "", members.get("*"))
     return TorchRef(f"torch.nn.{type_name}") if type_name else UNKNOWN
+
+
+def _rounded(
+    parameters: tuple[tuple[str, float | None], ...],
+    args: list[Any],
+    kwargs: dict[str, Any],
+    text: str,
+) -> Any:
+    """`make_divisible(v, 8)` as a size: the value, divisor, floor and round-down limit."""
+    bound = dict(zip((name for name, _ in parameters), args)) | kwargs
+    values = []
+    for name, default in parameters:
+        value = bound.get(name)
+        if value is None:
+            value = symbolic.const(default) if default is not None else None
+        values.append(value)
+    if len(values) < 4:
+        values.append(symbolic.const(0.9))  # torchvision's formula keeps the 90% limit
+    value, divisor, least, limit = values
+    if value is None or divisor is None:
+        return UNKNOWN
+    least = least if least is not None else divisor
+    if not all(isinstance(v, Expr) for v in (value, divisor, least, limit)):
+        return UNKNOWN
+    return symbolic.combine("divisible", [value, divisor, least, limit], text)
 
 
 def _dict_key(value: Any) -> str | float | None:
@@ -1723,9 +1785,11 @@ def merge_values(a: Any, b: Any) -> Any:
         return a
     if isinstance(a, Expr) and isinstance(b, Expr) and a.op == b.op and a.args == b.args:
         return a
-    if isinstance(a, Param):
+    # An argument nobody passed takes the value its `if x is None:` gives it, except a tensor:
+    # `if shortcut is None: shortcut = x` keeps the caller's tensor as an option (not forward's input).
+    if isinstance(a, Param) and not isinstance(b, Flow):
         return b
-    if isinstance(b, Param):
+    if isinstance(b, Param) and not isinstance(a, Flow):
         return a
     # One branch gives something reslint cannot see: the result is that or the other, never simply
     # the other (a channel count known on one path only is not known).

@@ -65,8 +65,9 @@ def expand(
 
 
 # A block met many times (the same instance in every stage, or a block reachable from itself) is
-# opened once per depth: without the memo a 66-line file took 15 s.
-ChainMemo = dict[tuple[int, int], "list[Element] | None"]
+# opened once per depth: without the memo a 66-line file took 15 s. Each entry keeps the block's
+# chain and the holders of the helpers inside it.
+ChainMemo = dict[tuple[int, int], "tuple[list[Element] | None, dict[int, Layer]]"]
 
 
 def _expand(
@@ -80,12 +81,16 @@ def _expand(
         layer = step.layer
         blocks = layer.flat() if layer is not None and layer.kind == "sequential" else [layer]
         for block in blocks:
-            inside = _chain_inside(block, depth, memo) if block is not None else None
+            inside, inner = _chain_inside(block, depth, memo) if block is not None else (None, {})
             if inside is None:
                 out.append(step if block is layer else block)  # type: ignore[arg-type]
                 continue
             out.extend(inside)
-            if holders is not None and _is_helper(inside):
+            if holders is None:
+                continue
+            # a helper inside a block (WRN's `conv2 = wrn_conv3x3(...)`) is where that block built it
+            holders.update(inner)
+            if _is_helper(inside):
                 # keyed by the step and by its layer: rules ask with either
                 for element in inside:
                     holders[id(element)] = holders[id(layer_of(element))] = block  # type: ignore[assignment]
@@ -101,27 +106,33 @@ def _is_helper(chain: list[Element]) -> bool:
     return sum(kind_of(element) not in CHANNEL_PRESERVING for element in chain) == 1
 
 
-def _chain_inside(layer: Layer, depth: int, memo: ChainMemo) -> list[Element] | None:
-    """The steps of a block whose forward is one straight chain from its input (no addition)."""
+def _chain_inside(
+    layer: Layer, depth: int, memo: ChainMemo
+) -> tuple[list[Element] | None, dict[int, Layer]]:
+    """The steps of a block whose forward is one straight chain from its input (no addition), and
+    the helper blocks its elements sit in."""
     if layer.kind != "block" or depth >= 3 or layer.instance is None:
-        return None
+        return None, {}
     key = (id(layer), depth)
     if key not in memo:
         memo[key] = _chain_of_block(layer.instance, depth, memo)
     return memo[key]
 
 
-def _chain_of_block(instance: Instance, depth: int, memo: ChainMemo) -> list[Element] | None:
+def _chain_of_block(
+    instance: Instance, depth: int, memo: ChainMemo
+) -> tuple[list[Element] | None, dict[int, Layer]]:
     forward = instance.forward
     if forward is None or forward.adds:
-        return None
+        return None, {}
     flows = [o for value in forward.returns for o in options(value) if isinstance(o, Flow)]
     if len(flows) != 1 or flows[0].origin != "input" or not flows[0].steps:
-        return None
-    inside = _expand(flows[0].steps, depth + 1, memo)
+        return None, {}
+    holders: dict[int, Layer] = {}
+    inside = _expand(flows[0].steps, depth + 1, memo, holders)
     if any(kind_of(element) in OPAQUE for element in inside):
-        return None  # a reshaping or unknown step inside: keep the block whole
-    return inside
+        return None, {}  # a reshaping or unknown step inside: keep the block whole
+    return inside, holders
 
 
 class Chain(list):
@@ -856,23 +867,35 @@ def _collect_stem(instance: Instance, depth: int, memo: StemMemo) -> tuple[list[
     forward = instance.forward
     if forward is None or depth > 4:
         return elements, False
+    by_step: list[tuple[Step, list[Element]]] = []
     for step in forward.steps:
+        mine: list[Element] = []
+        by_step.append((step, mine))
         layer = step.layer
         if layer is None or layer.kind not in ("sequential", "block"):
-            elements.append(step)
+            mine.append(step)
             continue
         for leaf in layer.flat():
             inner = leaf.instance if leaf.kind == "block" else None
             if inner is not None and residuals(inner):
-                return elements, True  # the first residual block: the stem is over
+                return _feeding(step, by_step), True  # the first residual block: the stem is over
             if inner is not None:
                 part, reached = _stem_part(inner, depth + 1, memo)
-                elements.extend(part)
+                mine.extend(part)
                 if reached:
-                    return elements, True
+                    return _feeding(step, by_step), True
             else:
-                elements.append(step if leaf is layer else leaf)
-    return elements, False
+                mine.append(step if leaf is layer else leaf)
+    return [element for _, mine in by_step for element in mine], False
+
+
+def _feeding(step: Step, by_step: list[tuple[Step, list[Element]]]) -> list[Element]:
+    """The elements of the steps that made the tensor `step` runs on, in order, and `step`'s own: a
+    layer whose output goes elsewhere (DLA's projection passed as `tree1(x, shortcut)`) is not stem."""
+    if not step.inputs or any(flow.origin != "input" for flow in step.inputs):
+        return [element for _, mine in by_step for element in mine]  # not followed: all of them
+    feeding = {id(s) for flow in step.inputs for s in flow.steps} | {id(step)}
+    return [element for s, mine in by_step if id(s) in feeding for element in mine]
 
 
 def residual_blocks(instance: Instance) -> list[Layer]:

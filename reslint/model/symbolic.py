@@ -338,9 +338,18 @@ def _apply(op: str, values: list[float]) -> float | None:
             return max(values)
         if op == "min":
             return min(values)
+        if op == "divisible":
+            return _divisible(*values)
     except (ZeroDivisionError, OverflowError, ValueError):
         return None
     return None
+
+
+def _divisible(value: float, divisor: float, least: float, limit: float) -> float:
+    """`make_divisible`: the nearest multiple of `divisor`, at least `least`, raised by one divisor
+    when rounding lost more than `1 - limit` of the value."""
+    rounded = max(least, int(value + divisor / 2) // divisor * divisor)
+    return float(rounded + divisor if rounded < limit * value else rounded)
 
 
 def _number_text(value: float) -> str:
@@ -353,6 +362,8 @@ def _render(expr: Expr) -> str:
     if expr.op == "var":
         return expr.args[0]
     parts = [str(arg) for arg in expr.args]
+    if expr.op == "divisible":
+        return f"make_divisible({parts[0]}, {parts[1]})"
     if expr.op in {"int", "round", "max", "min"}:
         return f"{expr.op}({', '.join(parts)})"
     if expr.op in {"floor", "ceil"}:

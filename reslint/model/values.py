@@ -260,6 +260,8 @@ class Step:
     guards: tuple = field(default=(), repr=False)
     # For a torch function, its arguments after the tensor (`F.avg_pool2d(x, 7)` -> (7,)).
     args: tuple = field(default=(), repr=False)
+    # The tensors it was applied to (its alternatives), each with the steps that made it.
+    inputs: tuple[Flow, ...] = field(default=(), repr=False)
 
 
 @dataclass(frozen=True)
@@ -279,6 +281,12 @@ class AddSite:
     after: list[Step] = field(default_factory=list)
     # The undecidable branches the addition runs in (`out + self.shortcut(x) if self.stride == 1`).
     guards: tuple = field(default=(), repr=False)
+
+    @property
+    def adds_a_given_tensor(self) -> bool:
+        """Whether a side may be a tensor forward's caller passed (DLA's `block(x, shortcut)` with
+        `if shortcut is None: shortcut = x`): its shape is the caller's, unknown here."""
+        return any(isinstance(option, Param) for option in (*self.left, *self.right))
 
 
 @dataclass(frozen=True, eq=False)
