@@ -146,7 +146,7 @@ class Frame:
 
 
 # Containers that forward runs in order, and the methods that add a child to their end.
-CONTAINER_KINDS = ("sequential", "modulelist")
+ORDERED_CONTAINERS = ("sequential", "modulelist")
 CONTAINER_FILLERS = ("append", "add_module")
 
 
@@ -1152,7 +1152,7 @@ class Interpreter:
             return None
         # Every container the receiver may be (a deep or a plain stem `Sequential`, by a flag).
         containers = [
-            o for o in options(receiver) if isinstance(o, Layer) and o.kind in CONTAINER_KINDS
+            o for o in options(receiver) if isinstance(o, Layer) and o.kind in ORDERED_CONTAINERS
         ]
         if containers and len(containers) == len(options(receiver)) and name in CONTAINER_FILLERS:
             args, _ = self.arguments(node, frame)
