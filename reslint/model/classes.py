@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import libcst as cst
 
 from reslint.knowledge.frameworks import is_module_base
-from reslint.knowledge.layers import CHANNEL_PRESERVING, PARAMETER_CONSTRUCTORS
+from reslint.knowledge.layers import CHANNEL_PRESERVING, PARAMETER_CONSTRUCTORS, TORCH_LAYERS
 from reslint.model.builders import part_name
 from reslint.model.symbolic import Comparison, Expr, comparisons
 from reslint.model.values import (
@@ -207,6 +207,16 @@ class ClassModel:
             and cls._resolve_base(base) is None
         ]
 
+    @cached_property
+    def torch_conv_base(self) -> str | None:
+        """The torch convolution the class derives from (`class StdConv(nn.Conv2d)`), by its name:
+        its `super().__init__(...)` says the channels and stride."""
+        for qualified in self.unseen_bases():
+            name = (qualified or "").removeprefix("torch.nn.")
+            if qualified and qualified != name and TORCH_LAYERS.get(name, ("",))[0] == "conv":
+                return name
+        return None
+
     def calls_any(self, names: frozenset[str]) -> bool:
         """Whether a method of the class or its ancestors calls a function or method of one of these
         names (`nn.Parameter(...)`, `self.add_module(...)`)."""
@@ -313,6 +323,8 @@ class Instance:
         # (its forward, how far each addition's `after` had grown, its residuals), as
         # queries.residuals last found them.
         self.residuals_known: tuple[ForwardModel, tuple[int, ...], list] | None = None
+        # What `super().__init__(...)` passed to a torch base (`nn.Conv2d`): (args, kwargs).
+        self.torch_base_init: tuple[list[Any], dict[str, Any]] | None = None
 
     def __repr__(self) -> str:
         return f"Instance({self.cls.name})"

@@ -1063,7 +1063,20 @@ class Interpreter:
         kind = "block" if cls.is_module else "object"
         layer = Layer(kind, cls.name, node, bound, cls=cls, guards=tuple(self.guards))
         self.constructed.append(layer)
+        if cls.torch_conv_base is not None:
+            return self._as_torch_conv(layer, cls.torch_conv_base, node)
         return layer
+
+    def _as_torch_conv(self, layer: Layer, base: str, node: cst.Call) -> Layer:
+        """A class of the file that is a torch convolution (weight standardization, "same"
+        padding): the convolution its `super().__init__` builds."""
+        instance = layer.instance
+        if instance is None or instance.torch_base_init is None:
+            return layer
+        args, kwargs = instance.torch_base_init
+        conv = self.torch_layer(base, args, kwargs, node)
+        conv.type_name, conv.guards = layer.type_name, layer.guards
+        return conv
 
     def call_builtin(
         self, name: str, args: list[Any], kwargs: dict[str, Any], node: cst.Call, frame: Frame
@@ -1184,6 +1197,8 @@ class Interpreter:
         if receiver.instance is None or receiver.start_after is None:
             return
         base = receiver.start_after.local_base_with("__init__")
+        if base is None and receiver.instance.cls.torch_conv_base is not None:
+            receiver.instance.torch_base_init = self.arguments(node, frame)
         if base is not None:
             args, kwargs = self.arguments(node, frame)
             self.call_function(
