@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from reslint.model import ModuleModel
 from reslint.model.queries import anchor_of, convs_of, describe, residuals
 from reslint.model.symbolic import Expr
-from reslint.model.values import Layer, compatible
+from reslint.model.values import Alt, Layer, compatible
 from reslint.rule import Rule, Violation
 from reslint.rules_support import unique
 
@@ -82,7 +82,7 @@ def _strides_text(first: Layer, second: Layer) -> str:
 
 
 def _stride(conv: Layer) -> str:
-    strides = _strides(conv)
+    strides = _strides(conv) or _conditional_strides(conv)
     symbolic = [s for s in strides if s.constant is None]
     return str((symbolic or strides)[0]) if strides else "?"
 
@@ -94,15 +94,35 @@ def _strides(conv: Layer) -> list[Expr]:
     return [stride] if isinstance(stride, Expr) else []
 
 
+def _conditional_strides(conv: Layer) -> list[Expr]:
+    """The strides a conv takes on either side of a condition (`stride if down_first else 1`)."""
+    stride = conv.arg("stride")
+    return [o for o in stride.options if isinstance(o, Expr)] if isinstance(stride, Alt) else []
+
+
 def _may_stride(conv: Layer) -> bool:
-    return any(value.constant is None or value.constant > 1 for value in _strides(conv))
+    return any(
+        value.constant is None or value.constant > 1
+        for value in _strides(conv) + _conditional_strides(conv)
+    )
 
 
 def _both_stride(a: Layer, b: Layer) -> bool:
     """Both provably downsample together in one configuration: two constants > 1, or the same stride
-    expression twice."""
-    for sa in _strides(a):
-        for sb in _strides(b):
+    expression twice. A conditional stride pairs with an unconditional one: where its condition
+    gives the stride, both convs take it (transformers' `stride if downsample_in_bottleneck else 1`
+    beside a plain `stride`)."""
+    pairs = [(_strides(a), _strides(b)), (_strides(a), _conditional_strides(b))]
+    pairs.append((_conditional_strides(a), _strides(b)))
+    for left, right in pairs:
+        if _pair_strides(left, right):
+            return True
+    return False
+
+
+def _pair_strides(left: list[Expr], right: list[Expr]) -> bool:
+    for sa in left:
+        for sb in right:
             if (
                 sa.constant is not None
                 and sb.constant is not None
