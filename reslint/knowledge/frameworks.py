@@ -141,6 +141,17 @@ BUILDERS: dict[tuple[str, str], Builder] = {
         "num_features",
         None,
     ),
+    # timm's group norm + activation (`partial(GroupNormAct, num_groups=32)`), ReLU by default.
+    **{
+        ("timm", name): Builder(
+            ("num_channels", "num_groups"),
+            (Part("norm", "GroupNorm"), Part("act", "ReLU", "apply_act")),
+            "num_channels",
+            "num_channels",
+            None,
+        )
+        for name in ("GroupNormAct", "GroupNorm1Act")
+    },
     ("timm", "create_act_layer"): Builder(("name",), (RELU,), None, None, None),
     ("timm", "get_act_layer"): Builder(("name",), returns="same", makes=_ACT_CLASS),
     ("timm", "get_norm_act_layer"): Builder(

@@ -745,28 +745,29 @@ class Interpreter:
         right_value = self.evaluate(node.right, frame)
         left, right = truth(left_value), truth(right_value)
         conjunction = isinstance(node.operator, cst.And)
-        if isinstance(left_value, Param) and left is None:
-            # An argument nobody passed: its default decides (`conv_layer = conv_layer or StdConv2d`).
-            left = truth(left_value.default)
+        if isinstance(left_value, Param) and left_value.default is None:
+            # An argument nobody passed, None by default (`conv_layer = conv_layer or StdConv2d`).
+            left = False
         if _is_size_symbol(left_value) and left is None:
-            left = (
-                True  # a size the caller gives (`out_chs = out_chs or in_chs`): a positive number
-            )
-        # Python gives the operand that decided, not a bool (`out_chs = out_chs or in_chs`).
+            # a size the caller gives (`out_chs = out_chs or in_chs`): a positive number
+            left = True
+        # Python gives the operand that decided, not a bool (`out_chs = out_chs or in_chs`); where
+        # the left one is undecided, only a truth value is known, and only for conditions.
+        logical = isinstance(left_value, bool | Condition)
         if conjunction:
             if left is False:
-                return left_value if not isinstance(left_value, Param) else False
+                return left_value if not isinstance(left_value, Param) else None
             if left is True and right is not None:
                 return right_value
             if right is False:
-                return False
+                return False if logical else UNKNOWN
         else:
             if left is True:
                 return left_value
             if left is False:
                 return right_value
             if right is True:
-                return True
+                return True if logical else UNKNOWN
         undecided = [v for v, t in ((left_value, left), (right_value, right)) if t is None]
         if not any(isinstance(v, Condition) for v in undecided):
             return UNKNOWN
@@ -1249,8 +1250,8 @@ def truth(value: Any) -> bool | None:
         return value
     if value is None:
         return False
-    if isinstance(value, TorchRef | ClassRef):
-        return True  # a class
+    if isinstance(value, TorchRef | ClassRef | LayerClass | Partial | FunctionRef | Lambda):
+        return True  # a class or a function
     if isinstance(value, Expr) and value.constant is not None:
         return bool(value.constant)
     if isinstance(value, str):
@@ -1375,6 +1376,8 @@ def _isinstance_of_builtin(value: Any, types: Any) -> Any:
     `if isinstance(block, str): block = ResNetBottleneck if block == "bottleneck" ...`); on a string
     reslint read, decided too. Anything else: unknown."""
     wanted = types.items if isinstance(types, ListValue) and not types.open_ended else [types]
+    if len(wanted) == 1 and isinstance(wanted[0], TorchRef):
+        return _isinstance_of_torch_layer(value, wanted[0])
     if not all(isinstance(t, Builtin) and t.name in PLAIN_TYPES for t in wanted):
         return UNKNOWN
     if isinstance(value, (ClassRef, Layer, FunctionRef)):
@@ -1382,6 +1385,21 @@ def _isinstance_of_builtin(value: Any, types: Any) -> Any:
     if isinstance(value, str):
         return any(PLAIN_TYPES[t.name] is str for t in wanted)
     return UNKNOWN
+
+
+def _isinstance_of_torch_layer(value: Any, torch_class: TorchRef) -> Any:
+    """`isinstance(self.layer1, nn.Identity)` on a torch layer reslint built (an `nn.Sequential`):
+    decided by its class. torch's layer classes do not derive from one another, except the lazy ones
+    from the class they become; anything else (a class of the file, a base like `_BatchNorm`) is
+    unknown."""
+    wanted = torch_class.qualified.removeprefix("torch.nn.")
+    if not isinstance(value, Layer) or value.cls is not None or value.built_by:
+        return UNKNOWN
+    if wanted not in TORCH_LAYERS or value.type_name not in TORCH_LAYERS:
+        return UNKNOWN
+    if value.type_name.startswith("Lazy"):
+        return UNKNOWN
+    return value.type_name == wanted
 
 
 def _maps_a_known_list(comp: cst.CompFor, iterable: Any) -> bool:
