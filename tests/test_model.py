@@ -368,3 +368,49 @@ def test_setting_weights_up_and_filling_a_container_are_told_apart_from_use() ->
     )
     assert all(model.fills_a_container(read) for read in reads("__init__", "features"))
     assert not any(model.fills_a_container(read) for read in reads("forward", "features"))
+
+
+def test_library_conv_builders_are_convs_with_their_callers_sizes() -> None:
+    """`conv_layer or StdConv2d`, timm's make_divisible and a torch conv subclass of the file."""
+    model = model_of("""
+        import torch.nn as nn
+        from timm.layers import StdConv2d, make_divisible
+        class WSConv(nn.Conv2d):
+            def __init__(self, in_channel, out_channels, kernel_size, stride=1):
+                super().__init__(in_channel, out_channels, kernel_size, stride=stride, bias=False)
+        class Block(nn.Module):
+            def __init__(self, in_chs, out_chs=None, stride=1, conv_layer=None):
+                super().__init__()
+                conv_layer = conv_layer or StdConv2d
+                out_chs = out_chs or in_chs
+                mid_chs = make_divisible(out_chs * 0.25)
+                self.conv1 = conv_layer(in_chs, mid_chs, 1)
+                self.conv2 = WSConv(mid_chs, out_chs, 3, stride=stride)
+            def forward(self, x):
+                return self.conv2(self.conv1(x))
+    """)
+    layers = model.class_named("Block").generic.layers()
+    assert layers["conv1"].kind == "conv" and layers["conv2"].kind == "conv"
+    mid = layers["conv1"].channels_out
+    assert mid.evaluate(lambda name, domain: 256) == 64  # make_divisible(64, 8)
+    assert mid.evaluate(lambda name, domain: 20) == 8  # never below the divisor
+    # `out_chs or in_chs` with out_chs not given: the block's input width
+    assert relation(layers["conv2"].channels_out, layers["conv1"].channels_in) is Relation.EQUAL
+    assert str(layers["conv2"].arg("stride")) == "stride"
+
+
+def test_a_tensor_forward_is_given_stays_apart_from_its_input() -> None:
+    """DLA's `block(x, shortcut)`: `if shortcut is None: shortcut = x` may add the caller's tensor."""
+    model = model_of("""
+        import torch.nn as nn
+        class Block(nn.Module):
+            def __init__(self, c):
+                super().__init__()
+                self.conv = nn.Conv2d(c, c, 3, padding=1)
+            def forward(self, x, shortcut=None):
+                if shortcut is None:
+                    shortcut = x
+                return self.conv(x) + shortcut
+    """)
+    (site,) = model.class_named("Block").generic.forward.adds
+    assert site.adds_a_given_tensor
