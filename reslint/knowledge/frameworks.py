@@ -100,6 +100,10 @@ BUILDERS: dict[tuple[str, str], Builder] = {
         # mmcv's infer_abbr: instance, batch, group and layer norms, then any other class.
         name_prefixes=("in", "bn", "gn", "ln", "norm_layer"),
     ),
+    # mmpretrain's own build_norm_layer returns the layer alone.
+    ("mmpretrain", "build_norm_layer"): Builder(
+        ("cfg", "num_features"), (BATCHNORM,), "num_features", "num_features", None
+    ),
     ("mmcv", "build_activation_layer"): Builder(("cfg",), (RELU,), None, None, None),
     ("mmcv", "ConvModule"): Builder(
         ("in_channels", "out_channels", "kernel_size", "stride"),
@@ -257,10 +261,15 @@ def _lookup(table: dict[tuple[str, str], object] | frozenset[tuple[str, str]], q
             return (package, name) if isinstance(table, frozenset) else table[(package, name)]
     if qualified.startswith(".") and name not in GENERIC_NAMES:
         # A library file read outside its package (`from ...activations import ACT2FN` in a copy of
-        # transformers' modeling_resnet.py): its distinctive API names still say what they are.
-        for key in table:
-            if key[1] == name:
-                return key if isinstance(table, frozenset) else table[key]  # type: ignore[index]
+        # transformers' modeling_resnet.py): its distinctive API names still say what they are,
+        # unless two libraries give the name different meanings (`from ..utils import
+        # build_norm_layer` in mmpretrain returns a layer, mmcv's returns a (name, layer) pair).
+        keys = [key for key in table if key[1] == name]
+        if isinstance(table, frozenset):
+            return keys[0] if keys else None
+        meanings = [table[key] for key in keys]
+        if meanings and all(meaning == meanings[0] for meaning in meanings):
+            return meanings[0]
     return None
 
 
