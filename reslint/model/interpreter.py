@@ -1130,6 +1130,10 @@ class Interpreter:
             ):  # a module reslint cannot see still sits in the chain: it is unknown, not absent
                 receiver.children.extend(_children(args[-1:], {}))
             return None
+        if frame.instance is not None and receiver is frame.instance and name == "__getattr__":
+            # `self.__getattr__(f"convolution_{i}")`: nn.Module's lookup of a submodule, as getattr.
+            args, _ = self.arguments(node, frame)
+            return self.call_builtin("getattr", [receiver, *args[:1]], {}, node, frame)
         if (
             frame.instance is not None
             and receiver is frame.instance

@@ -18,6 +18,7 @@ NAME_TAKING_CALLS = {
     "add_module",
     "register_module",
     "get_submodule",
+    "__getattr__",
 }
 
 
