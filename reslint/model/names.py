@@ -22,6 +22,16 @@ NAME_TAKING_CALLS = {
 }
 
 
+def _is_parameter_path(text: str) -> bool:
+    """`layer1.0.conv1.weight`: attribute names and indices joined by dots."""
+    parts = text.split(".")
+    return (
+        len(parts) > 1
+        and parts[0].isidentifier()
+        and all(part.isidentifier() or part.isdigit() for part in parts[1:])
+    )
+
+
 def _callee(call: cst.Call) -> str:
     func = call.func
     if isinstance(func, cst.Attribute):
@@ -285,8 +295,15 @@ class NameIndex:
         if inner.isidentifier():
             self.strings.add(inner)
             if self._may_name_an_attribute(node):
-                owner = id(self._classes[0]) if self._classes else None
-                self.strings_by_class.setdefault(owner, set()).add(inner)
+                self._names_attribute(inner)
+        elif _is_parameter_path(inner) and self._may_name_an_attribute(node):
+            # "patch_embed.proj.weight" (transformers' _tied_weights_keys, checkpoint key maps): a
+            # weight of the submodule `patch_embed`, which the model shares or loads by that path.
+            self._names_attribute(inner.split(".", 1)[0])
+
+    def _names_attribute(self, name: str) -> None:
+        owner = id(self._classes[0]) if self._classes else None
+        self.strings_by_class.setdefault(owner, set()).add(name)
 
     def _may_name_an_attribute(self, node: cst.SimpleString) -> bool:
         """`getattr(self, "layer1")`, `module="act1"`, `["layer1", "layer2"]`, `name = "fc"`: places
