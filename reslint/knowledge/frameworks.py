@@ -25,6 +25,8 @@ class Part:
     type_name: str
     switch: str | None = None
     on_by_default: bool = True
+    # The argument that names its class when that is not the switch (mmcv's `build_norm_layer(cfg, C)`).
+    chosen_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -48,16 +50,27 @@ class Builder:
 CONV = Part("conv", "Conv2d")
 BATCHNORM = Part("batchnorm", "BatchNorm2d")
 RELU = Part("act", "ReLU")
+NORM_BY_CFG = Part("batchnorm", "BatchNorm2d", chosen_by="cfg")
+
+# mmcv's registry names of the batch norms (`norm_cfg=dict(type="SyncBN")`); other types (GN, LN, IN,
+# a project's own) normalise some other way.
+MMCV_BATCHNORM_TYPES = frozenset(
+    {"BN", "BN1d", "BN2d", "BN3d", "SyncBN", "MMSyncBN", "NaiveSyncBN", "naiveSyncBN"}
+)
 
 
 def _conv_norm_act(
-    params: tuple[str, ...], norm_switch: str | None, act_switch: str | None, **options: object
+    params: tuple[str, ...],
+    norm_switch: str | None,
+    act_switch: str | None,
+    norm_choice: str | None = None,
+    **options: object,
 ) -> Builder:
     return Builder(
         params,
         (
             CONV,
-            Part("batchnorm", "BatchNorm2d", norm_switch),
+            Part("batchnorm", "BatchNorm2d", norm_switch, chosen_by=norm_choice),
             Part("act", "ReLU", act_switch),
         ),
         **options,  # type: ignore[arg-type]
@@ -92,7 +105,7 @@ BUILDERS: dict[tuple[str, str], Builder] = {
     ),
     ("mmcv", "build_norm_layer"): Builder(
         ("cfg", "num_features", "postfix"),
-        (BATCHNORM,),
+        (NORM_BY_CFG,),
         "num_features",
         "num_features",
         None,
@@ -102,7 +115,7 @@ BUILDERS: dict[tuple[str, str], Builder] = {
     ),
     # mmpretrain's own build_norm_layer returns the layer alone.
     ("mmpretrain", "build_norm_layer"): Builder(
-        ("cfg", "num_features"), (BATCHNORM,), "num_features", "num_features", None
+        ("cfg", "num_features"), (NORM_BY_CFG,), "num_features", "num_features", None
     ),
     ("mmcv", "build_activation_layer"): Builder(("cfg",), (RELU,), None, None, None),
     ("mmcv", "ConvModule"): Builder(
@@ -111,9 +124,15 @@ BUILDERS: dict[tuple[str, str], Builder] = {
     ),
     # timm
     ("timm", "create_conv2d"): Builder(("in_channels", "out_channels", "kernel_size"), (CONV,)),
-    ("timm", "ConvNormAct"): _conv_norm_act(_TIMM_CONV_NORM_ACT, "apply_norm", "apply_act"),
-    ("timm", "ConvNormActAa"): _conv_norm_act(_TIMM_CONV_NORM_ACT, "apply_norm", "apply_act"),
-    ("timm", "ConvBnAct"): _conv_norm_act(_TIMM_CONV_NORM_ACT, "apply_norm", "apply_act"),
+    ("timm", "ConvNormAct"): _conv_norm_act(
+        _TIMM_CONV_NORM_ACT, "apply_norm", "apply_act", "norm_layer"
+    ),
+    ("timm", "ConvNormActAa"): _conv_norm_act(
+        _TIMM_CONV_NORM_ACT, "apply_norm", "apply_act", "norm_layer"
+    ),
+    ("timm", "ConvBnAct"): _conv_norm_act(
+        _TIMM_CONV_NORM_ACT, "apply_norm", "apply_act", "norm_layer"
+    ),
     ("timm", "BatchNormAct2d"): Builder(
         ("num_features",),
         (BATCHNORM, Part("act", "ReLU", "apply_act")),

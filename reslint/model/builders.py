@@ -11,9 +11,19 @@ from typing import Any
 
 import libcst as cst
 
-from reslint.knowledge.frameworks import Builder, Part
+from reslint.knowledge.frameworks import BATCHNORM, MMCV_BATCHNORM_TYPES, Builder, Part
+from reslint.knowledge.layers import LAYER_KINDS, LayerKind
 from reslint.model import symbolic
-from reslint.model.values import OPEN_KWARGS, UNKNOWN, DictValue, Layer, ListValue, Param, TorchRef
+from reslint.model.values import (
+    OPEN_KWARGS,
+    UNKNOWN,
+    DictValue,
+    Layer,
+    ListValue,
+    Param,
+    Partial,
+    TorchRef,
+)
 
 # A part whose presence reslint cannot decide (`activation=act` with `act` unknown): it keeps the
 # channel count, and no rule may count it as an activation or as its absence.
@@ -85,7 +95,11 @@ def _parts(
         channels = channels_out if seen_conv else channels_in
         args = _arguments(part, bound, channels_in, channels_out, stride, channels)
         type_name = _chosen_type(part, bound) or part.type_name
-        layers.append(Layer(part.kind, type_name, node, args, guards=guards, built_by=name))
+        chosen = bound.get(part.chosen_by or part.switch or "")
+        kind = (
+            _chosen_norm_kind(chosen) if part.kind == LayerKind.BATCHNORM else None
+        ) or part.kind
+        layers.append(Layer(kind, type_name, node, args, guards=guards, built_by=name))
         seen_conv |= part.kind == "conv"
     return layers
 
@@ -101,6 +115,26 @@ def _chosen_type(part: Part, bound: dict[str, Any]) -> str | None:
         chosen = value.items.get("type")
         return chosen if isinstance(chosen, str) else None
     return value.short if isinstance(value, TorchRef) else None
+
+
+def _chosen_norm_kind(value: Any) -> str | None:
+    """What kind of norm the call asks for (`norm_layer=partial(LayerNorm2d, eps=1e-6)`,
+    `norm_cfg=dict(type="GN")`): None where the table's default stands (no choice made, or a batch
+    norm chosen), "norm" for any other normalisation; only a batch norm subtracts a mean per channel
+    over the batch."""
+    while isinstance(value, Param | Partial):
+        value = value.default if isinstance(value, Param) else value.func
+    if value is None or value is True or value is UNKNOWN or value is False:
+        return None
+    if isinstance(value, DictValue):
+        chosen = value.items.get("type")
+        batch = chosen in MMCV_BATCHNORM_TYPES or LAYER_KINDS.get(chosen) == LayerKind.BATCHNORM
+        return None if batch else LayerKind.NORM
+    if isinstance(value, TorchRef):
+        return None if LAYER_KINDS.get(value.short) == LayerKind.BATCHNORM else LayerKind.NORM
+    if isinstance(value, LayerClass):
+        return None if value.builder.parts[:1] == (BATCHNORM,) else LayerKind.NORM
+    return LayerKind.NORM
 
 
 def _present(part: Part, bound: dict[str, Any], open_kwargs: bool) -> bool | None:

@@ -55,6 +55,7 @@ from reslint.model.values import (
     ModuleRef,
     NamePattern,
     Param,
+    Partial,
     Step,
     TensorSize,
     TorchRef,
@@ -115,15 +116,6 @@ class ConditionalShortcut:
     name: str
     module: ModuleModel
     instance: Instance | None  # whose `self.<name>` it is, when it is an attribute
-
-
-@dataclass(frozen=True)
-class Partial:
-    """`functools.partial(nn.BatchNorm2d, eps=1e-3)`: a callable with some arguments fixed."""
-
-    func: Any
-    args: tuple[Any, ...]
-    kwargs: tuple[tuple[str, Any], ...]
 
 
 @dataclass(frozen=True)

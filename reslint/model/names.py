@@ -296,9 +296,10 @@ class NameIndex:
             self.strings.add(inner)
             if self._may_name_an_attribute(node):
                 self._names_attribute(inner)
-        elif _is_parameter_path(inner) and self._may_name_an_attribute(node):
-            # "patch_embed.proj.weight" (transformers' _tied_weights_keys, checkpoint key maps): a
-            # weight of the submodule `patch_embed`, which the model shares or loads by that path.
+        elif self._classes and _is_parameter_path(inner) and self._may_name_an_attribute(node):
+            # "patch_embed.proj.weight" in a class (transformers' _tied_weights_keys): a weight of
+            # its submodule `patch_embed`, which the model shares by that path. (A file's checkpoint
+            # key maps outside any class name the modules of some other model.)
             self._names_attribute(inner.split(".", 1)[0])
 
     def _names_attribute(self, name: str) -> None:
