@@ -133,11 +133,15 @@ def _checked_in_init(
     init = cls.method("__init__") if cls is not None and attribute != subject else None
     if init is None or not isinstance(init.body, cst.IndentedBlock):
         return False
-    subjects = {subject} | {
-        line.body[0].value.value
+    assignments = [
+        line.body[0]
         for line in init.body.body
-        if isinstance(line, cst.SimpleStatementLine)
-        and isinstance(assign := line.body[0], cst.Assign)
+        if isinstance(line, cst.SimpleStatementLine) and isinstance(line.body[0], cst.Assign)
+    ]
+    subjects = {subject} | {
+        assign.value.value
+        for assign in assignments
+        if isinstance(assign, cst.Assign)
         and module.code(assign.targets[0].target) == subject
         and isinstance(assign.value, cst.Name)
     }

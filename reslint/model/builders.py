@@ -128,7 +128,9 @@ def _chosen_norm_kind(value: Any) -> str | None:
         return None
     if isinstance(value, DictValue):
         chosen = value.items.get("type")
-        batch = chosen in MMCV_BATCHNORM_TYPES or LAYER_KINDS.get(chosen) == LayerKind.BATCHNORM
+        batch = isinstance(chosen, str) and (
+            chosen in MMCV_BATCHNORM_TYPES or LAYER_KINDS.get(chosen) == LayerKind.BATCHNORM
+        )
         return None if batch else LayerKind.NORM
     if isinstance(value, TorchRef):
         return None if LAYER_KINDS.get(value.short) == LayerKind.BATCHNORM else LayerKind.NORM
