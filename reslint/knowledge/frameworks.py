@@ -179,7 +179,9 @@ BUILDERS: dict[tuple[str, str], Builder] = {
     ("monai", "get_norm_layer"): Builder(
         ("name", "spatial_dims", "channels"), (BATCHNORM,), "channels", "channels", None
     ),
-    ("monai", "get_act_layer"): Builder(("name",), (RELU,), None, None, None),
+    ("monai", "get_act_layer"): Builder(
+        ("name",), (Part("act", "ReLU", chosen_by="name"),), None, None, None
+    ),
     # lightly: BatchNorm2d, or its SplitBatchNorm when num_splits > 0
     ("lightly", "get_norm_layer"): Builder(
         ("num_features", "num_splits"), (BATCHNORM,), "num_features", "num_features", None
@@ -209,7 +211,7 @@ HEAD_RESET = ("reset", ("num_classes", "pool_type"))
 
 # Subscripted factories that return a torch layer class: `Conv[Conv.CONV, spatial_dims]` (monai),
 # `ACT2FN["relu"]` (transformers, an activation instance). (package, name) -> {member: torch type};
-# the key "*" serves any member.
+# a member not listed is a layer reslint does not know.
 FACTORY_SUBSCRIPTS: dict[tuple[str, str], dict[str, str]] = {
     ("monai", "Conv"): {"CONV": "Conv2d", "CONVTRANS": "ConvTranspose2d"},
     ("monai", "Norm"): {
@@ -224,7 +226,20 @@ FACTORY_SUBSCRIPTS: dict[tuple[str, str], dict[str, str]] = {
         "ADAPTIVEMAX": "AdaptiveMaxPool2d",
         "ADAPTIVEAVG": "AdaptiveAvgPool2d",
     },
-    ("monai", "Act"): {"*": "ReLU"},
+    ("monai", "Act"): {
+        "RELU": "ReLU",
+        "RELU6": "ReLU6",
+        "ELU": "ELU",
+        "LEAKYRELU": "LeakyReLU",
+        "PRELU": "PReLU",
+        "SELU": "SELU",
+        "CELU": "CELU",
+        "GELU": "GELU",
+        "SIGMOID": "Sigmoid",
+        "TANH": "Tanh",
+        "SOFTMAX": "Softmax",
+        "LOGSOFTMAX": "LogSoftmax",
+    },
 }
 # Subscripts that are an activation instance already (no call needed).
 ACTIVATION_INSTANCES: frozenset[tuple[str, str]] = frozenset({("transformers", "ACT2FN")})

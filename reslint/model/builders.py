@@ -107,9 +107,16 @@ def _parts(
 def _chosen_type(part: Part, bound: dict[str, Any]) -> str | None:
     """The torch class the call passes for a part (`activation_layer=nn.SiLU`): its name, where the
     table only knows the default (ReLU)."""
-    value = bound.get(part.switch) if part.switch else None
+    chooser = part.chosen_by or part.switch
+    value = bound.get(chooser) if chooser else None
     if isinstance(value, Param):
         value = value.default
+    if part.kind == LayerKind.ACT and part.chosen_by is not None:
+        # monai's get_act_layer(("elu", {...})) or get_act_layer("relu"): the name says which; a
+        # name reslint cannot read leaves the activation unnamed.
+        if isinstance(value, ListValue) and value.items:
+            value = value.items[0]
+        return value if isinstance(value, str) else "activation"
     if isinstance(value, DictValue) and part.kind == "act":
         # mmcv's act_cfg=dict(type='LeakyReLU', negative_slope=0.1): the registry name is the class's.
         chosen = value.items.get("type")
