@@ -9,7 +9,7 @@ import libcst as cst
 from reslint.knowledge.spelling import did_you_mean
 from reslint.model import ModuleModel
 from reslint.rule import Rule, Violation
-from reslint.rules_support import admits_only, chain_cases, unread_assignments
+from reslint.rules_support import admits_only, chain_cases, function_of, unread_assignments
 
 
 class PossiblyUnboundVariable(Rule):
@@ -116,7 +116,36 @@ def _checked_before(chain: cst.If, module: ModuleModel) -> bool:
     block = module.names.parents.get(id(chain))
     body = getattr(block, "body", ())
     earlier = body[: next((i for i, s in enumerate(body) if s is chain), 0)]
-    return admits_only(earlier, {subject}, listed, module)
+    return admits_only(earlier, {subject}, listed, module) or _checked_in_init(
+        chain, subject, listed, module
+    )
+
+
+def _checked_in_init(
+    chain: cst.If, subject: str, listed: frozenset[str], module: ModuleModel
+) -> bool:
+    """`if self.mode == "concat": ... elif self.mode == "add": ...` in a method, where `__init__`
+    stores `self.mode = mode` and lets only those values pass (`if mode not in ["concat", "add"]:
+    raise ValueError(...)`): the attribute never holds another value."""
+    attribute = subject.removeprefix("self.")
+    function = function_of(chain, module)
+    cls = module.class_of(module.enclosing_method(function)) if function is not None else None
+    init = cls.method("__init__") if cls is not None and attribute != subject else None
+    if init is None or not isinstance(init.body, cst.IndentedBlock):
+        return False
+    assignments = [
+        line.body[0]
+        for line in init.body.body
+        if isinstance(line, cst.SimpleStatementLine) and isinstance(line.body[0], cst.Assign)
+    ]
+    subjects = {subject} | {
+        assign.value.value
+        for assign in assignments
+        if isinstance(assign, cst.Assign)
+        and module.code(assign.targets[0].target) == subject
+        and isinstance(assign.value, cst.Name)
+    }
+    return admits_only(init.body.body, subjects, listed, module)
 
 
 def _chain_of(node: cst.CSTNode, module: ModuleModel) -> cst.If | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from reslint.knowledge.layers import SIGNED_ACTIVATIONS, activation_name
+from reslint.knowledge.layers import NON_NEGATIVE_ACTIVATIONS, activation_name
 from reslint.model import ModuleModel
 from reslint.model.classes import Instance
 from reslint.model.queries import Element, anchor_of, describe, expand, kind_of, layer_of, residuals
@@ -70,13 +70,13 @@ class ActivationBeforeAddition(Rule):
 
 
 def _non_negative(element: Element) -> bool:
-    """An activation not known to output negative values (`nn.ReLU`, `F.relu`, `x.sigmoid()`)."""
+    """An activation known to output no negative values (`nn.ReLU`, `F.relu`, `x.sigmoid()`)."""
     if kind_of(element) != "act":
         return False
     layer = layer_of(element)
     return (
         activation_name(layer.type_name if layer is not None else describe(element))
-        not in SIGNED_ACTIVATIONS
+        in NON_NEGATIVE_ACTIVATIONS
     )
 
 

@@ -107,6 +107,8 @@ def _in_stem(elements: list[Element], network: bool) -> Iterator[Violation]:
     first_conv = weighted[0]
     if "act" in kinds[:first_conv]:
         return  # ReLU -> conv -> BN (NASNet's units): the activation comes first, not a stem
+    if _patch_embedding(elements[first_conv]):
+        return  # ConvNeXt's "patchify" stem: a linear embedding of non-overlapping patches by design
     end = first_conv + 1
     while end < len(kinds) and kinds[end] in (*NORMS, "dropout"):
         end += 1
@@ -122,6 +124,22 @@ def _in_stem(elements: list[Element], network: bool) -> Iterator[Violation]:
         f"{'the max-pool' if reaches_pool else 'the first stage'} with no activation: the stem "
         "conv and what follows act as one linear map on its output",
         f"apply ReLU after `{describe(norms[-1])}` (conv -> BN -> ReLU -> max-pool)",
+    )
+
+
+def _patch_embedding(element: Element) -> bool:
+    """A conv whose kernel equals its stride (4x4, stride 4): it cuts the image into patches and
+    embeds each linearly, as ConvNeXt, Swin and FasterNet stems do, and the norm after it is the
+    embedding's; the blocks bring the nonlinearity."""
+    layer = layer_of(element)
+    if layer is None:
+        return False
+    kernel, stride = layer.arg("kernel_size"), layer.arg("stride")
+    if not isinstance(kernel, Expr) or not isinstance(stride, Expr) or stride.constant == 1:
+        return False
+    # The same number, or the same value passed twice (`nn.Conv2d(c, 2 * c, patch_size, patch_size)`).
+    return (kernel.constant is not None and kernel.constant == stride.constant) or (
+        kernel.op == "var" and kernel.formula == stride.formula
     )
 
 

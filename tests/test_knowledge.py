@@ -15,6 +15,7 @@ import pytest
 
 from reslint.knowledge import generate
 from reslint.knowledge.choices import IGNORES_CASE, LITERAL_CHOICES, accepts
+from reslint.knowledge.frameworks import builder_for
 from reslint.knowledge.layers import (
     CHANNEL_PRESERVING,
     LAYER_KINDS,
@@ -327,3 +328,16 @@ def test_layer_tables_name_real_torch_things() -> None:
         namespace, _, name = qualified.rpartition(".")
         assert name in names_in(namespace), qualified
     assert set(TENSOR_METHODS) <= names_in("torch.Tensor")
+
+
+# ----- framework builders ----------------------------------------------------------------------
+
+
+def test_a_relative_import_names_a_builder_only_when_its_name_has_one_meaning() -> None:
+    mmcv = builder_for("mmcv.cnn.build_norm_layer")
+    mmpretrain = builder_for("mmpretrain.models.utils.build_norm_layer")
+    assert mmcv is not None and mmcv.returns == "named"
+    assert mmpretrain is not None and mmpretrain.returns == "layers"
+    # `from ..utils import build_norm_layer`: mmcv's pair or mmpretrain's layer, nobody can tell.
+    assert builder_for("..utils.build_norm_layer") is None
+    assert builder_for("...common.conv3x3_block") == builder_for("pytorchcv.common.conv3x3_block")

@@ -25,6 +25,8 @@ class Part:
     type_name: str
     switch: str | None = None
     on_by_default: bool = True
+    # The argument that names its class when that is not the switch (mmcv's `build_norm_layer(cfg, C)`).
+    chosen_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -50,16 +52,27 @@ class Builder:
 CONV = Part("conv", "Conv2d")
 BATCHNORM = Part("batchnorm", "BatchNorm2d")
 RELU = Part("act", "ReLU")
+NORM_BY_CFG = Part("batchnorm", "BatchNorm2d", chosen_by="cfg")
+
+# mmcv's registry names of the batch norms (`norm_cfg=dict(type="SyncBN")`); other types (GN, LN, IN,
+# a project's own) normalise some other way.
+MMCV_BATCHNORM_TYPES = frozenset(
+    {"BN", "BN1d", "BN2d", "BN3d", "SyncBN", "MMSyncBN", "NaiveSyncBN", "naiveSyncBN"}
+)
 
 
 def _conv_norm_act(
-    params: tuple[str, ...], norm_switch: str | None, act_switch: str | None, **options: object
+    params: tuple[str, ...],
+    norm_switch: str | None,
+    act_switch: str | None,
+    norm_choice: str | None = None,
+    **options: object,
 ) -> Builder:
     return Builder(
         params,
         (
             CONV,
-            Part("batchnorm", "BatchNorm2d", norm_switch),
+            Part("batchnorm", "BatchNorm2d", norm_switch, chosen_by=norm_choice),
             Part("act", "ReLU", act_switch),
         ),
         **options,  # type: ignore[arg-type]
@@ -103,13 +116,17 @@ BUILDERS: dict[tuple[str, str], Builder] = {
     ),
     ("mmcv", "build_norm_layer"): Builder(
         ("cfg", "num_features", "postfix"),
-        (BATCHNORM,),
+        (NORM_BY_CFG,),
         "num_features",
         "num_features",
         None,
         returns="named",
         # mmcv's infer_abbr: instance, batch, group and layer norms, then any other class.
         name_prefixes=("in", "bn", "gn", "ln", "norm_layer"),
+    ),
+    # mmpretrain's own build_norm_layer returns the layer alone.
+    ("mmpretrain", "build_norm_layer"): Builder(
+        ("cfg", "num_features"), (NORM_BY_CFG,), "num_features", "num_features", None
     ),
     ("mmcv", "build_activation_layer"): Builder(("cfg",), (RELU,), None, None, None),
     ("mmcv", "ConvModule"): Builder(
@@ -131,9 +148,15 @@ BUILDERS: dict[tuple[str, str], Builder] = {
             "Conv2dSame",
         )
     },
-    ("timm", "ConvNormAct"): _conv_norm_act(_TIMM_CONV_NORM_ACT, "apply_norm", "apply_act"),
-    ("timm", "ConvNormActAa"): _conv_norm_act(_TIMM_CONV_NORM_ACT, "apply_norm", "apply_act"),
-    ("timm", "ConvBnAct"): _conv_norm_act(_TIMM_CONV_NORM_ACT, "apply_norm", "apply_act"),
+    ("timm", "ConvNormAct"): _conv_norm_act(
+        _TIMM_CONV_NORM_ACT, "apply_norm", "apply_act", "norm_layer"
+    ),
+    ("timm", "ConvNormActAa"): _conv_norm_act(
+        _TIMM_CONV_NORM_ACT, "apply_norm", "apply_act", "norm_layer"
+    ),
+    ("timm", "ConvBnAct"): _conv_norm_act(
+        _TIMM_CONV_NORM_ACT, "apply_norm", "apply_act", "norm_layer"
+    ),
     ("timm", "BatchNormAct2d"): Builder(
         ("num_features",),
         (BATCHNORM, Part("act", "ReLU", "apply_act")),
@@ -191,7 +214,9 @@ BUILDERS: dict[tuple[str, str], Builder] = {
     ("monai", "get_norm_layer"): Builder(
         ("name", "spatial_dims", "channels"), (BATCHNORM,), "channels", "channels", None
     ),
-    ("monai", "get_act_layer"): Builder(("name",), (RELU,), None, None, None),
+    ("monai", "get_act_layer"): Builder(
+        ("name",), (Part("act", "ReLU", chosen_by="name"),), None, None, None
+    ),
     # lightly: BatchNorm2d, or its SplitBatchNorm when num_splits > 0
     ("lightly", "get_norm_layer"): Builder(
         ("num_features", "num_splits"), (BATCHNORM,), "num_features", "num_features", None
@@ -267,7 +292,7 @@ HEAD_RESET = ("reset", ("num_classes", "pool_type"))
 
 # Subscripted factories that return a torch layer class: `Conv[Conv.CONV, spatial_dims]` (monai),
 # `ACT2FN["relu"]` (transformers, an activation instance). (package, name) -> {member: torch type};
-# the key "*" serves any member.
+# a member not listed is a layer reslint does not know.
 FACTORY_SUBSCRIPTS: dict[tuple[str, str], dict[str, str]] = {
     ("monai", "Conv"): {"CONV": "Conv2d", "CONVTRANS": "ConvTranspose2d"},
     ("monai", "Norm"): {
@@ -282,7 +307,20 @@ FACTORY_SUBSCRIPTS: dict[tuple[str, str], dict[str, str]] = {
         "ADAPTIVEMAX": "AdaptiveMaxPool2d",
         "ADAPTIVEAVG": "AdaptiveAvgPool2d",
     },
-    ("monai", "Act"): {"*": "ReLU"},
+    ("monai", "Act"): {
+        "RELU": "ReLU",
+        "RELU6": "ReLU6",
+        "ELU": "ELU",
+        "LEAKYRELU": "LeakyReLU",
+        "PRELU": "PReLU",
+        "SELU": "SELU",
+        "CELU": "CELU",
+        "GELU": "GELU",
+        "SIGMOID": "Sigmoid",
+        "TANH": "Tanh",
+        "SOFTMAX": "Softmax",
+        "LOGSOFTMAX": "LogSoftmax",
+    },
 }
 # Subscripts that are an activation instance already (no call needed).
 ACTIVATION_INSTANCES: frozenset[tuple[str, str]] = frozenset({("transformers", "ACT2FN")})
@@ -338,10 +376,15 @@ def _lookup(table: dict[tuple[str, str], object] | frozenset[tuple[str, str]], q
             return (package, name) if isinstance(table, frozenset) else table[(package, name)]
     if qualified.startswith(".") and name not in GENERIC_NAMES:
         # A library file read outside its package (`from ...activations import ACT2FN` in a copy of
-        # transformers' modeling_resnet.py): its distinctive API names still say what they are.
-        for key in table:
-            if key[1] == name:
-                return key if isinstance(table, frozenset) else table[key]  # type: ignore[index]
+        # transformers' modeling_resnet.py): its distinctive API names still say what they are,
+        # unless two libraries give the name different meanings (`from ..utils import
+        # build_norm_layer` in mmpretrain returns a layer, mmcv's returns a (name, layer) pair).
+        keys = [key for key in table if key[1] == name]
+        if isinstance(table, frozenset):
+            return keys[0] if keys else None
+        meanings = [table[key] for key in keys]
+        if meanings and all(meaning == meanings[0] for meaning in meanings):
+            return meanings[0]
     return None
 
 

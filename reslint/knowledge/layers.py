@@ -277,29 +277,12 @@ NAME_SETTERS = {
 # Those of them that can register a submodule under a name computed at run time.
 MODULE_REGISTRATIONS = frozenset(NAME_SETTERS) - {"register_buffer", "register_parameter"}
 
-# Activations that pass negative values through: a branch ending with one can still subtract from the
-# shortcut. Other activations (ReLU, ReLU6, Sigmoid, Softplus, and a builder's `act_layer`, ReLU unless
-# configured) only output values >= 0. Names as activation_name spells them.
-SIGNED_ACTIVATIONS = frozenset(
-    {
-        "leakyrelu",
-        "leaky_relu",
-        "prelu",
-        "rrelu",
-        "elu",
-        "selu",
-        "celu",
-        "gelu",
-        "silu",
-        "swish",
-        "mish",
-        "tanh",
-        "hardswish",
-        "hardtanh",
-        "softsign",
-        "logsoftmax",
-        "tanhshrink",
-    }
+# Activations known to output only values >= 0: a residual branch ending with one can only add to the
+# shortcut. Anything else (LeakyReLU, GELU, SiLU, a project's own HSwish, an `act` reslint cannot
+# name) may pass negative values. A builder's activation is ReLU unless the call chooses another.
+# Names as activation_name spells them.
+NON_NEGATIVE_ACTIVATIONS = frozenset(
+    {"relu", "relu6", "sigmoid", "hardsigmoid", "softplus", "softmax", "threshold"}
 )
 
 # Activations whose outputs are weights in [0, 1] (gates that rescale features).

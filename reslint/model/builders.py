@@ -11,9 +11,19 @@ from typing import Any
 
 import libcst as cst
 
-from reslint.knowledge.frameworks import Builder, Part
+from reslint.knowledge.frameworks import BATCHNORM, MMCV_BATCHNORM_TYPES, Builder, Part
+from reslint.knowledge.layers import LAYER_KINDS, LayerKind
 from reslint.model import symbolic
-from reslint.model.values import OPEN_KWARGS, UNKNOWN, DictValue, Layer, ListValue, Param, TorchRef
+from reslint.model.values import (
+    OPEN_KWARGS,
+    UNKNOWN,
+    DictValue,
+    Layer,
+    ListValue,
+    Param,
+    Partial,
+    TorchRef,
+)
 
 # A part whose presence reslint cannot decide (`activation=act` with `act` unknown): it keeps the
 # channel count, and no rule may count it as an activation or as its absence.
@@ -87,7 +97,11 @@ def _parts(
         if part.kind == "conv" and _flag(bound, builder.depthwise):
             args["groups"] = channels_in
         type_name = _chosen_type(part, bound) or part.type_name
-        layers.append(Layer(part.kind, type_name, node, args, guards=guards, built_by=name))
+        chosen = bound.get(part.chosen_by or part.switch or "")
+        kind = (
+            _chosen_norm_kind(chosen) if part.kind == LayerKind.BATCHNORM else None
+        ) or part.kind
+        layers.append(Layer(kind, type_name, node, args, guards=guards, built_by=name))
         seen_conv |= part.kind == "conv"
     return layers
 
@@ -95,14 +109,43 @@ def _parts(
 def _chosen_type(part: Part, bound: dict[str, Any]) -> str | None:
     """The torch class the call passes for a part (`activation_layer=nn.SiLU`): its name, where the
     table only knows the default (ReLU)."""
-    value = bound.get(part.switch) if part.switch else None
+    chooser = part.chosen_by or part.switch
+    value = bound.get(chooser) if chooser else None
     if isinstance(value, Param):
         value = value.default
+    if part.kind == LayerKind.ACT and part.chosen_by is not None:
+        # monai's get_act_layer(("elu", {...})) or get_act_layer("relu"): the name says which; a
+        # name reslint cannot read leaves the activation unnamed.
+        if isinstance(value, ListValue) and value.items:
+            value = value.items[0]
+        return value if isinstance(value, str) else "activation"
     if isinstance(value, DictValue) and part.kind == "act":
         # mmcv's act_cfg=dict(type='LeakyReLU', negative_slope=0.1): the registry name is the class's.
         chosen = value.items.get("type")
         return chosen if isinstance(chosen, str) else None
     return value.short if isinstance(value, TorchRef) else None
+
+
+def _chosen_norm_kind(value: Any) -> str | None:
+    """What kind of norm the call asks for (`norm_layer=partial(LayerNorm2d, eps=1e-6)`,
+    `norm_cfg=dict(type="GN")`): None where the table's default stands (no choice made, or a batch
+    norm chosen), "norm" for any other normalisation; only a batch norm subtracts a mean per channel
+    over the batch."""
+    while isinstance(value, Param | Partial):
+        value = value.default if isinstance(value, Param) else value.func
+    if value is None or value is True or value is UNKNOWN or value is False:
+        return None
+    if isinstance(value, DictValue):
+        chosen = value.items.get("type")
+        batch = isinstance(chosen, str) and (
+            chosen in MMCV_BATCHNORM_TYPES or LAYER_KINDS.get(chosen) == LayerKind.BATCHNORM
+        )
+        return None if batch else LayerKind.NORM
+    if isinstance(value, TorchRef):
+        return None if LAYER_KINDS.get(value.short) == LayerKind.BATCHNORM else LayerKind.NORM
+    if isinstance(value, LayerClass):
+        return None if value.builder.parts[:1] == (BATCHNORM,) else LayerKind.NORM
+    return LayerKind.NORM
 
 
 def _present(part: Part, bound: dict[str, Any], open_kwargs: bool) -> bool | None:

@@ -57,6 +57,7 @@ from reslint.model.values import (
     ModuleRef,
     NamePattern,
     Param,
+    Partial,
     Step,
     TensorSize,
     TorchRef,
@@ -117,15 +118,6 @@ class ConditionalShortcut:
     name: str
     module: ModuleModel
     instance: Instance | None  # whose `self.<name>` it is, when it is an attribute
-
-
-@dataclass(frozen=True)
-class Partial:
-    """`functools.partial(nn.BatchNorm2d, eps=1e-3)`: a callable with some arguments fixed."""
-
-    func: Any
-    args: tuple[Any, ...]
-    kwargs: tuple[tuple[str, Any], ...]
 
 
 @dataclass(frozen=True)
@@ -636,7 +628,7 @@ class Interpreter:
         if isinstance(base, TensorSize):
             return base
         if isinstance(base, TorchRef):
-            return _framework_subscript(base, node, tuple(self.guards))
+            return _framework_subscript(base, node, key, tuple(self.guards))
         return UNKNOWN
 
     def _slice(self, base: ListValue, part: cst.Slice, frame: Frame) -> Any:
@@ -1174,6 +1166,10 @@ class Interpreter:
             for container in containers if args else []:
                 container.children.extend(_children(args[-1:], {}))
             return None
+        if frame.instance is not None and receiver is frame.instance and name == "__getattr__":
+            # `self.__getattr__(f"convolution_{i}")`: nn.Module's lookup of a submodule, as getattr.
+            args, _ = self.arguments(node, frame)
+            return self.call_builtin("getattr", [receiver, *args[:1]], {}, node, frame)
         if (
             frame.instance is not None
             and receiver is frame.instance
@@ -1438,17 +1434,21 @@ def _children(args: list[Any], kwargs: dict[str, Any]) -> list[Layer]:
     return children
 
 
-def _framework_subscript(base: TorchRef, node: cst.Subscript, guards: tuple) -> Any:
+def _framework_subscript(base: TorchRef, node: cst.Subscript, key: Any, guards: tuple) -> Any:
     """`Conv[Conv.CONV, spatial_dims]` (monai) is a torch layer class; `ACT2FN["gelu"]` (transformers)
-    an activation."""
+    an activation, named by its key where that is known (`activation: str = "relu"`)."""
     if is_activation_instances(base.qualified):
-        return Layer("act", "activation", node, {}, guards=guards, built_by=base.short)
+        name = key.default if isinstance(key, Param) else key
+        type_name = name if isinstance(name, str) else "activation"
+        return Layer("act", type_name, node, {}, guards=guards, built_by=base.short)
     members = factory_subscript(base.qualified)
     if members is None or not node.slice or not isinstance(node.slice[0].slice, cst.Index):
         return UNKNOWN
     first = node.slice[0].slice.value
     member = first.attr.value if isinstance(first, cst.Attribute) else None
-    type_name = members.get(member or "", members.get("*"))
+    if member is None and isinstance(key, str):
+        member = key.upper()  # monai's `Act["elu"]`: the factory looks names up case-blind
+    type_name = members.get(member or "")
     return TorchRef(f"torch.nn.{type_name}") if type_name else UNKNOWN
 
 

@@ -18,7 +18,18 @@ NAME_TAKING_CALLS = {
     "add_module",
     "register_module",
     "get_submodule",
+    "__getattr__",
 }
+
+
+def _is_parameter_path(text: str) -> bool:
+    """`layer1.0.conv1.weight`: attribute names and indices joined by dots."""
+    parts = text.split(".")
+    return (
+        len(parts) > 1
+        and parts[0].isidentifier()
+        and all(part.isidentifier() or part.isdigit() for part in parts[1:])
+    )
 
 
 def _callee(call: cst.Call) -> str:
@@ -275,8 +286,16 @@ class NameIndex:
         if inner.isidentifier():
             self.strings.add(inner)
             if self._may_name_an_attribute(node):
-                owner = id(self._classes[0]) if self._classes else None
-                self.strings_by_class.setdefault(owner, set()).add(inner)
+                self._names_attribute(inner)
+        elif self._classes and _is_parameter_path(inner) and self._may_name_an_attribute(node):
+            # "patch_embed.proj.weight" in a class (transformers' _tied_weights_keys): a weight of
+            # its submodule `patch_embed`, which the model shares by that path. (A file's checkpoint
+            # key maps outside any class name the modules of some other model.)
+            self._names_attribute(inner.split(".", 1)[0])
+
+    def _names_attribute(self, name: str) -> None:
+        owner = id(self._classes[0]) if self._classes else None
+        self.strings_by_class.setdefault(owner, set()).add(name)
 
     def _may_name_an_attribute(self, node: cst.SimpleString) -> bool:
         """`getattr(self, "layer1")`, `module="act1"`, `["layer1", "layer2"]`, `name = "fc"`: places

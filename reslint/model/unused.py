@@ -134,6 +134,7 @@ def _names_used_in(cls: ClassModel, module: ModuleModel) -> set[str]:
     for built in cls.instances():
         if built.forward is not None or built.read_by_name:
             used |= built.read_by_name
+    used |= _dropped_outside_init(cls, home)
     for method in cls.methods.values():
         for name, reads in module.self_reads(method).items():
             # Compared with None, its weights set up, or filled (`add_module`): none runs it.
@@ -145,6 +146,28 @@ def _names_used_in(cls: ClassModel, module: ModuleModel) -> set[str]:
             ):
                 used.add(name)
     return used
+
+
+def _dropped_outside_init(cls: ClassModel, home: ModuleModel) -> set[str]:
+    """`self.flow_model = None` in ultralytics' `fuse()`: a class that drops a layer itself when it
+    switches to inference built it for another phase (a loss that reads it from outside), not for
+    forward."""
+    dropped: set[str] = set()
+    for name, method in cls.methods.items():
+        receiver = method.params.params[0].name.value if method.params.params else None
+        if name == "__init__" or receiver is None:
+            continue
+        for target in home.attribute_stores_in_method(method):
+            statement = home.names.parents.get(id(home.names.parents.get(id(target))))
+            if (
+                isinstance(target.value, cst.Name)
+                and target.value.value == receiver
+                and isinstance(statement, cst.Assign)
+                and isinstance(statement.value, cst.Name)
+                and statement.value.value == "None"
+            ):
+                dropped.add(target.attr.value)
+    return dropped
 
 
 def _bare_reads(cls: ClassModel, name: str, module: ModuleModel) -> list[cst.Name]:

@@ -232,6 +232,15 @@ class FunctionRef:
 
 
 @dataclass(frozen=True)
+class Partial:
+    """`functools.partial(nn.BatchNorm2d, eps=1e-3)`: a callable with some arguments fixed."""
+
+    func: Any
+    args: tuple[Any, ...]
+    kwargs: tuple[tuple[str, Any], ...]
+
+
+@dataclass(frozen=True)
 class Param:
     """An argument nobody supplied a value for; `default` is what the signature says."""
 
