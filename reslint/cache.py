@@ -93,7 +93,8 @@ def default_directory(project_root: str) -> str:
 
 @lru_cache(maxsize=1)
 def reslint_fingerprint() -> str:
-    """reslint's version and the size and modification time of each of its modules (rules included)."""
+    """reslint's version and the size and modification time of each of its modules (rules and
+    framework stubs included)."""
     import reslint
     import reslint.rules
 
@@ -101,7 +102,7 @@ def reslint_fingerprint() -> str:
     for folder in sorted({*reslint.__path__, *reslint.rules.__path__}):
         for root, _, names in sorted(os.walk(folder)):
             for name in sorted(names):
-                if name.endswith(".py"):
+                if name.endswith((".py", ".pystub")):  # stubs: reslint.knowledge.stubs
                     status = os.stat(os.path.join(root, name))
                     digest.update(f"{root}/{name}:{status.st_size}:{status.st_mtime_ns}\n".encode())
     return digest.hexdigest()

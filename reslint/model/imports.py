@@ -85,11 +85,19 @@ class ImportMap:
                 if alias.asname and isinstance(alias.asname.name, cst.Name)
                 else name
             )
-            self.sources[local] = ImportSource(level, base, name)
-            package = self._package[: len(self._package) - level + 1] if level else []
-            qualified = ".".join([*package, *([base] if base else []), name])
+            source = self.sources[local] = ImportSource(level, base, name)
+            qualified = ".".join(part for part in (self.absolute_module(source), name) if part)
             # A leading dot marks a relative import: the file's folder may not be its package (a copy).
             self.aliases[local] = "." + qualified if level else qualified
+
+    def absolute_module(self, source: ImportSource) -> str | None:
+        """The dotted module an import names, a relative one under the folders above the file
+        (`from .resnet import ...` in mmdet/models/backbones/res2net.py: "mmdet.models.backbones.resnet",
+        behind whatever folders hold mmdet)."""
+        if not source.level:
+            return source.module
+        package = self._package[: len(self._package) - source.level + 1]
+        return ".".join([*package, *([source.module] if source.module else [])])
 
     def qualified(self, node: cst.BaseExpression) -> str | None:
         """The torch-qualified name an expression stands for (`nn.Conv2d` -> "torch.nn.Conv2d"), or None."""

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import libcst as cst
 
+from reslint.fast_parse import parse_module
+from reslint.knowledge.stubs import is_stub, stub_path
 from reslint.model.values import UNKNOWN, ModuleRef
 from reslint.project_files import ProjectFiles, normal_path
 
@@ -40,7 +42,8 @@ class Project:
         """Register a model built elsewhere (the file being linted right now)."""
         key = normal_path(model.path)
         self._models[key] = model
-        self.files.add(model.path)
+        if not is_stub(key):  # a stub is knowledge, not a file of the run other files may import
+            self.files.add(model.path)
         for function_id in model.names.functions:
             self._owners[function_id] = model
 
@@ -93,7 +96,28 @@ class Project:
                 return value
         submodule = ".".join(part for part in (source.module, source.name) if part)
         target = self._find(importer.path, source.level, submodule)
-        return ModuleRef(target) if target is not None else None
+        if target is not None:
+            return ModuleRef(target)
+        return self._from_stub(importer, source.name, importer.imports.absolute_module(source))
+
+    def _from_stub(self, importer: ModuleModel, name: str, module: str | None) -> Any:
+        """A framework base class no linted file provides, from its stub (reslint.knowledge.stubs)."""
+        path = stub_path(module, name) if module else None
+        if path is None or path == normal_path(importer.path):
+            return None
+        if path not in self._models:
+            self._load_stub(path)
+        stub = self._models[path]
+        value = stub.global_value(name) if stub is not None else UNKNOWN
+        return value if value is not UNKNOWN else None
+
+    def _load_stub(self, path: str) -> None:
+        from reslint.model.module import build_module_model
+
+        self._models[path] = None  # a stub importing itself while being built
+        with open(path, encoding="utf-8") as file:
+            text = file.read()
+        build_module_model(parse_module(text), text, path, self)
 
     def _find(self, importer: str, level: int, dotted: str | None) -> ModuleModel | None:
         path = self.files.find(importer, level, dotted)
