@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import libcst as cst
 
 from reslint.fast_parse import parse_module
-from reslint.knowledge.stubs import is_stub, stub_path
+from reslint.knowledge.stubs import stub_path
 from reslint.model.values import UNKNOWN, ModuleRef
 from reslint.project_files import ProjectFiles, normal_path
 
@@ -42,8 +42,7 @@ class Project:
         """Register a model built elsewhere (the file being linted right now)."""
         key = normal_path(model.path)
         self._models[key] = model
-        if not is_stub(key):  # a stub is knowledge, not a file of the run other files may import
-            self.files.add(model.path)
+        self.files.add(model.path)
         for function_id in model.names.functions:
             self._owners[function_id] = model
 

@@ -66,6 +66,3 @@ def stub_path(dotted: str, name: str) -> str | None:
             return os.path.join(STUB_FOLDER, stub.file) if name in stub.names else None
     return None
 
-
-def is_stub(path: str) -> bool:
-    return os.path.dirname(os.path.abspath(path)) == STUB_FOLDER and path.endswith(STUB_SUFFIX)
