@@ -191,6 +191,7 @@ BUILDERS: dict[tuple[str, str], Builder] = {
     ("timm", "get_norm_layer"): Builder(("norm_layer",), returns="same", makes=_NORM_CLASS),
     # Stochastic depth: an identity at eval time, a random per-sample scaling in training.
     ("timm", "DropPath"): Builder(("drop_prob",), (Part("dropout", "DropPath"),), None, None, None),
+    ("mmcv", "DropPath"): Builder(("drop_prob",), (Part("dropout", "DropPath"),), None, None, None),
     ("torchvision", "StochasticDepth"): Builder(
         ("p", "mode"), (Part("dropout", "StochasticDepth"),), None, None, None
     ),
