@@ -33,26 +33,40 @@ def _stub(file: str, *names: str) -> Stub:
     return Stub(file + STUB_SUFFIX, frozenset(names))
 
 
+_V1 = "openmmlab_resnet_v1"
+_V2 = "openmmlab_resnet_v2"
+_SE = "openmmlab_se_layer"
+_BACKBONE = "openmmlab_base_backbone"
+_TORCHVISION = "torchvision_resnet"
 _MMDET_RESNET = ("BasicBlock", "Bottleneck", "ResNet", "ResNetV1d")
 _MMPRETRAIN_RESNET = ("BasicBlock", "Bottleneck", "ResLayer", "ResNet", "ResNetV1c", "ResNetV1d")
-_TORCHVISION_RESNET = ("BasicBlock", "Bottleneck", "ResNet", "conv1x1", "conv3x3")
 
-# Dotted module -> its stub. A module is matched by its last components, so a relative import in a
-# file under `.../mmdet/models/backbones/` names "mmdet.models.backbones.resnet" too.
-STUBS: dict[str, Stub] = {
-    "mmdet.models.backbones.resnet": _stub("openmmlab_resnet_v1", *_MMDET_RESNET),
-    "mmdet.models.backbones": _stub("openmmlab_resnet_v1", "ResNet", "ResNetV1d"),
-    "mmdet.models.layers.res_layer": _stub("openmmlab_resnet_v1", "ResLayer"),
-    "mmdet.models.layers": _stub("openmmlab_resnet_v1", "ResLayer"),
-    "mmseg.models.backbones.resnet": _stub("openmmlab_resnet_v1", *_MMDET_RESNET),
-    "mmseg.models.backbones": _stub("openmmlab_resnet_v1", "ResNet", "ResNetV1d"),
-    "mmseg.models.utils.res_layer": _stub("openmmlab_resnet_v1", "ResLayer"),
-    "mmseg.models.utils": _stub("openmmlab_resnet_v1", "ResLayer"),
-    "mmpretrain.models.backbones.resnet": _stub("openmmlab_resnet_v2", *_MMPRETRAIN_RESNET),
-    "mmpretrain.models.backbones": _stub("openmmlab_resnet_v2", "ResNet", "ResNetV1c", "ResNetV1d"),
-    "mmpose.models.backbones.resnet": _stub("openmmlab_resnet_v2", *_MMPRETRAIN_RESNET),
-    "mmpose.models.backbones": _stub("openmmlab_resnet_v2", "ResNet", "ResNetV1d"),
-    "torchvision.models.resnet": _stub("torchvision_resnet", *_TORCHVISION_RESNET),
+# Dotted module -> the stubs that provide its names. A module is matched by its last components, so a
+# relative import in a file under `.../mmdet/models/backbones/` names "mmdet.models.backbones.resnet".
+STUBS: dict[str, tuple[Stub, ...]] = {
+    "mmdet.models.backbones.resnet": (_stub(_V1, *_MMDET_RESNET),),
+    "mmdet.models.backbones": (_stub(_V1, "ResNet", "ResNetV1d"),),
+    "mmdet.models.layers.res_layer": (_stub(_V1, "ResLayer"),),
+    "mmdet.models.layers.se_layer": (_stub(_SE, "SELayer"),),
+    "mmdet.models.layers": (_stub(_V1, "ResLayer"), _stub(_SE, "SELayer")),
+    "mmseg.models.backbones.resnet": (_stub(_V1, *_MMDET_RESNET),),
+    "mmseg.models.backbones": (_stub(_V1, "ResNet", "ResNetV1d"),),
+    "mmseg.models.utils.res_layer": (_stub(_V1, "ResLayer"),),
+    "mmseg.models.utils.se_layer": (_stub(_SE, "SELayer"),),
+    "mmseg.models.utils": (_stub(_V1, "ResLayer"), _stub(_SE, "SELayer")),
+    "mmpretrain.models.backbones.resnet": (_stub(_V2, *_MMPRETRAIN_RESNET),),
+    "mmpretrain.models.backbones": (_stub(_V2, "ResNet", "ResNetV1c", "ResNetV1d"),),
+    "mmpretrain.models.backbones.base_backbone": (_stub(_BACKBONE, "BaseBackbone"),),
+    "mmpretrain.models.utils.se_layer": (_stub(_SE, "SELayer"),),
+    "mmpretrain.models.utils": (_stub(_SE, "SELayer"),),
+    "mmpose.models.backbones.resnet": (_stub(_V2, *_MMPRETRAIN_RESNET),),
+    "mmpose.models.backbones": (_stub(_V2, "ResNet", "ResNetV1d"),),
+    "mmpose.models.backbones.base_backbone": (_stub(_BACKBONE, "BaseBackbone"),),
+    "mmpose.models.backbones.utils.se_layer": (_stub(_SE, "SELayer"),),
+    "mmpose.models.backbones.utils": (_stub(_SE, "SELayer"),),
+    "torchvision.models.resnet": (
+        _stub(_TORCHVISION, "BasicBlock", "Bottleneck", "ResNet", "conv1x1", "conv3x3"),
+    ),
 }
 
 
@@ -61,8 +75,8 @@ def stub_path(dotted: str, name: str) -> str | None:
     it, whole components), if any."""
     parts = dotted.split(".")
     for start in range(len(parts)):
-        stub = STUBS.get(".".join(parts[start:]))
-        if stub is not None:
-            return os.path.join(STUB_FOLDER, stub.file) if name in stub.names else None
+        stubs = STUBS.get(".".join(parts[start:]))
+        if stubs is not None:
+            found = (stub.file for stub in stubs if name in stub.names)
+            return next((os.path.join(STUB_FOLDER, file) for file in found), None)
     return None
-
