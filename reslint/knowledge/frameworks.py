@@ -129,11 +129,6 @@ BUILDERS: dict[tuple[str, str], Builder] = {
         ("cfg", "num_features"), (NORM_BY_CFG,), "num_features", "num_features", None
     ),
     ("mmcv", "build_activation_layer"): Builder(("cfg",), (RELU,), None, None, None),
-    # mmpretrain's own build_norm_layer (models/utils/norm.py) returns the layer alone, no name; its
-    # backbones mostly build layer norms with it, so no batch-norm fact is claimed.
-    ("mmpretrain", "build_norm_layer"): Builder(
-        ("cfg", "num_features"), (Part("norm", "LayerNorm"),), "num_features", "num_features", None
-    ),
     ("mmcv", "ConvModule"): Builder(
         ("in_channels", "out_channels", "kernel_size", "stride"),
         (CONV, Part("batchnorm", "BatchNorm2d", "norm_cfg", False), Part("act", "ReLU", "act_cfg")),
