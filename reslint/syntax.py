@@ -856,7 +856,9 @@ def _moved(lines: list[str], layout: _Layout, first: int, last: int, delta: int)
         indentation = _indentation(body)
         if not body.strip() or (layout.continued[number] and number != first):
             continue
-        width = indent_width(body) + delta  # tabs count to the next multiple of 8, as Python reads them
+        width = (
+            indent_width(body) + delta
+        )  # tabs count to the next multiple of 8, as Python reads them
         if indentation.strip(" \t") or width < 0:
             return None
         result[number - 1] = " " * width + body[len(indentation) :] + _ending(lines[number - 1])
