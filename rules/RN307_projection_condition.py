@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from reslint.model import ModuleModel
 from reslint.model.queries import Projection, first_conv, projection
 from reslint.model.symbolic import Assumptions, Condition, Expr, samples
-from reslint.model.values import Flow
+from reslint.model.values import Flow, options
 from reslint.rule import Rule, Violation
 from reslint.rules_support import unique
 
@@ -110,15 +110,15 @@ def _uncovered(
     sizes = {
         name
         for size in (channels_in, channels_out, stride)
-        if isinstance(size, Expr)
-        for name in size.symbols()
+        for option in options(size)
+        if isinstance(option, Expr)
+        for name in option.symbols()
     }
-    if condition.symbols() and not condition.symbols() & sizes:
+    if condition.symbols() and not condition.symbols() & sizes and not _tests_a_stride(condition):
         return None  # a flag its builder sets from the shape (`opt = inplanes if ... else 0`)
     if isinstance(stride, Expr) and stride.constant is not None and _tests_a_stride(condition):
-        stride = (
-            None  # a fixed projection stride tells nothing of the block's, which the test reads
-        )
+        # A fixed projection stride tells nothing of the block's own, which the test reads.
+        stride = None
     misses: set[str] = set()
     for lookup in samples(SAMPLES):
         if condition.holds(lookup) is not (not way):

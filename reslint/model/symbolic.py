@@ -262,16 +262,24 @@ def relation(left: Expr, right: Expr, assume: Assumptions = ()) -> Relation:
 
 
 def _unrelated(left: Expr, right: Expr, assume: Assumptions) -> bool:
-    """Two sizes over disjoint symbols, one of them with no known value, that no assumed condition ties
-    together (`cfg["in"]` against `cfg["out"] * 4`, read from data reslint cannot see): some values make
-    them equal, whatever the samples show, so they are never "different". (Sample 0 already makes
-    `in_chs` and `out_chs` equal; a factor would defeat it. Symbols with defaults are decided by them.)"""
+    """Two sizes over disjoint symbols, one of them an entry of data reslint cannot see and has no
+    value for (`cfg["in_channels"]` against `cfg["out_channels"] * 4`, from a per-block plan), that no
+    assumed condition ties together: the data may hold any values, equal ones included, whatever the
+    samples show, so they are never "different". (Sample 0 already makes `in_chs` and `out_chs`
+    equal; a factor would defeat it.)"""
     mine, theirs = left.symbols(), right.symbols()
-    if not mine or not theirs or mine & theirs or not (left.free() | right.free()):
+    if not mine or not theirs or mine & theirs:
+        return False
+    if not any(_is_entry(name) for name in left.free() | right.free()):
         return False
     return not any(
         condition.symbols() & mine and condition.symbols() & theirs for condition, _ in assume
     )
+
+
+def _is_entry(name: str) -> bool:
+    """A symbol for an entry of an unknown list or dict is named by its subscript (`dims[2]`)."""
+    return "[" in name
 
 
 def _options(expr: Expr) -> tuple[Expr, ...]:
