@@ -23,6 +23,7 @@ from reslint.fast_parse import parse_module
 from reslint.source import split_lines
 
 MAX_ROUNDS = 50
+TAB_SHOWN = 4  # columns an editor draws for a tab, where the author of a TabError saw the line
 # Each round re-parses and re-scans the whole file: a budget in lines bounds a huge file with many errors.
 MAX_WORK_LINES = 400_000
 
@@ -800,7 +801,9 @@ def _reindent(
     lines: list[str], layout: _Layout, line: int, whole_run_first: bool
 ) -> Iterator[_Repair]:
     """Move a badly indented line (and the lines under it) to the nearest indentation level in use before
-    it: text moves sideways, but nothing is lost. Only for space indentation."""
+    it: text moves sideways, but nothing is lost. A tab-indented line among space-indented ones
+    (TabError) gets spaces: first as many as its tabs showed in its author's editor, if that is a level
+    in use, then the nearest level."""
     width = indent_width(layout.bodies[line])
     previous = layout.previous_code_line(line)
     if previous is None:
@@ -817,11 +820,20 @@ def _reindent(
     }
     run_end = layout.indented_run_end(line)
     statement_end = layout.statement(line)[1]
-    for level in sorted(levels, key=lambda level: (abs(level - width), -level))[:2]:
+    shown = _editor_width(layout.bodies[line])
+    tried = [shown] if shown in levels else []
+    tried += sorted(levels - {shown}, key=lambda level: (abs(level - width), -level))[:2]
+    for level in tried:
         for last in (run_end, statement_end) if whole_run_first else (statement_end, run_end):
             moved = _moved(lines, layout, line, last, level - width)
             if moved is not None:
                 yield moved
+
+
+def _editor_width(text: str) -> int:
+    """The indentation of a line as an editor showing a tab as 4 columns (the common setting) draws it:
+    where its author saw it."""
+    return indent_width(_indentation(text).expandtabs(TAB_SHOWN))
 
 
 def _valid_indentation(layout: _Layout, line: int) -> str:
@@ -844,12 +856,13 @@ def _moved(lines: list[str], layout: _Layout, first: int, last: int, delta: int)
         indentation = _indentation(body)
         if not body.strip() or (layout.continued[number] and number != first):
             continue
-        if indentation.strip(" ") or len(indentation) + delta < 0:
+        width = (
+            indent_width(body) + delta
+        )  # tabs count to the next multiple of 8, as Python reads them
+        if indentation.strip(" \t") or width < 0:
             return None
-        result[number - 1] = (
-            " " * (len(indentation) + delta) + body[len(indentation) :] + _ending(lines[number - 1])
-        )
-        shifts.append((number, 1, delta))
+        result[number - 1] = " " * width + body[len(indentation) :] + _ending(lines[number - 1])
+        shifts.append((number, 1, width - len(indentation)))
     return _Repair(result, region=(first, last), shifts=tuple(shifts), blanks=False)
 
 

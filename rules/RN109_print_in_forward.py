@@ -52,6 +52,7 @@ class PrintInForward(Rule):
                 isinstance(call.func, cst.Name)
                 and call.func.value == "print"
                 and "print" not in module.names.module_bound
+                and not module.names.raises_after(call)  # the message of an error being raised
             ):
                 yield Violation(
                     call,
@@ -112,5 +113,14 @@ class Block(nn.Module):
         return x
     def describe(self):
         print(self)
-"""
+""",
+    """
+import torch.nn as nn
+class Block(nn.Module):
+    def forward(self, x):
+        if x.dim() != 4:
+            print("expected NCHW, got", tuple(x.shape))
+            raise ValueError("Block takes 4-d input")
+        return x
+""",
 ]

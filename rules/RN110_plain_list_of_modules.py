@@ -55,6 +55,8 @@ class PlainListOfModules(Rule):
                     continue
                 if not any(o is container for o in options(instance.attrs.get(assignment.name))):
                     continue  # replaced later (`self.x = nn.Sequential(*self.x)`): never kept
+                if all(instance.registers(layer) for layer in _layers_in(container)):
+                    continue  # `self.body = nn.Sequential(*self.blocks)`: the list is only a view
                 kind = "nn.ModuleDict" if isinstance(container, DictValue) else "nn.ModuleList"
                 yield Violation(
                     assignment.target,
@@ -87,13 +89,13 @@ def _fix(
     )
 
 
-def _holds_layers(container: ListValue | DictValue) -> bool:
+def _layers_in(container: ListValue | DictValue) -> list[Layer]:
     items = container.items.values() if isinstance(container, DictValue) else container.items
-    return any(
-        isinstance(o, Layer) and o.kind not in ("object", "unknown")
-        for item in items
-        for o in options(item)
-    )
+    return [o for item in items for o in options(item) if isinstance(o, Layer)]
+
+
+def _holds_layers(container: ListValue | DictValue) -> bool:
+    return any(layer.kind not in ("object", "unknown") for layer in _layers_in(container))
 
 
 PlainListOfModules.INVALID = [

@@ -74,6 +74,15 @@ class ShortcutStrideMismatch(Rule):
                     stride is not None and stride.constant is None
                     for stride in map(_total_stride, residual.shortcuts)
                 )
+                # The identity and a stride-2 projection, picked by a flag of the block's own
+                # (`if self.downsample: x = self.conv1x1(x)`): the flag stands for the stride, and
+                # the builder that sets both decides.
+                fixed = {
+                    stride.constant
+                    for stride in map(_total_stride, residual.shortcuts)
+                    if stride is not None and stride.constant is not None
+                }
+                flagged = fixed >= {1, 2}
                 for shortcut in residual.shortcuts:
                     convs = convs_of(shortcut)
                     short_stride = _total_stride(shortcut)
@@ -88,7 +97,10 @@ class ShortcutStrideMismatch(Rule):
                         for guard in conv.guards
                         if guard.condition is not None
                     )
-                    if not _provably_different(main_stride, short_stride, assume, handled):
+                    by_flag = flagged and not assume  # no size test decides which one runs
+                    if not _provably_different(
+                        main_stride, short_stride, assume, handled or by_flag
+                    ):
                         continue
                     yield Violation(
                         convs[0].anchor,

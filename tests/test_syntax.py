@@ -212,6 +212,31 @@ def test_an_over_indented_block_is_one_finding():
     assert "return x" in result.recovered
 
 
+def test_tab_indented_statements_among_spaces_are_kept_where_their_author_saw_them():
+    # A student's editor drew each tab as 4 columns: the statements line up with the code around them,
+    # but Python raises TabError. They must survive for the rules (an assignment, an addition).
+    source = (
+        "class Block(nn.Module):\n"
+        "    def __init__(self, c):\n"
+        "        super().__init__()\n"
+        "\t\tself.norm = nn.BatchNorm2d(c)\n"
+        "        self.conv = nn.Conv2d(c, c, 3, padding=1)\n"
+        "\n"
+        "    def forward(self, x):\n"
+        "        out = self.conv(self.norm(x))\n"
+        "        if self.training:\n"
+        "            out = out * 1.0\n"
+        "\t\tout += x\n"
+        "        return out\n"
+    )
+    result = parse_source(source)
+    assert [issue.line for issue in result.issues] == [4, 11]
+    assert_recovered_is_valid(source, result.recovered)
+    recovered = result.recovered.splitlines()
+    assert recovered[3] == "        self.norm = nn.BatchNorm2d(c)"
+    assert recovered[10] == "        out += x"  # after the `if`, not inside it
+
+
 def test_a_missing_colon_keeps_the_body():
     source = (
         "class A:\n    def f(self)\n        return self.x\n\n    def g(self):\n        return 1\n"

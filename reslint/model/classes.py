@@ -364,6 +364,11 @@ class Instance:
                 found[name] = layer
         return found
 
+    def registers(self, layer: Layer) -> bool:
+        """Whether the layer is registered with this module: held by one of its layer attributes,
+        directly or inside a container (`self.body = nn.Sequential(*blocks)`)."""
+        return any(inner is layer for held in self.layers().values() for inner in held.walk())
+
     def tested_comparisons(self) -> list[Comparison]:
         """The size comparisons its constructor tests to choose layers (`in_channel != out_channel`
         deciding the shortcut): each a configuration its author expects, whichever way it goes."""

@@ -104,6 +104,22 @@ class NameIndex:
             current = self.parents.get(id(current))
         return False
 
+    def raises_after(self, node: cst.CSTNode) -> bool:
+        """Whether the code goes on to `raise` after this node's statement, in its block or in a block
+        around it (an error branch: `except RuntimeError: if oom: print(...)` then `raise`): the
+        statement then runs only on the way to an error. Loops and functions are not left."""
+        statement: cst.CSTNode | None = node
+        while statement is not None:
+            block = self.parents.get(id(statement))
+            if isinstance(block, (cst.FunctionDef, cst.ClassDef, cst.For, cst.While, cst.Lambda)):
+                return False
+            if isinstance(block, cst.IndentedBlock):
+                after = block.body[[id(s) for s in block.body].index(id(statement)) + 1 :]
+                if any(isinstance(s, cst.SimpleStatementLine) and _raises(s) for s in after):
+                    return True
+            statement = block
+        return False
+
     # ----- binding helpers -----------------------------------------------------------------
 
     def _bind(self, name: str, node: cst.CSTNode) -> None:
@@ -331,3 +347,7 @@ class NameIndex:
             for use in self.reads
             if use.node.value not in self.bound_anywhere and use.node.value not in BUILTIN_NAMES
         ]
+
+
+def _raises(line: cst.SimpleStatementLine) -> bool:
+    return any(isinstance(small, cst.Raise) for small in line.body)

@@ -84,6 +84,12 @@ class Expr:
                 found |= arg.symbols()
         return found
 
+    def free(self) -> set[str]:
+        """Its symbols of no known value: no default, no usual values (a stride's 1 or 2)."""
+        if self.op == "var":
+            return set() if self.domain else {self.args[0]}
+        return {name for arg in self.args if isinstance(arg, Expr) for name in arg.free()}
+
     def evaluate(self, lookup: Callable[[str, tuple], float | None]) -> float | None:
         if self.op == "const":
             return self.args[0]
@@ -250,9 +256,30 @@ def relation(left: Expr, right: Expr, assume: Assumptions = ()) -> Relation:
         return Relation.UNKNOWN
     if outcomes == {True}:
         return Relation.EQUAL
-    if outcomes == {False}:
+    if outcomes == {False} and not _unrelated(left, right, assume):
         return Relation.DIFFERENT
     return Relation.UNKNOWN
+
+
+def _unrelated(left: Expr, right: Expr, assume: Assumptions) -> bool:
+    """Two sizes over disjoint symbols, one of them an entry of data reslint cannot see and has no
+    value for (`cfg["in_channels"]` against `cfg["out_channels"] * 4`, from a per-block plan), that no
+    assumed condition ties together: the data may hold any values, equal ones included, whatever the
+    samples show, so they are never "different". (Sample 0 already makes `in_chs` and `out_chs`
+    equal; a factor would defeat it.)"""
+    mine, theirs = left.symbols(), right.symbols()
+    if not mine or not theirs or mine & theirs:
+        return False
+    if not any(_is_entry(name) for name in left.free() | right.free()):
+        return False
+    return not any(
+        condition.symbols() & mine and condition.symbols() & theirs for condition, _ in assume
+    )
+
+
+def _is_entry(name: str) -> bool:
+    """A symbol for an entry of an unknown list or dict is named by its subscript (`dims[2]`)."""
+    return "[" in name
 
 
 def _options(expr: Expr) -> tuple[Expr, ...]:
