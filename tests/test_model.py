@@ -414,3 +414,23 @@ def test_a_tensor_forward_is_given_stays_apart_from_its_input() -> None:
     """)
     (site,) = model.class_named("Block").generic.forward.adds
     assert site.adds_a_given_tensor
+
+
+def test_an_augmented_assignment_is_not_where_an_attribute_is_first_set() -> None:
+    # `self.calls += 1` reads `calls` first: RN116 names the plain store after it.
+    from reslint.engine import Checks, lint_source
+
+    source = textwrap.dedent(
+        """
+        import torch.nn as nn
+        class Block(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.calls += 1
+                self.calls = 0
+            def forward(self, x):
+                return x
+        """
+    )
+    (finding,) = [f for f in lint_source(source, "m.py", Checks.every()) if f.code == "RN116"]
+    assert "first set on line 7" in finding.message

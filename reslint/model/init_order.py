@@ -351,8 +351,13 @@ def _hands_self(call: cst.Call, me: str | None) -> bool:
 
 
 def _first_stores(init: cst.FunctionDef, module) -> dict[str, cst.Attribute]:
+    """Where `__init__` first sets each attribute. `self.X += 1` reads X before it stores it: it
+    creates nothing, so a message never names it as where X is first set."""
     first: dict[str, cst.Attribute] = {}
+    parents = module.names.parents
     for target in module.attribute_stores_in_method(init):
+        if isinstance(parents.get(id(target)), cst.AugAssign):
+            continue
         if _is_self(target.value, init):
             name = target.attr.value
             if name not in first or module.position(target) < module.position(first[name]):
