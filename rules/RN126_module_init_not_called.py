@@ -46,7 +46,12 @@ class ModuleInitNotCalled(Rule):
     def check(self, module: ModuleModel) -> Iterator[Violation]:
         for cls in module.module_classes:
             init = cls.methods.get("__init__")
-            if init is None or cls.generic is None or _may_run_a_base_init(init, module):
+            if (
+                init is None
+                or cls.generic is None
+                or not cls.needs_base_init_call
+                or _may_run_a_base_init(init, module)
+            ):
                 continue
             first = _first_layer_assignment(cls, init, module)
             if first is None:

@@ -347,6 +347,9 @@ MODULE_BASES: frozenset[tuple[str, str]] = frozenset(
         ("monai", "BaseEncoder"),
     }
 )
+# Module bases whose metaclass runs nn.Module.__init__ before the subclass's own __init__: fastai's
+# Module ("no need for subclasses to call super().__init__", PrePostInitMeta's __pre_init__).
+SELF_INITIALIZING_BASES: frozenset[tuple[str, str]] = frozenset({("fastai", "Module")})
 
 # Names generic enough that a project may define its own: matched only with their package in view.
 GENERIC_NAMES = frozenset(
@@ -460,6 +463,11 @@ def module_base_attributes(qualified: str) -> frozenset[str] | None:
 def is_module_base(qualified: str) -> bool:
     """Whether a base class of another library is an nn.Module (mmengine's BaseModule...)."""
     return _lookup(MODULE_BASES, qualified) is not None
+
+
+def initializes_itself(qualified: str) -> bool:
+    """Whether a framework's module base runs nn.Module.__init__ without the subclass calling it."""
+    return _lookup(SELF_INITIALIZING_BASES, qualified) is not None
 
 
 def torch_mirror(qualified: str) -> str | None:

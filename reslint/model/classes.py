@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import libcst as cst
 
-from reslint.knowledge.frameworks import is_module_base
+from reslint.knowledge.frameworks import initializes_itself, is_module_base
 from reslint.knowledge.layers import CHANNEL_PRESERVING, PARAMETER_CONSTRUCTORS, TORCH_LAYERS
 from reslint.model.builders import part_name
 from reslint.model.symbolic import Comparison, Expr, comparisons
@@ -168,6 +168,19 @@ class ClassModel:
                 if qualified and (qualified.startswith("torch.nn.") or is_module_base(qualified)):
                     return True
         return False
+
+    @cached_property
+    def needs_base_init_call(self) -> bool:
+        """Whether nn.Module.__init__ runs only if this class's `__init__` calls a base `__init__`:
+        every base reslint cannot read is a torch.nn class or a known framework module base that
+        does not initialize itself (fastai's Module does, through its metaclass)."""
+        unseen = self.unseen_bases()
+        return bool(unseen) and all(
+            qualified is not None
+            and (qualified.startswith("torch.nn.") or is_module_base(qualified))
+            and not initializes_itself(qualified)
+            for qualified in unseen
+        )
 
     @cached_property
     def may_be_module(self) -> bool:
