@@ -271,3 +271,22 @@ def load(selected: set[str] | None = None) -> tuple[list[RealFile], list[str]]:
             else:
                 notes.append(f"missing from {package.name}=={package.version}: {path}")
     return files, notes
+
+
+def load_folder(root: Path) -> tuple[list[RealFile], list[str]]:
+    """Every `*.py` file under `root` (your own code, or a screen set kept outside this repository),
+    its first folder standing for the package: `root/owner+repo/models/resnet.py`."""
+    files: list[RealFile] = []
+    notes: list[str] = []
+    for path in sorted(root.rglob("*.py")):
+        relative = path.relative_to(root)
+        package, inner = (
+            (relative.parts[0], "/".join(relative.parts[1:]))
+            if len(relative.parts) > 1
+            else (root.name, relative.name)
+        )
+        try:
+            files.append(RealFile(package, inner, path.read_text(encoding="utf-8")))
+        except (OSError, UnicodeDecodeError) as error:
+            notes.append(f"unreadable {relative}: {error}")
+    return files, notes

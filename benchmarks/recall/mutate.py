@@ -3,6 +3,7 @@
     python benchmarks/recall/mutate.py                       # every package, every kind, <= 2 sites per file and kind
     python benchmarks/recall/mutate.py --quick               # <= 1 site per file and kind
     python benchmarks/recall/mutate.py --packages timm mmdet --kinds relu-in-shortcut --json out.json
+    python benchmarks/recall/mutate.py --folder ~/my_models     # your own files instead of the wheels
 
 A bug is found when a finding of any code, absent from the unmutated file at the same place, lies on one
 of the lines the bug's kind names (operators.py); "family" also asks for the kind's expected codes.
@@ -76,7 +77,17 @@ def arguments() -> argparse.Namespace:
     parser.add_argument(
         "--keep", type=Path, metavar="DIR", help="write the mutants under DIR and keep them"
     )
+    parser.add_argument(
+        "--folder",
+        type=Path,
+        metavar="DIR",
+        help="mutate the *.py files under DIR instead of the wheels (its first folders name the packages)",
+    )
     options = parser.parse_args()
+    if options.folder and (options.packages or options.with_imports):
+        parser.error("--folder takes neither --packages nor --with-imports")
+    if options.folder and not options.folder.is_dir():
+        parser.error(f"--folder {options.folder}: not a directory")
     known_kinds = {kind.name for kind in KINDS}
     known_packages = {package.name for package in corpus.PACKAGES}
     for wanted, known, what in (
@@ -243,11 +254,13 @@ def as_json(
     baseline: dict[str, list[Finding]],
     timing: dict,
     with_imports: bool,
+    folder: Path | None,
 ) -> dict:
     return {
         "reslint_commit": reslint_version(),
         "with_imports": with_imports,
-        "packages": {p.name: p.version for p in corpus.PACKAGES},
+        "folder": str(folder) if folder else None,
+        "packages": {} if folder else {p.name: p.version for p in corpus.PACKAGES},
         "timing_seconds": timing,
         "sites": dict(harvested.sites),
         "discarded": [
@@ -281,7 +294,11 @@ def as_json(
 def main() -> int:
     options = arguments()
     started = time.perf_counter()
-    files, notes = corpus.load(set(options.packages) if options.packages else None)
+    files, notes = (
+        corpus.load_folder(options.folder)
+        if options.folder
+        else corpus.load(set(options.packages) if options.packages else None)
+    )
     for note in notes:
         print(note, file=sys.stderr)
     if not files:
@@ -324,7 +341,10 @@ def main() -> int:
     if options.json:
         options.json.write_text(
             json.dumps(
-                as_json(outcomes, harvested, baseline, timing, options.with_imports), indent=1
+                as_json(
+                    outcomes, harvested, baseline, timing, options.with_imports, options.folder
+                ),
+                indent=1,
             ),
             encoding="utf-8",
         )

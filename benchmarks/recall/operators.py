@@ -239,6 +239,14 @@ def strided(call: cst.Call) -> bool:
     )
 
 
+def constant_stride(call: cst.Call) -> int | None:
+    """The stride a call writes as a number (`stride=2`), None where it writes none."""
+    for arg in call.args:
+        if arg.keyword and arg.keyword.value == "stride" and isinstance(arg.value, cst.Integer):
+            return int(arg.value.value, 0)
+    return None
+
+
 def stride_on_second_conv(source: Source) -> Iterator[Mutation]:
     """A second conv of a block given `stride=stride`, so the block downsamples twice."""
     takes_stride = accepts_stride(source)
@@ -255,8 +263,8 @@ def stride_on_second_conv(source: Source) -> Iterator[Mutation]:
         if not first:
             continue
         for call in convs:
-            if strided(call):
-                continue
+            if strided(call) or constant_stride(call) not in (None, 1):
+                continue  # a conv that downsamples already (`stride=2`) is not a second one
             literal = next(
                 (a for a in call.args if a.keyword and a.keyword.value == "stride"), None
             )

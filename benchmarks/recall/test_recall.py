@@ -179,3 +179,18 @@ def test_a_removed_activation_names_where_it_is_built_when_that_was_its_only_cal
         expected[removed[0]] = set(mutant.applied.expected_lines)
     assert 10 in expected["x = self.relu(x)"]  # `self.relu`, called once, is built on line 10
     assert 9 not in expected["x = self.activ(x)"]  # `self.activ` is still called on line 14
+
+
+def test_folder_files_take_their_first_folder_as_package(tmp_path: Path) -> None:
+    from corpus import load_folder
+
+    (tmp_path / "owner+repo" / "models").mkdir(parents=True)
+    (tmp_path / "owner+repo" / "models" / "resnet.py").write_text("x = 1\n", encoding="utf-8")
+    (tmp_path / "loose.py").write_text("y = 2\n", encoding="utf-8")
+    (tmp_path / "owner+repo" / "latin1.py").write_bytes(b"# caf\xe9\n")
+    files, notes = load_folder(tmp_path)
+    assert {(f.package, f.path) for f in files} == {
+        ("owner+repo", "models/resnet.py"),
+        (tmp_path.name, "loose.py"),
+    }
+    assert len(notes) == 1 and "latin1.py" in notes[0]
