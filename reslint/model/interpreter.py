@@ -1152,6 +1152,10 @@ class Interpreter:
             args, _ = self.arguments(node, frame)
             _fill_list(receiver, name, args)
             return None
+        if name == "forward" and _all_layers(receiver):
+            # `self.conv.forward(x)`: the layer's computation, called without its hooks.
+            args, kwargs = self.arguments(node, frame)
+            return self.call(receiver, args, kwargs, node, frame)
         if isinstance(receiver, DictValue) and name == "update":
             args, kwargs = self.arguments(node, frame)
             receiver.items.update(kwargs)
@@ -1234,6 +1238,11 @@ class Interpreter:
 
 
 # ----- helpers ---------------------------------------------------------------------------------
+
+
+def _all_layers(value: Any) -> bool:
+    found = options(value)
+    return bool(found) and all(isinstance(o, Layer) for o in found)
 
 
 def _is_size_symbol(value: Any) -> bool:
