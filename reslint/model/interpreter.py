@@ -140,6 +140,8 @@ class Frame:
 # Containers that forward runs in order, and the methods that add a child to their end.
 ORDERED_CONTAINERS = ("sequential", "modulelist")
 CONTAINER_FILLERS = ("append", "add_module")
+# Methods of nn.Module containers that list their children in order (keys and values of a ModuleDict).
+CONTAINER_VIEWS = ("values", "items", "keys", "children", "named_children")
 
 
 class Interpreter:
@@ -1152,6 +1154,13 @@ class Interpreter:
             args, _ = self.arguments(node, frame)
             _fill_list(receiver, name, args)
             return None
+        if (
+            name in CONTAINER_VIEWS
+            and isinstance(receiver, Layer)
+            and receiver.kind in ORDERED_CONTAINERS + ("moduledict",)
+        ):
+            # `for layer in self.branch.values(): out = layer(out)`: the children, in order.
+            return _container_view(receiver, name)
         if name == "forward" and _all_layers(receiver):
             # `self.conv.forward(x)`: the layer's computation, called without its hooks.
             args, kwargs = self.arguments(node, frame)
@@ -1238,6 +1247,19 @@ class Interpreter:
 
 
 # ----- helpers ---------------------------------------------------------------------------------
+
+
+def _container_view(container: Layer, method: str) -> ListValue:
+    """`self.branch.values()`, `.items()`, `.keys()`, `.children()`, `.named_children()`: the children
+    in insertion order, with their names where the method pairs them (a name reslint did not read
+    stays unknown)."""
+    children: list[Any] = list(container.children)
+    if method in ("values", "children"):
+        return ListValue(children, False, None)
+    names: list[Any] = [child.label or UNKNOWN for child in container.children]
+    if method == "keys":
+        return ListValue(names, False, None)
+    return ListValue([ListValue([n, c], False, None) for n, c in zip(names, children)], False, None)
 
 
 def _all_layers(value: Any) -> bool:
