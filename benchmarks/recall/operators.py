@@ -371,7 +371,32 @@ def inplanes_not_updated(source: Source) -> Iterator[Mutation]:
                     anchors = (source.line(function),) + tuple(
                         source.line(loop) for loop in in_loop[-1:]
                     )
-                    yield Mutation((Edit(*edit),), (source.line(statement), *anchors))
+                    stale = _stale_reads(
+                        source, function, statement, in_loop[-1:], attribute, local
+                    )
+                    yield Mutation((Edit(*edit),), (source.line(statement), *anchors, *stale))
+
+
+def _stale_reads(
+    source: Source,
+    function: cst.FunctionDef,
+    statement: cst.CSTNode,
+    loop: list[cst.For],
+    attribute: str,
+    local: str,
+) -> tuple[int, ...]:
+    """The lines that read the stale width once the update is gone (`block(self.inplanes, ...)`):
+    after the deleted statement, or anywhere in its loop (the next iteration reads it). That is
+    where the block built with the wrong input channels stands."""
+    after = source.end_line(statement)
+    start, end = (source.line(loop[0]), source.end_line(loop[0])) if loop else (after, after)
+    reads = (
+        [a for a in p.inside(source, function, cst.Attribute) if p.self_attribute(a) == attribute]
+        if attribute
+        else p.reads_in_scope(source, function, local)
+    )
+    lines = {source.line(read) for read in reads}
+    return tuple(sorted(line for line in lines if line > after or start <= line <= end))
 
 
 def classifier_without_expansion(source: Source) -> Iterator[Mutation]:

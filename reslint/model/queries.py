@@ -792,18 +792,17 @@ OUTPUT_CHANNELS = re.compile(r"(plane|channel|out|dim|width|feature|filters)", r
 
 
 def _sets_output_channels(call: cst.Call, running: cst.Arg) -> bool:
-    """Whether a block call also says its output channels (`block(self.inplanes, planes)`); a block
+    """Whether a block call also says its output channels (`block(self.inplanes, planes)`,
+    `block(depth, self.inplanes, planes)`: the positional argument after the running count); a block
     given the running count alone (`Weighting(self.in_channels, stride=2)`) keeps it."""
-    positional = [arg for arg in call.args if arg.keyword is None]
-    for index, arg in enumerate(call.args):
-        if arg is running:
-            continue
-        if arg.keyword is not None:
+    for arg in call.args:
+        if arg is not running and arg.keyword is not None:
             if OUTPUT_CHANNELS.search(arg.keyword.value) and "stride" not in arg.keyword.value:
                 return True
-        elif index == 1 and arg in positional and not _names_stride(arg.value):
-            return True
-    return False
+    positional = [arg for arg in call.args if arg.keyword is None and not arg.star]
+    index = next((i for i, arg in enumerate(positional) if arg is running), None)
+    after = index + 1 if index is not None else 1
+    return len(positional) > after and not _names_stride(positional[after].value)
 
 
 def _names_stride(node: cst.BaseExpression) -> bool:
