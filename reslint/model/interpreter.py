@@ -1179,6 +1179,11 @@ class Interpreter:
             for container in containers if args else []:
                 container.children.extend(_children(args[-1:], {}))
             return None
+        if isinstance(receiver, Layer) and receiver.kind == "moduledict" and name == "update":
+            # `self.stages.update({f"stage{i}": stage})`: entries added in order, named by their keys
+            args, kwargs = self.arguments(node, frame)
+            receiver.children.extend(_children(args[:1], kwargs))
+            return None
         if frame.instance is not None and receiver is frame.instance and name == "__getattr__":
             # `self.__getattr__(f"convolution_{i}")`: nn.Module's lookup of a submodule, as getattr.
             args, _ = self.arguments(node, frame)
