@@ -165,7 +165,10 @@ class ClassModel:
         for cls in [self, *self.ancestors()]:
             for base in cls.base_nodes:
                 qualified = cls.module.imports.qualified(base)
-                if qualified and (qualified.startswith("torch.nn.") or is_module_base(qualified)):
+                # `class Block(Module)` under `from fastai.vision.all import *`: it counts when every
+                # star import the name may come from says so.
+                names = [qualified] if qualified else cls.module.imports.star_sources(base)
+                if names and all(_names_module_base(name) for name in names):
                     return True
         return False
 
@@ -471,6 +474,10 @@ class Instance:
                     if channels is not None:
                         return channels
         return None
+
+
+def _names_module_base(qualified: str) -> bool:
+    return qualified.startswith("torch.nn.") or is_module_base(qualified)
 
 
 def _called_name(call: cst.Call) -> str | None:
