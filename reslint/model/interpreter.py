@@ -33,6 +33,7 @@ from reslint.knowledge.layers import (
     TENSOR_METHODS,
     TORCH_FUNCTIONS,
     TORCH_LAYERS,
+    WEIGHT_REPARAMETRISATIONS,
 )
 from reslint.model import builders, symbolic
 from reslint.model.branch_facts import branch_facts
@@ -997,6 +998,8 @@ class Interpreter:
             return Layer("module", func.short, node, {"args": args, **kwargs})
         if qualified.startswith("torch.") and func.short in QUANTIZATION_STUBS:
             return Layer("identity", func.short, node, guards=tuple(self.guards))
+        if qualified in WEIGHT_REPARAMETRISATIONS and args:
+            return args[0]
         if qualified in ("collections.OrderedDict", "typing.OrderedDict"):
             return _ordered_dict(args)
         if qualified == "typing.cast" and len(args) == 2:
