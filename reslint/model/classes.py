@@ -453,6 +453,22 @@ class Instance:
             return True
         return any(_value_holds_weights(value, depth) for value in self.attrs.values())
 
+    def attribute_holds_weights(self, layer: Layer) -> bool:
+        """Whether `layer`, set on this instance, surely holds weights: here, or, where this instance
+        cannot tell (the generic one, its block class a parameter), in every other configuration of
+        the class the file builds that knows what the same attribute holds (its factories pass the
+        blocks)."""
+        if layer.holds_weights():
+            return True
+        others = [
+            other.attrs[layer.label]
+            for other in self.cls.instances()
+            if other is not self and layer.label in other.attrs
+        ]
+        # Configurations as blind as this one (another generic path) say nothing either way.
+        seen = [value for value in others if not _has_unknown_parts(value)]
+        return bool(seen) and all(_value_holds_weights(value, 0) for value in seen)
+
     def _channels_in(self) -> Expr | None:
         forward = self.forward
         if forward is None:
@@ -483,6 +499,14 @@ def _names_module_base(qualified: str) -> bool:
 def _called_name(call: cst.Call) -> str | None:
     func = call.func
     return func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", None)
+
+
+def _has_unknown_parts(value: Any) -> bool:
+    """Some way the attribute can be set is, or contains, a layer reslint cannot name."""
+    return any(
+        not isinstance(option, Layer) or any(part.kind == "unknown" for part in option.walk())
+        for option in options(value)
+    )
 
 
 def _value_holds_weights(value: Any, depth: int) -> bool:

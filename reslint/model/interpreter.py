@@ -9,6 +9,7 @@ is what builders need (the first block of a stage differs, the rest repeat).
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -531,12 +532,8 @@ class Interpreter:
                 if isinstance(part, cst.FormattedStringExpression) and not part.format_spec
                 else UNKNOWN
             )
-            if isinstance(value, Expr) and value.constant is not None:
-                value = symbolic.const(value.constant).text
-            pieces.append(value if isinstance(value, str) else None)
-        if all(piece is not None for piece in pieces):
-            return "".join(pieces)  # type: ignore[arg-type]
-        return NamePattern("".join(".*" if p is None else re.escape(p) for p in pieces))
+            pieces.append(_text_of(value))
+        return _joined(pieces)
 
     def eval_Ellipsis(self, node: cst.Ellipsis, frame: Frame) -> Any:
         return UNKNOWN
@@ -1182,6 +1179,9 @@ class Interpreter:
             for container in containers if args else []:
                 container.children.extend(_children(args[-1:], {}))
             return None
+        if isinstance(receiver, str) and name == "format":
+            args, kwargs = self.arguments(node, frame)
+            return _formatted(receiver, args, kwargs)
         if frame.instance is not None and receiver is frame.instance and name == "__getattr__":
             # `self.__getattr__(f"convolution_{i}")`: nn.Module's lookup of a submodule, as getattr.
             args, _ = self.arguments(node, frame)
@@ -1874,3 +1874,39 @@ def _plain_module_class(cls: ClassModel) -> bool:
 
 def _constant(value: Expr) -> bool:
     return value.constant is not None
+
+
+def _text_of(value: Any) -> str | None:
+    """What a value gives inside a formatted string, None where reslint cannot tell."""
+    if isinstance(value, Expr) and value.constant is not None:
+        return symbolic.const(value.constant).text
+    return value if isinstance(value, str) else None
+
+
+def _joined(pieces: list[str | None]) -> str | NamePattern:
+    """The string the pieces make, or the pattern of those it may be (None: any text)."""
+    if all(piece is not None for piece in pieces):
+        return "".join(pieces)  # type: ignore[arg-type]
+    return NamePattern("".join(".*" if p is None else re.escape(p) for p in pieces))
+
+
+def _formatted(template: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+    """`"layer{}".format(i + 1)`, as the f-string `f"layer{i + 1}"` would be."""
+    pieces: list[str | None] = []
+    automatic = 0
+    try:
+        fields = list(string.Formatter().parse(template))
+    except ValueError:
+        return UNKNOWN
+    for literal, field, spec, conversion in fields:
+        pieces.append(literal)
+        if field is None:
+            continue
+        if field == "":
+            field, automatic = str(automatic), automatic + 1
+        if field.isdigit():
+            value = args[int(field)] if int(field) < len(args) else UNKNOWN
+        else:
+            value = kwargs.get(field, UNKNOWN)
+        pieces.append(None if spec or conversion else _text_of(value))
+    return _joined(pieces)
