@@ -1898,15 +1898,15 @@ def _formatted(template: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
         fields = list(string.Formatter().parse(template))
     except ValueError:
         return UNKNOWN
-    for literal, field, spec, conversion in fields:
+    for literal, name, spec, conversion in names:
         pieces.append(literal)
-        if field is None:
+        if name is None:
             continue
-        if field == "":
-            field, automatic = str(automatic), automatic + 1
-        if field.isdigit():
-            value = args[int(field)] if int(field) < len(args) else UNKNOWN
+        if name == "":
+            name, automatic = str(automatic), automatic + 1
+        if name.isdigit():
+            value = args[int(name)] if int(name) < len(args) else UNKNOWN
         else:
-            value = kwargs.get(field, UNKNOWN)
+            value = kwargs.get(name, UNKNOWN)
         pieces.append(None if spec or conversion else _text_of(value))
     return _joined(pieces)
