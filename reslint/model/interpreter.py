@@ -1898,7 +1898,7 @@ def _formatted(template: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
         fields = list(string.Formatter().parse(template))
     except ValueError:
         return UNKNOWN
-    for literal, name, spec, conversion in names:
+    for literal, name, spec, conversion in fields:
         pieces.append(literal)
         if name is None:
             continue
