@@ -490,6 +490,20 @@ def is_module_base(qualified: str) -> bool:
     return builder is not None and builder.returns == "layers"
 
 
+# Class attributes a framework base reads to find a submodule for its bookkeeping, never to run it:
+# transformers' `base_model_prefix = "bit"` names the backbone that `model.base_model` returns and
+# checkpoints are keyed by.
+BOOKKEEPING_NAMES: dict[tuple[str, str], frozenset[str]] = {
+    ("transformers", "PreTrainedModel"): frozenset({"base_model_prefix"}),
+}
+
+
+def bookkeeping_names(qualified: str) -> frozenset[str]:
+    """The class attributes of a framework base that name a submodule only for bookkeeping."""
+    found = _lookup(BOOKKEEPING_NAMES, qualified)
+    return found if isinstance(found, frozenset) else frozenset()
+
+
 def runs_module_init(qualified: str) -> bool:
     """Whether a base class of another library calls `nn.Module.__init__` itself before its
     subclass's `__init__` runs (fastai's Module, whose metaclass calls `__pre_init__` first)."""

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from reslint.knowledge.frameworks import bookkeeping_names
 from reslint.model.classes import AttributeAssignment, ClassModel
 from reslint.model.naming import BOOKKEEPING, SHORTCUT_NAME
 from reslint.model.values import Layer, NamePattern, Param, options
@@ -159,7 +160,7 @@ def _names_used_in(cls: ClassModel, module: ModuleModel, dead: frozenset[str]) -
     `self.X` its methods read (but those in `dead`, which never run); for a class of another linted
     file (a base), also what that file reads on other objects."""
     home = module.file_of(cls.node)
-    used = set(home.names.strings_by_class.get(id(cls.node), set()))
+    used = set(home.names.strings_by_class.get(id(cls.node), set())) - _bookkeeping_strings(cls)
     if home is not module:
         used |= home.attribute_reads[1] | home.names.strings_by_class.get(None, set())
     for built in cls.instances():
@@ -179,6 +180,18 @@ def _names_used_in(cls: ClassModel, module: ModuleModel, dead: frozenset[str]) -
             ):
                 used.add(name)
     return used
+
+
+def _bookkeeping_strings(cls: ClassModel) -> set[str]:
+    """`base_model_prefix = "bit"` in a transformers model: the string names the backbone for the
+    framework's bookkeeping, it does not run it."""
+    names = {name for base in cls.unseen_bases() if base for name in bookkeeping_names(base)}
+    return {
+        node.evaluated_value
+        for name in names
+        if isinstance(node := cls.constant_nodes.get(name), cst.SimpleString)
+        and isinstance(node.evaluated_value, str)
+    }
 
 
 def _dropped_outside_init(cls: ClassModel, home: ModuleModel) -> set[str]:
