@@ -64,12 +64,18 @@ def unused_layers(module: ModuleModel) -> Iterator[UnusedLayer]:
         # related class or outside any class.
         used = elsewhere | module.names.strings_by_class.get(None, set())
         related = [cls, *cls.ancestors(), *module.subclasses(cls)]
+        # What the class's own code builds is unused if no method that runs for it uses it; what a
+        # base builds is judged with the base's own methods too (they run for the base).
+        used_by_live = set(used)
         for other in related:
-            used |= own_uses(other, _overridden_for(cls, other, module))
+            used |= own_uses(other)
+            used_by_live |= own_uses(other, _overridden_for(cls, other, module))
+        own_stores = _stores_in(cls, module)
         patterns = _read_by_pattern(related)
         for assignment in _assignments(cls, module):
             if (
-                assignment.name in used
+                assignment.name in (used_by_live if id(assignment.target) in own_stores else used)
+                or not assignment.name.isidentifier()  # `add_module("stem-path0", m)`: no `self.X`
                 or any(pattern.fits(assignment.name) for pattern in patterns)
                 or id(assignment.target) in reported
                 or not _is_built_layer(assignment.value)
@@ -120,6 +126,16 @@ def _residual_missing_at(cls: ClassModel, assignment: AttributeAssignment) -> cs
         return None  # it combines values some other way (`(1 + mask) * trunk`): not a plain branch
     returns = [node for node in nodes if isinstance(node, cst.Return)]
     return returns[-1] if returns else None
+
+
+def _stores_in(cls: ClassModel, module: ModuleModel) -> set[int]:
+    """The attribute targets written in the class's own methods, by id."""
+    home = module.file_of(cls.node)
+    return {
+        id(target)
+        for method in cls.methods.values()
+        for target in home.attribute_stores_in_method(method)
+    }
 
 
 def _overridden_for(cls: ClassModel, ancestor: ClassModel, module: ModuleModel) -> frozenset[str]:
