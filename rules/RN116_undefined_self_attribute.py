@@ -270,9 +270,10 @@ def _framework_base_attributes(base: cst.BaseExpression, module: ModuleModel) ->
     qualified = module.imports.qualified(base)
     names = [qualified] if qualified else module.imports.star_sources(base)
     given = [module_base_attributes(name) for name in names]
-    if not given or any(attributes is None for attributes in given):
+    known = [attributes for attributes in given if attributes is not None]
+    if not given or len(known) < len(given):
         return None
-    return frozenset[str]().union(*given)
+    return frozenset[str]().union(*known)
 
 
 def _dynamic_classes(module: ModuleModel) -> dict[int, list[re.Pattern] | None]:
