@@ -352,9 +352,6 @@ MODULE_BASES: frozenset[tuple[str, str]] = frozenset(
 # Module ("no need for subclasses to call super().__init__", PrePostInitMeta's __pre_init__).
 SELF_INITIALIZING_BASES: frozenset[tuple[str, str]] = frozenset({("fastai", "Module")})
 
-# Module bases that run `nn.Module.__init__` before the subclass's `__init__`, so it need not call
-# `super().__init__()`.
-SELF_INITIALISING_BASES: frozenset[tuple[str, str]] = frozenset({("fastai", "Module")})
 
 # Names generic enough that a project may define its own: matched only with their package in view.
 GENERIC_NAMES = frozenset(
@@ -502,12 +499,6 @@ def bookkeeping_names(qualified: str) -> frozenset[str]:
     """The class attributes of a framework base that name a submodule only for bookkeeping."""
     found = _lookup(BOOKKEEPING_NAMES, qualified)
     return found if isinstance(found, frozenset) else frozenset()
-
-
-def runs_module_init(qualified: str) -> bool:
-    """Whether a base class of another library calls `nn.Module.__init__` itself before its
-    subclass's `__init__` runs (fastai's Module, whose metaclass calls `__pre_init__` first)."""
-    return _lookup(SELF_INITIALISING_BASES, qualified) is not None
 
 
 def initializes_itself(qualified: str) -> bool:
