@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from reslint.model import ModuleModel
+from reslint.model.classes import Instance
 from reslint.model.queries import describe, forward_chains
 from reslint.model.values import Layer, compatible
 from reslint.rule import Rule, Violation
@@ -52,7 +53,7 @@ class ModuleReused(Rule):
                 seen: dict[int, object] = {}
                 for step in steps:
                     layer = step.layer
-                    if layer is None or not _shares_weights(layer):
+                    if layer is None or not _shares_weights(layer, instance):
                         continue
                     first = seen.setdefault(id(layer), step)
                     if (
@@ -70,8 +71,12 @@ class ModuleReused(Rule):
                 yield from _repeated_children(layer)
 
 
-def _shares_weights(layer: Layer) -> bool:
-    return layer.kind in SHARED_WEIGHTS and layer.holds_weights()
+def _shares_weights(layer: Layer, instance: Instance | None = None) -> bool:
+    """A layer with weights; one set on an instance may also be known to hold them from the file's
+    other configurations of its class."""
+    if layer.kind not in SHARED_WEIGHTS:
+        return False
+    return instance.attribute_holds_weights(layer) if instance else layer.holds_weights()
 
 
 def _repeated_children(container: Layer) -> Iterator[Violation]:

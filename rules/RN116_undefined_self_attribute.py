@@ -265,9 +265,15 @@ def _checkable(
 
 
 def _framework_base_attributes(base: cst.BaseExpression, module: ModuleModel) -> frozenset | None:
-    """What a known framework base (mmengine's BaseModule) gives its subclasses; None otherwise."""
+    """What a known framework base (mmengine's BaseModule) gives its subclasses; None otherwise. A
+    base from star imports: what it gives whichever of them it comes from."""
     qualified = module.imports.qualified(base)
-    return module_base_attributes(qualified) if qualified is not None else None
+    names = [qualified] if qualified else module.imports.star_sources(base)
+    given = [module_base_attributes(name) for name in names]
+    known = [attributes for attributes in given if attributes is not None]
+    if not given or len(known) < len(given):
+        return None
+    return frozenset[str]().union(*known)
 
 
 def _dynamic_classes(module: ModuleModel) -> dict[int, list[re.Pattern] | None]:

@@ -345,11 +345,13 @@ MODULE_BASES: frozenset[tuple[str, str]] = frozenset(
         ("fastai", "Module"),
         ("timm", "ConvNormAct"),
         ("monai", "BaseEncoder"),
+        ("classy_vision", "ClassyModel"),
     }
 )
 # Module bases whose metaclass runs nn.Module.__init__ before the subclass's own __init__: fastai's
 # Module ("no need for subclasses to call super().__init__", PrePostInitMeta's __pre_init__).
 SELF_INITIALIZING_BASES: frozenset[tuple[str, str]] = frozenset({("fastai", "Module")})
+
 
 # Names generic enough that a project may define its own: matched only with their package in view.
 GENERIC_NAMES = frozenset(
@@ -448,9 +450,24 @@ def is_activation_instances(qualified: str) -> bool:
 _OPENMMLAB_BASE = frozenset(
     {"init_cfg", "_is_init", "is_init", "init_weights", "_dump_init_info", "_params_init_info"}
 )
+# Classy Vision's ClassyModel: its heads machinery (attached to blocks by module name, never by
+# attribute) and state helpers; the shape properties of its older releases too.
+_CLASSY_MODEL = frozenset(
+    {
+        "wrapper_cls", "_attachable_blocks", "_attachable_block_names", "_heads", "_head_outputs",
+        "from_config", "from_model", "from_checkpoint", "get_classy_state", "set_classy_state",
+        "load_head_states", "extract_features", "_build_attachable_block",
+        "attachable_block_names", "clear_heads", "_strip_classy_blocks", "_make_module_attachable",
+        "set_heads", "get_heads", "head_outputs", "get_block_outputs", "execute_heads",
+        "input_shape", "output_shape", "model_depth", "get_optimizer_params",
+    }
+)  # fmt: skip
 MODULE_BASE_ATTRIBUTES: dict[tuple[str, str], frozenset[str]] = {
     ("mmengine", "BaseModule"): _OPENMMLAB_BASE,
     ("mmcv", "BaseModule"): _OPENMMLAB_BASE,
+    ("classy_vision", "ClassyModel"): _CLASSY_MODEL,
+    # fastai's Module: nn.Module with the `__pre_init__` its metaclass calls.
+    ("fastai", "Module"): frozenset({"__pre_init__"}),
 }
 
 
@@ -461,8 +478,27 @@ def module_base_attributes(qualified: str) -> frozenset[str] | None:
 
 
 def is_module_base(qualified: str) -> bool:
-    """Whether a base class of another library is an nn.Module (mmengine's BaseModule...)."""
-    return _lookup(MODULE_BASES, qualified) is not None
+    """Whether a base class of another library is an nn.Module: mmengine's BaseModule..., or a layer
+    class of the builder table (torchvision's `class SimpleStemIN(Conv2dNormActivation)`; a builder
+    that is a function cannot be a base)."""
+    if _lookup(MODULE_BASES, qualified) is not None:
+        return True
+    builder = builder_for(qualified)
+    return builder is not None and builder.returns == "layers"
+
+
+# Class attributes a framework base reads to find a submodule for its bookkeeping, never to run it:
+# transformers' `base_model_prefix = "bit"` names the backbone that `model.base_model` returns and
+# checkpoints are keyed by.
+BOOKKEEPING_NAMES: dict[tuple[str, str], frozenset[str]] = {
+    ("transformers", "PreTrainedModel"): frozenset({"base_model_prefix"}),
+}
+
+
+def bookkeeping_names(qualified: str) -> frozenset[str]:
+    """The class attributes of a framework base that name a submodule only for bookkeeping."""
+    found = _lookup(BOOKKEEPING_NAMES, qualified)
+    return found if isinstance(found, frozenset) else frozenset()
 
 
 def initializes_itself(qualified: str) -> bool:

@@ -237,6 +237,18 @@ FUNCTIONAL_METHODS: dict[str, tuple[LayerKind, ...]] = {
 # torch.ao.quantization's stubs: identities until the model is converted (then they quantize).
 QUANTIZATION_STUBS = frozenset({"QuantStub", "DeQuantStub"})
 
+# Functions that reparametrise a layer's weight and return the same layer (its channels and stride
+# unchanged): `conv = spectral_norm(nn.Conv2d(...))`.
+WEIGHT_REPARAMETRISATIONS = frozenset(
+    {
+        "torch.nn.utils.spectral_norm",
+        "torch.nn.utils.weight_norm",
+        "torch.nn.utils.parametrizations.spectral_norm",
+        "torch.nn.utils.parametrizations.weight_norm",
+        "torch.nn.utils.parametrizations.orthogonal",
+    }
+)
+
 # Kinds whose output has as many channels as their input.
 CHANNEL_PRESERVING = frozenset(
     {
@@ -273,6 +285,10 @@ NAME_SETTERS = {
     "register_buffer": 0,
     "register_parameter": 0,
 }
+
+# Functions that set attributes of the calling method's `self` named after its arguments (fastcore's
+# `store_attr()`, used all over fastai): any name may be set.
+ARGUMENT_STORERS = frozenset({"store_attr"})
 
 # Those of them that can register a submodule under a name computed at run time.
 MODULE_REGISTRATIONS = frozenset(NAME_SETTERS) - {"register_buffer", "register_parameter"}

@@ -165,7 +165,10 @@ class ClassModel:
         for cls in [self, *self.ancestors()]:
             for base in cls.base_nodes:
                 qualified = cls.module.imports.qualified(base)
-                if qualified and (qualified.startswith("torch.nn.") or is_module_base(qualified)):
+                # `class Block(Module)` under `from fastai.vision.all import *`: it counts when every
+                # star import the name may come from says so.
+                names = [qualified] if qualified else cls.module.imports.star_sources(base)
+                if names and all(_names_module_base(name) for name in names):
                     return True
         return False
 
@@ -450,6 +453,22 @@ class Instance:
             return True
         return any(_value_holds_weights(value, depth) for value in self.attrs.values())
 
+    def attribute_holds_weights(self, layer: Layer) -> bool:
+        """Whether `layer`, set on this instance, surely holds weights: here, or, where this instance
+        cannot tell (the generic one, its block class a parameter), in every other configuration of
+        the class the file builds that knows what the same attribute holds (its factories pass the
+        blocks)."""
+        if layer.holds_weights():
+            return True
+        others = [
+            other.attrs[layer.label]
+            for other in self.cls.instances()
+            if other is not self and layer.label in other.attrs
+        ]
+        # Configurations as blind as this one (another generic path) say nothing either way.
+        seen = [value for value in others if not _has_unknown_parts(value)]
+        return bool(seen) and all(_value_holds_weights(value, 0) for value in seen)
+
     def _channels_in(self) -> Expr | None:
         forward = self.forward
         if forward is None:
@@ -473,9 +492,21 @@ class Instance:
         return None
 
 
+def _names_module_base(qualified: str) -> bool:
+    return qualified.startswith("torch.nn.") or is_module_base(qualified)
+
+
 def _called_name(call: cst.Call) -> str | None:
     func = call.func
     return func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", None)
+
+
+def _has_unknown_parts(value: Any) -> bool:
+    """Some way the attribute can be set is, or contains, a layer reslint cannot name."""
+    return any(
+        not isinstance(option, Layer) or any(part.kind == "unknown" for part in option.walk())
+        for option in options(value)
+    )
 
 
 def _value_holds_weights(value: Any, depth: int) -> bool:

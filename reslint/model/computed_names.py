@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from reslint.knowledge.frameworks import builder_for, module_base_attributes
-from reslint.knowledge.layers import NAME_SETTERS
+from reslint.knowledge.layers import ARGUMENT_STORERS, NAME_SETTERS
 
 if TYPE_CHECKING:
     from reslint.model.classes import ClassModel
@@ -35,7 +35,12 @@ def dynamic_name_shapes(module: ModuleModel) -> dict[int, list[re.Pattern] | Non
     for call, function in module.names.calls:
         method = module.enclosing_method(function) if function is not None else None
         cls = module.class_of(method)
-        if method is None or cls is None or not _sets_on_instance(call, method):
+        if method is None or cls is None:
+            continue
+        if _called(call) in ARGUMENT_STORERS:
+            found[id(cls.node)] = None
+            continue
+        if not _sets_on_instance(call, method):
             continue
         name = _name_argument(call)
         if isinstance(name, cst.SimpleString):
@@ -47,6 +52,14 @@ def dynamic_name_shapes(module: ModuleModel) -> dict[int, list[re.Pattern] | Non
         elif shapes is not None:
             shapes.append(re.compile(shape))
     return found
+
+
+def _called(call: cst.Call) -> str:
+    """`store_attr` for `store_attr(...)` and `fastcore.basics.store_attr(...)`."""
+    func = call.func
+    if isinstance(func, cst.Attribute):
+        return func.attr.value
+    return func.value if isinstance(func, cst.Name) else ""
 
 
 def _setter(call: cst.Call) -> str:

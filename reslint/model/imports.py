@@ -52,6 +52,9 @@ class ImportMap:
         ]
         self.aliases: dict[str, str] = {}
         self.sources: dict[str, ImportSource] = {}
+        self._bound = bound_names
+        # `from fastai.torch_core import *`: the modules a name the file never binds may come from.
+        self.star_modules: list[str] = []
         for statement in statements:
             self._add(statement)
         for name, target in CONVENTIONAL_ALIASES.items():
@@ -72,10 +75,13 @@ class ImportMap:
                     self.aliases[head] = head
                     self.sources[head] = ImportSource(0, head, None)
             return
-        if isinstance(node.names, cst.ImportStar):
-            return
         base = dotted_name(node.module) if node.module is not None else None
         level = len(node.relative)
+        if isinstance(node.names, cst.ImportStar):
+            module = self.absolute_module(ImportSource(level, base, None))
+            if module:
+                self.star_modules.append(("." if level else "") + module)
+            return
         for alias in node.names:
             name = dotted_name(alias.name)
             if not name:
@@ -111,6 +117,18 @@ class ImportMap:
         if rest:
             return _mirrored(target, rest) or f"{target}.{rest}"
         return target
+
+    def star_sources(self, node: cst.BaseExpression) -> list[str]:
+        """`Module` in a file that binds no `Module` itself but says `from fastai.torch_core import *`
+        (and `from .imports import *`): the qualified name it has for each star import it may come
+        from; [] for any other expression."""
+        if (
+            not isinstance(node, cst.Name)
+            or node.value in self._bound
+            or node.value in self.aliases
+        ):
+            return []
+        return [f"{module}.{node.value}" for module in self.star_modules]
 
 
 def _mirrored(module: str, name: str) -> str | None:

@@ -9,6 +9,7 @@ is what builders need (the first block of a stage differs, the rest repeat).
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ from reslint.knowledge.layers import (
     TENSOR_METHODS,
     TORCH_FUNCTIONS,
     TORCH_LAYERS,
+    WEIGHT_REPARAMETRISATIONS,
 )
 from reslint.model import builders, symbolic
 from reslint.model.branch_facts import branch_facts
@@ -530,12 +532,8 @@ class Interpreter:
                 if isinstance(part, cst.FormattedStringExpression) and not part.format_spec
                 else UNKNOWN
             )
-            if isinstance(value, Expr) and value.constant is not None:
-                value = symbolic.const(value.constant).text
-            pieces.append(value if isinstance(value, str) else None)
-        if all(piece is not None for piece in pieces):
-            return "".join(pieces)  # type: ignore[arg-type]
-        return NamePattern("".join(".*" if p is None else re.escape(p) for p in pieces))
+            pieces.append(_text_of(value))
+        return _joined(pieces)
 
     def eval_Ellipsis(self, node: cst.Ellipsis, frame: Frame) -> Any:
         return UNKNOWN
@@ -997,6 +995,8 @@ class Interpreter:
             return Layer("module", func.short, node, {"args": args, **kwargs})
         if qualified.startswith("torch.") and func.short in QUANTIZATION_STUBS:
             return Layer("identity", func.short, node, guards=tuple(self.guards))
+        if qualified in WEIGHT_REPARAMETRISATIONS and args:
+            return args[0]
         if qualified in ("collections.OrderedDict", "typing.OrderedDict"):
             return _ordered_dict(args)
         if qualified == "typing.cast" and len(args) == 2:
@@ -1184,6 +1184,9 @@ class Interpreter:
             args, kwargs = self.arguments(node, frame)
             receiver.children.extend(_children(args[:1], kwargs))
             return None
+        if isinstance(receiver, str) and name == "format":
+            args, kwargs = self.arguments(node, frame)
+            return _formatted(receiver, args, kwargs)
         if frame.instance is not None and receiver is frame.instance and name == "__getattr__":
             # `self.__getattr__(f"convolution_{i}")`: nn.Module's lookup of a submodule, as getattr.
             args, _ = self.arguments(node, frame)
@@ -1876,3 +1879,39 @@ def _plain_module_class(cls: ClassModel) -> bool:
 
 def _constant(value: Expr) -> bool:
     return value.constant is not None
+
+
+def _text_of(value: Any) -> str | None:
+    """What a value gives inside a formatted string, None where reslint cannot tell."""
+    if isinstance(value, Expr) and value.constant is not None:
+        return symbolic.const(value.constant).text
+    return value if isinstance(value, str) else None
+
+
+def _joined(pieces: list[str | None]) -> str | NamePattern:
+    """The string the pieces make, or the pattern of those it may be (None: any text)."""
+    if all(piece is not None for piece in pieces):
+        return "".join(pieces)  # type: ignore[arg-type]
+    return NamePattern("".join(".*" if p is None else re.escape(p) for p in pieces))
+
+
+def _formatted(template: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+    """`"layer{}".format(i + 1)`, as the f-string `f"layer{i + 1}"` would be."""
+    pieces: list[str | None] = []
+    automatic = 0
+    try:
+        fields = list(string.Formatter().parse(template))
+    except ValueError:
+        return UNKNOWN
+    for literal, name, spec, conversion in fields:
+        pieces.append(literal)
+        if name is None:
+            continue
+        if name == "":
+            name, automatic = str(automatic), automatic + 1
+        if name.isdigit():
+            value = args[int(name)] if int(name) < len(args) else UNKNOWN
+        else:
+            value = kwargs.get(name, UNKNOWN)
+        pieces.append(None if spec or conversion else _text_of(value))
+    return _joined(pieces)

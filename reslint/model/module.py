@@ -199,7 +199,8 @@ class ModuleModel:
     @cached_property
     def attribute_reads(self) -> tuple[dict[int, dict[str, list[cst.Attribute]]], set[str]]:
         """Attribute reads: `self.X` by the method they are in (nested functions count for their
-        method), and the names read on anything else (`model.fc`, `self.backbone.fc`'s `fc`)."""
+        method), and the names read on anything else (`model.fc`, `self.backbone.fc`'s `fc`) but
+        torch's own (`F.pad`, `nn.functional.pad`: a function, never a layer of the file)."""
         stores = {id(target) for target, _ in self.names.attribute_stores}
         on_self: dict[int, dict[str, list[cst.Attribute]]] = {}
         elsewhere: set[str] = set()
@@ -216,7 +217,10 @@ class ModuleModel:
                 on_self.setdefault(id(method), {}).setdefault(attribute.attr.value, []).append(
                     attribute
                 )
-            elif not self.initialises_a_parameter(attribute, method):
+            elif not (
+                self.initialises_a_parameter(attribute, method)
+                or (self.imports.qualified(receiver) or "").split(".")[0] == "torch"
+            ):
                 elsewhere.add(attribute.attr.value)
         return on_self, elsewhere
 

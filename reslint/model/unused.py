@@ -3,12 +3,14 @@ its hierarchy, by no name or string of the file, and not reachable by iterating 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from reslint.knowledge.frameworks import bookkeeping_names
 from reslint.model.classes import AttributeAssignment, ClassModel
 from reslint.model.naming import BOOKKEEPING, SHORTCUT_NAME
 from reslint.model.values import Layer, NamePattern, Param, options
@@ -18,6 +20,9 @@ if TYPE_CHECKING:
     from reslint.model.module import ModuleModel
 
 # Iterating over children reaches every submodule without naming it.
+# `_freeze_stages` (every OpenMMLab backbone), `freeze_bn`: a method that only stops a layer's
+# training; a layer it reaches but nothing runs is still unused.
+FREEZING = re.compile("freeze", re.I)
 DYNAMIC_ACCESS = {"children", "named_children", "modules", "named_modules", "_modules", "__dict__"}
 
 
@@ -41,12 +46,12 @@ def unused_layers(module: ModuleModel) -> Iterator[UnusedLayer]:
     elsewhere = module.attribute_reads[1]
     # Each class's own uses, worked out once: a class is related to every class of its hierarchy.
     # Keyed by the number of its instances too, as building one class's instance may build another's.
-    uses: dict[tuple[int, int], set[str]] = {}
+    uses: dict[tuple[int, int, frozenset[str]], set[str]] = {}
 
-    def own_uses(cls: ClassModel) -> set[str]:
-        key = (id(cls), len(cls.instances()))
+    def own_uses(cls: ClassModel, dead: frozenset[str] = frozenset()) -> set[str]:
+        key = (id(cls), len(cls.instances()), dead)
         if key not in uses:
-            uses[key] = _names_used_in(cls, module)
+            uses[key] = _names_used_in(cls, module, dead)
         return uses[key]
 
     reported: set[int] = set()
@@ -59,12 +64,18 @@ def unused_layers(module: ModuleModel) -> Iterator[UnusedLayer]:
         # related class or outside any class.
         used = elsewhere | module.names.strings_by_class.get(None, set())
         related = [cls, *cls.ancestors(), *module.subclasses(cls)]
+        # What the class's own code builds is unused if no method that runs for it uses it; what a
+        # base builds is judged with the base's own methods too (they run for the base).
+        used_by_live = set(used)
         for other in related:
             used |= own_uses(other)
+            used_by_live |= own_uses(other, _overridden_for(cls, other, module))
+        own_stores = _stores_in(cls, module)
         patterns = _read_by_pattern(related)
         for assignment in _assignments(cls, module):
             if (
-                assignment.name in used
+                assignment.name in (used_by_live if id(assignment.target) in own_stores else used)
+                or not assignment.name.isidentifier()  # `add_module("stem-path0", m)`: no `self.X`
                 or any(pattern.fits(assignment.name) for pattern in patterns)
                 or id(assignment.target) in reported
                 or not _is_built_layer(assignment.value)
@@ -117,25 +128,64 @@ def _residual_missing_at(cls: ClassModel, assignment: AttributeAssignment) -> cs
     return returns[-1] if returns else None
 
 
+def _stores_in(cls: ClassModel, module: ModuleModel) -> set[int]:
+    """The attribute targets written in the class's own methods, by id."""
+    home = module.file_of(cls.node)
+    return {
+        id(target)
+        for method in cls.methods.values()
+        for target in home.attribute_stores_in_method(method)
+    }
+
+
+def _overridden_for(cls: ClassModel, ancestor: ClassModel, module: ModuleModel) -> frozenset[str]:
+    """The methods of `ancestor` that never run for an instance of `cls`: those `cls` or a class
+    between overrides (RegNet's own forward replaces ResNet's), unless some class of the hierarchy
+    calls them explicitly (`super().forward(x)`, `ResNet.forward(self, x)`)."""
+    if ancestor is cls or ancestor not in cls.ancestors():
+        return frozenset()
+    overridden = {name for name, f in ancestor.methods.items() if cls.method(name) is not f}
+    if not overridden:
+        return frozenset()
+    class_names = {other.name for other in cls.ancestors()}
+    explicit = {
+        attribute.attr.value
+        for other in [cls, *cls.ancestors()]
+        for method in other.methods.values()
+        for attribute in module.file_of(other.node).attributes_in_method(method)
+        if _names_a_base(attribute.value, class_names)
+    }
+    return frozenset(overridden - explicit)
+
+
+def _names_a_base(value: cst.BaseExpression, class_names: set[str]) -> bool:
+    """`super()`, `super(Block, self)` or a base class by name."""
+    if isinstance(value, cst.Call):
+        return isinstance(value.func, cst.Name) and value.func.value == "super"
+    return isinstance(value, cst.Name) and value.value in class_names
+
+
 def _callable_layer(value: object) -> bool:
     return any(
         isinstance(o, Layer) and o.kind not in ("modulelist", "moduledict") for o in options(value)
     )
 
 
-def _names_used_in(cls: ClassModel, module: ModuleModel) -> set[str]:
+def _names_used_in(cls: ClassModel, module: ModuleModel, dead: frozenset[str]) -> set[str]:
     """The names a class's own code uses: its strings, what its instances read by name, and the
-    `self.X` its methods read; for a class of another linted file (a base), also what that file
-    reads on other objects."""
+    `self.X` its methods read (but those in `dead`, which never run); for a class of another linted
+    file (a base), also what that file reads on other objects."""
     home = module.file_of(cls.node)
-    used = set(home.names.strings_by_class.get(id(cls.node), set()))
+    used = set(home.names.strings_by_class.get(id(cls.node), set())) - _bookkeeping_strings(cls)
     if home is not module:
         used |= home.attribute_reads[1] | home.names.strings_by_class.get(None, set())
     for built in cls.instances():
         if built.forward is not None or built.read_by_name:
             used |= built.read_by_name
     used |= _dropped_outside_init(cls, home)
-    for method in cls.methods.values():
+    for method_name, method in cls.methods.items():
+        if method_name in dead or FREEZING.search(method_name):
+            continue
         for name, reads in module.self_reads(method).items():
             # Compared with None, its weights set up, or filled (`add_module`): none runs it.
             if not all(
@@ -146,6 +196,18 @@ def _names_used_in(cls: ClassModel, module: ModuleModel) -> set[str]:
             ):
                 used.add(name)
     return used
+
+
+def _bookkeeping_strings(cls: ClassModel) -> set[str]:
+    """`base_model_prefix = "bit"` in a transformers model: the string names the backbone for the
+    framework's bookkeeping, it does not run it."""
+    names = {name for base in cls.unseen_bases() if base for name in bookkeeping_names(base)}
+    return {
+        node.evaluated_value
+        for name in names
+        if isinstance(node := cls.constant_nodes.get(name), cst.SimpleString)
+        and isinstance(node.evaluated_value, str)
+    }
 
 
 def _dropped_outside_init(cls: ClassModel, home: ModuleModel) -> set[str]:
