@@ -168,7 +168,11 @@ class NameIndex:
         self._conditional_depth.pop()
 
     def visit_Lambda(self, node: cst.Lambda) -> None:
-        for param in node.params.params:
+        params = node.params
+        stars = [
+            star for star in (params.star_arg, params.star_kwarg) if isinstance(star, cst.Param)
+        ]
+        for param in [*params.posonly_params, *params.params, *params.kwonly_params, *stars]:
             self._not_reads.add(id(param.name))
             self.bound_anywhere.add(param.name.value)
             if self._functions:
