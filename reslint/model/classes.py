@@ -462,18 +462,11 @@ class Instance:
         ]
         if not changing or not changing[0].on_input:
             return None
-        # Every layer applied to the input takes its channels; so does the first layer of each
-        # exclusive branch of an `if` in __init__ (`conv1` built for `in_planes` or for
-        # `2 * in_planes`; a ModuleList of one block class or another): each is an option.
-        layers = [step.layer for step in changing]
-        firsts = _first_of_each_branch(layers)
-        return one_of(
-            [
-                layer.channels_in
-                for step, layer in zip(changing, layers)
-                if step.on_input or any(layer is first for first in firsts)
-            ]
-        )
+        # The first layer of each exclusive branch of an `if` in __init__ (`conv1` built for
+        # `in_planes` or for `2 * in_planes`; a ModuleList of one block class or another) takes the
+        # block's input: each is an option.
+        firsts = _first_of_each_branch([step.layer for step in changing])
+        return one_of([layer.channels_in for layer in firsts])
 
     def _channels_out(self) -> Expr | None:
         forward = self.forward
