@@ -465,7 +465,7 @@ class Instance:
         # The first layer of each exclusive branch of an `if` in __init__ (`conv1` built for
         # `in_planes` or for `2 * in_planes`; a ModuleList of one block class or another) takes the
         # block's input: each is an option.
-        firsts = _first_of_each_branch([step.layer for step in changing])
+        firsts = _first_of_each_branch([step.layer for step in changing if step.layer is not None])
         return one_of([layer.channels_in for layer in firsts])
 
     def _channels_out(self) -> Expr | None:
