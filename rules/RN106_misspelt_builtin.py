@@ -53,7 +53,7 @@ class MisspeltBuiltin(Rule):
             if len(name) < 4:
                 continue
             builtin = did_you_mean(name, BUILTINS, cutoff=0.85, fold=False)
-            if builtin is None:
+            if builtin is None or not _has_attribute_read(use.node, builtin, module):
                 continue
             yield Violation(
                 use.node,
@@ -61,6 +61,15 @@ class MisspeltBuiltin(Rule):
                 f"write `{builtin}`",
                 fix=_fix(use.node, name, builtin),
             )
+
+
+def _has_attribute_read(node: cst.Name, builtin: str, module: ModuleModel) -> bool:
+    """`init.xavier_uniform(...)` is a module that was never imported (`torch.nn.init`), not a
+    misspelt `int`: the builtin has no such attribute."""
+    parent = module.names.parents.get(id(node))
+    if isinstance(parent, cst.Attribute) and parent.value is node:
+        return hasattr(getattr(builtins, builtin), parent.attr.value)
+    return True
 
 
 MisspeltBuiltin.INVALID = [

@@ -53,6 +53,7 @@ class PrintInForward(Rule):
                 and call.func.value == "print"
                 and "print" not in module.names.module_bound
                 and not module.names.raises_after(call)  # the message of an error being raised
+                and not module.names.warns_of_a_failure(call)  # a diagnostic of a failing check
             ):
                 yield Violation(
                     call,

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import libcst as cst
 
 from reslint.findings import Severity
 from reslint.model import ModuleModel
+from reslint.model.classes import ClassModel
 from reslint.model.naming import DISCARDED
-from reslint.model.values import DictValue
+from reslint.model.symbolic import Expr
+from reslint.model.values import DictValue, Layer
 from reslint.rule import Rule, Violation
 
 
@@ -48,6 +51,7 @@ class KwargsDropped(Rule):
     def check(self, module: ModuleModel) -> Iterator[Violation]:
         module.instances()  # runs the classes, which records every instantiation
         dropped: dict[int, tuple[cst.Param, str, set[str]]] = {}
+        built_at = _built_at(module.interpreter.constructed)
         for layer in module.interpreter.constructed:
             cls = layer.cls
             if cls is None:
@@ -62,8 +66,17 @@ class KwargsDropped(Rule):
                 continue  # passed on or read
             extra = layer.args.get(star.name.value)
             if isinstance(extra, DictValue) and extra.items:
-                names = {str(key) for key in extra.items}
-                dropped.setdefault(id(star), (star, cls.name, set()))[2].update(names)
+                # A value the other block class built by the same call takes as its neutral
+                # default (`block(..., groups=1, width_per_group=64)` for a BasicBlock or a
+                # Bottleneck): a block without that option builds what was asked.
+                siblings = [c for c in built_at[id(layer.node)] if c is not cls]
+                names = {
+                    str(key)
+                    for key, value in extra.items.items()
+                    if not _neutral(str(key), value, siblings)
+                }
+                if names:
+                    dropped.setdefault(id(star), (star, cls.name, set()))[2].update(names)
         for star, name, names in dropped.values():
             listed = ", ".join(f"`{n}`" for n in sorted(names))
             yield Violation(
@@ -73,6 +86,33 @@ class KwargsDropped(Rule):
                 f"accept {listed} as parameters and use them (or reject values the block cannot "
                 "honour), instead of `**kwargs`",
             )
+
+
+def _neutral(name: str, value: Any, siblings: list[ClassModel]) -> bool:
+    """`value` is a known number that a sibling block takes by default for `name`."""
+    if not isinstance(value, Expr) or value.constant is None:
+        return False
+    return any(value.constant in _defaults(sibling).get(name, ()) for sibling in siblings)
+
+
+def _defaults(cls: ClassModel) -> dict[str, set[float]]:
+    """The numeric defaults of the class's `__init__` parameters, by name."""
+    found: dict[str, set[float]] = {}
+    init = cls.method("__init__")
+    for param in init.params.params if init is not None else ():
+        default = param.default
+        if isinstance(default, cst.Integer | cst.Float):
+            found.setdefault(param.name.value, set()).add(float(default.evaluated_value))
+    return found
+
+
+def _built_at(layers: list[Layer]) -> dict[int, list[ClassModel]]:
+    """The classes each call site builds (`block(...)` in a stage builder: one class or another)."""
+    found: dict[int, list[ClassModel]] = {}
+    for layer in layers:
+        if layer.cls is not None and layer.cls not in found.setdefault(id(layer.node), []):
+            found[id(layer.node)].append(layer.cls)
+    return found
 
 
 KwargsDropped.INVALID = [

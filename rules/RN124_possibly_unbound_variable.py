@@ -8,6 +8,7 @@ import libcst as cst
 
 from reslint.knowledge.spelling import did_you_mean
 from reslint.model import ModuleModel
+from reslint.model.branch_facts import negates
 from reslint.rule import Rule, Violation
 from reslint.rules_support import admits_only, chain_cases, function_of, unread_assignments
 
@@ -101,9 +102,22 @@ def _open_chain(bindings: list[cst.CSTNode], module: ModuleModel) -> cst.If | No
     last = chain
     while isinstance(last.orelse, cst.If):
         last = last.orelse
-    if last.orelse is not None or _checked_before(chain, module):
+    if last.orelse is not None or _checked_before(chain, module) or _complemented(chain):
         return None
     return chain
+
+
+def _complemented(chain: cst.If) -> bool:
+    """A later test is the negation of an earlier one (`if a == b:` ... `elif a != b:`): one of the
+    branches always runs."""
+    tests: list[cst.BaseExpression] = []
+    branch: cst.BaseSuite | cst.If | cst.Else | None = chain
+    while isinstance(branch, cst.If):
+        if any(negates(branch.test, earlier) for earlier in tests):
+            return True
+        tests.append(branch.test)
+        branch = branch.orelse
+    return False
 
 
 def _checked_before(chain: cst.If, module: ModuleModel) -> bool:

@@ -5,7 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from reslint.model import ModuleModel
-from reslint.model.queries import Element, Layer, convs_of, describe, kind_of, layer_of, residuals
+from reslint.model.queries import (
+    Element,
+    Layer,
+    Residual,
+    convs_of,
+    describe,
+    kind_of,
+    layer_of,
+    residuals,
+)
 from reslint.model.symbolic import (
     Assumptions,
     Expr,
@@ -60,8 +69,7 @@ class ShortcutStrideMismatch(Rule):
     def _check(self, module: ModuleModel) -> Iterator[Violation]:
         for instance in module.instances():
             for residual in residuals(instance):
-                main_stride = None if residual.main_after_sum else _total_stride(residual.main)
-                if main_stride is None:
+                if residual.main_after_sum or _total_stride(residual.main) is None:
                     continue
                 # Several strided convs in the main branch: RN304's finding on one of them is the cause.
                 strided = _strided_convs(residual.main)
@@ -88,6 +96,13 @@ class ShortcutStrideMismatch(Rule):
                     short_stride = _total_stride(shortcut)
                     if not convs or short_stride is None:
                         continue
+                    # The main branch this shortcut is added to: its layers built in the same
+                    # branches of __init__'s `if`s (`if is_first: conv2 = ...(stride=1)` goes with
+                    # that branch's projection, not with the strided one of the `else`).
+                    main = _main_with(residual, convs)
+                    main_stride = _total_stride(main) if main is not None else None
+                    if main_stride is None:
+                        continue
                     # The shortcut exists only where its construction's conditions hold
                     # (`if stride == 2: self.shortcut = Sequential(AvgPool2d(2), conv)`).
                     # So does the path of forward it is computed on (`... if self.downsample else x`).
@@ -110,6 +125,18 @@ class ShortcutStrideMismatch(Rule):
                         "branch does",
                         defers_to=causes,
                     )
+
+
+def _main_with(residual: Residual, convs: list[Layer]) -> list[Element] | None:
+    """The heaviest main branch that can exist together with the shortcut's convs."""
+    if _exists_with(residual.main, convs):
+        return residual.main
+    return next((main for main in residual.mains if _exists_with(main, convs)), None)
+
+
+def _exists_with(main: list[Element], convs: list[Layer]) -> bool:
+    layers = [layer for layer in map(layer_of, main) if layer is not None]
+    return compatible(*(layer.guards for layer in (*layers, *convs)))
 
 
 def _strided_convs(elements: list[Element]) -> list[Layer]:

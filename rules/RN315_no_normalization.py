@@ -8,6 +8,7 @@ from reslint.findings import Severity
 from reslint.knowledge.layers import NORMS
 from reslint.model import ModuleModel
 from reslint.model.classes import Instance
+from reslint.model.naming import NORM_FREE_NAME
 from reslint.model.queries import residual_blocks, residuals
 from reslint.rule import Rule, Violation
 from reslint.rules_support import unique
@@ -53,6 +54,8 @@ class NoNormalization(Rule):
         for instance in module.instances():
             if len(residual_blocks(instance)) + len(residuals(instance)) < 2:
                 continue  # one block (a wrapper around it), or not a residual network at all
+            if NORM_FREE_NAME.search(instance.cls.name):
+                continue  # named for having no norm: built so on purpose
             kinds = _kinds_within(instance, depth=0)
             if kinds & NORMS or kinds & OPAQUE or "conv" not in kinds:
                 continue

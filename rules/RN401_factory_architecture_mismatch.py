@@ -64,7 +64,7 @@ class FactoryArchitectureMismatch(Rule):
     def check(self, module: ModuleModel) -> Iterator[Violation]:
         for function in module.function_defs:
             name = function.name.value
-            expected = ARCHITECTURES.get(name)
+            expected = ARCHITECTURES.get(name.lower())  # `ResNet18()` as kuangliu spells it
             if expected is None:
                 continue
             built = next(
@@ -128,10 +128,14 @@ def _block_kind(block: ClassRef) -> tuple[str | None, int | None]:
 
 
 def _stage_counts(value: Any) -> tuple[int, ...] | None:
+    """Four block counts. Four multiples of 16 are the stages' widths (`[64, 128, 256, 512]`): every
+    ResNet's counts hold a small number."""
     if not isinstance(value, ListValue) or value.open_ended or len(value.items) != 4:
         return None
     numbers = [_number(item) for item in value.items]
-    return None if None in numbers else tuple(numbers)
+    if None in numbers or all(n % 16 == 0 for n in numbers if n is not None):
+        return None
+    return tuple(n for n in numbers if n is not None)
 
 
 def _number(value: Any) -> int | None:

@@ -110,3 +110,36 @@ def satisfiable(bounds: list[tuple[str, float]]) -> bool:
     candidates = [numbers[0] - 1, numbers[-1] + 1, *numbers]
     candidates += [(a + b) / 2 for a, b in zip(numbers, numbers[1:], strict=False)]
     return any(all(COMPARE[op](c, n) for op, n in bounds) for c in candidates)
+
+
+_NEGATION_OF = {
+    cst.Equal: cst.NotEqual,
+    cst.NotEqual: cst.Equal,
+    cst.Is: cst.IsNot,
+    cst.IsNot: cst.Is,
+    cst.In: cst.NotIn,
+    cst.NotIn: cst.In,
+    cst.LessThan: cst.GreaterThanEqual,
+    cst.GreaterThanEqual: cst.LessThan,
+    cst.GreaterThan: cst.LessThanEqual,
+    cst.LessThanEqual: cst.GreaterThan,
+}
+
+
+def negates(test: cst.BaseExpression, other: cst.BaseExpression) -> bool:
+    """Whether `test` is true exactly when `other` is false, as written: `not x` and `x`, or one
+    comparison of the same operands with the opposite operator (`a == b` and `a != b`)."""
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        return test.expression.deep_equals(other)
+    if isinstance(other, cst.UnaryOperation) and isinstance(other.operator, cst.Not):
+        return other.expression.deep_equals(test)
+    if not (isinstance(test, cst.Comparison) and isinstance(other, cst.Comparison)):
+        return False
+    if len(test.comparisons) != 1 or len(other.comparisons) != 1:
+        return False
+    mine, theirs = test.comparisons[0], other.comparisons[0]
+    return (
+        _NEGATION_OF.get(type(mine.operator)) is type(theirs.operator)
+        and test.left.deep_equals(other.left)
+        and mine.comparator.deep_equals(theirs.comparator)
+    )

@@ -13,7 +13,7 @@ import libcst as cst
 from reslint.knowledge.frameworks import initializes_itself, is_module_base
 from reslint.knowledge.layers import CHANNEL_PRESERVING, PARAMETER_CONSTRUCTORS, TORCH_LAYERS
 from reslint.model.builders import part_name
-from reslint.model.symbolic import Comparison, Expr, comparisons
+from reslint.model.symbolic import Comparison, Expr, Relation, comparisons, either, relation
 from reslint.model.values import (
     UNKNOWN,
     AddSite,
@@ -25,6 +25,7 @@ from reslint.model.values import (
     NamePattern,
     Step,
     changes_channels,
+    compatible,
     last_set_channels,
     options,
 )
@@ -473,23 +474,31 @@ class Instance:
         forward = self.forward
         if forward is None:
             return None
-        for step in forward.steps:
-            if step.layer is None or step.layer.kind in CHANNEL_PRESERVING:
-                continue
-            return step.layer.channels_in if step.on_input else None
-        return None
+        changing = [
+            step
+            for step in forward.steps
+            if step.layer is not None and step.layer.kind not in CHANNEL_PRESERVING
+        ]
+        if not changing or not changing[0].on_input:
+            return None
+        # The first layer of each exclusive branch of an `if` in __init__ (`conv1` built for
+        # `in_planes` or for `2 * in_planes`; a ModuleList of one block class or another) takes the
+        # block's input: each is an option.
+        firsts = _first_of_each_branch([step.layer for step in changing if step.layer is not None])
+        return one_of([layer.channels_in for layer in firsts])
 
     def _channels_out(self) -> Expr | None:
         forward = self.forward
         if forward is None:
             return None
-        for value in forward.returns:
-            for option in options(value):
-                if isinstance(option, Flow):
-                    channels = flow_channels_out(option)
-                    if channels is not None:
-                        return channels
-        return None
+        return one_of(
+            [
+                flow_channels_out(option)
+                for value in forward.returns
+                for option in options(value)
+                if isinstance(option, Flow)
+            ]
+        )
 
 
 def _names_module_base(qualified: str) -> bool:
@@ -545,17 +554,48 @@ def _is_property(function: cst.FunctionDef) -> bool:
 def flow_channels_out(flow: Flow, depth: int = 0) -> Expr | None:
     """The channel count of a tensor: what the layers applied to it set (`last_set_channels`), else
     what the sides of the sum it comes from carry."""
-    decided, channels = last_set_channels(_channel_steps(flow))
+    layers = list(_channel_steps(flow))
+    lasts = _first_of_each_branch([layer for layer in layers if layer is not None])
+    if len(lasts) > 1:
+        # Layers built in exclusive branches of an `if` and chained by a loop (`for block in
+        # self.blocks`, each block one class or another): the last of each branch is an option.
+        return one_of([layer.channels_out for layer in lasts])
+    decided, channels = last_set_channels(layers)
     if decided:
         return channels
     if isinstance(flow.origin, AddSite) and depth < 8:
         for side in (flow.origin.left, flow.origin.right):
-            for option in side:
-                if isinstance(option, Flow):
-                    channels = flow_channels_out(option, depth + 1)
-                    if channels is not None:
-                        return channels
+            # `torch.add(x if self.equal_in_out else self.shortcut(x), out)`: each alternative counts
+            channels = one_of(
+                [flow_channels_out(o, depth + 1) for o in side if isinstance(o, Flow)]
+            )
+            if channels is not None:
+                return channels
     return None
+
+
+def _first_of_each_branch(layers: list[Layer]) -> list[Layer]:
+    """The first channel-changing layer of `layers` and each later one that cannot exist together
+    with those found before (built in another branch of an undecided `if`)."""
+    found: list[Layer] = []
+    for layer in layers:
+        if changes_channels(layer) and all(
+            not compatible(layer.guards, other.guards) for other in found
+        ):
+            found.append(layer)
+    return found
+
+
+def one_of(sizes: list[Expr | None]) -> Expr | None:
+    """The size of one of several ways: the one they agree on, else each is an option (`either`);
+    unknown as soon as one way is."""
+    if not sizes or any(size is None for size in sizes):
+        return None
+    known: list[Expr] = []
+    for size in sizes:
+        if size is not None and not any(relation(size, k) is Relation.EQUAL for k in known):
+            known.append(size)
+    return known[0] if len(known) == 1 else either(known)
 
 
 def _channel_steps(flow: Flow) -> Iterator[Layer | None]:

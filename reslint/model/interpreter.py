@@ -618,7 +618,7 @@ class Interpreter:
                 symbolic.var(
                     _item_identity(node, key, frame),
                     text,
-                    _default_item(base, key) or _domain_for(text),
+                    _item_domain(base, key, text),
                 )
                 if _looks_numeric(text.split("[")[0])
                 else UNKNOWN
@@ -1681,8 +1681,18 @@ def _default_item(base: Any, key: Any) -> tuple:
 
 
 def _domain_for(name: str) -> tuple:
-    """Strides are 1 or 2 far more often than anything else; keep both among the samples."""
-    return (1, 2) if "stride" in name.lower() else ()
+    """Strides are 1 or 2 far more often than anything else; keep both among the samples (a name
+    that spells stride cut short, `down_sample_strid`, is one too)."""
+    return (1, 2) if "strid" in name.lower() else ()
+
+
+def _item_domain(base: Any, key: Any, text: str) -> tuple:
+    """An entry's samples: its default (`dims[1]` of `dims=(48, 96, 192)`), and for an entry of a
+    list of strides (`stride[0]` of `stride=[1, 1]`) also 1 and 2: the builders that pass such a
+    list pass a strided one for the first block of a stage."""
+    default = _default_item(base, key)
+    stride = _domain_for(text)
+    return tuple(sorted({*default, *stride})) if stride else default
 
 
 def _looks_numeric(name: str) -> bool:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
+from reslint.model.branch_facts import negates
 from reslint.model.walk import walk
 
 # Calls whose string argument is an attribute or submodule name.
@@ -120,6 +121,29 @@ class NameIndex:
             statement = block
         return False
 
+    def warns_of_a_failure(self, node: cst.CSTNode) -> bool:
+        """Whether the node runs only when the network is about to fail: under an `if` that finds
+        two shapes different (`if out.size() != residual.size(): print(...)`, the addition after
+        it then fails), or whose test is the negation of the `assert` right after it."""
+        statement: cst.CSTNode | None = node
+        while statement is not None and not isinstance(statement, cst.If):
+            statement = self.parents.get(id(statement))
+            if isinstance(statement, (cst.FunctionDef, cst.ClassDef, cst.For, cst.While)):
+                return False
+        if statement is None:
+            return False
+        if _shapes_differ(statement.test):
+            return True
+        block = self.parents.get(id(statement))
+        body = list(getattr(block, "body", ()))
+        index = next((i for i, s in enumerate(body) if s is statement), len(body))
+        after = body[index + 1] if index + 1 < len(body) else None
+        return (
+            isinstance(after, cst.SimpleStatementLine)
+            and isinstance(after.body[0], cst.Assert)
+            and negates(statement.test, after.body[0].test)
+        )
+
     # ----- binding helpers -----------------------------------------------------------------
 
     def _bind(self, name: str, node: cst.CSTNode) -> None:
@@ -168,7 +192,11 @@ class NameIndex:
         self._conditional_depth.pop()
 
     def visit_Lambda(self, node: cst.Lambda) -> None:
-        for param in node.params.params:
+        params = node.params
+        stars = [
+            star for star in (params.star_arg, params.star_kwarg) if isinstance(star, cst.Param)
+        ]
+        for param in [*params.posonly_params, *params.params, *params.kwonly_params, *stars]:
             self._not_reads.add(id(param.name))
             self.bound_anywhere.add(param.name.value)
             if self._functions:
@@ -351,3 +379,19 @@ class NameIndex:
 
 def _raises(line: cst.SimpleStatementLine) -> bool:
     return any(isinstance(small, cst.Raise) for small in line.body)
+
+
+def _shapes_differ(test: cst.BaseExpression) -> bool:
+    """`a.shape != b.shape`, `x.size() != y.size()`: a test that two tensors' shapes differ."""
+    if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
+        return False
+    target = test.comparisons[0]
+    return isinstance(target.operator, cst.NotEqual) and all(
+        _is_shape(side) for side in (test.left, target.comparator)
+    )
+
+
+def _is_shape(node: cst.BaseExpression) -> bool:
+    if isinstance(node, cst.Call) and not node.args:
+        node = node.func
+    return isinstance(node, cst.Attribute) and node.attr.value in ("shape", "size")

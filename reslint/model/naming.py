@@ -29,3 +29,10 @@ _OTHER_WORDS = {"act", "activation", "relu", "conv", "linear", "fc"}
 def builds_norm(callee: str) -> bool:
     words = set(re.split(r"[_.]", callee.lower()))
     return bool(words & _NORM_WORDS) and not words & _OTHER_WORDS
+
+
+# A class named for having no normalisation on purpose: an ablation (`ResNetNoBN`, `resnet_no_norm`,
+# `PlainNetWithoutBN`) or a design that trains without it (`NFResNet`, `FixupResNet`, `NormFreeNet`).
+NORM_FREE_NAME = re.compile(
+    r"no_?(bn|norm|batch_?norm)|without_?(bn|norm)|(bn|norm)_?free|^nf_?res|fixup", re.I
+)
