@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from reslint.model import ModuleModel
 from reslint.model.queries import Element, Layer, convs_of, describe, kind_of, layer_of, residuals
+from reslint.model.spatial import STRIDE_ONE
 from reslint.model.symbolic import (
     Assumptions,
     Expr,
@@ -18,9 +19,6 @@ from reslint.model.symbolic import (
 from reslint.model.values import compatible
 from reslint.rule import Rule, Violation
 from reslint.rules_support import quoted, unique
-
-# Layers that never change the spatial size.
-STRIDE_ONE = {"batchnorm", "norm", "act", "dropout", "identity", "mul", "undecided"}
 
 
 class ShortcutStrideMismatch(Rule):
