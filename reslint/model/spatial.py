@@ -50,8 +50,9 @@ def growth(layer: Layer) -> int | None:
 def _window(layer: Layer, kind: str, lookup: Lookup) -> tuple[int, int, int, int] | None:
     """(kernel, stride, padding, dilation) of a convolution or pooling, or None when one is unknown
     or the pooling may round up (`ceil_mode`, another formula)."""
-    if kind != "conv" and "ceil_mode" in layer.args and _constant(layer.arg("ceil_mode")) != 0:
-        return None
+    if kind != "conv" and layer.args.get("ceil_mode", False) is not False:
+        if _constant(layer.arg("ceil_mode")) != 0:
+            return None
     stride_value = layer.arg("stride")
     if kind != "conv" and not isinstance(stride_value, Expr):
         stride_value = layer.arg("kernel_size")  # a pooling's stride defaults to its kernel
