@@ -15,6 +15,7 @@ from reslint.model.queries import (
     layer_of,
     residuals,
 )
+from reslint.model.spatial import STRIDE_ONE
 from reslint.model.symbolic import (
     Assumptions,
     Expr,
@@ -27,9 +28,6 @@ from reslint.model.symbolic import (
 from reslint.model.values import compatible
 from reslint.rule import Rule, Violation
 from reslint.rules_support import quoted, unique
-
-# Layers that never change the spatial size.
-STRIDE_ONE = {"batchnorm", "norm", "act", "dropout", "identity", "mul", "undecided"}
 
 
 class ShortcutStrideMismatch(Rule):

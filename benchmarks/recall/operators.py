@@ -277,6 +277,55 @@ def stride_on_second_conv(source: Source) -> Iterator[Mutation]:
             yield Mutation((edit,), expected)
 
 
+def padding_on_pointwise_conv(source: Source) -> Iterator[Mutation]:
+    """`padding=1` given to a block's own `nn.Conv2d(..., kernel_size=1)` (not its shortcut's): the
+    branch grows by 2 pixels and no longer matches what it is added to."""
+    for cls in p.classes(source):
+        init = p.method(cls, "__init__")
+        if init is None or not any(p.has_addition(source, f) for f in p.forwards(cls)):
+            continue
+        for call in p.inside(source, init, cst.Call):
+            if p.dotted(call.func) not in ("nn.Conv2d", "torch.nn.Conv2d") or not _pointwise(call):
+                continue
+            if any(arg.star for arg in call.args) or _in_shortcut(source, init, call):
+                continue
+            padding = next(
+                (a for a in call.args if a.keyword and a.keyword.value == "padding"), None
+            )
+            if padding is not None:
+                if not (isinstance(padding.value, cst.Integer) and padding.value.value == "0"):
+                    continue
+                edit = replace(source, padding.value, "1")
+            elif len([a for a in call.args if a.keyword is None]) > 4:
+                continue  # padding written positionally
+            else:
+                at, text = p.insert_argument(source, call, "padding=1")
+                edit = Edit(at, at, text)
+            yield Mutation((edit,), source.lines(call))
+
+
+def _pointwise(call: cst.Call) -> bool:
+    """A literal 1x1 kernel, positional (third) or `kernel_size=1`."""
+    positional = [a for a in call.args if a.keyword is None]
+    kernel = next((a for a in call.args if a.keyword and a.keyword.value == "kernel_size"), None)
+    if kernel is None and len(positional) > 2:
+        kernel = positional[2]
+    return (
+        kernel is not None and isinstance(kernel.value, cst.Integer) and kernel.value.value == "1"
+    )
+
+
+def _in_shortcut(source: Source, init: cst.FunctionDef, call: cst.Call) -> bool:
+    """Whether the call is part of a statement that builds the shortcut (`self.downsample = ...`)."""
+    for statement in p.inside(source, init, cst.Assign):
+        if any(node is call for node in p.inside(source, statement, cst.Call)):
+            return any(
+                re.search(r"short|down|proj|skip|identity|residual", p.dotted(t.target), re.I)
+                for t in statement.targets
+            )
+    return True  # built elsewhere than in a plain assignment: unknown which side
+
+
 def activation_before_addition(source: Source) -> Iterator[Mutation]:
     """`out = self.relu(out)` inserted right before `out += identity`."""
     for cls in p.classes(source):
@@ -854,6 +903,13 @@ KINDS: tuple[Kind, ...] = (
         ("RN205", "RN202", "RN309"),
         "`self.inplanes` update removed",
         inplanes_not_updated,
+    ),
+    Kind(
+        "padding-on-1x1",
+        7,
+        ("RN318",),
+        "`padding=1` on a block's 1x1 conv",
+        padding_on_pointwise_conv,
     ),
     Kind(
         "classifier-512",

@@ -932,8 +932,12 @@ class Interpreter:
                 return self.call(func.default, args, kwargs, node, frame)
             if args and _is_tensor(args[0]):
                 return self.apply_step(args[0], Step("call", node, None, func.name))
-            kind = "norm" if builds_norm(func.name) else "unknown"
-            return Layer(kind, func.name, node, {"args": args, **kwargs}, guards=tuple(self.guards))
+            if builds_norm(func.name):
+                fields = {"args": args, **kwargs, **_passed_norm_channels(args)}
+                return Layer("norm", func.name, node, fields, guards=tuple(self.guards))
+            return Layer(
+                "unknown", func.name, node, {"args": args, **kwargs}, guards=tuple(self.guards)
+            )
         return self.unknown_call(frame.module.code(node.func), args, kwargs, node)
 
     def unknown_call(
@@ -1420,6 +1424,15 @@ def _isinstance_of_builtin(value: Any, types: Any) -> Any:
     if isinstance(value, str):
         return any(PLAIN_TYPES[t.name] is str for t in wanted)
     return UNKNOWN
+
+
+def _passed_norm_channels(args: list[Any]) -> dict[str, Any]:
+    """The channels of a norm class the caller passes (`norm_layer(outplanes)`): every norm class
+    made to be passed so (BatchNorm2d, `partial(nn.GroupNorm, 32)`, timm's BatchNormAct2d) takes them
+    as its one positional argument; two of them (`norm_layer(32, planes)`) say nothing sure."""
+    if len(args) == 1 and isinstance(args[0], Expr):
+        return {"num_features": args[0]}
+    return {}
 
 
 def _isinstance_of_torch_layer(value: Any, torch_class: TorchRef) -> Any:

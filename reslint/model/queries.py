@@ -587,6 +587,8 @@ def convs_of(elements: list[Element]) -> list[Layer]:
     return [layer_of(e) for e in elements if kind_of(e) == "conv" and layer_of(e) is not None]
 
 
+# The block class a stage builder is given first (`make_res_layer(self.block, self.inplanes, ...)`).
+BLOCK_ARGUMENT = re.compile(r"^_?(block|block_?(fn|cls|class|type))$", re.IGNORECASE)
 RUNNING_CHANNELS = re.compile(
     r"^_?(in_?planes|in_?channels?|in_?ch|inp|in_?features|cur(rent)?_?(planes|channels))$",
     re.IGNORECASE,
@@ -654,9 +656,11 @@ def stale_loop_channels(module) -> list[StaleLoop]:
 
 def _running_argument(call: cst.Call) -> cst.Arg | None:
     """The argument giving a block its input channels from a running count: the first positional
-    one or `in_channels=`/`inplanes=`, written as a name or `self.<name>`."""
+    one (the second after the block class a stage builder takes, `make_res_layer(self.block,
+    self.inplanes, planes, ...)`) or `in_channels=`/`inplanes=`, written as a name or `self.<name>`."""
+    first = _first_channel_position(call)
     for index, arg in enumerate(call.args):
-        if arg.star or (arg.keyword is None and index > 0):
+        if arg.star or (arg.keyword is None and index != first):
             continue
         if arg.keyword is not None and not RUNNING_CHANNELS.match(arg.keyword.value):
             continue
@@ -668,11 +672,23 @@ def _running_argument(call: cst.Call) -> cst.Arg | None:
     return None
 
 
+def _first_channel_position(call: cst.Call) -> int:
+    """1 when the call's first argument is the block class it builds with (`block`, `self.block`),
+    else 0."""
+    if not call.args or call.args[0].keyword is not None or call.args[0].star:
+        return 0
+    value = call.args[0].value
+    if isinstance(value, cst.Attribute) and _is_self_name(value.value):
+        value = value.attr
+    return 1 if isinstance(value, cst.Name) and BLOCK_ARGUMENT.match(value.value) else 0
+
+
 def _output_argument(call: cst.Call, running: cst.Arg) -> cst.Arg | None:
+    output_position = _first_channel_position(call) + 1
     for index, arg in enumerate(call.args):
         if arg is running or arg.star:
             continue
-        if arg.keyword is None and index == 1 and not _names_stride(arg.value):
+        if arg.keyword is None and index == output_position and not _names_stride(arg.value):
             return arg
         if (
             arg.keyword is not None
