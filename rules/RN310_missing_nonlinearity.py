@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from reslint.knowledge.layers import NORMS
+from reslint.knowledge.layers import NORMS, LayerKind
 from reslint.model import ModuleModel
 from reslint.model.queries import (
     Element,
@@ -115,6 +115,8 @@ def _in_stem(elements: list[Element], network: bool) -> Iterator[Violation]:
     norms = [e for e in elements[first_conv + 1 : end] if kind_of(e) in NORMS]
     if not norms:
         return  # a bare conv: pre-activation blocks normalise and rectify it themselves
+    if any(kind_of(norm) != LayerKind.BATCHNORM for norm in norms):
+        return  # a LayerNorm or GroupNorm divides each sample by its own statistics: not linear
     reaches_pool = end < len(kinds) and _max_pool(elements[end])
     if not reaches_pool and not (network and end == len(kinds)):
         return  # an activation next, or something reslint cannot read
