@@ -16,7 +16,7 @@ from reslint.model.queries import (
     layer_sequences,
     stale_running_channels,
 )
-from reslint.model.symbolic import Comparison
+from reslint.model.symbolic import Comparison, Expr
 from reslint.rule import Rule, Violation
 from reslint.rules_support import quoted, unique
 
@@ -89,6 +89,8 @@ class ChannelChainMismatch(Rule):
             produced, expected = before.channels_out, after.channels_in
             if produced is None or expected is None:
                 continue
+            if _setting_against_number(produced, expected):
+                continue  # `Conv2d(256, ...)` after `config.hidden_size` channels: equal at its default?
             when = ""
             if not sequence.differ(produced, expected):
                 test = sequence.differ_where_tested(produced, expected, tests)
@@ -108,6 +110,16 @@ class ChannelChainMismatch(Rule):
                 f"build `{consumer}` for `{produced}` input channels",
                 defers_to=(("RN205", builder.name),) if builder is not None else (),
             )
+
+
+def _setting_against_number(produced: Expr, expected: Expr) -> bool:
+    """A fixed number on one side and a value read from settings reslint cannot see on the other: they
+    differ only for some settings (transformers' `config.fusion_hidden_size`, 256 by default, feeding
+    a `Conv2d(256, 256)`), so no claim holds in every configuration."""
+    return any(
+        fixed.constant is not None and read.read_from_settings
+        for fixed, read in ((produced, expected), (expected, produced))
+    )
 
 
 def _anchor(consumer, module: ModuleModel):

@@ -7,7 +7,16 @@ from collections.abc import Iterator
 from reslint.knowledge.layers import NON_NEGATIVE_ACTIVATIONS, activation_name
 from reslint.model import ModuleModel
 from reslint.model.classes import Instance
-from reslint.model.queries import Element, anchor_of, describe, expand, kind_of, layer_of, residuals
+from reslint.model.queries import (
+    Element,
+    Residual,
+    anchor_of,
+    describe,
+    expand,
+    kind_of,
+    layer_of,
+    residuals,
+)
 from reslint.model.values import Flow, options
 from reslint.rule import Rule, Violation
 from reslint.rules_support import unique
@@ -50,23 +59,49 @@ class ActivationBeforeAddition(Rule):
         yield from unique(self._check(module))
 
     def _check(self, module: ModuleModel) -> Iterator[Violation]:
+        # A block is built in several configurations (its defaults, and each set of arguments the file
+        # passes it: timm's `act_layer=nn.ReLU` default, overridden by the model configs' SiLU). The
+        # claim is made only where every configuration of the addition ends with such an activation.
+        holds: dict[int, bool] = {}
+        found: dict[int, list[Violation]] = {}
         for instance in module.instances():
             for residual in residuals(instance):
-                mains = [
-                    main
-                    for main in residual.mains
-                    if any(kind_of(e) in ("conv", "block") for e in main)
-                ]
-                endings = [last for main in mains for last in _last_operations(main)]
-                if not endings or not all(_non_negative(last) for last in endings):
-                    continue  # some configuration ends otherwise (act_layer=None -> nn.Identity)
-                for last in endings:
-                    yield Violation(
+                key = id(residual.site.node)
+                endings = _endings(residual)
+                if not endings or any(_default_set_elsewhere(last, module) for last in endings):
+                    continue  # this configuration's ending is out of sight: it neither claims nor denies
+                if not all(_non_negative(last) for last in endings):
+                    holds[key] = (
+                        False  # some configuration ends otherwise (act_layer=None -> nn.Identity)
+                    )
+                    continue
+                holds.setdefault(key, True)
+                found.setdefault(key, []).extend(
+                    Violation(
                         anchor_of(last),
                         f"the residual branch ends with `{describe(last)}` right before "
                         f"`{module.code(residual.site.node)}`: it can only add non-negative values to the shortcut",
                         "apply the activation after the addition, not before it",
                     )
+                    for last in endings
+                )
+        for key, violations in found.items():
+            if holds[key]:
+                yield from violations
+
+
+def _endings(residual: Residual) -> list[Element]:
+    """The last sign-changing operation of each main branch that holds a convolution or a block."""
+    mains = [m for m in residual.mains if any(kind_of(e) in ("conv", "block") for e in m)]
+    return [last for main in mains for last in _last_operations(main)]
+
+
+def _default_set_elsewhere(element: Element, module: ModuleModel) -> bool:
+    """A layer chosen by a parameter's default (`act_layer=nn.ReLU`, the block analysed on its own)
+    where the file passes that parameter values of its own (`act_layer=cfg.act_layer`): the default
+    may be no configuration the file builds."""
+    layer = layer_of(element)
+    return layer is not None and layer.default_of in module.configured_keywords
 
 
 def _non_negative(element: Element) -> bool:

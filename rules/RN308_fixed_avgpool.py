@@ -68,11 +68,15 @@ class FixedAvgPool(Rule):
                     if built_for_imagenet(instance) is not True:
                         continue
                     layer = layer_of(item)
+                    window = (
+                        f"{kernel}x{kernel}" if kernel.isdigit() else f"`{kernel}` x `{kernel}`"
+                    )
                     yield Violation(
                         layer.anchor if layer is not None else anchor_of(item),
-                        f"`{describe(item)}` averages a fixed {kernel}x{kernel} window before the "
-                        "classifier: it pools the whole map only for one input size; other sizes fail "
-                        "or reach the classifier with the wrong width",
+                        f"`{describe(item)}` averages a fixed {window} window before the classifier: "
+                        f"it pools the whole map only when the last map is exactly {window}, at the "
+                        "input size the network is built for; other sizes fail, reach the classifier "
+                        "with the wrong width, or leave part of the map out",
                         "use `nn.AdaptiveAvgPool2d((1, 1))` (or `F.adaptive_avg_pool2d(x, 1)`)",
                         fix=_adaptive(item, module),
                     )

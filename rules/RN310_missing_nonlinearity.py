@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from reslint.knowledge.layers import NORMS
+from reslint.knowledge.layers import NORMS, LayerKind
 from reslint.model import ModuleModel
+from reslint.model.classes import Instance
 from reslint.model.queries import (
     Element,
     anchor_of,
@@ -14,6 +15,8 @@ from reslint.model.queries import (
     kind_of,
     layer_of,
     layer_sequences,
+    rectifies_input,
+    residual_blocks,
     residuals,
     stem,
 )
@@ -62,10 +65,19 @@ class MissingNonlinearity(Rule):
                 for main in residual.mains:
                     yield from _between_convs(main)
             leading = stem(instance)
-            if leading:  # a network: its stem ends at the first residual block
+            if leading and not _first_block_rectifies(instance):
+                # a network: its stem ends at the first residual block
                 yield from _in_stem(leading, network=True)
             for chain in layer_sequences(instance):  # conv -> BN -> max-pool on any path
                 yield from _in_stem(chain, network=False)
+
+
+def _first_block_rectifies(network: Instance) -> bool:
+    """The first residual block starts every path from its input with an activation (NASNet's and
+    PNASNet's cells): the stem's output is rectified before any conv uses it."""
+    blocks = residual_blocks(network)
+    first = blocks[0].instance if blocks else None
+    return first is not None and rectifies_input(first)
 
 
 def _between_convs(branch: list[Element]) -> Iterator[Violation]:
@@ -115,6 +127,8 @@ def _in_stem(elements: list[Element], network: bool) -> Iterator[Violation]:
     norms = [e for e in elements[first_conv + 1 : end] if kind_of(e) in NORMS]
     if not norms:
         return  # a bare conv: pre-activation blocks normalise and rectify it themselves
+    if any(kind_of(norm) != LayerKind.BATCHNORM for norm in norms):
+        return  # a LayerNorm or GroupNorm divides each sample by its own statistics: not linear
     reaches_pool = end < len(kinds) and _max_pool(elements[end])
     if not reaches_pool and not (network and end == len(kinds)):
         return  # an activation next, or something reslint cannot read

@@ -66,6 +66,7 @@ def _conv_norm_act(
     norm_switch: str | None,
     act_switch: str | None,
     norm_choice: str | None = None,
+    act_choice: str | None = None,
     **options: object,
 ) -> Builder:
     return Builder(
@@ -73,7 +74,7 @@ def _conv_norm_act(
         (
             CONV,
             Part("batchnorm", "BatchNorm2d", norm_switch, chosen_by=norm_choice),
-            Part("act", "ReLU", act_switch),
+            Part("act", "ReLU", act_switch, chosen_by=act_choice),
         ),
         **options,  # type: ignore[arg-type]
     )
@@ -149,13 +150,13 @@ BUILDERS: dict[tuple[str, str], Builder] = {
         )
     },
     ("timm", "ConvNormAct"): _conv_norm_act(
-        _TIMM_CONV_NORM_ACT, "apply_norm", "apply_act", "norm_layer"
+        _TIMM_CONV_NORM_ACT, "apply_norm", "apply_act", "norm_layer", "act_layer"
     ),
     ("timm", "ConvNormActAa"): _conv_norm_act(
-        _TIMM_CONV_NORM_ACT, "apply_norm", "apply_act", "norm_layer"
+        _TIMM_CONV_NORM_ACT, "apply_norm", "apply_act", "norm_layer", "act_layer"
     ),
     ("timm", "ConvBnAct"): _conv_norm_act(
-        _TIMM_CONV_NORM_ACT, "apply_norm", "apply_act", "norm_layer"
+        _TIMM_CONV_NORM_ACT, "apply_norm", "apply_act", "norm_layer", "act_layer"
     ),
     ("timm", "BatchNormAct2d"): Builder(
         ("num_features",),
@@ -175,7 +176,9 @@ BUILDERS: dict[tuple[str, str], Builder] = {
         )
         for name in ("GroupNormAct", "GroupNorm1Act")
     },
-    ("timm", "create_act_layer"): Builder(("name",), (RELU,), None, None, None),
+    ("timm", "create_act_layer"): Builder(
+        ("name",), (Part("act", "ReLU", chosen_by="name"),), None, None, None
+    ),
     ("timm", "get_act_layer"): Builder(("name",), returns="same", makes=_ACT_CLASS),
     ("timm", "get_norm_act_layer"): Builder(
         ("norm_layer", "act_layer"),

@@ -6,7 +6,7 @@ with the arguments the interpreter worked out, into the model's values.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import libcst as cst
@@ -54,7 +54,9 @@ def build(
         return LayerClass(builder.makes or builder, name)
     if builder.returns == "same":
         first = bound.get(builder.params[0], UNKNOWN) if builder.params else UNKNOWN
-        return LayerClass(builder.makes or builder, name) if isinstance(first, str) else first
+        if not isinstance(first, str):
+            return first
+        return LayerClass(_named_norm(builder.makes or builder, first), name)
     layers = _parts(builder, name, bound, node, guards)
     if builder.returns == "named":  # mmcv: (name, layer); the name is what add_module will use
         postfix = bound.get("postfix")
@@ -67,6 +69,14 @@ def build(
     for layer in layers:
         layer.label = f"{name}(...)'s {part_name(layer)}"
     return Layer("sequential", name, node, {}, list(layers), guards=guards, built_by=name)
+
+
+def _named_norm(makes: Builder, chosen: str) -> Builder:
+    """timm's `get_norm_layer("layernorm2d")`: the name says which norm the class builds; only a
+    batch norm's name keeps the table's BatchNorm."""
+    if makes.parts[:1] != (BATCHNORM,) or "batch" in chosen.lower():
+        return makes
+    return replace(makes, parts=(Part(LayerKind.NORM, chosen),))
 
 
 def part_name(layer: Layer) -> str:
@@ -101,7 +111,9 @@ def _parts(
         kind = (
             _chosen_norm_kind(chosen) if part.kind == LayerKind.BATCHNORM else None
         ) or part.kind
-        layers.append(Layer(kind, type_name, node, args, guards=guards, built_by=name))
+        layer = Layer(kind, type_name, node, args, guards=guards, built_by=name)
+        layer.default_of = chosen.name if isinstance(chosen, Param) else ""
+        layers.append(layer)
         seen_conv |= part.kind == "conv"
     return layers
 
@@ -114,10 +126,15 @@ def _chosen_type(part: Part, bound: dict[str, Any]) -> str | None:
     if isinstance(value, Param):
         value = value.default
     if part.kind == LayerKind.ACT and part.chosen_by is not None:
-        # monai's get_act_layer(("elu", {...})) or get_act_layer("relu"): the name says which; a
-        # name reslint cannot read leaves the activation unnamed.
+        # monai's get_act_layer(("elu", {...})), timm's create_act_layer("silu") or
+        # ConvNormAct(..., act_layer=nn.SiLU): the name or class says which; one left out is the
+        # table's default, and one reslint cannot read leaves the activation unnamed.
+        if part.chosen_by not in bound:
+            return "activation" if bound.get(OPEN_KWARGS) else None
         if isinstance(value, ListValue) and value.items:
             value = value.items[0]
+        if isinstance(value, TorchRef):
+            return value.short
         return value if isinstance(value, str) else "activation"
     if isinstance(value, DictValue) and part.kind == "act":
         # mmcv's act_cfg=dict(type='LeakyReLU', negative_slope=0.1): the registry name is the class's.

@@ -929,7 +929,10 @@ class Interpreter:
                 and func.default is not UNKNOWN
                 and not isinstance(func.default, Expr)
             ):
-                return self.call(func.default, args, kwargs, node, frame)
+                built = self.call(func.default, args, kwargs, node, frame)
+                if isinstance(built, Layer):
+                    built.default_of = func.name
+                return built
             if args and _is_tensor(args[0]):
                 return self.apply_step(args[0], Step("call", node, None, func.name))
             if builds_norm(func.name):

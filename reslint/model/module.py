@@ -181,6 +181,19 @@ class ModuleModel:
         return self._attribute_stores_by_method.get(id(method), [])
 
     @cached_property
+    def configured_keywords(self) -> frozenset[str]:
+        """The keywords the file passes a value of its own somewhere (`act_layer="silu"`,
+        `act_layer=cfg.act_layer`) rather than handing on the same-named parameter
+        (`act_layer=act_layer`): a constructor parameter of that name is not always its default."""
+        return frozenset(
+            arg.keyword.value
+            for call, _ in self.names.calls
+            for arg in call.args
+            if arg.keyword is not None
+            and not (isinstance(arg.value, cst.Name) and arg.value.value == arg.keyword.value)
+        )
+
+    @cached_property
     def _attributes_by_function(self) -> dict[int, list[cst.Attribute]]:
         return _grouped(self.names.attributes, id)
 

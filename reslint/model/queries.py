@@ -9,7 +9,7 @@ from typing import Any
 
 import libcst as cst
 
-from reslint.knowledge.layers import CHANNEL_PRESERVING, NORMS
+from reslint.knowledge.layers import CHANNEL_PRESERVING, NORMS, LayerKind
 from reslint.knowledge.names import names_in
 from reslint.model.classes import ForwardModel, Instance
 from reslint.model.naming import SHORTCUT_NAME
@@ -929,6 +929,31 @@ def residual_blocks(instance: Instance) -> list[Layer]:
                 if leaf not in found:
                     found.append(leaf)
     return found
+
+
+def rectifies_input(instance: Instance, depth: int = 0) -> bool:
+    """Whether every path forward takes from its input starts with an activation (NASNet's cells:
+    ReLU -> conv -> BN on each input), looking into the blocks that start a path."""
+    forward = instance.forward
+    if forward is None or depth > 3:
+        return False
+    paths = [
+        expand(flow.steps)
+        for flow in _all_flows(forward.adds, forward.returns)
+        if flow.origin == "input"
+    ]
+    return bool(paths) and all(_starts_rectified(path, depth) for path in paths)
+
+
+def _starts_rectified(path: list[Element], depth: int) -> bool:
+    if not path:
+        return False  # the input itself reaches the output
+    first = path[0]
+    if kind_of(first) == LayerKind.ACT:
+        return True
+    layer = layer_of(first)
+    inner = layer.instance if layer is not None and layer.kind == "block" else None
+    return inner is not None and rectifies_input(inner, depth + 1)
 
 
 def forward_chains(instance: Instance) -> list[tuple[Step, ...]]:

@@ -60,6 +60,17 @@ class Expr:
         return value
 
     @property
+    def read_from_settings(self) -> bool:
+        """A size read off an object whose values this file does not hold (`config.hidden_size`,
+        `cfg["channels"]`): any number the settings choose, its default included."""
+        name = str(self.args[0]) if self.op == "var" and self.args else ""
+        return (
+            not self.domain
+            and not name.startswith("self.")
+            and any(mark in name for mark in (".", "["))
+        )
+
+    @property
     def formula(self) -> str:
         """How it is computed (`planes * (base_width / 64)`), where str() gives the name it was used
         by (`width`)."""

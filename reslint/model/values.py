@@ -56,6 +56,9 @@ class Layer:
     built_by: str = ""
     # A container forward indexes (`self.branches[i](x[i])`): its children are not one chain.
     indexed: bool = False
+    # The constructor parameter whose default chose this layer, in a class analysed on its own
+    # (`act_layer: Type[nn.Module] = nn.ReLU`): other configurations may choose another.
+    default_of: str = ""
     # Set for instances of the file's own classes: the interpreted instance (lazy).
     _instance: Instance | None = None
     _instantiated: bool = False
