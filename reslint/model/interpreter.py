@@ -9,7 +9,7 @@ is what builders need (the first block of a stage differs, the rest repeat).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -43,8 +43,10 @@ from reslint.model.gates import is_gate
 from reslint.model.naming import SHORTCUT_NAME, builds_norm
 from reslint.model.symbolic import Comparison, Condition, Connective, Expr, Relation
 from reslint.model.values import (
+    FORWARDS_UNSUPPLIED,
     OPEN_KWARGS,
     UNKNOWN,
+    UNSUPPLIED,
     AddSite,
     Alt,
     ClassRef,
@@ -256,6 +258,13 @@ class Interpreter:
         kwargs = dict(kwargs)
         # `**kwargs` of unknown content may hold any parameter: those left out are unknown, not defaults.
         open_kwargs = kwargs.pop(OPEN_KWARGS, False)
+        alone = kwargs.pop(FORWARDS_UNSUPPLIED, False)
+
+        def left_out(param: cst.Param) -> Any:
+            if alone:
+                return self.unsupplied(param, module)
+            return UNKNOWN if open_kwargs else self.default(param, module)
+
         remaining = list(args)
         for param in positional:
             name = param.name.value
@@ -264,18 +273,16 @@ class Interpreter:
             elif name in kwargs:
                 bound[name] = kwargs.pop(name)
             else:
-                bound[name] = UNKNOWN if open_kwargs else self.default(param, module)
+                bound[name] = left_out(param)
         if isinstance(params.star_arg, cst.Param):
-            bound[params.star_arg.name.value] = ListValue(remaining, open_ended=True)
+            rest = ListValue(remaining, open_ended=True)
+            bound[params.star_arg.name.value] = UNSUPPLIED if alone and not remaining else rest
         for param in params.kwonly_params:
             name = param.name.value
-            bound[name] = (
-                kwargs.pop(name)
-                if name in kwargs
-                else (UNKNOWN if open_kwargs else self.default(param, module))
-            )
+            bound[name] = kwargs.pop(name) if name in kwargs else left_out(param)
         if params.star_kwarg is not None:
-            bound[params.star_kwarg.name.value] = DictValue(dict(kwargs), open_ended=open_kwargs)
+            given = DictValue(dict(kwargs), open_ended=open_kwargs)
+            bound[params.star_kwarg.name.value] = UNSUPPLIED if alone and not kwargs else given
         return bound
 
     def default(self, param: cst.Param, module: ModuleModel) -> Any:
@@ -623,7 +630,7 @@ class Interpreter:
                 if _looks_numeric(text.split("[")[0])
                 else UNKNOWN
             )
-        if isinstance(base, Flow):
+        if _is_tensor(base):  # a tensor, or one of several (`out` after `if self.with_plugins:`)
             return self.apply_step(base, Step("subsample", node, None, frame.module.code(node)))
         if isinstance(base, TensorSize):
             return base
@@ -872,9 +879,11 @@ class Interpreter:
     def arguments(self, node: cst.Call, frame: Frame) -> tuple[list[Any], dict[str, Any]]:
         args: list[Any] = []
         kwargs: dict[str, Any] = {}
-        for arg in node.args:
+        for index, arg in enumerate(node.args):
             value = self.evaluate(arg.value, frame)
-            if arg.star == "*":
+            if value is UNSUPPLIED and _forwards_last(node.args, index):
+                kwargs[FORWARDS_UNSUPPLIED] = True
+            elif arg.star == "*":
                 args.extend(value.items if isinstance(value, ListValue) else [UNKNOWN])
             elif arg.star == "**":
                 if isinstance(value, DictValue):
@@ -890,6 +899,13 @@ class Interpreter:
     def call(
         self, func: Any, args: list[Any], kwargs: dict[str, Any], node: cst.Call, frame: Frame
     ) -> Any:
+        if FORWARDS_UNSUPPLIED in kwargs and not isinstance(
+            func, (Alt, ClassRef, FunctionRef, Partial)
+        ):
+            # Only a function of the project binds its parameters as symbols; to anything else the
+            # forwarded variadics are arguments of unknown content.
+            kwargs = {k: v for k, v in kwargs.items() if k != FORWARDS_UNSUPPLIED}
+            kwargs[OPEN_KWARGS] = True
         if isinstance(func, Alt):
             return alternatives(
                 [
@@ -1575,6 +1591,14 @@ def _fill_list(receiver: ListValue, name: str, args: list[Any]) -> None:
     elif name == "insert" and len(args) == 2:
         receiver.open_ended = True
         receiver.items.append(args[1])
+
+
+def _forwards_last(args: Sequence[cst.Arg], index: int) -> bool:
+    """Whether the argument at `index` is a `*rest` or `**rest` with no plain positional argument
+    after it (`f(*args, x)` would shift the positions the callee binds)."""
+    return bool(args[index].star) and all(
+        arg.star or arg.keyword is not None for arg in args[index + 1 :]
+    )
 
 
 def _is_tensor(value: Any) -> bool:
