@@ -7,7 +7,16 @@ from collections.abc import Iterator
 from reslint.knowledge.layers import NON_NEGATIVE_ACTIVATIONS, activation_name
 from reslint.model import ModuleModel
 from reslint.model.classes import Instance
-from reslint.model.queries import Element, anchor_of, describe, expand, kind_of, layer_of, residuals
+from reslint.model.queries import (
+    Element,
+    anchor_of,
+    describe,
+    expand,
+    kind_of,
+    layer_of,
+    may_have_weights,
+    residuals,
+)
 from reslint.model.values import Flow, options
 from reslint.rule import Rule, Violation
 from reslint.rules_support import unique
@@ -52,11 +61,7 @@ class ActivationBeforeAddition(Rule):
     def _check(self, module: ModuleModel) -> Iterator[Violation]:
         for instance in module.instances():
             for residual in residuals(instance):
-                mains = [
-                    main
-                    for main in residual.mains
-                    if any(kind_of(e) in ("conv", "block") for e in main)
-                ]
+                mains = [main for main in residual.mains if any(map(may_have_weights, main))]
                 endings = [last for main in mains for last in _last_operations(main)]
                 if not endings or not all(_non_negative(last) for last in endings):
                     continue  # some configuration ends otherwise (act_layer=None -> nn.Identity)

@@ -123,6 +123,18 @@ class ConditionalShortcut:
 
 
 @dataclass(frozen=True)
+class HandedShortcut:
+    """A container handed under a shortcut's name (`downsample=downsample`, or a variable so named
+    passed by position) to a block reslint cannot read: a `block` parameter of a stage builder, a
+    class of another file. The block's forward will add it to its branch; what it holds is known."""
+
+    layer: Layer
+    name: str
+    call: cst.Call
+    module: ModuleModel
+
+
+@dataclass(frozen=True)
 class RangeValue:
     start: Any
     stop: Any
@@ -156,6 +168,7 @@ class Interpreter:
         self.constructed: list[Layer] = []
         # Shortcut layers assigned under undecided conditions (`if stride != 1: downsample = ...`).
         self.conditional_shortcuts: list[ConditionalShortcut] = []
+        self.handed_shortcuts: list[HandedShortcut] = []
         # Arithmetic on one of the project's classes (`planes * block`), by node: True while every
         # evaluation of the node that saw its operands had a class there (see class_arithmetic).
         self.class_operands: dict[int, tuple[cst.CSTNode, bool]] = {}
@@ -948,21 +961,45 @@ class Interpreter:
                 return self.call(func.default, args, kwargs, node, frame)
             if args and _is_tensor(args[0]):
                 return self.apply_step(args[0], Step("call", node, None, func.name))
+            self.note_handed_shortcuts(args, kwargs, node, frame.module)
             kind = "norm" if builds_norm(func.name) else "unknown"
             return Layer(kind, func.name, node, {"args": args, **kwargs}, guards=tuple(self.guards))
-        return self.unknown_call(frame.module.code(node.func), args, kwargs, node)
+        return self.unknown_call(frame.module.code(node.func), args, kwargs, node, frame.module)
 
     def unknown_call(
-        self, callee: str, args: list[Any], kwargs: dict[str, Any], node: cst.Call
+        self,
+        callee: str,
+        args: list[Any],
+        kwargs: dict[str, Any],
+        node: cst.Call,
+        module: ModuleModel,
     ) -> Any:
         """A call of something reslint cannot read: a step when applied to a tensor; a norm layer
         (of unknown channels) when its name says so (`get_norm_layer(planes)`); else unknown."""
         if args and _is_tensor(args[0]):
             return self.apply_step(args[0], Step("call", node, None, callee))
+        self.note_handed_shortcuts(args, kwargs, node, module)
         _may_have_changed([*args, *kwargs.values()])
         if builds_norm(callee):
             return Layer("norm", callee, node, guards=tuple(self.guards))
         return UNKNOWN
+
+    def note_handed_shortcuts(
+        self, args: list[Any], kwargs: dict[str, Any], node: cst.Call, module: ModuleModel
+    ) -> None:
+        """Record the containers an unreadable callee is handed under a shortcut's name."""
+        named = [(str(key), value) for key, value in kwargs.items()]
+        for arg, value in zip(node.args, args):
+            if arg.star or arg.keyword is not None:
+                break  # positions after a `*rest` are not known
+            if isinstance(arg.value, cst.Name):
+                named.append((arg.value.value, value))
+        for name, value in named:
+            if not SHORTCUT_NAME.search(name):
+                continue
+            for option in options(value):
+                if isinstance(option, Layer) and option.kind == "sequential":
+                    self.handed_shortcuts.append(HandedShortcut(option, name, node, module))
 
     def call_lambda(self, node: cst.Lambda, args: list[Any], frame: Frame) -> Any:
         inner = Frame(dict(frame.locals), frame.instance, frame.depth + 1, frame.module)
@@ -1041,7 +1078,7 @@ class Interpreter:
         if builder is not None:
             name = qualified.rsplit(".", 1)[-1]
             return builders.build(builder, name, args, kwargs, node, tuple(self.guards))
-        return self.unknown_call(frame.module.code(node.func), args, kwargs, node)
+        return self.unknown_call(frame.module.code(node.func), args, kwargs, node, frame.module)
 
     def torch_layer(
         self, type_name: str, args: list[Any], kwargs: dict[str, Any], node: cst.Call

@@ -557,9 +557,17 @@ def _weight(sides: list[tuple[Step, ...]]) -> tuple[int, int, int, int]:
 def _weight_of(elements: list[Element], steps: tuple[Step, ...]) -> tuple[int, int, int, int]:
     """How much a side looks like the main branch: not named like a shortcut (`downsample`), more
     layers with weights (a layer built by an unknown callable may be a convolution), more operations."""
-    weights = sum(1 for e in elements if kind_of(e) in ("conv", "block", "unknown", "module"))
+    weights = sum(1 for e in elements if may_have_weights(e))
     named_shortcut = any(SHORTCUT_NAME.search(step.text or "") for step in steps[:1])
     return not named_shortcut, weights, len(steps), len(elements)
+
+
+def may_have_weights(element: Element) -> bool:
+    """A layer with weights, or what may be one: a layer built by a callable reslint cannot see, or a
+    submodule call it cannot read (`self.body(x)` of a unit built from another file's block)."""
+    if kind_of(element) in ("conv", "block", "unknown", "module"):
+        return True
+    return isinstance(element, Step) and element.kind == "call" and element.text.startswith("self.")
 
 
 def branch_output(chain: list[Element]) -> tuple[Element, Expr] | None:
