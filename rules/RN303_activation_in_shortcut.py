@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import libcst as cst
 
@@ -63,7 +63,9 @@ class ActivationInShortcut(Rule):
                 yield from _activations(handed.layer.flat(), handed.name, module)
 
 
-def _activations(shortcut: list[Element], name: str, module: ModuleModel) -> Iterator[Violation]:
+def _activations(
+    shortcut: Sequence[Element], name: str, module: ModuleModel
+) -> Iterator[Violation]:
     """The activations after the shortcut's last layer with weights. A pre-activation projection
     (BN -> ReLU -> conv, DPN's) rectifies the input of its conv, not the shortcut's output; a
     shortcut with no weights (identity) has nothing to rectify after."""
