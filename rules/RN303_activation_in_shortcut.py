@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import libcst as cst
 
 from reslint.findings import Applicability
 from reslint.model import ModuleModel
-from reslint.model.queries import anchor_of, describe, kind_of, residuals
+from reslint.model.queries import Element, anchor_of, describe, kind_of, residuals
 from reslint.rule import Edit, Fix, Rule, Violation
 from reslint.rules_support import unique
 
@@ -55,20 +55,32 @@ class ActivationInShortcut(Rule):
             for residual in residuals(instance):
                 for shortcut, steps in zip(residual.shortcuts, residual.shortcut_steps):
                     name = steps[0].text if steps else "shortcut"
-                    # A pre-activation projection (BN -> ReLU -> conv, DPN's) rectifies the input
-                    # of its conv, not the shortcut's output: only activations after it count.
-                    weighted = [i for i, e in enumerate(shortcut) if kind_of(e) in WEIGHTED]
-                    after = weighted[-1] + 1 if weighted else 0
-                    for element in shortcut[after:]:
-                        if kind_of(element) != "act":
-                            continue
-                        yield Violation(
-                            anchor_of(element),
-                            f"the shortcut `{name}` applies `{describe(element)}`: the skip path must stay "
-                            "linear (identity, or conv + norm)",
-                            "remove the activation from the shortcut; apply ReLU after the addition instead",
-                            fix=_removal(anchor_of(element), module),
-                        )
+                    yield from _activations(shortcut, name, module)
+        # A projection built for a block reslint cannot read (the `block` a stage builder is given):
+        # the block adds it to its branch, as its name says.
+        for handed in module.interpreter.handed_shortcuts:
+            if handed.module is module:
+                yield from _activations(handed.layer.flat(), handed.name, module)
+
+
+def _activations(
+    shortcut: Sequence[Element], name: str, module: ModuleModel
+) -> Iterator[Violation]:
+    """The activations after the shortcut's last layer with weights. A pre-activation projection
+    (BN -> ReLU -> conv, DPN's) rectifies the input of its conv, not the shortcut's output; a
+    shortcut with no weights (identity) has nothing to rectify after."""
+    weighted = [i for i, e in enumerate(shortcut) if kind_of(e) in WEIGHTED]
+    after = weighted[-1] + 1 if weighted else 0
+    for element in shortcut[after:]:
+        if kind_of(element) != "act":
+            continue
+        yield Violation(
+            anchor_of(element),
+            f"the shortcut `{name}` applies `{describe(element)}`: the skip path must stay "
+            "linear (identity, or conv + norm)",
+            "remove the activation from the shortcut; apply ReLU after the addition instead",
+            fix=_removal(anchor_of(element), module),
+        )
 
 
 def _removal(node: cst.CSTNode, module: ModuleModel) -> Fix | None:

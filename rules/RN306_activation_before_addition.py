@@ -15,6 +15,7 @@ from reslint.model.queries import (
     expand,
     kind_of,
     layer_of,
+    may_have_weights,
     residuals,
 )
 from reslint.model.values import Flow, options
@@ -91,8 +92,9 @@ class ActivationBeforeAddition(Rule):
 
 
 def _endings(residual: Residual) -> list[Element]:
-    """The last sign-changing operation of each main branch that holds a convolution or a block."""
-    mains = [m for m in residual.mains if any(kind_of(e) in ("conv", "block") for e in m)]
+    """The last sign-changing operation of each main branch that may hold weights (a convolution, a
+    block, or a submodule reslint cannot read)."""
+    mains = [main for main in residual.mains if any(map(may_have_weights, main))]
     return [last for main in mains for last in _last_operations(main)]
 
 

@@ -12,6 +12,7 @@ from reslint.model.queries import (
     Element,
     anchor_of,
     describe,
+    entry_conv,
     kind_of,
     layer_of,
     layer_sequences,
@@ -20,8 +21,8 @@ from reslint.model.queries import (
     residuals,
     stem,
 )
-from reslint.model.symbolic import Expr
-from reslint.model.values import compatible
+from reslint.model.symbolic import Expr, at_defaults
+from reslint.model.values import Layer, compatible
 from reslint.rule import Rule, Violation
 from reslint.rules_support import unique
 
@@ -86,14 +87,18 @@ def _between_convs(branch: list[Element]) -> Iterator[Violation]:
     last_norm: Element | None = None
     for element in branch:
         kind = kind_of(element)
-        if kind == "conv":
+        layer = layer_of(element)
+        conv = entry_conv(layer) if layer is not None else None
+        if conv is not None:
             # conv -> norm -> conv. Two convs back to back are often meant (a factorised or
             # separable pair); a norm between them says the first was meant to be a full layer.
+            # The second may be a block of the project that starts with its conv (ResNeSt's
+            # split-attention conv).
             if (
                 previous is not None
                 and last_norm is not None
-                and _plain(previous)
-                and _plain(element)
+                and _plain(layer_of(previous))
+                and _plain(conv)
                 and _together(previous, last_norm, element)
             ):
                 yield Violation(
@@ -102,7 +107,8 @@ def _between_convs(branch: list[Element]) -> Iterator[Violation]:
                     f"`{describe(element)}`: the two convolutions compose into one linear map",
                     f"apply the activation after `{describe(last_norm)}`",
                 )
-            previous, last_norm = element, None
+            # What a block ends with is its own forward's business.
+            previous, last_norm = (element if kind == "conv" else None), None
         elif kind in NORMS and previous is not None:
             last_norm = element
         elif kind not in ("dropout", "identity"):
@@ -175,20 +181,31 @@ def _together(*elements: Element) -> bool:
     return compatible(*(layer.guards for layer in layers if layer is not None))
 
 
-def _plain(element: Element) -> bool:
+def _plain(layer: Layer | None) -> bool:
     """An ordinary convolution: not depthwise or grouped (a separable pair has no activation
     between its halves by design). A block's `groups=1` parameter counts as plain: ResNeXt widths
     reuse the block, and its activations with it. So does a cardinality the block is given without
     a default (`groups` of an SE-ResNeXt bottleneck): a separable pair ties its groups to the
-    channels instead."""
-    layer = layer_of(element)
+    channels instead. So does a formula of the block's parameters that, at their defaults, makes
+    fewer groups than channels (ResNeSt's `groups * radix` = 2): a separable pair has one group
+    per channel."""
     if layer is None or not isinstance(groups := layer.arg("groups"), Expr):
         return False
     return (
         groups.constant == 1
         or (groups.op == "var" and groups.domain == (1,))
         or (groups.op == "var" and not groups.domain and groups != layer.channels_in)
+        or _fewer_groups_than_channels(groups, layer.channels_in)
     )
+
+
+def _fewer_groups_than_channels(groups: Expr, channels: object) -> bool:
+    """Groups written as a formula other than the channel count's, fewer than the channels at the
+    defaults (in some configuration the block allows: its input width may have alternatives)."""
+    if groups.op in ("var", "const") or not isinstance(channels, Expr) or groups == channels:
+        return False
+    counts, widths = at_defaults(groups), at_defaults(channels)
+    return bool(counts and widths) and max(counts or ()) < max(widths or ())
 
 
 MissingNonlinearity.INVALID = [

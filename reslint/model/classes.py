@@ -16,6 +16,7 @@ from reslint.model.builders import part_name
 from reslint.model.symbolic import Comparison, Expr, Relation, comparisons, either, relation
 from reslint.model.values import (
     UNKNOWN,
+    UNSUPPLIED,
     AddSite,
     ClassRef,
     Flow,
@@ -294,6 +295,9 @@ class ClassModel:
             module = self.module.project.owner(init)
             for param in unbound:
                 bound[param.name.value] = interpreter.unsupplied(param, module)
+            for rest in (init.params.star_arg, init.params.star_kwarg):
+                if isinstance(rest, cst.Param) and rest.name.value not in args:
+                    bound[rest.name.value] = UNSUPPLIED
             try:
                 interpreter.call_function_with_locals(init, bound, instance)
             except RecursionError:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -45,8 +45,10 @@ from reslint.model.gates import is_gate
 from reslint.model.naming import SHORTCUT_NAME, builds_norm
 from reslint.model.symbolic import Comparison, Condition, Connective, Expr, Relation
 from reslint.model.values import (
+    FORWARDS_UNSUPPLIED,
     OPEN_KWARGS,
     UNKNOWN,
+    UNSUPPLIED,
     AddSite,
     Alt,
     ClassRef,
@@ -123,6 +125,18 @@ class ConditionalShortcut:
 
 
 @dataclass(frozen=True)
+class HandedShortcut:
+    """A container handed under a shortcut's name (`downsample=downsample`, or a variable so named
+    passed by position) to a block reslint cannot read: a `block` parameter of a stage builder, a
+    class of another file. The block's forward will add it to its branch; what it holds is known."""
+
+    layer: Layer
+    name: str
+    call: cst.Call
+    module: ModuleModel
+
+
+@dataclass(frozen=True)
 class RangeValue:
     start: Any
     stop: Any
@@ -158,6 +172,7 @@ class Interpreter:
         self.constructed: list[Layer] = []
         # Shortcut layers assigned under undecided conditions (`if stride != 1: downsample = ...`).
         self.conditional_shortcuts: list[ConditionalShortcut] = []
+        self.handed_shortcuts: list[HandedShortcut] = []
         # Arithmetic on one of the project's classes (`planes * block`), by node: True while every
         # evaluation of the node that saw its operands had a class there (see class_arithmetic).
         self.class_operands: dict[int, tuple[cst.CSTNode, bool]] = {}
@@ -260,6 +275,13 @@ class Interpreter:
         kwargs = dict(kwargs)
         # `**kwargs` of unknown content may hold any parameter: those left out are unknown, not defaults.
         open_kwargs = kwargs.pop(OPEN_KWARGS, False)
+        alone = kwargs.pop(FORWARDS_UNSUPPLIED, False)
+
+        def left_out(param: cst.Param) -> Any:
+            if alone:
+                return self.unsupplied(param, module)
+            return UNKNOWN if open_kwargs else self.default(param, module)
+
         remaining = list(args)
         for param in positional:
             name = param.name.value
@@ -268,18 +290,16 @@ class Interpreter:
             elif name in kwargs:
                 bound[name] = kwargs.pop(name)
             else:
-                bound[name] = UNKNOWN if open_kwargs else self.default(param, module)
+                bound[name] = left_out(param)
         if isinstance(params.star_arg, cst.Param):
-            bound[params.star_arg.name.value] = ListValue(remaining, open_ended=True)
+            rest = ListValue(remaining, open_ended=True)
+            bound[params.star_arg.name.value] = UNSUPPLIED if alone and not remaining else rest
         for param in params.kwonly_params:
             name = param.name.value
-            bound[name] = (
-                kwargs.pop(name)
-                if name in kwargs
-                else (UNKNOWN if open_kwargs else self.default(param, module))
-            )
+            bound[name] = kwargs.pop(name) if name in kwargs else left_out(param)
         if params.star_kwarg is not None:
-            bound[params.star_kwarg.name.value] = DictValue(dict(kwargs), open_ended=open_kwargs)
+            given = DictValue(dict(kwargs), open_ended=open_kwargs)
+            bound[params.star_kwarg.name.value] = UNSUPPLIED if alone and not kwargs else given
         return bound
 
     def default(self, param: cst.Param, module: ModuleModel) -> Any:
@@ -623,7 +643,7 @@ class Interpreter:
                 if _looks_numeric(text.split("[")[0])
                 else UNKNOWN
             )
-        if isinstance(base, Flow):
+        if _is_tensor(base):  # a tensor, or one of several (`out` after `if self.with_plugins:`)
             return self.apply_step(base, Step("subsample", node, None, frame.module.code(node)))
         if isinstance(base, TensorSize):
             return base
@@ -872,9 +892,11 @@ class Interpreter:
     def arguments(self, node: cst.Call, frame: Frame) -> tuple[list[Any], dict[str, Any]]:
         args: list[Any] = []
         kwargs: dict[str, Any] = {}
-        for arg in node.args:
+        for index, arg in enumerate(node.args):
             value = self.evaluate(arg.value, frame)
-            if arg.star == "*":
+            if value is UNSUPPLIED and _forwards_last(node.args, index):
+                kwargs[FORWARDS_UNSUPPLIED] = True
+            elif arg.star == "*":
                 args.extend(value.items if isinstance(value, ListValue) else [UNKNOWN])
             elif arg.star == "**":
                 if isinstance(value, DictValue):
@@ -890,6 +912,13 @@ class Interpreter:
     def call(
         self, func: Any, args: list[Any], kwargs: dict[str, Any], node: cst.Call, frame: Frame
     ) -> Any:
+        if FORWARDS_UNSUPPLIED in kwargs and not isinstance(
+            func, (Alt, ClassRef, FunctionRef, Partial)
+        ):
+            # Only a function of the project binds its parameters as symbols; to anything else the
+            # forwarded variadics are arguments of unknown content.
+            kwargs = {k: v for k, v in kwargs.items() if k != FORWARDS_UNSUPPLIED}
+            kwargs[OPEN_KWARGS] = True
         if isinstance(func, Alt):
             return alternatives(
                 [
@@ -935,25 +964,49 @@ class Interpreter:
                 return built
             if args and _is_tensor(args[0]):
                 return self.apply_step(args[0], Step("call", node, None, func.name))
+            self.note_handed_shortcuts(args, kwargs, node, frame.module)
             if builds_norm(func.name):
                 fields = {"args": args, **kwargs, **_passed_norm_channels(args)}
                 return Layer("norm", func.name, node, fields, guards=tuple(self.guards))
             return Layer(
                 "unknown", func.name, node, {"args": args, **kwargs}, guards=tuple(self.guards)
             )
-        return self.unknown_call(frame.module.code(node.func), args, kwargs, node)
+        return self.unknown_call(frame.module.code(node.func), args, kwargs, node, frame.module)
 
     def unknown_call(
-        self, callee: str, args: list[Any], kwargs: dict[str, Any], node: cst.Call
+        self,
+        callee: str,
+        args: list[Any],
+        kwargs: dict[str, Any],
+        node: cst.Call,
+        module: ModuleModel,
     ) -> Any:
         """A call of something reslint cannot read: a step when applied to a tensor; a norm layer
         (of unknown channels) when its name says so (`get_norm_layer(planes)`); else unknown."""
         if args and _is_tensor(args[0]):
             return self.apply_step(args[0], Step("call", node, None, callee))
+        self.note_handed_shortcuts(args, kwargs, node, module)
         _may_have_changed([*args, *kwargs.values()])
         if builds_norm(callee):
             return Layer("norm", callee, node, guards=tuple(self.guards))
         return UNKNOWN
+
+    def note_handed_shortcuts(
+        self, args: list[Any], kwargs: dict[str, Any], node: cst.Call, module: ModuleModel
+    ) -> None:
+        """Record the containers an unreadable callee is handed under a shortcut's name."""
+        named = [(str(key), value) for key, value in kwargs.items()]
+        for arg, value in zip(node.args, args):
+            if arg.star or arg.keyword is not None:
+                break  # positions after a `*rest` are not known
+            if isinstance(arg.value, cst.Name):
+                named.append((arg.value.value, value))
+        for name, value in named:
+            if not SHORTCUT_NAME.search(name):
+                continue
+            for option in options(value):
+                if isinstance(option, Layer) and option.kind == "sequential":
+                    self.handed_shortcuts.append(HandedShortcut(option, name, node, module))
 
     def call_lambda(self, node: cst.Lambda, args: list[Any], frame: Frame) -> Any:
         inner = Frame(dict(frame.locals), frame.instance, frame.depth + 1, frame.module)
@@ -1034,7 +1087,7 @@ class Interpreter:
         if builder is not None:
             name = qualified.rsplit(".", 1)[-1]
             return builders.build(builder, name, args, kwargs, node, tuple(self.guards))
-        return self.unknown_call(frame.module.code(node.func), args, kwargs, node)
+        return self.unknown_call(frame.module.code(node.func), args, kwargs, node, frame.module)
 
     def torch_layer(
         self, type_name: str, args: list[Any], kwargs: dict[str, Any], node: cst.Call
@@ -1630,6 +1683,14 @@ def _fill_list(receiver: ListValue, name: str, args: list[Any]) -> None:
     elif name == "insert" and len(args) == 2:
         receiver.open_ended = True
         receiver.items.append(args[1])
+
+
+def _forwards_last(args: Sequence[cst.Arg], index: int) -> bool:
+    """Whether the argument at `index` is a `*rest` or `**rest` with no plain positional argument
+    after it (`f(*args, x)` would shift the positions the callee binds)."""
+    return bool(args[index].star) and all(
+        arg.star or arg.keyword is not None for arg in args[index + 1 :]
+    )
 
 
 def _is_tensor(value: Any) -> bool:

@@ -324,6 +324,22 @@ def first_conv(layer: Layer, depth: int = 0) -> Layer | None:
     return None
 
 
+def entry_conv(layer: Layer) -> Layer | None:
+    """The convolution a layer applies first to its input: itself, or the first operation of the
+    forward of one of the project's blocks (ResNeSt's split-attention conv starts with its conv)."""
+    if layer.kind == "conv":
+        return layer
+    instance = layer.instance if layer.kind == "block" else None
+    forward = instance.forward if instance is not None else None
+    if forward is None or not forward.steps:
+        return None
+    first = forward.steps[0]
+    on_input = all(flow.origin == "input" and not flow.steps for flow in first.inputs)
+    return (
+        first.layer if on_input and first.layer is not None and first.layer.kind == "conv" else None
+    )
+
+
 @dataclass
 class Residual:
     """A residual addition seen as its two branches: main (the convs) and shortcut (identity or projection).
@@ -557,9 +573,25 @@ def _weight(sides: list[tuple[Step, ...]]) -> tuple[int, int, int, int]:
 def _weight_of(elements: list[Element], steps: tuple[Step, ...]) -> tuple[int, int, int, int]:
     """How much a side looks like the main branch: not named like a shortcut (`downsample`), more
     layers with weights (a layer built by an unknown callable may be a convolution), more operations."""
-    weights = sum(1 for e in elements if kind_of(e) in ("conv", "block", "unknown", "module"))
+    weights = sum(1 for e in elements if may_have_weights(e))
     named_shortcut = any(SHORTCUT_NAME.search(step.text or "") for step in steps[:1])
     return not named_shortcut, weights, len(steps), len(elements)
+
+
+# A call of a submodule by its attribute (`self.body`), not of a container's item or a method's result.
+SUBMODULE_CALL = re.compile(r"self\.\w+")
+
+
+def may_have_weights(element: Element) -> bool:
+    """A layer with weights, or what may be one: a layer built by a callable reslint cannot see, or a
+    submodule call it cannot read (`self.body(x)` of a unit built from another file's block)."""
+    if kind_of(element) in ("conv", "block", "unknown", "module"):
+        return True
+    return (
+        isinstance(element, Step)
+        and element.kind == "call"
+        and SUBMODULE_CALL.fullmatch(element.text) is not None
+    )
 
 
 def branch_output(chain: list[Element]) -> tuple[Element, Expr] | None:

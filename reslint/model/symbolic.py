@@ -411,3 +411,10 @@ def _render(expr: Expr) -> str:
     if expr.op == "either":
         return " or ".join(parts)
     return f" {expr.op} ".join(parts)
+
+
+def at_defaults(expr: Expr) -> list[float] | None:
+    """The values a size takes at sample 0 (every parameter at its default, free sizes all equal),
+    one per alternative; None when one of them cannot be evaluated."""
+    values = [option.evaluate(_sampler(0)) for option in _options(expr)]
+    return None if any(value is None for value in values) else values  # type: ignore[return-value]

@@ -38,6 +38,21 @@ UNKNOWN: Any = _Unknown()
 OPEN_KWARGS = "**"  # marks call arguments that came from a `**mapping` reslint cannot see into
 
 
+class _Unsupplied:
+    """The `*args` / `**kwargs` of a class analysed on its own: nobody passed anything through them
+    yet. Handed on (`super().__init__(*args, **kwargs)`, torchvision's quantizable blocks), the
+    callee's parameters are unsupplied too: symbols with their defaults, as if its class were
+    analysed on its own, rather than values nobody can know."""
+
+    def __repr__(self) -> str:
+        return "UNSUPPLIED"
+
+
+UNSUPPLIED: Any = _Unsupplied()
+# Marks call arguments that forward UNSUPPLIED variadics (the callee binds what is left as symbols).
+FORWARDS_UNSUPPLIED = "*unsupplied"
+
+
 @dataclass(eq=False)
 class Layer:
     """An nn.Module value: a torch layer, a container, or an instance of one of the file's own classes."""
