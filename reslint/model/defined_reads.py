@@ -15,6 +15,7 @@ touch are never proven. A read nothing here proves leaves the decision to pyflak
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import libcst as cst
 
@@ -59,7 +60,9 @@ class ReadProof:
         parents = self.names.parents
         binders = name not in self.names.class_annotations
         child: cst.CSTNode = read
-        node = parents.get(id(read))
+        node: Any = parents.get(
+            id(read)
+        )  # exact type() tests below (mypy narrows on isinstance only)
         # The statement on the way up in each block of the innermost function's body.
         blocks: dict[int, cst.CSTNode] = {}
         crossed = False  # a scope (function, lambda, class, comprehension) lies below `node`
