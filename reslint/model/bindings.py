@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from reslint.model.defined_reads import every_read_defined
+
 if TYPE_CHECKING:
     from reslint.model.module import ModuleModel
 
@@ -36,7 +38,12 @@ class UndefinedName:
 
 def find_undefined_names(module: ModuleModel) -> tuple[UndefinedName, ...]:
     """pyflakes' undefined names of the module's source (the repaired source, for a file with syntax
-    errors), skipping names a repair may have removed the definition of."""
+    errors), skipping names a repair may have removed the definition of. pyflakes is not run when
+    the name index proves every read defined (reslint.model.defined_reads)."""
+    from reslint.model.module import BUILTIN_NAMES
+
+    if every_read_defined(module.names, module.tree, BUILTIN_NAMES | NOTEBOOK_BUILTINS):
+        return ()
     places = _undefined_places(module.source, module.path, module.file_line)
     if not places:
         return ()

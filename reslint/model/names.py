@@ -88,6 +88,11 @@ class NameIndex:
         # `obj.attr = ...` / `obj.attr += ...` targets, with the function they are in.
         self.attribute_stores: list[tuple[cst.Attribute, cst.FunctionDef | None]] = []
         self.functions = FunctionTable()
+        # Names a `del`, a `global`/`nonlocal` or an annotation without a value touches: a binding
+        # of theirs may vanish or live in another scope than where it is written.
+        self.unsettled: set[str] = set()
+        # Names annotated without a value right in a class body: only that class's scope changes.
+        self.class_annotations: set[str] = set()
         self._not_reads: set[int] = set()
         self._functions: list[cst.FunctionDef] = []
         self._classes: list[cst.ClassDef] = []
@@ -254,6 +259,14 @@ class NameIndex:
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         self._bind_target(node.target)
+        if node.value is None and isinstance(node.target, cst.Name):
+            # path: ..., ClassDef, its IndentedBlock, SimpleStatementLine, this AnnAssign
+            in_class_body = len(self._stack) > 3 and isinstance(self._stack[-4], cst.ClassDef)
+            names = self.class_annotations if in_class_body else self.unsettled
+            names.add(node.target.value)
+
+    def visit_Del(self, node: cst.Del) -> None:
+        self.unsettled.update(target_names(node.target))
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
         if isinstance(node.target, cst.Name):
@@ -282,6 +295,7 @@ class NameIndex:
         for item in node.names:
             self._not_reads.add(id(item.name))
             self._bind(item.name.value, node)
+            self.unsettled.add(item.name.value)
 
     visit_Nonlocal = visit_Global
 
@@ -375,6 +389,17 @@ class NameIndex:
             for use in self.reads
             if use.node.value not in self.bound_anywhere and use.node.value not in BUILTIN_NAMES
         ]
+
+
+def target_names(target: cst.BaseExpression) -> list[str]:
+    """The plain names an assignment (or `del`) target binds: `a`, `a, (b, *c)`; not attributes."""
+    if isinstance(target, cst.Name):
+        return [target.value]
+    if isinstance(target, cst.Tuple | cst.List):
+        return [name for element in target.elements for name in target_names(element.value)]
+    if isinstance(target, cst.StarredElement):
+        return target_names(target.value)
+    return []
 
 
 def _raises(line: cst.SimpleStatementLine) -> bool:
