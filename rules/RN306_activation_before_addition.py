@@ -69,7 +69,7 @@ class ActivationBeforeAddition(Rule):
             for residual in residuals(instance):
                 key = id(residual.site.node)
                 endings = _endings(residual)
-                if not endings or any(_default_set_elsewhere(last, module) for last in endings):
+                if not endings or any(_out_of_sight(last, module) for last in endings):
                     continue  # this configuration's ending is out of sight: it neither claims nor denies
                 if not all(_non_negative(last) for last in endings):
                     holds[key] = (
@@ -98,12 +98,16 @@ def _endings(residual: Residual) -> list[Element]:
     return [last for main in mains for last in _last_operations(main)]
 
 
-def _default_set_elsewhere(element: Element, module: ModuleModel) -> bool:
-    """A layer chosen by a parameter's default (`act_layer=nn.ReLU`, the block analysed on its own)
-    where the file passes that parameter values of its own (`act_layer=cfg.act_layer`): the default
-    may be no configuration the file builds."""
+def _out_of_sight(element: Element, module: ModuleModel) -> bool:
+    """An ending that says nothing about this configuration: a call of a submodule reslint cannot
+    identify (a base class's forward analysed without the subclass that sets `self.relu`), or a layer
+    chosen by a parameter's default (`act_layer=nn.ReLU`, the block analysed on its own) where the
+    file passes that parameter values of its own (`act_layer=cfg.act_layer`): the default may be no
+    configuration the file builds."""
     layer = layer_of(element)
-    return layer is not None and layer.default_of in module.configured_keywords
+    if layer is None:
+        return kind_of(element) == "call"
+    return layer.kind in ("unknown", "module") or layer.default_of in module.configured_keywords
 
 
 def _non_negative(element: Element) -> bool:
