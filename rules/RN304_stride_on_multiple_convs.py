@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from reslint.model import ModuleModel
-from reslint.model.queries import anchor_of, convs_of, describe, residuals
+from reslint.model.queries import anchor_of, convs_of, describe, layer_of, residuals
 from reslint.model.symbolic import Expr
 from reslint.model.values import Alt, Layer, compatible
 from reslint.rule import Rule, Violation
@@ -55,7 +55,10 @@ def _check_branch(main) -> Iterator[Violation]:
             (
                 c
                 for c in strided[:index]
-                if _both_stride(c, second) and compatible(c.guards, second.guards)
+                if _both_stride(
+                    c, second, _built_conditionally(c, main), _built_conditionally(second, main)
+                )
+                and compatible(c.guards, second.guards)
             ),
             None,
         )
@@ -107,13 +110,24 @@ def _may_stride(conv: Layer) -> bool:
     )
 
 
-def _both_stride(a: Layer, b: Layer) -> bool:
+def _built_conditionally(conv: Layer, main) -> bool:
+    """Whether the conv, or the helper block that holds it, is built under a condition."""
+    holder = layer_of(main.holder(conv))
+    return bool(conv.guards or (holder is not None and holder.guards))
+
+
+def _both_stride(a: Layer, b: Layer, a_guarded: bool, b_guarded: bool) -> bool:
     """Both provably downsample together in one configuration: two constants > 1, or the same stride
     expression twice. A conditional stride pairs with an unconditional one: where its condition
     gives the stride, both convs take it (transformers' `stride if downsample_in_bottleneck else 1`
-    beside a plain `stride`)."""
-    pairs = [(_strides(a), _strides(b)), (_strides(a), _conditional_strides(b))]
-    pairs.append((_conditional_strides(a), _strides(b)))
+    beside a plain `stride`), unless the plain one is itself built under a condition, which may be
+    the other side of the same choice (timm's `stride if not dw_kernel_size_mid else 1` beside a mid
+    conv built only `if dw_kernel_size_mid`)."""
+    pairs = [(_strides(a), _strides(b))]
+    if not b_guarded:
+        pairs.append((_strides(a), _conditional_strides(b)))
+    if not a_guarded:
+        pairs.append((_conditional_strides(a), _strides(b)))
     for left, right in pairs:
         if _pair_strides(left, right):
             return True
