@@ -1217,7 +1217,7 @@ class Interpreter:
         if (
             name in CONTAINER_VIEWS
             and isinstance(receiver, Layer)
-            and receiver.kind in ORDERED_CONTAINERS + ("moduledict",)
+            and receiver.kind in CONTAINER_KINDS
         ):
             # `for layer in self.branch.values(): out = layer(out)`: the children, in order.
             return _container_view(receiver, name)
