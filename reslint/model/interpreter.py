@@ -821,9 +821,11 @@ class Interpreter:
             # `self.sa(out) * out`: the features rescaled by a gate keep the features' channels.
             return self.apply_step(right, Step("mul", node, None, frame.module.code(node)))
         if _is_tensor(left) and op in ("Multiply", "Add", "Subtract", "Divide"):
-            return self.apply_step(left, Step("mul", node, None, frame.module.code(node)))
+            kind = "mul" if _keeps_sign(op, right) else "arith"
+            return self.apply_step(left, Step(kind, node, None, frame.module.code(node)))
         if _is_tensor(right) and op in ("Multiply", "Add"):
-            return self.apply_step(right, Step("mul", node, None, frame.module.code(node)))
+            kind = "mul" if _keeps_sign(op, left) else "arith"
+            return self.apply_step(right, Step(kind, node, None, frame.module.code(node)))
         if isinstance(left, ListValue) and isinstance(right, ListValue) and op == "Add":
             return ListValue(left.items + right.items, left.open_ended or right.open_ended, None)
         if isinstance(left, ListValue) and isinstance(right, Expr) and op == "Multiply":
@@ -1695,6 +1697,18 @@ def _forwards_last(args: Sequence[cst.Arg], index: int) -> bool:
 
 def _is_tensor(value: Any) -> bool:
     return any(isinstance(option, Flow) for option in options(value))
+
+
+def _keeps_sign(op: str, other: Any) -> bool:
+    """Whether a tensor combined by `op` with `other` keeps the sign of each of its values: scaled by
+    a gate (squeeze-and-excitation's `x * weights`) or by a non-negative number. A learnable scale,
+    another feature map, or anything unknown may flip it (`sigma * x_i + (1 - sigma) * x_p`)."""
+    if op not in ("Multiply", "Divide"):
+        return False
+    if op == "Multiply" and is_gate(other):
+        return True
+    constant = other.constant if isinstance(other, Expr) else None
+    return constant is not None and (constant > 0 if op == "Divide" else constant >= 0)
 
 
 def _known_or_default(value: Any) -> int | None:
