@@ -9,6 +9,7 @@ from reslint.model.queries import (
     Element,
     Layer,
     Residual,
+    anchor_of,
     convs_of,
     describe,
     kind_of,
@@ -22,7 +23,8 @@ from reslint.model.symbolic import (
     Relation,
     combine,
     const,
-    may_differ,
+    differ_when_strided,
+    equal_at_block_strides,
     relation,
 )
 from reslint.model.values import compatible
@@ -71,8 +73,11 @@ class ShortcutStrideMismatch(Rule):
                     continue
                 # Several strided convs in the main branch: RN304's finding on one of them is the cause.
                 strided = _strided_convs(residual.main)
+                # RN304 reports a conv inside a helper class where the block built it.
                 causes = (
-                    tuple(("RN304", conv.anchor) for conv in strided) if len(strided) > 1 else ()
+                    tuple(("RN304", anchor_of(residual.main.holder(conv))) for conv in strided)
+                    if len(strided) > 1
+                    else ()
                 )
                 # An alternative that follows the block's stride (`pool(x) if self.downsample else x`)
                 # shows the block handles it: a fixed-stride alternative is then for another path.
@@ -104,10 +109,14 @@ class ShortcutStrideMismatch(Rule):
                     # The shortcut exists only where its construction's conditions hold
                     # (`if stride == 2: self.shortcut = Sequential(AvgPool2d(2), conv)`).
                     # So does the path of forward it is computed on (`... if self.downsample else x`).
+                    # So do the convs of a helper block built there (`self.shortcut =
+                    # PoolConv(...)` under `if stride == 2:`): the block's guards hold for them.
+                    holders = [layer_of(shortcut.holder(conv)) for conv in convs]
+                    built = {id(layer): layer for layer in (*convs, *holders) if layer is not None}
                     assume = shortcut.assume + tuple(
                         (guard.condition, guard.branch)
-                        for conv in convs
-                        for guard in conv.guards
+                        for layer in built.values()
+                        for guard in layer.guards
                         if guard.condition is not None
                     )
                     by_flag = flagged and not assume  # no size test decides which one runs
@@ -150,10 +159,12 @@ def _provably_different(
     main: Expr, shortcut: Expr, assume: Assumptions, stride_handled: bool
 ) -> bool:
     """Different for every sample where the shortcut exists, or a block meant to take a stride
-    (`stride`) whose projection's stride is fixed, so that some stride breaks the addition (unless
-    another shortcut alternative follows the stride)."""
+    (`stride`) whose projection's stride is fixed, so that a stride of 2 breaks the addition (unless
+    another shortcut alternative follows the stride, or the projection exists only where the stride
+    cannot be 2)."""
     if relation(main, shortcut, assume) is Relation.DIFFERENT:
-        return True
+        # Unless the samples' unusual strides made it so: at strides of 1 and 2 they agree.
+        return not equal_at_block_strides(main, shortcut, assume)
     if stride_handled:
         return False
     strided_by_parameter = main.constant is None and any(
@@ -162,7 +173,7 @@ def _provably_different(
     return (
         strided_by_parameter
         and shortcut.constant is not None
-        and may_differ(main, shortcut, assume)
+        and differ_when_strided(main, shortcut, assume)
     )
 
 

@@ -355,7 +355,7 @@ class Residual:
     main_after_sum: bool = False
 
     @property
-    def main(self) -> list[Element]:
+    def main(self) -> Chain:
         return max(self.mains, key=lambda elements: _weight_of(elements, ()))
 
 

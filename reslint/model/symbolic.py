@@ -297,15 +297,38 @@ def _options(expr: Expr) -> tuple[Expr, ...]:
     return expr.args if expr.op == "either" else (expr,)
 
 
-def may_differ(left: Expr, right: Expr, assume: Assumptions = ()) -> bool:
-    """True when the two are fully known and not the same function (e.g. `stride` against `1`), at
-    some sample where the assumed conditions hold."""
-    for a, b in _sampled(left, right, assume):
-        if a is None or b is None:
-            return False
-        if not _same(a, b):
-            return True
-    return False
+def equal_at_block_strides(left: Expr, right: Expr, assume: Assumptions = ()) -> bool:
+    """True when the two are the same wherever the assumed conditions allow them, with every stride
+    1 or 2 (the strides a residual block is built with) and the other sizes sampled: a projection
+    built `elif in_chs != out_chs`, after an `if stride == 2:`, is only ever used unstrided. False
+    when no such point satisfies the assumptions."""
+    found = False
+    for sample in range(_SAMPLES):
+        for stride in (1, 2):
+            lookup = _with_stride(_sampler(sample), stride)
+            if any(condition.holds(lookup) is not way for condition, way in assume):
+                continue
+            a, b = left.evaluate(lookup), right.evaluate(lookup)
+            if a is None or b is None or not _same(a, b):
+                return False
+            found = True
+    return found
+
+
+def _with_stride(lookup: Lookup, stride: int) -> Lookup:
+    return lambda name, domain: stride if "stride" in name.lower() else lookup(name, domain)
+
+
+def differ_when_strided(left: Expr, right: Expr, assume: Assumptions = ()) -> bool:
+    """True when the two are fully known and differ where every stride is 2 (the stride a residual
+    block downsamples by), if the assumed conditions allow a stride of 2 there: a block whose
+    projection is built only `elif in_chs != out_chs`, after an `if stride == 2:` of its own,
+    never meets a stride of 2 with it."""
+    lookup = _probe(2, shared=True)
+    if any(condition.holds(lookup) is not way for condition, way in assume):
+        return False
+    a, b = left.evaluate(lookup), right.evaluate(lookup)
+    return a is not None and b is not None and not _same(a, b)
 
 
 def _sampled(
