@@ -51,7 +51,7 @@ class ProjectionCondition(Rule):
         shortcuts = [s for s in module.interpreter.conditional_shortcuts if s.module is module]
         for shortcut in shortcuts:
             shape = projection(shortcut.layer)
-            if shape is None:
+            if shape is None or _applied_in_sequence(shortcut):
                 continue
             additions = _additions_using(shortcut)
             for guard in shortcut.guards:
@@ -84,6 +84,26 @@ def _additions_using(shortcut) -> list[Assumptions]:
                 return []  # an addition that always runs
             found.append(needed)
     return found
+
+
+def _applied_in_sequence(shortcut) -> bool:
+    """`x = self.downsample(x)`, then the stage's blocks: a transition layer that the class's own
+    forward applies on the way through and no addition of it uses is no shortcut, whatever
+    condition chooses it (timm's MetaFormer stage downsamples only where the width changes)."""
+    forward = shortcut.instance.forward if shortcut.instance is not None else None
+    if forward is None:
+        return False
+    added = (flow for site in forward.adds for flow in (*site.left, *site.right))
+    returned = (option for value in forward.returns for option in options(value))
+    return not _passes(added, shortcut.name) and _passes(returned, shortcut.name)
+
+
+def _passes(values, name: str) -> bool:
+    """Whether one of the tensors went through the attribute `name`."""
+    return any(
+        isinstance(flow, Flow) and any(step.text.endswith(name) for step in flow.steps)
+        for flow in values
+    )
 
 
 def _projects_both_ways(shortcut, guard, shortcuts: list) -> bool:
