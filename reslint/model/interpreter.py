@@ -833,6 +833,9 @@ class Interpreter:
             count = right.constant
             if count is not None and 0 <= count <= MAX_LOOP and not left.open_ended:
                 return ListValue(list(left.items) * int(count), False, node)
+            if _at_most_once(right):
+                # `[Block(c)] * (num_conv - 1)` with `num_conv=2`: one copy where the file builds it.
+                return ListValue(list(left.items), True, node)
             return ListValue(list(left.items) * 2, True, node)
         return UNKNOWN
 
@@ -1697,6 +1700,12 @@ def _forwards_last(args: Sequence[cst.Arg], index: int) -> bool:
 
 def _is_tensor(value: Any) -> bool:
     return any(isinstance(option, Flow) for option in options(value))
+
+
+def _at_most_once(count: Expr) -> bool:
+    """A repeat count that parameters' defaults make 0 or 1 (free sizes count as many)."""
+    values = symbolic.at_defaults(count)
+    return values is not None and all(value < 2 for value in values)
 
 
 def _keeps_sign(op: str, other: Any) -> bool:
