@@ -35,6 +35,7 @@ from reslint.knowledge.layers import (
     TORCH_FUNCTIONS,
     TORCH_LAYERS,
     WEIGHT_REPARAMETRISATIONS,
+    LayerKind,
 )
 from reslint.model import builders, symbolic
 from reslint.model.branch_facts import branch_facts
@@ -1356,7 +1357,44 @@ def truth(value: Any) -> bool | None:
         return bool(value.constant)
     if isinstance(value, str):
         return bool(value)
+    if isinstance(value, Layer) and _always_true(value):
+        return True  # `if self.comb_iter_4_right:` where the attribute holds a built layer
     return None
+
+
+# Layer kinds whose modules define no `__len__` or `__bool__`: a built one is always true.
+_TRUTHY_KINDS = frozenset(
+    {
+        LayerKind.CONV,
+        LayerKind.BATCHNORM,
+        LayerKind.NORM,
+        LayerKind.LINEAR,
+        LayerKind.ACT,
+        LayerKind.POOL,
+        LayerKind.AVGPOOL,
+        LayerKind.GLOBALPOOL,
+        LayerKind.DROPOUT,
+        LayerKind.IDENTITY,
+        LayerKind.FLATTEN,
+        LayerKind.PAD,
+        LayerKind.UPSAMPLE,
+    }
+)
+
+
+def _always_true(layer: Layer) -> bool:
+    """A torch layer, or an instance of one of the file's classes that is no container and does
+    not define its own truth: containers are false when empty."""
+    if layer.kind == LayerKind.BLOCK:
+        cls = layer.cls
+        return (
+            cls is not None
+            and not cls.is_container
+            and not cls.has_unresolved_bases
+            and cls.method("__len__") is None
+            and cls.method("__bool__") is None
+        )
+    return layer.kind in _TRUTHY_KINDS
 
 
 def compare(op: str, left: Any, right: Any) -> Any:
