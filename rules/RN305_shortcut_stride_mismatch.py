@@ -10,6 +10,7 @@ from reslint.model.queries import (
     Layer,
     Residual,
     anchor_of,
+    built_under,
     convs_of,
     describe,
     kind_of,
@@ -112,13 +113,7 @@ class ShortcutStrideMismatch(Rule):
                     # So do the convs of a helper block built there (`self.shortcut =
                     # PoolConv(...)` under `if stride == 2:`): the block's guards hold for them.
                     holders = [layer_of(shortcut.holder(conv)) for conv in convs]
-                    built = {id(layer): layer for layer in (*convs, *holders) if layer is not None}
-                    assume = shortcut.assume + tuple(
-                        (guard.condition, guard.branch)
-                        for layer in built.values()
-                        for guard in layer.guards
-                        if guard.condition is not None
-                    )
+                    assume = shortcut.assume + built_under([*convs, *holders])
                     by_flag = flagged and not assume  # no size test decides which one runs
                     if not _provably_different(
                         main_stride, short_stride, assume, handled or by_flag

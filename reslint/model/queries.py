@@ -13,7 +13,7 @@ from reslint.knowledge.layers import CHANNEL_PRESERVING, NORMS, LayerKind
 from reslint.knowledge.names import names_in
 from reslint.model.classes import ForwardModel, Instance
 from reslint.model.naming import SHORTCUT_NAME
-from reslint.model.symbolic import Assumptions, Comparison, Expr, Relation, relation
+from reslint.model.symbolic import Assumptions, Comparison, Condition, Expr, Relation, relation
 from reslint.model.values import (
     AddSite,
     Flow,
@@ -459,6 +459,19 @@ def _gated_continuation(steps: tuple[Step, ...], branch: tuple[Step, ...]) -> bo
         return False
     rest = steps[len(branch) :]
     return all(step.layer is not None and not changes_channels(step.layer) for step in rest)
+
+
+def built_under(layers: Iterable[Layer | None]) -> Assumptions:
+    """The undecided conditions the layers were built under, each with the way it went (`if
+    stride == 2: self.shortcut = ...`): two layers compared together exist only where all hold."""
+    seen: set[int] = set()
+    found: list[tuple[Condition, bool]] = []
+    for layer in layers:
+        if layer is None or id(layer) in seen:
+            continue
+        seen.add(id(layer))
+        found += [(g.condition, g.branch) for g in layer.guards if g.condition is not None]
+    return tuple(found)
 
 
 def _assumptions(flow: Flow) -> Assumptions:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import operator
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import Enum
@@ -267,7 +268,7 @@ def relation(left: Expr, right: Expr, assume: Assumptions = ()) -> Relation:
         return Relation.UNKNOWN
     if outcomes == {True}:
         return Relation.EQUAL
-    if outcomes == {False} and not _unrelated(left, right, assume):
+    if outcomes == {False} and not _unrelated(left, right, assume) and not _aliased(left, right):
         return Relation.DIFFERENT
     return Relation.UNKNOWN
 
@@ -286,6 +287,25 @@ def _unrelated(left: Expr, right: Expr, assume: Assumptions) -> bool:
     return not any(
         condition.symbols() & mine and condition.symbols() & theirs for condition, _ in assume
     )
+
+
+_ENTRY = re.compile(r"^(?P<list>.+)\[(?P<index>-?\d+)\]$")
+
+
+def _aliased(left: Expr, right: Expr) -> bool:
+    """One side reads an entry of a list from its end and the other from its start (`widths[-1]`
+    and `widths[1]`): in a list of unknown length they may be the same entry."""
+
+    def ends(expr: Expr) -> set[tuple[str, bool]]:
+        found = set()
+        for name in expr.symbols():
+            match = _ENTRY.match(name)
+            if match:
+                found.add((match["list"], match["index"].startswith("-")))
+        return found
+
+    mine, theirs = ends(left), ends(right)
+    return any((name, not from_end) in theirs for name, from_end in mine)
 
 
 def _is_entry(name: str) -> bool:
