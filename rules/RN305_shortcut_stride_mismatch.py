@@ -23,6 +23,7 @@ from reslint.model.symbolic import (
     combine,
     const,
     may_differ,
+    reads_a_stride,
     relation,
 )
 from reslint.model.values import compatible
@@ -156,9 +157,7 @@ def _provably_different(
         return True
     if stride_handled:
         return False
-    strided_by_parameter = main.constant is None and any(
-        "stride" in s.lower() for s in main.symbols()
-    )
+    strided_by_parameter = main.constant is None and reads_a_stride(main)
     return (
         strided_by_parameter
         and shortcut.constant is not None

@@ -42,7 +42,7 @@ from reslint.model.builders import LayerClass
 from reslint.model.call_binding import gives_a_parameter_twice
 from reslint.model.classes import ClassModel, ForwardModel
 from reslint.model.gates import is_gate
-from reslint.model.naming import SHORTCUT_NAME, builds_norm
+from reslint.model.naming import SHORTCUT_NAME, builds_norm, names_stride
 from reslint.model.symbolic import Comparison, Condition, Connective, Expr, Relation
 from reslint.model.values import (
     FORWARDS_UNSUPPLIED,
@@ -817,13 +817,14 @@ class Interpreter:
             return symbolic.combine(symbol, [left, right], frame.module.code(node))
         if _is_tensor(left) and _is_tensor(right) and op == "Add":
             return self.add(left, right, node)
+        code = frame.module.code(node)
         if op == "Multiply" and _is_tensor(right) and is_gate(left) and not is_gate(right):
             # `self.sa(out) * out`: the features rescaled by a gate keep the features' channels.
-            return self.apply_step(right, Step("mul", node, None, frame.module.code(node)))
+            return self.apply_step(right, Step("mul", node, None, code, args=(left,)))
         if _is_tensor(left) and op in ("Multiply", "Add", "Subtract", "Divide"):
-            return self.apply_step(left, Step("mul", node, None, frame.module.code(node)))
+            return self.apply_step(left, Step("mul", node, None, code, args=(right,)))
         if _is_tensor(right) and op in ("Multiply", "Add"):
-            return self.apply_step(right, Step("mul", node, None, frame.module.code(node)))
+            return self.apply_step(right, Step("mul", node, None, code, args=(left,)))
         if isinstance(left, ListValue) and isinstance(right, ListValue) and op == "Add":
             return ListValue(left.items + right.items, left.open_ended or right.open_ended, None)
         if isinstance(left, ListValue) and isinstance(right, Expr) and op == "Multiply":
@@ -1294,6 +1295,9 @@ class Interpreter:
             return TensorSize(receiver)
         if name in ("dim", "numel"):
             return UNKNOWN
+        if kind == "mul":  # `x.mul(self.gamma)`: the factor decides whether the sign survives
+            args, _ = self.arguments(node, frame)
+            return self.apply_step(receiver, Step(kind, node, None, name, args=tuple(args[:1])))
         return self.apply_step(receiver, Step(kind or "call", node, None, name))
 
     def call_functional(self, name: str, node: cst.Call, frame: Frame) -> Any:
@@ -1758,9 +1762,8 @@ def _default_item(base: Any, key: Any) -> tuple:
 
 
 def _domain_for(name: str) -> tuple:
-    """Strides are 1 or 2 far more often than anything else; keep both among the samples (a name
-    that spells stride cut short, `down_sample_strid`, is one too)."""
-    return (1, 2) if "strid" in name.lower() else ()
+    """Strides are 1 or 2 far more often than anything else; keep both among the samples."""
+    return (1, 2) if names_stride(name) else ()
 
 
 def _item_domain(base: Any, key: Any, text: str) -> tuple:
