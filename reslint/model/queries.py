@@ -480,7 +480,7 @@ def _surely_shortcut(sides: list[tuple[Step, ...]]) -> bool:
     for steps in sides:
         if any(SHORTCUT_NAME.search(step.text or "") for step in steps):
             continue
-        if any(kind_of(element) in ("call", "unknown", "module") for element in expand(steps)):
+        if not all(map(identified, expand(steps))):
             return False
     return True
 
