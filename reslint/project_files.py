@@ -40,6 +40,10 @@ class ProjectFiles:
         for start in range(len(parts)):
             self._by_dotted.setdefault(".".join(parts[start:]), []).append(key)
 
+    @property
+    def paths(self) -> list[str]:
+        return sorted(self._paths)
+
     def find(self, importer: str, level: int, dotted: str | None) -> str | None:
         """The file `from <level dots><dotted> import ...` in `importer` names, if it is linted."""
         if level:

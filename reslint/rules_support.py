@@ -247,26 +247,67 @@ def admits_only(
 def _allowed_values(
     statement: cst.BaseStatement, module: ModuleModel
 ) -> tuple[str, frozenset[str]] | None:
-    """`assert depth in [18, 34]` or `if depth not in [18, 34]: raise ...` -> ("depth", {"18",
-    "34"}): the values that get past the statement."""
+    """`assert depth in [18, 34]`, `if depth not in [18, 34]: raise ...` -> ("depth", {"18", "34"});
+    `assert 1 <= depth <= 4` or `if not 1 <= depth <= 4: raise ...` -> ("depth", {"1", ..., "4"}):
+    the values that get past the statement."""
     if isinstance(statement, cst.SimpleStatementLine) and isinstance(statement.body[0], cst.Assert):
-        test = statement.body[0].test
+        test: cst.BaseExpression | None = statement.body[0].test
     elif (
         isinstance(statement, cst.If)
         and statement.orelse is None
         and isinstance(statement.body, cst.IndentedBlock)
         and isinstance(statement.body.body[-1], cst.SimpleStatementLine)
         and isinstance(statement.body.body[-1].body[-1], cst.Raise)
-        and isinstance(statement.test, cst.Comparison)
-        and len(statement.test.comparisons) == 1
-        and isinstance(statement.test.comparisons[0].operator, cst.NotIn)
     ):
-        (target,) = statement.test.comparisons
-        test = statement.test.with_changes(comparisons=[target.with_changes(operator=cst.In())])
+        test = _passing_test(statement.test)
     else:
         return None
+    if test is None:
+        return None
     subject, values = literal_cases(test, module)
+    if subject is None:
+        subject, values = _bounded_integers(test, module)
     return None if subject is None else (subject, values)
+
+
+def _passing_test(raising: cst.BaseExpression) -> cst.BaseExpression | None:
+    """What holds for the values that get past `if <raising>: raise`: `depth not in (18, 34)` ->
+    `depth in (18, 34)`, `not 1 <= depth <= 4` -> `1 <= depth <= 4`."""
+    if isinstance(raising, cst.UnaryOperation) and isinstance(raising.operator, cst.Not):
+        return raising.expression
+    if (
+        isinstance(raising, cst.Comparison)
+        and len(raising.comparisons) == 1
+        and isinstance(raising.comparisons[0].operator, cst.NotIn)
+    ):
+        (target,) = raising.comparisons
+        return raising.with_changes(comparisons=[target.with_changes(operator=cst.In())])
+    return None
+
+
+MAX_RANGE_CASES = 64  # a wider range is no table of cases an `if` / `elif` chain lists
+
+
+def _bounded_integers(
+    test: cst.BaseExpression, module: ModuleModel
+) -> tuple[str | None, frozenset[str]]:
+    """`1 <= depth <= 4` -> ("depth", {"1", "2", "3", "4"}); `0 < n < 3` -> ("n", {"1", "2"});
+    (None, {}) for any other test."""
+    if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 2):
+        return None, frozenset()
+    first, second = test.comparisons
+    low, high = test.left, second.comparator
+    if not (
+        isinstance(low, cst.Integer)
+        and isinstance(high, cst.Integer)
+        and all(isinstance(c.operator, cst.LessThan | cst.LessThanEqual) for c in test.comparisons)
+    ):
+        return None, frozenset()
+    start = int(low.evaluated_value) + isinstance(first.operator, cst.LessThan)
+    stop = int(high.evaluated_value) - isinstance(second.operator, cst.LessThan)
+    if stop - start >= MAX_RANGE_CASES:
+        return None, frozenset()
+    return module.code(first.comparator), frozenset(str(value) for value in range(start, stop + 1))
 
 
 def chain_cases(chain: cst.If, module: ModuleModel) -> tuple[str | None, frozenset[str]]:

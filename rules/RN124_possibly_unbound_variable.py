@@ -102,9 +102,40 @@ def _open_chain(bindings: list[cst.CSTNode], module: ModuleModel) -> cst.If | No
     last = chain
     while isinstance(last.orelse, cst.If):
         last = last.orelse
-    if last.orelse is not None or _checked_before(chain, module) or _complemented(chain):
+    if (
+        last.orelse is not None
+        or _checked_before(chain, module)
+        or _complemented(chain)
+        or _dispatches_on_parameter_type(chain, module)
+    ):
         return None
     return chain
+
+
+def _dispatches_on_parameter_type(chain: cst.If, module: ModuleModel) -> bool:
+    """Every test is `isinstance(p, ...)` of one parameter `p` (`if isinstance(size, int): ... elif
+    isinstance(size, (tuple, list)): ...`): which types reach the function is its callers' choice,
+    and reslint does not see every caller."""
+    subjects: set[str] = set()
+    branch: cst.BaseSuite | cst.If | cst.Else | None = chain
+    while isinstance(branch, cst.If):
+        test = branch.test
+        if not (
+            isinstance(test, cst.Call)
+            and isinstance(test.func, cst.Name)
+            and test.func.value == "isinstance"
+            and len(test.args) == 2
+            and isinstance(test.args[0].value, cst.Name)
+        ):
+            return False
+        subjects.add(test.args[0].value.value)
+        branch = branch.orelse
+    function = function_of(chain, module)
+    if function is None or len(subjects) != 1:
+        return False
+    signature = function.params
+    parameters = [*signature.posonly_params, *signature.params, *signature.kwonly_params]
+    return subjects <= {parameter.name.value for parameter in parameters}
 
 
 def _complemented(chain: cst.If) -> bool:

@@ -11,7 +11,7 @@ from reslint.rule import Rule, Violation
 from reslint.rules_support import unique
 
 # What may sit between the addition and a norm that still normalizes the sum itself.
-SHAPE_KEEPING = ("act", "dropout", "identity", "mul", "arith")
+SHAPE_KEEPING = ("act", "dropout", "identity", "mul")
 
 
 class NormAfterAddition(Rule):

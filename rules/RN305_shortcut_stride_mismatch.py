@@ -26,6 +26,7 @@ from reslint.model.symbolic import (
     const,
     differ_when_strided,
     equal_at_block_strides,
+    reads_a_stride,
     relation,
 )
 from reslint.model.values import compatible
@@ -162,9 +163,7 @@ def _provably_different(
         return not equal_at_block_strides(main, shortcut, assume)
     if stride_handled:
         return False
-    strided_by_parameter = main.constant is None and any(
-        "stride" in s.lower() for s in main.symbols()
-    )
+    strided_by_parameter = main.constant is None and reads_a_stride(main)
     return (
         strided_by_parameter
         and shortcut.constant is not None

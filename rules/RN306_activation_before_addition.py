@@ -7,23 +7,25 @@ from collections.abc import Iterator
 from reslint.knowledge.layers import NON_NEGATIVE_ACTIVATIONS, activation_name
 from reslint.model import ModuleModel
 from reslint.model.classes import Instance
+from reslint.model.gates import keeps_sign
 from reslint.model.queries import (
     Element,
     Residual,
     anchor_of,
     describe,
     expand,
+    identified,
     kind_of,
     layer_of,
     may_have_weights,
     residuals,
 )
-from reslint.model.values import Flow, options
+from reslint.model.values import Flow, Step, options
 from reslint.rule import Rule, Violation
 from reslint.rules_support import unique
 
 # Operations that scale values by non-negative factors at most: the sign of their input survives.
-SIGN_KEEPING = {"mul", "dropout", "identity"}
+SIGN_KEEPING = {"dropout", "identity"}
 
 
 class ActivationBeforeAddition(Rule):
@@ -99,15 +101,15 @@ def _endings(residual: Residual) -> list[Element]:
 
 
 def _out_of_sight(element: Element, module: ModuleModel) -> bool:
-    """An ending that says nothing about this configuration: a call of a submodule reslint cannot
-    identify (a base class's forward analysed without the subclass that sets `self.relu`), or a layer
-    chosen by a parameter's default (`act_layer=nn.ReLU`, the block analysed on its own) where the
-    file passes that parameter values of its own (`act_layer=cfg.act_layer`): the default may be no
+    """An ending that says nothing about this configuration: what reslint cannot identify (a base
+    class's forward analysed without the subclass that sets `self.relu`), or a layer chosen by a
+    parameter's default (`act_layer=nn.ReLU`, the block analysed on its own) where the file passes
+    that parameter values of its own (`act_layer=cfg.act_layer`): the default may be no
     configuration the file builds."""
     layer = layer_of(element)
-    if layer is None:
-        return kind_of(element) == "call"
-    return layer.kind in ("unknown", "module") or layer.default_of in module.configured_keywords
+    return not identified(element) or (
+        layer is not None and layer.default_of in module.configured_keywords
+    )
 
 
 def _non_negative(element: Element) -> bool:
@@ -127,7 +129,7 @@ def _last_operations(elements: list[Element], depth: int = 0) -> list[Element]:
     (squeeze-and-excitation's `x * weights`, dropout, drop-path) keep the sign and are looked past.
     An empty list: every operation keeps the sign."""
     for last in reversed(elements):
-        if kind_of(last) in SIGN_KEEPING:
+        if kind_of(last) in SIGN_KEEPING or (isinstance(last, Step) and keeps_sign(last)):
             continue
         block = layer_of(last)
         if block is not None and block.kind == "block" and depth < 4 and block.instance is not None:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from reslint.model import ModuleModel
 from reslint.model.queries import Projection, first_conv, projection
-from reslint.model.symbolic import Assumptions, Condition, Expr, samples
+from reslint.model.symbolic import Assumptions, Condition, Expr, reads_a_stride, samples
 from reslint.model.values import Flow, options
 from reslint.rule import Rule, Violation
 from reslint.rules_support import unique
@@ -134,14 +134,14 @@ def _uncovered(
         if isinstance(option, Expr)
         for name in option.symbols()
     }
-    if condition.symbols() and not condition.symbols() & sizes and not _tests_a_stride(condition):
+    if condition.symbols() and not condition.symbols() & sizes and not reads_a_stride(condition):
         return None  # a flag its builder sets from the shape (`opt = inplanes if ... else 0`)
-    if isinstance(stride, Expr) and stride.constant is not None and _tests_a_stride(condition):
+    if isinstance(stride, Expr) and stride.constant is not None and reads_a_stride(condition):
         # A fixed projection stride tells nothing of the block's own, which the test reads.
         stride = None
     misses: set[str] = set()
     for lookup in samples(SAMPLES):
-        if condition.holds(lookup) is not (not way):
+        if condition.may_be(way, lookup):
             continue  # the projection is built here, or reslint cannot tell
         if additions and not any(
             all(c.holds(lookup) is branch for c, branch in needed) for needed in additions
@@ -170,10 +170,6 @@ def _uncovered(
             f"project whenever the shape changes: `{stride} != 1 or {channels_in} != {channels_out}`",
         )
     return None
-
-
-def _tests_a_stride(condition: Condition) -> bool:
-    return any("stride" in name.lower() for name in condition.symbols())
 
 
 ProjectionCondition.INVALID = [

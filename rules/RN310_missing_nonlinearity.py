@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from reslint.knowledge.layers import NORMS, LayerKind
@@ -13,10 +12,11 @@ from reslint.model.queries import (
     anchor_of,
     describe,
     entry_conv,
+    is_max_pool,
     kind_of,
     layer_of,
     layer_sequences,
-    rectifies_input,
+    may_start_nonlinear,
     residual_blocks,
     residuals,
     stem,
@@ -25,8 +25,6 @@ from reslint.model.symbolic import Expr, at_defaults
 from reslint.model.values import Layer, compatible
 from reslint.rule import Rule, Violation
 from reslint.rules_support import unique
-
-MAXPOOL = re.compile(r"max_?pool", re.IGNORECASE)
 
 
 class MissingNonlinearity(Rule):
@@ -66,19 +64,19 @@ class MissingNonlinearity(Rule):
                 for main in residual.mains:
                     yield from _between_convs(main)
             leading = stem(instance)
-            if leading and not _first_block_rectifies(instance):
+            if leading and not _first_block_may_start_nonlinear(instance):
                 # a network: its stem ends at the first residual block
                 yield from _in_stem(leading, network=True)
             for chain in layer_sequences(instance):  # conv -> BN -> max-pool on any path
                 yield from _in_stem(chain, network=False)
 
 
-def _first_block_rectifies(network: Instance) -> bool:
-    """The first residual block starts every path from its input with an activation (NASNet's and
-    PNASNet's cells): the stem's output is rectified before any conv uses it."""
+def _first_block_may_start_nonlinear(network: Instance) -> bool:
+    """The first residual block may start every path from its input with an activation or a
+    max-pool (NASNet's and PNASNet's cells): then no conv of it composes linearly with the stem's."""
     blocks = residual_blocks(network)
     first = blocks[0].instance if blocks else None
-    return first is not None and rectifies_input(first)
+    return first is not None and may_start_nonlinear(first)
 
 
 def _between_convs(branch: list[Element]) -> Iterator[Violation]:
@@ -109,7 +107,7 @@ def _between_convs(branch: list[Element]) -> Iterator[Violation]:
                 )
             # What a block ends with is its own forward's business.
             previous, last_norm = (element if kind == "conv" else None), None
-        elif kind in NORMS and previous is not None:
+        elif _linear_norm(element) and previous is not None:
             last_norm = element
         elif kind not in ("dropout", "identity"):
             previous = None  # an activation, or something reslint cannot read
@@ -133,9 +131,9 @@ def _in_stem(elements: list[Element], network: bool) -> Iterator[Violation]:
     norms = [e for e in elements[first_conv + 1 : end] if kind_of(e) in NORMS]
     if not norms:
         return  # a bare conv: pre-activation blocks normalise and rectify it themselves
-    if any(kind_of(norm) != LayerKind.BATCHNORM for norm in norms):
-        return  # a LayerNorm or GroupNorm divides each sample by its own statistics: not linear
-    reaches_pool = end < len(kinds) and _max_pool(elements[end])
+    if not all(map(_linear_norm, norms)):
+        return
+    reaches_pool = end < len(kinds) and is_max_pool(elements[end])
     if not reaches_pool and not (network and end == len(kinds)):
         return  # an activation next, or something reslint cannot read
     yield Violation(
@@ -145,6 +143,13 @@ def _in_stem(elements: list[Element], network: bool) -> Iterator[Violation]:
         "conv and what follows act as one linear map on its output",
         f"apply ReLU after `{describe(norms[-1])}` (conv -> BN -> ReLU -> max-pool)",
     )
+
+
+def _linear_norm(element: Element) -> bool:
+    """A BatchNorm: at inference a fixed affine map per channel, so it composes linearly with the
+    convs around it. A LayerNorm, GroupNorm or InstanceNorm divides each sample by its own
+    statistics, which is not linear; a norm reslint cannot identify may be either."""
+    return kind_of(element) == LayerKind.BATCHNORM
 
 
 def _patch_embedding(element: Element) -> bool:
@@ -161,17 +166,6 @@ def _patch_embedding(element: Element) -> bool:
     return (kernel.constant is not None and kernel.constant == stride.constant) or (
         kernel.op == "var" and kernel.formula == stride.formula
     )
-
-
-def _max_pool(element: Element) -> bool:
-    """A max-pool by its layer type (pytorchcv's `self.pool = nn.MaxPool2d(...)`), or by the name
-    every ResNet gives it when reslint cannot see its type (timm's `self.maxpool`, chosen among
-    several poolings)."""
-    kind = kind_of(element)
-    layer = layer_of(element)
-    if kind == "pool" and layer is not None and MAXPOOL.search(layer.type_name):
-        return True
-    return kind in ("pool", "unknown", "call") and bool(MAXPOOL.search(describe(element)))
 
 
 def _together(*elements: Element) -> bool:

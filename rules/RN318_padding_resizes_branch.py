@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import libcst as cst
 
 from reslint.model import ModuleModel
+from reslint.model.naming import names_stride
 from reslint.model.queries import Chain, Layer, Residual, convs_of, describe, residuals
 from reslint.model.spatial import Lookup, growth, size_after
 from reslint.model.symbolic import Assumptions
@@ -105,12 +106,12 @@ def _padding_of(conv: Layer, module: ModuleModel) -> cst.CSTNode:
 
 def _strided(stride: int) -> Lookup:
     """Every stride symbol at `stride`; other sizes stay unknown (a stride that depends on them)."""
-    return lambda name, _domain: stride if "stride" in name.lower() else None
+    return lambda name, _domain: stride if names_stride(name) else None
 
 
 def _runs(assume: Assumptions, lookup: Lookup) -> bool:
     """False when a condition the branch is built under surely fails at this configuration."""
-    return all(condition.holds(lookup) is not (not way) for condition, way in assume)
+    return all(condition.may_be(way, lookup) for condition, way in assume)
 
 
 PaddingResizesBranch.INVALID = [

@@ -299,3 +299,41 @@ def test_a_base_that_sets_attributes_of_any_name_keeps_the_subclass_unchecked(
     ).replace("stride=1, downsample=None):", "stride=1, downsample=None, extra=None):")
     package = write_se_package(tmp_path, blocks)
     assert codes(check_paths([package])) == []
+
+
+BASE_WITH_HEAD = """
+    import torch.nn as nn
+
+
+    class Backbone(nn.Module):
+        def __init__(self, width=64, num_classes=10):
+            super().__init__()
+            self.stem = nn.Sequential(nn.Conv2d(3, width, 3, padding=1, bias=False), nn.BatchNorm2d(width), nn.ReLU())
+            self.pool = nn.AdaptiveAvgPool2d(1)
+            self.head = nn.Linear(width, num_classes)
+
+        def forward(self, x):
+            return self.pool(self.stem(x)).flatten(1)
+"""
+
+CLASSIFIER = """
+    from .backbone import Backbone
+
+
+    class Classifier(Backbone):
+        def forward(self, x):
+            return self.head(super().forward(x))
+"""
+
+
+def test_a_layer_a_subclass_in_another_linted_file_uses_is_used(tmp_path: Path) -> None:
+    """The base builds `head` for its subclasses; the one that runs it lives in another file. Linted
+    together, nothing is unused; the base linted alone still reports `head` (nothing uses it there)."""
+    package = tmp_path / "models"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "backbone.py").write_text(textwrap.dedent(BASE_WITH_HEAD))
+    (package / "classifier.py").write_text(textwrap.dedent(CLASSIFIER))
+    assert codes(check_paths([package])) == []
+    alone = codes(check_paths([package / "backbone.py"]))
+    assert [(name, code) for name, _, code in alone] == [("backbone.py", "RN107")]

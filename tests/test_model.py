@@ -10,9 +10,18 @@ import pytest
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from reslint.model import build_module_model
+from reslint.model.naming import names_stride
 from reslint.model.queries import layer_sequences, residuals
 from reslint.model.stores import assigned_name, liveness
-from reslint.model.symbolic import Relation, combine, const, relation, var
+from reslint.model.symbolic import (
+    Comparison,
+    Relation,
+    combine,
+    const,
+    reads_a_stride,
+    relation,
+    var,
+)
 from reslint.model.walk import descendants
 
 REPO = Path(__file__).resolve().parents[1]
@@ -54,6 +63,29 @@ def test_relation_is_a_numeric_identity_test() -> None:
     assert relation(combine("*", [planes, const(4)], "planes * 4"), planes) is Relation.DIFFERENT
     # Two differently named sizes are not "different" by their names alone.
     assert relation(var("in_chs"), var("out_chs")) is Relation.UNKNOWN
+
+
+def test_a_stride_is_named_by_what_its_spellings_share() -> None:
+    """`strid` decides, once for every question: a name cut short (`down_sample_strid`) is a stride."""
+    for name in ("stride", "strides", "Stride", "down_stride", "self.stride", "down_sample_strid"):
+        assert names_stride(name), name
+    for name in ("planes", "stage", "strict", "dilation", "restrict_size"):
+        assert not names_stride(name), name
+    assert reads_a_stride(combine("*", [var("first_strid"), const(2)]))
+    assert not reads_a_stride(combine("*", [var("planes"), const(2)]))
+
+
+def test_a_condition_may_come_out_either_way_only_where_it_cannot_be_evaluated() -> None:
+    strided = Comparison("NotEqual", var("stride"), const(1))
+
+    def at_two(name: str, _domain: tuple) -> float | None:
+        return 2 if name == "stride" else None
+
+    def unknown(_name: str, _domain: tuple) -> float | None:
+        return None
+
+    assert strided.may_be(True, at_two) and not strided.may_be(False, at_two)
+    assert strided.may_be(True, unknown) and strided.may_be(False, unknown)
 
 
 def test_channels_are_followed_through_helpers_in_the_users_words() -> None:

@@ -61,6 +61,11 @@ MMCV_BATCHNORM_TYPES = frozenset(
 )
 
 
+# timm's create_pool2d: the torch pooling each pool type builds; any other type (its "same"-padded
+# variants are chosen by `padding`) is a pooling reslint does not name.
+TIMM_POOL_TYPES = {"max": "MaxPool2d", "avg": "AvgPool2d"}
+
+
 def _conv_norm_act(
     params: tuple[str, ...],
     norm_switch: str | None,
@@ -192,6 +197,14 @@ BUILDERS: dict[tuple[str, str], Builder] = {
         ),
     ),
     ("timm", "get_norm_layer"): Builder(("norm_layer",), returns="same", makes=_NORM_CLASS),
+    # `create_pool2d("max", 3, stride=2)`: the pooling its first argument names (TIMM_POOL_TYPES).
+    ("timm", "create_pool2d"): Builder(
+        ("pool_type", "kernel_size", "stride"),
+        (Part("pool", "Pool2d", chosen_by="pool_type"),),
+        None,
+        None,
+        "stride",
+    ),
     # Stochastic depth: an identity at eval time, a random per-sample scaling in training.
     ("timm", "DropPath"): Builder(("drop_prob",), (Part("dropout", "DropPath"),), None, None, None),
     ("mmcv", "DropPath"): Builder(("drop_prob",), (Part("dropout", "DropPath"),), None, None, None),

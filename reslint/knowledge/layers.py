@@ -35,8 +35,7 @@ class LayerKind(str, Enum):
     MODULELIST = "modulelist"
     MODULEDICT = "moduledict"
     ADD = "add"
-    MUL = "mul"  # scaling that keeps the sign: by a gate (`x * se(x)`) or a non-negative number
-    ARITH = "arith"  # any other elementwise arithmetic with a tensor (`x * self.gamma`, `x - mean`)
+    MUL = "mul"
     CONCAT = "concat"
     # What the model makes of code that is not one of the torch layers above.
     BLOCK = "block"  # an instance of one of the file's nn.Module classes
@@ -264,7 +263,6 @@ CHANNEL_PRESERVING = frozenset(
         LayerKind.DROPOUT,
         LayerKind.FLATTEN,
         LayerKind.MUL,
-        LayerKind.ARITH,
         LayerKind.PAD,
         LayerKind.UPSAMPLE,
     }

@@ -11,7 +11,13 @@ from typing import Any
 
 import libcst as cst
 
-from reslint.knowledge.frameworks import BATCHNORM, MMCV_BATCHNORM_TYPES, Builder, Part
+from reslint.knowledge.frameworks import (
+    BATCHNORM,
+    MMCV_BATCHNORM_TYPES,
+    TIMM_POOL_TYPES,
+    Builder,
+    Part,
+)
 from reslint.knowledge.layers import LAYER_KINDS, LayerKind
 from reslint.model import symbolic
 from reslint.model.values import (
@@ -109,8 +115,10 @@ def _parts(
         type_name = _chosen_type(part, bound) or part.type_name
         chosen = bound.get(part.chosen_by or part.switch or "")
         kind = (
-            _chosen_norm_kind(chosen) if part.kind == LayerKind.BATCHNORM else None
-        ) or part.kind
+            (_chosen_norm_kind(chosen) if part.kind == LayerKind.BATCHNORM else None)
+            or (LAYER_KINDS.get(type_name) if part.kind == LayerKind.POOL else None)
+            or part.kind
+        )
         layer = Layer(kind, type_name, node, args, guards=guards, built_by=name)
         layer.default_of = chosen.name if isinstance(chosen, Param) else ""
         layers.append(layer)
@@ -136,6 +144,8 @@ def _chosen_type(part: Part, bound: dict[str, Any]) -> str | None:
         if isinstance(value, TorchRef):
             return value.short
         return value if isinstance(value, str) else "activation"
+    if part.kind == LayerKind.POOL and isinstance(value, str):
+        return TIMM_POOL_TYPES.get(value)
     if isinstance(value, DictValue) and part.kind == "act":
         # mmcv's act_cfg=dict(type='LeakyReLU', negative_slope=0.1): the registry name is the class's.
         chosen = value.items.get("type")
@@ -204,6 +214,9 @@ def _arguments(
         return {"in_features": channels_in, "out_features": channels_out}
     if part.kind in ("batchnorm", "norm"):
         return {"num_features": channels}
+    if part.kind == "pool":
+        kernel = bound.get("kernel_size", UNKNOWN)
+        return {"kernel_size": kernel, "stride": stride if "stride" in bound else kernel}
     return {}
 
 

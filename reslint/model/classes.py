@@ -257,6 +257,18 @@ class ClassModel:
             table.update(cls.methods)
         return table
 
+    @cached_property
+    def placeholder_properties(self) -> bool:
+        """Whether a subclass of the file redefines one of this class's properties (`growth`,
+        `out_channels`): the class's own value may be a placeholder, as in an abstract base, so its
+        generic instance is no configuration the file surely builds."""
+        own = [name for name, method in self._method_table.items() if _is_property(method)]
+        return any(
+            sub.method(name) is not self.method(name)
+            for sub in self.module.subclasses(self)
+            for name in own
+        )
+
     def local_base_with(self, method: str) -> ClassModel | None:
         return next((cls for cls in self.ancestors() if method in cls.methods), None)
 

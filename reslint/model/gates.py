@@ -7,8 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import libcst as cst
+
 from reslint.knowledge.layers import GATE_ACTIVATIONS, activation_name
-from reslint.model.values import Flow, Layer, options
+from reslint.model.symbolic import Expr, at_defaults
+from reslint.model.values import Flow, Layer, Step, options
 
 # Steps that reshape or pick from a gate but keep its values weights: `w[:, 0:1]`, `.view(b, c, 1, 1)`.
 VALUE_KEEPING = {"subsample", "flatten", "identity", "dropout", "upsample"}
@@ -51,3 +54,21 @@ def _layer_is_gate(layer: Layer, depth: int) -> bool:
             and all(is_gate(value, depth + 1) for value in forward.returns)
         )
     return False
+
+
+def keeps_sign(step: Step) -> bool:
+    """Whether forward's arithmetic on features (`w * x`, `x / 2`, `x * self.gamma + self.beta`, a
+    `mul` step) surely keeps their sign: a product with a gate or a non-negative number, a sum with
+    a non-negative number. A learnable scale or bias (LayerScale's `gamma`) may turn negative."""
+    if step.kind != "mul" or not step.args:
+        return False
+    operator = (
+        type(step.node.operator).__name__ if isinstance(step.node, cst.BinaryOperation) else ""
+    )
+    factor = step.args[0]
+    if operator in ("", "Multiply") and is_gate(factor):
+        return True
+    if operator not in ("", "Multiply", "Divide", "Add") or not isinstance(factor, Expr):
+        return False
+    values = at_defaults(factor)
+    return values is not None and all(value >= 0 for value in values)

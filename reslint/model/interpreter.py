@@ -43,7 +43,7 @@ from reslint.model.builders import LayerClass
 from reslint.model.call_binding import gives_a_parameter_twice
 from reslint.model.classes import ClassModel, ForwardModel
 from reslint.model.gates import is_gate
-from reslint.model.naming import SHORTCUT_NAME, builds_norm
+from reslint.model.naming import SHORTCUT_NAME, builds_norm, names_stride
 from reslint.model.symbolic import Comparison, Condition, Connective, Expr, Relation
 from reslint.model.values import (
     FORWARDS_UNSUPPLIED,
@@ -818,15 +818,14 @@ class Interpreter:
             return symbolic.combine(symbol, [left, right], frame.module.code(node))
         if _is_tensor(left) and _is_tensor(right) and op == "Add":
             return self.add(left, right, node)
+        code = frame.module.code(node)
         if op == "Multiply" and _is_tensor(right) and is_gate(left) and not is_gate(right):
             # `self.sa(out) * out`: the features rescaled by a gate keep the features' channels.
-            return self.apply_step(right, Step("mul", node, None, frame.module.code(node)))
+            return self.apply_step(right, Step("mul", node, None, code, args=(left,)))
         if _is_tensor(left) and op in ("Multiply", "Add", "Subtract", "Divide"):
-            kind = "mul" if _keeps_sign(op, right) else "arith"
-            return self.apply_step(left, Step(kind, node, None, frame.module.code(node)))
+            return self.apply_step(left, Step("mul", node, None, code, args=(right,)))
         if _is_tensor(right) and op in ("Multiply", "Add"):
-            kind = "mul" if _keeps_sign(op, left) else "arith"
-            return self.apply_step(right, Step(kind, node, None, frame.module.code(node)))
+            return self.apply_step(right, Step("mul", node, None, code, args=(left,)))
         if isinstance(left, ListValue) and isinstance(right, ListValue) and op == "Add":
             return ListValue(left.items + right.items, left.open_ended or right.open_ended, None)
         if isinstance(left, ListValue) and isinstance(right, Expr) and op == "Multiply":
@@ -1300,6 +1299,9 @@ class Interpreter:
             return TensorSize(receiver)
         if name in ("dim", "numel"):
             return UNKNOWN
+        if kind == "mul":  # `x.mul(self.gamma)`: the factor decides whether the sign survives
+            args, _ = self.arguments(node, frame)
+            return self.apply_step(receiver, Step(kind, node, None, name, args=tuple(args[:1])))
         return self.apply_step(receiver, Step(kind or "call", node, None, name))
 
     def call_functional(self, name: str, node: cst.Call, frame: Frame) -> Any:
@@ -1746,18 +1748,6 @@ def _at_most_once(count: Expr) -> bool:
     return values is not None and all(value < 2 for value in values)
 
 
-def _keeps_sign(op: str, other: Any) -> bool:
-    """Whether a tensor combined by `op` with `other` keeps the sign of each of its values: scaled by
-    a gate (squeeze-and-excitation's `x * weights`) or by a non-negative number. A learnable scale,
-    another feature map, or anything unknown may flip it (`sigma * x_i + (1 - sigma) * x_p`)."""
-    if op not in ("Multiply", "Divide"):
-        return False
-    if op == "Multiply" and is_gate(other):
-        return True
-    constant = other.constant if isinstance(other, Expr) else None
-    return constant is not None and (constant > 0 if op == "Divide" else constant >= 0)
-
-
 def _known_or_default(value: Any) -> int | None:
     """An integer bound: a constant, or a parameter's single default value."""
     if not isinstance(value, Expr):
@@ -1819,9 +1809,8 @@ def _default_item(base: Any, key: Any) -> tuple:
 
 
 def _domain_for(name: str) -> tuple:
-    """Strides are 1 or 2 far more often than anything else; keep both among the samples (a name
-    that spells stride cut short, `down_sample_strid`, is one too)."""
-    return (1, 2) if "strid" in name.lower() else ()
+    """Strides are 1 or 2 far more often than anything else; keep both among the samples."""
+    return (1, 2) if names_stride(name) else ()
 
 
 def _item_domain(base: Any, key: Any, text: str) -> tuple:

@@ -9,6 +9,13 @@ import re
 # names main-branch projections so).
 SHORTCUT_NAME = re.compile(r"(downsample|down_sample|shortcut|short_cut|skip|identity|extra)", re.I)
 
+
+def names_stride(name: str) -> bool:
+    """Whether a name says it holds a stride: `stride`, `strides`, `down_stride`, and one spelt short
+    (`down_sample_strid`); `strid` is what all of them share, and no other word people use holds it."""
+    return "strid" in name.lower()
+
+
 # A name that says its value is discarded on purpose, as ruff's and pylint's dummy variables: `_`,
 # `_unused`, `**_` (timm's blocks take `**_` to ignore what a shared factory passes every block).
 DISCARDED = re.compile(r"_\w*")

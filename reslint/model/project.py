@@ -17,6 +17,7 @@ from reslint.model.values import UNKNOWN, ModuleRef
 from reslint.project_files import ProjectFiles, normal_path
 
 if TYPE_CHECKING:
+    from reslint.model.classes import ClassModel
     from reslint.model.imports import ImportSource
     from reslint.model.interpreter import Interpreter
     from reslint.model.module import ModuleModel
@@ -72,6 +73,17 @@ class Project:
         """The names of a function of any file of the project, by id of its FunctionDef."""
         owner = self._owners.get(function_id)
         return owner.names.functions.get(function_id) if owner is not None else None
+
+    def subclasses_elsewhere(self, cls: ClassModel, home: ModuleModel) -> list[ClassModel]:
+        """The classes of the other linted files that derive from `cls` (`class Classifier(Backbone)`
+        beside backbone.py): each other file's model is built, once, as linting it would."""
+        return [
+            other
+            for path in self.files.paths
+            if (model := self.model(path)) is not None and model is not home
+            for other in model.class_defs
+            if cls in other.ancestors()
+        ]
 
     def file_of(self, node: cst.CSTNode) -> ModuleModel | None:
         """The model of the linted file `node` is part of, if any."""

@@ -12,7 +12,7 @@ import libcst as cst
 from reslint.knowledge.layers import CHANNEL_PRESERVING, NORMS, LayerKind
 from reslint.knowledge.names import names_in
 from reslint.model.classes import ForwardModel, Instance
-from reslint.model.naming import SHORTCUT_NAME
+from reslint.model.naming import SHORTCUT_NAME, names_stride
 from reslint.model.symbolic import Assumptions, Comparison, Condition, Expr, Relation, relation
 from reslint.model.values import (
     AddSite,
@@ -493,7 +493,7 @@ def _surely_shortcut(sides: list[tuple[Step, ...]]) -> bool:
     for steps in sides:
         if any(SHORTCUT_NAME.search(step.text or "") for step in steps):
             continue
-        if any(kind_of(element) in ("call", "unknown", "module") for element in expand(steps)):
+        if not all(map(identified, expand(steps))):
             return False
     return True
 
@@ -595,10 +595,18 @@ def _weight_of(elements: list[Element], steps: tuple[Step, ...]) -> tuple[int, i
 SUBMODULE_CALL = re.compile(r"self\.\w+")
 
 
+def identified(element: Element) -> bool:
+    """Whether reslint knows what an element computes: not a layer built by a callable it cannot see
+    (`build_block(cfg)`), nor a call it cannot read (`self.body(x)` of a unit built from another
+    file's block, `conv_block(x)`, `x.permute(...)`)."""
+    return kind_of(element) not in ("unknown", "module", "call")
+
+
 def may_have_weights(element: Element) -> bool:
-    """A layer with weights, or what may be one: a layer built by a callable reslint cannot see, or a
-    submodule call it cannot read (`self.body(x)` of a unit built from another file's block)."""
-    if kind_of(element) in ("conv", "block", "unknown", "module"):
+    """A layer with weights, or what may be one: a layer reslint cannot identify, or a submodule
+    call it cannot read (`self.body(x)`; not a function or tensor method it cannot read)."""
+    kind = kind_of(element)
+    if kind in ("conv", "block") or (kind != "call" and not identified(element)):
         return True
     return (
         isinstance(element, Step)
@@ -739,7 +747,7 @@ def _output_argument(call: cst.Call, running: cst.Arg) -> cst.Arg | None:
             arg.keyword is not None
             and OUTPUT_CHANNELS.search(arg.keyword.value)
             and not RUNNING_CHANNELS.match(arg.keyword.value)
-            and "stride" not in arg.keyword.value
+            and not names_stride(arg.keyword.value)
         ):
             return arg
     return None
@@ -747,7 +755,7 @@ def _output_argument(call: cst.Call, running: cst.Arg) -> cst.Arg | None:
 
 def _has_stride(call: cst.Call) -> bool:
     return any(
-        (arg.keyword is not None and "stride" in arg.keyword.value)
+        (arg.keyword is not None and names_stride(arg.keyword.value))
         or (arg.keyword is None and _names_stride(arg.value))
         for arg in call.args
     )
@@ -858,7 +866,7 @@ def _sets_output_channels(call: cst.Call, running: cst.Arg) -> bool:
     given the running count alone (`Weighting(self.in_channels, stride=2)`) keeps it."""
     for arg in call.args:
         if arg is not running and arg.keyword is not None:
-            if OUTPUT_CHANNELS.search(arg.keyword.value) and "stride" not in arg.keyword.value:
+            if OUTPUT_CHANNELS.search(arg.keyword.value) and not names_stride(arg.keyword.value):
                 return True
     positional = [arg for arg in call.args if arg.keyword is None and not arg.star]
     index = next((i for i, arg in enumerate(positional) if arg is running), None)
@@ -867,7 +875,7 @@ def _sets_output_channels(call: cst.Call, running: cst.Arg) -> bool:
 
 
 def _names_stride(node: cst.BaseExpression) -> bool:
-    return isinstance(node, cst.Name) and "stride" in node.value.lower()
+    return isinstance(node, cst.Name) and names_stride(node.value)
 
 
 def _assigns_self_attribute(method: cst.FunctionDef, attr: str, module) -> bool:
@@ -976,9 +984,11 @@ def residual_blocks(instance: Instance) -> list[Layer]:
     return found
 
 
-def rectifies_input(instance: Instance, depth: int = 0) -> bool:
-    """Whether every path forward takes from its input starts with an activation (NASNet's cells:
-    ReLU -> conv -> BN on each input), looking into the blocks that start a path."""
+def may_start_nonlinear(instance: Instance, depth: int = 0) -> bool:
+    """Whether every path forward takes from its input may start with a nonlinearity, looking into
+    the blocks that start a path: an activation (NASNet's cells: ReLU -> conv -> BN on each input), a
+    max-pool (PNASNet's first cell pools its raw input before a conv on one path), or a block of the
+    file that reslint could not build in this configuration."""
     forward = instance.forward
     if forward is None or depth > 3:
         return False
@@ -987,18 +997,33 @@ def rectifies_input(instance: Instance, depth: int = 0) -> bool:
         for flow in _all_flows(forward.adds, forward.returns)
         if flow.origin == "input"
     ]
-    return bool(paths) and all(_starts_rectified(path, depth) for path in paths)
+    return bool(paths) and all(_may_start_nonlinear(path, depth) for path in paths)
 
 
-def _starts_rectified(path: list[Element], depth: int) -> bool:
+def _may_start_nonlinear(path: list[Element], depth: int) -> bool:
     if not path:
         return False  # the input itself reaches the output
     first = path[0]
-    if kind_of(first) == LayerKind.ACT:
+    if kind_of(first) == LayerKind.ACT or is_max_pool(first):
         return True
     layer = layer_of(first)
-    inner = layer.instance if layer is not None and layer.kind == "block" else None
-    return inner is not None and rectifies_input(inner, depth + 1)
+    if layer is None or layer.kind != "block":
+        return False
+    return layer.instance is None or may_start_nonlinear(layer.instance, depth + 1)
+
+
+MAX_POOL = re.compile(r"max_?pool", re.IGNORECASE)
+
+
+def is_max_pool(element: Element) -> bool:
+    """A max-pool by its layer type (pytorchcv's `self.pool = nn.MaxPool2d(...)`), or by the name
+    every ResNet gives it when reslint cannot see its type (timm's `self.maxpool`, chosen among
+    several poolings)."""
+    kind = kind_of(element)
+    layer = layer_of(element)
+    if kind == "pool" and layer is not None and MAX_POOL.search(layer.type_name):
+        return True
+    return kind in ("pool", "unknown", "call") and bool(MAX_POOL.search(describe(element)))
 
 
 def forward_chains(instance: Instance) -> list[tuple[Step, ...]]:

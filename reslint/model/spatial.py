@@ -13,7 +13,7 @@ from reslint.model.queries import Element, Layer, kind_of, layer_of
 from reslint.model.symbolic import Expr
 
 # Layers that never change the spatial size.
-STRIDE_ONE = {"batchnorm", "norm", "act", "dropout", "identity", "mul", "arith", "undecided"}
+STRIDE_ONE = {"batchnorm", "norm", "act", "dropout", "identity", "mul", "undecided"}
 Lookup = Callable[[str, tuple], float | None]
 
 

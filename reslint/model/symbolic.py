@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import Enum
 
+from reslint.model.naming import names_stride
+
 # Odd, mostly prime values keep accidental equalities (2 * 64 == 128) out of the samples.
 _SAMPLE_VALUES = (37, 53, 71, 97, 131, 179, 211, 293)
 _SAMPLES = 5
@@ -159,8 +161,18 @@ class Condition:
     def holds(self, lookup: Lookup) -> bool | None:
         raise NotImplementedError
 
+    def may_be(self, way: bool, lookup: Lookup) -> bool:
+        """Whether the test may come out `way` at these sizes: False only where it surely comes out
+        the other way (one reslint cannot evaluate may be either)."""
+        return self.holds(lookup) is not (not way)
+
     def symbols(self) -> set[str]:
         raise NotImplementedError
+
+
+def reads_a_stride(term: Expr | Condition) -> bool:
+    """Whether a size or a test depends on a stride (`stride`, `2 * self.stride`, `stride != 1`)."""
+    return any(names_stride(name) for name in term.symbols())
 
 
 @dataclass(frozen=True, eq=False)
@@ -220,7 +232,7 @@ def samples(count: int) -> list[Lookup]:
 
 def _probe(stride: int, shared: bool) -> Lookup:
     def lookup(name: str, domain: tuple) -> float | None:
-        if "stride" in name.lower():
+        if names_stride(name):
             return stride
         if shared:
             return _SHARED_VALUE
@@ -336,7 +348,7 @@ def equal_at_block_strides(left: Expr, right: Expr, assume: Assumptions = ()) ->
 
 
 def _with_stride(lookup: Lookup, stride: int) -> Lookup:
-    return lambda name, domain: stride if "stride" in name.lower() else lookup(name, domain)
+    return lambda name, domain: stride if names_stride(name) else lookup(name, domain)
 
 
 def differ_when_strided(left: Expr, right: Expr, assume: Assumptions = ()) -> bool:

@@ -79,6 +79,7 @@ def unused_layers(module: ModuleModel) -> Iterator[UnusedLayer]:
                 or any(pattern.fits(assignment.name) for pattern in patterns)
                 or id(assignment.target) in reported
                 or not _is_built_layer(assignment.value)
+                or _used_by_subclass_elsewhere(cls, assignment.name, module)
             ):
                 continue
             reported.add(id(assignment.target))
@@ -88,6 +89,15 @@ def unused_layers(module: ModuleModel) -> Iterator[UnusedLayer]:
                 tuple(_bare_reads(cls, assignment.name, module)),
                 _residual_missing_at(cls, assignment),
             )
+
+
+def _used_by_subclass_elsewhere(cls: ClassModel, name: str, module: ModuleModel) -> bool:
+    """A subclass in another linted file uses the layer: the base builds it for that subclass. Asked
+    last, for a layer that would be reported, as it builds the other files' models."""
+    return any(
+        name in _names_used_in(other, module, frozenset())
+        for other in module.project.subclasses_elsewhere(cls, module)
+    )
 
 
 def _uses_are_knowable(cls: ClassModel, module: ModuleModel) -> bool:
