@@ -138,6 +138,8 @@ def _in_stem(elements: list[Element], network: bool) -> Iterator[Violation]:
     reaches_pool = end < len(kinds) and _max_pool(elements[end])
     if not reaches_pool and not (network and end == len(kinds)):
         return  # an activation next, or something reslint cannot read
+    if reaches_pool and end + 1 < len(kinds) and kinds[end + 1] == "act":
+        return  # conv -> BN -> max-pool -> ReLU: max-pooling commutes with ReLU, the same stem
     yield Violation(
         anchor_of(norms[-1]),
         f"the stem goes from `{describe(norms[-1])}` to "
@@ -269,5 +271,25 @@ class SeparableBlock(nn.Module):
         self.bn = nn.BatchNorm2d(c)
     def forward(self, x):
         return x + self.bn(self.pw(self.dw(x)))
+""",
+    """
+import torch.nn as nn
+class Block(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.conv = nn.Conv2d(c, c, 3, padding=1, bias=False)
+        self.bn = nn.BatchNorm2d(c)
+    def forward(self, x):
+        return x + self.bn(self.conv(x))
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 64, 7, 2, 3, bias=False)
+        self.bn1 = nn.BatchNorm2d(64)
+        self.maxpool = nn.MaxPool2d(3, 2, 1)
+        self.relu = nn.ReLU(inplace=True)
+        self.layer1 = nn.Sequential(Block(64), Block(64))
+    def forward(self, x):
+        return self.layer1(self.relu(self.maxpool(self.bn1(self.conv1(x)))))
 """,
 ]
