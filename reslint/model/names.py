@@ -150,6 +150,22 @@ class NameIndex:
             and negates(statement.test, after.body[0].test)
         )
 
+    def loop_carried(self, read: NameUse) -> bool:
+        """Whether a loop around the read binds the name in the read's own function (`in_ch = out_ch
+        if i else base` before `out_ch = ...` in the loop body): a later pass reads what an earlier
+        one bound, so the name is defined there, whatever the first pass does."""
+        if read.function is None:
+            return False
+        bindings = self.functions[id(read.function)].bound.get(read.node.value, ())
+        loop = self.parents.get(id(read.node))
+        while loop is not None and loop is not read.function:
+            if isinstance(loop, (cst.For, cst.While)) and any(
+                self.contains(loop.body, binding) for binding in bindings
+            ):
+                return True
+            loop = self.parents.get(id(loop))
+        return False
+
     def under_debug_switch(self, node: cst.CSTNode) -> bool:
         """Whether the node runs only when a diagnostics flag is on: inside the body of an `if` that
         tests the flag (`if self.verbose:`, `if debug and i == 0:`), or the `else` of one that tests
