@@ -51,7 +51,10 @@ def describe(element: Element) -> str:
         return element.text or kind_of(element)
     if element.label:
         return element.label
-    return element.type_name if element.kind == "block" else f"nn.{element.type_name}"
+    torch_nn = names_in("torch.nn")
+    if element.kind == "block" or (torch_nn is not None and element.type_name not in torch_nn):
+        return element.type_name  # a class of the project (`Conv2dAuto(nn.Conv2d)`) or a framework's
+    return f"nn.{element.type_name}"
 
 
 def expand(
