@@ -272,24 +272,11 @@ class SeparableBlock(nn.Module):
     def forward(self, x):
         return x + self.bn(self.pw(self.dw(x)))
 """,
-    """
-import torch.nn as nn
-class Block(nn.Module):
-    def __init__(self, c):
-        super().__init__()
-        self.conv = nn.Conv2d(c, c, 3, padding=1, bias=False)
-        self.bn = nn.BatchNorm2d(c)
-    def forward(self, x):
-        return x + self.bn(self.conv(x))
-class Net(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(3, 64, 7, 2, 3, bias=False)
-        self.bn1 = nn.BatchNorm2d(64)
-        self.maxpool = nn.MaxPool2d(3, 2, 1)
-        self.relu = nn.ReLU(inplace=True)
-        self.layer1 = nn.Sequential(Block(64), Block(64))
-    def forward(self, x):
-        return self.layer1(self.relu(self.maxpool(self.bn1(self.conv1(x)))))
-""",
 ]
+# conv -> BN -> max-pool -> ReLU: the pool commutes with ReLU, so the stem is rectified.
+MissingNonlinearity.VALID.append(
+    MissingNonlinearity.INVALID[1].replace(
+        "self.layer1(self.maxpool(self.bn1(self.conv1(x))))",
+        "self.layer1(nn.functional.relu(self.maxpool(self.bn1(self.conv1(x)))))",
+    )
+)
