@@ -54,6 +54,7 @@ class PrintInForward(Rule):
                 and "print" not in module.names.module_bound
                 and not module.names.raises_after(call)  # the message of an error being raised
                 and not module.names.warns_of_a_failure(call)  # a diagnostic of a failing check
+                and not module.names.under_debug_switch(call)  # `if self.verbose: print(...)`
             ):
                 yield Violation(
                     call,
@@ -122,6 +123,17 @@ class Block(nn.Module):
         if x.dim() != 4:
             print("expected NCHW, got", tuple(x.shape))
             raise ValueError("Block takes 4-d input")
+        return x
+""",
+    """
+import torch.nn as nn
+class Block(nn.Module):
+    def __init__(self, verbose=False):
+        super().__init__()
+        self.verbose = verbose
+    def forward(self, x):
+        if self.verbose:
+            print("block input", tuple(x.shape))
         return x
 """,
 ]

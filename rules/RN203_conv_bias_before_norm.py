@@ -8,7 +8,7 @@ import libcst as cst
 
 from reslint.findings import Applicability, Severity
 from reslint.model import ModuleModel
-from reslint.model.queries import describe, direct_pairs, layer_of, layer_sequences
+from reslint.model.queries import describe, direct_pairs, kind_of, layer_of, layer_sequences
 from reslint.model.values import Layer
 from reslint.rule import Edit, Fix, Rule, Violation
 from reslint.rules_support import unique
@@ -17,7 +17,8 @@ from reslint.rules_support import unique
 class ConvBiasBeforeNorm(Rule):
     """## What it does
     Checks for a convolution with a bias (`bias=True`, or `bias` left at its default, which is True)
-    whose output goes straight into a BatchNorm.
+    whose output goes straight into a BatchNorm wherever it is used (a norm applied only `if
+    self.use_bn`, or a shared conv that also feeds an activation, keeps its bias useful).
 
     ## Why is this bad?
     BatchNorm subtracts the per-channel mean, so a constant bias added just before it is cancelled:
@@ -46,30 +47,46 @@ class ConvBiasBeforeNorm(Rule):
         yield from unique(self._check(module))
 
     def _check(self, module: ModuleModel) -> Iterator[Violation]:
-        for instance in module.instances():
-            for sequence in layer_sequences(instance):
-                for first, second in direct_pairs(sequence):
-                    conv, norm = layer_of(first), layer_of(second)
-                    if conv is None or norm is None:
-                        continue
-                    if (
-                        conv.kind != "conv"
-                        or norm.kind != "batchnorm"
-                        or conv.arg("bias") is not True
-                    ):
-                        continue
-                    written = _written_bias(conv)
-                    if written not in (None, "True"):
-                        continue  # `bias=self.use_bias`: configurable by design, not always wasted
-                    yield Violation(
-                        conv.anchor,
-                        f"`{describe(conv)}` has a bias "
-                        f"({'bias=True' if written else 'bias defaults to True'}) "
-                        f"but `{describe(norm)}` right after it subtracts the mean, so the bias is wasted",
-                        "pass `bias=False` to this convolution",
-                        fix=_fix(conv),
-                    )
+        for conv, norm in _always_normalised(module):
+            if conv.arg("bias") is not True:
+                continue
+            written = _written_bias(conv)
+            if written not in (None, "True"):
+                continue  # `bias=self.use_bias`: configurable by design, not always wasted
+            yield Violation(
+                conv.anchor,
+                f"`{describe(conv)}` has a bias "
+                f"({'bias=True' if written else 'bias defaults to True'}) "
+                f"but `{describe(norm)}` right after it subtracts the mean, so the bias is wasted",
+                "pass `bias=False` to this convolution",
+                fix=_fix(conv),
+            )
 
+
+def _always_normalised(module: ModuleModel) -> Iterator[tuple[Layer, Layer]]:
+    """Each conv (by where it is written) that goes straight into a BatchNorm on every path of every
+    configuration that runs it, with one such norm: a norm applied only `if self.use_bn`, or a helper
+    conv whose other uses feed an activation or a gate, keeps the bias useful there."""
+    first_norm: dict[int, tuple[Layer, Layer]] = {}
+    unnormalised: set[int] = set()
+    for instance in module.instances():
+        for sequence in layer_sequences(instance):
+            for first, second in direct_pairs(sequence):
+                conv, follower = layer_of(first), layer_of(second)
+                if conv is None or conv.kind != "conv" or kind_of(second) in UNREAD:
+                    continue
+                if follower is not None and follower.kind == "batchnorm":
+                    first_norm.setdefault(id(conv.anchor), (conv, follower))
+                else:
+                    unnormalised.add(id(conv.anchor))
+    for key, pair in first_norm.items():
+        if key not in unnormalised:
+            yield pair
+
+
+# Steps that say nothing of what the output meets: `out.unsqueeze(0)` on the way to the norm, a call
+# reslint cannot read.
+UNREAD = ("call", "unknown")
 
 # Conv*d(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, ...)
 BIAS_POSITION = 7

@@ -136,6 +136,8 @@ def _in_stem(elements: list[Element], network: bool) -> Iterator[Violation]:
     reaches_pool = end < len(kinds) and is_max_pool(elements[end])
     if not reaches_pool and not (network and end == len(kinds)):
         return  # an activation next, or something reslint cannot read
+    if reaches_pool and end + 1 < len(kinds) and kinds[end + 1] == "act":
+        return  # conv -> BN -> max-pool -> ReLU: max-pooling commutes with ReLU, the same stem
     yield Violation(
         anchor_of(norms[-1]),
         f"the stem goes from `{describe(norms[-1])}` to "
@@ -265,3 +267,10 @@ class SeparableBlock(nn.Module):
         return x + self.bn(self.pw(self.dw(x)))
 """,
 ]
+# conv -> BN -> max-pool -> ReLU: the pool commutes with ReLU, so the stem is rectified.
+MissingNonlinearity.VALID.append(
+    MissingNonlinearity.INVALID[1].replace(
+        "self.layer1(self.maxpool(self.bn1(self.conv1(x))))",
+        "self.layer1(nn.functional.relu(self.maxpool(self.bn1(self.conv1(x)))))",
+    )
+)

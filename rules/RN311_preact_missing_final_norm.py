@@ -57,7 +57,10 @@ class PreactMissingFinalNorm(Rule):
             blocks = residual_blocks(instance)
             if not blocks or not all(_pre_activated(block) for block in blocks):
                 continue
-            for chain in layer_sequences(instance):
+            chains = layer_sequences(instance)
+            if any(_normalised_after_last_block(chain, blocks[-1]) for chain in chains):
+                continue  # `if self.preact: out = F.relu(self.bn_last(out))`: a path normalises
+            for chain in chains:
                 pool = _pool_after_last_block(chain, blocks[-1])
                 if pool is not None:
                     yield Violation(
@@ -88,6 +91,18 @@ def _pre_activated(block: Layer) -> bool:
 def _block_names(blocks: list[Layer]) -> str:
     """The block classes in the user's words: a network built in another file names its blocks there."""
     return ", ".join(f"`{name}`" for name in sorted({block.type_name for block in blocks}))
+
+
+def _normalised_after_last_block(chain: list[Element], last: Layer) -> bool:
+    """The chain goes from the last block through a norm before any global pool."""
+    position = next((i for i, e in enumerate(chain) if layer_of(e) is last), None)
+    for element in chain[position + 1 :] if position is not None else ():
+        kind = kind_of(element)
+        if kind in NORMS:
+            return True
+        if kind in ("globalpool", "avgpool"):
+            return False
+    return False
 
 
 def _pool_after_last_block(chain: list[Element], last: Layer) -> Element | None:

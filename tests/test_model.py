@@ -11,7 +11,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 
 from reslint.model import build_module_model
 from reslint.model.naming import names_stride
-from reslint.model.queries import layer_sequences, residuals
+from reslint.model.queries import describe, layer_sequences, residuals
 from reslint.model.stores import assigned_name, liveness
 from reslint.model.symbolic import (
     Comparison,
@@ -108,6 +108,22 @@ def test_channels_are_followed_through_helpers_in_the_users_words() -> None:
     assert str(layers["conv3"].channels_out) == "planes * self.expansion"
     assert layers["conv3"].channels_out.evaluate(lambda name, domain: 16) == 64
     assert relation(layers["conv3"].channels_out, layers["bn3"].channels_in) is Relation.EQUAL
+
+
+def test_unlabelled_layers_are_described_by_the_name_the_user_wrote() -> None:
+    model = model_of("""
+        import torch.nn as nn
+        class Conv2dAuto(nn.Conv2d):
+            pass
+        class Block(nn.Module):
+            def __init__(self, c):
+                super().__init__()
+                self.body = nn.Sequential(Conv2dAuto(c, c, 3), nn.BatchNorm2d(c))
+            def forward(self, x):
+                return x + self.body(x)
+    """)
+    body = model.class_named("Block").generic.layers()["body"]
+    assert [describe(child) for child in body.children] == ["Conv2dAuto", "nn.BatchNorm2d"]
 
 
 def test_forward_data_flow_separates_branch_shortcut_and_what_follows() -> None:

@@ -50,8 +50,8 @@ def find_undefined_names(module: ModuleModel) -> tuple[UndefinedName, ...]:
     found = []
     for read in module.names.reads:
         name = read.node.value
-        if name not in places or name in module.lost_in_repair:
-            continue
+        if name not in places or name in module.lost_in_repair or module.names.loop_carried(read):
+            continue  # pyflakes reads a loop in one pass: a name bound later in the body is unseen
         line, column, _, _ = module.position(read.node)
         if (line, column) in places[name]:
             found.append(((line, column), UndefinedName(read.node, name, read.function)))

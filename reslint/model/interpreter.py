@@ -354,6 +354,9 @@ class Interpreter:
             frame.locals[statement.name.value] = FunctionRef(statement, closure=frame)
         elif isinstance(statement, cst.IndentedBlock):
             self.run_block(statement, frame)
+        elif isinstance(statement, cst.BaseSmallStatement):
+            # the body of a one-line suite (`if self.should_apply_shortcut: residual = ...`)
+            self.run_small(statement, frame)
 
     def run_small(self, small: cst.BaseSmallStatement, frame: Frame) -> None:
         if isinstance(small, cst.Assign):

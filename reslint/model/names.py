@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from reslint.model.branch_facts import negates
+from reslint.model.naming import DEBUG_SWITCH
 from reslint.model.walk import walk
 
 # Calls whose string argument is an attribute or submodule name.
@@ -148,6 +149,36 @@ class NameIndex:
             and isinstance(after.body[0], cst.Assert)
             and negates(statement.test, after.body[0].test)
         )
+
+    def loop_carried(self, read: NameUse) -> bool:
+        """Whether a loop around the read binds the name in the read's own function (`in_ch = out_ch
+        if i else base` before `out_ch = ...` in the loop body): a later pass reads what an earlier
+        one bound, so the name is defined there, whatever the first pass does."""
+        if read.function is None:
+            return False
+        bindings = self.functions[id(read.function)].bound.get(read.node.value, ())
+        loop = self.parents.get(id(read.node))
+        while loop is not None and loop is not read.function:
+            if isinstance(loop, (cst.For, cst.While)) and any(
+                self.contains(loop.body, binding) for binding in bindings
+            ):
+                return True
+            loop = self.parents.get(id(loop))
+        return False
+
+    def under_debug_switch(self, node: cst.CSTNode) -> bool:
+        """Whether the node runs only when a diagnostics flag is on: inside the body of an `if` that
+        tests the flag (`if self.verbose:`, `if debug and i == 0:`), or the `else` of one that tests
+        it negated. Functions are not left."""
+        child: cst.CSTNode = node
+        parent = self.parents.get(id(node))
+        while parent is not None and not isinstance(parent, (cst.FunctionDef, cst.ClassDef)):
+            if isinstance(parent, cst.If):
+                on_when = child is parent.body
+                if (on_when or child is parent.orelse) and _tests_switch(parent.test, on_when):
+                    return True
+            child, parent = parent, self.parents.get(id(parent))
+        return False
 
     # ----- binding helpers -----------------------------------------------------------------
 
@@ -420,3 +451,14 @@ def _is_shape(node: cst.BaseExpression) -> bool:
     if isinstance(node, cst.Call) and not node.args:
         node = node.func
     return isinstance(node, cst.Attribute) and node.attr.value in ("shape", "size")
+
+
+def _tests_switch(test: cst.BaseExpression, on: bool) -> bool:
+    """Whether `test` holds (`on`) or fails (not `on`) only while a diagnostics flag is on: the flag
+    itself (`verbose`, `self.debug`), its negation, or an `and` with it among the operands."""
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        return _tests_switch(test.expression, not on)
+    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And) and on:
+        return _tests_switch(test.left, on) or _tests_switch(test.right, on)
+    name = test.attr if isinstance(test, cst.Attribute) else test
+    return on and isinstance(name, cst.Name) and bool(DEBUG_SWITCH.search(name.value))

@@ -43,3 +43,7 @@ def builds_norm(callee: str) -> bool:
 NORM_FREE_NAME = re.compile(
     r"no_?(bn|norm|batch_?norm)|without_?(bn|norm)|(bn|norm)_?free|^nf_?res|fixup", re.I
 )
+
+# A flag that switches diagnostics on (`verbose`, `self.debug`, `print_shapes`, `show_maps`): what
+# runs under it runs only while someone is looking, not on every pass.
+DEBUG_SWITCH = re.compile(r"verbose|debug|print|log|show|trace|display|visuali[sz]e|plot", re.I)

@@ -51,7 +51,11 @@ def describe(element: Element) -> str:
         return element.text or kind_of(element)
     if element.label:
         return element.label
-    return element.type_name if element.kind == "block" else f"nn.{element.type_name}"
+    # A class of the project (`Conv2dAuto(nn.Conv2d)`) or of a framework is named as written.
+    torch_nn = names_in("torch.nn")
+    if element.kind == "block" or (torch_nn is not None and element.type_name not in torch_nn):
+        return element.type_name
+    return f"nn.{element.type_name}"
 
 
 def expand(
