@@ -53,7 +53,7 @@ SOURCES = {
 }
 
 
-def libcst_spans(statement: cst.CSTNode, module: cst.Module) -> dict[cst.CSTNode, Span]:
+def libcst_spans(statement: cst.CSTNode, module: cst.Module) -> dict[int, Span]:
     alone = cst.Module(
         body=[statement],
         header=[],
@@ -65,7 +65,7 @@ def libcst_spans(statement: cst.CSTNode, module: cst.Module) -> dict[cst.CSTNode
     )
     ranges = MetadataWrapper(alone, unsafe_skip_copy=True).resolve(PositionProvider)
     return {
-        node: (where.start.line, where.start.column, where.end.line, where.end.column)
+        id(node): (where.start.line, where.start.column, where.end.line, where.end.column)
         for node, where in ranges.items()
         if node is not alone
     }

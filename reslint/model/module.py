@@ -311,7 +311,7 @@ class ModuleModel:
     def position(self, node: cst.CSTNode) -> tuple[int, int, int, int]:
         """(line, column, end_line, end_column), 1-based columns."""
         statement = self._top_level_statement(node)
-        line, column, end_line, end_column = self._placed(statement).spans[node]
+        line, column, end_line, end_column = self._placed(statement).spans[id(node)]
         offset = self._first_line(statement) - 1
         return line + offset, column + 1, end_line + offset, end_column + 1
 

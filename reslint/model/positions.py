@@ -30,7 +30,7 @@ class PlacedStatement:
     """The span of every node of a top-level statement, counted as if it stood alone at the top of the
     file, and the number of "\\n" in its code (its lines, where the file has no other line break)."""
 
-    spans: dict[cst.CSTNode, Span]
+    spans: dict[int, Span]  # by id of the node
     newlines: int
 
 
@@ -51,7 +51,7 @@ class _PlacingState(CodegenState):
         self.line = 1
         self.column = 0
         self.newlines = 0
-        self.spans: dict[cst.CSTNode, Span] = {}
+        self.spans: dict[int, Span] = {}  # by id: a node's __hash__ is a Python call
         self._starts: list[tuple[int, int]] = []
 
     def add_indent_tokens(self) -> None:
@@ -72,8 +72,9 @@ class _PlacingState(CodegenState):
 
     def after_codegen(self, node: cst.CSTNode) -> None:
         line, column = self._starts.pop()
-        if node not in self.spans:  # a syntactic span recorded inside is kept
-            self.spans[node] = (line, column, self.line, self.column)
+        key = id(node)
+        if key not in self.spans:  # a syntactic span recorded inside is kept
+            self.spans[key] = (line, column, self.line, self.column)
 
     def record_syntactic_position(  # type: ignore[override]
         self,
@@ -117,9 +118,13 @@ class _SyntacticSpan:
         state = self.state
         spans = state.spans
         line, column = (
-            spans[self.start_node][:2] if self.start_node is not None else (self.line, self.column)
+            spans[id(self.start_node)][:2]
+            if self.start_node is not None
+            else (self.line, self.column)
         )
         end_line, end_column = (
-            spans[self.end_node][2:] if self.end_node is not None else (state.line, state.column)
+            spans[id(self.end_node)][2:]
+            if self.end_node is not None
+            else (state.line, state.column)
         )
-        spans[self.node] = (line, column, end_line, end_column)
+        spans[id(self.node)] = (line, column, end_line, end_column)
