@@ -100,3 +100,25 @@ def test_a_linted_file_wins_over_the_stub(tmp_path: Path) -> None:
     value = model_of(importer, project).global_value("Bottleneck")
     assert isinstance(value, ClassRef)
     assert value.cls.module.path == str(package / "resnet.py")
+
+
+def test_each_project_models_the_stub_parsed_once(tmp_path: Path) -> None:
+    """Files linted in separate groups (one Project each) each get a model of the stub of their own,
+    over one parse of it, and the same findings as the first."""
+    paths = []
+    for name in ("first", "second"):
+        paths.append(tmp_path / name / "block.py")
+        paths[-1].parent.mkdir()
+        paths[-1].write_text(textwrap.dedent(SUBCLASS), encoding="utf-8")
+    bases = []
+    for path in paths:
+        block = model_of(path, Project([str(path)])).class_named("Block")
+        assert block is not None
+        bases.append(block.ancestors()[0])
+    assert bases[0].module is not bases[1].module
+    assert bases[0].module.tree is bases[1].module.tree
+    first, second = (check_paths([path]) for path in paths)
+    assert [(f.code, f.line, f.message) for f in first] == [
+        (f.code, f.line, f.message) for f in second
+    ]
+    assert [f.code for f in second] == ["RN302"]

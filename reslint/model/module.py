@@ -17,6 +17,7 @@ from reslint.model.imports import ImportMap
 from reslint.model.interpreter import Builtin, Frame, Interpreter
 from reslint.model.names import NameIndex
 from reslint.model.naming import BOOKKEEPING
+from reslint.model.positions import PlacedStatement, place_statement
 from reslint.model.project import Project
 from reslint.model.stores import Liveness, liveness
 from reslint.model.symbolic import OPERATOR_SYMBOLS
@@ -75,6 +76,9 @@ class ModuleModel:
         # name -> [(order of the top-level statement, ClassModel | FunctionDef | assigned expression)]
         self._bindings: dict[str, list[tuple[int, Any]]] = {}
         self._order = {id(statement): order for order, statement in enumerate(tree.body)}
+        self._placed_statements: dict[int, PlacedStatement] = {}
+        # where the top-level statements start, the first one after the header: grown on demand
+        self._statement_starts = [1 + len(tree.header)]
         for order, statement in enumerate(tree.body):
             self._index_top_level(statement, order)
         self._globals_cache: dict[tuple[str, int], Any] = {}
@@ -300,21 +304,16 @@ class ModuleModel:
 
     # ----- places and text -----------------------------------------------------------------
 
-    # Positions: libcst's PositionProvider re-generates the code with bookkeeping for every node, seven
-    # times the cost of plain code generation. Only reported nodes need a place, so a file is placed one
-    # top-level statement at a time, on demand, and a clean file is never placed at all.
+    # Positions: libcst's PositionProvider re-generates the code with bookkeeping for every node. Only
+    # reported nodes need a place, so a file is placed one top-level statement at a time, on demand,
+    # and a clean file is never placed at all.
 
     def position(self, node: cst.CSTNode) -> tuple[int, int, int, int]:
         """(line, column, end_line, end_column), 1-based columns."""
         statement = self._top_level_statement(node)
-        where = self._statement_positions(statement)[node]
-        offset = self._statement_first_lines[id(statement)] - 1
-        return (
-            where.start.line + offset,
-            where.start.column + 1,
-            where.end.line + offset,
-            where.end.column + 1,
-        )
+        line, column, end_line, end_column = self._placed(statement).spans[id(node)]
+        offset = self._first_line(statement) - 1
+        return line + offset, column + 1, end_line + offset, end_column + 1
 
     def file_line(self, line: int) -> int:
         """The file's number of a line of `source` (they differ in a segment of a huge file)."""
@@ -331,35 +330,29 @@ class ModuleModel:
                 return current
             current = parent
 
-    @cached_property
-    def _statement_first_lines(self) -> dict[int, int]:
-        """The line each top-level statement's code (its leading comments included) starts on."""
-        line = 1 + len(self.tree.header)
-        first_lines = {}
-        for statement in self.tree.body:
-            # a statement's lines (leading comments included) are whole in a segment: see segments.py
-            first_lines[id(statement)] = self.file_line(line)
-            line += self.tree.code_for_node(statement).count("\n")
-        return first_lines
+    def _placed(self, statement: cst.CSTNode) -> PlacedStatement:
+        placed = self._placed_statements.get(id(statement))
+        if placed is None:
+            placed = self._placed_statements[id(statement)] = place_statement(statement, self.tree)
+        return placed
 
-    def _statement_positions(self, statement: cst.CSTNode) -> dict:
-        cache = self.__dict__.setdefault("_placed", {})
-        if id(statement) not in cache:
-            from libcst.metadata import MetadataWrapper, PositionProvider
+    def _first_line(self, statement: cst.CSTNode) -> int:
+        """The line a top-level statement's code (its leading comments included) starts on: after the
+        header and the lines of every statement before it."""
+        starts = self._statement_starts
+        order = self._order[id(statement)]
+        while len(starts) <= order:
+            before = self.tree.body[len(starts) - 1]
+            starts.append(starts[-1] + self._newlines(before))
+        # a statement's lines (leading comments included) are whole in a segment: see segments.py
+        return self.file_line(starts[order])
 
-            alone = cst.Module(
-                body=[statement],
-                header=[],
-                footer=[],
-                encoding=self.tree.encoding,
-                default_indent=self.tree.default_indent,
-                default_newline=self.tree.default_newline,
-                has_trailing_newline=True,
-            )
-            cache[id(statement)] = MetadataWrapper(alone, unsafe_skip_copy=True).resolve(
-                PositionProvider
-            )
-        return cache[id(statement)]
+    def _newlines(self, statement: cst.CSTNode) -> int:
+        """The "\\n" in a top-level statement's code: counted when it was placed, else generated."""
+        placed = self._placed_statements.get(id(statement))
+        if placed is not None:
+            return placed.newlines
+        return self.tree.code_for_node(statement).count("\n")
 
     def code(self, node: cst.CSTNode) -> str:
         """The source text of a node, on one line, as the user wrote it."""

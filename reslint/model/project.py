@@ -7,6 +7,7 @@ and each file's model is built once, on first use.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import libcst as cst
@@ -126,10 +127,19 @@ class Project:
         from reslint.model.module import build_module_model
 
         self._models[path] = None  # a stub importing itself while being built
-        with open(path, encoding="utf-8") as file:
-            text = file.read()
-        build_module_model(parse_module(text), text, path, self)
+        text, tree = _stub_source(path)
+        build_module_model(tree, text, path, self)
 
     def _find(self, importer: str, level: int, dotted: str | None) -> ModuleModel | None:
         path = self.files.find(importer, level, dotted)
         return self.model(path) if path is not None else None
+
+
+@cache
+def _stub_source(path: str) -> tuple[str, cst.Module]:
+    """A stub's text and tree, read and parsed once a process: each group of files (each Project)
+    builds its own model of it, over the same tree (libcst trees are immutable, and models key their
+    facts by node within the model)."""
+    with open(path, encoding="utf-8") as file:
+        text = file.read()
+    return text, parse_module(text)
