@@ -8,7 +8,7 @@ import libcst as cst
 
 from reslint.model import ModuleModel
 from reslint.model.classes import ClassModel
-from reslint.model.flow import analyse_function
+from reslint.model.flow import analyse_function, is_placeholder
 from reslint.rule import Rule, Violation
 from reslint.rules_support import admits_only, chain_cases
 
@@ -44,7 +44,7 @@ class ForwardReturnsNone(Rule):
     def check(self, module: ModuleModel) -> Iterator[Violation]:
         for cls in module.module_classes:
             forward = cls.methods.get("forward")
-            if forward is None or _is_abstract(forward) or _declared_none(forward):
+            if forward is None or is_placeholder(forward) or _declared_none(forward):
                 continue
             if not module.flow(forward).can_finish_without_value:
                 continue
@@ -102,23 +102,6 @@ def _declared_none(function: cst.FunctionDef) -> bool:
         and isinstance(returns.annotation, cst.Name)
         and returns.annotation.value == "None"
     )
-
-
-def _is_abstract(function: cst.FunctionDef) -> bool:
-    """`pass`, `...`, a docstring or `raise NotImplementedError`: a base class's placeholder."""
-    body = function.body.body if isinstance(function.body, cst.IndentedBlock) else []
-    for statement in body:
-        if not isinstance(statement, cst.SimpleStatementLine):
-            return False
-        for small in statement.body:
-            if isinstance(small, (cst.Pass, cst.Raise)):
-                continue
-            if isinstance(small, cst.Expr) and isinstance(
-                small.value, (cst.SimpleString, cst.Ellipsis, cst.ConcatenatedString)
-            ):
-                continue
-            return False
-    return True
 
 
 ForwardReturnsNone.INVALID = [
