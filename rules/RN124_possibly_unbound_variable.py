@@ -8,7 +8,7 @@ import libcst as cst
 
 from reslint.knowledge.spelling import did_you_mean
 from reslint.model import ModuleModel
-from reslint.model.branch_facts import negates
+from reslint.model.branch_facts import negates, tests_object_kind
 from reslint.rule import Rule, Violation
 from reslint.rules_support import admits_only, chain_cases, function_of, unread_assignments
 
@@ -19,8 +19,10 @@ class PossiblyUnboundVariable(Rule):
     `elif` chain with no `else`, and read where no branch of the chain may have run.
 
     A variable set under `if flag:` and read under `if flag:` again is not reported: reslint does not
-    compare conditions, and such pairs are usually deliberate. An `if` / `elif` chain is a table of
-    cases, and the case it does not list is the bug.
+    compare conditions, and such pairs are usually deliberate. Nor is a chain that only tests what
+    kind of object arrives (`isinstance(branch, Conv)` / `elif isinstance(branch, nn.BatchNorm2d)`,
+    `hasattr(config, ...)`): which kinds reach it is up to the callers. An `if` / `elif` chain over
+    settings is a table of cases, and the case it does not list is the bug.
 
     ## Why is this bad?
     Every call that takes the path without the assignment raises `UnboundLocalError`. A depth table
@@ -104,19 +106,26 @@ def _open_chain(bindings: list[cst.CSTNode], module: ModuleModel) -> cst.If | No
         last = last.orelse
     if last.orelse is not None or _checked_before(chain, module) or _complemented(chain):
         return None
+    if all(tests_object_kind(test) for test in _tests(chain)):
+        return None  # a dispatch on the kind of object handed in: the callers decide which arrive
     return chain
+
+
+def _tests(chain: cst.If) -> Iterator[cst.BaseExpression]:
+    branch: cst.BaseSuite | cst.If | cst.Else | None = chain
+    while isinstance(branch, cst.If):
+        yield branch.test
+        branch = branch.orelse
 
 
 def _complemented(chain: cst.If) -> bool:
     """A later test is the negation of an earlier one (`if a == b:` ... `elif a != b:`): one of the
     branches always runs."""
     tests: list[cst.BaseExpression] = []
-    branch: cst.BaseSuite | cst.If | cst.Else | None = chain
-    while isinstance(branch, cst.If):
-        if any(negates(branch.test, earlier) for earlier in tests):
+    for test in _tests(chain):
+        if any(negates(test, earlier) for earlier in tests):
             return True
-        tests.append(branch.test)
-        branch = branch.orelse
+        tests.append(test)
     return False
 
 
