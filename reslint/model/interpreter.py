@@ -68,7 +68,7 @@ from reslint.model.values import (
     alternatives,
     options,
 )
-from reslint.model.walk import children
+from reslint.model.walk import children, descendants
 
 if TYPE_CHECKING:
     from reslint.model.classes import Instance
@@ -176,6 +176,8 @@ class Interpreter:
         # Arithmetic on one of the project's classes (`planes * block`), by node: True while every
         # evaluation of the node that saw its operands had a class there (see class_arithmetic).
         self.class_operands: dict[int, tuple[cst.CSTNode, bool]] = {}
+        # For-loops by node: does the body pick a layer by the loop variable (see run_for)?
+        self._picks_by_index: dict[int, bool] = {}
 
     # ----- forward ---------------------------------------------------------------------------
 
@@ -498,7 +500,9 @@ class Interpreter:
 
     def run_for(self, node: cst.For, frame: Frame) -> None:
         iterable = self.evaluate(node.iter, frame)
-        for item in first_items(iterable):
+        if id(node) not in self._picks_by_index:
+            self._picks_by_index[id(node)] = _picks_by_loop_variable(node)
+        for item in first_items(iterable, every=self._picks_by_index[id(node)]):
             if frame.terminated:
                 return
             self.assign(node.target, item, frame, node)
@@ -1420,11 +1424,12 @@ def _is_none(value: Any) -> Any:
     return False
 
 
-def first_items(iterable: Any) -> list[Any]:
+def first_items(iterable: Any, every: bool = False) -> list[Any]:
     """What a loop would see: every item of a short loop whose length is known, else the first two,
-    which is what builders need (the first block of a stage differs, the rest repeat)."""
+    which is what builders need (the first block of a stage differs, the rest repeat). `every`:
+    each iteration reaches another layer, so a counted loop runs in full (up to MAX_LOOP)."""
     if isinstance(iterable, Alt):
-        per_option = [first_items(option) for option in iterable.options]
+        per_option = [first_items(option, every) for option in iterable.options]
         length = max(len(items) for items in per_option)
         return [
             alternatives([items[i] for items in per_option if i < len(items)])
@@ -1441,7 +1446,7 @@ def first_items(iterable: Any) -> list[Any]:
             # all. A short one is run in full: it is a loop over stages, whose body reads per-stage
             # lists (`downsample_layers[i]` then `stages[i]`), and leaving out an iteration would
             # join stage 1 to stage 3.
-            if int(stop) - first <= STAGE_LOOP:
+            if int(stop) - first <= (MAX_LOOP if every else STAGE_LOOP):
                 return [symbolic.const(i) for i in range(first, int(stop))]
             indices = sorted(
                 {i for i in (first, first + 1, int(stop) - 1) if first <= i < int(stop)}
@@ -1460,6 +1465,20 @@ def first_items(iterable: Any) -> list[Any]:
     if isinstance(iterable, DictValue):
         return list(iterable.items)[:MAX_LOOP]
     return [UNKNOWN]
+
+
+def _picks_by_loop_variable(node: cst.For) -> bool:
+    """The body names something by the loop variable (`getattr(self, f"dec{i + 1}")`,
+    `self.blocks[i]`): each iteration applies another layer, and running only the first two and the
+    last would join layers that never meet (dec2 into dec7)."""
+    if not isinstance(node.target, cst.Name):
+        return False
+    variable = node.target.value
+    return any(
+        isinstance(part, (cst.FormattedStringExpression, cst.SubscriptElement))
+        and any(isinstance(name, cst.Name) and name.value == variable for name in descendants(part))
+        for part in descendants(node.body)
+    )
 
 
 # What a value reslint built can be tested against with isinstance() and get a certain answer.
