@@ -648,7 +648,8 @@ class Interpreter:
                 else UNKNOWN
             )
         if _is_tensor(base):  # a tensor, or one of several (`out` after `if self.with_plugins:`)
-            return self.apply_step(base, Step("subsample", node, None, frame.module.code(node)))
+            kind = "unknown" if _may_cut_channels(node) else "subsample"
+            return self.apply_step(base, Step(kind, node, None, frame.module.code(node)))
         if isinstance(base, TensorSize):
             return base
         if isinstance(base, TorchRef):
@@ -1465,6 +1466,24 @@ def first_items(iterable: Any, every: bool = False) -> list[Any]:
     if isinstance(iterable, DictValue):
         return list(iterable.items)[:MAX_LOOP]
     return [UNKNOWN]
+
+
+def _may_cut_channels(node: cst.Subscript) -> bool:
+    """`feature[:, :self.mid_channels]`, `x[:, 0]`: the second index, the channel axis of an NCHW
+    tensor, keeps only some channels, so how many come out is not what went in. `x[:, :, ::2]`
+    (spatial subsampling) and `x[..., :w]` keep them."""
+    parts = [element.slice for element in node.slice]
+    if len(parts) < 2 or any(
+        isinstance(part, cst.Index) and isinstance(part.value, cst.Ellipsis) for part in parts[:2]
+    ):
+        return False
+    channel = parts[1]
+    return not (
+        isinstance(channel, cst.Slice)
+        and channel.lower is None
+        and channel.upper is None
+        and channel.step is None
+    )
 
 
 def _picks_by_loop_variable(node: cst.For) -> bool:
