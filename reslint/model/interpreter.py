@@ -724,6 +724,10 @@ class Interpreter:
         if items:
             self.assign(comp.target, items[0], inner, node)
         element = self.evaluate(node.elt, inner)
+        if _reads_target(node.elt, comp.target):
+            # `[Block(chans[i], chans[i + 1]) for i in ...]`: the first item stands for itself only;
+            # what the later ones are (the last's out-channels) is not known.
+            return ListValue([element, UNKNOWN], open_ended=True, node=node)
         return ListValue([element], open_ended=True, node=node)
 
     eval_GeneratorExp = eval_ListComp
@@ -1542,6 +1546,12 @@ def _isinstance_of_torch_layer(value: Any, torch_class: TorchRef) -> Any:
     if value.type_name.startswith("Lazy"):
         return UNKNOWN
     return value.type_name == wanted
+
+
+def _reads_target(element: cst.BaseExpression, target: cst.BaseAssignTargetExpression) -> bool:
+    """The comprehension's element reads one of its loop variables (it differs item by item)."""
+    bound = {node.value for node in descendants(target) if isinstance(node, cst.Name)}
+    return any(isinstance(node, cst.Name) and node.value in bound for node in descendants(element))
 
 
 def _maps_a_known_list(comp: cst.CompFor, iterable: Any) -> bool:
