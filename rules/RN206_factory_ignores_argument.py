@@ -102,7 +102,9 @@ def _asserted(function: cst.FunctionDef, name: str) -> bool:
     """An `assert` in the function reads the parameter."""
     return any(
         isinstance(node, cst.Assert)
-        and any(isinstance(read, cst.Name) and read.value == name for read in descendants(node.test))
+        and any(
+            isinstance(read, cst.Name) and read.value == name for read in descendants(node.test)
+        )
         for node in descendants(function.body)
     )
 

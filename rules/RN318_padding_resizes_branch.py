@@ -103,7 +103,6 @@ def _padding_of(conv: Layer, module: ModuleModel) -> cst.CSTNode:
     return conv.anchor
 
 
-
 def _runs(assume: Assumptions, lookup: Lookup) -> bool:
     """False when a condition the branch is built under surely fails at this configuration."""
     return all(condition.holds(lookup) is not (not way) for condition, way in assume)

@@ -178,7 +178,6 @@ class Chain(list):
                     return test
         return None
 
-
     def _assuming(self, elements: Iterable[Element]) -> Assumptions:
         """The path's conditions and those the elements were built under: a `Conv2d(in_channels,
         out_channels)` built only `if in_channels == out_channels` exists only where they are equal."""

@@ -78,7 +78,9 @@ def _window(layer: Layer, kind: str, lookup: Lookup) -> tuple[int, int, int, int
     kernel = _constant(layer.arg("kernel_size"))
     stride = _evaluated(stride_value, lookup)
     # A pooling left at torch's default pads nothing (a conv's defaults are filled in already).
-    padding = 0 if kind != "conv" and "padding" not in layer.args else _constant(layer.arg("padding"))
+    padding = (
+        0 if kind != "conv" and "padding" not in layer.args else _constant(layer.arg("padding"))
+    )
     dilation = _constant(layer.arg("dilation")) if kind == "conv" else 1
     if kernel is None or stride is None or padding is None or dilation is None or stride < 1:
         return None
