@@ -502,7 +502,12 @@ class Interpreter:
         iterable = self.evaluate(node.iter, frame)
         if id(node) not in self._picks_by_index:
             self._picks_by_index[id(node)] = _picks_by_loop_variable(node)
-        for item in first_items(iterable, every=self._picks_by_index[id(node)]):
+        items = first_items(iterable, every=self._picks_by_index[id(node)])
+        if _counted_without_end(iterable) and _names_by_loop_variable(node):
+            # `getattr(self, f"enc{i}")` for an unknown count of `i`: the layers past the first two
+            # are reached too, by a name reslint reads as the pattern `enc.*`.
+            items = [*items, UNKNOWN]
+        for item in items:
             if frame.terminated:
                 return
             self.assign(node.target, item, frame, node)
@@ -724,11 +729,9 @@ class Interpreter:
         if items:
             self.assign(comp.target, items[0], inner, node)
         element = self.evaluate(node.elt, inner)
-        if _reads_target(node.elt, comp.target):
-            # `[Block(chans[i], chans[i + 1]) for i in ...]`: the first item stands for itself only;
-            # what the later ones are (the last's out-channels) is not known.
-            return ListValue([element, UNKNOWN], open_ended=True, node=node)
-        return ListValue([element], open_ended=True, node=node)
+        # `[Block(chans[i], chans[i + 1]) for i in ...]`: the item stands for the first only.
+        varying = _reads_target(node.elt, comp.target)
+        return ListValue([element], open_ended=True, node=node, varying=varying)
 
     eval_GeneratorExp = eval_ListComp
 
@@ -907,6 +910,8 @@ class Interpreter:
                 kwargs[FORWARDS_UNSUPPLIED] = True
             elif arg.star == "*":
                 args.extend(value.items if isinstance(value, ListValue) else [UNKNOWN])
+                if isinstance(value, ListValue) and value.varying:
+                    args.append(UNKNOWN)  # the later items differ from the one shown
             elif arg.star == "**":
                 if isinstance(value, DictValue):
                     kwargs.update(value.items)
@@ -1490,15 +1495,30 @@ def _may_cut_channels(node: cst.Subscript) -> bool:
     )
 
 
+def _counted_without_end(iterable: Any) -> bool:
+    return isinstance(iterable, RangeValue) and not (
+        isinstance(iterable.stop, Expr) and iterable.stop.constant is not None
+    )
+
+
+def _names_by_loop_variable(node: cst.For) -> bool:
+    """The body formats the loop variable into a string (`f"enc{i}"`): a name it looks up."""
+    return _loop_variable_within(node, (cst.FormattedStringExpression,))
+
+
 def _picks_by_loop_variable(node: cst.For) -> bool:
     """The body names something by the loop variable (`getattr(self, f"dec{i + 1}")`,
     `self.blocks[i]`): each iteration applies another layer, and running only the first two and the
     last would join layers that never meet (dec2 into dec7)."""
+    return _loop_variable_within(node, (cst.FormattedStringExpression, cst.SubscriptElement))
+
+
+def _loop_variable_within(node: cst.For, kinds: tuple[type[cst.CSTNode], ...]) -> bool:
     if not isinstance(node.target, cst.Name):
         return False
     variable = node.target.value
     return any(
-        isinstance(part, (cst.FormattedStringExpression, cst.SubscriptElement))
+        isinstance(part, kinds)
         and any(isinstance(name, cst.Name) and name.value == variable for name in descendants(part))
         for part in descendants(node.body)
     )
@@ -1570,6 +1590,8 @@ def _children(args: list[Any], kwargs: dict[str, Any]) -> list[Layer]:
     for arg in args:
         if isinstance(arg, ListValue):
             items.extend(arg.items)
+            if arg.varying:
+                items.append(UNKNOWN)  # the later items differ: what the last outputs is unknown
         elif isinstance(arg, DictValue):
             for key, value in arg.items.items():
                 if isinstance(value, Layer) and not value.label and isinstance(key, str):
