@@ -8,7 +8,8 @@ import libcst as cst
 
 from reslint.model import ModuleModel
 from reslint.model.classes import ClassModel
-from reslint.model.flow import analyse_function
+from reslint.model.flow import analyse_function, is_placeholder
+from reslint.model.walk import descendants
 from reslint.rule import Rule, Violation
 from reslint.rules_support import admits_only, chain_cases
 
@@ -44,7 +45,9 @@ class ForwardReturnsNone(Rule):
     def check(self, module: ModuleModel) -> Iterator[Violation]:
         for cls in module.module_classes:
             forward = cls.methods.get("forward")
-            if forward is None or _is_abstract(forward) or _declared_none(forward):
+            if forward is None or is_placeholder(forward) or _declared_none(forward):
+                continue
+            if _fills_its_argument(forward):
                 continue
             if not module.flow(forward).can_finish_without_value:
                 continue
@@ -94,6 +97,21 @@ def _cases_checked_in_init(forward: cst.FunctionDef, cls: ClassModel, module: Mo
     return not analyse_function(replaced, ()).can_finish_without_value
 
 
+def _fills_its_argument(function: cst.FunctionDef) -> bool:
+    """A forward that returns no value anywhere and writes its results into a list it was given
+    (`mlvl_features[i + 1] = node(...)`, a DLA aggregation step): the caller reads them there."""
+    parameters = {param.name.value for param in function.params.params}
+    returns_value = False
+    fills = False
+    for node in descendants(function.body):
+        if isinstance(node, cst.Return) and node.value is not None:
+            returns_value = True
+        elif isinstance(node, cst.AssignTarget) and isinstance(node.target, cst.Subscript):
+            base = node.target.value
+            fills |= isinstance(base, cst.Name) and base.value in parameters
+    return fills and not returns_value
+
+
 def _declared_none(function: cst.FunctionDef) -> bool:
     """`def forward(...) -> None:` returns nothing on purpose (it fills a dict passed in)."""
     returns = function.returns
@@ -102,23 +120,6 @@ def _declared_none(function: cst.FunctionDef) -> bool:
         and isinstance(returns.annotation, cst.Name)
         and returns.annotation.value == "None"
     )
-
-
-def _is_abstract(function: cst.FunctionDef) -> bool:
-    """`pass`, `...`, a docstring or `raise NotImplementedError`: a base class's placeholder."""
-    body = function.body.body if isinstance(function.body, cst.IndentedBlock) else []
-    for statement in body:
-        if not isinstance(statement, cst.SimpleStatementLine):
-            return False
-        for small in statement.body:
-            if isinstance(small, (cst.Pass, cst.Raise)):
-                continue
-            if isinstance(small, cst.Expr) and isinstance(
-                small.value, (cst.SimpleString, cst.Ellipsis, cst.ConcatenatedString)
-            ):
-                continue
-            return False
-    return True
 
 
 ForwardReturnsNone.INVALID = [

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+
+import libcst as cst
 
 from reslint.model import ModuleModel
 from reslint.model.classes import Instance
@@ -68,7 +71,7 @@ class ModuleReused(Rule):
                             f"give the second place its own `{layer.type_name}`",
                         )
             for layer in instance.layers().values():
-                yield from _repeated_children(layer)
+                yield from _repeated_children(layer, module)
 
 
 def _shares_weights(layer: Layer, instance: Instance | None = None) -> bool:
@@ -79,9 +82,9 @@ def _shares_weights(layer: Layer, instance: Instance | None = None) -> bool:
     return instance.attribute_holds_weights(layer) if instance else layer.holds_weights()
 
 
-def _repeated_children(container: Layer) -> Iterator[Violation]:
+def _repeated_children(container: Layer, module: ModuleModel) -> Iterator[Violation]:
     for inner in container.walk():
-        if inner.kind not in ("sequential", "modulelist"):
+        if inner.kind not in ("sequential", "modulelist") or _says_shared(inner, module):
             continue
         seen: set[int] = set()
         for child in inner.children:
@@ -95,6 +98,20 @@ def _repeated_children(container: Layer) -> Iterator[Violation]:
                 )
                 break
             seen.add(id(child))
+
+
+def _says_shared(container: Layer, module: ModuleModel) -> bool:
+    """The container is written as a sharing on purpose: `nn.ModuleList([shared_head] * n)` (a
+    detector whose config asks for one box head at every decoder layer)."""
+    node = container.node
+    return (
+        isinstance(node, cst.CSTNode)
+        and module.owns(node)
+        and SHARING.search(module.code(node)) is not None
+    )
+
+
+SHARING = re.compile(r"shar(e|ed|ing)", re.IGNORECASE)
 
 
 ModuleReused.INVALID = [

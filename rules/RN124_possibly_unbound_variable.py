@@ -8,7 +8,7 @@ import libcst as cst
 
 from reslint.knowledge.spelling import did_you_mean
 from reslint.model import ModuleModel
-from reslint.model.branch_facts import negates
+from reslint.model.branch_facts import negates, tests_object_kind
 from reslint.rule import Rule, Violation
 from reslint.rules_support import admits_only, chain_cases, function_of, unread_assignments
 
@@ -19,8 +19,10 @@ class PossiblyUnboundVariable(Rule):
     `elif` chain with no `else`, and read where no branch of the chain may have run.
 
     A variable set under `if flag:` and read under `if flag:` again is not reported: reslint does not
-    compare conditions, and such pairs are usually deliberate. An `if` / `elif` chain is a table of
-    cases, and the case it does not list is the bug.
+    compare conditions, and such pairs are usually deliberate. Nor is a chain that only tests what
+    kind of object arrives (`isinstance(branch, Conv)` / `elif isinstance(branch, nn.BatchNorm2d)`,
+    `hasattr(config, ...)`): which kinds reach it is up to the callers. An `if` / `elif` chain over
+    settings is a table of cases, and the case it does not list is the bug.
 
     ## Why is this bad?
     Every call that takes the path without the assignment raises `UnboundLocalError`. A depth table
@@ -102,52 +104,51 @@ def _open_chain(bindings: list[cst.CSTNode], module: ModuleModel) -> cst.If | No
     last = chain
     while isinstance(last.orelse, cst.If):
         last = last.orelse
-    if (
-        last.orelse is not None
-        or _checked_before(chain, module)
-        or _complemented(chain)
-        or _dispatches_on_parameter_type(chain, module)
-    ):
+    if last.orelse is not None or _checked_before(chain, module) or _complemented(chain):
         return None
+    if all(tests_object_kind(test) for test in _tests(chain)) and _subjects_handed_in(
+        chain, module
+    ):
+        return None  # a dispatch on the kind of object handed in: the callers decide which arrive
     return chain
 
 
-def _dispatches_on_parameter_type(chain: cst.If, module: ModuleModel) -> bool:
-    """Every test is `isinstance(p, ...)` of one parameter `p` (`if isinstance(size, int): ... elif
-    isinstance(size, (tuple, list)): ...`): which types reach the function is its callers' choice,
-    and reslint does not see every caller."""
-    subjects: set[str] = set()
-    branch: cst.BaseSuite | cst.If | cst.Else | None = chain
-    while isinstance(branch, cst.If):
-        test = branch.test
-        if not (
-            isinstance(test, cst.Call)
-            and isinstance(test.func, cst.Name)
-            and test.func.value == "isinstance"
-            and len(test.args) == 2
-            and isinstance(test.args[0].value, cst.Name)
-        ):
-            return False
-        subjects.add(test.args[0].value.value)
-        branch = branch.orelse
+def _subjects_handed_in(chain: cst.If, module: ModuleModel) -> bool:
+    """Every `isinstance` / `hasattr` test of the chain looks at a parameter of the function, or at
+    something reached from one (`self.norm`, `config.act`), not at a value it computes itself."""
     function = function_of(chain, module)
-    if function is None or len(subjects) != 1:
+    if function is None:
         return False
     signature = function.params
-    parameters = [*signature.posonly_params, *signature.params, *signature.kwonly_params]
-    return subjects <= {parameter.name.value for parameter in parameters}
+    parameters = {
+        parameter.name.value
+        for parameter in (*signature.posonly_params, *signature.params, *signature.kwonly_params)
+    }
+    for test in _tests(chain):
+        call = test.expression if isinstance(test, cst.UnaryOperation) else test
+        subject = call.args[0].value if isinstance(call, cst.Call) and call.args else None
+        while isinstance(subject, cst.Attribute | cst.Subscript):
+            subject = subject.value
+        if not (isinstance(subject, cst.Name) and subject.value in parameters):
+            return False
+    return True
+
+
+def _tests(chain: cst.If) -> Iterator[cst.BaseExpression]:
+    branch: cst.BaseSuite | cst.If | cst.Else | None = chain
+    while isinstance(branch, cst.If):
+        yield branch.test
+        branch = branch.orelse
 
 
 def _complemented(chain: cst.If) -> bool:
     """A later test is the negation of an earlier one (`if a == b:` ... `elif a != b:`): one of the
     branches always runs."""
     tests: list[cst.BaseExpression] = []
-    branch: cst.BaseSuite | cst.If | cst.Else | None = chain
-    while isinstance(branch, cst.If):
-        if any(negates(branch.test, earlier) for earlier in tests):
+    for test in _tests(chain):
+        if any(negates(test, earlier) for earlier in tests):
             return True
-        tests.append(branch.test)
-        branch = branch.orelse
+        tests.append(test)
     return False
 
 

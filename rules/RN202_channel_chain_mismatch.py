@@ -92,8 +92,8 @@ class ChannelChainMismatch(Rule):
             if _setting_against_number(produced, expected):
                 continue  # `Conv2d(256, ...)` after `config.hidden_size` channels: equal at its default?
             when = ""
-            if not sequence.differ(produced, expected):
-                test = sequence.differ_where_tested(produced, expected, tests)
+            if not sequence.differ(produced, expected, (before, after)):
+                test = sequence.differ_where_tested(produced, expected, tests, (before, after))
                 if not isinstance(test, Comparison) or not isinstance(test.node, cst.CSTNode):
                     continue
                 when = f" whenever `{module.code(test.node)}`, a case this block provides for"

@@ -14,6 +14,7 @@ from reslint.model.call_binding import function_signature
 from reslint.model.classes import ClassModel
 from reslint.model.parameter_uses import stored, value_used
 from reslint.model.queries import layer_of, layer_sequences, mentioned_names
+from reslint.model.walk import descendants
 from reslint.rule import Rule, Violation
 
 # Parameters that size a network's output.
@@ -76,6 +77,8 @@ def _unused_output_size(
         name = param.name.value
         if not OUTPUT_SIZE.match(name) or value_used(function, name, module, cls):
             continue
+        if _asserted(function, name):
+            continue  # `assert num_classes == 1`: the class supports one value, and says so
         if cls is not None and _subclass_reads(cls, name, module):
             continue
         constants = list(_constant_output_sizes(function, cls, module))
@@ -93,6 +96,17 @@ def _unused_output_size(
             and not stored(function, name)
         ):
             yield _no_classifier_uses(cls, name, param)
+
+
+def _asserted(function: cst.FunctionDef, name: str) -> bool:
+    """An `assert` in the function reads the parameter."""
+    return any(
+        isinstance(node, cst.Assert)
+        and any(
+            isinstance(read, cst.Name) and read.value == name for read in descendants(node.test)
+        )
+        for node in descendants(function.body)
+    )
 
 
 def _saves_hyperparameters(cls: ClassModel, module: ModuleModel) -> bool:

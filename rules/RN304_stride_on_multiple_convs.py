@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from reslint.model import ModuleModel
 from reslint.model.queries import anchor_of, convs_of, describe, layer_of, residuals
+from reslint.model.spatial import downsample_alike
 from reslint.model.symbolic import Expr
 from reslint.model.values import Alt, Layer, compatible
 from reslint.rule import Rule, Violation
@@ -45,6 +46,8 @@ class StrideOnMultipleConvs(Rule):
         for instance in module.instances():
             for residual in residuals(instance):
                 for main in residual.mains:
+                    if any(downsample_alike(main, shortcut) for shortcut in residual.shortcuts):
+                        continue  # the projection shrinks the map as much: downsampling twice is meant
                     yield from _check_branch(main)
 
 

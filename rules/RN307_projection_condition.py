@@ -57,7 +57,10 @@ class ProjectionCondition(Rule):
             for guard in shortcut.guards:
                 if guard.condition is None or _projects_both_ways(shortcut, guard, shortcuts):
                     continue
-                violation = _uncovered(guard.condition, guard.branch, shape, module, additions)
+                subsampled = _subsamples_other_way(shortcut, guard, shortcuts)
+                violation = _uncovered(
+                    guard.condition, guard.branch, shape, module, additions, subsampled
+                )
                 if violation is not None:
                     yield violation
 
@@ -116,16 +119,28 @@ def _projects_both_ways(shortcut, guard, shortcuts: list) -> bool:
     )
 
 
+def _subsamples_other_way(shortcut, guard, shortcuts: list) -> bool:
+    """`if in_channel == depth: shortcut = MaxPool2d(1, stride) else: shortcut = Seq(conv, bn)`:
+    the other way is a pooling, which strides as the block does: no identity of the wrong size."""
+    return any(
+        other.name == shortcut.name
+        and any(g.node == guard.node and g.branch != guard.branch for g in other.guards)
+        and any(layer.kind in ("pool", "avgpool") for layer in other.layer.walk())
+        for other in shortcuts
+    )
+
+
 def _uncovered(
     condition: Condition,
     way: bool,
     shape: Projection,
     module: ModuleModel,
     additions: list[Assumptions],
+    subsampled: bool = False,
 ) -> Violation | None:
     """A violation when the condition can send a block that changes channels (or strides) to the
     identity shortcut: a sample where it does not choose the projection while the projection would
-    change the shape."""
+    change the shape. `subsampled`: the other way pools, so only a change of channels is missed."""
     channels_in, channels_out, stride = shape.channels_in, shape.channels_out, shape.stride
     sizes = {
         name
@@ -151,7 +166,7 @@ def _uncovered(
         if cin is not None and cout is not None and cin != cout:
             misses.add("channels")
         step = stride.evaluate(lookup) if isinstance(stride, Expr) else None
-        if step is not None and step != 1:
+        if step is not None and step != 1 and not subsampled:
             misses.add("stride")
     test = module.code(condition.node)
     if "channels" in misses:

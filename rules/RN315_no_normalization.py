@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import libcst as cst
+
 from reslint.findings import Severity
 from reslint.knowledge.layers import NORMS
 from reslint.model import ModuleModel
@@ -20,7 +22,9 @@ OPAQUE = {"unknown", "module", "object", "undecided", "call"}
 class NoNormalization(Rule):
     """## What it does
     Checks for a residual network with no normalisation layer anywhere: no BatchNorm, GroupNorm,
-    LayerNorm or InstanceNorm in its stem, its blocks or its head.
+    LayerNorm or InstanceNorm in its stem, its blocks or its head. A network that scales its
+    residuals by a number written in the code (`out * 0.2 + x`, ESRGAN-style) is built for that and
+    not reported.
 
     ## Why is this bad?
     Deep residual networks rely on normalisation to keep the scale of the summed activations in check;
@@ -57,7 +61,7 @@ class NoNormalization(Rule):
             if NORM_FREE_NAME.search(instance.cls.name):
                 continue  # named for having no norm: built so on purpose
             kinds = _kinds_within(instance, depth=0)
-            if kinds & NORMS or kinds & OPAQUE or "conv" not in kinds:
+            if kinds & NORMS or kinds & OPAQUE or "conv" not in kinds or SCALED in kinds:
                 continue
             yield Violation(
                 instance.cls.node.name,
@@ -82,7 +86,22 @@ def _kinds_within(instance: Instance, depth: int) -> set[str]:
     forward = instance.forward
     if forward is not None:
         kinds |= {step.kind for step in forward.steps if step.layer is None}
+        if any(_fixed_scale(step.node) for step in forward.steps if step.kind == "mul"):
+            kinds.add(SCALED)
     return kinds
+
+
+# A tensor multiplied by a number written in the code: the scaled residual of norm-free designs
+# (ESRGAN's RRDB returns `out * 0.2 + x`), which keeps the sums from growing.
+SCALED = "scaled"
+
+
+def _fixed_scale(node: object) -> bool:
+    return (
+        isinstance(node, cst.BinaryOperation)
+        and isinstance(node.operator, cst.Multiply)
+        and any(isinstance(side, cst.Float) for side in (node.left, node.right))
+    )
 
 
 NoNormalization.INVALID = [

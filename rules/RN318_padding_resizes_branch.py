@@ -7,9 +7,8 @@ from collections.abc import Iterator
 import libcst as cst
 
 from reslint.model import ModuleModel
-from reslint.model.naming import names_stride
 from reslint.model.queries import Chain, Layer, Residual, convs_of, describe, residuals
-from reslint.model.spatial import Lookup, growth, size_after
+from reslint.model.spatial import Lookup, growth, size_after, strided
 from reslint.model.symbolic import Assumptions
 from reslint.rule import Rule, Violation
 from reslint.rules_support import argument, unique
@@ -78,7 +77,7 @@ def _never_match(mains: list[Chain], shortcuts: list[Chain]) -> bool:
     does not save the others, which run when it is absent; False when nothing could be compared."""
     compared = False
     for main, shortcut in ((main, shortcut) for main in mains for shortcut in shortcuts):
-        for lookup in map(_strided, STRIDES):
+        for lookup in map(strided, STRIDES):
             if not (_runs(main.assume, lookup) and _runs(shortcut.assume, lookup)):
                 continue
             for size in SIZES:
@@ -102,11 +101,6 @@ def _padding_of(conv: Layer, module: ModuleModel) -> cst.CSTNode:
             if written is not None:
                 return written
     return conv.anchor
-
-
-def _strided(stride: int) -> Lookup:
-    """Every stride symbol at `stride`; other sizes stay unknown (a stride that depends on them)."""
-    return lambda name, _domain: stride if names_stride(name) else None
 
 
 def _runs(assume: Assumptions, lookup: Lookup) -> bool:

@@ -143,3 +143,16 @@ def negates(test: cst.BaseExpression, other: cst.BaseExpression) -> bool:
         and test.left.deep_equals(other.left)
         and mine.comparator.deep_equals(theirs.comparator)
     )
+
+
+def tests_object_kind(test: cst.BaseExpression) -> bool:
+    """`isinstance(branch, Conv)`, `hasattr(config, "init_std")` (or their negation): a test of what
+    kind of object arrives, which the callers decide. Which kinds reach the test is a fact of the
+    call sites, not of the function."""
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        test = test.expression
+    return (
+        isinstance(test, cst.Call)
+        and isinstance(test.func, cst.Name)
+        and test.func.value in ("isinstance", "hasattr")
+    )

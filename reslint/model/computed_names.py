@@ -37,7 +37,7 @@ def dynamic_name_shapes(module: ModuleModel) -> dict[int, list[re.Pattern] | Non
         cls = module.class_of(method)
         if method is None or cls is None:
             continue
-        if _called(call) in ARGUMENT_STORERS:
+        if _called(call) in ARGUMENT_STORERS or _hands_over_locals(call, method):
             found[id(cls.node)] = None
             continue
         if not _sets_on_instance(call, method):
@@ -60,6 +60,19 @@ def _called(call: cst.Call) -> str:
     if isinstance(func, cst.Attribute):
         return func.attr.value
     return func.value if isinstance(func, cst.Name) else ""
+
+
+def _hands_over_locals(call: cst.Call, method: cst.FunctionDef) -> bool:
+    """`set_attributes(self, locals())` (pytorchvideo's blocks): a function given both the instance
+    and the method's local names can set an attribute named after each of them."""
+    values = [arg.value for arg in call.args]
+    return any(_is_instance(value, method) for value in values) and any(
+        isinstance(value, cst.Call)
+        and isinstance(value.func, cst.Name)
+        and value.func.value in ("locals", "vars")
+        and not value.args
+        for value in values
+    )
 
 
 def _setter(call: cst.Call) -> str:

@@ -58,6 +58,23 @@ def analyse_function(function: cst.FunctionDef, reads: Iterable[cst.Name]) -> Fu
     return _Analysis(function, reads).result()
 
 
+def is_placeholder(function: cst.FunctionDef) -> bool:
+    """`pass`, `...`, a docstring or `raise NotImplementedError`: a base class's placeholder."""
+    body = function.body.body if isinstance(function.body, cst.IndentedBlock) else []
+    for statement in body:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            return False
+        for small in statement.body:
+            if isinstance(small, (cst.Pass, cst.Raise)):
+                continue
+            if isinstance(small, cst.Expr) and isinstance(
+                small.value, (cst.SimpleString, cst.Ellipsis, cst.ConcatenatedString)
+            ):
+                continue
+            return False
+    return True
+
+
 def own_code(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
     """The nodes below `node` that run as part of it: not the bodies of functions, lambdas or classes
     defined inside it."""

@@ -69,7 +69,7 @@ from reslint.model.values import (
     alternatives,
     options,
 )
-from reslint.model.walk import children
+from reslint.model.walk import children, descendants
 
 if TYPE_CHECKING:
     from reslint.model.classes import Instance
@@ -177,6 +177,8 @@ class Interpreter:
         # Arithmetic on one of the project's classes (`planes * block`), by node: True while every
         # evaluation of the node that saw its operands had a class there (see class_arithmetic).
         self.class_operands: dict[int, tuple[cst.CSTNode, bool]] = {}
+        # For-loops by node: does the body pick a layer by the loop variable (see run_for)?
+        self._picks_by_index: dict[int, bool] = {}
 
     # ----- forward ---------------------------------------------------------------------------
 
@@ -502,7 +504,14 @@ class Interpreter:
 
     def run_for(self, node: cst.For, frame: Frame) -> None:
         iterable = self.evaluate(node.iter, frame)
-        for item in first_items(iterable):
+        if id(node) not in self._picks_by_index:
+            self._picks_by_index[id(node)] = _picks_by_loop_variable(node)
+        items = first_items(iterable, every=self._picks_by_index[id(node)])
+        if _counted_without_end(iterable) and _names_by_loop_variable(node):
+            # `getattr(self, f"enc{i}")` for an unknown count of `i`: the layers past the first two
+            # are reached too, by a name reslint reads as the pattern `enc.*`.
+            items = [*items, UNKNOWN]
+        for item in items:
             if frame.terminated:
                 return
             self.assign(node.target, item, frame, node)
@@ -648,7 +657,8 @@ class Interpreter:
                 else UNKNOWN
             )
         if _is_tensor(base):  # a tensor, or one of several (`out` after `if self.with_plugins:`)
-            return self.apply_step(base, Step("subsample", node, None, frame.module.code(node)))
+            kind = "unknown" if _may_cut_channels(node) else "subsample"
+            return self.apply_step(base, Step(kind, node, None, frame.module.code(node)))
         if isinstance(base, TensorSize):
             return base
         if isinstance(base, TorchRef):
@@ -723,7 +733,9 @@ class Interpreter:
         if items:
             self.assign(comp.target, items[0], inner, node)
         element = self.evaluate(node.elt, inner)
-        return ListValue([element], open_ended=True, node=node)
+        # `[Block(chans[i], chans[i + 1]) for i in ...]`: the item stands for the first only.
+        varying = _reads_target(node.elt, comp.target)
+        return ListValue([element], open_ended=True, node=node, varying=varying)
 
     eval_GeneratorExp = eval_ListComp
 
@@ -906,6 +918,8 @@ class Interpreter:
                 kwargs[FORWARDS_UNSUPPLIED] = True
             elif arg.star == "*":
                 args.extend(value.items if isinstance(value, ListValue) else [UNKNOWN])
+                if isinstance(value, ListValue) and value.varying:
+                    args.append(UNKNOWN)  # the later items differ from the one shown
             elif arg.star == "**":
                 if isinstance(value, DictValue):
                     kwargs.update(value.items)
@@ -1468,11 +1482,12 @@ def _is_none(value: Any) -> Any:
     return False
 
 
-def first_items(iterable: Any) -> list[Any]:
+def first_items(iterable: Any, every: bool = False) -> list[Any]:
     """What a loop would see: every item of a short loop whose length is known, else the first two,
-    which is what builders need (the first block of a stage differs, the rest repeat)."""
+    which is what builders need (the first block of a stage differs, the rest repeat). `every`:
+    each iteration reaches another layer, so a counted loop runs in full (up to MAX_LOOP)."""
     if isinstance(iterable, Alt):
-        per_option = [first_items(option) for option in iterable.options]
+        per_option = [first_items(option, every) for option in iterable.options]
         length = max(len(items) for items in per_option)
         return [
             alternatives([items[i] for items in per_option if i < len(items)])
@@ -1489,7 +1504,7 @@ def first_items(iterable: Any) -> list[Any]:
             # all. A short one is run in full: it is a loop over stages, whose body reads per-stage
             # lists (`downsample_layers[i]` then `stages[i]`), and leaving out an iteration would
             # join stage 1 to stage 3.
-            if int(stop) - first <= STAGE_LOOP:
+            if int(stop) - first <= (MAX_LOOP if every else STAGE_LOOP):
                 return [symbolic.const(i) for i in range(first, int(stop))]
             indices = sorted(
                 {i for i in (first, first + 1, int(stop) - 1) if first <= i < int(stop)}
@@ -1508,6 +1523,53 @@ def first_items(iterable: Any) -> list[Any]:
     if isinstance(iterable, DictValue):
         return list(iterable.items)[:MAX_LOOP]
     return [UNKNOWN]
+
+
+def _may_cut_channels(node: cst.Subscript) -> bool:
+    """`feature[:, :self.mid_channels]`, `x[:, 0]`: the second index, the channel axis of an NCHW
+    tensor, keeps only some channels, so how many come out is not what went in. `x[:, :, ::2]`
+    (spatial subsampling) and `x[..., :w]` keep them."""
+    parts = [element.slice for element in node.slice]
+    if len(parts) < 2 or any(
+        isinstance(part, cst.Index) and isinstance(part.value, cst.Ellipsis) for part in parts[:2]
+    ):
+        return False
+    channel = parts[1]
+    return not (
+        isinstance(channel, cst.Slice)
+        and channel.lower is None
+        and channel.upper is None
+        and channel.step is None
+    )
+
+
+def _counted_without_end(iterable: Any) -> bool:
+    return isinstance(iterable, RangeValue) and not (
+        isinstance(iterable.stop, Expr) and iterable.stop.constant is not None
+    )
+
+
+def _names_by_loop_variable(node: cst.For) -> bool:
+    """The body formats the loop variable into a string (`f"enc{i}"`): a name it looks up."""
+    return _loop_variable_within(node, (cst.FormattedStringExpression,))
+
+
+def _picks_by_loop_variable(node: cst.For) -> bool:
+    """The body names something by the loop variable (`getattr(self, f"dec{i + 1}")`,
+    `self.blocks[i]`): each iteration applies another layer, and running only the first two and the
+    last would join layers that never meet (dec2 into dec7)."""
+    return _loop_variable_within(node, (cst.FormattedStringExpression, cst.SubscriptElement))
+
+
+def _loop_variable_within(node: cst.For, kinds: tuple[type[cst.CSTNode], ...]) -> bool:
+    if not isinstance(node.target, cst.Name):
+        return False
+    variable = node.target.value
+    return any(
+        isinstance(part, kinds)
+        and any(isinstance(name, cst.Name) and name.value == variable for name in descendants(part))
+        for part in descendants(node.body)
+    )
 
 
 # What a value reslint built can be tested against with isinstance() and get a certain answer.
@@ -1554,6 +1616,12 @@ def _isinstance_of_torch_layer(value: Any, torch_class: TorchRef) -> Any:
     return value.type_name == wanted
 
 
+def _reads_target(element: cst.BaseExpression, target: cst.BaseAssignTargetExpression) -> bool:
+    """The comprehension's element reads one of its loop variables (it differs item by item)."""
+    bound = {node.value for node in descendants(target) if isinstance(node, cst.Name)}
+    return any(isinstance(node, cst.Name) and node.value in bound for node in descendants(element))
+
+
 def _maps_a_known_list(comp: cst.CompFor, iterable: Any) -> bool:
     """A comprehension that maps each item of a list of known length, one for one (no filter)."""
     return (
@@ -1570,6 +1638,8 @@ def _children(args: list[Any], kwargs: dict[str, Any]) -> list[Layer]:
     for arg in args:
         if isinstance(arg, ListValue):
             items.extend(arg.items)
+            if arg.varying:
+                items.append(UNKNOWN)  # the later items differ: what the last outputs is unknown
         elif isinstance(arg, DictValue):
             for key, value in arg.items.items():
                 if isinstance(value, Layer) and not value.label and isinstance(key, str):

@@ -9,7 +9,7 @@ import libcst as cst
 
 from reslint.model.branch_facts import negates
 from reslint.model.naming import DEBUG_SWITCH
-from reslint.model.walk import walk
+from reslint.model.walk import descendants, walk
 
 # Calls whose string argument is an attribute or submodule name.
 NAME_TAKING_CALLS = {
@@ -138,7 +138,7 @@ class NameIndex:
                 return False
         if statement is None:
             return False
-        if _shapes_differ(statement.test):
+        if _shapes_differ(statement.test) or _repairs_tested_value(statement):
             return True
         block = self.parents.get(id(statement))
         body = list(getattr(block, "body", ()))
@@ -435,6 +435,20 @@ def target_names(target: cst.BaseExpression) -> list[str]:
 
 def _raises(line: cst.SimpleStatementLine) -> bool:
     return any(isinstance(small, cst.Raise) for small in line.body)
+
+
+def _repairs_tested_value(branch: cst.If) -> bool:
+    """`if loss.item() > 1.0: print("out of range, clamping"); loss = torch.tensor(1.0)`: the body
+    reassigns a name its test reads, so it runs on an abnormal value and mends it."""
+    tested = {node.value for node in descendants(branch.test) if isinstance(node, cst.Name)}
+    for line in getattr(branch.body, "body", ()):
+        for small in getattr(line, "body", ()):
+            if isinstance(small, cst.Assign) and any(
+                isinstance(target.target, cst.Name) and target.target.value in tested
+                for target in small.targets
+            ):
+                return True
+    return False
 
 
 def _shapes_differ(test: cst.BaseExpression) -> bool:

@@ -17,6 +17,7 @@ from reslint.model.symbolic import Assumptions, Comparison, Condition, Expr, Rel
 from reslint.model.values import (
     AddSite,
     Flow,
+    Guard,
     Layer,
     ListValue,
     Step,
@@ -158,26 +159,39 @@ class Chain(list):
         stride=stride)`) for a layer inside one of the project's helper classes, else the element."""
         return self.holders.get(id(element), element)
 
-    def differ(self, left: Expr, right: Expr) -> bool:
-        """Whether two sizes are different on every sample where this chain's path can run."""
-        return relation(left, right, self.assume) is Relation.DIFFERENT
+    def differ(self, left: Expr, right: Expr, among: Iterable[Element] = ()) -> bool:
+        """Whether two sizes are different on every sample where this chain's path can run (and
+        the elements `among` exist)."""
+        return relation(left, right, self._assuming(among)) is Relation.DIFFERENT
 
     def differ_where_tested(
-        self, left: Expr, right: Expr, tests: Iterable[Comparison]
+        self, left: Expr, right: Expr, tests: Iterable[Comparison], among: Iterable[Element] = ()
     ) -> Comparison | None:
         """A comparison of these two sizes' own symbols that the code itself tests (`in_channel !=
         out_channel`), taken either way, under which they differ on every sample of this chain's
         path: a configuration the author expects, in which this chain breaks."""
         sides = left.symbols(), right.symbols()
+        known = self._assuming(among)
         for test in tests:
             symbols = test.symbols()
             if not (symbols <= sides[0] | sides[1] and symbols & sides[0] and symbols & sides[1]):
                 continue  # a test of other sizes (`stride != 1`) says nothing about these two
             for way in (True, False):
-                assume = (*self.assume, (test, way))
+                assume = (*known, (test, way))
                 if relation(left, right, assume) is Relation.DIFFERENT:
                     return test
         return None
+
+    def _assuming(self, elements: Iterable[Element]) -> Assumptions:
+        """The path's conditions and those the elements were built under: a `Conv2d(in_channels,
+        out_channels)` built only `if in_channels == out_channels` exists only where they are equal."""
+        built_under = tuple(
+            (guard.condition, guard.branch)
+            for element in elements
+            for guard in guards_of(element)
+            if isinstance(guard, Guard) and isinstance(guard.condition, Condition)
+        )
+        return (*self.assume, *built_under)
 
 
 def layer_sequences(instance: Instance, open_containers: bool = True) -> list[Chain]:

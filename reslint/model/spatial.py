@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from reslint.model.naming import names_stride
 from reslint.model.queries import Element, Layer, kind_of, layer_of
 from reslint.model.symbolic import Expr
 
@@ -36,6 +37,25 @@ def size_after(elements: Iterable[Element], size: int, lookup: Lookup) -> int | 
     return size
 
 
+def strided(stride: int) -> Lookup:
+    """Every stride symbol at `stride`; other sizes stay unknown (a stride that depends on them)."""
+    return lambda name, _domain: stride if names_stride(name) else None
+
+
+def downsample_alike(main: Iterable[Element], shortcut: Iterable[Element]) -> bool:
+    """Whether a projection shortcut shrinks the map exactly as the branch does, for every input
+    size and stride tried (XFeat's two stride-2 layers beside an `AvgPool2d(4)` skip)."""
+    main, shortcut = list(main), list(shortcut)
+    if not shortcut:
+        return False
+    for lookup in map(strided, (1, 2)):
+        for size in (32, 56, 64):
+            mine, theirs = size_after(main, size, lookup), size_after(shortcut, size, lookup)
+            if mine is None or mine != theirs:
+                return False
+    return True
+
+
 def growth(layer: Layer) -> int | None:
     """How many pixels a stride-1 convolution adds to each side pair of the map (negative: removes);
     None when its kernel, padding or dilation is not a constant."""
@@ -58,7 +78,10 @@ def _window(layer: Layer, kind: str, lookup: Lookup) -> tuple[int, int, int, int
         stride_value = layer.arg("kernel_size")  # a pooling's stride defaults to its kernel
     kernel = _constant(layer.arg("kernel_size"))
     stride = _evaluated(stride_value, lookup)
-    padding = _constant(layer.arg("padding"))
+    # A pooling left at torch's default pads nothing (a conv's defaults are filled in already).
+    padding = (
+        0 if kind != "conv" and "padding" not in layer.args else _constant(layer.arg("padding"))
+    )
     dilation = _constant(layer.arg("dilation")) if kind == "conv" else 1
     if kernel is None or stride is None or padding is None or dilation is None or stride < 1:
         return None

@@ -12,6 +12,7 @@ import libcst as cst
 
 from reslint.knowledge.frameworks import bookkeeping_names
 from reslint.model.classes import AttributeAssignment, ClassModel
+from reslint.model.flow import is_placeholder
 from reslint.model.naming import BOOKKEEPING, SHORTCUT_NAME
 from reslint.model.values import Layer, NamePattern, Param, options
 from reslint.model.walk import descendants
@@ -103,10 +104,13 @@ def _used_by_subclass_elsewhere(cls: ClassModel, name: str, module: ModuleModel)
 def _uses_are_knowable(cls: ClassModel, module: ModuleModel) -> bool:
     """A class built and run by forward whose attributes are read only by name: not a container
     (nn.Sequential subclasses run their children in order), not iterating its children, not read
-    through names reslint cannot work out."""
+    through names reslint cannot work out. A forward that only raises `NotImplementedError` leaves
+    the layers to subclasses, which may live in files reslint does not see."""
+    forward = cls.method("forward")
     return not (
         cls.generic is None
-        or cls.method("forward") is None
+        or forward is None
+        or is_placeholder(forward)
         or cls.is_container
         or _accesses_dynamically(cls, module)
         or _reached_by_unknown_names(cls)

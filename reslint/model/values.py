@@ -194,11 +194,14 @@ def last_set_channels(layers: Iterable[Layer | None]) -> tuple[bool, Expr | None
 
 @dataclass(eq=False)
 class ListValue:
-    """A Python list or tuple of values; `open_ended` when its length is unknown (`[1] * (n - 1)`)."""
+    """A Python list or tuple of values; `open_ended` when its length is unknown (`[1] * (n - 1)`);
+    `varying` when its items stand for the first of a comprehension whose later items differ
+    (`[Block(widths[i], widths[i + 1]) for i in ...]`)."""
 
     items: list[Any] = field(default_factory=list)
     open_ended: bool = False
     node: cst.CSTNode | None = None
+    varying: bool = False
 
 
 @dataclass(eq=False)
