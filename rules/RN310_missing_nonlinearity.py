@@ -69,6 +69,11 @@ class MissingNonlinearity(Rule):
                 yield from _in_stem(leading, network=True)
             for chain in layer_sequences(instance):  # conv -> BN -> max-pool on any path
                 yield from _in_stem(chain, network=False)
+            # conv -> BN -> conv that the module writes out itself, in a branch that is no
+            # residual (an attention gate's fc1 -> bn -> fc2); a helper block or container is
+            # left whole, since one built without its activation (a linear bottleneck) is chosen.
+            for chain in layer_sequences(instance, open_containers=False):
+                yield from _between_convs(chain)
 
 
 def _first_block_may_start_nonlinear(network: Instance) -> bool:

@@ -254,10 +254,15 @@ def stride_on_second_conv(source: Source) -> Iterator[Mutation]:
         init = p.method(cls, "__init__")
         if init is None or not any(param.name.value == "stride" for param in init.params.params):
             continue
+        # A conv that forward applies to a globally pooled 1x1 map (the attention convs of SK and
+        # split-attention blocks) keeps it 1x1 at any stride: a stride there is no bug.
+        pooled = pooled_map_layers(source, cls)
         convs = [
             c
             for c in p.inside(source, init, cst.Call)
-            if p.callee(c) in takes_stride and "conv" in p.callee(c).lower()
+            if p.callee(c) in takes_stride
+            and "conv" in p.callee(c).lower()
+            and assigned_attribute(source, init, c) not in pooled
         ]
         first = [c for c in convs if strided(c)]
         if not first:
@@ -275,6 +280,68 @@ def stride_on_second_conv(source: Source) -> Iterator[Mutation]:
                 edit = Edit(at, at, text)
             expected = source.lines(call) + tuple(line for c in first for line in source.lines(c))
             yield Mutation((edit,), expected)
+
+
+GLOBAL_POOL_LAYER = re.compile(r"Adaptive(Avg|Max)Pool[123]d\((output_size\s*=\s*)?(1|\(1, 1\))\)")
+GLOBAL_POOL_FUNCTION = re.compile(r"adaptive_(avg|max)_pool[123]d$")
+
+
+def pooled_map_layers(source: Source, cls: cst.ClassDef) -> set[str]:
+    """The `self.X` layers forward applies to a globally pooled map (`gap = F.adaptive_avg_pool2d(x,
+    1)`, `s = self.pool(u)` with an `AdaptiveAvgPool2d(1)`, `x.mean((2, 3), keepdim=True)`), or to the
+    output of such a layer (`gap = self.fc1(gap)` then `self.fc2(gap)`), in source order."""
+    pooled: set[str] = set()  # variables that hold a pooled map
+    layers: set[str] = set()
+    for function in p.forwards(cls):
+        for statement in p.inside(source, function, cst.SimpleStatementLine):
+            assigned = p.single_target(statement)
+            if assigned is None:
+                continue
+            variable, value = assigned
+            call = value if isinstance(value, cst.Call) else None
+            attribute = p.self_attribute(call.func) if call else ""
+            if call and _global_pool(source, cls, call):
+                pooled.add(variable)
+            elif attribute and _first_input(call) in pooled:
+                layers.add(attribute)
+                pooled.add(variable)
+            else:
+                pooled.discard(variable)
+    return layers
+
+
+def _first_input(node: cst.BaseExpression | None) -> str:
+    """The variable a chain of calls starts from: `w` in `self.up(F.relu(w))`, or ''."""
+    while isinstance(node, cst.Call) and node.args:
+        node = node.args[0].value
+    return node.value if isinstance(node, cst.Name) else ""
+
+
+def _global_pool(source: Source, cls: cst.ClassDef, call: cst.Call) -> bool:
+    """A call that pools its input to 1x1: the functional adaptive pools with output size 1, a
+    `self.X` built as an adaptive pool of size 1, a mean over the spatial axes kept as a map."""
+    name = p.dotted(call.func)
+    if GLOBAL_POOL_FUNCTION.search(name):
+        size = [a.value for a in call.args if not a.keyword or a.keyword.value == "output_size"]
+        return len(size) > 1 and source.code(size[1]) in ("1", "(1, 1)")
+    if name.endswith(".mean"):
+        return any(
+            a.keyword and a.keyword.value == "keepdim" and source.code(a.value) == "True"
+            for a in call.args
+        )
+    attribute = p.self_attribute(call.func)
+    built = p.assignments_to_self(source, cls, attribute) if attribute else []
+    return bool(built) and all(GLOBAL_POOL_LAYER.search(source.code(s)) for s in built)
+
+
+def assigned_attribute(source: Source, function: cst.FunctionDef, call: cst.Call) -> str:
+    """The `self.X` a statement of `function` assigns `call` to directly, or ''."""
+    for statement in p.inside(source, function, cst.Assign):
+        if statement.value is call:
+            return next(
+                (name for t in statement.targets if (name := p.self_attribute(t.target))), ""
+            )
+    return ""
 
 
 def padding_on_pointwise_conv(source: Source) -> Iterator[Mutation]:
@@ -337,12 +404,26 @@ def activation_before_addition(source: Source) -> Iterator[Mutation]:
                 for statement in block:
                     variable = p.addition(statement)
                     lines = source.whole_lines(statement)
-                    if variable and lines:
+                    # `x = self.proj(x) + self.f(x)`: an activation there runs on the block's
+                    # input, which both sides read, not on the branch the sum adds to the shortcut.
+                    if variable and lines and not reads_on_both_sides(source, statement, variable):
                         text = f"{source.indent(statement)}{variable} = {activation}({variable})\n"
                         yield Mutation(
                             (Edit(lines[0], lines[0], text, marked=True),),
                             (source.line(statement),),
                         )
+
+
+def reads_on_both_sides(source: Source, statement: cst.CSTNode, variable: str) -> bool:
+    """Whether both operands of the statement's `a + b` read `variable`."""
+    assigned = p.single_target(statement)
+    value = assigned[1] if assigned else None
+    if not isinstance(value, cst.BinaryOperation):
+        return False
+    return all(
+        any(isinstance(n, cst.Name) and n.value == variable for n in source.walk(side))
+        for side in (value.left, value.right)
+    )
 
 
 def activation_call(source: Source, function: cst.FunctionDef) -> str:
@@ -451,7 +532,7 @@ def _stale_reads(
 def classifier_without_expansion(source: Source) -> Iterator[Mutation]:
     """`nn.Linear(512 * block.expansion, n)` written `nn.Linear(512, n)`."""
     for call in (node for node in source.walk() if isinstance(node, cst.Call)):
-        if p.callee(call) != "Linear" or not call.args:
+        if p.callee(call) != "Linear" or not call.args or _never_used(source, call):
             continue
         first = call.args[0].value
         if isinstance(first, cst.BinaryOperation) and isinstance(first.operator, cst.Multiply):
@@ -460,6 +541,18 @@ def classifier_without_expansion(source: Source) -> Iterator[Mutation]:
             if any(expansion) and not all(expansion):
                 kept = sides[expansion.index(False)]
                 yield Mutation((replace(source, first, source.code(kept)),), source.lines(call))
+
+
+def _never_used(source: Source, call: cst.Call) -> bool:
+    """A layer assigned to `self.X` that nothing in the file reads (`self.fc` of a feature
+    extractor whose forward stops at the pooling): its width changes no computation."""
+    for statement in (n for n in source.walk() if isinstance(n, cst.Assign)):
+        if statement.value is call:
+            names = [name for t in statement.targets if (name := p.self_attribute(t.target))]
+            return bool(names) and all(
+                len(re.findall(rf"\.{re.escape(name)}\b", source.text)) == 1 for name in names
+            )
+    return False
 
 
 def uncalled_submodule(source: Source) -> Iterator[Mutation]:

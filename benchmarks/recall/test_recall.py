@@ -194,3 +194,86 @@ def test_folder_files_take_their_first_folder_as_package(tmp_path: Path) -> None
         (tmp_path.name, "loose.py"),
     }
     assert len(notes) == 1 and "latin1.py" in notes[0]
+
+
+def planted(kind: str, text: str) -> list[str]:
+    """The lines each mutant of `kind` adds to `text`, one list entry per mutant."""
+    kinds = [k for k in KINDS if k.name == kind]
+    mutants = harvest_file(RealFile("inline", "sample.py", text), kinds, cap=0).mutants
+    return ["\n".join(changed_lines(m)) for m in mutants]
+
+
+GATED_BLOCK = """import torch.nn as nn
+import torch.nn.functional as F
+
+
+class GatedBlock(nn.Module):
+    def __init__(self, channels, stride=1):
+        super().__init__()
+        self.conv_a = nn.Conv2d(channels, channels, 3, stride=stride, padding=1)
+        self.conv_b = nn.Conv2d(channels, channels, 3, padding=1)
+        self.squeeze = nn.AdaptiveAvgPool2d(1)
+        self.gate_down = nn.Conv2d(channels, channels // 4, 1)
+        self.gate_up = nn.Conv2d(channels // 4, channels, 1)
+        self.mix = nn.Conv2d(channels, channels, 1)
+
+    def forward(self, x):
+        y = self.conv_b(self.conv_a(x))
+        w = self.squeeze(y)
+        w = self.gate_down(w)
+        w = self.gate_up(F.relu(w))
+        g = F.adaptive_avg_pool2d(y, 1)
+        g = self.mix(g)
+        return y * w.sigmoid() + g
+"""
+
+
+def test_no_second_stride_on_a_conv_that_runs_on_a_pooled_map():
+    # A 1x1 map stays 1x1 at any stride: only conv_b is a second conv that would downsample.
+    lines = planted("stride-on-second-conv", GATED_BLOCK)
+    assert lines and all("conv_b" in line for line in lines)
+
+
+BLOCK_INPUT_SUM = """import torch.nn as nn
+
+
+class Unit(nn.Module):
+    def __init__(self, channels):
+        super().__init__()
+        self.body = nn.Conv2d(channels, channels, 3, padding=1)
+        self.skip = nn.Conv2d(channels, channels, 1)
+        self.relu = nn.ReLU()
+
+    def forward(self, x):
+        if self.skip is not None:
+            x = self.skip(x) + self.body(x)
+        else:
+            identity = x
+            out = self.body(x)
+            out = out + identity
+        return self.relu(x)
+"""
+
+
+def test_no_activation_planted_on_the_input_both_sides_of_the_sum_read():
+    # `x = self.skip(x) + self.body(x)`: an activation on x runs before both branches.
+    assert planted("relu-before-addition", BLOCK_INPUT_SUM) == ["            out = self.relu(out)"]
+
+
+FEATURE_NET = """import torch.nn as nn
+
+
+class Features(nn.Module):
+    def __init__(self, block):
+        super().__init__()
+        self.body = nn.Conv2d(3, 512 * block.expansion, 3)
+        self.fc = nn.Linear(512 * block.expansion, 10)
+        self.head = nn.Linear(512 * block.expansion, 10)
+
+    def forward(self, x):
+        return self.head(self.body(x).mean((2, 3)))
+"""
+
+
+def test_no_classifier_bug_planted_in_a_layer_nothing_uses():
+    assert planted("classifier-512", FEATURE_NET) == ["        self.head = nn.Linear(512, 10)"]
