@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import NO_TORCH, PROJECT
+from conftest import NO_TORCH, checkout_environment
 
 pytest.importorskip("torch", reason=NO_TORCH)
 
@@ -354,9 +354,11 @@ def execute(case: Hostile, scratch: Path) -> Ending:
     marker = f"reslint-hostile-{uuid.uuid4().hex}"
     log = scratch / f"{marker}.log"
     log.touch()
-    env = {**os.environ, "RESLINT_HOSTILE_MARKER": marker, "RESLINT_HOSTILE_LOG": str(log)}
-    # The checkout under test, wherever an installed reslint points (the case runs in another folder).
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT), env.get("PYTHONPATH")]))
+    env = {
+        **checkout_environment(),
+        "RESLINT_HOSTILE_MARKER": marker,
+        "RESLINT_HOSTILE_LOG": str(log),
+    }
     env.pop("RESLINT_MEMORY_LIMIT", None)
     env.update({"RESLINT_MEMORY_LIMIT": case.memory} if case.memory else {})
     cwd = HOSTILE / case.cwd if case.cwd else scratch / marker
