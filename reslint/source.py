@@ -145,6 +145,10 @@ def decode_source(path: str, data: bytes) -> SourceFile:
         reason = str(error.msg)
         if reason.startswith("invalid or missing encoding declaration"):
             reason = "not valid UTF-8"
+        elif (
+            reason == "encoding problem: utf-8"
+        ):  # what tokenize says of a BOM beside another coding
+            reason = "it starts with a UTF-8 byte-order mark but declares another coding"
         return _skipped(
             path, UNREADABLE, Severity.ERROR, f"unreadable file: {reason}", "save the file as UTF-8"
         )

@@ -99,6 +99,14 @@ def test_every_coding_declaration_python_cannot_use_is_rn002(encoding: str) -> N
     assert finding.message.startswith("unreadable file:")
 
 
+def test_a_byte_order_mark_beside_another_coding_says_so() -> None:
+    finding = decode_source("m.py", b"\xef\xbb\xbf# coding: latin-1\nx = 1\n").finding
+    assert finding is not None and finding.code == "RN002"
+    assert finding.message == (
+        "unreadable file: it starts with a UTF-8 byte-order mark but declares another coding"
+    )
+
+
 def test_the_cli_reports_a_fifo_and_an_undefined_coding_and_goes_on(
     run_reslint: Callable[..., subprocess.CompletedProcess[str]], fifo: Path, tmp_path: Path
 ) -> None:
