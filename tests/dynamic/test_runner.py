@@ -235,7 +235,7 @@ def test_a_target_that_is_not_a_regular_file_is_named_so(tmp_path: Path) -> None
     assert "named pipe" in finding["message"]
 
 
-@pytest.mark.parametrize("setting", ["abc", "-1G", "4 parsecs", "1e9"])
+@pytest.mark.parametrize("setting", ["abc", "-1G", "4 parsecs", "1e9", "99999999T"])
 def test_a_memory_limit_that_is_not_a_size_is_a_usage_error(
     setting: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
