@@ -18,7 +18,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from reslint.findings import FileResult, Finding
-from reslint.source import is_lintable_file
+from reslint.source import read_regular_file
 
 if TYPE_CHECKING:
     from reslint.settings import Settings
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 INTERNAL_ERROR = "RN004"  # rules/RN004_internal_error.py (not imported: it would load libcst)
 
 DIRECTORY_NAME = ".reslint_cache"
+MAX_CACHE_BYTES = 2**28  # far above any real project's; the file may be a link to a device
 
 
 class Cache:
@@ -37,15 +38,11 @@ class Cache:
 
     def key(self, path: str, settings: Settings) -> str | None:
         """What the result of `path` depends on; None when the file cannot be read (nothing cached)."""
-        # Only a regular file is read here: a named FIFO would block, a device never end.
-        if not is_lintable_file(path):
-            return None
         try:
-            if os.path.getsize(path) > settings.max_bytes:
-                return None
-            with open(path, "rb") as handle:
-                content = handle.read()
-        except OSError:
+            content = read_regular_file(path, settings.max_bytes)
+        except (
+            OSError
+        ):  # also a FIFO (it would block), a device (it would never end), a file too large
             return None
         digest = hashlib.sha256(settings.fingerprint_for(path).encode())
         digest.update(b"\0" + os.path.splitext(path)[1].encode() + b"\0" + content)
@@ -120,8 +117,7 @@ def _finding(path: str, data: dict[str, Any]) -> Finding:
 
 def _load(file: str) -> dict[str, dict[str, Any]]:
     try:
-        with open(file, encoding="utf-8") as handle:
-            entries = json.load(handle)
+        entries = json.loads(read_regular_file(file, MAX_CACHE_BYTES))
     except (OSError, ValueError):
         return {}
     return entries if isinstance(entries, dict) else {}

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from reslint.settings import Settings, SettingsResolver
-from reslint.source import is_lintable_file
+from reslint.source import DEFAULT_MAX_BYTES, is_lintable_file, read_regular_file
 
 if TYPE_CHECKING:
     import pathspec
@@ -209,9 +209,8 @@ def _valid_pattern(line: str) -> bool:
 
 def _lines(path: str) -> list[str]:
     try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            return handle.read().splitlines()
-    except OSError:
+        return read_regular_file(path, DEFAULT_MAX_BYTES).decode("utf-8", "replace").splitlines()
+    except OSError:  # missing, unreadable, too large, or a FIFO or device: no patterns from it
         return []
 
 

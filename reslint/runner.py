@@ -18,7 +18,7 @@ from reslint.processes import cpu_count, pooled_map
 from reslint.progress import progress_bar, wanted
 from reslint.project_files import connected_groups
 from reslint.settings import Settings, SettingsResolver
-from reslint.source import is_lintable_file
+from reslint.source import read_regular_file
 
 if TYPE_CHECKING:
     from reslint.cache import Cache
@@ -83,12 +83,11 @@ def group_files(files: Sequence[tuple[str, Settings]]) -> list[Group]:
 
 
 def _text_for_imports(path: str, max_bytes: int) -> str:
-    if not path.endswith(".py") or not is_lintable_file(path):
+    if not path.endswith(".py"):
         return ""
     try:
-        with open(path, "rb") as handle:
-            return handle.read(max_bytes).decode("utf-8", errors="replace")
-    except OSError:
+        return read_regular_file(path, max_bytes).decode("utf-8", errors="replace")
+    except OSError:  # a FIFO, a device, a file too large: it is not linted either
         return ""
 
 

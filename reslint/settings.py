@@ -18,7 +18,7 @@ from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any
 
 from reslint.selection import Layer, Selection, normal_selectors, unknown_selectors
-from reslint.source import DEFAULT_MAX_BYTES
+from reslint.source import DEFAULT_MAX_BYTES, read_regular_file
 
 if TYPE_CHECKING:
     import pathspec
@@ -267,8 +267,7 @@ def _read_toml(path: str) -> dict[str, Any]:
     else:  # pragma: no cover - Python 3.10
         import tomli as tomllib
     try:
-        with open(path, "rb") as handle:
-            return tomllib.load(handle)
+        return tomllib.loads(read_regular_file(path, DEFAULT_MAX_BYTES).decode("utf-8"))
     except OSError as error:
         raise ConfigError(f"{path}: cannot read: {error.strerror or error}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
@@ -278,9 +277,8 @@ def _read_toml(path: str) -> dict[str, Any]:
 def _has_reslint_table(path: str) -> bool:
     # Cheap test first: most pyproject.toml files have no reslint table and need not be parsed.
     try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            if "reslint" not in handle.read():
-                return False
+        if b"reslint" not in read_regular_file(path, DEFAULT_MAX_BYTES):
+            return False
     except OSError:
         return False
     return "reslint" in _read_toml(path).get("tool", {})

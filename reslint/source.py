@@ -66,32 +66,60 @@ def is_lintable_file(path: str) -> bool:
         return False
 
 
+class NotRegularFile(OSError):
+    """A path that names a FIFO, a device, a socket or a folder: reading it could wait forever (a FIFO)
+    or never end (/dev/zero), so it is not read."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(f"it is {kind}, not a regular file")
+        self.kind = kind
+
+
+class FileTooLarge(OSError):
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(f"it is {_megabytes(size)}, over the {_megabytes(limit)} limit")
+        self.size, self.limit = size, limit
+
+
+def read_regular_file(path: str, max_bytes: int) -> bytes:
+    """The bytes of `path` (symlinks followed) when it is a regular file of at most `max_bytes`; else
+    NotRegularFile, FileTooLarge or another OSError. Every file reslint reads goes through here: source,
+    configuration, .gitignore and cache alike may be a FIFO or a link to /dev/zero."""
+    with open(path, "rb", opener=_open_without_waiting) as handle:
+        info = os.fstat(handle.fileno())
+        kind = _kind_of(info.st_mode)
+        if kind is not None:
+            raise NotRegularFile(kind)
+        # /proc files and growing files say less than they hold: never read past the limit
+        data = handle.read(max_bytes + 1) if info.st_size <= max_bytes else b""
+    size = max(info.st_size, len(data))
+    if size > max_bytes:
+        raise FileTooLarge(size, max_bytes)
+    return data
+
+
 def read_source(path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> SourceFile:
     try:
-        with open(path, "rb", opener=_open_without_waiting) as handle:
-            info = os.fstat(handle.fileno())
-            kind = _kind_of(info.st_mode)
-            if kind is not None:
-                return _skipped(
-                    path,
-                    UNREADABLE,
-                    Severity.ERROR,
-                    f"not read: it is {kind}, not a regular file",
-                    "lint the .py files themselves",
-                )
-            data = handle.read(max_bytes + 1) if info.st_size <= max_bytes else b""
-    except OSError as error:
+        data = read_regular_file(path, max_bytes)
+    except NotRegularFile as error:
         return _skipped(
-            path, UNREADABLE, Severity.ERROR, f"cannot read file: {error.strerror or error}", ""
+            path,
+            UNREADABLE,
+            Severity.ERROR,
+            f"not read: {error}",
+            "lint the .py files themselves",
         )
-    size = max(info.st_size, len(data))  # the file may have grown since fstat
-    if size > max_bytes:
+    except FileTooLarge as error:
         return _skipped(
             path,
             TOO_LARGE,
             Severity.WARNING,
-            f"file skipped: {_megabytes(size)} is over the {_megabytes(max_bytes)} size limit",
+            f"file skipped: {_megabytes(error.size)} is over the {_megabytes(error.limit)} size limit",
             "split the file, or lint the models it contains separately",
+        )
+    except OSError as error:
+        return _skipped(
+            path, UNREADABLE, Severity.ERROR, f"cannot read file: {error.strerror or error}", ""
         )
     return decode_source(path, data)
 
@@ -117,6 +145,10 @@ def decode_source(path: str, data: bytes) -> SourceFile:
         reason = str(error.msg)
         if reason.startswith("invalid or missing encoding declaration"):
             reason = "not valid UTF-8"
+        elif (
+            reason == "encoding problem: utf-8"
+        ):  # what tokenize says of a BOM beside another coding
+            reason = "it starts with a UTF-8 byte-order mark but declares another coding"
         return _skipped(
             path, UNREADABLE, Severity.ERROR, f"unreadable file: {reason}", "save the file as UTF-8"
         )

@@ -29,6 +29,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 item.add_marker(pytest.mark.skip(reason=NO_TORCH))
 
 
+def checkout_environment() -> dict[str, str]:
+    """os.environ with this checkout first on PYTHONPATH: a child Python started in another folder
+    imports the reslint under test, not whatever an installed reslint points to."""
+    path = os.pathsep.join(filter(None, [str(PROJECT), os.environ.get("PYTHONPATH")]))
+    return {**os.environ, "PYTHONPATH": path}
+
+
 @pytest.fixture
 def run_reslint() -> Callable[..., subprocess.CompletedProcess[str]]:
     """Run `python -m reslint ARGS...` in a child process, as a user would (no terminal: stdout is a pipe)."""
@@ -41,7 +48,7 @@ def run_reslint() -> Callable[..., subprocess.CompletedProcess[str]]:
     ) -> subprocess.CompletedProcess[str]:
         environment = {
             key: value
-            for key, value in os.environ.items()
+            for key, value in checkout_environment().items()
             if key not in {"NO_COLOR", "FORCE_COLOR"}
         }
         environment.update(env or {})

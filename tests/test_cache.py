@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import checkout_environment
 
 from reslint import engine, runner
 from reslint.cache import Cache
@@ -134,7 +135,12 @@ def test_a_run_answered_from_the_cache_never_loads_the_engine(run_reslint, tmp_p
         "sys.stderr.write(repr(loaded)); sys.exit(code)"
     )
     result = subprocess.run(
-        [sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True, timeout=300
+        [sys.executable, "-c", probe],
+        cwd=tmp_path,
+        env=checkout_environment(),
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert (result.returncode, result.stderr) == (0, "[]")
     assert result.stdout == "All checks passed: 1 file, no findings.\n"
@@ -144,6 +150,15 @@ def test_rule_codes_are_read_from_module_names_without_importing_the_rules():
     from reslint.registry import load_rules, rule_codes
 
     assert rule_codes() == [rule.code for rule in load_rules()]
+
+
+@pytest.mark.parametrize("stand_in", ["fifo", "/dev/zero"])
+def test_a_cache_file_that_is_a_fifo_or_a_device_is_an_empty_cache(tmp_path, stand_in):
+    directory = tmp_path / "cache"
+    cache_file = Path(Cache(str(directory)).file)
+    directory.mkdir()
+    os.mkfifo(cache_file) if stand_in == "fifo" else cache_file.symlink_to(stand_in)
+    assert Cache(str(directory)).entries == {}
 
 
 def test_a_fifo_has_no_key_and_is_never_opened(tmp_path):

@@ -493,6 +493,31 @@ def test_marker_sits_under_the_span_after_wide_characters_and_tabs():
     assert marker.strip() == "^" * len("nn.conv2d")
 
 
+def test_control_characters_from_the_users_side_never_reach_the_terminal():
+    """A model's output and exception messages, a source line, a file name: escape sequences there would
+    retitle or clear the terminal. They show as control pictures, one character for one."""
+    hostile = "\x1b]0;owned\x07\x1b[2J\x9b31m\x7f"
+    line = f"x = '{hostile}' + nn.conv2d\r\n"
+    column = line.index("nn.conv2d") + 1
+    finding = Finding(
+        f"m{hostile}.py",
+        1,
+        column,
+        1,
+        column + len("nn.conv2d"),
+        "RD008",
+        Severity.ERROR,
+        f"the isolated process exited: {hostile}",
+        f"look at {hostile}",
+    )
+    shown = render([finding], {finding.path: line})
+    assert not [c for c in shown if c not in "\n" and (ord(c) < 32 or 0x7F <= ord(c) < 0xA0)]
+    assert "\u241b]0;owned\u2407\u241b[2J\ufffd31m\u2421" in shown.splitlines()[0]
+    source_row, marker_row = shown.splitlines()[1:3]
+    code, marker = source_row.split(" | ", 1)[1], marker_row.split(" | ", 1)[1]
+    assert code.index("nn.conv2d") == len(marker) - len(marker.lstrip(" "))
+
+
 def test_very_long_lines_are_cropped_around_the_span():
     line = "x = [" + "1, " * 300 + "bad] \n"
     column = line.index("bad") + 1

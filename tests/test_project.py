@@ -133,6 +133,36 @@ def test_a_fifo_found_in_a_folder_is_skipped_and_one_named_is_a_finding(run_resl
     )
 
 
+@pytest.mark.parametrize(
+    "relative", [".gitignore", ".git/info/exclude", "models/.gitignore", "models/pyproject.toml"]
+)
+@pytest.mark.parametrize("stand_in", ["fifo", "/dev/zero"])
+def test_an_ignore_or_config_file_that_is_a_fifo_or_a_device_is_passed_over(
+    run_reslint, project, relative, stand_in
+):
+    """A repository can hold a symlink to /dev/zero where reslint looks for patterns or settings (and a
+    FIFO can sit anywhere): reading it would never end, or wait for a writer forever."""
+    path = project / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.unlink(missing_ok=True)
+    os.mkfifo(path) if stand_in == "fifo" else path.symlink_to(stand_in)
+    code, findings, err = lint(run_reslint, project, ".")
+    assert (code, err) == (1, "")
+    assert ("models/resnet.py", BUG_LINE, "RN105") in findings
+
+
+@pytest.mark.parametrize(("stand_in", "kind"), [("fifo", "named pipe"), ("/dev/zero", "device")])
+def test_a_config_named_on_the_command_line_that_is_a_fifo_or_a_device_is_an_error(
+    run_reslint, project, stand_in, kind
+):
+    path = project / "settings.toml"
+    os.mkfifo(path) if stand_in == "fifo" else path.symlink_to(stand_in)
+    code, findings, err = lint(run_reslint, project, "--config", "settings.toml", ".")
+    assert (code, findings) == (2, [])
+    assert err.startswith("reslint: error: ") and "settings.toml: cannot read: it is a" in err
+    assert kind in err and "not a regular file" in err
+
+
 # ----------------------------------------------------------------------------------------------------------
 # Configuration
 

@@ -10,7 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from reslint.source import decode_source, is_lintable_file, read_source, special_file_kind
+from reslint.source import (
+    FileTooLarge,
+    NotRegularFile,
+    decode_source,
+    is_lintable_file,
+    read_regular_file,
+    read_source,
+    special_file_kind,
+)
 
 
 @pytest.fixture
@@ -69,11 +77,34 @@ def test_a_file_larger_than_the_limit_is_not_read_whole(tmp_path: Path) -> None:
     assert finding is not None and finding.code == "RN003"
 
 
+def test_every_other_file_reslint_reads_is_held_to_the_same_rules(
+    fifo: Path, tmp_path: Path
+) -> None:
+    """Configuration, .gitignore and cache files go through read_regular_file too."""
+    with pytest.raises(NotRegularFile, match=r"^it is a named pipe \(FIFO\), not a regular file$"):
+        read_regular_file(str(fifo), 100)
+    with pytest.raises(NotRegularFile, match="character device"):
+        read_regular_file("/dev/zero", 100)
+    big = tmp_path / "big.toml"
+    big.write_bytes(b"#" * 101)
+    with pytest.raises(FileTooLarge):
+        read_regular_file(str(big), 100)
+    assert read_regular_file(str(big), 101) == b"#" * 101
+
+
 @pytest.mark.parametrize("encoding", ["undefined", "rot13", "hex", "no-such-codec"])
 def test_every_coding_declaration_python_cannot_use_is_rn002(encoding: str) -> None:
     finding = decode_source("m.py", f"# coding: {encoding}\nx = 1\n".encode()).finding
     assert finding is not None and finding.code == "RN002"
     assert finding.message.startswith("unreadable file:")
+
+
+def test_a_byte_order_mark_beside_another_coding_says_so() -> None:
+    finding = decode_source("m.py", b"\xef\xbb\xbf# coding: latin-1\nx = 1\n").finding
+    assert finding is not None and finding.code == "RN002"
+    assert finding.message == (
+        "unreadable file: it starts with a UTF-8 byte-order mark but declares another coding"
+    )
 
 
 def test_the_cli_reports_a_fifo_and_an_undefined_coding_and_goes_on(

@@ -239,6 +239,7 @@ def write_text(
     """The layer table, the findings and the closing line, on a rich console."""
     from rich.text import Text
 
+    from reslint.reporters.console import visible
     from reslint.reporters.full import render_findings
 
     verdict = result.get("verdict", "error")
@@ -247,7 +248,7 @@ def write_text(
             console.print(_summary(result))
         else:
             for text, line in layout(table_lines(result, table), width):
-                console.print(Text(text, style="" if plain else _style(line)))
+                console.print(Text(visible(text), style="" if plain else _style(line)))
         console.print()
     findings = findings_of(result)
     if findings:

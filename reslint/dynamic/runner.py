@@ -32,6 +32,7 @@ from reslint.source import special_file_kind
 
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_MEMORY_LIMIT = 4 * 2**30
+MAX_MEMORY_LIMIT = 2**60  # an exbibyte: more, plus what the worker reserves, does not fit an rlimit
 POLL_SECONDS = 0.1  # how often the worker's exit and the tree's memory are looked at
 DRAIN_SECONDS = 1.0  # after the end: how long to wait for output still in the pipes
 OUTPUT_TAIL_BYTES = 64 * 2**10
@@ -61,7 +62,13 @@ def memory_limit() -> int:
             raise BadSetting(
                 f"RESLINT_MEMORY_LIMIT={text!r} is not a size: write e.g. 4G, 512M, or 0 for no limit"
             )
-        return int(float(size.group(1)) * _UNITS[size.group(2).upper()])
+        limit = int(float(size.group(1)) * _UNITS[size.group(2).upper()])
+        if limit > MAX_MEMORY_LIMIT:  # setrlimit would overflow in the worker
+            raise BadSetting(
+                f"RESLINT_MEMORY_LIMIT={text!r} is a size no machine has: write e.g. 4G, 512M, or 0 for"
+                " no limit"
+            )
+        return limit
     try:
         ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (ValueError, OSError):

@@ -11,7 +11,8 @@ import inspect
 import os
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -102,7 +103,6 @@ def import_module(spec: TargetSpec, cwd: str) -> tuple[Any, str]:
         path = (Path(cwd) / spec.module).resolve()
         if not path.is_file():
             raise CouldNotRun("RD001", f"file {spec.module} does not exist", "", spec.module)
-        sys.path.insert(0, str(path.parent))
         name = _module_name_for(path)
         module_spec = importlib.util.spec_from_file_location(name, path)
         if module_spec is None or module_spec.loader is None:
@@ -110,31 +110,47 @@ def import_module(spec: TargetSpec, cwd: str) -> tuple[Any, str]:
         module = importlib.util.module_from_spec(module_spec)
         sys.modules[name] = module
         try:
-            module_spec.loader.exec_module(module)
+            with _first_on_path(str(path.parent)):
+                module_spec.loader.exec_module(module)
         except (KeyboardInterrupt, MemoryError):
             raise
         except BaseException as error:  # SystemExit too: the user's module must not end the worker
             raise _import_failure(error, str(path)) from None
         return module, str(path)
-    sys.path.insert(0, cwd)
-    try:
-        found = importlib.util.find_spec(spec.module)
-    except (ImportError, ValueError):
-        found = None
-    if found is None:
-        raise CouldNotRun(
-            "RD001",
-            f"module {spec.module} cannot be found from {cwd}",
-            "run reslint from the folder that contains the package, or give a file path",
-        )
-    origin = found.origin or spec.module
-    try:
-        module = importlib.import_module(spec.module)
-    except (KeyboardInterrupt, MemoryError):
-        raise
-    except BaseException as error:
-        raise _import_failure(error, origin) from None
+    with _first_on_path(cwd):
+        try:
+            found = importlib.util.find_spec(spec.module)
+        except (ImportError, ValueError):
+            found = None
+        if found is None:
+            raise CouldNotRun(
+                "RD001",
+                f"module {spec.module} cannot be found from {cwd}",
+                "run reslint from the folder that contains the package, or give a file path",
+            )
+        origin = found.origin or spec.module
+        try:
+            module = importlib.import_module(spec.module)
+        except (KeyboardInterrupt, MemoryError):
+            raise
+        except BaseException as error:
+            raise _import_failure(error, origin) from None
     return module, getattr(module, "__file__", None) or origin
+
+
+@contextmanager
+def _first_on_path(folder: str) -> Iterator[None]:
+    """The model's folder first on sys.path while its module is imported, as `python model.py` has it;
+    last afterwards, where what the model imports later still finds its own files, but what torch, numpy
+    or hypothesis import later (numpy.random reads `secrets`, torch's shape reasoning `sympy`) never
+    comes from the model's folder: a `secrets.py` beside the model must not break the comparison."""
+    sys.path.insert(0, folder)
+    try:
+        yield
+    finally:
+        if folder in sys.path:  # the model may have taken it out itself
+            sys.path.remove(folder)
+        sys.path.append(folder)
 
 
 def _candidates(module: Any) -> list[str]:

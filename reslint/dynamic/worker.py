@@ -178,7 +178,6 @@ def main() -> None:
     reporter = Reporter(request.channel)
     sys.path[:0] = request.python_path
     warnings.simplefilter("ignore")
-    import hypothesis.strategies  # noqa: F401  (used later, when the model's folder is first on sys.path)
     import torch
 
     torch.set_num_threads(threads)

@@ -21,6 +21,21 @@ SEVERITY_STYLE = {
 }
 
 
+# Control characters in text that reslint did not write (a model's output and exception messages, a source
+# line, a file or layer name) must not drive the terminal: C0 controls but tab and newline, and DEL, show as
+# their Unicode control pictures (one character for one, so columns stay put), C1 controls as U+FFFD.
+_CONTROL_PICTURES = {
+    **{code: 0x2400 + code for code in range(32) if chr(code) not in "\t\n"},
+    0x7F: 0x2421,
+    **{code: 0xFFFD for code in range(0x80, 0xA0)},
+}
+
+
+def visible(text: str) -> str:
+    """`text` with its control characters made visible and harmless (see _CONTROL_PICTURES)."""
+    return text.translate(_CONTROL_PICTURES)
+
+
 def colors_disabled(no_color: bool = False) -> bool:
     """--no-color, or a non-empty NO_COLOR in the environment (https://no-color.org)."""
     return no_color or bool(os.environ.get("NO_COLOR"))
@@ -55,14 +70,14 @@ def header(finding: Finding, fixable: bool = False) -> Text:
 
     style = SEVERITY_STYLE[severity_of(finding)]
     return Text.assemble(
-        (f"{finding.location()}:", "bold"),
+        (f"{visible(finding.location())}:", "bold"),
         " ",
         (finding.code, style),
         " ",
         ("[*] ", "bold cyan") if fixable else "",
         (f"[{severity_of(finding).value}]", style),
         " ",
-        finding.message,
+        visible(finding.message),
     )
 
 

@@ -9,7 +9,13 @@ from typing import IO, TYPE_CHECKING
 
 from reslint.findings import Finding
 from reslint.reporters import FixSummary, Report
-from reslint.reporters.console import SEVERITY_STYLE, header, severity_of, write_text_report
+from reslint.reporters.console import (
+    SEVERITY_STYLE,
+    header,
+    severity_of,
+    visible,
+    write_text_report,
+)
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -52,7 +58,7 @@ def write(report: Report, out: IO[str]) -> None:
 def _hint(hint: str) -> Text:
     from rich.text import Text
 
-    return Text.assemble(("  hint: ", "bold cyan"), hint)
+    return Text.assemble(("  hint: ", "bold cyan"), visible(hint))
 
 
 def _frame(finding: Finding, line: str) -> list[Text]:
@@ -75,9 +81,10 @@ def _frame(finding: Finding, line: str) -> list[Text]:
 
 
 def _excerpt(line: str, column: int, end_column: int | None) -> tuple[str, int, int]:
-    """(text to show, index of the span in it, span length in characters). Tabs are expanded; a line
-    longer than MAX_LINE_CELLS is cropped to a window around the span, with '…' where it was cut."""
-    text = line.rstrip("\r\n")
+    """(text to show, index of the span in it, span length in characters). Tabs are expanded and control
+    characters made visible, one for one; a line longer than MAX_LINE_CELLS is cropped to a window around
+    the span, with '…' where it was cut."""
+    text = visible(line.rstrip("\r\n"))
     start = len(text[: max(column - 1, 0)].expandtabs(TAB_SIZE))
     expanded = text.expandtabs(TAB_SIZE)
     if end_column is None or end_column <= column:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import NO_TORCH
+from conftest import NO_TORCH, checkout_environment
 
 pytest.importorskip("torch", reason=NO_TORCH)
 
@@ -107,6 +107,21 @@ def test_bad_targets(tmp_path: Path) -> None:
     assert only_finding(compare(path, "NotAModel"))["code"] == "RD009"
     assert only_finding(compare(tmp_path / "absent.py", "Net"))["code"] == "RD001"
     assert only_finding(compare_result("resnet21", f"{path}:Tiny", {}, 60))["code"] == "RD001"
+
+
+def test_the_models_folder_still_serves_imports_the_model_makes_later(tmp_path: Path) -> None:
+    """Once the module is imported its folder moves to the end of sys.path (what torch and hypothesis
+    import later must not come from there): a sibling imported inside forward is still found."""
+    (tmp_path / "late_helpers.py").write_text("def pool(x):\n    return x.mean((2, 3))\n")
+    path = model_file(
+        tmp_path,
+        TINY.replace(
+            "return self.fc(torch.flatten(nn.functional.adaptive_avg_pool2d(self.conv1(x), 1), 1))",
+            "from late_helpers import pool\n\n        return self.fc(pool(self.conv1(x)))",
+        ),
+    )
+    result = compare(path, "Tiny")
+    assert result["verdict"] == "differs", result["findings"]
 
 
 def test_a_memory_hog_hits_the_cap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -220,7 +235,7 @@ def test_a_target_that_is_not_a_regular_file_is_named_so(tmp_path: Path) -> None
     assert "named pipe" in finding["message"]
 
 
-@pytest.mark.parametrize("setting", ["abc", "-1G", "4 parsecs", "1e9"])
+@pytest.mark.parametrize("setting", ["abc", "-1G", "4 parsecs", "1e9", "99999999T"])
 def test_a_memory_limit_that_is_not_a_size_is_a_usage_error(
     setting: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -339,7 +354,11 @@ def execute(case: Hostile, scratch: Path) -> Ending:
     marker = f"reslint-hostile-{uuid.uuid4().hex}"
     log = scratch / f"{marker}.log"
     log.touch()
-    env = {**os.environ, "RESLINT_HOSTILE_MARKER": marker, "RESLINT_HOSTILE_LOG": str(log)}
+    env = {
+        **checkout_environment(),
+        "RESLINT_HOSTILE_MARKER": marker,
+        "RESLINT_HOSTILE_LOG": str(log),
+    }
     env.pop("RESLINT_MEMORY_LIMIT", None)
     env.update({"RESLINT_MEMORY_LIMIT": case.memory} if case.memory else {})
     cwd = HOSTILE / case.cwd if case.cwd else scratch / marker
