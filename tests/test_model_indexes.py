@@ -105,3 +105,52 @@ def test_past_the_budget_a_class_counts_as_built_on_an_unknown_base() -> None:
     deepest = model.class_defs[-1]
     assert len(deepest.ancestors()) == MAX_ANCESTORS
     assert deepest.has_unresolved_bases and not deepest.is_module
+
+
+def test_a_base_named_through_the_import_the_class_shadows_resolves_to_nothing() -> None:
+    # `import torch.nn as Block` then `class Block(Block.Module)`: resolving the base asked for the
+    # bases being resolved, without end (found by the fuzz benchmark).
+    model = model_of(
+        "import torch.nn as Block\n\n\n"
+        "class Block(Block.Module):\n"
+        "    def __init__(self, c):\n"
+        "        super().__init__()\n"
+        "        self.conv = Block.Conv2d(c, c, 3)\n\n"
+        "    def forward(self, x):\n"
+        "        return self.conv(x) + x\n"
+    )
+    (block,) = model.class_defs
+    assert block.local_bases() == []
+    assert block.ancestors() == []
+
+
+def test_a_block_that_builds_itself_is_asked_for_its_weights_once_per_instance() -> None:
+    # A class whose __init__ builds three instances of itself (a fuzz mutant merged two classes):
+    # asking whether it owns weights walked 3 ** depth instances, minutes per file.
+    source = (
+        "import torch.nn as nn\n\n\n"
+        "class Unit(nn.Module):\n"
+        "    def __init__(self, c: int, k: int = 3):\n"
+        "        super().__init__()\n"
+        "        self.a = Unit(c, k=1)\n"
+        "        self.b = Unit(c)\n"
+        "        self.c = Unit(c, k=1)\n\n"
+        "    def forward(self, x):\n"
+        "        return self.c(self.b(self.a(x)))\n"
+    )
+    model = model_of(source)
+    calls = 0
+    original = ClassModel.calls_any
+
+    def counting(self: ClassModel, names: frozenset[str]) -> bool:
+        nonlocal calls
+        calls += 1
+        return original(self, names)
+
+    ClassModel.calls_any = counting  # type: ignore[method-assign]
+    try:
+        owns = [instance.holds_weights() for instance in model.instances()]
+    finally:
+        ClassModel.calls_any = original  # type: ignore[method-assign]
+    assert owns and not any(owns)
+    assert calls < 200

@@ -97,6 +97,7 @@ class ClassModel:
             elif isinstance(statement, cst.SimpleStatementLine):
                 self.constant_nodes.update(named_values(statement, annotated=True))
         self._instances: dict[str, Instance | None] = {}
+        self._resolving_bases = False
 
     def __repr__(self) -> str:
         return f"ClassModel({self.name})"
@@ -109,12 +110,20 @@ class ClassModel:
 
     @cached_property
     def _bases(self) -> list[ClassModel]:
-        found = []
-        for base in self.base_nodes:
-            cls = self._resolve_base(base)
-            if cls is not None and cls is not self:
-                found.append(cls)
-        return found
+        # Resolving `class BasicBlock(BasicBlock.Module)` (an import the class's own name shadows)
+        # asks for the bases being resolved: that cycle resolves to no base.
+        if self._resolving_bases:
+            return []
+        self._resolving_bases = True
+        try:
+            found = []
+            for base in self.base_nodes:
+                cls = self._resolve_base(base)
+                if cls is not None and cls is not self:
+                    found.append(cls)
+            return found
+        finally:
+            self._resolving_bases = False
 
     def local_bases(self) -> list[ClassModel]:
         """The bases reslint can see: classes of this file or of another linted file."""
@@ -347,6 +356,7 @@ class Instance:
         self._forward: ForwardModel | None = None
         # Attributes reached by a name reslint cannot work out (`getattr(self, name)`).
         self.dynamic_access = False
+        self._holds_weights: bool | None = None  # asked by rules once the model is built
         # Attributes read by name while the class ran (`getattr(self, self.norm1_name)` -> "bn1").
         self.read_by_name: set[str] = set()
         # Attributes read by a name known in part (`getattr(self, f"layer{i}")`): `layer.*`.
@@ -464,11 +474,18 @@ class Instance:
     def holds_weights(self, depth: int = 0) -> bool:
         """Whether the module surely owns learned weights: an attribute holds a weighted layer, or
         its class builds an `nn.Parameter`. (A DropPath keeping its rate, a gate of activations: no.)"""
+        if self._holds_weights is not None:
+            return self._holds_weights
         if depth > MAX_WEIGHT_DEPTH:
             return False
-        if self.cls.calls_any(PARAMETER_CONSTRUCTORS):
-            return True
-        return any(_value_holds_weights(value, depth) for value in self.attrs.values())
+        # Asked once per instance: blocks built of blocks (a class whose __init__ builds instances
+        # of itself, cut only by the interpreter's depth) made the walk exponential. Asked again
+        # inside itself, it owns nothing more than what the first question finds.
+        self._holds_weights = False
+        self._holds_weights = self.cls.calls_any(PARAMETER_CONSTRUCTORS) or any(
+            _value_holds_weights(value, depth) for value in self.attrs.values()
+        )
+        return self._holds_weights
 
     def attribute_holds_weights(self, layer: Layer) -> bool:
         """Whether `layer`, set on this instance, surely holds weights: here, or, where this instance
