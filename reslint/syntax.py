@@ -142,6 +142,8 @@ def parse_source(source: str, path: str = "<unknown>") -> ParseResult:
     issues, recovered, shifts = _check(source)
     if recovered is None:
         return ParseResult(tuple(issues), None, None)
+    if len(recovered) > _LARGE_SOURCE:
+        recovered = _with_short_number_lists(recovered) or recovered
     module = _libcst_module(recovered)
     if module is None and not issues:
         shortened = _with_short_concatenations(recovered)
@@ -184,6 +186,52 @@ def _with_short_concatenations(source: str) -> str | None:
                     blanked.setdefault(line, []).append((first, last))
     if not blanked:
         return None
+    lines = split_lines(source)
+    for number, spans in blanked.items():
+        lines[number - 1] = _blank_spans(lines[number - 1], spans)
+    shortened = "".join(lines)
+    return shortened if _compile_error(shortened, full=False) is None else None
+
+
+# A list of numbers this long is data (a table of weights, a lookup), not model code, and libcst
+# spends about 4 KB a number on it (a 4.6 MB list: 2.7 GB). Only sources this large are tokenized
+# for it.
+_LARGE_SOURCE = 1_000_000
+_LONG_NUMBER_LIST = 10_000
+
+
+def _with_short_number_lists(source: str) -> str | None:
+    """`source` with each run of more than _LONG_NUMBER_LIST comma-separated numbers cut to its
+    first number, in place (`[0, 1, 2, ...]` -> `[0         ]`: every line and every other token's
+    column stays where it was); None when it has none, or when the result would not compile."""
+    if "\r" in source:  # tokenize and split_lines would count lines differently
+        return None
+    long_runs: list[tuple[tuple[int, int], tuple[int, int]]] = []  # (end of first number, run end)
+    first: tuple[int, int] | None = None
+    last: tuple[int, int] = (0, 0)
+    count = 0
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(source).readline):
+            if token.type == tokenize.NUMBER or (
+                first is not None and token.type == tokenize.OP and token.string in (",", "-")
+            ):
+                first = first or token.end
+                last = token.end
+                count += token.type == tokenize.NUMBER
+            elif token.type not in (tokenize.NL, tokenize.COMMENT) and first is not None:
+                if count > _LONG_NUMBER_LIST:
+                    long_runs.append((first, last))
+                first, count = None, 0
+    except (tokenize.TokenError, SyntaxError):
+        return None
+    if not long_runs:
+        return None
+    blanked: dict[int, list[tuple[int, int]]] = {}
+    for start, end in long_runs:
+        for line in range(start[0], end[0] + 1):
+            begin = start[1] if line == start[0] else 0
+            stop = end[1] if line == end[0] else -1
+            blanked.setdefault(line, []).append((begin, stop))
     lines = split_lines(source)
     for number, spans in blanked.items():
         lines[number - 1] = _blank_spans(lines[number - 1], spans)
