@@ -14,7 +14,6 @@ from reslint.model.call_binding import function_signature
 from reslint.model.classes import ClassModel
 from reslint.model.parameter_uses import stored, value_used
 from reslint.model.queries import layer_of, layer_sequences, mentioned_names
-from reslint.model.walk import descendants
 from reslint.rule import Rule, Violation
 
 # Parameters that size a network's output.
@@ -99,13 +98,27 @@ def _unused_output_size(
 
 
 def _asserted(function: cst.FunctionDef, name: str) -> bool:
-    """An `assert` in the function reads the parameter."""
+    """The function's own body asserts the parameter is one number (`assert num_classes == 1`):
+    it supports that value alone. An assert under an `if` (only with pretrained weights) or against
+    a value from elsewhere says nothing of the sizes built."""
+    body = function.body.body if isinstance(function.body, cst.IndentedBlock) else ()
     return any(
-        isinstance(node, cst.Assert)
-        and any(
-            isinstance(read, cst.Name) and read.value == name for read in descendants(node.test)
-        )
-        for node in descendants(function.body)
+        isinstance(small, cst.Assert) and _pins(small.test, name)
+        for line in body
+        if isinstance(line, cst.SimpleStatementLine)
+        for small in line.body
+    )
+
+
+def _pins(test: cst.BaseExpression, name: str) -> bool:
+    if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1):
+        return False
+    target = test.comparisons[0]
+    sides = (test.left, target.comparator)
+    return (
+        isinstance(target.operator, cst.Equal)
+        and any(isinstance(side, cst.Name) and side.value == name for side in sides)
+        and any(isinstance(side, cst.Integer) for side in sides)
     )
 
 
