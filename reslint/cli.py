@@ -71,8 +71,11 @@ def entry() -> NoReturn:
     without tearing the interpreter down. Freeing every module, parse tree and model one object at a
     time is about a seventh of a one-file run (measured); the operating system frees it all at once.
     The methods of the dataclasses it imports are compiled once, not at every start (reslint.dataclass_code)."""
+    import gc
+
     from reslint.dataclass_code import compiled_once
 
+    gc.disable()  # start-up builds objects that live for the whole run: see collections_budget
     with compiled_once():
         code = main()
     try:

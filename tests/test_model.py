@@ -482,3 +482,25 @@ def test_an_augmented_assignment_is_not_where_an_attribute_is_first_set() -> Non
     )
     (finding,) = [f for f in lint_source(source, "m.py", Checks.every()) if f.code == "RN116"]
     assert "first set on line 7" in finding.message
+
+
+def test_layer_sequences_are_worked_out_once_per_instance_and_anew_when_it_grows() -> None:
+    source = (
+        "import torch.nn as nn\n\n\n"
+        "class Block(nn.Module):\n"
+        "    def __init__(self, c):\n"
+        "        super().__init__()\n"
+        "        self.conv = nn.Conv2d(c, c, 3, padding=1, bias=False)\n"
+        "        self.bn = nn.BatchNorm2d(c)\n\n"
+        "    def forward(self, x):\n"
+        "        return x + self.bn(self.conv(x))\n"
+    )
+    model = build_module_model(cst.parse_module(source), source, "m.py")
+    (instance,) = [i for i in model.instances() if i.cls.name == "Block"]
+    first = layer_sequences(instance)
+    again = layer_sequences(instance)
+    assert [list(chain) for chain in first] == [list(chain) for chain in again]
+    assert all(a is b for a, b in zip(first, again))  # the same chains, not a second walk
+    instance.attrs["extra"] = instance.attrs["bn"]
+    grown = layer_sequences(instance)
+    assert grown[0] is not first[0]

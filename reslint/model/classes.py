@@ -366,6 +366,7 @@ class Instance:
         # (its forward, how far each addition's `after` had grown, its residuals), as
         # queries.residuals last found them.
         self.residuals_known: tuple[ForwardModel, tuple[int, ...], list] | None = None
+        self.sequences_known: dict[bool, tuple[tuple, list]] = {}  # layer_sequences, by way
         # What `super().__init__(...)` passed to a torch base (`nn.Conv2d`): (args, kwargs).
         self.torch_base_init: tuple[list[Any], dict[str, Any]] | None = None
 

@@ -195,7 +195,25 @@ class Chain(list):
 
 
 def layer_sequences(instance: Instance, open_containers: bool = True) -> list[Chain]:
-    """Every run of layers in data order: the tensors of forward, and every Sequential's children."""
+    """Every run of layers in data order: the tensors of forward, and every Sequential's children.
+    Worked out once per instance and way (nine rules ask), and anew when its forward changed, an
+    addition's later steps grew or attributes were added."""
+    forward = instance.forward
+    state = (
+        forward,
+        tuple(len(site.after) for site in forward.adds) if forward is not None else (),
+        len(instance.attrs),
+    )
+    known = instance.sequences_known.get(open_containers)
+    if known is None or known[0][0] is not state[0] or known[0][1:] != state[1:]:
+        known = instance.sequences_known[open_containers] = (
+            state,
+            _sequences(instance, open_containers),
+        )
+    return list(known[1])
+
+
+def _sequences(instance: Instance, open_containers: bool) -> list[Chain]:
     sequences: list[Chain] = []
     forward = instance.forward
     if forward is not None:
