@@ -10,7 +10,6 @@ from reslint.model.queries import (
     Layer,
     Residual,
     anchor_of,
-    built_under,
     convs_of,
     describe,
     kind_of,
@@ -113,8 +112,7 @@ class ShortcutStrideMismatch(Rule):
                     # So does the path of forward it is computed on (`... if self.downsample else x`).
                     # So do the convs of a helper block built there (`self.shortcut =
                     # PoolConv(...)` under `if stride == 2:`): the block's guards hold for them.
-                    holders = [layer_of(shortcut.holder(conv)) for conv in convs]
-                    assume = shortcut.assume + built_under([*convs, *holders])
+                    assume = shortcut.assuming([*convs, *map(shortcut.holder, convs)])
                     by_flag = flagged and not assume  # no size test decides which one runs
                     if not _provably_different(
                         main_stride, short_stride, assume, handled or by_flag

@@ -162,7 +162,7 @@ class Chain(list):
     def differ(self, left: Expr, right: Expr, among: Iterable[Element] = ()) -> bool:
         """Whether two sizes are different on every sample where this chain's path can run (and
         the elements `among` exist)."""
-        return relation(left, right, self._assuming(among)) is Relation.DIFFERENT
+        return relation(left, right, self.assuming(among)) is Relation.DIFFERENT
 
     def differ_where_tested(
         self, left: Expr, right: Expr, tests: Iterable[Comparison], among: Iterable[Element] = ()
@@ -171,7 +171,7 @@ class Chain(list):
         out_channel`), taken either way, under which they differ on every sample of this chain's
         path: a configuration the author expects, in which this chain breaks."""
         sides = left.symbols(), right.symbols()
-        known = self._assuming(among)
+        known = self.assuming(among)
         for test in tests:
             symbols = test.symbols()
             if not (symbols <= sides[0] | sides[1] and symbols & sides[0] and symbols & sides[1]):
@@ -182,7 +182,7 @@ class Chain(list):
                     return test
         return None
 
-    def _assuming(self, elements: Iterable[Element]) -> Assumptions:
+    def assuming(self, elements: Iterable[Element]) -> Assumptions:
         """The path's conditions and those the elements were built under: a `Conv2d(in_channels,
         out_channels)` built only `if in_channels == out_channels` exists only where they are equal."""
         built_under = tuple(
@@ -495,19 +495,6 @@ def _gated_continuation(steps: tuple[Step, ...], branch: tuple[Step, ...]) -> bo
         return False
     rest = steps[len(branch) :]
     return all(step.layer is not None and not changes_channels(step.layer) for step in rest)
-
-
-def built_under(layers: Iterable[Layer | None]) -> Assumptions:
-    """The undecided conditions the layers were built under, each with the way it went (`if
-    stride == 2: self.shortcut = ...`): two layers compared together exist only where all hold."""
-    seen: set[int] = set()
-    found: list[tuple[Condition, bool]] = []
-    for layer in layers:
-        if layer is None or id(layer) in seen:
-            continue
-        seen.add(id(layer))
-        found += [(g.condition, g.branch) for g in layer.guards if g.condition is not None]
-    return tuple(found)
 
 
 def _assumptions(flow: Flow) -> Assumptions:
