@@ -7,15 +7,13 @@ is one of these with constant kernel, padding and dilation; a stride may be a si
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
-from reslint.model.naming import names_stride
 from reslint.model.queries import Element, Layer, kind_of, layer_of
-from reslint.model.symbolic import Expr
+from reslint.model.symbolic import Expr, Lookup, with_stride
 
 # Layers that never change the spatial size.
 STRIDE_ONE = {"batchnorm", "norm", "act", "dropout", "identity", "mul", "undecided"}
-Lookup = Callable[[str, tuple], float | None]
 
 
 def size_after(elements: Iterable[Element], size: int, lookup: Lookup) -> int | None:
@@ -39,7 +37,7 @@ def size_after(elements: Iterable[Element], size: int, lookup: Lookup) -> int | 
 
 def strided(stride: int) -> Lookup:
     """Every stride symbol at `stride`; other sizes stay unknown (a stride that depends on them)."""
-    return lambda name, _domain: stride if names_stride(name) else None
+    return with_stride(lambda _name, _domain: None, stride)
 
 
 def downsample_alike(main: Iterable[Element], shortcut: Iterable[Element]) -> bool:

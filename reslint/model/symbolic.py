@@ -231,14 +231,22 @@ def samples(count: int) -> list[Lookup]:
 
 
 def _probe(stride: int, shared: bool) -> Lookup:
-    def lookup(name: str, domain: tuple) -> float | None:
-        if names_stride(name):
-            return stride
+    def size(name: str, domain: tuple) -> float | None:
         if shared:
             return _SHARED_VALUE
         return _SAMPLE_VALUES[(sum(map(ord, name)) * 7) % len(_SAMPLE_VALUES)]
 
-    return lookup
+    return with_stride(size, stride)
+
+
+def with_stride(lookup: Lookup, stride: int) -> Lookup:
+    """`lookup` with every symbol that names a stride at `stride`."""
+    return lambda name, domain: stride if names_stride(name) else lookup(name, domain)
+
+
+def _holds_all(assume: Assumptions, lookup: Lookup) -> bool:
+    """Every assumed condition surely goes its way at this sample."""
+    return all(condition.holds(lookup) is way for condition, way in assume)
 
 
 # The order comparisons between sizes, by symbol and by the name of libcst's operator class. Equal
@@ -337,8 +345,8 @@ def equal_at_block_strides(left: Expr, right: Expr, assume: Assumptions = ()) ->
     found = False
     for sample in range(_SAMPLES):
         for stride in (1, 2):
-            lookup = _with_stride(_sampler(sample), stride)
-            if any(condition.holds(lookup) is not way for condition, way in assume):
+            lookup = with_stride(_sampler(sample), stride)
+            if not _holds_all(assume, lookup):
                 continue
             a, b = left.evaluate(lookup), right.evaluate(lookup)
             if a is None or b is None or not _same(a, b):
@@ -347,17 +355,13 @@ def equal_at_block_strides(left: Expr, right: Expr, assume: Assumptions = ()) ->
     return found
 
 
-def _with_stride(lookup: Lookup, stride: int) -> Lookup:
-    return lambda name, domain: stride if names_stride(name) else lookup(name, domain)
-
-
 def differ_when_strided(left: Expr, right: Expr, assume: Assumptions = ()) -> bool:
     """True when the two are fully known and differ where every stride is 2 (the stride a residual
     block downsamples by), if the assumed conditions allow a stride of 2 there: a block whose
     projection is built only `elif in_chs != out_chs`, after an `if stride == 2:` of its own,
     never meets a stride of 2 with it."""
     lookup = _probe(2, shared=True)
-    if any(condition.holds(lookup) is not way for condition, way in assume):
+    if not _holds_all(assume, lookup):
         return False
     a, b = left.evaluate(lookup), right.evaluate(lookup)
     return a is not None and b is not None and not _same(a, b)
@@ -369,7 +373,7 @@ def _sampled(
     """The values of both expressions at each sample point where the assumed conditions hold."""
     for sample in range(_SAMPLES):
         lookup = _sampler(sample)
-        if any(condition.holds(lookup) is not way for condition, way in assume):
+        if not _holds_all(assume, lookup):
             continue
         yield left.evaluate(lookup), right.evaluate(lookup)
 
