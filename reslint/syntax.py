@@ -159,6 +159,9 @@ def _libcst_module(source: str) -> cst.Module | None:
         return None
 
 
+Position = tuple[int, int]  # (line, column) as tokenize gives them
+
+
 # libcst's parser fails on an implicit concatenation of more than 3,000 string literals (libcst 1.9,
 # measured), which CPython accepts. A run that long is data, not model code: every literal of it but
 # the first is blanked, which keeps every line, and every other token's column, where it was.
@@ -176,21 +179,15 @@ def _with_short_concatenations(source: str) -> str | None:
             runs[-1].append(token)
         elif token.type not in (tokenize.NL, tokenize.COMMENT) and runs[-1]:
             runs.append([])
-    blanked: dict[int, list[tuple[int, int]]] = {}  # line -> spans of columns to blank
-    for run in runs:
-        if len(run) > _LONG_CONCATENATION:
-            for token in run[1:]:
-                for line in range(token.start[0], token.end[0] + 1):
-                    first = token.start[1] if line == token.start[0] else 0
-                    last = token.end[1] if line == token.end[0] else -1
-                    blanked.setdefault(line, []).append((first, last))
-    if not blanked:
-        return None
-    lines = split_lines(source)
-    for number, spans in blanked.items():
-        lines[number - 1] = _blank_spans(lines[number - 1], spans)
-    shortened = "".join(lines)
-    return shortened if _compile_error(shortened, full=False) is None else None
+    return _blanked(
+        source,
+        [
+            (token.start, token.end)
+            for run in runs
+            if len(run) > _LONG_CONCATENATION
+            for token in run[1:]
+        ],
+    )
 
 
 # A list of numbers this long is data (a table of weights, a lookup), not model code, and libcst
@@ -206,9 +203,9 @@ def _with_short_number_lists(source: str) -> str | None:
     column stays where it was); None when it has none, or when the result would not compile."""
     if "\r" in source:  # tokenize and split_lines would count lines differently
         return None
-    long_runs: list[tuple[tuple[int, int], tuple[int, int]]] = []  # (end of first number, run end)
-    first: tuple[int, int] | None = None
-    last: tuple[int, int] = (0, 0)
+    long_runs: list[tuple[Position, Position]] = []  # (end of first number, run end)
+    first: Position | None = None
+    last: Position = (0, 0)
     count = 0
     try:
         for token in tokenize.generate_tokens(io.StringIO(source).readline):
@@ -224,17 +221,24 @@ def _with_short_number_lists(source: str) -> str | None:
                 first, count = None, 0
     except (tokenize.TokenError, SyntaxError):
         return None
-    if not long_runs:
+    return _blanked(source, long_runs)
+
+
+def _blanked(source: str, regions: list[tuple[Position, Position]]) -> str | None:
+    """`source` with each region [start, end) turned into spaces, line endings kept, so that every
+    line and every other token's column stays where it was; None when there is nothing to blank or
+    the result would not compile."""
+    if not regions:
         return None
-    blanked: dict[int, list[tuple[int, int]]] = {}
-    for start, end in long_runs:
+    spans: dict[int, list[tuple[int, int]]] = {}  # line -> spans of columns (end -1: to the end)
+    for start, end in regions:
         for line in range(start[0], end[0] + 1):
-            begin = start[1] if line == start[0] else 0
-            stop = end[1] if line == end[0] else -1
-            blanked.setdefault(line, []).append((begin, stop))
+            first = start[1] if line == start[0] else 0
+            last = end[1] if line == end[0] else -1
+            spans.setdefault(line, []).append((first, last))
     lines = split_lines(source)
-    for number, spans in blanked.items():
-        lines[number - 1] = _blank_spans(lines[number - 1], spans)
+    for number, line_spans in spans.items():
+        lines[number - 1] = _blank_spans(lines[number - 1], line_spans)
     shortened = "".join(lines)
     return shortened if _compile_error(shortened, full=False) is None else None
 
