@@ -310,14 +310,18 @@ def _bounded_integers(
     return module.code(first.comparator), frozenset(str(value) for value in range(start, stop + 1))
 
 
+def chain_tests(chain: cst.If) -> Iterator[cst.BaseExpression]:
+    """The tests of an `if` / `elif` chain, in order."""
+    branch: cst.BaseSuite | cst.If | cst.Else | None = chain
+    while isinstance(branch, cst.If):
+        yield branch.test
+        branch = branch.orelse
+
+
 def chain_cases(chain: cst.If, module: ModuleModel) -> tuple[str | None, frozenset[str]]:
     """An `if` / `elif` chain that tests one value against literals (`depth == 18`, `elif depth in
     (34, 50)`) -> ("depth", {"18", "34", "50"}); (None, {}) for any other chain."""
-    cases: list[tuple[str | None, frozenset[str]]] = []
-    branch: cst.BaseSuite | cst.If | cst.Else | None = chain
-    while isinstance(branch, cst.If):
-        cases.append(literal_cases(branch.test, module))
-        branch = branch.orelse
+    cases = [literal_cases(test, module) for test in chain_tests(chain)]
     subjects = {subject for subject, _ in cases}
     if None in subjects or len(subjects) != 1:
         return None, frozenset()

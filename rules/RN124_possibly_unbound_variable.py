@@ -10,7 +10,13 @@ from reslint.knowledge.spelling import did_you_mean
 from reslint.model import ModuleModel
 from reslint.model.branch_facts import negates, tests_object_kind
 from reslint.rule import Rule, Violation
-from reslint.rules_support import admits_only, chain_cases, function_of, unread_assignments
+from reslint.rules_support import (
+    admits_only,
+    chain_cases,
+    chain_tests,
+    function_of,
+    unread_assignments,
+)
 
 
 class PossiblyUnboundVariable(Rule):
@@ -106,7 +112,7 @@ def _open_chain(bindings: list[cst.CSTNode], module: ModuleModel) -> cst.If | No
         last = last.orelse
     if last.orelse is not None or _checked_before(chain, module) or _complemented(chain):
         return None
-    if all(tests_object_kind(test) for test in _tests(chain)) and _subjects_handed_in(
+    if all(tests_object_kind(test) for test in chain_tests(chain)) and _subjects_handed_in(
         chain, module
     ):
         return None  # a dispatch on the kind of object handed in: the callers decide which arrive
@@ -124,7 +130,7 @@ def _subjects_handed_in(chain: cst.If, module: ModuleModel) -> bool:
         parameter.name.value
         for parameter in (*signature.posonly_params, *signature.params, *signature.kwonly_params)
     }
-    for test in _tests(chain):
+    for test in chain_tests(chain):
         call = test.expression if isinstance(test, cst.UnaryOperation) else test
         subject = call.args[0].value if isinstance(call, cst.Call) and call.args else None
         while isinstance(subject, cst.Attribute | cst.Subscript):
@@ -134,18 +140,11 @@ def _subjects_handed_in(chain: cst.If, module: ModuleModel) -> bool:
     return True
 
 
-def _tests(chain: cst.If) -> Iterator[cst.BaseExpression]:
-    branch: cst.BaseSuite | cst.If | cst.Else | None = chain
-    while isinstance(branch, cst.If):
-        yield branch.test
-        branch = branch.orelse
-
-
 def _complemented(chain: cst.If) -> bool:
     """A later test is the negation of an earlier one (`if a == b:` ... `elif a != b:`): one of the
     branches always runs."""
     tests: list[cst.BaseExpression] = []
-    for test in _tests(chain):
+    for test in chain_tests(chain):
         if any(negates(test, earlier) for earlier in tests):
             return True
         tests.append(test)

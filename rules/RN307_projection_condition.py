@@ -77,7 +77,7 @@ def _additions_using(shortcut) -> list[Assumptions]:
     for site in forward.adds:  # the configuration that built this shortcut
         guards = tuple((g.condition, g.branch) for g in site.guards if g.condition is not None)
         flows = [f for f in (*site.left, *site.right) if isinstance(f, Flow)]
-        using = [f for f in flows if any(step.text.endswith(shortcut.name) for step in f.steps)]
+        using = [f for f in flows if _through(f, shortcut.name)]
         if using and any(f.origin == "input" and not f.steps for f in flows):
             using = [Flow("input")]  # the input itself is added where the shortcut is not applied
         for flow in using:
@@ -103,10 +103,12 @@ def _applied_in_sequence(shortcut) -> bool:
 
 def _passes(values, name: str) -> bool:
     """Whether one of the tensors went through the attribute `name`."""
-    return any(
-        isinstance(flow, Flow) and any(step.text.endswith(name) for step in flow.steps)
-        for flow in values
-    )
+    return any(isinstance(flow, Flow) and _through(flow, name) for flow in values)
+
+
+def _through(flow: Flow, name: str) -> bool:
+    """`self.shortcut(x)`: the tensor went through the attribute `name`."""
+    return any(step.text.endswith(name) for step in flow.steps)
 
 
 def _projects_both_ways(shortcut, guard, shortcuts: list) -> bool:
