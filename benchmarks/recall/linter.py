@@ -6,7 +6,7 @@ Going through the CLI (not the engine's Python API) keeps the benchmark working 
 from __future__ import annotations
 
 import json
-import shutil
+import os
 import subprocess
 import sys
 import time
@@ -28,18 +28,22 @@ class LintRun:
     error: str = ""
 
 
-def reslint_command() -> list[str]:
-    """The `reslint` installed next to this interpreter (the project's venv), else `python -m reslint`."""
-    script = Path(sys.executable).with_name("reslint")
-    if script.exists():
-        return [str(script)]
-    found = shutil.which("reslint")
-    return [found] if found else [sys.executable, "-m", "reslint"]
+CHECKOUT = Path(__file__).resolve().parents[2]
+
+
+def reslint_command() -> tuple[list[str], dict[str, str]]:
+    """This checkout's reslint (`python -m reslint` with the checkout first on the path), so a branch
+    measures its own code and not whichever copy is installed in the venv."""
+    environment = dict(os.environ)
+    paths = [str(CHECKOUT), *filter(None, [environment.get("PYTHONPATH", "")])]
+    environment["PYTHONPATH"] = os.pathsep.join(paths)
+    return [sys.executable, "-m", "reslint"], environment
 
 
 def lint_folder(folder: Path, jobs: int, timeout: float = 1800) -> LintRun:
+    program, environment = reslint_command()
     command = [
-        *reslint_command(),
+        *program,
         "--format",
         "json",
         "--no-color",
@@ -49,7 +53,9 @@ def lint_folder(folder: Path, jobs: int, timeout: float = 1800) -> LintRun:
     ]
     started = time.perf_counter()
     try:
-        result = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+        result = subprocess.run(
+            command, capture_output=True, text=True, timeout=timeout, env=environment
+        )
     except subprocess.TimeoutExpired:
         return LintRun({}, time.perf_counter() - started, f"timed out after {timeout:.0f} s")
     seconds = time.perf_counter() - started
