@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from reslint.knowledge.layers import NON_NEGATIVE_ACTIVATIONS, activation_name
+from reslint.knowledge.layers import (
+    NON_NEGATIVE_ACTIVATIONS,
+    UNNAMED_ACTIVATION,
+    activation_name,
+)
 from reslint.model import ModuleModel
 from reslint.model.classes import Instance
 from reslint.model.gates import keeps_sign
@@ -71,9 +75,11 @@ class ActivationBeforeAddition(Rule):
             for residual in residuals(instance):
                 key = id(residual.site.node)
                 endings = _endings(residual)
-                if not endings or any(_out_of_sight(last, module) for last in endings):
+                if not endings or any(_out_of_sight(last, module, residual) for last in endings):
                     continue  # this configuration's ending is out of sight: it neither claims nor denies
-                if not all(_non_negative(last) for last in endings):
+                if not all(
+                    _non_negative(last) or _unnamed_reapplied(last, residual) for last in endings
+                ):
                     holds[key] = (
                         False  # some configuration ends otherwise (act_layer=None -> nn.Identity)
                     )
@@ -82,8 +88,7 @@ class ActivationBeforeAddition(Rule):
                 found.setdefault(key, []).extend(
                     Violation(
                         anchor_of(last),
-                        f"the residual branch ends with `{describe(last)}` right before "
-                        f"`{module.code(residual.site.node)}`: it can only add non-negative values to the shortcut",
+                        _claim(last, module, residual),
                         "apply the activation after the addition, not before it",
                     )
                     for last in endings
@@ -100,15 +105,56 @@ def _endings(residual: Residual) -> list[Element]:
     return [last for main in mains for last in _last_operations(main)]
 
 
-def _out_of_sight(element: Element, module: ModuleModel) -> bool:
+def _out_of_sight(element: Element, module: ModuleModel, residual: Residual) -> bool:
     """An ending that says nothing about this configuration: what reslint cannot identify (a base
     class's forward analysed without the subclass that sets `self.relu`), or a layer chosen by a
     parameter's default (`act_layer=nn.ReLU`, the block analysed on its own) where the file passes
     that parameter values of its own (`act_layer=cfg.act_layer`): the default may be no
-    configuration the file builds."""
-    layer = layer_of(element)
+    configuration the file builds. Not so where the block applies the same layer again after the
+    addition (`x = self.act(x); x += residual; x = self.act(x)`): whatever the configuration
+    chooses, the block means it to follow the addition and runs it before it too."""
     return not identified(element) or (
-        layer is not None and layer.default_of in module.configured_keywords
+        _configured_elsewhere(element, module) and not _reapplied_after(element, residual)
+    )
+
+
+def _configured_elsewhere(element: Element, module: ModuleModel) -> bool:
+    layer = layer_of(element)
+    return layer is not None and layer.default_of in module.configured_keywords
+
+
+def _reapplied_after(element: Element, residual: Residual) -> bool:
+    """The first activation after the addition is the very layer the branch ended with."""
+    layer = layer_of(element)
+    following = next((later for later in residual.after if kind_of(later) == "act"), None)
+    return layer is not None and following is not None and layer_of(following) is layer
+
+
+def _unnamed_reapplied(element: Element, residual: Residual) -> bool:
+    """`self.activation = ACT2FN[config.hidden_act]` before and after the addition: whichever it is,
+    the block runs its activation twice."""
+    layer = layer_of(element)
+    return (
+        layer is not None
+        and layer.type_name == UNNAMED_ACTIVATION
+        and _reapplied_after(element, residual)
+    )
+
+
+def _claim(element: Element, module: ModuleModel, residual: Residual) -> str:
+    ending = f"the residual branch ends with `{describe(element)}` right before `{module.code(residual.site.node)}`"
+    if not _reapplied_after(element, residual):
+        return f"{ending}: it can only add non-negative values to the shortcut"
+    layer = layer_of(element)
+    assert layer is not None  # an ending applied again after the addition is a layer
+    chosen = "a ReLU"
+    if layer.type_name != UNNAMED_ACTIVATION:
+        chosen = f"`{activation_name(layer.type_name)}`"
+        if _configured_elsewhere(element, module):
+            chosen += f" (`{layer.default_of}`'s default)"
+    return (
+        f"{ending} and again after it, so the block's activation runs twice: with {chosen} the "
+        "branch can only add non-negative values to the shortcut"
     )
 
 

@@ -305,6 +305,10 @@ NON_NEGATIVE_ACTIVATIONS = frozenset(
 GATE_ACTIVATIONS = frozenset({"sigmoid", "hardsigmoid", "softmax"})
 
 
+# The type of an activation whose kind is known but not which one (`ACT2FN[config.hidden_act]`).
+UNNAMED_ACTIVATION = "activation"
+
+
 def activation_name(text: str) -> str:
     """`F.sigmoid` / `torch.sigmoid` / `nn.Sigmoid` / `sigmoid_` -> `sigmoid`."""
     return text.rsplit(".", 1)[-1].lower().rstrip("_")

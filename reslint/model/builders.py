@@ -18,7 +18,7 @@ from reslint.knowledge.frameworks import (
     Builder,
     Part,
 )
-from reslint.knowledge.layers import LAYER_KINDS, LayerKind
+from reslint.knowledge.layers import LAYER_KINDS, UNNAMED_ACTIVATION, LayerKind
 from reslint.model import symbolic
 from reslint.model.values import (
     OPEN_KWARGS,
@@ -138,12 +138,12 @@ def _chosen_type(part: Part, bound: dict[str, Any]) -> str | None:
         # ConvNormAct(..., act_layer=nn.SiLU): the name or class says which; one left out is the
         # table's default, and one reslint cannot read leaves the activation unnamed.
         if part.chosen_by not in bound:
-            return "activation" if bound.get(OPEN_KWARGS) else None
+            return UNNAMED_ACTIVATION if bound.get(OPEN_KWARGS) else None
         if isinstance(value, ListValue) and value.items:
             value = value.items[0]
         if isinstance(value, TorchRef):
             return value.short
-        return value if isinstance(value, str) else "activation"
+        return value if isinstance(value, str) else UNNAMED_ACTIVATION
     if part.kind == LayerKind.POOL and isinstance(value, str):
         return TIMM_POOL_TYPES.get(value)
     if isinstance(value, DictValue) and part.kind == "act":

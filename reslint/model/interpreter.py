@@ -34,6 +34,7 @@ from reslint.knowledge.layers import (
     TENSOR_METHODS,
     TORCH_FUNCTIONS,
     TORCH_LAYERS,
+    UNNAMED_ACTIVATION,
     WEIGHT_REPARAMETRISATIONS,
     LayerKind,
 )
@@ -1665,8 +1666,10 @@ def _framework_subscript(base: TorchRef, node: cst.Subscript, key: Any, guards: 
     an activation, named by its key where that is known (`activation: str = "relu"`)."""
     if is_activation_instances(base.qualified):
         name = key.default if isinstance(key, Param) else key
-        type_name = name if isinstance(name, str) else "activation"
-        return Layer("act", type_name, node, {}, guards=guards, built_by=base.short)
+        type_name = name if isinstance(name, str) else UNNAMED_ACTIVATION
+        layer = Layer("act", type_name, node, {}, guards=guards, built_by=base.short)
+        layer.default_of = key.name if isinstance(key, Param) else ""
+        return layer
     members = factory_subscript(base.qualified)
     if members is None or not node.slice or not isinstance(node.slice[0].slice, cst.Index):
         return UNKNOWN
