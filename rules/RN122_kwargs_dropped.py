@@ -10,7 +10,7 @@ import libcst as cst
 from reslint.findings import Severity
 from reslint.model import ModuleModel
 from reslint.model.classes import ClassModel
-from reslint.model.naming import DISCARDED
+from reslint.knowledge.naming import DISCARDED
 from reslint.model.symbolic import Expr
 from reslint.model.values import DictValue, Layer
 from reslint.rule import Rule, Violation

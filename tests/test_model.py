@@ -10,7 +10,7 @@ import pytest
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from reslint.model import build_module_model
-from reslint.model.naming import names_stride
+from reslint.knowledge.naming import names_stride
 from reslint.model.queries import describe, layer_sequences, residuals
 from reslint.model.stores import assigned_name, liveness
 from reslint.model.symbolic import (

@@ -7,10 +7,11 @@ Dropout) are cheap, because implementations freely swap nn.ReLU modules for F.re
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
+
+from reslint.knowledge.naming import SHORTCUT_MODULE_NAME
 
 
 class Call(Protocol):
@@ -70,9 +71,6 @@ def gap_cost(call: Call) -> float:
     return -1.0 if call.params else -0.25
 
 
-SHORTCUT_NAME = re.compile(r"(down|short|skip|extra|proj|identity)", re.IGNORECASE)
-
-
 def canonical_order(calls: Sequence[Call]) -> list[int]:
     """Indices of `calls` with every shortcut branch moved after its block's main branch, as torchvision
     calls them, so a model that computes `self.shortcut(x)` first still lines up with the reference.
@@ -103,18 +101,18 @@ def _shortcut_branch(name: str) -> tuple[str | None, Callable[[str], bool]]:
     """The parent prefix of the shortcut branch `name` is in (None: not in one), and a test for the
     other calls of that branch."""
     parts = name.split(".")
-    hit = next((i for i, part in enumerate(parts[:-1]) if SHORTCUT_NAME.search(part)), None)
+    hit = next((i for i, part in enumerate(parts[:-1]) if SHORTCUT_MODULE_NAME.search(part)), None)
     if hit is not None and hit > 0:
         branch = ".".join(parts[: hit + 1]) + "."
         return ".".join(parts[:hit]) + ".", lambda other: other.startswith(branch)
-    if len(parts) > 1 and SHORTCUT_NAME.search(parts[-1]):
+    if len(parts) > 1 and SHORTCUT_MODULE_NAME.search(parts[-1]):
         parent = ".".join(parts[:-1]) + "."
         return (
             parent,
             lambda other: (
                 other.startswith(parent)
                 and "." not in other[len(parent) :]
-                and bool(SHORTCUT_NAME.search(other[len(parent) :]))
+                and bool(SHORTCUT_MODULE_NAME.search(other[len(parent) :]))
             ),
         )
     return None, lambda other: False

@@ -44,7 +44,7 @@ from reslint.model.builders import LayerClass
 from reslint.model.call_binding import gives_a_parameter_twice
 from reslint.model.classes import ClassModel, ForwardModel
 from reslint.model.gates import is_gate
-from reslint.model.naming import SHORTCUT_NAME, builds_norm, names_stride
+from reslint.knowledge.naming import SHORTCUT_NAME, builds_norm, names_stride
 from reslint.model.symbolic import Comparison, Condition, Connective, Expr, Relation
 from reslint.model.values import (
     FORWARDS_UNSUPPLIED,

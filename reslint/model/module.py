@@ -16,7 +16,7 @@ from reslint.model.flow import FunctionFlow, analyse_function
 from reslint.model.imports import ImportMap
 from reslint.model.interpreter import Builtin, Frame, Interpreter
 from reslint.model.names import NameIndex
-from reslint.model.naming import BOOKKEEPING
+from reslint.knowledge.naming import BOOKKEEPING
 from reslint.model.positions import PlacedStatement, place_statement
 from reslint.model.project import Project
 from reslint.model.stores import Liveness, liveness

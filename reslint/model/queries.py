@@ -12,7 +12,7 @@ import libcst as cst
 from reslint.knowledge.layers import CHANNEL_PRESERVING, NORMS, LayerKind
 from reslint.knowledge.names import names_in
 from reslint.model.classes import ForwardModel, Instance
-from reslint.model.naming import SHORTCUT_NAME, names_stride
+from reslint.knowledge.naming import SHORTCUT_NAME, names_stride
 from reslint.model.symbolic import Assumptions, Comparison, Condition, Expr, Relation, relation
 from reslint.model.values import (
     AddSite,

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import Enum
 
-from reslint.model.naming import names_stride
+from reslint.knowledge.naming import names_stride
 
 # Odd, mostly prime values keep accidental equalities (2 * 64 == 128) out of the samples.
 _SAMPLE_VALUES = (37, 53, 71, 97, 131, 179, 211, 293)

@@ -13,7 +13,7 @@ import libcst as cst
 from reslint.knowledge.frameworks import bookkeeping_names
 from reslint.model.classes import AttributeAssignment, ClassModel
 from reslint.model.flow import is_placeholder
-from reslint.model.naming import BOOKKEEPING, SHORTCUT_NAME
+from reslint.knowledge.naming import BOOKKEEPING, SHORTCUT_NAME
 from reslint.model.values import Layer, NamePattern, Param, options
 from reslint.model.walk import descendants
 

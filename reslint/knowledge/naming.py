@@ -5,9 +5,13 @@ from __future__ import annotations
 import re
 
 # What people call a shortcut branch (torchvision's `downsample`, kuangliu's `shortcut`, pytorchcv's
-# `identity_conv`). Not `residual` (often the main branch: `self.residual_function`) nor `proj` (timm
-# names main-branch projections so).
-SHORTCUT_NAME = re.compile(r"(downsample|down_sample|shortcut|short_cut|skip|identity|extra)", re.I)
+# `identity_conv`), spelt as students spell it (`shorcut`, `short_cut`, `dowsample`). Not `residual`
+# (often the main branch: `self.residual_function`) nor `proj` (timm names main-branch projections so).
+_SHORTCUT_WORDS = r"do?wn?_?sampl|sh\w{0,4}cut|skip|identity|extra"
+SHORTCUT_NAME = re.compile(f"({_SHORTCUT_WORDS})", re.I)
+# In the module names of a built network (`layer1.0.downsample.0`, `stage2.proj_bn`) a projection is
+# always the shortcut's: the main branch's layers are conv1, bn1, ... (reslint --compare-to).
+SHORTCUT_MODULE_NAME = re.compile(f"({_SHORTCUT_WORDS}|down|short|proj)", re.I)
 
 
 def names_stride(name: str) -> bool:
