@@ -75,8 +75,10 @@ class NormAfterAddition(Rule):
 def _feeds_a_layer(steps: list[Step]) -> bool:
     """The normalized sum goes on into something other than shape-keeping steps: a conv it
     pre-activates (BN-ReLU-conv), or a module reslint cannot see. Either way it is not surely the
-    block's output."""
-    return any(kind_of(step) not in SHAPE_KEEPING for step in steps)
+    block's output. A layer applied only under a condition forward cannot decide (mmcv's
+    `if self.with_plugins: out = self.forward_plugin(out, ...)`) does not count: where the condition
+    is false, the normalized sum is what the block returns."""
+    return any(kind_of(step) not in SHAPE_KEEPING and not step.guards for step in steps)
 
 
 def _reused_sums(forward) -> set[AddSite]:

@@ -47,6 +47,8 @@ class Builder:
     name_prefixes: tuple[str, ...] = ()
     # The flag that makes the conv depthwise, one group per input channel (timm's `depthwise=True`).
     depthwise: str | None = None
+    # The flag that builds the first part alone (monai's `Convolution(..., conv_only=True)`).
+    first_only: str | None = None
 
 
 CONV = Part("conv", "Conv2d")
@@ -233,6 +235,19 @@ BUILDERS: dict[tuple[str, str], Builder] = {
     ),
     ("monai", "get_act_layer"): Builder(
         ("name",), (Part("act", "ReLU", chosen_by="name"),), None, None, None
+    ),
+    # `Convolution(spatial_dims, in_channels, out_channels, strides=1, kernel_size=3, ...)`: a conv,
+    # then (in the default "NDA" order) a norm, a dropout and an activation unless `conv_only=True`;
+    # `norm=None` / `act=None` leave one out. Instance norm and PReLU by default.
+    ("monai", "Convolution"): Builder(
+        ("spatial_dims", "in_channels", "out_channels", "strides", "kernel_size"),
+        (
+            CONV,
+            Part("norm", "InstanceNorm2d", "norm", chosen_by="norm"),
+            Part("act", "PReLU", "act", chosen_by="act"),
+        ),
+        stride="strides",
+        first_only="conv_only",
     ),
     # lightly: BatchNorm2d, or its SplitBatchNorm when num_splits > 0
     ("lightly", "get_norm_layer"): Builder(

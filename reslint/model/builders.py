@@ -101,8 +101,11 @@ def _parts(
     open_kwargs = bool(bound.get(OPEN_KWARGS))
     layers: list[Layer] = []
     seen_conv = False
-    for part in builder.parts:
-        present = _present(part, bound, open_kwargs)
+    first_only = _first_only(builder, bound, open_kwargs)
+    for index, part in enumerate(builder.parts):
+        present = _present(part, bound, open_kwargs) if index == 0 or first_only is False else None
+        if present is None and first_only is True:
+            continue
         if present is False:
             continue
         if present is None:
@@ -173,6 +176,18 @@ def _chosen_norm_kind(value: Any) -> str | None:
     if isinstance(value, LayerClass):
         return None if value.builder.parts[:1] == (BATCHNORM,) else LayerKind.NORM
     return LayerKind.NORM
+
+
+def _first_only(builder: Builder, bound: dict[str, Any], open_kwargs: bool) -> bool | None:
+    """Whether the call builds its first part alone (`conv_only=True`); None: reslint cannot tell."""
+    if builder.first_only is None:
+        return False
+    if builder.first_only not in bound:
+        return None if open_kwargs else False
+    value = bound[builder.first_only]
+    if isinstance(value, Param):
+        value = value.default
+    return value if isinstance(value, bool) else None
 
 
 def _present(part: Part, bound: dict[str, Any], open_kwargs: bool) -> bool | None:

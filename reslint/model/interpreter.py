@@ -629,11 +629,12 @@ class Interpreter:
             if isinstance(node.slice[0].slice, cst.Slice):
                 return self._slice(base, node.slice[0].slice, frame)
         key = self._subscript_key(node, frame)
-        if isinstance(base, ListValue) and isinstance(key, Expr) and key.constant is not None:
-            index = int(key.constant)
-            if -len(base.items) <= index < len(base.items) and not (base.open_ended and index < 0):
-                return base.items[index]
-            return UNKNOWN
+        if isinstance(key, Expr) and key.constant is not None:
+            if isinstance(base, ListValue):
+                return _item(base, int(key.constant))
+            if isinstance(base, Alt) and all(isinstance(o, ListValue) for o in base.options):
+                # a helper that returns `build_norm_layer(cfg, c)` from several branches, then `[1]`
+                return alternatives([_item(o, int(key.constant)) for o in base.options])
         if isinstance(base, DictValue) and _dict_key(key) is not None:
             return base.items.get(_dict_key(key), UNKNOWN)
         if isinstance(base, Layer) and base.kind in ("sequential", "modulelist"):
@@ -1659,6 +1660,12 @@ def _children(args: list[Any], kwargs: dict[str, Any]) -> list[Layer]:
         else:
             children.append(Layer("unknown", "?", getattr(item, "node", None) or cst.Name("_")))
     return children
+
+
+def _item(items: ListValue, index: int) -> Any:
+    if -len(items.items) <= index < len(items.items) and not (items.open_ended and index < 0):
+        return items.items[index]
+    return UNKNOWN
 
 
 def _framework_subscript(base: TorchRef, node: cst.Subscript, key: Any, guards: tuple) -> Any:
