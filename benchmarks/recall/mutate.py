@@ -83,13 +83,18 @@ def arguments() -> argparse.Namespace:
         metavar="DIR",
         help="mutate the *.py files under DIR instead of the wheels (its first folders name the packages)",
     )
+    parser.add_argument(
+        "--heldout",
+        action="store_true",
+        help="mutate the held-out files (corpus.HELDOUT), which reslint was not tuned on",
+    )
     options = parser.parse_args()
-    if options.folder and (options.packages or options.with_imports):
-        parser.error("--folder takes neither --packages nor --with-imports")
+    if options.folder and (options.packages or options.with_imports or options.heldout):
+        parser.error("--folder takes none of --packages, --with-imports, --heldout")
     if options.folder and not options.folder.is_dir():
         parser.error(f"--folder {options.folder}: not a directory")
     known_kinds = {kind.name for kind in KINDS}
-    known_packages = {package.name for package in corpus.PACKAGES}
+    known_packages = {package.name for package in chosen_packages(options)}
     for wanted, known, what in (
         (options.kinds, known_kinds, "kind"),
         (options.packages, known_packages, "package"),
@@ -102,6 +107,10 @@ def arguments() -> argparse.Namespace:
     if options.quick:
         options.cap = 1
     return options
+
+
+def chosen_packages(options: argparse.Namespace) -> tuple[corpus.Package, ...]:
+    return corpus.HELDOUT if options.heldout else corpus.PACKAGES
 
 
 def write(folder: Path, relative: str, text: str) -> None:
@@ -253,14 +262,15 @@ def as_json(
     harvested: Harvest,
     baseline: dict[str, list[Finding]],
     timing: dict,
-    with_imports: bool,
-    folder: Path | None,
+    options: argparse.Namespace,
 ) -> dict:
+    folder = options.folder
     return {
         "reslint_commit": reslint_version(),
-        "with_imports": with_imports,
+        "with_imports": options.with_imports,
+        "heldout": options.heldout,
         "folder": str(folder) if folder else None,
-        "packages": {} if folder else {p.name: p.version for p in corpus.PACKAGES},
+        "packages": {} if folder else {p.name: p.version for p in chosen_packages(options)},
         "timing_seconds": timing,
         "sites": dict(harvested.sites),
         "discarded": [
@@ -297,7 +307,9 @@ def main() -> int:
     files, notes = (
         corpus.load_folder(options.folder)
         if options.folder
-        else corpus.load(set(options.packages) if options.packages else None)
+        else corpus.load(
+            set(options.packages) if options.packages else None, chosen_packages(options)
+        )
     )
     for note in notes:
         print(note, file=sys.stderr)
@@ -341,9 +353,7 @@ def main() -> int:
     if options.json:
         options.json.write_text(
             json.dumps(
-                as_json(
-                    outcomes, harvested, baseline, timing, options.with_imports, options.folder
-                ),
+                as_json(outcomes, harvested, baseline, timing, options),
                 indent=1,
             ),
             encoding="utf-8",

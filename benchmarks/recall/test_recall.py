@@ -277,3 +277,12 @@ class Features(nn.Module):
 
 def test_no_classifier_bug_planted_in_a_layer_nothing_uses():
     assert planted("classifier-512", FEATURE_NET) == ["        self.head = nn.Linear(512, 10)"]
+
+
+def test_the_held_out_files_are_none_of_the_corpus_files():
+    from corpus import HELDOUT, PACKAGES
+
+    tuned_on = {(package.name, path) for package in PACKAGES for path in package.files}
+    held_out = [(package.name, path) for package in HELDOUT for path in package.files]
+    assert held_out and not tuned_on & set(held_out)
+    assert len(held_out) == len(set(held_out))
