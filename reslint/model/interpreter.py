@@ -238,6 +238,7 @@ class Interpreter:
         module = self.project.owner(function)
         params = [*function.params.posonly_params, *function.params.params][1:]
         bound = {p.name.value: self.unsupplied(p, module) for p in params}
+        _carried_sizes_as_symbols(function, instance, module)
         frame = Frame(bound, instance, 1, module, function)
         try:
             self._run(function, frame)
@@ -2125,3 +2126,23 @@ def _formatted(template: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
             value = kwargs.get(name, UNKNOWN)
         pieces.append(None if spec or conversion else _text_of(value))
     return _joined(pieces)
+
+
+def _carried_sizes_as_symbols(
+    function: cst.FunctionDef, instance: Instance, module: ModuleModel
+) -> None:
+    """A size the method itself carries from call to call (`self.inplanes = planes * expansion` in
+    `_make_layer`) enters each call with what the call before it left: run on its own, the method
+    sees any value there, a symbol like its parameters, where reslint could not work the value out
+    (a width list the constructor scales, a loop of unknown length)."""
+    self_name = _self_name(function)
+    for store in module.attribute_stores_in_method(function):
+        name = store.attr.value
+        if (
+            isinstance(store.value, cst.Name)
+            and store.value.value == self_name
+            and instance.attrs.get(name, UNKNOWN) is UNKNOWN
+            and _looks_numeric(name)
+        ):
+            text = f"{self_name}.{name}"
+            instance.attrs[name] = symbolic.var(text, text, _domain_for(text))
