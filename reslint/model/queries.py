@@ -857,8 +857,15 @@ def _updated_elsewhere(
     if cls is None:
         return True
     attr = running.removeprefix("self.")
+    # A base's version of the method the loop is in (the `__init__` that `super().__init__()` ran
+    # before the loop, or that the subclass replaces) cannot set the count between two iterations.
+    replaced = (
+        function.name.value if function is not None and not _calls_super(loop, module) else None
+    )
     if any(
-        method is not function and _assigns_self_attribute(method, attr, owner.module)
+        method is not function
+        and method.name.value != replaced
+        and _assigns_self_attribute(method, attr, owner.module)
         for owner in [cls, *cls.ancestors()]
         for method in owner.methods.values()
     ):
@@ -899,6 +906,15 @@ def _sets_output_channels(call: cst.Call, running: cst.Arg) -> bool:
 
 def _names_stride(node: cst.BaseExpression) -> bool:
     return isinstance(node, cst.Name) and names_stride(node.value)
+
+
+def _calls_super(loop: cst.For, module) -> bool:
+    """Whether `super()` is called inside the loop."""
+    inside = module.within(loop)
+    return any(
+        isinstance(call.func, cst.Name) and call.func.value == "super" and inside(call)
+        for call, _ in module.names.calls
+    )
 
 
 def _assigns_self_attribute(method: cst.FunctionDef, attr: str, module) -> bool:
