@@ -717,7 +717,7 @@ def stale_loop_channels(module) -> list[StaleLoop]:
         # A stage's width may come from an outer loop (timm's `for planes in channels:` around
         # `for block_idx in range(num_blocks):`); the count is stale when no enclosing loop rebinds it.
         bound = set().union(*(_bound_in(enclosing) for enclosing in loops))
-        text = module.code(running.value)
+        text = module.code(_running_count(running))
         if (
             text in bound
             or not _has_stride(call)
@@ -740,12 +740,21 @@ def _running_argument(call: cst.Call) -> cst.Arg | None:
             continue
         if arg.keyword is not None and not RUNNING_CHANNELS.match(arg.keyword.value):
             continue
-        value = arg.value
+        value = _running_count(arg)
         if isinstance(value, cst.Attribute) and _is_self_name(value.value):
             value = value.attr
         if isinstance(value, cst.Name) and RUNNING_CHANNELS.match(value.value):
             return arg
     return None
+
+
+def _running_count(arg: cst.Arg) -> cst.BaseExpression:
+    """What an argument reads the running count from: itself, or the count a sum widens by a
+    lateral input joined to each stage (`self.inplanes + lateral_inplanes[i]`)."""
+    value = arg.value
+    if isinstance(value, cst.BinaryOperation) and isinstance(value.operator, cst.Add):
+        return value.left
+    return value
 
 
 def _first_channel_position(call: cst.Call) -> int:
