@@ -43,7 +43,7 @@ from reslint.model.builders import LayerClass
 from reslint.model.call_binding import gives_a_parameter_twice
 from reslint.model.classes import ClassModel, ForwardModel
 from reslint.model.gates import is_gate
-from reslint.model.naming import SHORTCUT_NAME, builds_norm, names_stride
+from reslint.model.naming import PROJECTION_NAME, SHORTCUT_NAME, builds_norm, names_stride
 from reslint.model.symbolic import Comparison, Condition, Connective, Expr, Relation
 from reslint.model.values import (
     FORWARDS_UNSUPPLIED,
@@ -417,7 +417,7 @@ class Interpreter:
         name = target.value if isinstance(target, cst.Name) else None
         if isinstance(target, cst.Attribute) and _is_self(target.value, frame):
             name = target.attr.value
-        if name is not None and SHORTCUT_NAME.search(name):
+        if name is not None and (SHORTCUT_NAME.search(name) or PROJECTION_NAME.search(name)):
             for option in options(value):
                 if not isinstance(option, Layer):
                     continue
