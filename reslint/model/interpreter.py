@@ -654,7 +654,8 @@ class Interpreter:
                     text,
                     _item_domain(base, key, text),
                 )
-                if _looks_numeric(text.split("[")[0])
+                # or a number by its default (`dilation[0]` of `dilation=(1, 1)`)
+                if _looks_numeric(text.split("[")[0]) or _default_item(base, key)
                 else UNKNOWN
             )
         if _is_tensor(base):  # a tensor, or one of several (`out` after `if self.with_plugins:`)
