@@ -56,6 +56,8 @@ def build(
     """What calling `name` (a framework builder) with these arguments gives."""
     bound = dict(zip(builder.params, args))
     bound.update(kwargs)
+    if any(bound.get(name) not in (None, False) for name in builder.unread):
+        return UNKNOWN  # a transposed conv, another order of the parts: not what the table says
     if builder.returns == "class":
         return LayerClass(builder.makes or builder, name)
     if builder.returns == "same":
@@ -101,8 +103,11 @@ def _parts(
     open_kwargs = bool(bound.get(OPEN_KWARGS))
     layers: list[Layer] = []
     seen_conv = False
+    conv_only = _present(Part("conv", "", builder.conv_only, False), bound, open_kwargs)
     for part in builder.parts:
         present = _present(part, bound, open_kwargs)
+        if part.kind != "conv" and builder.conv_only and present is not False:
+            present = False if conv_only is True else None if conv_only is None else present
         if present is False:
             continue
         if present is None:
