@@ -43,7 +43,13 @@ from reslint.model.builders import LayerClass
 from reslint.model.call_binding import gives_a_parameter_twice
 from reslint.model.classes import ClassModel, ForwardModel
 from reslint.model.gates import is_gate
-from reslint.model.naming import PROJECTION_NAME, SHORTCUT_NAME, builds_norm, names_stride
+from reslint.model.naming import (
+    PROJECTION_NAME,
+    RUNNING_CHANNELS,
+    SHORTCUT_NAME,
+    builds_norm,
+    names_stride,
+)
 from reslint.model.symbolic import Comparison, Condition, Connective, Expr, Relation
 from reslint.model.values import (
     FORWARDS_UNSUPPLIED,
@@ -2132,10 +2138,10 @@ def _formatted(template: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
 def _carried_sizes_as_symbols(
     function: cst.FunctionDef, instance: Instance, module: ModuleModel
 ) -> None:
-    """A size the method itself carries from call to call (`self.inplanes = planes * expansion` in
-    `_make_layer`) enters each call with what the call before it left: run on its own, the method
-    sees any value there, a symbol like its parameters, where reslint could not work the value out
-    (a width list the constructor scales, a loop of unknown length)."""
+    """The running input width the method itself carries from call to call (`self.inplanes = planes
+    * expansion` in `_make_layer`) enters each call with what the call before it left: run on its
+    own, the method sees any value there, a symbol like its parameters, where reslint could not work
+    the value out (a width list the constructor scales, a loop of unknown length)."""
     self_name = _self_name(function)
     for store in module.attribute_stores_in_method(function):
         name = store.attr.value
@@ -2143,7 +2149,7 @@ def _carried_sizes_as_symbols(
             isinstance(store.value, cst.Name)
             and store.value.value == self_name
             and instance.attrs.get(name, UNKNOWN) is UNKNOWN
-            and _looks_numeric(name)
+            and RUNNING_CHANNELS.match(name)
         ):
             text = f"{self_name}.{name}"
             instance.attrs[name] = symbolic.var(text, text, _domain_for(text))

@@ -8,6 +8,11 @@ import re
 # `identity_conv`). Not `residual` (often the main branch: `self.residual_function`) nor `proj` (timm
 # names main-branch projections so).
 SHORTCUT_NAME = re.compile(r"(downsample|down_sample|shortcut|short_cut|skip|identity|extra)", re.I)
+# A running input width a stage builder carries from block to block (`self.inplanes`).
+RUNNING_CHANNELS = re.compile(
+    r"^_?(in_?planes|in_?channels?|in_?ch|inp|in_?features|cur(rent)?_?(planes|channels))$",
+    re.IGNORECASE,
+)
 # A projection (`self.proj`): a shortcut only where the forward shows it is one, by adding it
 # applied straight to the block's input (`self.proj(x) + self.f(x)`).
 PROJECTION_NAME = re.compile(r"proj", re.I)

@@ -12,7 +12,7 @@ import libcst as cst
 from reslint.knowledge.layers import CHANNEL_PRESERVING, NORMS, LayerKind
 from reslint.knowledge.names import names_in
 from reslint.model.classes import ForwardModel, Instance
-from reslint.model.naming import SHORTCUT_NAME, names_stride
+from reslint.model.naming import RUNNING_CHANNELS, SHORTCUT_NAME, names_stride
 from reslint.model.symbolic import Assumptions, Comparison, Condition, Expr, Relation, relation
 from reslint.model.values import (
     AddSite,
@@ -665,10 +665,6 @@ def convs_of(elements: list[Element]) -> list[Layer]:
 
 # The block class a stage builder is given first (`make_res_layer(self.block, self.inplanes, ...)`).
 BLOCK_ARGUMENT = re.compile(r"^_?(block|block_?(fn|cls|class|type))$", re.IGNORECASE)
-RUNNING_CHANNELS = re.compile(
-    r"^_?(in_?planes|in_?channels?|in_?ch|inp|in_?features|cur(rent)?_?(planes|channels))$",
-    re.IGNORECASE,
-)
 
 
 def stale_running_channels(cls, module) -> dict[str, cst.FunctionDef]:
