@@ -8,9 +8,9 @@ from typing import Any
 import libcst as cst
 
 from reslint.findings import Severity
+from reslint.knowledge.naming import DISCARDED
 from reslint.model import ModuleModel
 from reslint.model.classes import ClassModel
-from reslint.knowledge.naming import DISCARDED
 from reslint.model.symbolic import Expr
 from reslint.model.values import DictValue, Layer
 from reslint.rule import Rule, Violation

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from reslint.knowledge.naming import SHORTCUT_NAME
 from reslint.model import ModuleModel
 from reslint.model.queries import Projection, first_conv, projection
 from reslint.model.symbolic import Assumptions, Condition, Expr, reads_a_stride, samples
@@ -51,7 +52,7 @@ class ProjectionCondition(Rule):
         shortcuts = [s for s in module.interpreter.conditional_shortcuts if s.module is module]
         for shortcut in shortcuts:
             shape = projection(shortcut.layer)
-            if shape is None or _applied_in_sequence(shortcut):
+            if shape is None or _applied_in_sequence(shortcut) or not _a_shortcut(shortcut):
                 continue
             additions = _additions_using(shortcut)
             for guard in shortcut.guards:
@@ -87,6 +88,34 @@ def _additions_using(shortcut) -> list[Assumptions]:
                 return []  # an addition that always runs
             found.append(needed)
     return found
+
+
+def _a_shortcut(shortcut) -> bool:
+    """Named a shortcut (`downsample`), or named a projection (`proj`) and added as a shortcut is:
+    applied straight to the block's input, beside a branch that does not go through it
+    (`self.proj(x) + self.f(x)`, not `y = self.proj(x); y + self.mix(y)`)."""
+    if SHORTCUT_NAME.search(shortcut.name):
+        return True
+    forward = shortcut.instance.forward if shortcut.instance is not None else None
+    if forward is None:
+        return False
+    for site in forward.adds:
+        for side, other in ((site.left, site.right), (site.right, site.left)):
+            if any(_applied_to_input(flow, shortcut.name) for flow in side) and not _passes(
+                other, shortcut.name
+            ):
+                return True
+    return False
+
+
+def _applied_to_input(flow, name: str) -> bool:
+    """`self.proj(x)`: the attribute `name` applied to the input, and nothing else."""
+    return (
+        isinstance(flow, Flow)
+        and flow.origin == "input"
+        and len(flow.steps) == 1
+        and _through(flow, name)
+    )
 
 
 def _applied_in_sequence(shortcut) -> bool:

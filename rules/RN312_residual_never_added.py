@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import libcst as cst
 
-from reslint.model import ModuleModel
 from reslint.knowledge.naming import SHORTCUT_NAME
+from reslint.model import ModuleModel
 from reslint.model.stores import assigned_name, names_read
 from reslint.model.walk import descendants
 from reslint.rule import Rule, Violation

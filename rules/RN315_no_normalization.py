@@ -8,9 +8,9 @@ import libcst as cst
 
 from reslint.findings import Severity
 from reslint.knowledge.layers import NORMS
+from reslint.knowledge.naming import NORM_FREE_NAME
 from reslint.model import ModuleModel
 from reslint.model.classes import Instance
-from reslint.knowledge.naming import NORM_FREE_NAME
 from reslint.model.queries import residual_blocks, residuals
 from reslint.rule import Rule, Violation
 from reslint.rules_support import unique

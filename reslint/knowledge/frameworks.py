@@ -47,8 +47,11 @@ class Builder:
     name_prefixes: tuple[str, ...] = ()
     # The flag that makes the conv depthwise, one group per input channel (timm's `depthwise=True`).
     depthwise: str | None = None
-    # The flag that builds the first part alone (monai's `Convolution(..., conv_only=True)`).
-    first_only: str | None = None
+    # The flag that builds the convolution alone, no other part (monai's `conv_only=True`).
+    conv_only: str | None = None
+    # Arguments that, given at all, build something the parts do not describe (monai's
+    # `is_transposed=True`, another `adn_ordering`): the call is then an unknown layer.
+    unread: tuple[str, ...] = ()
 
 
 CONV = Part("conv", "Conv2d")
@@ -236,18 +239,14 @@ BUILDERS: dict[tuple[str, str], Builder] = {
     ("monai", "get_act_layer"): Builder(
         ("name",), (Part("act", "ReLU", chosen_by="name"),), None, None, None
     ),
-    # `Convolution(spatial_dims, in_channels, out_channels, strides=1, kernel_size=3, ...)`: a conv,
-    # then (in the default "NDA" order) a norm, a dropout and an activation unless `conv_only=True`;
-    # `norm=None` / `act=None` leave one out. Instance norm and PReLU by default.
+    # monai's Convolution: the conv, then an instance norm and a PReLU unless `norm` and `act` say
+    # otherwise (None leaves one out); `conv_only=True` builds the conv alone.
     ("monai", "Convolution"): Builder(
-        ("spatial_dims", "in_channels", "out_channels", "strides", "kernel_size"),
-        (
-            CONV,
-            Part("norm", "InstanceNorm2d", "norm", chosen_by="norm"),
-            Part("act", "PReLU", "act", chosen_by="act"),
-        ),
+        ("spatial_dims", "in_channels", "out_channels", "strides", "kernel_size", "adn_ordering"),
+        (CONV, Part("norm", "InstanceNorm", "norm"), Part("act", "PReLU", "act", chosen_by="act")),
         stride="strides",
-        first_only="conv_only",
+        conv_only="conv_only",
+        unread=("is_transposed", "adn_ordering", "dropout"),
     ),
     # lightly: BatchNorm2d, or its SplitBatchNorm when num_splits > 0
     ("lightly", "get_norm_layer"): Builder(

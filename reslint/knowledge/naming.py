@@ -12,6 +12,14 @@ SHORTCUT_NAME = re.compile(f"({_SHORTCUT_WORDS})", re.I)
 # In the module names of a built network (`layer1.0.downsample.0`, `stage2.proj_bn`) a projection is
 # always the shortcut's: the main branch's layers are conv1, bn1, ... (reslint --compare-to).
 SHORTCUT_MODULE_NAME = re.compile(f"({_SHORTCUT_WORDS}|down|short|proj)", re.I)
+# A running input width a stage builder carries from block to block (`self.inplanes`).
+RUNNING_CHANNELS = re.compile(
+    r"^_?(in_?planes|in_?channels?|in_?ch|inp|in_?features|cur(rent)?_?(planes|channels))$",
+    re.IGNORECASE,
+)
+# A projection (`self.proj`): a shortcut only where the forward shows it is one, by adding it
+# applied straight to the block's input (`self.proj(x) + self.f(x)`).
+PROJECTION_NAME = re.compile(r"proj", re.I)
 
 
 def names_stride(name: str) -> bool:

@@ -56,6 +56,8 @@ def build(
     """What calling `name` (a framework builder) with these arguments gives."""
     bound = dict(zip(builder.params, args))
     bound.update(kwargs)
+    if any(bound.get(name) not in (None, False) for name in builder.unread):
+        return UNKNOWN  # a transposed conv, another order of the parts: not what the table says
     if builder.returns == "class":
         return LayerClass(builder.makes or builder, name)
     if builder.returns == "same":
@@ -101,11 +103,11 @@ def _parts(
     open_kwargs = bool(bound.get(OPEN_KWARGS))
     layers: list[Layer] = []
     seen_conv = False
-    first_only = _first_only(builder, bound, open_kwargs)
-    for index, part in enumerate(builder.parts):
-        present = _present(part, bound, open_kwargs) if index == 0 or first_only is False else None
-        if present is None and first_only is True:
-            continue
+    conv_only = _present(Part("conv", "", builder.conv_only, False), bound, open_kwargs)
+    for part in builder.parts:
+        present = _present(part, bound, open_kwargs)
+        if part.kind != "conv" and builder.conv_only and present is not False:
+            present = False if conv_only is True else None if conv_only is None else present
         if present is False:
             continue
         if present is None:
@@ -176,18 +178,6 @@ def _chosen_norm_kind(value: Any) -> str | None:
     if isinstance(value, LayerClass):
         return None if value.builder.parts[:1] == (BATCHNORM,) else LayerKind.NORM
     return LayerKind.NORM
-
-
-def _first_only(builder: Builder, bound: dict[str, Any], open_kwargs: bool) -> bool | None:
-    """Whether the call builds its first part alone (`conv_only=True`); None: reslint cannot tell."""
-    if builder.first_only is None:
-        return False
-    if builder.first_only not in bound:
-        return None if open_kwargs else False
-    value = bound[builder.first_only]
-    if isinstance(value, Param):
-        value = value.default
-    return value if isinstance(value, bool) else None
 
 
 def _present(part: Part, bound: dict[str, Any], open_kwargs: bool) -> bool | None:

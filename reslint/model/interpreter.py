@@ -38,13 +38,19 @@ from reslint.knowledge.layers import (
     WEIGHT_REPARAMETRISATIONS,
     LayerKind,
 )
+from reslint.knowledge.naming import (
+    PROJECTION_NAME,
+    RUNNING_CHANNELS,
+    SHORTCUT_NAME,
+    builds_norm,
+    names_stride,
+)
 from reslint.model import builders, symbolic
 from reslint.model.branch_facts import branch_facts
 from reslint.model.builders import LayerClass
 from reslint.model.call_binding import gives_a_parameter_twice
 from reslint.model.classes import ClassModel, ForwardModel
 from reslint.model.gates import is_gate
-from reslint.knowledge.naming import SHORTCUT_NAME, builds_norm, names_stride
 from reslint.model.symbolic import Comparison, Condition, Connective, Expr, Relation
 from reslint.model.values import (
     FORWARDS_UNSUPPLIED,
@@ -239,6 +245,7 @@ class Interpreter:
         module = self.project.owner(function)
         params = [*function.params.posonly_params, *function.params.params][1:]
         bound = {p.name.value: self.unsupplied(p, module) for p in params}
+        _carried_sizes_as_symbols(function, instance, module)
         frame = Frame(bound, instance, 1, module, function)
         try:
             self._run(function, frame)
@@ -417,7 +424,7 @@ class Interpreter:
         name = target.value if isinstance(target, cst.Name) else None
         if isinstance(target, cst.Attribute) and _is_self(target.value, frame):
             name = target.attr.value
-        if name is not None and SHORTCUT_NAME.search(name):
+        if name is not None and (SHORTCUT_NAME.search(name) or PROJECTION_NAME.search(name)):
             for option in options(value):
                 if not isinstance(option, Layer):
                     continue
@@ -655,7 +662,8 @@ class Interpreter:
                     text,
                     _item_domain(base, key, text),
                 )
-                if _looks_numeric(text.split("[")[0])
+                # or a number by its default (`dilation[0]` of `dilation=(1, 1)`)
+                if _looks_numeric(text.split("[")[0]) or _default_item(base, key)
                 else UNKNOWN
             )
         if _is_tensor(base):  # a tensor, or one of several (`out` after `if self.with_plugins:`)
@@ -2135,3 +2143,23 @@ def _formatted(template: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
             value = kwargs.get(name, UNKNOWN)
         pieces.append(None if spec or conversion else _text_of(value))
     return _joined(pieces)
+
+
+def _carried_sizes_as_symbols(
+    function: cst.FunctionDef, instance: Instance, module: ModuleModel
+) -> None:
+    """The running input width the method itself carries from call to call (`self.inplanes = planes
+    * expansion` in `_make_layer`) enters each call with what the call before it left: run on its
+    own, the method sees any value there, a symbol like its parameters, where reslint could not work
+    the value out (a width list the constructor scales, a loop of unknown length)."""
+    self_name = _self_name(function)
+    for store in module.attribute_stores_in_method(function):
+        name = store.attr.value
+        if (
+            isinstance(store.value, cst.Name)
+            and store.value.value == self_name
+            and instance.attrs.get(name, UNKNOWN) is UNKNOWN
+            and RUNNING_CHANNELS.match(name)
+        ):
+            text = f"{self_name}.{name}"
+            instance.attrs[name] = symbolic.var(text, text, _domain_for(text))

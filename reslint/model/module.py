@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 import libcst as cst
 
+from reslint.knowledge.naming import BOOKKEEPING
 from reslint.model.bindings import UndefinedName, find_undefined_names, names_lost_in_repair
 from reslint.model.classes import ClassModel, Instance, named_values
 from reslint.model.configurations import annotated_classes, class_table_choices, table_choices
@@ -16,7 +17,6 @@ from reslint.model.flow import FunctionFlow, analyse_function
 from reslint.model.imports import ImportMap
 from reslint.model.interpreter import Builtin, Frame, Interpreter
 from reslint.model.names import NameIndex
-from reslint.knowledge.naming import BOOKKEEPING
 from reslint.model.positions import PlacedStatement, place_statement
 from reslint.model.project import Project
 from reslint.model.stores import Liveness, liveness

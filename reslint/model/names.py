@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from reslint.model.branch_facts import negates
 from reslint.knowledge.naming import DEBUG_SWITCH
+from reslint.model.branch_facts import negates
 from reslint.model.walk import descendants, walk
 
 # Calls whose string argument is an attribute or submodule name.

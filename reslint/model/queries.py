@@ -11,8 +11,8 @@ import libcst as cst
 
 from reslint.knowledge.layers import CHANNEL_PRESERVING, NORMS, LayerKind
 from reslint.knowledge.names import names_in
+from reslint.knowledge.naming import RUNNING_CHANNELS, SHORTCUT_NAME, names_stride
 from reslint.model.classes import ForwardModel, Instance
-from reslint.knowledge.naming import SHORTCUT_NAME, names_stride
 from reslint.model.symbolic import Assumptions, Comparison, Condition, Expr, Relation, relation
 from reslint.model.values import (
     AddSite,
@@ -665,10 +665,6 @@ def convs_of(elements: list[Element]) -> list[Layer]:
 
 # The block class a stage builder is given first (`make_res_layer(self.block, self.inplanes, ...)`).
 BLOCK_ARGUMENT = re.compile(r"^_?(block|block_?(fn|cls|class|type))$", re.IGNORECASE)
-RUNNING_CHANNELS = re.compile(
-    r"^_?(in_?planes|in_?channels?|in_?ch|inp|in_?features|cur(rent)?_?(planes|channels))$",
-    re.IGNORECASE,
-)
 
 
 def stale_running_channels(cls, module) -> dict[str, cst.FunctionDef]:
@@ -717,7 +713,7 @@ def stale_loop_channels(module) -> list[StaleLoop]:
         # A stage's width may come from an outer loop (timm's `for planes in channels:` around
         # `for block_idx in range(num_blocks):`); the count is stale when no enclosing loop rebinds it.
         bound = set().union(*(_bound_in(enclosing) for enclosing in loops))
-        text = module.code(running.value)
+        text = module.code(_running_count(running))
         if (
             text in bound
             or not _has_stride(call)
@@ -740,12 +736,21 @@ def _running_argument(call: cst.Call) -> cst.Arg | None:
             continue
         if arg.keyword is not None and not RUNNING_CHANNELS.match(arg.keyword.value):
             continue
-        value = arg.value
+        value = _running_count(arg)
         if isinstance(value, cst.Attribute) and _is_self_name(value.value):
             value = value.attr
         if isinstance(value, cst.Name) and RUNNING_CHANNELS.match(value.value):
             return arg
     return None
+
+
+def _running_count(arg: cst.Arg) -> cst.BaseExpression:
+    """What an argument reads the running count from: itself, or the count a sum widens by a
+    lateral input joined to each stage (`self.inplanes + lateral_inplanes[i]`)."""
+    value = arg.value
+    if isinstance(value, cst.BinaryOperation) and isinstance(value.operator, cst.Add):
+        return value.left
+    return value
 
 
 def _first_channel_position(call: cst.Call) -> int:
@@ -857,8 +862,15 @@ def _updated_elsewhere(
     if cls is None:
         return True
     attr = running.removeprefix("self.")
+    # A base's version of the method the loop is in (the `__init__` that `super().__init__()` ran
+    # before the loop, or that the subclass replaces) cannot set the count between two iterations.
+    replaced = (
+        function.name.value if function is not None and not _calls_super(loop, module) else None
+    )
     if any(
-        method is not function and _assigns_self_attribute(method, attr, owner.module)
+        method is not function
+        and method.name.value != replaced
+        and _assigns_self_attribute(method, attr, owner.module)
         for owner in [cls, *cls.ancestors()]
         for method in owner.methods.values()
     ):
@@ -899,6 +911,15 @@ def _sets_output_channels(call: cst.Call, running: cst.Arg) -> bool:
 
 def _names_stride(node: cst.BaseExpression) -> bool:
     return isinstance(node, cst.Name) and names_stride(node.value)
+
+
+def _calls_super(loop: cst.For, module) -> bool:
+    """Whether `super()` is called inside the loop."""
+    inside = module.within(loop)
+    return any(
+        isinstance(call.func, cst.Name) and call.func.value == "super" and inside(call)
+        for call, _ in module.names.calls
+    )
 
 
 def _assigns_self_attribute(method: cst.FunctionDef, attr: str, module) -> bool:

@@ -225,15 +225,20 @@ def comparisons(condition: Condition | None) -> Iterator[Comparison]:
 
 
 def samples(count: int) -> list[Lookup]:
-    """Sample points for searching a counterexample (more of them than `relation` uses), plus two
-    probes: every stride 2 with all other sizes equal, and every stride 1 with sizes all different."""
-    return [_sampler(index) for index in range(count)] + [_probe(2, shared=True), _probe(1, False)]
+    """Sample points for searching a counterexample (more of them than `relation` uses), plus three
+    probes: every stride 2 with all other sizes equal, every stride 1 with sizes all different, and
+    that again with every parameter that has a default at it (`dilation=(1, 1)`: its two entries
+    equal, as they are when nobody passes one)."""
+    probes = [_probe(2, shared=True), _probe(1, False), _probe(1, False, defaults=True)]
+    return [_sampler(index) for index in range(count)] + probes
 
 
-def _probe(stride: int, shared: bool) -> Lookup:
+def _probe(stride: int, shared: bool, defaults: bool = False) -> Lookup:
     def size(name: str, domain: tuple) -> float | None:
         if shared:
             return _SHARED_VALUE
+        if defaults and len(domain) == 1:
+            return domain[0]
         return _SAMPLE_VALUES[(sum(map(ord, name)) * 7) % len(_SAMPLE_VALUES)]
 
     return with_stride(size, stride)

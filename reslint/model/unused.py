@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from reslint.knowledge.frameworks import bookkeeping_names
+from reslint.knowledge.naming import BOOKKEEPING, SHORTCUT_NAME
 from reslint.model.classes import AttributeAssignment, ClassModel
 from reslint.model.flow import is_placeholder
-from reslint.knowledge.naming import BOOKKEEPING, SHORTCUT_NAME
 from reslint.model.values import Layer, NamePattern, Param, options
 from reslint.model.walk import descendants
 
