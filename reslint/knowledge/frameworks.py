@@ -239,14 +239,20 @@ BUILDERS: dict[tuple[str, str], Builder] = {
     ("monai", "get_act_layer"): Builder(
         ("name",), (Part("act", "ReLU", chosen_by="name"),), None, None, None
     ),
-    # monai's Convolution: the conv, then an instance norm and a PReLU unless `norm` and `act` say
-    # otherwise (None leaves one out); `conv_only=True` builds the conv alone.
+    # monai's Convolution: the conv, then (the default "NDA" order) an instance norm, a dropout when
+    # one is asked for and a PReLU, unless `norm` and `act` say otherwise (None leaves one out);
+    # `conv_only=True` builds the conv alone.
     ("monai", "Convolution"): Builder(
         ("spatial_dims", "in_channels", "out_channels", "strides", "kernel_size", "adn_ordering"),
-        (CONV, Part("norm", "InstanceNorm", "norm"), Part("act", "PReLU", "act", chosen_by="act")),
+        (
+            CONV,
+            Part("norm", "InstanceNorm", "norm"),
+            Part("dropout", "Dropout", "dropout", on_by_default=False),
+            Part("act", "PReLU", "act", chosen_by="act"),
+        ),
         stride="strides",
         conv_only="conv_only",
-        unread=("is_transposed", "adn_ordering", "dropout"),
+        unread=("is_transposed", "adn_ordering"),
     ),
     # lightly: BatchNorm2d, or its SplitBatchNorm when num_splits > 0
     ("lightly", "get_norm_layer"): Builder(
