@@ -1176,6 +1176,10 @@ class Interpreter:
             return _dict_call(args[0] if args else DictValue(), kwargs)
         if name == "len" and args and isinstance(args[0], ListValue) and not args[0].open_ended:
             return symbolic.const(len(args[0].items), text)
+        if name == "zip":
+            # `zip(self.convs, self.bns)`: a ModuleList or Sequential yields its children in order,
+            # as many as a loop of unknown count built (so, open-ended)
+            args = [_children_list(a) if _is_container(a) else a for a in args]
         if name in ("enumerate", "zip") and args and all(isinstance(a, ListValue) for a in args):
             columns = [
                 [symbolic.const(i) for i in range(len(args[0].items))],
@@ -1353,6 +1357,14 @@ def _container_view(container: Layer, method: str) -> ListValue:
     if method == "keys":
         return ListValue(names, False, None)
     return ListValue([ListValue([n, c], False, None) for n, c in zip(names, children)], False, None)
+
+
+def _is_container(value: Any) -> bool:
+    return isinstance(value, Layer) and value.kind in ("modulelist", "sequential")
+
+
+def _children_list(container: Layer) -> ListValue:
+    return ListValue(list(container.children), open_ended=True)
 
 
 def _all_layers(value: Any) -> bool:
@@ -1544,6 +1556,10 @@ def _may_cut_channels(node: cst.Subscript) -> bool:
 
 
 def _counted_without_end(iterable: Any) -> bool:
+    """A loop of unknown count: a `range` to a size not known, or a list of unknown length (the
+    children of a ModuleList that a loop built, zipped)."""
+    if isinstance(iterable, ListValue):
+        return iterable.open_ended
     return isinstance(iterable, RangeValue) and not (
         isinstance(iterable.stop, Expr) and iterable.stop.constant is not None
     )
