@@ -904,16 +904,28 @@ class Interpreter:
             if handled is not NotImplemented:
                 return handled
         func = self.evaluate(node.func, frame)
-        args, kwargs = self.arguments(node, frame)
         if isinstance(func, FunctionRef) and _ambiguous_binding(func, node):
             return UNKNOWN  # a TypeError; which value the author meant for the parameter is unknown
-        return self.call(func, args, kwargs, node, frame)
+        values = [self.evaluate(arg.value, frame) for arg in node.args]
+        # `nn.Sequential(*layers)` with `layers = [...] if expansion == 1 else [...]`: one call
+        # per list the condition may choose, each built from that list's layers.
+        return alternatives(
+            [
+                self.call(func, *self.bound_arguments(node, chosen), node, frame)
+                for chosen in _unpacked_choices(node, values)
+            ]
+        )
 
     def arguments(self, node: cst.Call, frame: Frame) -> tuple[list[Any], dict[str, Any]]:
+        return self.bound_arguments(node, [self.evaluate(arg.value, frame) for arg in node.args])
+
+    def bound_arguments(
+        self, node: cst.Call, values: list[Any]
+    ) -> tuple[list[Any], dict[str, Any]]:
+        """The positional and keyword arguments of a call, given the value of each of its args."""
         args: list[Any] = []
         kwargs: dict[str, Any] = {}
-        for index, arg in enumerate(node.args):
-            value = self.evaluate(arg.value, frame)
+        for index, (arg, value) in enumerate(zip(node.args, values)):
             if value is UNSUPPLIED and _forwards_last(node.args, index):
                 kwargs[FORWARDS_UNSUPPLIED] = True
             elif arg.star == "*":
@@ -1236,9 +1248,12 @@ class Interpreter:
             if name == "__init__":
                 self.call_super_init(receiver, node, frame)
             return None
-        if isinstance(receiver, ListValue) and name in ("append", "extend", "insert"):
+        lists = options(receiver)
+        if all(isinstance(o, ListValue) for o in lists) and name in ("append", "extend", "insert"):
+            # every list a condition may have chosen (`layers = [...] if deep else [...]`) grows
             args, _ = self.arguments(node, frame)
-            _fill_list(receiver, name, args)
+            for chosen in lists:
+                _fill_list(chosen, name, args)
             return None
         if (
             name in CONTAINER_VIEWS
@@ -1303,6 +1318,8 @@ class Interpreter:
         base = receiver.start_after.local_base_with("__init__")
         if base is None and receiver.instance.cls.torch_conv_base is not None:
             receiver.instance.torch_base_init = self.arguments(node, frame)
+        if base is None and receiver.instance.cls.runs_children_in_order:
+            receiver.instance.sequential_children = _children(*self.arguments(node, frame))
         if base is not None:
             args, kwargs = self.arguments(node, frame)
             self.call_function(
@@ -1803,6 +1820,16 @@ def _exec_may_change(frame: Frame) -> None:
 def _preserves(step: Step) -> bool:
     kind = step.layer.kind if step.layer is not None else step.kind
     return kind in CHANNEL_PRESERVING or kind == "subsample"
+
+
+def _unpacked_choices(node: cst.Call, values: list[Any]) -> list[list[Any]]:
+    """The call's argument values once per list its first `*lists` may be, when that is one of
+    several lists a condition chose between; else the values as they are."""
+    for index, (arg, value) in enumerate(zip(node.args, values)):
+        if arg.star == "*" and isinstance(value, Alt):
+            if all(isinstance(option, ListValue) for option in value.options):
+                return [[*values[:index], option, *values[index + 1 :]] for option in value.options]
+    return [values]
 
 
 def _fill_list(receiver: ListValue, name: str, args: list[Any]) -> None:
