@@ -904,11 +904,14 @@ class Interpreter:
             if handled is not NotImplemented:
                 return handled
         func = self.evaluate(node.func, frame)
+        values = [self.evaluate(arg.value, frame) for arg in node.args]
         if isinstance(func, FunctionRef) and _ambiguous_binding(func, node):
             return UNKNOWN  # a TypeError; which value the author meant for the parameter is unknown
-        values = [self.evaluate(arg.value, frame) for arg in node.args]
-        # `nn.Sequential(*layers)` with `layers = [...] if expansion == 1 else [...]`: one call
-        # per list the condition may choose, each built from that list's layers.
+        if not isinstance(func, (TorchRef, ClassRef)):
+            return self.call(func, *self.bound_arguments(node, values), node, frame)
+        # `nn.Sequential(*layers)` with `layers = [...] if expansion == 1 else [...]`: one module
+        # per list the condition may choose, each built from that list's layers (a function is
+        # not called twice: what it changes on `self` would change twice).
         return alternatives(
             [
                 self.call(func, *self.bound_arguments(node, chosen), node, frame)
@@ -1302,6 +1305,19 @@ class Interpreter:
                 frame.instance.set_attribute(args[0], args[1], node, node)
             return None
         if (
+            frame.instance is not None
+            and receiver is frame.instance
+            and frame.instance.sequential_children is not None
+            and name in ("append", "extend", "insert")
+            and frame.instance.cls.method(name) is None
+        ):
+            # nn.Sequential's own methods: `self.append(layer)` runs it last
+            args, _ = self.arguments(node, frame)
+            frame.instance.sequential_children = _grown(
+                frame.instance.sequential_children, name, args
+            )
+            return None
+        if (
             isinstance(receiver, Layer)
             and receiver.type_name in FUNCTIONAL_MODULES
             and name in FUNCTIONAL_METHODS
@@ -1374,6 +1390,15 @@ def _container_view(container: Layer, method: str) -> ListValue:
     if method == "keys":
         return ListValue(names, False, None)
     return ListValue([ListValue([n, c], False, None) for n, c in zip(names, children)], False, None)
+
+
+def _grown(children: list[Layer], name: str, args: list[Any]) -> list[Layer] | None:
+    """An nn.Sequential's modules after its `append(module)` or `extend(modules)`; None (not
+    followed) after an insert, or an extend by modules of unknown number."""
+    closed = bool(args) and isinstance(args[0], ListValue) and not args[0].open_ended
+    if (name == "append" and args) or (name == "extend" and closed):
+        return children + _children(args[:1], {})
+    return None
 
 
 def _is_container(value: Any) -> bool:
