@@ -1572,7 +1572,7 @@ def first_items(iterable: Any, every: bool = False) -> list[Any]:
         if len(items) < 2:
             items = items + [items[-1] if items else UNKNOWN]
         return items
-    if isinstance(iterable, Layer) and iterable.kind in ("modulelist", "sequential"):
+    if _is_container(iterable):
         return iterable.children[:MAX_LOOP]
     if isinstance(iterable, DictValue):
         return list(iterable.items)[:MAX_LOOP]
