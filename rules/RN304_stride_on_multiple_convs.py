@@ -126,6 +126,8 @@ def _both_stride(a: Layer, b: Layer, a_guarded: bool, b_guarded: bool) -> bool:
     beside a plain `stride`), unless the plain one is itself built under a condition, which may be
     the other side of the same choice (timm's `stride if not dw_kernel_size_mid else 1` beside a mid
     conv built only `if dw_kernel_size_mid`)."""
+    if _same_choice(a, b):
+        return True
     pairs = [(_strides(a), _strides(b))]
     if not b_guarded:
         pairs.append((_strides(a), _conditional_strides(b)))
@@ -135,6 +137,18 @@ def _both_stride(a: Layer, b: Layer, a_guarded: bool, b_guarded: bool) -> bool:
         if _pair_strides(left, right):
             return True
     return False
+
+
+def _same_choice(a: Layer, b: Layer) -> bool:
+    """Both take one value that depends on a condition, read from one variable (`stride`
+    after `if avd: avd_stride = stride; stride = 1`): whichever way the condition went, both got the
+    same stride, so where it is a stride, both downsample."""
+    stride = a.arg("stride")
+    return (
+        isinstance(stride, Alt)
+        and stride is b.arg("stride")
+        and _pair_strides(_conditional_strides(a), _conditional_strides(b))
+    )
 
 
 def _pair_strides(left: list[Expr], right: list[Expr]) -> bool:

@@ -244,6 +244,11 @@ class ClassModel:
                 return name
         return None
 
+    @cached_property
+    def runs_children_in_order(self) -> bool:
+        """Subclasses nn.Sequential and keeps its forward: it runs its modules one after another."""
+        return "torch.nn.Sequential" in self.unseen_bases() and self.method("forward") is None
+
     def calls_any(self, names: frozenset[str]) -> bool:
         """Whether a method of the class or its ancestors calls a function or method of one of these
         names (`nn.Parameter(...)`, `self.add_module(...)`)."""
@@ -369,6 +374,10 @@ class Instance:
         self.sequences_known: dict[bool, tuple[tuple, list]] = {}  # layer_sequences, by way
         # What `super().__init__(...)` passed to a torch base (`nn.Conv2d`): (args, kwargs).
         self.torch_base_init: tuple[list[Any], dict[str, Any]] | None = None
+        # The modules an nn.Sequential subclass runs, in order (ClassModel.runs_children_in_order):
+        # those its `super().__init__` was given, then those assigned to its attributes. None when
+        # unknown (no such call seen, or an attribute holding a module assigned twice).
+        self.sequential_children: list[Layer] | None = None
 
     def __repr__(self) -> str:
         return f"Instance({self.cls.name})"
@@ -376,6 +385,8 @@ class Instance:
     def set_attribute(
         self, name: str, value: Any, statement: cst.CSTNode, target: cst.CSTNode
     ) -> None:
+        if self.sequential_children is not None:
+            self._add_sequential_child(name, value)
         self.attrs[name] = value
         self.assignments.append(AttributeAssignment(name, statement, target, value))
         for option in options(value):
@@ -384,6 +395,17 @@ class Instance:
                 if option.built_by:  # `conv2 = conv3x3_block(...)`: its parts are `conv2`'s
                     for child in option.children:
                         child.label = f"{name}'s {part_name(child)}"
+
+    def _add_sequential_child(self, name: str, value: Any) -> None:
+        """A module assigned to an attribute of an nn.Sequential runs after those before it; one
+        assigned again replaces its earlier self in place, an order not followed here."""
+        layers = [option for option in options(value) if isinstance(option, Layer)]
+        if not layers:
+            return
+        if any(isinstance(option, Layer) for option in options(self.attrs.get(name))):
+            self.sequential_children = None
+        elif self.sequential_children is not None:
+            self.sequential_children.append(layers[0])
 
     def attribute(self, name: str, interpreter: Interpreter) -> Any:
         if name in self.attrs:

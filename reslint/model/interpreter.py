@@ -914,16 +914,31 @@ class Interpreter:
             if handled is not NotImplemented:
                 return handled
         func = self.evaluate(node.func, frame)
-        args, kwargs = self.arguments(node, frame)
+        values = [self.evaluate(arg.value, frame) for arg in node.args]
         if isinstance(func, FunctionRef) and _ambiguous_binding(func, node):
             return UNKNOWN  # a TypeError; which value the author meant for the parameter is unknown
-        return self.call(func, args, kwargs, node, frame)
+        if not isinstance(func, (TorchRef, ClassRef)):
+            return self.call(func, *self.bound_arguments(node, values), node, frame)
+        # `nn.Sequential(*layers)` with `layers = [...] if expansion == 1 else [...]`: one module
+        # per list the condition may choose, each built from that list's layers (a function is
+        # not called twice: what it changes on `self` would change twice).
+        return alternatives(
+            [
+                self.call(func, *self.bound_arguments(node, chosen), node, frame)
+                for chosen in _unpacked_choices(node, values)
+            ]
+        )
 
     def arguments(self, node: cst.Call, frame: Frame) -> tuple[list[Any], dict[str, Any]]:
+        return self.bound_arguments(node, [self.evaluate(arg.value, frame) for arg in node.args])
+
+    def bound_arguments(
+        self, node: cst.Call, values: list[Any]
+    ) -> tuple[list[Any], dict[str, Any]]:
+        """The positional and keyword arguments of a call, given the value of each of its args."""
         args: list[Any] = []
         kwargs: dict[str, Any] = {}
-        for index, arg in enumerate(node.args):
-            value = self.evaluate(arg.value, frame)
+        for index, (arg, value) in enumerate(zip(node.args, values)):
             if value is UNSUPPLIED and _forwards_last(node.args, index):
                 kwargs[FORWARDS_UNSUPPLIED] = True
             elif arg.star == "*":
@@ -1186,6 +1201,10 @@ class Interpreter:
             return _dict_call(args[0] if args else DictValue(), kwargs)
         if name == "len" and args and isinstance(args[0], ListValue) and not args[0].open_ended:
             return symbolic.const(len(args[0].items), text)
+        if name == "zip":
+            # `zip(self.convs, self.bns)`: a ModuleList or Sequential yields its children in order,
+            # as many as a loop of unknown count built (so, open-ended)
+            args = [_children_list(a) if _is_container(a) else a for a in args]
         if name in ("enumerate", "zip") and args and all(isinstance(a, ListValue) for a in args):
             columns = [
                 [symbolic.const(i) for i in range(len(args[0].items))],
@@ -1242,9 +1261,12 @@ class Interpreter:
             if name == "__init__":
                 self.call_super_init(receiver, node, frame)
             return None
-        if isinstance(receiver, ListValue) and name in ("append", "extend", "insert"):
+        lists = options(receiver)
+        if all(isinstance(o, ListValue) for o in lists) and name in ("append", "extend", "insert"):
+            # every list a condition may have chosen (`layers = [...] if deep else [...]`) grows
             args, _ = self.arguments(node, frame)
-            _fill_list(receiver, name, args)
+            for chosen in lists:
+                _fill_list(chosen, name, args)
             return None
         if (
             name in CONTAINER_VIEWS
@@ -1293,6 +1315,19 @@ class Interpreter:
                 frame.instance.set_attribute(args[0], args[1], node, node)
             return None
         if (
+            frame.instance is not None
+            and receiver is frame.instance
+            and frame.instance.sequential_children is not None
+            and name in ("append", "extend", "insert")
+            and frame.instance.cls.method(name) is None
+        ):
+            # nn.Sequential's own methods: `self.append(layer)` runs it last
+            args, _ = self.arguments(node, frame)
+            frame.instance.sequential_children = _grown(
+                frame.instance.sequential_children, name, args
+            )
+            return None
+        if (
             isinstance(receiver, Layer)
             and receiver.type_name in FUNCTIONAL_MODULES
             and name in FUNCTIONAL_METHODS
@@ -1309,6 +1344,8 @@ class Interpreter:
         base = receiver.start_after.local_base_with("__init__")
         if base is None and receiver.instance.cls.torch_conv_base is not None:
             receiver.instance.torch_base_init = self.arguments(node, frame)
+        if base is None and receiver.instance.cls.runs_children_in_order:
+            receiver.instance.sequential_children = _children(*self.arguments(node, frame))
         if base is not None:
             args, kwargs = self.arguments(node, frame)
             self.call_function(
@@ -1363,6 +1400,23 @@ def _container_view(container: Layer, method: str) -> ListValue:
     if method == "keys":
         return ListValue(names, False, None)
     return ListValue([ListValue([n, c], False, None) for n, c in zip(names, children)], False, None)
+
+
+def _grown(children: list[Layer], name: str, args: list[Any]) -> list[Layer] | None:
+    """An nn.Sequential's modules after its `append(module)` or `extend(modules)`; None (not
+    followed) after an insert, or an extend by modules of unknown number."""
+    closed = bool(args) and isinstance(args[0], ListValue) and not args[0].open_ended
+    if (name == "append" and args) or (name == "extend" and closed):
+        return children + _children(args[:1], {})
+    return None
+
+
+def _is_container(value: Any) -> bool:
+    return isinstance(value, Layer) and value.kind in ("modulelist", "sequential")
+
+
+def _children_list(container: Layer) -> ListValue:
+    return ListValue(list(container.children), open_ended=True)
 
 
 def _all_layers(value: Any) -> bool:
@@ -1528,7 +1582,7 @@ def first_items(iterable: Any, every: bool = False) -> list[Any]:
         if len(items) < 2:
             items = items + [items[-1] if items else UNKNOWN]
         return items
-    if isinstance(iterable, Layer) and iterable.kind in ("modulelist", "sequential"):
+    if _is_container(iterable):
         return iterable.children[:MAX_LOOP]
     if isinstance(iterable, DictValue):
         return list(iterable.items)[:MAX_LOOP]
@@ -1554,6 +1608,10 @@ def _may_cut_channels(node: cst.Subscript) -> bool:
 
 
 def _counted_without_end(iterable: Any) -> bool:
+    """A loop of unknown count: a `range` to a size not known, or a list of unknown length (the
+    children of a ModuleList that a loop built, zipped)."""
+    if isinstance(iterable, ListValue):
+        return iterable.open_ended
     return isinstance(iterable, RangeValue) and not (
         isinstance(iterable.stop, Expr) and iterable.stop.constant is not None
     )
@@ -1805,6 +1863,16 @@ def _exec_may_change(frame: Frame) -> None:
 def _preserves(step: Step) -> bool:
     kind = step.layer.kind if step.layer is not None else step.kind
     return kind in CHANNEL_PRESERVING or kind == "subsample"
+
+
+def _unpacked_choices(node: cst.Call, values: list[Any]) -> list[list[Any]]:
+    """The call's argument values once per list its first `*lists` may be, when that is one of
+    several lists a condition chose between; else the values as they are."""
+    for index, (arg, value) in enumerate(zip(node.args, values)):
+        if arg.star == "*" and isinstance(value, Alt):
+            if all(isinstance(option, ListValue) for option in value.options):
+                return [[*values[:index], option, *values[index + 1 :]] for option in value.options]
+    return [values]
 
 
 def _fill_list(receiver: ListValue, name: str, args: list[Any]) -> None:

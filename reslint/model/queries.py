@@ -60,7 +60,7 @@ def describe(element: Element) -> str:
 
 
 def expand(
-    steps: tuple[Step, ...] | list[Step], holders: dict[int, Layer] | None = None
+    steps: tuple[Element, ...] | list[Element], holders: dict[int, Layer] | None = None
 ) -> list[Element]:
     """Forward steps with containers opened up: `self.layer1(x)` becomes its blocks, and a block that
     is only a chain of layers (pytorchcv's `ResBlock` body, a ConvBNReLU class) its own steps.
@@ -76,14 +76,14 @@ ChainMemo = dict[tuple[int, int], "tuple[list[Element] | None, dict[int, Layer]]
 
 
 def _expand(
-    steps: tuple[Step, ...] | list[Step],
+    steps: tuple[Element, ...] | list[Element],
     depth: int,
     memo: ChainMemo,
     holders: dict[int, Layer] | None = None,
 ) -> list[Element]:
     out: list[Element] = []
     for step in steps:
-        layer = step.layer
+        layer = layer_of(step)
         blocks = layer.flat() if layer is not None and layer.kind == "sequential" else [layer]
         for block in blocks:
             inside, inner = _chain_inside(block, depth, memo) if block is not None else (None, {})
@@ -127,17 +127,28 @@ def _chain_inside(
 def _chain_of_block(
     instance: Instance, depth: int, memo: ChainMemo
 ) -> tuple[list[Element] | None, dict[int, Layer]]:
-    forward = instance.forward
-    if forward is None or forward.adds:
-        return None, {}
-    flows = [o for value in forward.returns for o in options(value) if isinstance(o, Flow)]
-    if len(flows) != 1 or flows[0].origin != "input" or not flows[0].steps:
+    chain = _straight_chain(instance)
+    if not chain:
         return None, {}
     holders: dict[int, Layer] = {}
-    inside = _expand(flows[0].steps, depth + 1, memo, holders)
+    inside = _expand(chain, depth + 1, memo, holders)
     if any(kind_of(element) in OPAQUE for element in inside):
         return None, {}  # a reshaping or unknown step inside: keep the block whole
     return inside, holders
+
+
+def _straight_chain(instance: Instance) -> list[Element] | tuple[Step, ...] | None:
+    """What a block runs when that is one straight chain from its input: its forward's steps, or
+    the modules of an nn.Sequential subclass in order."""
+    forward = instance.forward
+    if forward is None:
+        return instance.sequential_children
+    if forward.adds:
+        return None
+    flows = [o for value in forward.returns for o in options(value) if isinstance(o, Flow)]
+    if len(flows) != 1 or flows[0].origin != "input":
+        return None
+    return flows[0].steps
 
 
 class Chain(list):
