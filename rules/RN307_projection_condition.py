@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from reslint.model import ModuleModel
-from reslint.model.queries import Projection, first_conv, projection
+from reslint.model.queries import Projection, convs_of, first_conv, projection, residuals
 from reslint.model.symbolic import Assumptions, Condition, Expr, reads_a_stride, samples
 from reslint.model.values import Flow, options
 from reslint.rule import Rule, Violation
@@ -54,12 +54,13 @@ class ProjectionCondition(Rule):
             if shape is None or _applied_in_sequence(shortcut):
                 continue
             additions = _additions_using(shortcut)
+            chosen_stride = _stride_chosen_alongside(shortcut)
             for guard in shortcut.guards:
                 if guard.condition is None or _projects_both_ways(shortcut, guard, shortcuts):
                     continue
                 subsampled = _subsamples_other_way(shortcut, guard, shortcuts)
                 violation = _uncovered(
-                    guard.condition, guard.branch, shape, module, additions, subsampled
+                    guard.condition, guard.branch, shape, module, additions, subsampled, chosen_stride
                 )
                 if violation is not None:
                     yield violation
@@ -111,6 +112,21 @@ def _through(flow: Flow, name: str) -> bool:
     return any(step.text.endswith(name) for step in flow.steps)
 
 
+def _stride_chosen_alongside(shortcut) -> bool:
+    """`stride = 1; if cin != cout: stride = 2; skip = conv1x1(cin, cout, stride=2)`: a conv of the
+    main branch takes a stride that is 1 or not depending on an `if`, so the block's own stride
+    follows a test of its own, which may be the very test that picks the projection. A fixed stride
+    of the projection then tells nothing of the stride of a block that keeps the identity."""
+    if shortcut.instance is None:
+        return False
+    return any(
+        len(values := options(conv.arg("stride"))) > 1
+        and any(isinstance(value, Expr) and value.constant == 1 for value in values)
+        for residual in residuals(shortcut.instance)
+        for conv in convs_of(residual.main)
+    )
+
+
 def _projects_both_ways(shortcut, guard, shortcuts: list) -> bool:
     """`if avg_down: downsample = Seq(pool, conv) else: downsample = Seq(conv)`: no identity."""
     return any(
@@ -139,10 +155,12 @@ def _uncovered(
     module: ModuleModel,
     additions: list[Assumptions],
     subsampled: bool = False,
+    chosen_stride: bool = False,
 ) -> Violation | None:
     """A violation when the condition can send a block that changes channels (or strides) to the
     identity shortcut: a sample where it does not choose the projection while the projection would
-    change the shape. `subsampled`: the other way pools, so only a change of channels is missed."""
+    change the shape. `subsampled`: the other way pools, so only a change of channels is missed.
+    `chosen_stride`: the block's own stride is chosen by an `if` (_stride_chosen_alongside)."""
     channels_in, channels_out, stride = shape.channels_in, shape.channels_out, shape.stride
     sizes = {
         name
@@ -153,7 +171,11 @@ def _uncovered(
     }
     if condition.symbols() and not condition.symbols() & sizes and not reads_a_stride(condition):
         return None  # a flag its builder sets from the shape (`opt = inplanes if ... else 0`)
-    if isinstance(stride, Expr) and stride.constant is not None and reads_a_stride(condition):
+    if (
+        isinstance(stride, Expr)
+        and stride.constant is not None
+        and (reads_a_stride(condition) or chosen_stride)
+    ):
         # A fixed projection stride tells nothing of the block's own, which the test reads.
         stride = None
     misses: set[str] = set()
