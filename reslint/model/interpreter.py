@@ -1153,6 +1153,11 @@ class Interpreter:
         args, kwargs = instance.torch_base_init
         conv = self.torch_layer(base, args, kwargs, node)
         conv.type_name, conv.guards = layer.type_name, layer.guards
+        # A setting the class assigns itself after the base's init (`self.padding =
+        # (self.kernel_size[0] // 2, ...)`, the "auto padding" conv) is the one the layer runs with.
+        for name in conv.args.keys() & instance.attrs.keys():
+            value = instance.attrs[name]
+            conv.args[name] = value if isinstance(value, Expr) else UNKNOWN
         return conv
 
     def call_builtin(
