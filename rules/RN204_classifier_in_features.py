@@ -12,7 +12,7 @@ from reslint.knowledge.layers import CHANNEL_PRESERVING
 from reslint.model import ModuleModel
 from reslint.model.classes import Instance
 from reslint.model.queries import describe, kind_of, layer_of, layer_sequences
-from reslint.model.symbolic import Expr
+from reslint.model.symbolic import Expr, choices
 from reslint.model.values import Layer
 from reslint.rule import Fix, Rule, Violation
 from reslint.rules_support import argument, function_of, number_text, quoted, unique
@@ -154,7 +154,12 @@ def _in_features(classifier: Layer) -> cst.Arg | None:
 
 def _flattens_a_map(produced: Expr, expected: Expr) -> bool:
     """`nn.Linear(512 * 7 * 7, ...)` after a map of 512 channels: features are channels times a
-    square map (the pool kept a map, VGG-style), not a wrong channel count."""
+    square map (the pool kept a map, VGG-style), not a wrong channel count. Of channels that may be
+    one of several sizes (`either(32, 16)`), any one will do."""
+    return any(_square_map_of(option, expected) for option in choices(produced))
+
+
+def _square_map_of(produced: Expr, expected: Expr) -> bool:
     values = [
         e.evaluate(lambda _name, domain: domain[0] if domain else 64) for e in (produced, expected)
     ]
