@@ -5,8 +5,23 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from reslint.model import ModuleModel
-from reslint.model.queries import Projection, convs_of, first_conv, projection, residuals
-from reslint.model.symbolic import Assumptions, Condition, Expr, reads_a_stride, samples
+from reslint.model.queries import (
+    Projection,
+    branch_output,
+    convs_of,
+    first_conv,
+    projection,
+    residuals,
+)
+from reslint.model.symbolic import (
+    Assumptions,
+    Condition,
+    Expr,
+    Relation,
+    reads_a_stride,
+    relation,
+    samples,
+)
 from reslint.model.values import Flow, options
 from reslint.rule import Rule, Violation
 from reslint.rules_support import unique
@@ -51,7 +66,7 @@ class ProjectionCondition(Rule):
         shortcuts = [s for s in module.interpreter.conditional_shortcuts if s.module is module]
         for shortcut in shortcuts:
             shape = projection(shortcut.layer)
-            if shape is None or _applied_in_sequence(shortcut):
+            if shape is None or _applied_in_sequence(shortcut) or _misfits_branch(shortcut, shape):
                 continue
             additions = _additions_using(shortcut)
             chosen_stride = _stride_chosen_alongside(shortcut)
@@ -110,6 +125,19 @@ def _passes(values, name: str) -> bool:
 def _through(flow: Flow, name: str) -> bool:
     """`self.shortcut(x)`: the tensor went through the attribute `name`."""
     return any(step.text.endswith(name) for step in flow.steps)
+
+
+def _misfits_branch(shortcut, shape: Projection) -> bool:
+    """A projection whose width differs from what the main branch outputs (`2 * out_channels`
+    against `out_channels`, RN309's finding): it is the projection that is wrong, and its widths
+    say nothing of when the block changes channels."""
+    if shortcut.instance is None or not isinstance(shape.channels_out, Expr):
+        return False
+    for residual in residuals(shortcut.instance):
+        ending = branch_output(residual.main)
+        if ending is not None and relation(ending[1], shape.channels_out) is Relation.DIFFERENT:
+            return True
+    return False
 
 
 def _stride_chosen_alongside(shortcut) -> bool:
