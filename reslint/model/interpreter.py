@@ -1900,10 +1900,14 @@ def _item_domain(base: Any, key: Any, text: str) -> tuple:
     return tuple(sorted({*default, *stride})) if stride else default
 
 
+# Short channel names of student code and compact repositories: `cin`/`cout`, `c_in`, `nin`, `c1`.
+SHORT_CHANNEL_NAME = re.compile(r"[cn]_?in|c\d")
+
+
 def _looks_numeric(name: str) -> bool:
     """Parameters that carry sizes: reslint treats them as symbols rather than unknowns."""
     lowered = name.lower().rsplit(".", 1)[-1]
-    return any(
+    return SHORT_CHANNEL_NAME.fullmatch(lowered) is not None or any(
         part in lowered
         for part in (
             "plane",
