@@ -60,6 +60,7 @@ class ClassifierInFeatures(Rule):
                         continue
                     source = _pooled_source(sequence[:index])
                     if source is None:
+                        yield from _flattened_map(element, sequence[:index], instance)
                         continue
                     produced, expected = source.channels_out, element.channels_in
                     if (
@@ -84,6 +85,44 @@ class ClassifierInFeatures(Rule):
                         f"build it as `nn.Linear({words}, ...)`",
                         fix=fix,
                     )
+
+
+def _flattened_map(classifier: Layer, before: list, instance: Instance) -> Iterator[Violation]:
+    """`MaxPool2d(2)`, then flatten: the pool keeps a map, so the classifier gets the channels times
+    the map's area, whatever the input size. A width that is no whole multiple of the channels
+    (`nn.Linear(256, ...)` after 512 channels) is wrong at every size."""
+    source = _window_pooled_source(before)
+    if source is None:
+        return
+    produced, expected = source.channels_out, classifier.channels_in
+    if produced is None or expected is None or not produced.constant or not expected.constant:
+        return
+    if (expected.constant / produced.constant).is_integer():
+        return
+    yield Violation(
+        classifier.anchor,
+        f"`{describe(classifier)}` takes {quoted(expected)} features but {_named(source, instance)} "
+        f"outputs {quoted(produced)} channels, flattened after a window pool: any input gives a "
+        f"multiple of {number_text(produced.constant)} features",
+        "pool globally (`nn.AdaptiveAvgPool2d(1)`) and build the classifier on the channels",
+    )
+
+
+def _window_pooled_source(before: list) -> Layer | None:
+    """The layer whose channels reach the classifier through a pool with a fixed window (max
+    pooling), with no global pool after it: the classifier sees a flattened map."""
+    windowed = False
+    for element in reversed(before):
+        kind = kind_of(element)
+        if kind in GLOBAL_POOLS:
+            return None
+        if kind == "pool":
+            windowed = True
+            continue
+        if kind in CHANNEL_PRESERVING:
+            continue
+        return layer_of(element) if windowed else None
+    return None
 
 
 def _named(source: Layer, instance: Instance) -> str:
