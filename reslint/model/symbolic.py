@@ -314,14 +314,15 @@ _ENTRY = re.compile(r"^(?P<list>.+)\[(?P<index>-?\d+)\]$")
 
 def _aliased(left: Expr, right: Expr) -> bool:
     """One side reads an entry of a list from its end and the other from its start (`widths[-1]`
-    and `widths[1]`): in a list of unknown length they may be the same entry."""
+    and `widths[1]`): in a list of unknown length they may be the same entry. A list kept on the
+    module under its parameter's name (`self.widths = widths`) is the same list."""
 
     def ends(expr: Expr) -> set[tuple[str, bool]]:
         found = set()
         for name in expr.symbols():
             match = _ENTRY.match(name)
             if match:
-                found.add((match["list"], match["index"].startswith("-")))
+                found.add((match["list"].removeprefix("self."), match["index"].startswith("-")))
         return found
 
     mine, theirs = ends(left), ends(right)
