@@ -75,7 +75,13 @@ class ProjectionCondition(Rule):
                     continue
                 subsampled = _subsamples_other_way(shortcut, guard, shortcuts)
                 violation = _uncovered(
-                    guard.condition, guard.branch, shape, module, additions, subsampled, chosen_stride
+                    guard.condition,
+                    guard.branch,
+                    shape,
+                    module,
+                    additions,
+                    subsampled,
+                    chosen_stride,
                 )
                 if violation is not None:
                     yield violation

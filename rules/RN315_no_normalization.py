@@ -99,7 +99,9 @@ def _held(instance: Instance) -> Iterator[Layer]:
     for value in instance.attrs.values():
         for option in options(value):
             if isinstance(option, ListValue):
-                yield from (o for item in option.items for o in options(item) if isinstance(o, Layer))
+                yield from (
+                    o for item in option.items for o in options(item) if isinstance(o, Layer)
+                )
 
 
 # A tensor multiplied by a number written in the code: the scaled residual of norm-free designs
