@@ -12,7 +12,7 @@ from reslint.knowledge.layers import CHANNEL_PRESERVING
 from reslint.model import ModuleModel
 from reslint.model.classes import Instance
 from reslint.model.queries import describe, kind_of, layer_of, layer_sequences
-from reslint.model.symbolic import Expr
+from reslint.model.symbolic import Expr, choices
 from reslint.model.values import Layer
 from reslint.rule import Fix, Rule, Violation
 from reslint.rules_support import argument, function_of, number_text, quoted, unique
@@ -60,6 +60,7 @@ class ClassifierInFeatures(Rule):
                         continue
                     source = _pooled_source(sequence[:index])
                     if source is None:
+                        yield from _flattened_map(element, sequence[:index], instance)
                         continue
                     produced, expected = source.channels_out, element.channels_in
                     if (
@@ -84,6 +85,44 @@ class ClassifierInFeatures(Rule):
                         f"build it as `nn.Linear({words}, ...)`",
                         fix=fix,
                     )
+
+
+def _flattened_map(classifier: Layer, before: list, instance: Instance) -> Iterator[Violation]:
+    """`MaxPool2d(2)`, then flatten: the pool keeps a map, so the classifier gets the channels times
+    the map's area, whatever the input size. A width that is no whole multiple of the channels
+    (`nn.Linear(256, ...)` after 512 channels) is wrong at every size."""
+    source = _window_pooled_source(before)
+    if source is None:
+        return
+    produced, expected = source.channels_out, classifier.channels_in
+    if produced is None or expected is None or not produced.constant or not expected.constant:
+        return
+    if (expected.constant / produced.constant).is_integer():
+        return
+    yield Violation(
+        classifier.anchor,
+        f"`{describe(classifier)}` takes {quoted(expected)} features but {_named(source, instance)} "
+        f"outputs {quoted(produced)} channels, flattened after a window pool: any input gives a "
+        f"multiple of {number_text(produced.constant)} features",
+        "pool globally (`nn.AdaptiveAvgPool2d(1)`) and build the classifier on the channels",
+    )
+
+
+def _window_pooled_source(before: list) -> Layer | None:
+    """The layer whose channels reach the classifier through a pool with a fixed window (max
+    pooling), with no global pool after it: the classifier sees a flattened map."""
+    windowed = False
+    for element in reversed(before):
+        kind = kind_of(element)
+        if kind in GLOBAL_POOLS:
+            return None
+        if kind == "pool":
+            windowed = True
+            continue
+        if kind in CHANNEL_PRESERVING:
+            continue
+        return layer_of(element) if windowed else None
+    return None
 
 
 def _named(source: Layer, instance: Instance) -> str:
@@ -154,7 +193,12 @@ def _in_features(classifier: Layer) -> cst.Arg | None:
 
 def _flattens_a_map(produced: Expr, expected: Expr) -> bool:
     """`nn.Linear(512 * 7 * 7, ...)` after a map of 512 channels: features are channels times a
-    square map (the pool kept a map, VGG-style), not a wrong channel count."""
+    square map (the pool kept a map, VGG-style), not a wrong channel count. Of channels that may be
+    one of several sizes (`either(32, 16)`), any one will do."""
+    return any(_square_map_of(option, expected) for option in choices(produced))
+
+
+def _square_map_of(produced: Expr, expected: Expr) -> bool:
     values = [
         e.evaluate(lambda _name, domain: domain[0] if domain else 64) for e in (produced, expected)
     ]

@@ -6,8 +6,23 @@ from collections.abc import Iterator
 
 from reslint.knowledge.naming import SHORTCUT_NAME
 from reslint.model import ModuleModel
-from reslint.model.queries import Projection, first_conv, projection
-from reslint.model.symbolic import Assumptions, Condition, Expr, reads_a_stride, samples
+from reslint.model.queries import (
+    Projection,
+    branch_output,
+    convs_of,
+    first_conv,
+    projection,
+    residuals,
+)
+from reslint.model.symbolic import (
+    Assumptions,
+    Condition,
+    Expr,
+    Relation,
+    reads_a_stride,
+    relation,
+    samples,
+)
 from reslint.model.values import Flow, options
 from reslint.rule import Rule, Violation
 from reslint.rules_support import unique
@@ -52,15 +67,27 @@ class ProjectionCondition(Rule):
         shortcuts = [s for s in module.interpreter.conditional_shortcuts if s.module is module]
         for shortcut in shortcuts:
             shape = projection(shortcut.layer)
-            if shape is None or _applied_in_sequence(shortcut) or not _a_shortcut(shortcut):
+            if (
+                shape is None
+                or _applied_in_sequence(shortcut)
+                or not _a_shortcut(shortcut)
+                or _misfits_branch(shortcut, shape)
+            ):
                 continue
             additions = _additions_using(shortcut)
+            chosen_stride = _stride_chosen_alongside(shortcut)
             for guard in shortcut.guards:
                 if guard.condition is None or _projects_both_ways(shortcut, guard, shortcuts):
                     continue
                 subsampled = _subsamples_other_way(shortcut, guard, shortcuts)
                 violation = _uncovered(
-                    guard.condition, guard.branch, shape, module, additions, subsampled
+                    guard.condition,
+                    guard.branch,
+                    shape,
+                    module,
+                    additions,
+                    subsampled,
+                    chosen_stride,
                 )
                 if violation is not None:
                     yield violation
@@ -140,6 +167,34 @@ def _through(flow: Flow, name: str) -> bool:
     return any(step.text.endswith(name) for step in flow.steps)
 
 
+def _misfits_branch(shortcut, shape: Projection) -> bool:
+    """A projection whose width differs from what the main branch outputs (`2 * out_channels`
+    against `out_channels`, RN309's finding): it is the projection that is wrong, and its widths
+    say nothing of when the block changes channels."""
+    if shortcut.instance is None or not isinstance(shape.channels_out, Expr):
+        return False
+    for residual in residuals(shortcut.instance):
+        ending = branch_output(residual.main)
+        if ending is not None and relation(ending[1], shape.channels_out) is Relation.DIFFERENT:
+            return True
+    return False
+
+
+def _stride_chosen_alongside(shortcut) -> bool:
+    """`stride = 1; if cin != cout: stride = 2; skip = conv1x1(cin, cout, stride=2)`: a conv of the
+    main branch takes a stride that is 1 or not depending on an `if`, so the block's own stride
+    follows a test of its own, which may be the very test that picks the projection. A fixed stride
+    of the projection then tells nothing of the stride of a block that keeps the identity."""
+    if shortcut.instance is None:
+        return False
+    return any(
+        len(values := options(conv.arg("stride"))) > 1
+        and any(isinstance(value, Expr) and value.constant == 1 for value in values)
+        for residual in residuals(shortcut.instance)
+        for conv in convs_of(residual.main)
+    )
+
+
 def _projects_both_ways(shortcut, guard, shortcuts: list) -> bool:
     """`if avg_down: downsample = Seq(pool, conv) else: downsample = Seq(conv)`: no identity."""
     return any(
@@ -168,10 +223,12 @@ def _uncovered(
     module: ModuleModel,
     additions: list[Assumptions],
     subsampled: bool = False,
+    chosen_stride: bool = False,
 ) -> Violation | None:
     """A violation when the condition can send a block that changes channels (or strides) to the
     identity shortcut: a sample where it does not choose the projection while the projection would
-    change the shape. `subsampled`: the other way pools, so only a change of channels is missed."""
+    change the shape. `subsampled`: the other way pools, so only a change of channels is missed.
+    `chosen_stride`: the block's own stride is chosen by an `if` (_stride_chosen_alongside)."""
     channels_in, channels_out, stride = shape.channels_in, shape.channels_out, shape.stride
     sizes = {
         name
@@ -182,7 +239,11 @@ def _uncovered(
     }
     if condition.symbols() and not condition.symbols() & sizes and not reads_a_stride(condition):
         return None  # a flag its builder sets from the shape (`opt = inplanes if ... else 0`)
-    if isinstance(stride, Expr) and stride.constant is not None and reads_a_stride(condition):
+    if (
+        isinstance(stride, Expr)
+        and stride.constant is not None
+        and (reads_a_stride(condition) or chosen_stride)
+    ):
         # A fixed projection stride tells nothing of the block's own, which the test reads.
         stride = None
     misses: set[str] = set()

@@ -15,6 +15,7 @@ from reslint.model.queries import (
     layer_of,
     layer_sequences,
     residual_blocks,
+    residuals,
 )
 from reslint.model.values import Layer
 from reslint.rule import Rule, Violation
@@ -55,7 +56,9 @@ class PreactMissingFinalNorm(Rule):
     def _check(self, module: ModuleModel) -> Iterator[Violation]:
         for instance in module.instances():
             blocks = residual_blocks(instance)
-            if not blocks or not all(_pre_activated(block) for block in blocks):
+            if not blocks or not all(
+                _pre_activated(block) and _ends_with_raw_sum(block) for block in blocks
+            ):
                 continue
             chains = layer_sequences(instance)
             if any(_normalised_after_last_block(chain, blocks[-1]) for chain in chains):
@@ -86,6 +89,15 @@ def _pre_activated(block: Layer) -> bool:
         if kind in ("conv", "linear", "block", "call", "unknown"):
             return False
     return False
+
+
+def _ends_with_raw_sum(block: Layer) -> bool:
+    """No activation after the block's sums (`return relu(out + shortcut)` after a pre-activated
+    input is a hybrid whose output is already rectified)."""
+    instance = block.instance
+    return instance is not None and not any(
+        kind_of(element) == "act" for residual in residuals(instance) for element in residual.after
+    )
 
 
 def _block_names(blocks: list[Layer]) -> str:

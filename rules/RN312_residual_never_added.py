@@ -98,15 +98,30 @@ def _unused_shortcut(function: cst.FunctionDef, module: ModuleModel) -> Iterator
 
 def _unpacked_outputs(function: cst.FunctionDef) -> set[int]:
     """Names bound by unpacking a call's results (`x, skip = self.down(x)`): one output of a module
-    that returns several (a U-Net encoder's skip), which forward may leave unused on purpose."""
-    return {
-        id(element.value)
-        for node in descendants(function.body)
-        if isinstance(node, cst.Assign) and isinstance(node.value, cst.Call)
-        for target in node.targets
-        if isinstance(target.target, (cst.Tuple, cst.List))
-        for element in target.target.elements
-    }
+    that returns several (a U-Net encoder's skip), which forward may leave unused on purpose. Names
+    bound from a tensor's shape (`_, c, h, residual_w = residual.shape`) are sizes, no tensor."""
+    found: set[int] = set()
+    for node in descendants(function.body):
+        if not isinstance(node, cst.Assign):
+            continue
+        shape = _reads_shape(node.value)
+        if not shape and not isinstance(node.value, cst.Call):
+            continue
+        for target in node.targets:
+            if isinstance(target.target, (cst.Tuple, cst.List)):
+                found.update(id(element.value) for element in target.target.elements)
+            elif shape:
+                found.add(id(target.target))
+    return found
+
+
+def _reads_shape(value: cst.BaseExpression) -> bool:
+    """`x.shape`, `x.shape[2]`, `x.size()`, `x.size(1)`."""
+    if isinstance(value, cst.Subscript):
+        value = value.value
+    if isinstance(value, cst.Call):
+        value = value.func
+    return isinstance(value, cst.Attribute) and value.attr.value in ("shape", "size")
 
 
 def _assigned_a_value(bindings: list[cst.CSTNode]) -> bool:

@@ -12,6 +12,7 @@ from reslint.knowledge.naming import NORM_FREE_NAME
 from reslint.model import ModuleModel
 from reslint.model.classes import Instance
 from reslint.model.queries import residual_blocks, residuals
+from reslint.model.values import Layer, ListValue, options
 from reslint.rule import Rule, Violation
 from reslint.rules_support import unique
 
@@ -78,7 +79,7 @@ def _kinds_within(instance: Instance, depth: int) -> set[str]:
     kinds: set[str] = set()
     if depth > 6:
         return {"unknown"}
-    for layer in instance.layers().values():
+    for layer in _held(instance):
         for inner in layer.walk():
             kinds.add(inner.kind)
             if inner.kind == "block":
@@ -89,6 +90,18 @@ def _kinds_within(instance: Instance, depth: int) -> set[str]:
         if any(_fixed_scale(step.node) for step in forward.steps if step.kind == "mul"):
             kinds.add(SCALED)
     return kinds
+
+
+def _held(instance: Instance) -> Iterator[Layer]:
+    """The layers its attributes hold, those of plain lists too (`self.blocks = []` that forward
+    loops over: RN110's finding; their norms still run)."""
+    yield from instance.layers().values()
+    for value in instance.attrs.values():
+        for option in options(value):
+            if isinstance(option, ListValue):
+                yield from (
+                    o for item in option.items for o in options(item) if isinstance(o, Layer)
+                )
 
 
 # A tensor multiplied by a number written in the code: the scaled residual of norm-free designs

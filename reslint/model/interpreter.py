@@ -1178,6 +1178,11 @@ class Interpreter:
         args, kwargs = instance.torch_base_init
         conv = self.torch_layer(base, args, kwargs, node)
         conv.type_name, conv.guards = layer.type_name, layer.guards
+        # A setting the class assigns itself after the base's init (`self.padding =
+        # (self.kernel_size[0] // 2, ...)`, the "auto padding" conv) is the one the layer runs with.
+        for name in conv.args.keys() & instance.attrs.keys():
+            value = instance.attrs[name]
+            conv.args[name] = value if isinstance(value, Expr) else UNKNOWN
         return conv
 
     def call_builtin(
@@ -1981,10 +1986,14 @@ def _item_domain(base: Any, key: Any, text: str) -> tuple:
     return tuple(sorted({*default, *stride})) if stride else default
 
 
+# Short channel names of student code and compact repositories: `cin`/`cout`, `c_in`, `nin`, `c1`.
+SHORT_CHANNEL_NAME = re.compile(r"[cn]_?in|c\d")
+
+
 def _looks_numeric(name: str) -> bool:
     """Parameters that carry sizes: reslint treats them as symbols rather than unknowns."""
     lowered = name.lower().rsplit(".", 1)[-1]
-    return any(
+    return SHORT_CHANNEL_NAME.fullmatch(lowered) is not None or any(
         part in lowered
         for part in (
             "plane",

@@ -282,7 +282,7 @@ def relation(left: Expr, right: Expr, assume: Assumptions = ()) -> Relation:
     left means nothing is known). A size that is one of several (`either`) relates to another only
     as all its options do."""
     if left.op == "either" or right.op == "either":
-        found = {relation(a, b, assume) for a in _options(left) for b in _options(right)}
+        found = {relation(a, b, assume) for a in choices(left) for b in choices(right)}
         return found.pop() if len(found) == 1 else Relation.UNKNOWN
     outcomes = set()
     for a, b in _sampled(left, right, assume):
@@ -319,14 +319,15 @@ _ENTRY = re.compile(r"^(?P<list>.+)\[(?P<index>-?\d+)\]$")
 
 def _aliased(left: Expr, right: Expr) -> bool:
     """One side reads an entry of a list from its end and the other from its start (`widths[-1]`
-    and `widths[1]`): in a list of unknown length they may be the same entry."""
+    and `widths[1]`): in a list of unknown length they may be the same entry. A list kept on the
+    module under its parameter's name (`self.widths = widths`) is the same list."""
 
     def ends(expr: Expr) -> set[tuple[str, bool]]:
         found = set()
         for name in expr.symbols():
             match = _ENTRY.match(name)
             if match:
-                found.add((match["list"], match["index"].startswith("-")))
+                found.add((match["list"].removeprefix("self."), match["index"].startswith("-")))
         return found
 
     mine, theirs = ends(left), ends(right)
@@ -338,7 +339,8 @@ def _is_entry(name: str) -> bool:
     return "[" in name
 
 
-def _options(expr: Expr) -> tuple[Expr, ...]:
+def choices(expr: Expr) -> tuple[Expr, ...]:
+    """The formulas a size may be (`either(32, 16)`), or the size itself."""
     return expr.args if expr.op == "either" else (expr,)
 
 
@@ -480,5 +482,5 @@ def _render(expr: Expr) -> str:
 def at_defaults(expr: Expr) -> list[float] | None:
     """The values a size takes at sample 0 (every parameter at its default, free sizes all equal),
     one per alternative; None when one of them cannot be evaluated."""
-    values = [option.evaluate(_sampler(0)) for option in _options(expr)]
+    values = [option.evaluate(_sampler(0)) for option in choices(expr)]
     return None if any(value is None for value in values) else values  # type: ignore[return-value]
