@@ -9,7 +9,13 @@ from typing import Any
 
 import libcst as cst
 
-from reslint.knowledge.layers import CHANNEL_PRESERVING, NORMS, LayerKind
+from reslint.knowledge.layers import (
+    CHANNEL_PRESERVING,
+    LINEAR_KINDS,
+    LINEAR_TENSOR_METHODS,
+    NORMS,
+    LayerKind,
+)
 from reslint.knowledge.names import names_in
 from reslint.model.classes import ForwardModel, Instance
 from reslint.model.naming import SHORTCUT_NAME, names_stride
@@ -1036,6 +1042,22 @@ def _may_start_nonlinear(path: list[Element], depth: int) -> bool:
 
 
 MAX_POOL = re.compile(r"max_?pool", re.IGNORECASE)
+AVERAGE = re.compile(r"avg|average|mean", re.IGNORECASE)
+
+
+def is_linear_map(element: Element) -> bool:
+    """An operation whose output is a linear map of its input: a reshape, an average pooling (a
+    global one only when its type or function names an average: timm's SelectAdaptivePool2d may
+    take a maximum), a sum over a dimension, the identity or dropout. Two convolutions with only
+    these and a BatchNorm between them compose into one linear map."""
+    kind = kind_of(element)
+    if kind in LINEAR_KINDS:
+        return True
+    layer = layer_of(element)
+    name = layer.type_name if layer is not None else describe(element)
+    if kind == LayerKind.GLOBALPOOL:
+        return bool(AVERAGE.search(name)) and not MAX_POOL.search(name)
+    return kind == "call" and layer is None and name in LINEAR_TENSOR_METHODS
 
 
 def is_max_pool(element: Element) -> bool:
