@@ -170,6 +170,16 @@ class Chain(list):
         the elements `among` exist)."""
         return relation(left, right, self.assuming(among)) is Relation.DIFFERENT
 
+    def pair_differs(self, left: Expr, right: Expr, first: Element, second: Element) -> bool:
+        """Whether a size of `first` and one of `second`, the element right after it, differ
+        wherever the two run together. When forward applies `second` to what `first` returns
+        whichever way its undecided tests went (`out = self.bn3(self.conv3(out))` after an if/elif
+        that merged), the path this chain took to them says nothing about their sizes: only the
+        conditions the two run and are built under count."""
+        if not follows_on_every_path(first, second):
+            return self.differ(left, right, (first, second))
+        return relation(left, right, Chain().assuming((first, second))) is Relation.DIFFERENT
+
     def differ_where_tested(
         self, left: Expr, right: Expr, tests: Iterable[Comparison], among: Iterable[Element] = ()
     ) -> Comparison | None:
@@ -198,6 +208,17 @@ class Chain(list):
             if isinstance(guard, Guard) and isinstance(guard.condition, Condition)
         )
         return (*self.assume, *built_under)
+
+
+def follows_on_every_path(first: Element, second: Element) -> bool:
+    """Whether forward applies the step `second` to what the step `first` returned, and to nothing
+    else, on every path that reaches `second`."""
+    return (
+        isinstance(first, Step)
+        and isinstance(second, Step)
+        and bool(second.inputs)
+        and all(flow.steps and flow.steps[-1] is first for flow in second.inputs)
+    )
 
 
 def layer_sequences(instance: Instance, open_containers: bool = True) -> list[Chain]:
