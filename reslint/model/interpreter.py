@@ -44,7 +44,14 @@ from reslint.model.call_binding import gives_a_parameter_twice
 from reslint.model.classes import ClassModel, ForwardModel
 from reslint.model.gates import is_gate
 from reslint.model.naming import SHORTCUT_NAME, builds_norm, names_stride
-from reslint.model.symbolic import Comparison, Condition, Connective, Expr, Relation
+from reslint.model.symbolic import (
+    COMPARISON_SYMBOLS,
+    Comparison,
+    Condition,
+    Connective,
+    Expr,
+    Relation,
+)
 from reslint.model.values import (
     FORWARDS_UNSUPPLIED,
     OPEN_KWARGS,
@@ -478,6 +485,7 @@ class Interpreter:
                     self.run_block(orelse.body, frame)
             after_else = _through(_snapshot(frame), before, skipped)
             _merge(frame, *_untouched_through(after_body, after_else, before, taken, skipped))
+            _select_sizes(frame, condition, after_body, after_else)
 
     @contextmanager
     def guarded(
@@ -2002,6 +2010,22 @@ def _nodes(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
             yield from _nodes(child)
         elif isinstance(child, cst.ComparisonTarget):
             yield from _nodes(child.comparator)
+
+
+def _select_sizes(
+    frame: Frame, condition: Condition | None, body: tuple, orelse: tuple
+) -> None:
+    """A size the two ways of a comparison of sizes set differently, when both ways go on: the
+    one the comparison picks at each size (`if new_v < 0.9 * v: new_v += divisor`, the rounding
+    of a width to a multiple), not merely one of the two."""
+    if not isinstance(condition, Comparison) or condition.op not in COMPARISON_SYMBOLS:
+        return
+    if body[2] or orelse[2]:
+        return  # a way that returned: what is left is the other way's
+    for name, then in body[0].items():
+        otherwise = orelse[0].get(name)
+        if isinstance(then, Expr) and isinstance(otherwise, Expr) and then != otherwise:
+            frame.locals[name] = symbolic.select(condition, then, otherwise)
 
 
 def _through(snapshot: tuple, before: tuple, guard: Guard) -> tuple:
