@@ -23,6 +23,7 @@ from reslint.knowledge.frameworks import (
     is_activation_instances,
     model_factory,
     rounding_helper,
+    torch_container,
     tuple_repeater,
 )
 from reslint.knowledge.layers import (
@@ -42,6 +43,7 @@ from reslint.model.branch_facts import branch_facts
 from reslint.model.builders import LayerClass
 from reslint.model.call_binding import gives_a_parameter_twice
 from reslint.model.classes import ClassModel, ForwardModel
+from reslint.model.computed_names import never_set
 from reslint.model.gates import is_gate
 from reslint.model.naming import SHORTCUT_NAME, builds_norm, names_stride
 from reslint.model.symbolic import (
@@ -1096,6 +1098,9 @@ class Interpreter:
         if qualified.endswith("checkpoint.checkpoint") and args:
             # torch.utils.checkpoint runs the function on the arguments (only memory use differs).
             return self.call(args[0], args[1:], {}, node, frame)
+        container = torch_container(qualified)
+        if container is not None:
+            return self.torch_layer(container, args, kwargs, node)
         rounding = rounding_helper(qualified)
         if rounding is not None:
             return _rounded(rounding, args, kwargs, frame.module.code(node))
@@ -1212,6 +1217,12 @@ class Interpreter:
         if name == "getattr" and len(args) >= 2 and isinstance(args[1], str):
             if frame.instance is not None and args[0] is frame.instance:
                 frame.instance.read_by_name.add(args[1])
+                if (
+                    len(args) >= 3
+                    and args[1] not in frame.instance.attrs
+                    and never_set(args[1], frame.instance.cls, frame.module)
+                ):
+                    return args[2]  # `getattr(self, "lateral", [0, 0])`: nothing sets it here
                 return frame.instance.attribute(args[1], self)
             if isinstance(args[0], TorchRef):  # getattr(nn, "ReLU")
                 return TorchRef(f"{args[0].qualified}.{args[1]}")
