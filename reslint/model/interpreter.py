@@ -2023,9 +2023,7 @@ def _nodes(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
             yield from _nodes(child.comparator)
 
 
-def _select_sizes(
-    frame: Frame, condition: Condition | None, body: tuple, orelse: tuple
-) -> None:
+def _select_sizes(frame: Frame, condition: Condition | None, body: tuple, orelse: tuple) -> None:
     """A size the two ways of a comparison of sizes set differently, when both ways go on: the
     one the comparison picks at each size (`if new_v < 0.9 * v: new_v += divisor`, the rounding
     of a width to a multiple), not merely one of the two."""
