@@ -61,7 +61,7 @@ class ConvNormMismatch(Rule):
                     if (
                         produced is None
                         or expected is None
-                        or not sequence.differ(produced, expected)
+                        or not sequence.pair_differs(produced, expected, first, second)
                     ):
                         continue
                     yield Violation(

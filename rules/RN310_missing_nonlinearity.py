@@ -12,6 +12,7 @@ from reslint.model.queries import (
     anchor_of,
     describe,
     entry_conv,
+    is_linear_map,
     is_max_pool,
     kind_of,
     layer_of,
@@ -85,9 +86,11 @@ def _first_block_may_start_nonlinear(network: Instance) -> bool:
 
 
 def _between_convs(branch: list[Element]) -> Iterator[Violation]:
-    """Two plain convolutions with only a norm between them."""
+    """Two plain convolutions with only a norm, and operations that are linear maps (a reshape,
+    an average pooling, a sum), between them."""
     previous: Element | None = None
     last_norm: Element | None = None
+    reshaped: list[Element] = []  # the linear operations since `previous`, named in the message
     for element in branch:
         kind = kind_of(element)
         layer = layer_of(element)
@@ -104,17 +107,21 @@ def _between_convs(branch: list[Element]) -> Iterator[Violation]:
                 and _plain(conv)
                 and _together(previous, last_norm, element)
             ):
+                also = "".join(f", `{describe(step)}`" for step in reshaped)
                 yield Violation(
                     anchor_of(last_norm),
-                    f"nothing but `{describe(last_norm)}` between `{describe(previous)}` and "
-                    f"`{describe(element)}`: the two convolutions compose into one linear map",
+                    f"nothing but `{describe(last_norm)}`{also} between `{describe(previous)}` "
+                    f"and `{describe(element)}`: the two convolutions compose into one linear map",
                     f"apply the activation after `{describe(last_norm)}`",
                 )
             # What a block ends with is its own forward's business.
-            previous, last_norm = (element if kind == "conv" else None), None
+            previous, last_norm, reshaped = (element if kind == "conv" else None), None, []
         elif _linear_norm(element) and previous is not None:
             last_norm = element
-        elif kind not in ("dropout", "identity"):
+        elif is_linear_map(element):
+            if kind not in ("dropout", "identity"):
+                reshaped.append(element)
+        else:
             previous = None  # an activation, or something reslint cannot read
 
 

@@ -504,3 +504,24 @@ def test_layer_sequences_are_worked_out_once_per_instance_and_anew_when_it_grows
     instance.attrs["extra"] = instance.attrs["bn"]
     grown = layer_sequences(instance)
     assert grown[0] is not first[0]
+
+
+def test_getattr_with_a_default_gives_it_where_nothing_sets_the_attribute() -> None:
+    # ResNet3d's `getattr(self, "lateral_inplanes", [0, 0, 0, 0])`: only a subclass sets it.
+    model = model_of("""
+        import torch.nn as nn
+        class Stream(nn.Module):
+            def __init__(self, base=32):
+                super().__init__()
+                side = getattr(self, "side_channels", [0, 0])
+                self.stage = nn.Conv2d(base + side[0], base, 3)
+        class Fused(Stream):
+            def __init__(self, base=32):
+                self.side_channels = [8, 8]
+                super().__init__(base)
+        """)
+    plain = model.class_named("Stream").generic.layers()["stage"]
+    fused = model.class_named("Fused").generic.layers()["stage"]
+    # `base + side[0]`: side[0] is the default's 0 here, the subclass's 8 there.
+    assert plain.channels_in is not None and plain.channels_in.args[1].constant == 0
+    assert fused.channels_in is not None and fused.channels_in.args[1].constant == 8

@@ -368,6 +368,21 @@ ACTIVATION_INSTANCES: frozenset[tuple[str, str]] = frozenset({("transformers", "
 TORCH_MIRRORS: dict[tuple[str, str], str] = {("transformers", "initialization"): "torch.nn.init"}
 
 
+# Containers of other libraries that are torch's (with an `init_cfg` beside): mmengine's and mmcv
+# 1.x's `Sequential(*layers)`, the torch.nn class each is. (Their ModuleList is left unknown for
+# now: read as a list, it shows Res2Net's hierarchical `sp + spx[i]` as a residual sum and a
+# module appended in exclusive branches as appended twice.)
+CONTAINERS: dict[tuple[str, str], str] = {
+    (package, "Sequential"): "Sequential" for package in ("mmengine", "mmcv")
+}
+
+
+def torch_container(qualified: str) -> str | None:
+    """The torch.nn container a framework's container class is (`mmengine.model.Sequential`)."""
+    found = _lookup(CONTAINERS, qualified)
+    return found if isinstance(found, str) else None
+
+
 # Base classes of other libraries that are torch.nn.Module subclasses.
 MODULE_BASES: frozenset[tuple[str, str]] = frozenset(
     {

@@ -268,6 +268,14 @@ CHANNEL_PRESERVING = frozenset(
     }
 )
 
+# Kinds that are linear maps of their input whatever their arguments: reshaping, averaging windows,
+# the identity and (at inference) dropout. Global pooling is linear when it averages (AvgPool,
+# `mean`), not when it takes a maximum; tensor methods of their own kinds are listed by name.
+LINEAR_KINDS = frozenset(
+    {LayerKind.IDENTITY, LayerKind.DROPOUT, LayerKind.FLATTEN, LayerKind.AVGPOOL}
+)
+LINEAR_TENSOR_METHODS = frozenset({"sum"})
+
 # Kinds that normalise: each is built for the channels of the layer before it.
 NORMS = frozenset({LayerKind.BATCHNORM, LayerKind.NORM})
 

@@ -18,6 +18,7 @@ import libcst as cst
 
 from reslint.knowledge.frameworks import builder_for, module_base_attributes
 from reslint.knowledge.layers import ARGUMENT_STORERS, NAME_SETTERS
+from reslint.knowledge.names import names_in
 
 if TYPE_CHECKING:
     from reslint.model.classes import ClassModel
@@ -228,6 +229,28 @@ def _attribute_values(
                     yield method, _assigned(target, home)
     if not found or _unseen_base_may_set(name, cls):
         yield next(iter(cls.methods.values())), None
+
+
+def never_set(name: str, cls: ClassModel, module: ModuleModel) -> bool:
+    """Whether nothing gives instances of `cls` the attribute `name`: no method of the class or its
+    bases stores it, nor sets it under a computed name that may be it, the class bodies do not
+    define it, no base reslint cannot read may set it, and nn.Module has no such attribute. Then
+    `getattr(self, name, default)` is the default (ResNet3d's `lateral_inplanes`, which only its
+    two-pathway subclasses set)."""
+    if name in (names_in("torch.nn.Module") or ()) or _unseen_base_may_set(name, cls):
+        return False
+    for owner in [cls, *cls.ancestors()]:
+        if name in owner.constant_nodes or name in owner.methods:
+            return False
+        home = module.file_of(owner.node)
+        computed = dynamic_name_shapes(home).get(id(owner.node), [])
+        if computed is None or reads_fit(name, computed):
+            return False
+        for method in owner.methods.values():
+            for target in home.attribute_stores_in_method(method):
+                if target.attr.value == name and _is_instance(target.value, method):
+                    return False
+    return True
 
 
 def _unseen_base_may_set(name: str, cls: ClassModel) -> bool:

@@ -23,6 +23,7 @@ from reslint.knowledge.frameworks import (
     is_activation_instances,
     model_factory,
     rounding_helper,
+    torch_container,
     tuple_repeater,
 )
 from reslint.knowledge.layers import (
@@ -50,8 +51,16 @@ from reslint.model.branch_facts import branch_facts
 from reslint.model.builders import LayerClass
 from reslint.model.call_binding import gives_a_parameter_twice
 from reslint.model.classes import ClassModel, ForwardModel
+from reslint.model.computed_names import never_set
 from reslint.model.gates import is_gate
-from reslint.model.symbolic import Comparison, Condition, Connective, Expr, Relation
+from reslint.model.symbolic import (
+    COMPARISON_SYMBOLS,
+    Comparison,
+    Condition,
+    Connective,
+    Expr,
+    Relation,
+)
 from reslint.model.values import (
     FORWARDS_UNSUPPLIED,
     OPEN_KWARGS,
@@ -486,6 +495,7 @@ class Interpreter:
                     self.run_block(orelse.body, frame)
             after_else = _through(_snapshot(frame), before, skipped)
             _merge(frame, *_untouched_through(after_body, after_else, before, taken, skipped))
+            _select_sizes(frame, condition, after_body, after_else)
 
     @contextmanager
     def guarded(
@@ -1113,6 +1123,9 @@ class Interpreter:
         if qualified.endswith("checkpoint.checkpoint") and args:
             # torch.utils.checkpoint runs the function on the arguments (only memory use differs).
             return self.call(args[0], args[1:], {}, node, frame)
+        container = torch_container(qualified)
+        if container is not None:
+            return self.torch_layer(container, args, kwargs, node)
         rounding = rounding_helper(qualified)
         if rounding is not None:
             return _rounded(rounding, args, kwargs, frame.module.code(node))
@@ -1238,6 +1251,12 @@ class Interpreter:
         if name == "getattr" and len(args) >= 2 and isinstance(args[1], str):
             if frame.instance is not None and args[0] is frame.instance:
                 frame.instance.read_by_name.add(args[1])
+                if (
+                    len(args) >= 3
+                    and args[1] not in frame.instance.attrs
+                    and never_set(args[1], frame.instance.cls, frame.module)
+                ):
+                    return args[2]  # `getattr(self, "lateral", [0, 0])`: nothing sets it here
                 return frame.instance.attribute(args[1], self)
             if isinstance(args[0], TorchRef):  # getattr(nn, "ReLU")
                 return TorchRef(f"{args[0].qualified}.{args[1]}")
@@ -2097,6 +2116,20 @@ def _nodes(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
             yield from _nodes(child)
         elif isinstance(child, cst.ComparisonTarget):
             yield from _nodes(child.comparator)
+
+
+def _select_sizes(frame: Frame, condition: Condition | None, body: tuple, orelse: tuple) -> None:
+    """A size the two ways of a comparison of sizes set differently, when both ways go on: the
+    one the comparison picks at each size (`if new_v < 0.9 * v: new_v += divisor`, the rounding
+    of a width to a multiple), not merely one of the two."""
+    if not isinstance(condition, Comparison) or condition.op not in COMPARISON_SYMBOLS:
+        return
+    if body[2] or orelse[2]:
+        return  # a way that returned: what is left is the other way's
+    for name, then in body[0].items():
+        otherwise = orelse[0].get(name)
+        if isinstance(then, Expr) and isinstance(otherwise, Expr) and then != otherwise:
+            frame.locals[name] = symbolic.select(condition, then, otherwise)
 
 
 def _through(snapshot: tuple, before: tuple, guard: Guard) -> tuple:

@@ -9,7 +9,13 @@ from typing import Any
 
 import libcst as cst
 
-from reslint.knowledge.layers import CHANNEL_PRESERVING, NORMS, LayerKind
+from reslint.knowledge.layers import (
+    CHANNEL_PRESERVING,
+    LINEAR_KINDS,
+    LINEAR_TENSOR_METHODS,
+    NORMS,
+    LayerKind,
+)
 from reslint.knowledge.names import names_in
 from reslint.knowledge.naming import RUNNING_CHANNELS, SHORTCUT_NAME, names_stride
 from reslint.model.classes import ForwardModel, Instance
@@ -175,6 +181,16 @@ class Chain(list):
         the elements `among` exist)."""
         return relation(left, right, self.assuming(among)) is Relation.DIFFERENT
 
+    def pair_differs(self, left: Expr, right: Expr, first: Element, second: Element) -> bool:
+        """Whether a size of `first` and one of `second`, the element right after it, differ
+        wherever the two run together. When forward applies `second` to what `first` returns
+        whichever way its undecided tests went (`out = self.bn3(self.conv3(out))` after an if/elif
+        that merged), the path this chain took to them says nothing about their sizes: only the
+        conditions the two run and are built under count."""
+        if not follows_on_every_path(first, second):
+            return self.differ(left, right, (first, second))
+        return relation(left, right, Chain().assuming((first, second))) is Relation.DIFFERENT
+
     def differ_where_tested(
         self, left: Expr, right: Expr, tests: Iterable[Comparison], among: Iterable[Element] = ()
     ) -> Comparison | None:
@@ -203,6 +219,17 @@ class Chain(list):
             if isinstance(guard, Guard) and isinstance(guard.condition, Condition)
         )
         return (*self.assume, *built_under)
+
+
+def follows_on_every_path(first: Element, second: Element) -> bool:
+    """Whether forward applies the step `second` to what the step `first` returned, and to nothing
+    else, on every path that reaches `second`."""
+    return (
+        isinstance(first, Step)
+        and isinstance(second, Step)
+        and bool(second.inputs)
+        and all(flow.steps and flow.steps[-1] is first for flow in second.inputs)
+    )
 
 
 def layer_sequences(instance: Instance, open_containers: bool = True) -> list[Chain]:
@@ -1068,6 +1095,22 @@ def _may_start_nonlinear(path: list[Element], depth: int) -> bool:
 
 
 MAX_POOL = re.compile(r"max_?pool", re.IGNORECASE)
+AVERAGE = re.compile(r"avg|average|mean", re.IGNORECASE)
+
+
+def is_linear_map(element: Element) -> bool:
+    """An operation whose output is a linear map of its input: a reshape, an average pooling (a
+    global one only when its type or function names an average: timm's SelectAdaptivePool2d may
+    take a maximum), a sum over a dimension, the identity or dropout. Two convolutions with only
+    these and a BatchNorm between them compose into one linear map."""
+    kind = kind_of(element)
+    if kind in LINEAR_KINDS:
+        return True
+    layer = layer_of(element)
+    name = layer.type_name if layer is not None else describe(element)
+    if kind == LayerKind.GLOBALPOOL:
+        return bool(AVERAGE.search(name)) and not MAX_POOL.search(name)
+    return kind == "call" and layer is None and name in LINEAR_TENSOR_METHODS
 
 
 def is_max_pool(element: Element) -> bool:

@@ -149,6 +149,11 @@ def either(options: list[Expr], text: str = "") -> Expr:
     )
 
 
+def select(test: Comparison, then: Expr, otherwise: Expr) -> Expr:
+    """The size a comparison of sizes picks: `then` where it holds, `otherwise` where it fails."""
+    return combine(f"if{COMPARISON_SYMBOLS[test.op]}", [test.left, test.right, then, otherwise])
+
+
 Lookup = Callable[[str, tuple], float | None]
 
 
@@ -444,6 +449,8 @@ def _apply(op: str, values: list[float]) -> float | None:
             return min(values)
         if op == "divisible":
             return _divisible(*values)
+        if op.startswith("if"):  # select: values[2] where values[0] <op> values[1], else values[3]
+            return values[2] if COMPARE[op[2:]](values[0], values[1]) else values[3]
     except (ZeroDivisionError, OverflowError, ValueError):
         return None
     return None
@@ -476,6 +483,8 @@ def _render(expr: Expr) -> str:
         return f"-{parts[0]}"
     if expr.op == "either":
         return " or ".join(parts)
+    if expr.op.startswith("if"):
+        return f"{parts[2]} if {parts[0]} {expr.op[2:]} {parts[1]} else {parts[3]}"
     return f" {expr.op} ".join(parts)
 
 

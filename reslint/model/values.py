@@ -98,8 +98,10 @@ class Layer:
     def expr(self, name: str) -> Expr | None:
         """An argument as a size; one that depends on an undecided condition is all its options
         when they are separate formulas (`planes if groups == 1 else width`). A size adjusted in
-        place under a test (`if new_v < 0.9 * v: new_v += divisor`) stays unknown: such rounding
-        helpers run once per loop iteration, and their options pair sizes of different stages."""
+        place under a test reslint cannot evaluate at each size stays unknown: such helpers run
+        once per loop iteration, and their options pair sizes of different stages. (Under a plain
+        comparison of sizes, `if new_v < 0.9 * v: new_v += divisor`, the interpreter keeps the
+        size the comparison picks: symbolic.select.)"""
         value = self.args.get(name)
         if isinstance(value, Alt) and all(isinstance(option, Expr) for option in value.options):
             options = value.options
