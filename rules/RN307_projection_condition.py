@@ -19,6 +19,7 @@ from reslint.model.symbolic import (
     Condition,
     Expr,
     Relation,
+    choices,
     reads_a_stride,
     relation,
     samples,
@@ -188,11 +189,21 @@ def _stride_chosen_alongside(shortcut) -> bool:
     if shortcut.instance is None:
         return False
     return any(
-        len(values := options(conv.arg("stride"))) > 1
+        len(values := _stride_values(conv)) > 1
         and any(isinstance(value, Expr) and value.constant == 1 for value in values)
         for residual in residuals(shortcut.instance)
         for conv in convs_of(residual.main)
     )
+
+
+def _stride_values(conv) -> list:
+    """Each value a conv's stride may take: its alternatives, and either way of a size an `if` on
+    sizes picks (`stride = 2` under `if in_channels != out_channels`)."""
+    return [
+        choice
+        for value in options(conv.arg("stride"))
+        for choice in (choices(value) if isinstance(value, Expr) else (value,))
+    ]
 
 
 def _projects_both_ways(shortcut, guard, shortcuts: list) -> bool:

@@ -19,7 +19,9 @@ RUNNING_CHANNELS = re.compile(
 )
 # A projection (`self.proj`): a shortcut only where the forward shows it is one, by adding it
 # applied straight to the block's input (`self.proj(x) + self.f(x)`).
-PROJECTION_NAME = re.compile(r"proj", re.I)
+# `proj`, `proj_conv`; `self.project` stays out as before this name was taught: WRN-style blocks name so
+# a shortcut chosen by a width test alone, which their builders only ever stride with a width change.
+PROJECTION_NAME = re.compile(r"proj(?!ect)", re.I)
 
 
 def names_stride(name: str) -> bool:

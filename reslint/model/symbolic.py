@@ -345,8 +345,16 @@ def _is_entry(name: str) -> bool:
 
 
 def choices(expr: Expr) -> tuple[Expr, ...]:
-    """The formulas a size may be (`either(32, 16)`), or the size itself."""
-    return expr.args if expr.op == "either" else (expr,)
+    """The formulas a size may be (`either(32, 16)`, either way of a `select`), or the size itself."""
+    if expr.op == "either":
+        return expr.args
+    if _is_select(expr):
+        return (*choices(expr.args[2]), *choices(expr.args[3]))
+    return (expr,)
+
+
+def _is_select(expr: Expr) -> bool:
+    return expr.op.startswith("if") and expr.op[2:] in COMPARISON_SYMBOLS.values()
 
 
 def equal_at_block_strides(left: Expr, right: Expr, assume: Assumptions = ()) -> bool:
