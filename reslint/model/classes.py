@@ -12,7 +12,9 @@ import libcst as cst
 
 from reslint.knowledge.frameworks import initializes_itself, is_module_base
 from reslint.knowledge.layers import CHANNEL_PRESERVING, PARAMETER_CONSTRUCTORS, TORCH_LAYERS
+from reslint.model import symbolic
 from reslint.model.builders import part_name
+from reslint.model.constructions import passed_numbers
 from reslint.model.symbolic import Comparison, Expr, Relation, comparisons, either, relation
 from reslint.model.values import (
     UNKNOWN,
@@ -315,7 +317,9 @@ class ClassModel:
             bound = dict(args)
             module = self.module.project.owner(init)
             for param in unbound:
-                bound[param.name.value] = interpreter.unsupplied(param, module)
+                bound[param.name.value] = _fixed_by_constructions(
+                    self, param.name.value
+                ) or interpreter.unsupplied(param, module)
             for rest in (init.params.star_arg, init.params.star_kwarg):
                 if isinstance(rest, cst.Param) and rest.name.value not in args:
                     bound[rest.name.value] = UNSUPPLIED
@@ -640,6 +644,15 @@ def _channel_steps(flow: Flow) -> Iterator[Layer | None]:
             yield step.layer
         elif step.kind not in CHANNEL_PRESERVING and step.kind != "subsample":
             yield None
+
+
+def _fixed_by_constructions(cls: ClassModel, param: str) -> Expr | None:
+    """The one number every construction of the class in the file gives `param` (each stack builds
+    its blocks with `second_stride=1`), named as the parameter: the file builds no other value."""
+    numbers = passed_numbers(cls, param, cls.module)
+    if numbers is None or len(numbers) != 1:
+        return None
+    return symbolic.const(numbers.pop(), param)
 
 
 def _key(args: dict[str, Any]) -> str:
