@@ -642,8 +642,40 @@ def _channel_steps(flow: Flow) -> Iterator[Layer | None]:
     for step in reversed(flow.steps):
         if step.layer is not None:
             yield step.layer
-        elif step.kind not in CHANNEL_PRESERVING and step.kind != "subsample":
+        elif (step.kind not in CHANNEL_PRESERVING and step.kind != "subsample") or _sets_channels(
+            step
+        ):
             yield None
+
+
+# Tensor methods that lay a tensor out anew from the sizes they are given.
+RESHAPES = frozenset({"view", "reshape"})
+
+
+def _sets_channels(step: Step) -> bool:
+    """`y.view(batch, channels, height, width)`: a reshape to a map whose channel size it names
+    itself (not `-1`, which keeps the count) sets the channels, whatever the layers before made
+    (a Conv3d sliding over the channels as depth, folded back to the input's shape)."""
+    node = step.node
+    if not (
+        isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Attribute)
+        and node.func.attr.value in RESHAPES
+    ):
+        return False
+    sizes = [arg.value for arg in node.args if arg.keyword is None and not arg.star]
+    if len(sizes) == 1 and isinstance(sizes[0], (cst.Tuple, cst.List)):
+        sizes = [element.value for element in sizes[0].elements]
+    return len(sizes) >= 3 and not _minus_one(sizes[1])
+
+
+def _minus_one(node: cst.BaseExpression) -> bool:
+    return (
+        isinstance(node, cst.UnaryOperation)
+        and isinstance(node.operator, cst.Minus)
+        and isinstance(node.expression, cst.Integer)
+        and node.expression.value == "1"
+    )
 
 
 def _fixed_by_constructions(cls: ClassModel, param: str) -> Expr | None:
