@@ -687,6 +687,11 @@ def _fixed_by_constructions(cls: ClassModel, param: str) -> Expr | None:
     return symbolic.const(numbers.pop(), param)
 
 
+def built_alike(a: Layer, b: Layer) -> bool:
+    """Two layers of one type built from the same arguments (two equal projections of one input)."""
+    return a.type_name == b.type_name and a.cls is b.cls and _key(a.args) == _key(b.args)
+
+
 def _key(args: dict[str, Any]) -> str:
     return repr(sorted((name, _value_key(value)) for name, value in args.items()))
 

@@ -11,7 +11,7 @@ import libcst as cst
 
 from reslint.knowledge.layers import CHANNEL_PRESERVING, NORMS, LayerKind
 from reslint.knowledge.names import names_in
-from reslint.model.classes import ForwardModel, Instance
+from reslint.model.classes import ForwardModel, Instance, built_alike
 from reslint.model.container_use import applied_side_by_side
 from reslint.model.naming import SHORTCUT_NAME, names_stride
 from reslint.model.symbolic import Assumptions, Comparison, Condition, Expr, Relation, relation
@@ -394,6 +394,42 @@ class Residual:
     @property
     def main(self) -> Chain:
         return max(self.mains, key=lambda elements: _weight_of(elements, ()))
+
+
+def split_in_two(residual: Residual, shortcut: Chain, instance: Instance) -> bool:
+    """Whether the "shortcut" is one module (a helper block, or a framework's conv-norm-act) built
+    exactly as the module every main branch starts with: the input projected twice alike, one half
+    worked on and summed back with the other (a cross-stage-partial layer), not a skip path."""
+    side = _one_module(list(shortcut), shortcut, instance)
+    if side is None:
+        return False
+    starts = [
+        _one_module(main[: len(shortcut)], main, instance) if len(main) > len(shortcut) else None
+        for main in residual.mains
+    ]
+    return bool(starts) and all(
+        start is not None and start is not side and built_alike(start, side) for start in starts
+    )
+
+
+def _one_module(elements: list[Element], chain: Chain, instance: Instance) -> Layer | None:
+    """The one module that holds every element: the helper block the class built, or the layer a
+    framework call built with these as its parts (`ConvModule`'s conv, norm and activation)."""
+    parts = {
+        id(part): built
+        for built in instance.layers().values()
+        if built.built_by
+        for part in built.children
+    }
+    module: Layer | None = None
+    for element in elements:
+        held = chain.holder(element)
+        if held is element:
+            held = parts.get(id(layer_of(element)))
+        if not isinstance(held, Layer) or (module is not None and held is not module):
+            return None
+        module = held
+    return module
 
 
 def residuals(instance: Instance) -> list[Residual]:
