@@ -167,9 +167,9 @@ class Chain(list):
 
     def differ_where_tested(
         self, left: Expr, right: Expr, tests: Iterable[Comparison], among: Iterable[Element] = ()
-    ) -> Comparison | None:
+    ) -> tuple[Comparison, bool] | None:
         """A comparison of these two sizes' own symbols that the code itself tests (`in_channel !=
-        out_channel`), taken either way, under which they differ on every sample of this chain's
+        out_channel`), and the way it goes, under which they differ on every sample of this chain's
         path: a configuration the author expects, in which this chain breaks."""
         sides = left.symbols(), right.symbols()
         known = self.assuming(among)
@@ -180,7 +180,7 @@ class Chain(list):
             for way in (True, False):
                 assume = (*known, (test, way))
                 if relation(left, right, assume) is Relation.DIFFERENT:
-                    return test
+                    return test, way
         return None
 
     def assuming(self, elements: Iterable[Element]) -> Assumptions:
