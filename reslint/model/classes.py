@@ -688,8 +688,26 @@ def _fixed_by_constructions(cls: ClassModel, param: str) -> Expr | None:
 
 
 def built_alike(a: Layer, b: Layer) -> bool:
-    """Two layers of one type built from the same arguments (two equal projections of one input)."""
-    return a.type_name == b.type_name and a.cls is b.cls and _key(a.args) == _key(b.args)
+    """Two layers of one type written with the same arguments (two equal projections of one input,
+    `ConvModule(in_channels, hidden, 1)` twice), not merely equal in one configuration."""
+    return (
+        a.type_name == b.type_name
+        and a.cls is b.cls
+        and _key(a.args) == _key(b.args)
+        and _arguments_text(a.node) is not None
+        and _arguments_text(a.node) == _arguments_text(b.node)
+    )
+
+
+_BARE = cst.Module([])
+
+
+def _arguments_text(node: cst.CSTNode) -> str | None:
+    """A call's arguments as written, spacing and trailing comma aside."""
+    if not isinstance(node, cst.Call):
+        return None
+    text = "".join(_BARE.code_for_node(arg) for arg in node.args)
+    return "".join(text.split()).rstrip(",")
 
 
 def _key(args: dict[str, Any]) -> str:
