@@ -94,12 +94,16 @@ class ChannelChainMismatch(Rule):
             when = ""
             if not sequence.differ(produced, expected, (before, after)):
                 tested = sequence.differ_where_tested(produced, expected, tests, (before, after))
-                if tested is None or not isinstance(tested[0].node, cst.CSTNode):
+                if tested is None:
                     continue
                 test, way = tested
+                if not isinstance(test.node, cst.CSTNode):
+                    continue
                 # The case is the test holding, or failing: say which.
                 holds = "" if way else " is false"
-                when = f" whenever `{module.code(test.node)}`{holds}, a case this block provides for"
+                when = (
+                    f" whenever `{module.code(test.node)}`{holds}, a case this block provides for"
+                )
             # A running channel count never updated: RN205's finding on the builder is the cause.
             builder = stale.get(str(expected))
             covered.add(leaves)
