@@ -88,7 +88,7 @@ def _repeated_children(container: Layer, module: ModuleModel) -> Iterator[Violat
             continue
         seen: set[int] = set()
         for child in inner.children:
-            if id(child) in seen and _shares_weights(child):
+            if id(child) in seen and _shares_weights(child) and _filled_together(inner, child):
                 yield Violation(
                     child.anchor,
                     f"`{describe(child)}` is one module object put into `{describe(inner)}` more "
@@ -98,6 +98,16 @@ def _repeated_children(container: Layer, module: ModuleModel) -> Iterator[Violat
                 )
                 break
             seen.add(id(child))
+
+
+def _filled_together(container: Layer, child: Layer) -> bool:
+    """Whether two of the places that put the child into the container run in one configuration
+    (`if i == 0: level.add_module(...); levels.append(level); continue` then `levels.append(level)`:
+    one way or the other, once per iteration). Children given when it was built count as one place."""
+    fills = container.fills.get(id(child), [])
+    if len(fills) < 2:
+        return True
+    return any(compatible(a, b) for i, a in enumerate(fills) for b in fills[i + 1 :])
 
 
 def _says_shared(container: Layer, module: ModuleModel) -> bool:

@@ -93,10 +93,17 @@ class ChannelChainMismatch(Rule):
                 continue  # `Conv2d(256, ...)` after `config.hidden_size` channels: equal at its default?
             when = ""
             if not sequence.differ(produced, expected, (before, after)):
-                test = sequence.differ_where_tested(produced, expected, tests, (before, after))
-                if not isinstance(test, Comparison) or not isinstance(test.node, cst.CSTNode):
+                tested = sequence.differ_where_tested(produced, expected, tests, (before, after))
+                if tested is None:
                     continue
-                when = f" whenever `{module.code(test.node)}`, a case this block provides for"
+                test, way = tested
+                if not isinstance(test.node, cst.CSTNode):
+                    continue
+                # The case is the test holding, or failing: say which.
+                holds = "" if way else " is false"
+                when = (
+                    f" whenever `{module.code(test.node)}`{holds}, a case this block provides for"
+                )
             # A running channel count never updated: RN205's finding on the builder is the cause.
             builder = stale.get(str(expected))
             covered.add(leaves)

@@ -8,7 +8,7 @@ import libcst as cst
 
 from reslint.findings import Applicability
 from reslint.model import ModuleModel
-from reslint.model.queries import Element, anchor_of, describe, kind_of, residuals
+from reslint.model.queries import Element, anchor_of, describe, kind_of, residuals, split_in_two
 from reslint.rule import Edit, Fix, Rule, Violation
 from reslint.rules_support import unique
 
@@ -54,6 +54,8 @@ class ActivationInShortcut(Rule):
         for instance in module.instances():
             for residual in residuals(instance):
                 for shortcut, steps in zip(residual.shortcuts, residual.shortcut_steps):
+                    if split_in_two(residual, shortcut, instance):
+                        continue  # one half of a split input, activated like the other half
                     name = steps[0].text if steps else "shortcut"
                     yield from _activations(shortcut, name, module)
         # A projection built for a block reslint cannot read (the `block` a stage builder is given):

@@ -12,7 +12,9 @@ import libcst as cst
 
 from reslint.knowledge.frameworks import initializes_itself, is_module_base
 from reslint.knowledge.layers import CHANNEL_PRESERVING, PARAMETER_CONSTRUCTORS, TORCH_LAYERS
+from reslint.model import symbolic
 from reslint.model.builders import part_name
+from reslint.model.constructions import passed_numbers
 from reslint.model.symbolic import Comparison, Expr, Relation, comparisons, either, relation
 from reslint.model.values import (
     UNKNOWN,
@@ -320,7 +322,9 @@ class ClassModel:
             bound = dict(args)
             module = self.module.project.owner(init)
             for param in unbound:
-                bound[param.name.value] = interpreter.unsupplied(param, module)
+                bound[param.name.value] = _fixed_by_constructions(
+                    self, param.name.value
+                ) or interpreter.unsupplied(param, module)
             for rest in (init.params.star_arg, init.params.star_kwarg):
                 if isinstance(rest, cst.Param) and rest.name.value not in args:
                     bound[rest.name.value] = UNSUPPLIED
@@ -660,8 +664,72 @@ def _channel_steps(flow: Flow) -> Iterator[Layer | None]:
     for step in reversed(flow.steps):
         if step.layer is not None:
             yield step.layer
-        elif step.kind not in CHANNEL_PRESERVING and step.kind != "subsample":
+        elif (step.kind not in CHANNEL_PRESERVING and step.kind != "subsample") or _sets_channels(
+            step
+        ):
             yield None
+
+
+# Tensor methods that lay a tensor out anew from the sizes they are given.
+RESHAPES = frozenset({"view", "reshape"})
+
+
+def _sets_channels(step: Step) -> bool:
+    """`y.view(batch, channels, height, width)`: a reshape to a map whose channel size it names
+    itself (not `-1`, which keeps the count) sets the channels, whatever the layers before made
+    (a Conv3d sliding over the channels as depth, folded back to the input's shape)."""
+    node = step.node
+    if not (
+        isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Attribute)
+        and node.func.attr.value in RESHAPES
+    ):
+        return False
+    sizes = [arg.value for arg in node.args if arg.keyword is None and not arg.star]
+    if len(sizes) == 1 and isinstance(sizes[0], (cst.Tuple, cst.List)):
+        sizes = [element.value for element in sizes[0].elements]
+    return len(sizes) >= 3 and not _minus_one(sizes[1])
+
+
+def _minus_one(node: cst.BaseExpression) -> bool:
+    return (
+        isinstance(node, cst.UnaryOperation)
+        and isinstance(node.operator, cst.Minus)
+        and isinstance(node.expression, cst.Integer)
+        and node.expression.value == "1"
+    )
+
+
+def _fixed_by_constructions(cls: ClassModel, param: str) -> Expr | None:
+    """The one number every construction of the class in the file gives `param` (each stack builds
+    its blocks with `second_stride=1`), named as the parameter: the file builds no other value."""
+    numbers = passed_numbers(cls, param, cls.module)
+    if numbers is None or len(numbers) != 1:
+        return None
+    return symbolic.const(numbers.pop(), param)
+
+
+def built_alike(a: Layer, b: Layer) -> bool:
+    """Two layers of one type written with the same arguments (two equal projections of one input,
+    `ConvModule(in_channels, hidden, 1)` twice), not merely equal in one configuration."""
+    return (
+        a.type_name == b.type_name
+        and a.cls is b.cls
+        and _key(a.args) == _key(b.args)
+        and _arguments_text(a.node) is not None
+        and _arguments_text(a.node) == _arguments_text(b.node)
+    )
+
+
+_BARE = cst.Module([])
+
+
+def _arguments_text(node: cst.CSTNode) -> str | None:
+    """A call's arguments as written, spacing and trailing comma aside."""
+    if not isinstance(node, cst.Call):
+        return None
+    text = "".join(_BARE.code_for_node(arg) for arg in node.args)
+    return "".join(text.split()).rstrip(",")
 
 
 def _key(args: dict[str, Any]) -> str:

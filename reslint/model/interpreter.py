@@ -167,7 +167,11 @@ class Frame:
     module: ModuleModel  # whose globals the code reads
     function: cst.FunctionDef | None = None
     returns: list[Any] = field(default_factory=list)
-    terminated: bool = False
+    # True once the code returned or raised; CONTINUED once a `continue` ended this loop iteration.
+    terminated: bool | str = False
+
+
+CONTINUED = "continue"
 
 
 # Containers that forward runs in order, and the methods that add a child to their end.
@@ -350,10 +354,14 @@ class Interpreter:
 
     def run_block(self, block: cst.BaseSuite | list, frame: Frame) -> None:
         statements = block if isinstance(block, list) else block.body
-        for statement in statements:
-            if frame.terminated:
-                return
-            self.run_statement(statement, frame)
+        depth = len(self.guards)  # an `if` that ended one way guards the rest of this block
+        try:
+            for statement in statements:
+                if frame.terminated:
+                    return
+                self.run_statement(statement, frame)
+        finally:
+            del self.guards[depth:]
 
     def run_statement(self, statement: cst.CSTNode, frame: Frame) -> None:
         if isinstance(statement, cst.SimpleStatementLine):
@@ -398,6 +406,8 @@ class Interpreter:
             frame.terminated = True
         elif isinstance(small, cst.Raise):
             frame.terminated = True
+        elif isinstance(small, cst.Continue):
+            frame.terminated = CONTINUED
         elif isinstance(small, cst.Assert):
             self.run_assert(small, frame)
 
@@ -496,6 +506,9 @@ class Interpreter:
             after_else = _through(_snapshot(frame), before, skipped)
             _merge(frame, *_untouched_through(after_body, after_else, before, taken, skipped))
             _select_sizes(frame, condition, after_body, after_else)
+            # `if i == 0: ...; continue`: what follows in the block runs only the other way.
+            if bool(after_body[2]) != bool(after_else[2]):
+                self.guards.append(skipped if after_body[2] else taken)
 
     @contextmanager
     def guarded(
@@ -509,15 +522,17 @@ class Interpreter:
         """Everything built or applied inside records which way this undecidable `if` went, so that
         layers of two exclusive branches are never paired (see values.compatible)."""
         guard = Guard(id(node), branch, condition, test, facts)
+        depth = len(self.guards)
         self.guards.append(guard)
         try:
             yield guard
         finally:
-            self.guards.pop()
+            del self.guards[depth:]  # with any guard an `if` inside left for the rest of the way
 
     def run_branch_maybe(self, body: cst.BaseSuite, frame: Frame) -> None:
         before = _snapshot(frame)
         self.run_block(body, frame)
+        _next_iteration(frame)
         _merge(frame, before, _snapshot(frame))
 
     def run_for(self, node: cst.For, frame: Frame) -> None:
@@ -535,6 +550,7 @@ class Interpreter:
             self.assign(node.target, item, frame, node)
             before = _snapshot(frame)
             self.run_block(node.body, frame)
+            _next_iteration(frame)
             if frame.terminated:  # a return inside a loop body may not run on every iteration
                 _merge(frame, before, _snapshot(frame))
 
@@ -1315,7 +1331,10 @@ class Interpreter:
             args, _ = self.arguments(node, frame)
             # a module reslint cannot see still sits in the chain: it is unknown, not absent
             for container in containers if args else []:
-                container.children.extend(_children(args[-1:], {}))
+                added = _children(args[-1:], {})
+                container.children.extend(added)
+                for child in added:
+                    container.fills.setdefault(id(child), []).append(tuple(self.guards))
             return None
         if isinstance(receiver, Layer) and receiver.kind == "moduledict" and name == "update":
             # `self.stages.update({f"stage{i}": stage})`: entries added in order, named by their keys
@@ -2167,6 +2186,12 @@ def _flows_through(value: Any, guard: Guard) -> Any:
     return value
 
 
+def _next_iteration(frame: Frame) -> None:
+    """A `continue` ends one iteration of the loop that holds it: the next one runs."""
+    if frame.terminated == CONTINUED:
+        frame.terminated = False
+
+
 def _merge(frame: Frame, first: tuple, second: tuple) -> None:
     """Join two branches: a branch that returned or raised drops out; differing values become alternatives."""
     locals_a, attrs_a, done_a, _ = first
@@ -2177,7 +2202,8 @@ def _merge(frame: Frame, first: tuple, second: tuple) -> None:
     if done_b and not done_a:
         _restore(frame, first)
         return
-    frame.terminated = done_a and done_b
+    # Both ended: the code is done, unless one of them only ended the loop's iteration.
+    frame.terminated = done_a if done_a == done_b else CONTINUED
     frame.locals = _merge_dicts(locals_a, locals_b)
     if frame.instance is not None and attrs_a is not None and attrs_b is not None:
         frame.instance.attrs = _merge_dicts(attrs_a, attrs_b)

@@ -18,7 +18,8 @@ from reslint.knowledge.layers import (
 )
 from reslint.knowledge.names import names_in
 from reslint.knowledge.naming import RUNNING_CHANNELS, SHORTCUT_NAME, names_stride
-from reslint.model.classes import ForwardModel, Instance
+from reslint.model.classes import ForwardModel, Instance, built_alike
+from reslint.model.container_use import applied_side_by_side
 from reslint.model.symbolic import Assumptions, Comparison, Condition, Expr, Relation, relation
 from reslint.model.values import (
     AddSite,
@@ -193,9 +194,9 @@ class Chain(list):
 
     def differ_where_tested(
         self, left: Expr, right: Expr, tests: Iterable[Comparison], among: Iterable[Element] = ()
-    ) -> Comparison | None:
+    ) -> tuple[Comparison, bool] | None:
         """A comparison of these two sizes' own symbols that the code itself tests (`in_channel !=
-        out_channel`), taken either way, under which they differ on every sample of this chain's
+        out_channel`), and the way it goes, under which they differ on every sample of this chain's
         path: a configuration the author expects, in which this chain breaks."""
         sides = left.symbols(), right.symbols()
         known = self.assuming(among)
@@ -206,7 +207,7 @@ class Chain(list):
             for way in (True, False):
                 assume = (*known, (test, way))
                 if relation(left, right, assume) is Relation.DIFFERENT:
-                    return test
+                    return test, way
         return None
 
     def assuming(self, elements: Iterable[Element]) -> Assumptions:
@@ -431,6 +432,42 @@ class Residual:
     @property
     def main(self) -> Chain:
         return max(self.mains, key=lambda elements: _weight_of(elements, ()))
+
+
+def split_in_two(residual: Residual, shortcut: Chain, instance: Instance) -> bool:
+    """Whether the "shortcut" is one module (a helper block, or a framework's conv-norm-act) built
+    exactly as the module every main branch starts with: the input projected twice alike, one half
+    worked on and summed back with the other (a cross-stage-partial layer), not a skip path."""
+    side = _one_module(list(shortcut), shortcut, instance)
+    if side is None:
+        return False
+    starts = [
+        _one_module(main[: len(shortcut)], main, instance) if len(main) > len(shortcut) else None
+        for main in residual.mains
+    ]
+    return bool(starts) and all(
+        start is not None and start is not side and built_alike(start, side) for start in starts
+    )
+
+
+def _one_module(elements: list[Element], chain: Chain, instance: Instance) -> Layer | None:
+    """The one module that holds every element: the helper block the class built, or the layer a
+    framework call built with these as its parts (`ConvModule`'s conv, norm and activation)."""
+    parts = {
+        id(part): built
+        for built in instance.layers().values()
+        if built.built_by
+        for part in built.children
+    }
+    module: Layer | None = None
+    for element in elements:
+        held = chain.holder(element)
+        if held is element:
+            held = parts.get(id(layer_of(element)))
+        if not isinstance(held, Layer) or (module is not None and held is not module):
+            return None
+        module = held
+    return module
 
 
 def residuals(instance: Instance) -> list[Residual]:
@@ -707,12 +744,17 @@ BLOCK_ARGUMENT = re.compile(r"^_?(block|block_?(fn|cls|class|type))$", re.IGNORE
 
 def stale_running_channels(cls, module) -> dict[str, cst.FunctionDef]:
     """Builder methods that build blocks from a running channel count (`self.inplanes`) they never
-    update: attribute name -> the method."""
+    update: attribute name -> the method. Only where the blocks follow one another: more than one
+    build from the count (two calls, a call in a loop, or a method the class calls more than once);
+    a single head built from the input width (`MaskHead(in_channels=self.in_channels, ...)`) and a
+    block that keeps the width (`Pool(self.in_channels, out_channels=self.in_channels)`) need no
+    update."""
     stale: dict[str, cst.FunctionDef] = {}
     for name, method in cls.methods.items():
         if name in ("__init__", "forward"):
             continue
         block_makers = {p.name.value for p in method.params.params} | module.class_names
+        builds: dict[str, list[cst.Call]] = {}
         for call in module.calls_in(method):
             if not (isinstance(call.func, cst.Name) and call.func.value in block_makers):
                 continue  # only calls that build blocks: a local class, or one passed in (`block`)
@@ -724,9 +766,31 @@ def stale_running_channels(cls, module) -> dict[str, cst.FunctionDef]:
                     and RUNNING_CHANNELS.match(value.attr.value)
                     and _sets_output_channels(call, arg)
                     and not _assigns_self_attribute(method, value.attr.value, module)
+                    and not _built_side_by_side(call, method, module)
                 ):
-                    stale.setdefault(value.attr.value, method)
+                    builds.setdefault(value.attr.value, []).append(call)
+        for attribute, calls in builds.items():
+            if _repeated(calls, method, cls, module):
+                stale.setdefault(attribute, method)
     return stale
+
+
+def _repeated(calls: list[cst.Call], method: cst.FunctionDef, cls, module) -> bool:
+    """Whether the builds run more than once: two of them, one in a loop or comprehension, or a
+    method the class calls more than once (one stage per call)."""
+    if len(calls) > 1 or any(_in_loop(call, module) for call in calls):
+        return True
+    name = method.name.value
+    return (
+        sum(
+            isinstance(call.func, cst.Attribute)
+            and _is_self_name(call.func.value)
+            and call.func.attr.value == name
+            for other in cls.methods.values()
+            for call in module.calls_in(other)
+        )
+        > 1
+    )
 
 
 @dataclass(frozen=True)
@@ -759,9 +823,47 @@ def stale_loop_channels(module) -> list[StaleLoop]:
         ):
             continue
         output = _output_argument(call, running)
-        if output is not None and mentioned_names(output.value) & bound:
+        if (
+            output is not None
+            and mentioned_names(output.value) & bound
+            and not _fills_side_by_side(loop, function, module)
+        ):
             found[id(loop)] = StaleLoop(loop, text)
     return list(found.values())
+
+
+def _built_side_by_side(call: cst.Call, function: cst.FunctionDef, module) -> bool:
+    """Whether `call` runs in a loop that fills containers applied side by side."""
+    current = module.names.parents.get(id(call))
+    while current is not None and current is not function:
+        if isinstance(current, cst.For):
+            return _fills_side_by_side(current, function, module)
+        current = module.names.parents.get(id(current))
+    return False
+
+
+def _fills_side_by_side(loop: cst.For, function: cst.FunctionDef | None, module) -> bool:
+    """Whether the loop only appends to containers of the class whose modules are applied side by
+    side, each to its own input (one head per task or per pyramid level): each rightly takes the same
+    input channels."""
+    appended = [
+        node.func.value
+        for node in descendants(loop.body)
+        if isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Attribute)
+        and node.func.attr.value in ("append", "extend")
+    ]
+    cls = module.class_of(function)
+    return (
+        cls is not None
+        and bool(appended)
+        and all(
+            isinstance(target, cst.Attribute)
+            and _is_self_name(target.value)
+            and applied_side_by_side(cls, target.attr.value, module)
+            for target in appended
+        )
+    )
 
 
 def _running_argument(call: cst.Call) -> cst.Arg | None:
@@ -933,18 +1035,41 @@ def _is_self_name(node: cst.BaseExpression) -> bool:
 OUTPUT_CHANNELS = re.compile(r"(plane|channel|out|dim|width|feature|filters)", re.IGNORECASE)
 
 
+def _in_loop(node: cst.CSTNode, module) -> bool:
+    """Whether `node` runs once per iteration of a loop or comprehension of its function."""
+    current = module.names.parents.get(id(node))
+    while current is not None and not isinstance(current, (cst.FunctionDef, cst.ClassDef)):
+        if isinstance(current, (cst.For, cst.While, cst.CompFor)):
+            return True
+        if isinstance(current, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
+            return True
+        current = module.names.parents.get(id(current))
+    return False
+
+
 def _sets_output_channels(call: cst.Call, running: cst.Arg) -> bool:
     """Whether a block call also says its output channels (`block(self.inplanes, planes)`,
     `block(depth, self.inplanes, planes)`: the positional argument after the running count); a block
-    given the running count alone (`Weighting(self.in_channels, stride=2)`) keeps it."""
-    for arg in call.args:
-        if arg is not running and arg.keyword is not None:
-            if OUTPUT_CHANNELS.search(arg.keyword.value) and not names_stride(arg.keyword.value):
-                return True
+    given the running count alone (`Weighting(self.in_channels, stride=2)`), or given it again as its
+    output (`Pool(self.in_channels, out_channels=self.in_channels)`), keeps it."""
+    named = [
+        arg
+        for arg in call.args
+        if arg is not running
+        and arg.keyword is not None
+        and OUTPUT_CHANNELS.search(arg.keyword.value)
+        and not names_stride(arg.keyword.value)
+    ]
+    if named:
+        return any(not arg.value.deep_equals(running.value) for arg in named)
     positional = [arg for arg in call.args if arg.keyword is None and not arg.star]
     index = next((i for i, arg in enumerate(positional) if arg is running), None)
     after = index + 1 if index is not None else 1
-    return len(positional) > after and not _names_stride(positional[after].value)
+    return (
+        len(positional) > after
+        and not _names_stride(positional[after].value)
+        and not positional[after].value.deep_equals(running.value)
+    )
 
 
 def _names_stride(node: cst.BaseExpression) -> bool:

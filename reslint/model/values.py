@@ -74,6 +74,9 @@ class Layer:
     # The constructor parameter whose default chose this layer, in a class analysed on its own
     # (`act_layer: Type[nn.Module] = nn.ReLU`): other configurations may choose another.
     default_of: str = ""
+    # For a container: the guards in force at each `append`/`add_module` of a child, by its id
+    # (a child appended on two exclusive ways of an `if` is one child per configuration).
+    fills: dict[int, list[tuple]] = field(default_factory=dict, repr=False)
     # Set for instances of the file's own classes: the interpreted instance (lazy).
     _instance: Instance | None = None
     _instantiated: bool = False

@@ -1,0 +1,111 @@
+"""The values the file's own constructions give a class's parameter (`ResidualBlock(c, c, 3, 1, 1)`
+everywhere it is built): where every construction is seen and passes a number, a configuration
+outside those numbers is one the file never builds, and a fault that needs it never happens."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from reslint.model.call_binding import argument_keywords, function_signature
+
+if TYPE_CHECKING:
+    from reslint.model.classes import ClassModel
+    from reslint.model.module import ModuleModel
+
+MAX_DEPTH = 4  # classes passing the parameter on to one another (network -> stage -> block)
+
+
+def passed_numbers(
+    cls: ClassModel, param: str, module: ModuleModel, depth: int = 0
+) -> set[float] | None:
+    """The numbers every construction of `cls` in the file gives `param` of its `__init__`: written
+    at the call, its default when left out, or a parameter of the `__init__` the call is written in,
+    followed to that class's own constructions. None when one of them is not known, when the class is
+    used otherwise than called by its name (handed on as a value, subclassed, named in a string, as a
+    registry or `__all__` does, or decorated), or when the file never builds it."""
+    init = cls.method("__init__")
+    if (
+        depth > MAX_DEPTH
+        or init is None
+        or cls.node.decorators
+        or cls.name in module.names.strings
+        or not any(param == p.name.value for p in init.params.params)
+    ):
+        return None
+    values: set[float] = set()
+    uses = [
+        use
+        for use in module.names.reads
+        if use.node.value == cls.name and not _names_super(use.node, module)
+    ]
+    for use in uses:
+        call = module.names.parents.get(id(use.node))
+        if not (isinstance(call, cst.Call) and call.func is use.node):
+            return None
+        value = _passed(call, init, param, use.function, module, depth)
+        if value is None:
+            return None
+        values |= value
+    return values or None
+
+
+def _passed(
+    call: cst.Call,
+    init: cst.FunctionDef,
+    param: str,
+    function: cst.FunctionDef | None,
+    module: ModuleModel,
+    depth: int,
+) -> set[float] | None:
+    if any(arg.star for arg in call.args):
+        return None
+    binding = function_signature(init, bound=True).bind(argument_keywords(call))
+    if binding.problem is not None:
+        return None
+    index = binding.arguments.get(param)
+    if index is None:
+        default = next((p.default for p in init.params.params if p.name.value == param), None)
+        return _number(default)
+    return _numbers_of(call.args[index].value, function, module, depth)
+
+
+def _numbers_of(
+    value: cst.BaseExpression, function: cst.FunctionDef | None, module: ModuleModel, depth: int
+) -> set[float] | None:
+    number = _number(value)
+    if number is not None or not isinstance(value, cst.Name) or function is None:
+        return number
+    # A parameter of the `__init__` the call is written in: what that class's constructions pass.
+    owner = module.class_of(function)
+    if (
+        owner is None
+        or function.name.value != "__init__"
+        or not any(value.value == p.name.value for p in function.params.params)
+        or _rebound(value.value, function, module)
+    ):
+        return None
+    return passed_numbers(owner, value.value, module, depth + 1)
+
+
+def _number(node: cst.BaseExpression | None) -> set[float] | None:
+    if isinstance(node, cst.Integer):
+        return {float(node.evaluated_value)}
+    return None
+
+
+def _rebound(name: str, function: cst.FunctionDef, module: ModuleModel) -> bool:
+    """Whether the function assigns the parameter anew (more than the parameter's own binding)."""
+    return len(module.names.functions[id(function)].bound.get(name, [])) > 1
+
+
+def _names_super(name: cst.Name, module: ModuleModel) -> bool:
+    """`super(Block, self)`: the class named to reach its base, not built."""
+    arg = module.names.parents.get(id(name))
+    call = module.names.parents.get(id(arg)) if isinstance(arg, cst.Arg) else None
+    return (
+        isinstance(call, cst.Call)
+        and isinstance(call.func, cst.Name)
+        and call.func.value == "super"
+    )
