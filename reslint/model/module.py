@@ -11,7 +11,12 @@ import libcst as cst
 
 from reslint.model.bindings import UndefinedName, find_undefined_names, names_lost_in_repair
 from reslint.model.classes import ClassModel, Instance, named_values
-from reslint.model.configurations import annotated_classes, class_table_choices, table_choices
+from reslint.model.configurations import (
+    annotated_classes,
+    class_table_choices,
+    handed_classes,
+    table_choices,
+)
 from reslint.model.flow import FunctionFlow, analyse_function
 from reslint.model.imports import ImportMap
 from reslint.model.interpreter import Builtin, Frame, Interpreter
@@ -508,6 +513,8 @@ class ModuleModel:
                                 inner.instance  # noqa: B018 -- builds and caches the instance
         for cls in self.analysed_classes:
             for choice in annotated_classes(cls, self):
+                cls.instantiate(choice)
+            for choice in handed_classes(cls, self):
                 cls.instantiate(choice)
             for choice in class_table_choices(cls):
                 cls.instantiate(choice)
