@@ -38,6 +38,8 @@ _V2 = "openmmlab_resnet_v2"
 _SE = "openmmlab_se_layer"
 _BACKBONE = "openmmlab_base_backbone"
 _TORCHVISION = "torchvision_resnet"
+_MONAI_SE = "monai_se_blocks"
+_MONAI_SE_BLOCKS = ("ChannelSELayer", "SEBottleneck", "SEResNetBottleneck", "SEResNeXtBottleneck")
 _MMDET_RESNET = ("BasicBlock", "Bottleneck", "ResNet", "ResNetV1d")
 _MMPRETRAIN_RESNET = ("BasicBlock", "Bottleneck", "ResLayer", "ResNet", "ResNetV1c", "ResNetV1d")
 
@@ -64,6 +66,8 @@ STUBS: dict[str, tuple[Stub, ...]] = {
     "mmpose.models.backbones.base_backbone": (_stub(_BACKBONE, "BaseBackbone"),),
     "mmpose.models.backbones.utils.se_layer": (_stub(_SE, "SELayer"),),
     "mmpose.models.backbones.utils": (_stub(_SE, "SELayer"),),
+    "monai.networks.blocks.squeeze_and_excitation": (_stub(_MONAI_SE, *_MONAI_SE_BLOCKS),),
+    "monai.networks.blocks": (_stub(_MONAI_SE, *_MONAI_SE_BLOCKS),),
     "torchvision.models.resnet": (
         _stub(_TORCHVISION, "BasicBlock", "Bottleneck", "ResNet", "conv1x1", "conv3x3"),
     ),
