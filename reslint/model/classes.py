@@ -244,6 +244,13 @@ class ClassModel:
                 return name
         return None
 
+    @cached_property
+    def torch_sequential_base(self) -> bool:
+        """Whether the class derives from `nn.Sequential` (fastai's `class XResNet(nn.Sequential)`):
+        the layers its `super().__init__(*stem, *blocks, pool, flatten, linear)` lists are what the
+        inherited forward runs, in order."""
+        return "torch.nn.Sequential" in self.unseen_bases()
+
     def calls_any(self, names: frozenset[str]) -> bool:
         """Whether a method of the class or its ancestors calls a function or method of one of these
         names (`nn.Parameter(...)`, `self.add_module(...)`)."""
@@ -369,6 +376,8 @@ class Instance:
         self.sequences_known: dict[bool, tuple[tuple, list]] = {}  # layer_sequences, by way
         # What `super().__init__(...)` passed to a torch base (`nn.Conv2d`): (args, kwargs).
         self.torch_base_init: tuple[list[Any], dict[str, Any]] | None = None
+        # For a subclass of nn.Sequential: the container its `super().__init__(...)` filled.
+        self.sequential: Layer | None = None
 
     def __repr__(self) -> str:
         return f"Instance({self.cls.name})"

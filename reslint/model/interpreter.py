@@ -1299,6 +1299,9 @@ class Interpreter:
         base = receiver.start_after.local_base_with("__init__")
         if base is None and receiver.instance.cls.torch_conv_base is not None:
             receiver.instance.torch_base_init = self.arguments(node, frame)
+        if base is None and receiver.instance.cls.torch_sequential_base:
+            args, kwargs = self.arguments(node, frame)
+            receiver.instance.sequential = self.torch_layer("Sequential", args, kwargs, node)
         if base is not None:
             args, kwargs = self.arguments(node, frame)
             self.call_function(

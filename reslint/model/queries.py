@@ -225,6 +225,9 @@ def _sequences(instance: Instance, open_containers: bool) -> list[Chain]:
                 sequences.append(Chain(expand(site.after) if open_containers else site.after))
     if forward is None:
         sequences.extend(_numbered_pairs(instance))
+    if forward is None and instance.sequential is not None:
+        held = instance.sequential
+        sequences.append(Chain(held.flat() if open_containers else held.children))
     for layer in instance.layers().values():
         for inner in layer.walk():
             if inner.kind == "sequential" and inner.children and not inner.indexed:
