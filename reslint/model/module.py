@@ -398,7 +398,7 @@ class ModuleModel:
             return self.interpreter.evaluate(definition, Frame({}, None, 0, self))
         if name in BUILTIN_NAMES:
             return Builtin(name)
-        return UNKNOWN
+        return self.project.from_star_imports(self, name)
 
     @cached_property
     def _constant_values(self) -> dict[str, tuple]:
