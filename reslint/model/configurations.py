@@ -79,16 +79,18 @@ def _handed(
 
 
 def _calls_of(cls: ClassModel, module: ModuleModel) -> Iterator[cst.Call]:
-    """The file's calls that run `cls.__init__`: `cls(...)`, and `super().__init__(...)` in a class
-    whose first base is `cls`."""
-    subclasses = [other for other in module.subclasses(cls) if other.local_bases()[:1] == [cls]]
-    for node in subtree(module.tree):
-        if not isinstance(node, cst.Call):
-            continue
+    """The file's calls that run `cls.__init__`: `cls(...)`, and `super().__init__(...)` in the
+    `__init__` of a class whose first base is `cls`."""
+    inits = {
+        id(other.method("__init__"))
+        for other in module.subclasses(cls)
+        if other.local_bases()[:1] == [cls]
+    }
+    for node, function in module.names.calls:
         if isinstance(node.func, cst.Name) and node.func.value == cls.name:
             if module.class_named(cls.name, node) is cls:
                 yield node
-        elif _is_super_init(node.func) and any(_within(node, other) for other in subclasses):
+        elif _is_super_init(node.func) and function is not None and id(function) in inits:
             yield node
 
 
@@ -100,11 +102,6 @@ def _is_super_init(func: cst.BaseExpression) -> bool:
         and isinstance(func.value.func, cst.Name)
         and func.value.func.value == "super"
     )
-
-
-def _within(node: cst.CSTNode, cls: ClassModel) -> bool:
-    init = cls.method("__init__")
-    return init is not None and any(inner is node for inner in subtree(init))
 
 
 def _fitting(
