@@ -286,6 +286,10 @@ def _components(units: Sequence[_Unit], shared: set[int]) -> list[list[int]]:
         for name in units[index].reads:
             if name in binders:
                 parent[root(index)] = root(binders[name])
+        # a star import that is not shared context (joined with the module docstring before it)
+        # may bind any name the other units read: they go with it
+        if "*" in binders:
+            parent[root(index)] = root(binders["*"])
     components: dict[int, list[int]] = {}
     for index in parent:
         components.setdefault(root(index), []).append(index)

@@ -25,6 +25,10 @@ CHECKS = Checks.every()
 # it, which may not be the file's first use (documented in reslint/segments.py): same place, another
 # line in the message.
 WHOLE_MODULE_CODES = {"RN119"}
+# Findings that need every class of the file: a network built nowhere in the file is tried with each
+# block class the file defines (reslint.model.configurations.handed_classes), and a segment holds only
+# the classes its own statements name. Cut, such a file may lose the finding, never gain one.
+WHOLE_FILE_FIXTURES = {"RN204_block_chosen_by_caller.py"}
 
 
 def _segmented(monkeypatch: pytest.MonkeyPatch, budget: int) -> None:
@@ -81,7 +85,10 @@ def test_every_fixture_cut_as_fine_as_possible_gives_the_whole_files_findings(
 ) -> None:
     text = path.read_text(encoding="utf-8")
     whole, segmented = _whole_and_segmented(monkeypatch, text, budget=1)
-    assert _comparable(segmented) == _comparable(whole)
+    if path.name in WHOLE_FILE_FIXTURES:
+        assert _comparable(segmented) <= _comparable(whole)
+    else:
+        assert _comparable(segmented) == _comparable(whole)
     # the codes judged on the whole module are still reported at the same places, or not at all
     places = {(f.code, f.line, f.column) for f in segmented}
     assert places <= {(f.code, f.line, f.column) for f in whole}

@@ -38,7 +38,7 @@ def dynamic_name_shapes(module: ModuleModel) -> dict[int, list[re.Pattern] | Non
         cls = module.class_of(method)
         if method is None or cls is None:
             continue
-        if _called(call) in ARGUMENT_STORERS or _hands_over_locals(call, method):
+        if called_name(call) in ARGUMENT_STORERS or _hands_over_locals(call, method):
             found[id(cls.node)] = None
             continue
         if not _sets_on_instance(call, method):
@@ -55,7 +55,7 @@ def dynamic_name_shapes(module: ModuleModel) -> dict[int, list[re.Pattern] | Non
     return found
 
 
-def _called(call: cst.Call) -> str:
+def called_name(call: cst.Call) -> str:
     """`store_attr` for `store_attr(...)` and `fastcore.basics.store_attr(...)`."""
     func = call.func
     if isinstance(func, cst.Attribute):

@@ -1,6 +1,7 @@
 """Configurations the code itself declares, beyond what its factories build with their defaults: the
-block classes a network's annotation admits (`block: type[BasicBlock | Bottleneck]`), and the entries
-of a table a factory looks its argument up in (`model_params[name]` for name in "resnet-18",
+block classes a network's annotation admits (`block: type[BasicBlock | Bottleneck]`), and the block
+classes the file hands to a network that takes its block as an argument, the entries of a table a
+factory looks its argument up in (`model_params[name]` for name in "resnet-18",
 "resnet-50", ...), and the depths of a network's own architecture table (`self.arch_settings[depth]`).
 Each is a way the code says it may be built, so a fault in one is a real fault."""
 
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import libcst as cst
 
 from reslint.model import symbolic
+from reslint.model.call_binding import function_signature
 from reslint.model.values import ClassRef
 from reslint.model.walk import descendants as subtree
 
@@ -35,6 +37,95 @@ def annotated_classes(cls: ClassModel, module: ModuleModel) -> Iterator[dict[str
             choice = module.class_named(name, init)
             if choice is not None:
                 yield {param.name.value: ClassRef(choice)}
+
+
+def handed_classes(cls: ClassModel, module: ModuleModel) -> Iterator[dict[str, Any]]:
+    """`{"block": ClassRef(Bottleneck)}` for each class of the file that a call in the file hands to
+    a parameter of `__init__` while passing on `**kwargs` (`ResNet(Bottleneck, [3, 4, 6, 3],
+    **kwargs)`, a subclass's `super().__init__(block=SEBottleneck, **kwargs)`): the caller's caller
+    chooses every other setting, so the class is built with that block and any of them (a call that
+    fixes them all is what the factory's own instance already tries). A network that takes its block
+    class as an argument and is built nowhere in the file (another file picks the block) gets each
+    class of the file that has the class attributes the network reads off that parameter
+    (`block.expansion`): it can be built with any of them. Only the class is chosen; the other
+    parameters stay open, as in the generic instance, so a head built under a condition on them
+    (`elif hidden_mlp == 0:`) is checked with each block too."""
+    init = cls.method("__init__")
+    if init is None:
+        return
+    calls = list(_calls_of(cls, module))
+    choices = list(_handed(init, calls, module) if calls else _fitting(cls, init, module))
+    yield from choices[:MAX_CHOICES]
+
+
+def _handed(
+    init: cst.FunctionDef, calls: list[cst.Call], module: ModuleModel
+) -> Iterator[dict[str, Any]]:
+    signature = function_signature(init, bound=True)
+    seen: set[tuple[str, str]] = set()
+    for call in calls:
+        if not any(arg.star == "**" for arg in call.args):
+            continue
+        # what a `*args` holds is unknown: then only keywords say which parameter gets what
+        spread = any(arg.star == "*" for arg in call.args)
+        args = [a for a in call.args if not a.star and (a.keyword is not None or not spread)]
+        binding = signature.bind([arg.keyword.value if arg.keyword else None for arg in args])
+        for param, index in binding.arguments.items():
+            value = args[index].value
+            handed = module.class_named(value.value, call) if isinstance(value, cst.Name) else None
+            if handed is not None and (param, handed.name) not in seen:
+                seen.add((param, handed.name))
+                yield {param: ClassRef(handed)}
+
+
+def _calls_of(cls: ClassModel, module: ModuleModel) -> Iterator[cst.Call]:
+    """The file's calls that run `cls.__init__`: `cls(...)`, and `super().__init__(...)` in the
+    `__init__` of a class whose first base is `cls`."""
+    inits = {
+        id(other.method("__init__"))
+        for other in module.subclasses(cls)
+        if other.local_bases()[:1] == [cls]
+    }
+    for node, function in module.names.calls:
+        if isinstance(node.func, cst.Name) and node.func.value == cls.name:
+            if module.class_named(cls.name, node) is cls:
+                yield node
+        elif _is_super_init(node.func) and function is not None and id(function) in inits:
+            yield node
+
+
+def _is_super_init(func: cst.BaseExpression) -> bool:
+    return (
+        isinstance(func, cst.Attribute)
+        and func.attr.value == "__init__"
+        and isinstance(func.value, cst.Call)
+        and isinstance(func.value.func, cst.Name)
+        and func.value.func.value == "super"
+    )
+
+
+def _fitting(
+    cls: ClassModel, init: cst.FunctionDef, module: ModuleModel
+) -> Iterator[dict[str, Any]]:
+    """Each module class of the file (not `cls` or one built on it) that has every class attribute
+    the network's methods read off a parameter of `__init__` (`block.expansion`)."""
+    params = {param.name.value for param in init.params.params[1:]}
+    read: dict[str, set[str]] = {}
+    for method in cls.methods.values():
+        for node in subtree(method):
+            if (
+                isinstance(node, cst.Attribute)
+                and isinstance(node.value, cst.Name)
+                and node.value.value in params
+            ):
+                read.setdefault(node.value.value, set()).add(node.attr.value)
+    for param, attrs in read.items():
+        for other in module.class_defs:
+            if other is cls or cls in other.ancestors() or not other.is_module:
+                continue
+            known = [other, *other.ancestors()]
+            if all(any(attr in k.constant_nodes for k in known) for attr in attrs):
+                yield {param: ClassRef(other)}
 
 
 def _class_names(annotation: cst.BaseExpression) -> list[str]:

@@ -27,6 +27,7 @@ from reslint.knowledge.frameworks import (
     tuple_repeater,
 )
 from reslint.knowledge.layers import (
+    ARGUMENT_STORERS,
     CHANNEL_PRESERVING,
     CONTAINER_KINDS,
     FUNCTIONAL_METHODS,
@@ -51,7 +52,7 @@ from reslint.model.branch_facts import branch_facts
 from reslint.model.builders import LayerClass
 from reslint.model.call_binding import gives_a_parameter_twice
 from reslint.model.classes import ClassModel, ForwardModel
-from reslint.model.computed_names import never_set
+from reslint.model.computed_names import called_name, never_set
 from reslint.model.gates import is_gate
 from reslint.model.symbolic import (
     COMPARISON_SYMBOLS,
@@ -765,6 +766,16 @@ class Interpreter:
                 self.assign(comp.target, item, inner, node)
                 mapped.append(self.evaluate(node.elt, inner))
             return ListValue(mapped, open_ended=False, node=node)
+        counted = _counted(iterable)
+        if counted is not None and not comp.ifs and comp.inner_for_in is None:
+            # `[block(ni if i == 0 else nf, nf) for i in range(blocks)]` with `blocks` known: the
+            # first items and the last, as a counted loop runs (first_items), so the chain ends
+            # with what the last item outputs.
+            built = []
+            for index in first_items(iterable):
+                self.assign(comp.target, index, inner, node)
+                built.append(self.evaluate(node.elt, inner))
+            return ListValue(built, open_ended=len(built) != counted, node=node)
         items = first_items(iterable)
         if items:
             self.assign(comp.target, items[0], inner, node)
@@ -939,6 +950,9 @@ class Interpreter:
             handled = self.call_method(receiver, node.func.attr.value, node, frame)
             if handled is not NotImplemented:
                 return handled
+        if called_name(node) in ARGUMENT_STORERS and frame.instance is not None:
+            self.store_arguments(node, frame, frame.instance)
+            return None
         func = self.evaluate(node.func, frame)
         values = [self.evaluate(arg.value, frame) for arg in node.args]
         if isinstance(func, FunctionRef) and _ambiguous_binding(func, node):
@@ -954,6 +968,26 @@ class Interpreter:
                 for chosen in _unpacked_choices(node, values)
             ]
         )
+
+    def store_arguments(self, node: cst.Call, frame: Frame, instance: Instance) -> None:
+        """fastcore's `store_attr('block,expansion')`: `self.block = block` and so on, for the names
+        listed (every parameter of the method when none are). Names given otherwise (a variable,
+        `but=`) leave the attributes unknown."""
+        if (
+            node.args
+            and not isinstance(node.args[0].value, cst.SimpleString)
+            or any(arg.keyword is not None for arg in node.args)
+        ):
+            return
+        if node.args:
+            listed = node.args[0].value.evaluated_value  # type: ignore[attr-defined]
+            names = [n.strip() for n in str(listed).split(",")]
+        else:
+            function = frame.function
+            names = [p.name.value for p in function.params.params[1:]] if function else []
+        for name in names:
+            if name in frame.locals:
+                instance.attrs[name] = frame.locals[name]
 
     def arguments(self, node: cst.Call, frame: Frame) -> tuple[list[Any], dict[str, Any]]:
         return self.bound_arguments(node, [self.evaluate(arg.value, frame) for arg in node.args])
@@ -1731,6 +1765,16 @@ def _reads_target(element: cst.BaseExpression, target: cst.BaseAssignTargetExpre
     """The comprehension's element reads one of its loop variables (it differs item by item)."""
     bound = {node.value for node in descendants(target) if isinstance(node, cst.Name)}
     return any(isinstance(node, cst.Name) and node.value in bound for node in descendants(element))
+
+
+def _counted(iterable: Any) -> int | None:
+    """How many numbers a `range` with known bounds yields."""
+    if not isinstance(iterable, RangeValue):
+        return None
+    bounds = [getattr(end, "constant", None) for end in (iterable.start, iterable.stop)]
+    if bounds[0] is None or bounds[1] is None:
+        return None
+    return max(int(bounds[1]) - int(bounds[0]), 0)
 
 
 def _maps_a_known_list(comp: cst.CompFor, iterable: Any) -> bool:

@@ -12,7 +12,12 @@ import libcst as cst
 from reslint.knowledge.naming import BOOKKEEPING
 from reslint.model.bindings import UndefinedName, find_undefined_names, names_lost_in_repair
 from reslint.model.classes import ClassModel, Instance, named_values
-from reslint.model.configurations import annotated_classes, class_table_choices, table_choices
+from reslint.model.configurations import (
+    annotated_classes,
+    class_table_choices,
+    handed_classes,
+    table_choices,
+)
 from reslint.model.flow import FunctionFlow, analyse_function
 from reslint.model.imports import ImportMap
 from reslint.model.interpreter import Builtin, Frame, Interpreter
@@ -393,7 +398,7 @@ class ModuleModel:
             return self.interpreter.evaluate(definition, Frame({}, None, 0, self))
         if name in BUILTIN_NAMES:
             return Builtin(name)
-        return UNKNOWN
+        return self.project.from_star_imports(self, name)
 
     @cached_property
     def _constant_values(self) -> dict[str, tuple]:
@@ -508,6 +513,8 @@ class ModuleModel:
                                 inner.instance  # noqa: B018 -- builds and caches the instance
         for cls in self.analysed_classes:
             for choice in annotated_classes(cls, self):
+                cls.instantiate(choice)
+            for choice in handed_classes(cls, self):
                 cls.instantiate(choice)
             for choice in class_table_choices(cls):
                 cls.instantiate(choice)

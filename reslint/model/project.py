@@ -112,6 +112,15 @@ class Project:
             return ModuleRef(target)
         return self._from_stub(importer, source.name, importer.imports.absolute_module(source))
 
+    def from_star_imports(self, importer: ModuleModel, name: str) -> Any:
+        """A name the file never binds, from the stub of a module it star-imports (fastai's
+        `from ...torch_basics import *` brings `ResBlock`); UNKNOWN when no stub provides it."""
+        for module in importer.imports.star_modules:
+            value = self._from_stub(importer, name, module.lstrip("."))
+            if value is not None:
+                return value
+        return UNKNOWN
+
     def _from_stub(self, importer: ModuleModel, name: str, module: str | None) -> Any:
         """A framework base class no linted file provides, from its stub (reslint.knowledge.stubs)."""
         path = stub_path(module, name) if module else None

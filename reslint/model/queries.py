@@ -264,6 +264,11 @@ def _sequences(instance: Instance, open_containers: bool) -> list[Chain]:
                 sequences.append(Chain(expand(site.after) if open_containers else site.after))
     if forward is None:
         sequences.extend(_numbered_pairs(instance))
+    if forward is None and instance.sequential_children:
+        held = instance.sequential_children
+        sequences.append(
+            Chain([leaf for layer in held for leaf in layer.flat()] if open_containers else held)
+        )
     for layer in instance.layers().values():
         for inner in layer.walk():
             if inner.kind == "sequential" and inner.children and not inner.indexed:

@@ -396,7 +396,34 @@ def alternatives(values: list[Any]) -> Any:
                 unique.append(option)
     if len(unique) == 1:
         return unique[0]
-    return Alt(tuple(unique[:6]))
+    return Alt(tuple(unique if len(unique) <= MAX_OPTIONS else _spread(unique)))
+
+
+MAX_OPTIONS = 6  # alternatives kept of one value
+
+
+def _spread(found: list[Any]) -> list[Any]:
+    """MAX_OPTIONS of more alternatives, one of each kind of path in turn. Tensors that went through
+    the same calls of the same layer types (a stem whose first conv is 7x7 or 3x3) are one kind;
+    without this, a backbone's interchangeable stems fill every place, and a path that skips the pool
+    (`if self.eval_mode: return x`) crowds out the head after the pool, or a Linear head an MLP one.
+    Other values, each a kind of its own, keep their order."""
+    groups: dict[tuple, list[Any]] = {}
+    for option in found:
+        steps = option.steps if isinstance(option, Flow) else ()
+        key = tuple((id(step.node), _computes(step)) for step in steps) if steps else (id(option),)
+        groups.setdefault(key, []).append(option)
+    kept: list[Any] = []
+    for index in range(len(found)):
+        kept.extend(group[index] for group in groups.values() if index < len(group))
+        if len(kept) >= MAX_OPTIONS:
+            break
+    return kept[:MAX_OPTIONS]
+
+
+def _computes(step: Step) -> str:
+    """What a step does, whichever of like layers it applies: `Conv2d`, `Sequential`, `relu`."""
+    return step.layer.type_name if step.layer is not None else step.kind
 
 
 def _plain(value: Any) -> bool:

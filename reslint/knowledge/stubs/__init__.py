@@ -38,6 +38,18 @@ _V2 = "openmmlab_resnet_v2"
 _SE = "openmmlab_se_layer"
 _BACKBONE = "openmmlab_base_backbone"
 _TORCHVISION = "torchvision_resnet"
+_FASTAI = "fastai_layers"
+_FASTAI_LAYERS = (
+    "AdaptiveAvgPool",
+    "AvgPool",
+    "Flatten",
+    "MaxPool",
+    "ResBlock",
+    "SEBlock",
+    "SEResNeXtBlock",
+)
+_MONAI_SE = "monai_se_blocks"
+_MONAI_SE_BLOCKS = ("ChannelSELayer", "SEBottleneck", "SEResNetBottleneck", "SEResNeXtBottleneck")
 _MMDET_RESNET = ("BasicBlock", "Bottleneck", "ResNet", "ResNetV1d")
 _MMPRETRAIN_RESNET = ("BasicBlock", "Bottleneck", "ResLayer", "ResNet", "ResNetV1c", "ResNetV1d")
 
@@ -64,6 +76,13 @@ STUBS: dict[str, tuple[Stub, ...]] = {
     "mmpose.models.backbones.base_backbone": (_stub(_BACKBONE, "BaseBackbone"),),
     "mmpose.models.backbones.utils.se_layer": (_stub(_SE, "SELayer"),),
     "mmpose.models.backbones.utils": (_stub(_SE, "SELayer"),),
+    # fastai's modules that star-import fastai.layers, and the module itself
+    "fastai.layers": (_stub(_FASTAI, *_FASTAI_LAYERS),),
+    "fastai.torch_basics": (_stub(_FASTAI, *_FASTAI_LAYERS),),
+    "fastai.basics": (_stub(_FASTAI, *_FASTAI_LAYERS),),
+    "fastai.vision.all": (_stub(_FASTAI, *_FASTAI_LAYERS),),
+    "monai.networks.blocks.squeeze_and_excitation": (_stub(_MONAI_SE, *_MONAI_SE_BLOCKS),),
+    "monai.networks.blocks": (_stub(_MONAI_SE, *_MONAI_SE_BLOCKS),),
     "torchvision.models.resnet": (
         _stub(_TORCHVISION, "BasicBlock", "Bottleneck", "ResNet", "conv1x1", "conv3x3"),
     ),
