@@ -9,8 +9,8 @@ import libcst as cst
 import pytest
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from reslint.model import build_module_model
 from reslint.knowledge.naming import names_stride
+from reslint.model import build_module_model
 from reslint.model.queries import describe, layer_sequences, residuals
 from reslint.model.stores import assigned_name, liveness
 from reslint.model.symbolic import (
