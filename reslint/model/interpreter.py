@@ -507,8 +507,11 @@ class Interpreter:
             after_else = _through(_snapshot(frame), before, skipped)
             _merge(frame, *_untouched_through(after_body, after_else, before, taken, skipped))
             _select_sizes(frame, condition, after_body, after_else)
-            # `if i == 0: ...; continue`: what follows in the block runs only the other way.
-            if bool(after_body[2]) != bool(after_else[2]):
+            # `if i == 0: ...; continue`: what follows in the block runs only the other way. Not
+            # after a way that raises (`if groups != 1: raise ValueError(...)`): that test checks
+            # the arguments, it does not choose between configurations of the layers built after it.
+            ended = node.body if after_body[2] else orelse
+            if bool(after_body[2]) != bool(after_else[2]) and not _raises(ended):
                 self.guards.append(skipped if after_body[2] else taken)
 
     @contextmanager
@@ -2228,6 +2231,16 @@ def _flows_through(value: Any, guard: Guard) -> Any:
     if isinstance(value, Alt) and any(isinstance(o, Flow) for o in value.options):
         return Alt(tuple(o.through(guard) if isinstance(o, Flow) else o for o in value.options))
     return value
+
+
+def _raises(block: cst.CSTNode | None) -> bool:
+    """Whether an `if`'s body or `else` ends with a `raise` (an `elif` chain is not looked into)."""
+    body = block.body if isinstance(block, cst.Else) else block
+    statements = getattr(body, "body", ())
+    last = statements[-1] if isinstance(statements, (list, tuple)) and statements else None
+    if isinstance(last, cst.SimpleStatementLine):
+        return isinstance(last.body[-1], cst.Raise)
+    return isinstance(last, cst.Raise)
 
 
 def _next_iteration(frame: Frame) -> None:
