@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from reslint.knowledge.layers import ENLARGING, LayerKind
 from reslint.model import ModuleModel
-from reslint.model.queries import anchor_of, convs_of, describe, layer_of, residuals
+from reslint.model.queries import anchor_of, convs_of, describe, kind_of, layer_of, residuals
 from reslint.model.spatial import downsample_alike
 from reslint.model.symbolic import Expr
 from reslint.model.values import Alt, Layer, compatible
@@ -48,7 +49,27 @@ class StrideOnMultipleConvs(Rule):
                 for main in residual.mains:
                     if any(downsample_alike(main, shortcut) for shortcut in residual.shortcuts):
                         continue  # the projection shrinks the map as much: downsampling twice is meant
+                    if any(map(_enlarges, main)) or any(map(_residual_block, main)):
+                        # an encoder-decoder, or a skip over whole residual blocks (a network's
+                        # global residual): what its strides take away the rest may give back
+                        continue
                     yield from _check_branch(main)
+
+
+def _residual_block(element) -> bool:
+    layer = layer_of(element)
+    return (
+        layer is not None
+        and layer.kind == "block"
+        and layer.instance is not None
+        and bool(residuals(layer.instance))
+    )
+
+
+def _enlarges(element) -> bool:
+    layer = layer_of(element)
+    name = layer.type_name if layer is not None else describe(element)
+    return kind_of(element) == LayerKind.UPSAMPLE or name.rsplit(".", 1)[-1] in ENLARGING
 
 
 def _check_branch(main) -> Iterator[Violation]:

@@ -313,6 +313,13 @@ NON_NEGATIVE_ACTIVATIONS = frozenset(
 GATE_ACTIVATIONS = frozenset({"sigmoid", "hardsigmoid", "softmax"})
 
 
+# Layers that enlarge the map (an upsampling kind, or one reslint models under another kind): a
+# branch holding one may stride several times and still end at its input's size (a U-Net).
+ENLARGING = frozenset(
+    {"PixelShuffle", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d", "interpolate"}
+)
+
+
 # The type of an activation whose kind is known but not which one (`ACT2FN[config.hidden_act]`).
 UNNAMED_ACTIVATION = "activation"
 

@@ -1272,10 +1272,11 @@ class Interpreter:
             return _dict_call(args[0] if args else DictValue(), kwargs)
         if name == "len" and args and isinstance(args[0], ListValue) and not args[0].open_ended:
             return symbolic.const(len(args[0].items), text)
-        if name == "zip":
+        if name == "zip" and args and all(_is_container(a) for a in args):
             # `zip(self.convs, self.bns)`: a ModuleList or Sequential yields its children in order,
-            # as many as a loop of unknown count built (so, open-ended)
-            args = [_children_list(a) if _is_container(a) else a for a in args]
+            # as many as a loop of unknown count built (so, open-ended). Not zipped with a list of
+            # tensors (`zip(self.stages, features)`): how many pairs that makes is unknown.
+            args = [_children_list(a) for a in args]
         if name in ("enumerate", "zip") and args and all(isinstance(a, ListValue) for a in args):
             columns = [
                 [symbolic.const(i) for i in range(len(args[0].items))],

@@ -304,15 +304,16 @@ def relation(left: Expr, right: Expr, assume: Assumptions = ()) -> Relation:
 
 
 def _unrelated(left: Expr, right: Expr, assume: Assumptions) -> bool:
-    """Two sizes over disjoint symbols, one of them an entry of data reslint cannot see and has no
-    value for (`cfg["in_channels"]` against `cfg["out_channels"] * 4`, from a per-block plan), that no
+    """Two sizes apart by symbols only one of them has, one such an entry of data reslint cannot see
+    and has no value for (`cfg["in_channels"]` against `cfg["out_channels"] * 4`, from a per-block plan), that no
     assumed condition ties together: the data may hold any values, equal ones included, whatever the
     samples show, so they are never "different". (Sample 0 already makes `in_chs` and `out_chs`
     equal; a factor would defeat it.)"""
     mine, theirs = left.symbols(), right.symbols()
-    if not mine or not theirs or mine & theirs:
+    if not mine or not theirs:
         return False
-    if not any(_is_entry(name) for name in left.free() | right.free()):
+    one_sided = mine ^ theirs  # `round(config.in_channels[0] * w)` against `round(32 * w)`
+    if not any(_is_entry(name) for name in (left.free() | right.free()) & one_sided):
         return False
     return not any(
         condition.symbols() & mine and condition.symbols() & theirs for condition, _ in assume
@@ -340,8 +341,9 @@ def _aliased(left: Expr, right: Expr) -> bool:
 
 
 def _is_entry(name: str) -> bool:
-    """A symbol for an entry of an unknown list or dict is named by its subscript (`dims[2]`)."""
-    return "[" in name
+    """A symbol for an entry of an unknown list or dict is named by its subscript (`dims[2]`); one
+    for a setting of a configuration object by its attribute (`config.hidden_dim`, not `self.x`)."""
+    return "[" in name or ("." in name and not name.startswith("self."))
 
 
 def choices(expr: Expr) -> tuple[Expr, ...]:
