@@ -175,6 +175,8 @@ def _misfits_branch(shortcut, shape: Projection) -> bool:
     if shortcut.instance is None or not isinstance(shape.channels_out, Expr):
         return False
     for residual in residuals(shortcut.instance):
+        if not _passes((*residual.site.left, *residual.site.right), shortcut.name):
+            continue  # an addition of its own (a network whose builder makes the block's projection)
         ending = branch_output(residual.main)
         if ending is not None and relation(ending[1], shape.channels_out) is Relation.DIFFERENT:
             return True
