@@ -19,7 +19,6 @@ import os
 import re
 import subprocess
 import sys
-import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from spawning import start
 
 REPO = Path(__file__).resolve().parents[2]
 MODELS = REPO / "fixtures" / "models"
@@ -119,17 +119,8 @@ class Result:
         return f"{self.run.id} (exit {self.returncode})\nstdout:\n{self.stdout[:4000]}\nstderr:\n{self.stderr[-2000:]}"
 
 
-# The runs start from a thread pool; two threads starting a process at the same moment (CPython's
-# vfork path) have made exec fail with "OSError: [Errno 14] Bad address" now and then on this machine,
-# so processes are started one at a time (they still run side by side).
-_STARTING = threading.Lock()
-
-
 def execute(run: Run) -> Result:
-    with _STARTING:
-        process = subprocess.Popen(
-            run.argv, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-        )
+    process = start(run.argv, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         stdout, stderr = process.communicate(timeout=RUN_GUARD_SECONDS)
     except subprocess.TimeoutExpired:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from conftest import NO_TORCH, checkout_environment
+from spawning import start
 
 pytest.importorskip("torch", reason=NO_TORCH)
 
@@ -370,7 +371,7 @@ def execute(case: Hostile, scratch: Path) -> Ending:
         (scratch / f"{marker}.out").open("w+") as out,
         (scratch / f"{marker}.err").open("w+") as err,
     ):
-        process = subprocess.Popen(argv, stdout=out, stderr=err, env=env, cwd=cwd, text=True)
+        process = start(argv, stdout=out, stderr=err, env=env, cwd=cwd)
         try:
             if case.stop_with is not None:
                 guard = time.monotonic() + RUN_GUARD_SECONDS
