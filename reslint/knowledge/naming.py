@@ -24,6 +24,44 @@ RUNNING_CHANNELS = re.compile(
 PROJECTION_NAME = re.compile(r"proj(?!ect)", re.I)
 
 
+# Short channel names of student code and compact repositories: `cin`/`cout`, `c_in`, `nin`, `c1`.
+SHORT_CHANNEL_NAME = re.compile(r"[cn]_?in|c\d")
+# Words in the names of parameters and attributes that hold sizes.
+_SIZE_WORDS = (
+    "plane",
+    "channel",
+    "feature",
+    "width",
+    "dim",
+    "stride",
+    "group",
+    "cardinality",
+    "expansion",
+    "inp",
+    "oup",
+    "num",
+    "size",
+    "depth",
+    "ch",
+    "filters",
+    "out",
+    "in_",
+    "mid",
+    "hidden",
+    "layers",
+    "block",
+)
+
+
+def names_a_size(name: str) -> bool:
+    """Whether a parameter's or attribute's name says it carries a size (`planes`, `self.inplanes`,
+    `cin`): reslint treats such values as symbols rather than unknowns."""
+    lowered = name.lower().rsplit(".", 1)[-1]
+    return SHORT_CHANNEL_NAME.fullmatch(lowered) is not None or any(
+        part in lowered for part in _SIZE_WORDS
+    )
+
+
 def names_stride(name: str) -> bool:
     """Whether a name says it holds a stride: `stride`, `strides`, `down_stride`, and one spelt short
     (`down_sample_strid`); `strid` is what all of them share, and no other word people use holds it."""

@@ -45,6 +45,7 @@ from reslint.knowledge.naming import (
     RUNNING_CHANNELS,
     SHORTCUT_NAME,
     builds_norm,
+    names_a_size,
     names_stride,
 )
 from reslint.model import builders, symbolic
@@ -347,7 +348,7 @@ class Interpreter:
             )
         if param.default is None:
             return (
-                symbolic.var(name, name, _domain_for(name)) if _looks_numeric(name) else Param(name)
+                symbolic.var(name, name, _domain_for(name)) if names_a_size(name) else Param(name)
             )
         return Param(name, default)
 
@@ -631,7 +632,7 @@ class Interpreter:
             # one that no class reslint sees all of has set (reading it raises AttributeError).
             if (
                 value is UNKNOWN
-                and _looks_numeric(attr)
+                and names_a_size(attr)
                 and attr not in base.attrs
                 and base.cls.has_unresolved_bases
             ):
@@ -648,7 +649,7 @@ class Interpreter:
         if isinstance(base, Param) or isinstance(base, Expr) and base.op == "var":
             domain = frame.module.constant_domain(attr)
             text = frame.module.code(node)
-            return symbolic.var(text, text, domain) if domain or _looks_numeric(attr) else UNKNOWN
+            return symbolic.var(text, text, domain) if domain or names_a_size(attr) else UNKNOWN
         if isinstance(base, Layer):
             value = base.args.get(attr, UNKNOWN)
             return value
@@ -693,7 +694,7 @@ class Interpreter:
                     _item_domain(base, key, text),
                 )
                 # or a number by its default (`dilation[0]` of `dilation=(1, 1)`)
-                if _looks_numeric(text.split("[")[0]) or _default_item(base, key)
+                if names_a_size(text.split("[")[0]) or _default_item(base, key)
                 else UNKNOWN
             )
         if _is_tensor(base):  # a tensor, or one of several (`out` after `if self.with_plugins:`)
@@ -2070,42 +2071,6 @@ def _item_domain(base: Any, key: Any, text: str) -> tuple:
     default = _default_item(base, key)
     stride = _domain_for(text)
     return tuple(sorted({*default, *stride})) if stride else default
-
-
-# Short channel names of student code and compact repositories: `cin`/`cout`, `c_in`, `nin`, `c1`.
-SHORT_CHANNEL_NAME = re.compile(r"[cn]_?in|c\d")
-
-
-def _looks_numeric(name: str) -> bool:
-    """Parameters that carry sizes: reslint treats them as symbols rather than unknowns."""
-    lowered = name.lower().rsplit(".", 1)[-1]
-    return SHORT_CHANNEL_NAME.fullmatch(lowered) is not None or any(
-        part in lowered
-        for part in (
-            "plane",
-            "channel",
-            "feature",
-            "width",
-            "dim",
-            "stride",
-            "group",
-            "cardinality",
-            "expansion",
-            "inp",
-            "oup",
-            "num",
-            "size",
-            "depth",
-            "ch",
-            "filters",
-            "out",
-            "in_",
-            "mid",
-            "hidden",
-            "layers",
-            "block",
-        )
-    )
 
 
 def _snapshot(frame: Frame) -> tuple[dict[str, Any], dict[str, Any] | None, bool, int]:
