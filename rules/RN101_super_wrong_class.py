@@ -8,6 +8,7 @@ import libcst as cst
 
 from reslint.findings import Applicability
 from reslint.model import ModuleModel
+from reslint.model.call_binding import is_super_call
 from reslint.rule import Fix, Rule, Violation
 
 
@@ -41,7 +42,7 @@ class SuperWrongClass(Rule):
 
     def check(self, module: ModuleModel) -> Iterator[Violation]:
         for call, function in module.names.calls:
-            if not (isinstance(call.func, cst.Name) and call.func.value == "super" and call.args):
+            if not (is_super_call(call) and call.args):
                 continue
             cls = module.class_of(function)
             named = call.args[0].value

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import libcst as cst
 
 from reslint.model import ModuleModel
+from reslint.model.call_binding import is_super_call
 from reslint.rule import Rule, Violation
 from reslint.rules_support import closest
 
@@ -81,13 +82,7 @@ def _super_call(node: cst.CSTNode, module: ModuleModel) -> tuple[tuple[str, cst.
     mends it."""
     arg = module.names.parents.get(id(node))
     call = module.names.parents.get(id(arg))
-    if (
-        isinstance(arg, cst.Arg)
-        and isinstance(call, cst.Call)
-        and isinstance(call.func, cst.Name)
-        and call.func.value == "super"
-        and call.args[0] is arg
-    ):
+    if isinstance(arg, cst.Arg) and is_super_call(call) and call.args[0] is arg:
         return (("RN101", call),)
     return ()
 

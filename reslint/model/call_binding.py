@@ -7,9 +7,20 @@ the interpreter cannot tell which one the author meant and must not build a stag
 
 from __future__ import annotations
 
+from typing import TypeGuard
+
 import libcst as cst
 
 from reslint.knowledge.signatures import Signature
+
+
+def is_super_call(node: cst.CSTNode | None) -> TypeGuard[cst.Call]:
+    """`super()` or `super(Block, self)`."""
+    return (
+        isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Name)
+        and node.func.value == "super"
+    )
 
 
 def function_signature(function: cst.FunctionDef, bound: bool = False) -> Signature:

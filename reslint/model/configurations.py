@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import libcst as cst
 
 from reslint.model import symbolic
-from reslint.model.call_binding import function_signature
+from reslint.model.call_binding import function_signature, is_super_call
 from reslint.model.values import ClassRef
 from reslint.model.walk import descendants as subtree
 
@@ -98,9 +98,7 @@ def _is_super_init(func: cst.BaseExpression) -> bool:
     return (
         isinstance(func, cst.Attribute)
         and func.attr.value == "__init__"
-        and isinstance(func.value, cst.Call)
-        and isinstance(func.value.func, cst.Name)
-        and func.value.func.value == "super"
+        and is_super_call(func.value)
     )
 
 

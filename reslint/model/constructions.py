@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from reslint.model.call_binding import argument_keywords, function_signature
+from reslint.model.call_binding import argument_keywords, function_signature, is_super_call
 
 if TYPE_CHECKING:
     from reslint.model.classes import ClassModel
@@ -103,9 +103,4 @@ def _rebound(name: str, function: cst.FunctionDef, module: ModuleModel) -> bool:
 def _names_super(name: cst.Name, module: ModuleModel) -> bool:
     """`super(Block, self)`: the class named to reach its base, not built."""
     arg = module.names.parents.get(id(name))
-    call = module.names.parents.get(id(arg)) if isinstance(arg, cst.Arg) else None
-    return (
-        isinstance(call, cst.Call)
-        and isinstance(call.func, cst.Name)
-        and call.func.value == "super"
-    )
+    return isinstance(arg, cst.Arg) and is_super_call(module.names.parents.get(id(arg)))

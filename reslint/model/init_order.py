@@ -18,6 +18,7 @@ from typing import Any
 
 import libcst as cst
 
+from reslint.model.call_binding import is_super_call
 from reslint.model.walk import children
 
 # Nodes whose inner code may not run when the statement does (or runs later).
@@ -345,9 +346,7 @@ def _stores_by_statement(method: cst.FunctionDef, module) -> dict[int, set[str]]
 def _hands_self(call: cst.Call, me: str | None) -> bool:
     """A call that is given `self` itself (`init_weights(self)`, `super().__init__(self)` style): the
     callee may set any attribute. `super(Net, self)` only names the class whose bases to search."""
-    return not (isinstance(call.func, cst.Name) and call.func.value == "super") and any(
-        _names(arg.value, me) for arg in call.args
-    )
+    return not is_super_call(call) and any(_names(arg.value, me) for arg in call.args)
 
 
 def _first_stores(init: cst.FunctionDef, module) -> dict[str, cst.Attribute]:

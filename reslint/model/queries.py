@@ -18,6 +18,7 @@ from reslint.knowledge.layers import (
 )
 from reslint.knowledge.names import names_in
 from reslint.knowledge.naming import RUNNING_CHANNELS, SHORTCUT_NAME, names_stride
+from reslint.model.call_binding import is_super_call
 from reslint.model.classes import ForwardModel, Instance, built_alike
 from reslint.model.container_use import applied_side_by_side
 from reslint.model.symbolic import Assumptions, Comparison, Condition, Expr, Relation, relation
@@ -1084,10 +1085,7 @@ def _names_stride(node: cst.BaseExpression) -> bool:
 def _calls_super(loop: cst.For, module) -> bool:
     """Whether `super()` is called inside the loop."""
     inside = module.within(loop)
-    return any(
-        isinstance(call.func, cst.Name) and call.func.value == "super" and inside(call)
-        for call, _ in module.names.calls
-    )
+    return any(is_super_call(call) and inside(call) for call, _ in module.names.calls)
 
 
 def _assigns_self_attribute(method: cst.FunctionDef, attr: str, module) -> bool:

@@ -12,6 +12,7 @@ import libcst as cst
 
 from reslint.knowledge.frameworks import bookkeeping_names
 from reslint.knowledge.naming import BOOKKEEPING, SHORTCUT_NAME
+from reslint.model.call_binding import is_super_call
 from reslint.model.classes import AttributeAssignment, ClassModel
 from reslint.model.flow import is_placeholder
 from reslint.model.values import Layer, NamePattern, Param, options
@@ -175,7 +176,7 @@ def _overridden_for(cls: ClassModel, ancestor: ClassModel, module: ModuleModel) 
 def _names_a_base(value: cst.BaseExpression, class_names: set[str]) -> bool:
     """`super()`, `super(Block, self)` or a base class by name."""
     if isinstance(value, cst.Call):
-        return isinstance(value.func, cst.Name) and value.func.value == "super"
+        return is_super_call(value)
     return isinstance(value, cst.Name) and value.value in class_names
 
 
