@@ -291,8 +291,8 @@ def _dynamic_classes(module: ModuleModel) -> dict[int, list[re.Pattern] | None]:
     for attribute, function in module.names.attributes:
         if attribute.attr.value == "__dict__":
             owner(function)
-    for use in module.names.reads:
-        if use.node.value == "vars" and use.classdef is not None:
+    for use in module.names.reads_of("vars"):
+        if use.classdef is not None:
             found[id(use.classdef)] = None
     return found
 

@@ -35,11 +35,7 @@ def passed_numbers(
     ):
         return None
     values: set[float] = set()
-    uses = [
-        use
-        for use in module.names.reads
-        if use.node.value == cls.name and not _names_super(use.node, module)
-    ]
+    uses = [use for use in module.names.reads_of(cls.name) if not _names_super(use.node, module)]
     for use in uses:
         call = module.names.parents.get(id(use.node))
         if not (isinstance(call, cst.Call) and call.func is use.node):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import libcst as cst
 
@@ -408,6 +409,17 @@ class NameIndex:
             self.functions[id(function)].reads.append(node)
 
     # ----- questions -----------------------------------------------------------------------
+
+    def reads_of(self, name: str) -> list[NameUse]:
+        """The reads of one name (a class's constructions, asked for class after class)."""
+        return self._reads_by_name.get(name, [])
+
+    @cached_property
+    def _reads_by_name(self) -> dict[str, list[NameUse]]:
+        found: dict[str, list[NameUse]] = {}
+        for use in self.reads:
+            found.setdefault(use.node.value, []).append(use)
+        return found
 
     def undefined_reads(self) -> list[NameUse]:
         """Reads of names bound nowhere in the file (nor by a star import)."""
