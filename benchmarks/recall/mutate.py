@@ -83,14 +83,22 @@ def arguments() -> argparse.Namespace:
         metavar="DIR",
         help="mutate the *.py files under DIR instead of the wheels (its first folders name the packages)",
     )
-    parser.add_argument(
+    held_out = parser.add_mutually_exclusive_group()
+    held_out.add_argument(
         "--heldout",
         action="store_true",
         help="mutate the held-out files (corpus.HELDOUT), which reslint was not tuned on",
     )
+    held_out.add_argument(
+        "--heldout2",
+        action="store_true",
+        help="mutate the second held-out set (corpus.HELDOUT2), packages none of the others hold",
+    )
     options = parser.parse_args()
-    if options.folder and (options.packages or options.with_imports or options.heldout):
-        parser.error("--folder takes none of --packages, --with-imports, --heldout")
+    if options.folder and (
+        options.packages or options.with_imports or options.heldout or options.heldout2
+    ):
+        parser.error("--folder takes none of --packages, --with-imports, --heldout, --heldout2")
     if options.folder and not options.folder.is_dir():
         parser.error(f"--folder {options.folder}: not a directory")
     known_kinds = {kind.name for kind in KINDS}
@@ -110,6 +118,8 @@ def arguments() -> argparse.Namespace:
 
 
 def chosen_packages(options: argparse.Namespace) -> tuple[corpus.Package, ...]:
+    if options.heldout2:
+        return corpus.HELDOUT2
     return corpus.HELDOUT if options.heldout else corpus.PACKAGES
 
 
@@ -269,6 +279,7 @@ def as_json(
         "reslint_commit": reslint_version(),
         "with_imports": options.with_imports,
         "heldout": options.heldout,
+        "heldout2": options.heldout2,
         "folder": str(folder) if folder else None,
         "packages": {} if folder else {p.name: p.version for p in chosen_packages(options)},
         "timing_seconds": timing,

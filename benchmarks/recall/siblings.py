@@ -17,7 +17,7 @@ import posixpath
 import warnings
 from collections.abc import Callable, Iterator
 
-from corpus import HELDOUT, PACKAGES, RealFile, archive_names, download, read_members
+from corpus import HELDOUT, HELDOUT2, PACKAGES, RealFile, archive_names, download, read_members
 
 
 def relative_imports(text: str) -> Iterator[tuple[int, str, list[str]]]:
@@ -48,7 +48,11 @@ def resolve(importer: str, level: int, module: str, names: set[str]) -> Iterator
 def sibling_files(real: RealFile) -> dict[str, str]:
     """Archive path -> text of every file `real` needs through relative imports (itself excluded)."""
     archive = download(
-        next(p for p in (*PACKAGES, *HELDOUT) if p.name == real.package and real.path in p.files)
+        next(
+            p
+            for p in (*PACKAGES, *HELDOUT, *HELDOUT2)
+            if p.name == real.package and real.path in p.files
+        )
     )
     present = archive_names(archive)
     return needed_files(real.path, real.text, present, lambda path: read_members(archive, (path,)))

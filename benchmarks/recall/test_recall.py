@@ -279,10 +279,23 @@ def test_no_classifier_bug_planted_in_a_layer_nothing_uses():
     assert planted("classifier-512", FEATURE_NET) == ["        self.head = nn.Linear(512, 10)"]
 
 
-def test_the_held_out_files_are_none_of_the_corpus_files():
-    from corpus import HELDOUT, PACKAGES
+def test_the_corpus_and_the_held_out_sets_share_no_file():
+    from corpus import HELDOUT, HELDOUT2, PACKAGES
 
-    tuned_on = {(package.name, path) for package in PACKAGES for path in package.files}
-    held_out = [(package.name, path) for package in HELDOUT for path in package.files]
-    assert held_out and not tuned_on & set(held_out)
-    assert len(held_out) == len(set(held_out))
+    sets = [
+        [(package.name, path) for package in s for path in package.files]
+        for s in (PACKAGES, HELDOUT, HELDOUT2)
+    ]
+    for files in sets:
+        assert files and len(files) == len(set(files))
+    for index, files in enumerate(sets):
+        for other in sets[index + 1 :]:
+            assert not set(files) & set(other)
+
+
+def test_the_second_held_out_set_shares_no_package_with_the_others():
+    """HELDOUT2 measures code from sources reslint never saw, not other files of known packages."""
+    from corpus import HELDOUT, HELDOUT2, PACKAGES
+
+    seen = {package.name for package in (*PACKAGES, *HELDOUT)}
+    assert not seen & {package.name for package in HELDOUT2}
