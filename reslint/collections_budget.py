@@ -14,8 +14,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 # Measured on `classes 720` (10k lines, in one process, runs interleaved, load 12): 8.3 s of CPU on
-# average with 700, 7.7 s with 10,000 (-8%); the peak grows with it (98 MB, 100 MB, 118 MB at 50,000).
-YOUNG_THRESHOLD = 10_000
+# average with 700, 7.7 s with 10,000 (-8%). Session 21, bench_static's 60-file folder in one process
+# (three runs each, interleaved, load 5): median 11.2 s of CPU with 10,000, 11.0 s with 50,000, 10.3 s
+# with 100,000; peak 96, 97 and 94 MB (a 10k-line file: 99 and 96 MB). Most of what the collector does
+# here is free each finished file's model, whose objects refer to each other; fewer, larger young
+# collections do that with fewer passes over the file still being checked.
+YOUNG_THRESHOLD = 100_000
 
 
 @contextmanager

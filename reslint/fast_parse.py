@@ -34,15 +34,25 @@ def parse_module(source: str) -> cst.Module:
 
 @contextmanager
 def _trusted_construction() -> Iterator[None]:
+    with collection_paused():
+        CSTNode.__post_init__ = _trusted_init  # type: ignore[method-assign]
+        try:
+            yield
+        finally:
+            # The original, not whatever was there on entry: two threads parsing at once cannot
+            # leave validation switched off.
+            CSTNode.__post_init__ = _VALIDATING_INIT  # type: ignore[method-assign,assignment]
+
+
+@contextmanager
+def collection_paused() -> Iterator[None]:
+    """The garbage collector off while a tree without reference cycles is built and read: it would
+    only traverse the new nodes again and again as they age."""
     collecting = gc.isenabled()
     gc.disable()
-    CSTNode.__post_init__ = _trusted_init  # type: ignore[method-assign]
     try:
         yield
     finally:
-        # The original, not whatever was there on entry: two threads parsing at once cannot leave
-        # validation switched off.
-        CSTNode.__post_init__ = _VALIDATING_INIT  # type: ignore[method-assign,assignment]
         if collecting:
             gc.enable()
 

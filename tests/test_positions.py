@@ -10,7 +10,9 @@ import libcst as cst
 import pytest
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from reslint.model.positions import Span, place_statement
+from reslint.model.module import build_module_model
+from reslint.model.positions import Span, place_statement, statement_lines
+from reslint.model.walk import descendants
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -50,6 +52,15 @@ SOURCES = {
     "windows newlines": "class A:\r\n    x = 1\r\n\r\n    def f(self):\r\n        return (1,\r\n                2)\r\n",
     "old mac newlines": "a = 1\rif a:\r    b = '''x\ry'''\r",
     "tabs": "if a:\n\tb = 1\n\tif b:\n\t\tc = 2\n",
+    "nested definitions": (
+        "import x\n\n\nclass A(B):\n  '''doc'''\n  n = 1\n\n  # comment\n  @staticmethod\n"
+        "  @other(\n      2)\n  def f(a,\n        b):\n    def g():\n        class C:\n"
+        "            def h(self): return 1\n        return C\n    return g\n\n"
+        "  async def k(self):\n    if self.n:\n      pass\n    try:\n      def m(): pass\n"
+        "    except E:\n      pass\n    match self.n:\n      case 1:\n        def q(): pass\n"
+        "x = 1; y = 2\nz = (3,\n     4); w = 5\n"
+        "def top():\n    '''x\n    def not_a_definition():\n    '''\n    return 0\n"
+    ),
 }
 
 
@@ -75,6 +86,40 @@ def assert_placed_as_libcst(source: str) -> None:
     module = cst.parse_module(source)
     for statement in module.body:
         assert place_statement(statement, module).spans == libcst_spans(statement, module)
+    assert_model_places_as_libcst(source)
+
+
+def assert_model_places_as_libcst(source: str) -> None:
+    """The module model's positions, found by placing the innermost definition around a node."""
+    tree = cst.parse_module(source)
+    model = build_module_model(tree, source, "m.py")
+    reference = MetadataWrapper(tree, unsafe_skip_copy=True).resolve(PositionProvider)
+    for node in descendants(tree):
+        if node is tree or id(node) not in model.names.parents:
+            continue
+        where = reference[node]
+        assert model.position(node) == (
+            where.start.line,
+            where.start.column + 1,
+            where.end.line,
+            where.end.column + 1,
+        ), type(node).__name__
+
+
+def test_definitions_are_placed_by_pythons_lines() -> None:
+    source = SOURCES["nested definitions"]
+    tree = cst.parse_module(source)
+    lines = statement_lines(tree, source)
+    assert lines is not None
+    definitions = [n for n in descendants(tree) if isinstance(n, cst.FunctionDef | cst.ClassDef)]
+    assert [lines[id(d)] for d in definitions] == [4, 12, 14, 15, 16, 20, 24, 29, 33]
+
+
+def test_a_source_python_cannot_parse_is_placed_by_its_statements() -> None:
+    # libcst reads `type` statements and generic classes, which Python 3.11 does not
+    source = "type Size = int\n\n\nclass Block[T]:\n    def f(self):\n        return (1,\n  2)\n"
+    assert statement_lines(cst.parse_module(source), source) is None
+    assert_model_places_as_libcst(source)
 
 
 @pytest.mark.parametrize("source", SOURCES.values(), ids=list(SOURCES))

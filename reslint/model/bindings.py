@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from reslint.fast_parse import collection_paused
 from reslint.model.defined_reads import every_read_defined
 
 if TYPE_CHECKING:
@@ -44,7 +45,8 @@ def find_undefined_names(module: ModuleModel) -> tuple[UndefinedName, ...]:
 
     if every_read_defined(module.names, module.tree, BUILTIN_NAMES | NOTEBOOK_BUILTINS):
         return ()
-    places = _undefined_places(module.source, module.path, module.file_line)
+    with collection_paused():  # Python's tree and pyflakes' scopes live only for this call
+        places = _undefined_places(module.source, module.path, module.file_line)
     if not places:
         return ()
     found = []

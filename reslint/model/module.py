@@ -22,7 +22,7 @@ from reslint.model.flow import FunctionFlow, analyse_function
 from reslint.model.imports import ImportMap
 from reslint.model.interpreter import Builtin, Frame, Interpreter
 from reslint.model.names import NameIndex
-from reslint.model.positions import PlacedStatement, place_statement
+from reslint.model.positions import PlacedStatement, code_of, place_statement, statement_lines
 from reslint.model.project import Project
 from reslint.model.stores import Liveness, liveness
 from reslint.model.symbolic import OPERATOR_SYMBOLS
@@ -310,14 +310,21 @@ class ModuleModel:
     # ----- places and text -----------------------------------------------------------------
 
     # Positions: libcst's PositionProvider re-generates the code with bookkeeping for every node. Only
-    # reported nodes need a place, so a file is placed one top-level statement at a time, on demand,
-    # and a clean file is never placed at all.
+    # reported nodes need a place, so a node is placed by generating the innermost definition around
+    # it (or its top-level statement), on demand, and a clean file is never placed at all. Where that
+    # definition starts comes from Python's own parser, which costs far less than generating the code
+    # above it.
 
     def position(self, node: cst.CSTNode) -> tuple[int, int, int, int]:
         """(line, column, end_line, end_column), 1-based columns."""
-        statement = self._top_level_statement(node)
-        line, column, end_line, end_column = self._placed(statement).spans[id(node)]
-        offset = self._first_line(statement) - 1
+        unit, indents = self._placing_unit(node)
+        placed = self._placed(unit, indents)
+        line, column, end_line, end_column = placed.spans[id(node)]
+        starts = self._statement_lines
+        if starts is not None:
+            offset = self.file_line(starts[id(unit)]) - placed.spans[id(unit)][0]
+        else:
+            offset = self._first_line(unit) - 1
         return line + offset, column + 1, end_line + offset, end_column + 1
 
     def file_line(self, line: int) -> int:
@@ -335,10 +342,34 @@ class ModuleModel:
                 return current
             current = parent
 
-    def _placed(self, statement: cst.CSTNode) -> PlacedStatement:
-        placed = self._placed_statements.get(id(statement))
+    def _placing_unit(self, node: cst.CSTNode) -> tuple[cst.CSTNode, list[str]]:
+        """The innermost class or function definition around `node` (itself included) and the
+        indentation of the blocks it stands in; its top-level statement where Python's parser gave no
+        lines."""
+        unit = None
+        indents: list[str] = []
+        current = node
+        while True:
+            parent = self.names.parents.get(id(current))
+            if parent is None or parent is self.tree:
+                break
+            if unit is None and isinstance(current, cst.FunctionDef | cst.ClassDef):
+                unit = current
+            if unit is not None and isinstance(parent, cst.IndentedBlock | cst.Match):
+                indents.append(self.tree.default_indent if parent.indent is None else parent.indent)
+            current = parent
+        if unit is None or self._statement_lines is None:
+            return current, []
+        return unit, indents[::-1]
+
+    @cached_property
+    def _statement_lines(self) -> dict[int, int] | None:
+        return statement_lines(self.tree, self.source)
+
+    def _placed(self, unit: cst.CSTNode, indents: Sequence[str] = ()) -> PlacedStatement:
+        placed = self._placed_statements.get(id(unit))
         if placed is None:
-            placed = self._placed_statements[id(statement)] = place_statement(statement, self.tree)
+            placed = self._placed_statements[id(unit)] = place_statement(unit, self.tree, indents)
         return placed
 
     def _first_line(self, statement: cst.CSTNode) -> int:
@@ -357,7 +388,7 @@ class ModuleModel:
         placed = self._placed_statements.get(id(statement))
         if placed is not None:
             return placed.newlines
-        return self.tree.code_for_node(statement).count("\n")
+        return code_of(statement, self.tree).count("\n")
 
     def code(self, node: cst.CSTNode) -> str:
         """The source text of a node, on one line, as the user wrote it."""
@@ -365,7 +396,7 @@ class ModuleModel:
         if key not in self._code_cache:
             text = _simple_text(node)
             if text is None:
-                text = self.tree.code_for_node(node)
+                text = code_of(node, self.tree)
             self._code_cache[key] = " ".join(text.split())
         return self._code_cache[key]
 

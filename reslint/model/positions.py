@@ -11,12 +11,21 @@ placing findings.
 
 from __future__ import annotations
 
+import ast
+import contextlib
 import re
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from types import TracebackType
+from typing import Any
 
 import libcst as cst
+from libcst._nodes.expression import _BaseParenthesizedNode
 from libcst._nodes.internal import CodegenState
+
+from reslint.fast_parse import collection_paused
+from reslint.model.walk import children
 
 # (line, column, end_line, end_column): lines 1-based, columns 0-based, as libcst's CodeRange.
 Span = tuple[int, int, int, int]
@@ -34,11 +43,85 @@ class PlacedStatement:
     newlines: int
 
 
-def place_statement(statement: cst.CSTNode, module: cst.Module) -> PlacedStatement:
-    """`statement` (of `module`: its indentation and newlines) placed."""
+def place_statement(
+    statement: cst.CSTNode, module: cst.Module, indents: Sequence[str] = ()
+) -> PlacedStatement:
+    """`statement` (of `module`: its indentation and newlines) placed; `indents` are those of the
+    blocks it stands in, so that its columns are the file's."""
     state = _PlacingState(module.default_indent, module.default_newline)
-    statement._codegen(state)
+    state.indent_tokens.extend(indents)
+    with _parentheses_without_generators():
+        statement._codegen(state)
     return PlacedStatement(state.spans, state.newlines)
+
+
+def code_of(node: cst.CSTNode, module: cst.Module) -> str:
+    """`module.code_for_node(node)`: the same code generation, with the bookkeeping left out as above."""
+    state = _TextState(module.default_indent, module.default_newline)
+    with _parentheses_without_generators():
+        node._codegen(state)
+    return "".join(state.tokens)
+
+
+def statement_lines(tree: cst.Module, source: str) -> dict[int, int] | None:
+    """The line each top-level statement and each class or function definition starts on (its first
+    token, after its comments and decorators: where its span starts), by id, as Python's own parser
+    reads `source`. With it a node is placed by generating only the definition around it, not the
+    whole class and every statement above it. None where Python cannot parse the source (a newer
+    syntax, nesting too deep) or the two parsers do not count the same statements."""
+    with collection_paused():  # Python's tree is dropped before the collector runs again
+        return _statement_lines(tree, source)
+
+
+def _statement_lines(tree: cst.Module, source: str) -> dict[int, int] | None:
+    try:
+        parsed = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    lines: dict[int, int] = {}
+    python_statements = iter(parsed.body)
+    for statement in tree.body:
+        first = next(python_statements, None)
+        if first is None:
+            return None
+        lines[id(statement)] = first.lineno
+        if isinstance(statement, cst.SimpleStatementLine):  # `a = 1; b = 2` are two to Python
+            for _ in statement.body[1:]:
+                next(python_statements, None)
+    definitions = list(_definitions(tree))
+    python_definitions = sorted(
+        node.lineno
+        for node in ast.walk(parsed)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+    )  # no two definitions start on one line, so line order is source order
+    if next(python_statements, None) is not None or len(definitions) != len(python_definitions):
+        return None
+    lines.update(zip(map(id, definitions), python_definitions, strict=True))
+    return lines
+
+
+_HOLDS_STATEMENTS = (
+    cst.Module,
+    cst.BaseCompoundStatement,
+    cst.BaseSuite,
+    cst.Else,
+    cst.ExceptHandler,
+    cst.ExceptStarHandler,
+    cst.Finally,
+    cst.MatchCase,
+)
+
+
+def _definitions(tree: cst.Module) -> Iterator[cst.FunctionDef | cst.ClassDef]:
+    """Every class and function definition, in source order; expressions, which hold none, are
+    not entered."""
+    stack: list[cst.CSTNode] = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.FunctionDef | cst.ClassDef):
+            yield node
+        if isinstance(node, _HOLDS_STATEMENTS):
+            stack.extend(reversed(children(node)))
 
 
 class _PlacingState(CodegenState):
@@ -86,6 +169,22 @@ class _PlacingState(CodegenState):
         return _SyntacticSpan(self, node, start_node, end_node)
 
 
+class _TextState(CodegenState):
+    """libcst's CodegenState, recording no positions: without a generator per node with a span."""
+
+    def record_syntactic_position(  # type: ignore[override]
+        self,
+        node: cst.CSTNode,
+        *,
+        start_node: cst.CSTNode | None = None,
+        end_node: cst.CSTNode | None = None,
+    ) -> contextlib.nullcontext[None]:
+        return _NOTHING_RECORDED
+
+
+_NOTHING_RECORDED = contextlib.nullcontext()
+
+
 class _SyntacticSpan:
     """What libcst's `record_syntactic_position` context manager does, without a generator: the span
     from entry to exit, its start or end taken from a child's span where libcst names one."""
@@ -128,3 +227,52 @@ class _SyntacticSpan:
             else (state.line, state.column)
         )
         spans[id(self.node)] = (line, column, end_line, end_column)
+
+
+class _Parenthesized:
+    """What libcst's `_parenthesize` context manager does (a node's parentheses around its code and
+    its syntactic span), without a generator: it runs for every expression generated, and the
+    generator machinery cost more than the code generation itself."""
+
+    __slots__ = ("node", "state", "span")
+
+    def __init__(self, node: Any, state: CodegenState) -> None:
+        self.node = node
+        self.state = state
+
+    def __enter__(self) -> None:
+        for lpar in self.node.lpar:
+            lpar._codegen(self.state)
+        # the span starts after the parentheses, as in libcst
+        self.span: AbstractContextManager[None] = self.state.record_syntactic_position(self.node)
+        self.span.__enter__()
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.span.__exit__(kind, error, traceback)
+        if kind is None:
+            for rpar in self.node.rpar:
+                rpar._codegen(self.state)
+
+
+def _parenthesized(node: Any, state: CodegenState) -> _Parenthesized:
+    return _Parenthesized(node, state)
+
+
+_GENERATOR_PARENTHESES = _BaseParenthesizedNode._parenthesize
+
+
+@contextlib.contextmanager
+def _parentheses_without_generators() -> Iterator[None]:
+    """libcst's `_parenthesize` replaced for one code generation, as fast_parse replaces node
+    validation for one parse."""
+    _BaseParenthesizedNode._parenthesize = _parenthesized  # type: ignore[assignment,method-assign]
+    try:
+        yield
+    finally:
+        # the original, not whatever was there on entry: two threads at once cannot leave it replaced
+        _BaseParenthesizedNode._parenthesize = _GENERATOR_PARENTHESES  # type: ignore[method-assign]
