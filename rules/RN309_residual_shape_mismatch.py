@@ -17,7 +17,7 @@ from reslint.model.queries import (
     residuals,
 )
 from reslint.model.symbolic import Expr, Relation, relation
-from reslint.model.values import Flow
+from reslint.model.values import Flow, Layer
 from reslint.rule import Rule, Violation
 from reslint.rules_support import quoted, unique
 
@@ -86,8 +86,8 @@ class ResidualShapeMismatch(Rule):
 def _projection_mismatch(residual: Residual, channels_in: Expr | None) -> Iterator[Violation]:
     """The main branch ends with other channels than the projection shortcut gives, on every path
     where both run (a bottleneck's conv3 left at the inner width). Reported at the branch's last
-    layer, or at the projection when it gives the block's own input width (`conv(n_in, n_in)`
-    beside a branch that changes it): a projection is there to change the shape."""
+    layer, or at the projection when it is written to keep the block's input width (`conv(n_in,
+    n_in)` beside a branch that changes it): a projection is there to change the shape."""
     for main in residual.mains:
         for shortcut in residual.shortcuts:
             ending, projecting = branch_output(main), branch_output(shortcut)
@@ -99,11 +99,25 @@ def _projection_mismatch(residual: Residual, channels_in: Expr | None) -> Iterat
                 continue
             place = main.holder(last)  # where the branch's last layer is built, not called
             other = shortcut.holder(projection)
-            if channels_in is not None and relation(projected, channels_in, both) is Relation.EQUAL:
+            if _keeps_input_width(layer_of(projection), channels_in, both):
                 yield _mismatch(other, projected, "the shortcut's", place, produced, "branch's")
             else:
                 yield _mismatch(place, produced, "the residual branch's", other, projected, "shortcut's")
             return
+
+
+def _keeps_input_width(projection: Layer | None, channels_in: Expr | None, assume) -> bool:
+    """A projection written to give the width it takes (`conv(n_in, n_in)`), the block's input
+    width: not one that gives another width which this configuration happens to make equal."""
+    if projection is None or channels_in is None:
+        return False
+    taken, given = projection.channels_in, projection.channels_out
+    return (
+        taken is not None
+        and given is not None
+        and str(taken) == str(given)
+        and relation(given, channels_in, assume) is Relation.EQUAL
+    )
 
 
 def _mismatch(
