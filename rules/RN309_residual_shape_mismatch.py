@@ -102,7 +102,9 @@ def _projection_mismatch(residual: Residual, channels_in: Expr | None) -> Iterat
             if _keeps_input_width(layer_of(projection), channels_in, both):
                 yield _mismatch(other, projected, "the shortcut's", place, produced, "branch's")
             else:
-                yield _mismatch(place, produced, "the residual branch's", other, projected, "shortcut's")
+                yield _mismatch(
+                    place, produced, "the residual branch's", other, projected, "shortcut's"
+                )
             return
 
 
