@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from reslint.model import ModuleModel
 from reslint.model.classes import flow_channels_out
 from reslint.model.queries import (
+    Element,
     Residual,
     anchor_of,
     branch_output,
@@ -15,8 +16,8 @@ from reslint.model.queries import (
     layer_of,
     residuals,
 )
-from reslint.model.symbolic import Relation, relation
-from reslint.model.values import Flow
+from reslint.model.symbolic import Expr, Relation, relation
+from reslint.model.values import Flow, Layer
 from reslint.rule import Rule, Violation
 from reslint.rules_support import quoted, unique
 
@@ -79,12 +80,14 @@ class ResidualShapeMismatch(Rule):
                     "block's stride + BatchNorm)",
                 )
             for residual in residuals(instance):
-                yield from _projection_mismatch(residual)
+                yield from _projection_mismatch(residual, instance.channels_in)
 
 
-def _projection_mismatch(residual: Residual) -> Iterator[Violation]:
+def _projection_mismatch(residual: Residual, channels_in: Expr | None) -> Iterator[Violation]:
     """The main branch ends with other channels than the projection shortcut gives, on every path
-    where both run (a bottleneck's conv3 left at the inner width)."""
+    where both run (a bottleneck's conv3 left at the inner width). Reported at the branch's last
+    layer, or at the projection when it is written to keep the block's input width (`conv(n_in,
+    n_in)` beside a branch that changes it): a projection is there to change the shape."""
     for main in residual.mains:
         for shortcut in residual.shortcuts:
             ending, projecting = branch_output(main), branch_output(shortcut)
@@ -95,16 +98,43 @@ def _projection_mismatch(residual: Residual) -> Iterator[Violation]:
             if relation(produced, projected, both) is not Relation.DIFFERENT:
                 continue
             place = main.holder(last)  # where the branch's last layer is built, not called
-            layer = layer_of(place)
-            yield Violation(
-                layer.anchor if layer is not None else anchor_of(place),
-                f"the residual branch ends with `{describe(place)}` giving {quoted(produced)} channels "
-                f"but the shortcut's `{describe(shortcut.holder(projection))}` gives {quoted(projected)}: "
-                "the two cannot be added",
-                f"build `{describe(place)}` with `{projected}` output channels (or the projection with "
-                f"`{produced}`), whichever the block means",
-            )
+            other = shortcut.holder(projection)
+            if _keeps_input_width(layer_of(projection), channels_in, both):
+                yield _mismatch(other, projected, "the shortcut's", place, produced, "branch's")
+            else:
+                yield _mismatch(
+                    place, produced, "the residual branch's", other, projected, "shortcut's"
+                )
             return
+
+
+def _keeps_input_width(projection: Layer | None, channels_in: Expr | None, assume) -> bool:
+    """A projection written to give the width it takes (`conv(n_in, n_in)`), the block's input
+    width: not one that gives another width which this configuration happens to make equal."""
+    if projection is None or channels_in is None:
+        return False
+    taken, given = projection.channels_in, projection.channels_out
+    return (
+        taken is not None
+        and given is not None
+        and str(taken) == str(given)
+        and relation(given, channels_in, assume) is Relation.EQUAL
+    )
+
+
+def _mismatch(
+    place: Element, channels: Expr, side: str, other: Element, expected: Expr, other_side: str
+) -> Violation:
+    """The violation at `place`, the layer that gives `channels` where the other side of the sum
+    (`other`) gives `expected`."""
+    layer = layer_of(place)
+    return Violation(
+        layer.anchor if layer is not None else anchor_of(place),
+        f"{side} last layer `{describe(place)}` gives {quoted(channels)} channels but the "
+        f"{other_side} `{describe(other)}` gives {quoted(expected)}: the two cannot be added",
+        f"build `{describe(place)}` with `{expected}` output channels (or `{describe(other)}` with "
+        f"`{channels}`), whichever the block means",
+    )
 
 
 def _projecting_sites(instance) -> set[int]:

@@ -258,6 +258,13 @@ BUILDERS: dict[tuple[str, str], Builder] = {
     ("lightly", "get_norm_layer"): Builder(
         ("num_features", "num_splits"), (BATCHNORM,), "num_features", "num_features", None
     ),
+    # torchsparse: a convolution of a sparse 3-d tensor, which strides and changes channels as
+    # nn.Conv3d does; `transposed=True` upsamples instead.
+    ("torchsparse", "Conv3d"): Builder(
+        ("in_channels", "out_channels", "kernel_size", "stride", "dilation", "bias", "transposed"),
+        (Part("conv", "Conv3d"),),
+        unread=("transposed",),
+    ),
     # transformers
     ("transformers", "get_activation"): Builder(("activation_string",), (RELU,), None, None, None),
 }

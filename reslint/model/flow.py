@@ -166,7 +166,7 @@ class _Analysis:
             return None
         if isinstance(node, cst.Del):
             self.reads(node, state)
-            return state - _target_names(node.target)
+            return state - target_names(node.target)
         if (
             isinstance(node, cst.Assert)
             and isinstance(node.test, cst.Name)
@@ -191,7 +191,7 @@ class _Analysis:
 
     def _For(self, node: cst.For, state: frozenset[str]) -> State:
         self.reads(node.iter, state)
-        return self.loop(node, state, state | _target_names(node.target), runs_forever=False)
+        return self.loop(node, state, state | target_names(node.target), runs_forever=False)
 
     def _While(self, node: cst.While, state: frozenset[str]) -> State:
         self.reads(node.test, state)
@@ -247,7 +247,7 @@ class _Analysis:
         for item in node.items:
             self.reads(item.item, state)
             if item.asname is not None:
-                state = state | _target_names(item.asname.name)
+                state = state | target_names(item.asname.name)
         return self.suite(node.body, state)
 
     def _Match(self, node: cst.Match, state: frozenset[str]) -> State:
@@ -323,14 +323,14 @@ def _parameters(function: cst.FunctionDef) -> frozenset[str]:
     return frozenset(param.name.value for param in _all_params(function.params))
 
 
-def _target_names(target: cst.CSTNode) -> frozenset[str]:
+def target_names(target: cst.CSTNode) -> frozenset[str]:
     """The plain names an assignment target binds (`a`, `a, (b, *c)`), not `x.attr` nor `x[i]`."""
     if isinstance(target, cst.Name):
         return frozenset({target.value})
     if isinstance(target, cst.Tuple | cst.List):
-        return frozenset().union(*(_target_names(element.value) for element in target.elements))
+        return frozenset().union(*(target_names(element.value) for element in target.elements))
     if isinstance(target, cst.StarredElement):
-        return _target_names(target.value)
+        return target_names(target.value)
     return frozenset()
 
 
@@ -375,7 +375,7 @@ class _Scan:
 
 
 def _assigned(node: cst.Assign) -> frozenset[str]:
-    return frozenset().union(*(_target_names(target.target) for target in node.targets))
+    return frozenset().union(*(target_names(target.target) for target in node.targets))
 
 
 def _defined(node: cst.FunctionDef | cst.ClassDef) -> frozenset[str]:
@@ -389,13 +389,13 @@ def _named(node: cst.MatchAs | cst.MatchStar) -> frozenset[str]:
 # Node type -> the names it binds in the enclosing function's scope.
 _BINDERS: dict[type, Callable[[Any], frozenset[str]]] = {
     cst.Assign: _assigned,
-    cst.AnnAssign: lambda node: _target_names(node.target),
-    cst.AugAssign: lambda node: _target_names(node.target),
-    cst.For: lambda node: _target_names(node.target),
-    cst.WithItem: lambda node: _target_names(node.asname.name) if node.asname else frozenset(),
+    cst.AnnAssign: lambda node: target_names(node.target),
+    cst.AugAssign: lambda node: target_names(node.target),
+    cst.For: lambda node: target_names(node.target),
+    cst.WithItem: lambda node: target_names(node.asname.name) if node.asname else frozenset(),
     cst.ExceptHandler: lambda node: _handler_name(node),
     cst.ExceptStarHandler: lambda node: _handler_name(node),
-    cst.NamedExpr: lambda node: _target_names(node.target),
+    cst.NamedExpr: lambda node: target_names(node.target),
     cst.FunctionDef: _defined,
     cst.ClassDef: _defined,
     cst.Import: lambda node: frozenset(_imported_names(node)),
@@ -434,6 +434,6 @@ def _comprehension_targets(node: cst.CSTNode) -> frozenset[str]:
     found: frozenset[str] = frozenset()
     current = getattr(node, "for_in", None)
     while isinstance(current, cst.CompFor):
-        found |= _target_names(current.target)
+        found |= target_names(current.target)
         current = current.inner_for_in
     return found

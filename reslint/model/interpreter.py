@@ -254,16 +254,19 @@ class Interpreter:
             return None
         return alternatives(frame.returns)
 
-    def run_alone(self, function: cst.FunctionDef, instance: Instance) -> Any:
+    def run_alone(self, function: cst.FunctionDef, instance: Instance | None) -> Any:
         """Run a method with every parameter a symbol (`_make_layer(block, planes, blocks, stride)`
-        on its own), on a copy of the instance's state; what it returns."""
+        on its own), on a copy of the instance's state, or a module-level function (instance None)
+        the same way; what it returns."""
         module = self.project.owner(function)
-        params = [*function.params.posonly_params, *function.params.params][1:]
+        params = [*function.params.posonly_params, *function.params.params]
+        if instance is not None:
+            params = params[1:]
+            _carried_sizes_as_symbols(function, instance, module)
         bound = {p.name.value: self.unsupplied(p, module) for p in params}
-        _carried_sizes_as_symbols(function, instance, module)
         frame = Frame(bound, instance, 1, module, function)
         try:
-            self._run(function, frame)
+            self._run(function, frame, method=instance is not None)
         except RecursionError:
             return UNKNOWN
         return alternatives(frame.returns) if frame.returns else None

@@ -18,7 +18,7 @@ from reslint.model.configurations import (
     handed_classes,
     table_choices,
 )
-from reslint.model.flow import FunctionFlow, analyse_function
+from reslint.model.flow import FunctionFlow, analyse_function, own_code, target_names
 from reslint.model.imports import ImportMap
 from reslint.model.interpreter import Builtin, Frame, Interpreter
 from reslint.model.names import NameIndex
@@ -537,11 +537,13 @@ class ModuleModel:
             return cached
         for cls in self.analysed_classes:
             for result in cls.built_alone:  # builds the generic instance first
-                for option in options(result):
-                    if isinstance(option, Layer):
-                        for inner in option.walk():
-                            if inner.kind == "block":
-                                inner.instance  # noqa: B018 -- builds and caches the instance
+                _instantiate_blocks(result)
+        for function in self.function_defs:
+            if _builds_handed_class(function):
+                # `make_blocks(block_fns, channels, ...)` at module level: a stage builder, run on
+                # its own as a class's `_make_layer` is, so its conditions (which shortcut a block
+                # gets) stay visible.
+                _instantiate_blocks(self.interpreter.run_alone(function, None))
         for cls in self.analysed_classes:
             for choice in annotated_classes(cls, self):
                 cls.instantiate(choice)
@@ -617,6 +619,31 @@ def _getattr_of_parameter(call: cst.CSTNode | None, target: cst.CSTNode) -> bool
         return False
     name = call.args[1].value
     return isinstance(name, cst.SimpleString) and name.evaluated_value in _PARAMETER_NAMES
+
+
+def _instantiate_blocks(result: Any) -> None:
+    """Build (and cache) the instance of each block a builder's result holds."""
+    for option in options(result):
+        if isinstance(option, Layer):
+            for inner in option.walk():
+                if inner.kind == "block":
+                    inner.instance  # noqa: B018 -- builds and caches the instance
+
+
+def _builds_handed_class(function: cst.FunctionDef) -> bool:
+    """A function that calls a class it was handed: a parameter, or a name its own `for` takes from
+    one (`for block_fn, planes in zip(block_fns, channels): ... block_fn(inplanes, planes)`). A
+    factory calls the classes it names; a stage builder, the block it is given."""
+    params = function.params
+    handed = {p.name.value for p in (*params.posonly_params, *params.params, *params.kwonly_params)}
+    nodes = list(own_code(function.body))
+    for node in nodes:
+        if isinstance(node, cst.For):
+            handed |= target_names(node.target)
+    return any(
+        isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value in handed
+        for node in nodes
+    )
 
 
 def _first_param(function: cst.FunctionDef) -> str | None:
