@@ -894,6 +894,9 @@ class Interpreter:
             return self.apply_step(right, Step("mul", node, None, code, args=(left,)))
         if isinstance(left, ListValue) and isinstance(right, ListValue) and op == "Add":
             return ListValue(left.items + right.items, left.open_ended or right.open_ended, None)
+        if isinstance(left, Expr) and isinstance(right, ListValue) and op == "Multiply":
+            # `3 * [Block(c)]` is the same list as `[Block(c)] * 3`.
+            left, right = right, left
         if isinstance(left, ListValue) and isinstance(right, Expr) and op == "Multiply":
             # `[Block(c)] * 3` repeats the same objects: kept so that a repeated module shows.
             count = right.constant
