@@ -1211,7 +1211,8 @@ class Interpreter:
     ) -> Layer:
         kind, names = TORCH_LAYERS[type_name]
         if kind in CONTAINER_KINDS:
-            return Layer(kind, type_name, node, {}, _children(args, kwargs))
+            children = _children(args, kwargs)
+            return Layer(kind, type_name, node, {}, children, guards=tuple(self.guards))
         bound = dict(zip(names, args))
         bound.update(kwargs)
         if kind in ("conv", "linear"):
