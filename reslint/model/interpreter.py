@@ -2122,12 +2122,17 @@ def _stable_atom(node: cst.BaseExpression, frame: Frame) -> object | None:
         while isinstance(root, cst.Attribute):
             root = root.value
         if _is_self(root, frame):
+            held = frame.instance.attrs.get(node.attr.value) if node.value is root else None
+            if isinstance(held, Param):
+                # `self.widen = widen`: the setting is the parameter, tested in `__init__` by its
+                # own name (`if widen:`) and in forward through self (`if not self.widen:`).
+                return ("parameter", id(held))
             return ("self", id(frame.instance), frame.module.code(node))
         return None
     if isinstance(node, cst.Name):
         value = frame.locals.get(node.value)
         if isinstance(value, Param):
-            return ("parameter", node.value, id(value))
+            return ("parameter", id(value))
     return None
 
 
