@@ -98,8 +98,10 @@ NORM_FREE_NAME = re.compile(
 
 # A class named for having no residual connection on purpose: the plain network the ResNet paper
 # compares against (`PlainBlock`, `Plain34`) or an ablation (`BlockNoSkip`, `net_without_shortcut`).
+# "plain" as a word of the name (`Plain34`, `ResNetPlain`, `plain_block`), not inside `Explainable`.
 NO_RESIDUAL_NAME = re.compile(
-    r"plain|no_?(skip|shortcut|residual)|without_?(skip|shortcut|residual)", re.I
+    r"(?:^|_)[Pp]lain|(?<=[a-z0-9])Plain"
+    r"|(?i:no_?(skip|shortcut|residual)|without_?(skip|shortcut|residual))"
 )
 
 # A flag that switches diagnostics on (`verbose`, `self.debug`, `print_shapes`, `show_maps`): what
