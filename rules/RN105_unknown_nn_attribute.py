@@ -55,8 +55,16 @@ class UnknownNnAttribute(Rule):
     fixable = Applicability.SAFE
 
     def check(self, module: ModuleModel) -> Iterator[Violation]:
+        # `self.conv1 = nn.conv1 = nn.Conv2d(...)`: the file gives the namespace that name itself.
+        assigned = {
+            (module.imports.qualified(attribute.value), attribute.attr.value)
+            for attribute, _function in module.names.attributes
+            if isinstance(module.names.parents.get(id(attribute)), cst.AssignTarget)
+        }
         for attribute, _function in module.names.attributes:
             namespace = module.imports.qualified(attribute.value)
+            if (namespace, attribute.attr.value) in assigned:
+                continue
             missing = _missing(attribute.attr.value, namespace)
             if missing is not None and not _guarded(attribute, attribute.attr.value, module):
                 prefix = f"{module.code(attribute.value)}."

@@ -14,6 +14,7 @@ from reslint.model.queries import (
     can_coexist,
     describe,
     layer_of,
+    reaching,
     residuals,
 )
 from reslint.model.symbolic import Expr, Relation, relation
@@ -64,8 +65,8 @@ class ResidualShapeMismatch(Rule):
                 if residual.site.adds_a_given_tensor:
                     continue  # the shortcut may be the caller's tensor, not the identity
                 sides = [
-                    [f for f in residual.site.left if isinstance(f, Flow)],
-                    [f for f in residual.site.right if isinstance(f, Flow)],
+                    reaching((f for f in side if isinstance(f, Flow)), residual.site.guards)
+                    for side in (residual.site.left, residual.site.right)
                 ]
                 channels = [_channels(flows, instance) for flows in sides]
                 if None in channels or relation(channels[0], channels[1]) is not Relation.DIFFERENT:

@@ -84,6 +84,11 @@ def _pre_activated(block: Layer) -> bool:
         return False
     for step in forward.steps:
         kind = kind_of(step)
+        layer = layer_of(step)
+        while kind == "sequential" and layer is not None and layer.children:
+            # `self.residual = nn.Sequential(nn.BatchNorm2d(c), nn.ReLU(), conv, ...)`: its first part.
+            layer = layer.children[0]
+            kind = layer.kind
         if kind in NORMS:
             return True
         if kind in ("conv", "linear", "block", "call", "unknown"):

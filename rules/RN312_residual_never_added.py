@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import libcst as cst
 
-from reslint.knowledge.naming import SHORTCUT_NAME
+from reslint.knowledge.naming import NO_RESIDUAL_NAME, SHORTCUT_NAME
 from reslint.model import ModuleModel
 from reslint.model.stores import assigned_name, names_read
 from reslint.model.walk import descendants
@@ -69,6 +69,9 @@ def _shortcut_module_never_added(module: ModuleModel) -> Iterator[Violation]:
 
 
 def _unused_shortcut(function: cst.FunctionDef, module: ModuleModel) -> Iterator[Violation]:
+    owner = module.class_of(function)
+    if owner is not None and NO_RESIDUAL_NAME.search(owner.name):
+        return  # a plain block, a baseline without residuals by name
     names = module.names.functions[id(function)]
     shortcuts = [
         name

@@ -115,8 +115,14 @@ def _differences(built: Layer, expected: Architecture) -> list[str]:
 
 def _block_kind(block: ClassRef) -> tuple[str | None, int | None]:
     """basic or bottleneck, by the class's `expansion` (1 or 4), else by its name."""
-    expansion = block.cls.constant("expansion", block.cls.module.interpreter)
-    value = _number(expansion)
+    interpreter = block.cls.module.interpreter
+    value = _number(block.cls.constant("expansion", interpreter))
+    generic = block.cls.generic if value is None else None
+    if generic is not None and "expansion" in generic.attrs:
+        # `self.expansion = 4` set in `__init__`: the block says what it is, whatever its name.
+        value = _number(generic.attribute("expansion", interpreter))
+        if value not in (1, 4):
+            return None, None
     if value in (1, 4):
         return ("basic" if value == 1 else "bottleneck"), value
     lowered = block.cls.name.lower()

@@ -96,6 +96,14 @@ NORM_FREE_NAME = re.compile(
     r"no_?(bn|norm|batch_?norm)|without_?(bn|norm)|(bn|norm)_?free|^nf_?res|fixup", re.I
 )
 
+# A class named for having no residual connection on purpose: the plain network the ResNet paper
+# compares against (`PlainBlock`, `Plain34`) or an ablation (`BlockNoSkip`, `net_without_shortcut`).
+# "plain" as a word of the name (`Plain34`, `ResNetPlain`, `plain_block`), not inside `Explainable`.
+NO_RESIDUAL_NAME = re.compile(
+    r"(?:^|_)[Pp]lain|(?<=[a-z0-9])Plain"
+    r"|(?i:no_?(skip|shortcut|residual)|without_?(skip|shortcut|residual))"
+)
+
 # A flag that switches diagnostics on (`verbose`, `self.debug`, `print_shapes`, `show_maps`): what
 # runs under it runs only while someone is looking, not on every pass.
 DEBUG_SWITCH = re.compile(r"verbose|debug|print|log|show|trace|display|visuali[sz]e|plot", re.I)

@@ -897,6 +897,9 @@ class Interpreter:
             return self.apply_step(right, Step("mul", node, None, code, args=(left,)))
         if isinstance(left, ListValue) and isinstance(right, ListValue) and op == "Add":
             return ListValue(left.items + right.items, left.open_ended or right.open_ended, None)
+        if isinstance(left, Expr) and isinstance(right, ListValue) and op == "Multiply":
+            # `3 * [Block(c)]` is the same list as `[Block(c)] * 3`.
+            left, right = right, left
         if isinstance(left, ListValue) and isinstance(right, Expr) and op == "Multiply":
             # `[Block(c)] * 3` repeats the same objects: kept so that a repeated module shows.
             count = right.constant
@@ -1211,7 +1214,8 @@ class Interpreter:
     ) -> Layer:
         kind, names = TORCH_LAYERS[type_name]
         if kind in CONTAINER_KINDS:
-            return Layer(kind, type_name, node, {}, _children(args, kwargs))
+            children = _children(args, kwargs)
+            return Layer(kind, type_name, node, {}, children, guards=tuple(self.guards))
         bound = dict(zip(names, args))
         bound.update(kwargs)
         if kind in ("conv", "linear"):
@@ -2121,12 +2125,17 @@ def _stable_atom(node: cst.BaseExpression, frame: Frame) -> object | None:
         while isinstance(root, cst.Attribute):
             root = root.value
         if _is_self(root, frame):
+            held = frame.instance.attrs.get(node.attr.value) if node.value is root else None
+            if isinstance(held, Param):
+                # `self.widen = widen`: the setting is the parameter, tested in `__init__` by its
+                # own name (`if widen:`) and in forward through self (`if not self.widen:`).
+                return ("parameter", id(held))
             return ("self", id(frame.instance), frame.module.code(node))
         return None
     if isinstance(node, cst.Name):
         value = frame.locals.get(node.value)
         if isinstance(value, Param):
-            return ("parameter", node.value, id(value))
+            return ("parameter", id(value))
     return None
 
 

@@ -348,6 +348,17 @@ def can_coexist(*elements: Element) -> bool:
     return compatible(*(guards_of(e) for e in elements))
 
 
+def reaching(flows: Iterable[Flow], guards: tuple) -> list[Flow]:
+    """The flows that can arrive where code runs under `guards`: not one through a layer built in the
+    other branch of a test forward repeats (`if self.down_sample:` building a widening conv, and
+    `if not self.down_sample: out = self.model(x) + x` in forward)."""
+    return [
+        flow
+        for flow in flows
+        if compatible(guards, flow.path, *(guards_of(step) for step in flow.steps))
+    ]
+
+
 def direct_pairs(sequence: list[Element]) -> Iterator[tuple[Element, Element]]:
     return ((a, b) for a, b in zip(sequence, sequence[1:]) if can_coexist(a, b))
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from reslint.knowledge.frameworks import bookkeeping_names
-from reslint.knowledge.naming import BOOKKEEPING, SHORTCUT_NAME
+from reslint.knowledge.naming import BOOKKEEPING, NO_RESIDUAL_NAME, SHORTCUT_NAME
 from reslint.model.call_binding import is_super_call
 from reslint.model.classes import AttributeAssignment, ClassModel
 from reslint.model.flow import is_placeholder
@@ -129,6 +129,7 @@ def _residual_missing_at(cls: ClassModel, assignment: AttributeAssignment) -> cs
     built = cls.generic
     if (
         not SHORTCUT_NAME.search(assignment.name)
+        or NO_RESIDUAL_NAME.search(cls.name)  # a plain block has no residual to miss
         or not _callable_layer(assignment.value)  # `self.extras = nn.ModuleList()`: not a shortcut
         or forward is None
         or built is None
