@@ -7,8 +7,10 @@ from collections.abc import Iterator, Sequence
 import libcst as cst
 
 from reslint.findings import Applicability
+from reslint.knowledge.naming import SHORTCUT_NAME
 from reslint.model import ModuleModel
 from reslint.model.queries import Element, anchor_of, describe, kind_of, residuals, split_in_two
+from reslint.model.values import Step
 from reslint.rule import Edit, Fix, Rule, Violation
 from reslint.rules_support import unique
 
@@ -56,13 +58,20 @@ class ActivationInShortcut(Rule):
                 for shortcut, steps in zip(residual.shortcuts, residual.shortcut_steps):
                     if split_in_two(residual, shortcut, instance):
                         continue  # one half of a split input, activated like the other half
-                    name = steps[0].text if steps else "shortcut"
+                    name = _name_of(steps)
                     yield from _activations(shortcut, name, module)
         # A projection built for a block reslint cannot read (the `block` a stage builder is given):
         # the block adds it to its branch, as its name says.
         for handed in module.interpreter.handed_shortcuts:
             if handed.module is module:
                 yield from _activations(handed.layer.flat(), handed.name, module)
+
+
+def _name_of(steps: Sequence[Step]) -> str:
+    """What the shortcut is called: its step named like one (`self.shortcut` after a shared
+    `self.upsample`), else its first step."""
+    named = [step.text for step in steps if SHORTCUT_NAME.search(step.text or "")]
+    return named[0] if named else steps[0].text if steps else "shortcut"
 
 
 def _activations(

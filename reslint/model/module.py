@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import re
 from collections.abc import Callable, Iterator, Sequence
 from functools import cached_property
 from typing import Any, TypeVar
@@ -35,6 +36,7 @@ from reslint.model.values import (
     TorchRef,
     options,
 )
+from reslint.model.walk import descendants
 from reslint.segments import Segment
 
 NodeT = TypeVar("NodeT", bound=cst.CSTNode)
@@ -282,8 +284,10 @@ class ModuleModel:
     ) -> bool:
         """`m.bn2.weight` read in a method that sets the model up (`nn.init.constant_(m.bn2.weight,
         0)` in `__init__` or `_init_weights`; timm's `zero_init_last` with
-        `nn.init.zeros_(self.conv3.bn.weight)` and `getattr(self.bn3, "weight", None)`): setting a
-        layer's weights up is not using the layer."""
+        `nn.init.zeros_(self.conv3.bn.weight)` and `getattr(self.bn3, "weight", None)`), or the
+        layer handed whole to an initialiser (`constant_init(self.proj, 0)`) or listed for a loop
+        that sets each up (`for m in [self.conv1, self.conv2]: xavier_init(m)`): setting a layer's
+        weights up is not using the layer."""
         if method is None or BOOKKEEPING.search(method.name.value) is None:
             return False
         node: cst.CSTNode = attribute
@@ -292,8 +296,28 @@ class ModuleModel:
             if parent.attr.value in _PARAMETER_NAMES:
                 return True
             node, parent = parent, self.names.parents.get(id(parent))
-        return isinstance(parent, cst.Arg) and _getattr_of_parameter(
-            self.names.parents.get(id(parent)), node
+        if isinstance(parent, cst.Arg):
+            call = self.names.parents.get(id(parent))
+            return _getattr_of_parameter(call, node) or _initialiser_of(call, node)
+        return node is attribute and self._listed_for_a_loop_not_calling_it(attribute)
+
+    def _listed_for_a_loop_not_calling_it(self, attribute: cst.Attribute) -> bool:
+        """`for m in [self.conv1, self.conv2]:` whose body never calls `m`: the loop sets the layers
+        up (initialises, freezes) rather than running them."""
+        parents = self.names.parents
+        element = parents.get(id(attribute))
+        listed = parents.get(id(element)) if isinstance(element, cst.Element) else None
+        loop = parents.get(id(listed)) if isinstance(listed, cst.List | cst.Tuple) else None
+        if not isinstance(loop, cst.For) or loop.iter is not listed:
+            return False
+        if not isinstance(loop.target, cst.Name):
+            return False
+        variable = loop.target.value
+        return not any(
+            isinstance(node, cst.Call)
+            and isinstance(node.func, cst.Name)
+            and node.func.value == variable
+            for node in descendants(loop.body)
         )
 
     def fills_a_container(self, attribute: cst.Attribute) -> bool:
@@ -605,6 +629,25 @@ class ModuleModel:
 
 _PARAMETER_NAMES = frozenset({"weight", "bias", "running_mean", "running_var"})
 _CONTAINER_FILLERS = frozenset({"add_module", "append", "extend", "insert", "update"})
+
+
+# `constant_init`, `xavier_init`, `init_weights`, `initialize`: a function that sets weights up.
+_INITIALISER = re.compile(r"(^|_)init(_|$|iali[sz]e)", re.I)
+
+
+def _initialiser_of(call: cst.CSTNode | None, target: cst.CSTNode) -> bool:
+    """`constant_init(target, 0)`: `target`, a whole layer, handed first to an initialiser."""
+    if not (isinstance(call, cst.Call) and call.args and call.args[0].value is target):
+        return False
+    func = call.func
+    name = (
+        func.value
+        if isinstance(func, cst.Name)
+        else func.attr.value
+        if isinstance(func, cst.Attribute)
+        else ""
+    )
+    return _INITIALISER.search(name) is not None
 
 
 def _getattr_of_parameter(call: cst.CSTNode | None, target: cst.CSTNode) -> bool:

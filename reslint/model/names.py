@@ -12,10 +12,10 @@ from reslint.knowledge.naming import DEBUG_SWITCH
 from reslint.model.branch_facts import negates
 from reslint.model.walk import descendants, walk
 
-# Calls whose string argument is an attribute or submodule name.
+# Calls whose string argument is an attribute or submodule name that they may go on to run.
+# (`hasattr(self, "norm3")` only tests whether the layer was built: that uses no layer.)
 NAME_TAKING_CALLS = {
     "getattr",
-    "hasattr",
     "setattr",
     "delattr",
     "add_module",

@@ -510,8 +510,10 @@ def _residuals_of(forward: ForwardModel) -> list[Residual]:
             continue
         left_own = [_own_steps(f, right) for f in left]
         right_own = [_own_steps(f, left) for f in right]
-        if _upsamples(left_own + right_own):
-            continue  # a feature-pyramid or U-Net merge of two resolutions, not a residual block
+        if _upsamples(left_own) != _upsamples(right_own):
+            # A feature-pyramid or U-Net merge of two resolutions, not a residual block. Resampled on
+            # both sides (a diffusion U-Net's up/down residual block), the two match again.
+            continue
         if _pooled(left_own + right_own):
             continue  # attention branches summed after global pooling (CBAM), not a residual block
         if _parallel(left_own, right_own):
@@ -522,7 +524,7 @@ def _residuals_of(forward: ForwardModel) -> list[Residual]:
             left, right, left_own, right_own = right, left, right_own, left_own
         if not _weight(left_own)[1]:
             continue  # no layer with weights on either side (`w[:, 0:1] * a + w[:, 1:2] * b`): a mix
-        if not _surely_shortcut(right_own):
+        if not _surely_shortcut(right_own, left_own):
             continue  # the lighter side holds modules reslint cannot see: which side is which is unknown
         found.append(
             Residual(
@@ -602,15 +604,21 @@ def _chains(flows: list[Flow], sides: list[tuple[Step, ...]]) -> list[Chain]:
     return chains
 
 
-def _surely_shortcut(sides: list[tuple[Step, ...]]) -> bool:
+def _surely_shortcut(sides: list[tuple[Step, ...]], others: list[tuple[Step, ...]]) -> bool:
     """A side taken for the shortcut is one when it is named so, or holds no module reslint cannot see
-    (an unknown `self.body(x)` may be the whole main branch)."""
+    (an unknown `self.body(x)` may be the whole main branch) but those the other side runs too (a
+    generator block's `self.upsample(x)` resamples the input and the branch alike)."""
+    shared = {step.text for steps in others for step in steps if step.text}
     for steps in sides:
         if any(SHORTCUT_NAME.search(step.text or "") for step in steps):
             continue
-        if not all(map(identified, expand(steps))):
+        if not all(identified(e) or _text_of(e) in shared for e in expand(steps)):
             return False
     return True
+
+
+def _text_of(element: Element) -> str:
+    return element.text if isinstance(element, Step) else ""
 
 
 def _pooled(sides: list[tuple[Step, ...]]) -> bool:

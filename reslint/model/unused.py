@@ -203,9 +203,9 @@ def _names_used_in(cls: ClassModel, module: ModuleModel, dead: frozenset[str]) -
         if method_name in dead or FREEZING.search(method_name):
             continue
         for name, reads in module.self_reads(method).items():
-            # Compared with None, its weights set up, or filled (`add_module`): none runs it.
+            # Compared with None or tested, its weights set up, or filled (`add_module`): none runs it.
             if not all(
-                _tested_for_none(read, home)
+                _only_tested(read, home)
                 or home.initialises_a_parameter(read, method)
                 or home.fills_a_container(read)
                 for read in reads
@@ -259,9 +259,15 @@ def _bare_reads(cls: ClassModel, name: str, module: ModuleModel) -> list[cst.Nam
     ]
 
 
-def _tested_for_none(read: cst.Attribute, home: ModuleModel) -> bool:
-    """`self.downsample is not None`: a layer only compared with None never computes anything."""
+def _only_tested(read: cst.Attribute, home: ModuleModel) -> bool:
+    """`self.downsample is not None`, `if self.skip_layer:`, `if not self.post_act:`: a layer only
+    compared with None or tested for truth never computes anything."""
     parent = home.names.parents.get(id(read))
+    tested: cst.BaseExpression = read
+    if isinstance(parent, cst.UnaryOperation) and isinstance(parent.operator, cst.Not):
+        tested, parent = parent, home.names.parents.get(id(parent))
+    if isinstance(parent, cst.If | cst.IfExp | cst.While) and parent.test is tested:
+        return True
     return (
         isinstance(parent, cst.Comparison)
         and parent.left is read
