@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from reslint.model import ModuleModel
 from reslint.model.queries import (
+    Chain,
     Element,
     Layer,
     Residual,
@@ -105,7 +106,9 @@ class ShortcutStrideMismatch(Rule):
                     # that branch's projection, not with the strided one of the `else`).
                     main = _main_with(residual, convs)
                     main_stride = _total_stride(main) if main is not None else None
-                    if main_stride is None:
+                    if main_stride is None or _another_main_agrees(
+                        residual, main, shortcut, short_stride
+                    ):
                         continue
                     # The shortcut exists only where its construction's conditions hold
                     # (`if stride == 2: self.shortcut = Sequential(AvgPool2d(2), conv)`).
@@ -133,6 +136,23 @@ def _main_with(residual: Residual, convs: list[Layer]) -> list[Element] | None:
     if _exists_with(residual.main, convs):
         return residual.main
     return next((main for main in residual.mains if _exists_with(main, convs)), None)
+
+
+def _another_main_agrees(
+    residual: Residual, main: list[Element], shortcut: Chain, stride: Expr
+) -> bool:
+    """Whether another main branch that can exist with the shortcut's convs downsamples by the
+    shortcut's stride. Forward's flags (`if self.down: h = pool(h); x = pool(x)`) choose the main
+    branch and the shortcut together, and reslint does not pair them: the one the shortcut is
+    added to may be that other branch."""
+    convs = convs_of(shortcut)
+    return any(
+        other is not main
+        and _exists_with(other, convs)
+        and (total := _total_stride(other)) is not None
+        and relation(total, stride, shortcut.assuming(convs)) is Relation.EQUAL
+        for other in residual.mains
+    )
 
 
 def _exists_with(main: list[Element], convs: list[Layer]) -> bool:
