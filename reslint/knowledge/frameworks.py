@@ -259,7 +259,14 @@ BUILDERS: dict[tuple[str, str], Builder] = {
         ("num_features", "num_splits"), (BATCHNORM,), "num_features", "num_features", None
     ),
     # transformers
-    ("transformers", "get_activation"): Builder(("activation_string",), (RELU,), None, None, None),
+    # `get_activation("gelu")`: the activation its string names (diffusers' own helper too).
+    ("transformers", "get_activation"): Builder(
+        ("activation_string",),
+        (Part("act", "ReLU", chosen_by="activation_string"),),
+        None,
+        None,
+        None,
+    ),
 }
 
 
