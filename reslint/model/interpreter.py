@@ -827,7 +827,7 @@ class Interpreter:
         if isinstance(left_value, Param) and left_value.default is None:
             # An argument nobody passed, None by default (`conv_layer = conv_layer or StdConv2d`).
             left = False
-        if _is_size_symbol(left_value) and left is None:
+        if _is_size_term(left_value) and left is None:
             # a size the caller gives (`out_chs = out_chs or in_chs`): a positive number
             left = True
         # Python gives the operand that decided, not a bool (`out_chs = out_chs or in_chs`); where
@@ -836,8 +836,8 @@ class Interpreter:
         if conjunction:
             if left is False:
                 return left_value if not isinstance(left_value, Param) else None
-            if left is True and right is not None:
-                return right_value
+            if left is True:
+                return right_value  # `i == 0 and in_planes`: the right operand, whatever it is
             if right is False:
                 return False if logical else UNKNOWN
         else:
@@ -1509,6 +1509,18 @@ def _all_layers(value: Any) -> bool:
 def _is_size_symbol(value: Any) -> bool:
     """A parameter standing for a size, whose known values do not include zero."""
     return isinstance(value, Expr) and value.op == "var" and 0 not in value.domain
+
+
+def _is_size_term(value: Any) -> bool:
+    """A size symbol, or a product or sum of such sizes and positive numbers (`16 * width`): a
+    positive number too."""
+    if not isinstance(value, Expr):
+        return False
+    if value.constant is not None:
+        return value.constant > 0
+    if value.op in ("*", "+"):
+        return all(_is_size_term(arg) for arg in value.args)
+    return _is_size_symbol(value)
 
 
 def truth(value: Any) -> bool | None:
