@@ -25,7 +25,8 @@ def passed_numbers(
     at the call, its default when left out, or a parameter of the `__init__` the call is written in,
     followed to that class's own constructions. None when one of them is not known, when the class is
     used otherwise than called by its name (handed on as a value, subclassed, named in a string, as a
-    registry or `__all__` does, or decorated), or when the file never builds it."""
+    registry does, or decorated), or when the file never builds it. A builder may be a method or a
+    module-level function; an `__all__` entry only exports the class, as every class is."""
     init = cls.method("__init__")
     if (
         depth > MAX_DEPTH
