@@ -1920,17 +1920,19 @@ def _dict_call(mapping: Any, kwargs: dict[str, Any]) -> DictValue:
 
 
 def _ordered_dict(args: list[Any]) -> DictValue:
+    """`OrderedDict([("conv", ...), ...])`. Pairs reslint cannot name, or a list it did not follow
+    to its end (stages appended in a loop over `zip(...)`), leave entries unknown: open-ended."""
     result = DictValue()
-    if args and isinstance(args[0], ListValue):
-        for pair in args[0].items:
-            if (
-                isinstance(pair, ListValue)
-                and len(pair.items) == 2
-                and isinstance(pair.items[0], str)
-            ):
-                result.items[pair.items[0]] = pair.items[1]
-            else:
-                result.open_ended = True
+    if not args:
+        return result
+    pairs = args[0]
+    if not isinstance(pairs, ListValue) or pairs.open_ended or pairs.varying:
+        result.open_ended = True
+    for pair in pairs.items if isinstance(pairs, ListValue) else ():
+        if isinstance(pair, ListValue) and len(pair.items) == 2 and isinstance(pair.items[0], str):
+            result.items[pair.items[0]] = pair.items[1]
+        else:
+            result.open_ended = True
     return result
 
 
