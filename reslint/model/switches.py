@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from reslint.model import ModuleModel
 
 # The literals a flag can be given that a test can evaluate.
-_LITERALS = (cst.Name, cst.BaseNumber, cst.SimpleString)
+_LITERALS = (cst.Name, cst.Integer, cst.Float, cst.SimpleString)
 _CONSTANTS = {"None": None, "True": True, "False": False}
 
 
