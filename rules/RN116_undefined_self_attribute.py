@@ -12,6 +12,7 @@ from reslint.model import ModuleModel
 from reslint.model.classes import ClassModel
 from reslint.model.computed_names import dynamic_name_shapes, reads_fit
 from reslint.model.init_order import early_reads
+from reslint.model.switches import behind_switch_left_off
 from reslint.model.walk import children, descendants
 from reslint.rule import Rule, Violation
 from reslint.rules_support import closest, is_self, reachable_methods
@@ -52,7 +53,9 @@ class UndefinedSelfAttribute(Rule):
     Set means: assigned in the class, its bases (in this file or another linted file) or its
     subclasses; a method, property or class attribute; registered (`setattr`, `add_module`, `register_buffer`); an attribute every
     `nn.Module` has; or set on an object from outside the class. Classes with a base reslint cannot
-    see (another library's class), `__getattr__`, or attributes set by computed names are skipped.
+    see (another library's class), `__getattr__`, or attributes set by computed names are skipped,
+    and so are reads behind a switch the file only ever turns off (`if self.gradient_checkpointing:`
+    with the flag set False alone): what turns it on from outside may set them too.
 
     ## Why is this bad?
     The first forward pass (or the constructor) raises `AttributeError: 'ResNet' object has no
@@ -108,7 +111,12 @@ class UndefinedSelfAttribute(Rule):
                         if reads_fit(name, shapes):
                             continue  # `self.layer1` where `add_module(f"layer{i}", ...)` sets it
                         reads = [
-                            r for r in reads if not _read_where_absent(r, method, known, module)
+                            r
+                            for r in reads
+                            if not _read_where_absent(r, method, known, module)
+                            and not behind_switch_left_off(
+                                r, method.params.params[0].name.value, module
+                            )
                         ]
                         if not reads:
                             continue

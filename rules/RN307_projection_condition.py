@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from reslint.knowledge.naming import SHORTCUT_NAME
 from reslint.model import ModuleModel
+from reslint.model.constructions import built_by_networks
 from reslint.model.queries import (
     Projection,
     branch_output,
@@ -18,13 +19,14 @@ from reslint.model.symbolic import (
     Assumptions,
     Condition,
     Expr,
+    Lookup,
     Relation,
     choices,
     reads_a_stride,
     relation,
     samples,
 )
-from reslint.model.values import Flow, options
+from reslint.model.values import Flow, Layer, options
 from reslint.rule import Rule, Violation
 from reslint.rules_support import unique
 
@@ -77,6 +79,11 @@ class ProjectionCondition(Rule):
                 continue
             additions = _additions_using(shortcut)
             chosen_stride = _stride_chosen_alongside(shortcut)
+            built = (
+                built_by_networks(shortcut.instance.cls, module)
+                if shortcut.instance is not None
+                else None
+            )
             for guard in shortcut.guards:
                 if guard.condition is None or _projects_both_ways(shortcut, guard, shortcuts):
                     continue
@@ -89,6 +96,7 @@ class ProjectionCondition(Rule):
                     additions,
                     subsampled,
                     chosen_stride,
+                    built,
                 )
                 if violation is not None:
                     yield violation
@@ -237,11 +245,14 @@ def _uncovered(
     additions: list[Assumptions],
     subsampled: bool = False,
     chosen_stride: bool = False,
+    built: list[Layer] | None = None,
 ) -> Violation | None:
     """A violation when the condition can send a block that changes channels (or strides) to the
     identity shortcut: a sample where it does not choose the projection while the projection would
     change the shape. `subsampled`: the other way pools, so only a change of channels is missed.
-    `chosen_stride`: the block's own stride is chosen by an `if` (_stride_chosen_alongside)."""
+    `chosen_stride`: the block's own stride is chosen by an `if` (_stride_chosen_alongside).
+    `built`: the blocks the file's networks build (constructions.built_by_networks), None when
+    unknown; a missed stride needs one of them to be strided with equal widths."""
     channels_in, channels_out, stride = shape.channels_in, shape.channels_out, shape.stride
     sizes = {
         name
@@ -282,7 +293,10 @@ def _uncovered(
             "identity shortcut of the wrong width",
             f"project whenever the shape changes: `stride != 1 or {channels_in} != {channels_out}`",
         )
-    if "stride" in misses:
+    if "stride" in misses and (
+        built is None
+        or any(_strided_keeping_width(layer, condition, way, shape) for layer in built)
+    ):
         return Violation(
             condition.node,
             f"`{test}` can choose the identity shortcut while the block downsamples by `{stride}`: a "
@@ -290,6 +304,35 @@ def _uncovered(
             f"project whenever the shape changes: `{stride} != 1 or {channels_in} != {channels_out}`",
         )
     return None
+
+
+def _strided_keeping_width(
+    layer: Layer, condition: Condition, way: bool, shape: Projection
+) -> bool:
+    """Whether the block built as `layer` may stride while keeping its width and take the identity
+    (`_Block(2 * w, 2 * w, 2)`), or reslint cannot tell: its arguments at the sample points."""
+
+    def given(lookup: Lookup) -> Lookup:
+        def value(name: str, domain: tuple) -> float | None:
+            argument = layer.args.get(name)
+            return argument.evaluate(lookup) if isinstance(argument, Expr) else None
+
+        return value
+
+    for lookup in samples(SAMPLES):
+        inside = given(lookup)
+        if condition.may_be(way, inside):
+            continue  # the projection is built here
+        sizes = [
+            size.evaluate(inside) if isinstance(size, Expr) else None
+            for size in (shape.channels_in, shape.channels_out, shape.stride)
+        ]
+        if None in sizes:
+            return True
+        channels_in, channels_out, stride = sizes
+        if stride != 1 and channels_in == channels_out:
+            return True
+    return False
 
 
 ProjectionCondition.INVALID = [

@@ -266,7 +266,14 @@ BUILDERS: dict[tuple[str, str], Builder] = {
         unread=("transposed",),
     ),
     # transformers
-    ("transformers", "get_activation"): Builder(("activation_string",), (RELU,), None, None, None),
+    # `get_activation("gelu")`: the activation its string names (diffusers' own helper too).
+    ("transformers", "get_activation"): Builder(
+        ("activation_string",),
+        (Part("act", "ReLU", chosen_by="activation_string"),),
+        None,
+        None,
+        None,
+    ),
 }
 
 

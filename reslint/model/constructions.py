@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from reslint.model.call_binding import argument_keywords, function_signature, is_super_call
+from reslint.model.values import Layer
 
 if TYPE_CHECKING:
-    from reslint.model.classes import ClassModel
+    from reslint.model.classes import ClassModel, Instance
     from reslint.model.module import ModuleModel
 
 MAX_DEPTH = 4  # classes passing the parameter on to one another (network -> stage -> block)
@@ -24,7 +25,8 @@ def passed_numbers(
     at the call, its default when left out, or a parameter of the `__init__` the call is written in,
     followed to that class's own constructions. None when one of them is not known, when the class is
     used otherwise than called by its name (handed on as a value, subclassed, named in a string, as a
-    registry or `__all__` does, or decorated), or when the file never builds it."""
+    registry does, or decorated), or when the file never builds it. A builder may be a method or a
+    module-level function; an `__all__` entry only exports the class, as every class is."""
     init = cls.method("__init__")
     if (
         depth > MAX_DEPTH
@@ -100,3 +102,59 @@ def _names_super(name: cst.Name, module: ModuleModel) -> bool:
     """`super(Block, self)`: the class named to reach its base, not built."""
     arg = module.names.parents.get(id(name))
     return isinstance(arg, cst.Arg) and is_super_call(module.names.parents.get(id(arg)))
+
+
+def built_by_networks(cls: ClassModel, module: ModuleModel) -> list[Layer] | None:
+    """The layers of `cls` (with the arguments each got) that the file's outermost classes build,
+    those the file never constructs itself (the network, a block on its own), followed down through
+    the blocks they build: the configurations the file makes, where a class the file builds by name
+    (a stage) is only run generically for its own sake. None when `cls` is itself outermost, or
+    built outside what the instances show (a factory function, a loop reslint did not follow)."""
+    if _outermost(cls, module) or not _built_in_functions_only(cls, module):
+        return None
+    found: list[Layer] = []
+    seen: set[int] = set()
+    for instance in module.instances():
+        if instance.cls.module is module and _outermost(instance.cls, module):
+            _collect(instance, cls, found, seen)
+    for function in module.function_defs:  # what the factories build (`get_model("wrn-70-16")`)
+        for option in module.declared_models(function):
+            if isinstance(option, Layer) and option.kind == "block":
+                if option.cls is cls:
+                    found.append(option)
+                elif option.instance is not None:
+                    _collect(option.instance, cls, found, seen)
+    return found or None
+
+
+def _outermost(cls: ClassModel, module: ModuleModel) -> bool:
+    """No call in the file constructs the class by its name."""
+    for use in module.names.reads_of(cls.name):
+        call = module.names.parents.get(id(use.node))
+        if isinstance(call, cst.Call) and call.func is use.node:
+            return False
+    return True
+
+
+def _built_in_functions_only(cls: ClassModel, module: ModuleModel) -> bool:
+    """Every construction of the class by its name sits in a function (a method, a factory): one at
+    the top of the file builds it with values no instance shows."""
+    for use in module.names.reads_of(cls.name):
+        call = module.names.parents.get(id(use.node))
+        if isinstance(call, cst.Call) and call.func is use.node and use.function is None:
+            return False
+    return True
+
+
+def _collect(instance: Instance, cls: ClassModel, found: list[Layer], seen: set[int]) -> None:
+    if id(instance) in seen:
+        return
+    seen.add(id(instance))
+    for layer in instance.layers().values():
+        for inner in layer.walk():
+            if inner.kind != "block":
+                continue
+            if inner.cls is cls:
+                found.append(inner)
+            elif inner.instance is not None:
+                _collect(inner.instance, cls, found, seen)

@@ -796,17 +796,29 @@ class Interpreter:
     def eval_IfExp(self, node: cst.IfExp, frame: Frame) -> Any:
         test = self.evaluate(node.test, frame)
         decided = truth(test)
-        condition = test if isinstance(test, Condition) else None
         if decided is True:
             return self.evaluate(node.body, frame)
         if decided is False:
             return self.evaluate(node.orelse, frame)
-        # Each tensor it yields comes through its side, as for an `if` statement's branches
-        # (`self.shortcut(x) if self.stride == 1 else out`: the shortcut runs only at stride 1).
-        with self.guarded(node, True, condition, None, _facts(node.test, True, frame)) as guard:
-            body = _flows_through(self.evaluate(node.body, frame), guard)
-        with self.guarded(node, False, condition, None, _facts(node.test, False, frame)) as guard:
-            orelse = _flows_through(self.evaluate(node.orelse, frame), guard)
+        return self._either_way(node, node.test, test, node.body, node.orelse, frame)
+
+    def _either_way(
+        self,
+        node: cst.CSTNode,
+        test_node: cst.BaseExpression,
+        test: Any,
+        body_node: cst.BaseExpression,
+        orelse_node: cst.BaseExpression,
+        frame: Frame,
+    ) -> Any:
+        """An undecided choice between two values. Each tensor it yields comes through its side, as
+        for an `if` statement's branches (`self.shortcut(x) if self.stride == 1 else out`: the
+        shortcut runs only at stride 1)."""
+        condition = test if isinstance(test, Condition) else None
+        with self.guarded(node, True, condition, None, _facts(test_node, True, frame)) as guard:
+            body = _flows_through(self.evaluate(body_node, frame), guard)
+        with self.guarded(node, False, condition, None, _facts(test_node, False, frame)) as guard:
+            orelse = _flows_through(self.evaluate(orelse_node, frame), guard)
         return alternatives([body, orelse])
 
     def eval_UnaryOperation(self, node: cst.UnaryOperation, frame: Frame) -> Any:
@@ -823,40 +835,22 @@ class Interpreter:
         return value if isinstance(node.operator, cst.Plus) else UNKNOWN
 
     def eval_BooleanOperation(self, node: cst.BooleanOperation, frame: Frame) -> Any:
-        left_value = self.evaluate(node.left, frame)
-        right_value = self.evaluate(node.right, frame)
-        left, right = truth(left_value), truth(right_value)
-        conjunction = isinstance(node.operator, cst.And)
-        if isinstance(left_value, Param) and left_value.default is None:
-            # An argument nobody passed, None by default (`conv_layer = conv_layer or StdConv2d`).
-            left = False
-        if _is_size_symbol(left_value) and left is None:
-            # a size the caller gives (`out_chs = out_chs or in_chs`): a positive number
-            left = True
-        # Python gives the operand that decided, not a bool (`out_chs = out_chs or in_chs`); where
-        # the left one is undecided, only a truth value is known, and only for conditions.
-        logical = isinstance(left_value, bool | Condition)
-        if conjunction:
-            if left is False:
-                return left_value if not isinstance(left_value, Param) else None
-            if left is True and right is not None:
-                return right_value
-            if right is False:
-                return False if logical else UNKNOWN
+        inner = node.left
+        if (
+            isinstance(node.operator, cst.Or)
+            and isinstance(inner, cst.BooleanOperation)
+            and isinstance(inner.operator, cst.And)
+            and isinstance(inner.right, cst.Call)
+        ):
+            # `(not equal) and nn.Conv2d(...) or None`, the old spelling of `conv if test else None`:
+            # a built module is true, so the test alone chooses.
+            test = self.evaluate(inner.left, frame)
+            if truth(test) is None and isinstance(test, Condition):
+                return self._either_way(node, inner.left, test, inner.right, node.right, frame)
+            left_value = _boolean(inner, test, self.evaluate(inner.right, frame))
         else:
-            if left is True:
-                return left_value
-            if left is False:
-                return right_value
-            if right is True:
-                return True if logical else UNKNOWN
-        undecided = [v for v, t in ((left_value, left), (right_value, right)) if t is None]
-        if not any(isinstance(v, Condition) for v in undecided):
-            return UNKNOWN
-        parts = tuple(v if isinstance(v, Condition) else None for v in undecided)
-        return (
-            parts[0] if len(parts) == 1 else Connective("and" if conjunction else "or", parts, node)
-        )
+            left_value = self.evaluate(node.left, frame)
+        return _boolean(node, left_value, self.evaluate(node.right, frame))
 
     def eval_Comparison(self, node: cst.Comparison, frame: Frame) -> Any:
         left = self.evaluate(node.left, frame)
@@ -1513,9 +1507,55 @@ def _all_layers(value: Any) -> bool:
     return bool(found) and all(isinstance(o, Layer) for o in found)
 
 
+def _boolean(node: cst.BooleanOperation, left_value: Any, right_value: Any) -> Any:
+    """`left and right` or `left or right`, from the values of its operands."""
+    left, right = truth(left_value), truth(right_value)
+    conjunction = isinstance(node.operator, cst.And)
+    if isinstance(left_value, Param) and left_value.default is None:
+        # An argument nobody passed, None by default (`conv_layer = conv_layer or StdConv2d`).
+        left = False
+    if _is_size_term(left_value) and left is None:
+        # a size the caller gives (`out_chs = out_chs or in_chs`): a positive number
+        left = True
+    # Python gives the operand that decided, not a bool (`out_chs = out_chs or in_chs`); where
+    # the left one is undecided, only a truth value is known, and only for conditions.
+    logical = isinstance(left_value, bool | Condition)
+    if conjunction:
+        if left is False:
+            return left_value if not isinstance(left_value, Param) else None
+        if left is True:
+            return right_value  # `i == 0 and in_planes`: the right operand, whatever it is
+        if right is False:
+            return False if logical else UNKNOWN
+    else:
+        if left is True:
+            return left_value
+        if left is False:
+            return right_value
+        if right is True:
+            return True if logical else UNKNOWN
+    undecided = [v for v, t in ((left_value, left), (right_value, right)) if t is None]
+    if not any(isinstance(v, Condition) for v in undecided):
+        return UNKNOWN
+    parts = tuple(v if isinstance(v, Condition) else None for v in undecided)
+    return parts[0] if len(parts) == 1 else Connective("and" if conjunction else "or", parts, node)
+
+
 def _is_size_symbol(value: Any) -> bool:
     """A parameter standing for a size, whose known values do not include zero."""
     return isinstance(value, Expr) and value.op == "var" and 0 not in value.domain
+
+
+def _is_size_term(value: Any) -> bool:
+    """A size symbol, or a product or sum of such sizes and positive numbers (`16 * width`): a
+    positive number too."""
+    if not isinstance(value, Expr):
+        return False
+    if value.constant is not None:
+        return value.constant > 0
+    if value.op in ("*", "+"):
+        return all(_is_size_term(arg) for arg in value.args)
+    return _is_size_symbol(value)
 
 
 def truth(value: Any) -> bool | None:
@@ -1915,17 +1955,19 @@ def _dict_call(mapping: Any, kwargs: dict[str, Any]) -> DictValue:
 
 
 def _ordered_dict(args: list[Any]) -> DictValue:
+    """`OrderedDict([("conv", ...), ...])`. Pairs reslint cannot name, or a list it did not follow
+    to its end (stages appended in a loop over `zip(...)`), leave entries unknown: open-ended."""
     result = DictValue()
-    if args and isinstance(args[0], ListValue):
-        for pair in args[0].items:
-            if (
-                isinstance(pair, ListValue)
-                and len(pair.items) == 2
-                and isinstance(pair.items[0], str)
-            ):
-                result.items[pair.items[0]] = pair.items[1]
-            else:
-                result.open_ended = True
+    if not args:
+        return result
+    pairs = args[0]
+    if not isinstance(pairs, ListValue) or pairs.open_ended or pairs.varying:
+        result.open_ended = True
+    for pair in pairs.items if isinstance(pairs, ListValue) else ():
+        if isinstance(pair, ListValue) and len(pair.items) == 2 and isinstance(pair.items[0], str):
+            result.items[pair.items[0]] = pair.items[1]
+        else:
+            result.open_ended = True
     return result
 
 

@@ -577,7 +577,7 @@ class ModuleModel:
                 cls.instantiate(choice)
         built: set[str] = set()
         for function in self.function_defs:
-            for option in self._declared_models(function):
+            for option in self.declared_models(function):
                 if isinstance(option, Layer) and option.kind == "block":
                     # resnet50/101/152 differ only in blocks per stage, which no rule needs twice.
                     key = _factory_key(option)
@@ -601,7 +601,7 @@ class ModuleModel:
         self.__dict__["_all_instances"] = seen
         return seen
 
-    def _declared_models(self, function: cst.FunctionDef) -> list[Any]:
+    def declared_models(self, function: cst.FunctionDef) -> list[Any]:
         """What a factory returns with its defaults and with each entry of a table it looks its
         argument up in (`ResNetGenerator(name="resnet-50")`)."""
         found = list(options(self.factory_model(function)))

@@ -374,6 +374,8 @@ class NameIndex:
         raw = node.value
         inner = raw[1:-1] if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "'\"" else ""
         if inner.isidentifier():
+            if self._in_export_list():
+                return  # `__all__ = ["Block"]` exports a name: no attribute, no lookup by name
             self.strings.add(inner)
             if self._may_name_an_attribute(node):
                 self._names_attribute(inner)
@@ -382,6 +384,20 @@ class NameIndex:
             # its submodule `patch_embed`, which the model shares by that path. (A file's checkpoint
             # key maps outside any class name the modules of some other model.)
             self._names_attribute(inner.split(".", 1)[0])
+
+    def _in_export_list(self) -> bool:
+        """The string is an entry of `__all__ = [...]` (or `+= [...]`) at the top of the file."""
+        if self._functions or self._classes:
+            return False
+        for node in self._stack[-5:]:
+            if isinstance(node, cst.Assign):
+                targets = [target.target for target in node.targets]
+            elif isinstance(node, cst.AugAssign):
+                targets = [node.target]
+            else:
+                continue
+            return any(isinstance(t, cst.Name) and t.value == "__all__" for t in targets)
+        return False
 
     def _names_attribute(self, name: str) -> None:
         owner = id(self._classes[0]) if self._classes else None
