@@ -128,10 +128,15 @@ def built_by_networks(cls: ClassModel, module: ModuleModel) -> list[Layer] | Non
 
 
 def _outermost(cls: ClassModel, module: ModuleModel) -> bool:
-    """No call in the file constructs the class by its name."""
+    """Nothing in the file builds the class: its name is read only to reach its base (`super(Block,
+    self)`) or as another class's base. A name handed on (`block = BasicBlock`, `Stage(n, c,
+    BasicBlock)`) may be built wherever it goes, as a call by its name is."""
     for use in module.names.reads_of(cls.name):
-        call = module.names.parents.get(id(use.node))
-        if isinstance(call, cst.Call) and call.func is use.node:
+        parent = module.names.parents.get(id(use.node))
+        is_base = isinstance(parent, cst.Arg) and isinstance(
+            module.names.parents.get(id(parent)), cst.ClassDef
+        )
+        if not (is_base or _names_super(use.node, module)):
             return False
     return True
 
