@@ -106,8 +106,10 @@ class ShortcutStrideMismatch(Rule):
                     # that branch's projection, not with the strided one of the `else`).
                     main = _main_with(residual, convs)
                     main_stride = _total_stride(main) if main is not None else None
-                    if main_stride is None or _another_main_agrees(
-                        residual, main, shortcut, short_stride
+                    if (
+                        main is None
+                        or main_stride is None
+                        or _another_main_agrees(residual, main, shortcut, short_stride)
                     ):
                         continue
                     # The shortcut exists only where its construction's conditions hold
