@@ -110,6 +110,13 @@ def built_by_networks(cls: ClassModel, module: ModuleModel) -> list[Layer] | Non
     the blocks they build: the configurations the file makes, where a class the file builds by name
     (a stage) is only run generically for its own sake. None when `cls` is itself outermost, or
     built outside what the instances show (a factory function, a loop reslint did not follow)."""
+    cache = module.__dict__.setdefault("_built_by_networks", {})
+    if id(cls) not in cache:
+        cache[id(cls)] = _built_by_networks(cls, module)
+    return cache[id(cls)]
+
+
+def _built_by_networks(cls: ClassModel, module: ModuleModel) -> list[Layer] | None:
     if _outermost(cls, module) or not _built_in_functions_only(cls, module):
         return None
     found: list[Layer] = []

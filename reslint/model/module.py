@@ -603,7 +603,10 @@ class ModuleModel:
 
     def declared_models(self, function: cst.FunctionDef) -> list[Any]:
         """What a factory returns with its defaults and with each entry of a table it looks its
-        argument up in (`ResNetGenerator(name="resnet-50")`)."""
+        argument up in (`ResNetGenerator(name="resnet-50")`). Worked out once per factory."""
+        cache = self.__dict__.setdefault("_declared_models", {})
+        if id(function) in cache:
+            return cache[id(function)]
         found = list(options(self.factory_model(function)))
         for choice in table_choices(function):
             try:
@@ -611,6 +614,7 @@ class ModuleModel:
             except RecursionError:
                 continue
             found.extend(options(result))
+        cache[id(function)] = found
         return found
 
     def factory_model(self, function: cst.FunctionDef) -> Any:
