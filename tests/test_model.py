@@ -6,8 +6,6 @@ import textwrap
 from pathlib import Path
 
 import libcst as cst
-import pytest
-from libcst.metadata import MetadataWrapper, PositionProvider
 
 from reslint.knowledge.naming import names_stride
 from reslint.model import build_module_model
@@ -30,31 +28,6 @@ REPO = Path(__file__).resolve().parents[1]
 def model_of(source: str):
     source = textwrap.dedent(source)
     return build_module_model(cst.parse_module(source), source, "m.py")
-
-
-@pytest.mark.parametrize(
-    "path",
-    sorted((REPO / "fixtures" / "clean").glob("*.py"), key=lambda p: p.stat().st_size)[-6:],
-    ids=lambda p: p.name,
-)
-def test_positions_placed_one_statement_at_a_time_equal_libcsts(path: Path) -> None:
-    source = path.read_text(encoding="utf-8")
-    tree = cst.parse_module(source)
-    model = build_module_model(tree, source, str(path))
-    reference = MetadataWrapper(tree, unsafe_skip_copy=True).resolve(PositionProvider)
-    checked = 0
-    for node in descendants(tree):
-        if node is tree or id(node) not in model.names.parents:
-            continue
-        where = reference[node]
-        assert model.position(node) == (
-            where.start.line,
-            where.start.column + 1,
-            where.end.line,
-            where.end.column + 1,
-        ), type(node).__name__
-        checked += 1
-    assert checked > 500
 
 
 def test_relation_is_a_numeric_identity_test() -> None:

@@ -127,7 +127,9 @@ def test_spans_are_libcsts(source: str) -> None:
     assert_placed_as_libcst(source)
 
 
-SAMPLE = sorted((REPO / "fixtures" / "clean").glob("*.py"))[::8] + [
+CLEAN = sorted((REPO / "fixtures" / "clean").glob("*.py"))
+LARGEST = sorted(CLEAN, key=lambda path: path.stat().st_size)[-6:]
+SAMPLE = sorted({*CLEAN[::8], *LARGEST}) + [
     path
     for path in sorted((REPO / "fixtures" / "bugs").glob("*.py"))[::20]
     if "RN00" not in path.name
