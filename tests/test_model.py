@@ -22,8 +22,6 @@ from reslint.model.symbolic import (
 )
 from reslint.model.walk import descendants
 
-REPO = Path(__file__).resolve().parents[1]
-
 
 def model_of(source: str):
     source = textwrap.dedent(source)
