@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -171,15 +171,25 @@ class NameIndex:
         """Whether the node runs only when a diagnostics flag is on: inside the body of an `if` that
         tests the flag (`if self.verbose:`, `if debug and i == 0:`), or the `else` of one that tests
         it negated. Functions are not left."""
+        return any(
+            isinstance(choice, cst.If) and _tests_switch(choice.test, way)
+            for choice, way in self.choices_around(node, (cst.FunctionDef, cst.ClassDef))
+        )
+
+    def choices_around(
+        self, node: cst.CSTNode, up_to: tuple[type[cst.CSTNode], ...]
+    ) -> Iterator[tuple[cst.If | cst.IfExp, bool]]:
+        """Each `if` statement or conditional expression the node runs under, innermost first, with
+        the way its test went for the node to run (True in its body, False in its else), as far as
+        the nearest enclosing node of the `up_to` types."""
         child: cst.CSTNode = node
         parent = self.parents.get(id(node))
-        while parent is not None and not isinstance(parent, (cst.FunctionDef, cst.ClassDef)):
-            if isinstance(parent, cst.If):
-                on_when = child is parent.body
-                if (on_when or child is parent.orelse) and _tests_switch(parent.test, on_when):
-                    return True
+        while parent is not None and not isinstance(parent, up_to):
+            if isinstance(parent, cst.If | cst.IfExp) and (
+                child is parent.body or child is parent.orelse
+            ):
+                yield parent, child is parent.body
             child, parent = parent, self.parents.get(id(parent))
-        return False
 
     # ----- binding helpers -----------------------------------------------------------------
 

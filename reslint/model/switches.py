@@ -29,27 +29,11 @@ def behind_switch_left_off(node: cst.CSTNode, self_name: str, module: ModuleMode
     file ever assigns to an `X` attribute can make hold (`if self.flag:` where every `.flag = ...`
     of the file writes False). A flag the file names in a string (`setattr(self, "flag", ...)`),
     binds in a class body, or assigns anything but a literal may be on: then False."""
-    parents = module.names.parents
-    child, parent = node, parents.get(id(node))
-    while parent is not None and not isinstance(parent, cst.ClassDef | cst.Module):
-        branch = _branch_taken(parent, child)
-        if branch is not None:
-            test = parent.test  # type: ignore[attr-defined]
-            facts = branch_facts(test, branch, lambda atom: _flag(atom, self_name))
-            if any(_never_holds(fact, module) for fact in facts):
-                return True
-        child, parent = parent, parents.get(id(parent))
-    return False
-
-
-def _branch_taken(parent: cst.CSTNode, child: cst.CSTNode) -> bool | None:
-    """Which way `parent`'s test went for `child` to run: True in the body, False in the else, None
-    when `parent` is no `if` or `child` is its test."""
-    if isinstance(parent, cst.If):
-        return True if child is parent.body else False if child is parent.orelse else None
-    if isinstance(parent, cst.IfExp):
-        return True if child is parent.body else False if child is parent.orelse else None
-    return None
+    return any(
+        _never_holds(fact, module)
+        for choice, way in module.names.choices_around(node, (cst.ClassDef, cst.Module))
+        for fact in branch_facts(choice.test, way, lambda atom: _flag(atom, self_name))
+    )
 
 
 def _flag(atom: cst.BaseExpression, self_name: str) -> str | None:
