@@ -14,6 +14,7 @@ from reslint.model.values import Layer
 if TYPE_CHECKING:
     from reslint.model.classes import ClassModel, Instance
     from reslint.model.module import ModuleModel
+    from reslint.model.names import NameUse
 
 MAX_DEPTH = 4  # classes passing the parameter on to one another (network -> stage -> block)
 
@@ -117,12 +118,15 @@ def built_by_networks(cls: ClassModel, module: ModuleModel) -> list[Layer] | Non
 
 
 def _built_by_networks(cls: ClassModel, module: ModuleModel) -> list[Layer] | None:
-    if _outermost(cls, module) or not _built_in_functions_only(cls, module):
-        return None
+    constructions = _constructions(cls, module)
+    if not constructions or any(
+        use.function is None and _called(use, module) for use in constructions
+    ):
+        return None  # outermost, or built at the top of the file with values no instance shows
     found: list[Layer] = []
     seen: set[int] = set()
     for instance in module.instances():
-        if instance.cls.module is module and _outermost(instance.cls, module):
+        if instance.cls.module is module and not _constructions(instance.cls, module):
             _collect(instance, cls, found, seen)
     for function in module.function_defs:  # what the factories build (`get_model("wrn-70-16")`)
         for option in module.declared_models(function):
@@ -134,28 +138,25 @@ def _built_by_networks(cls: ClassModel, module: ModuleModel) -> list[Layer] | No
     return found or None
 
 
-def _outermost(cls: ClassModel, module: ModuleModel) -> bool:
-    """Nothing in the file builds the class: its name is read only to reach its base (`super(Block,
-    self)`) or as another class's base. A name handed on (`block = BasicBlock`, `Stage(n, c,
-    BasicBlock)`) may be built wherever it goes, as a call by its name is."""
+def _constructions(cls: ClassModel, module: ModuleModel) -> list[NameUse]:
+    """The reads of the class's name that may build it: all but those reaching its base
+    (`super(Block, self)`) or naming it as another class's base. A name handed on (`block =
+    BasicBlock`, `Stage(n, c, BasicBlock)`) may be built wherever it goes, as a call by its name is.
+    None of them: the class is outermost (the network, or a block on its own)."""
+    found = []
     for use in module.names.reads_of(cls.name):
         parent = module.names.parents.get(id(use.node))
         is_base = isinstance(parent, cst.Arg) and isinstance(
             module.names.parents.get(id(parent)), cst.ClassDef
         )
         if not (is_base or _names_super(use.node, module)):
-            return False
-    return True
+            found.append(use)
+    return found
 
 
-def _built_in_functions_only(cls: ClassModel, module: ModuleModel) -> bool:
-    """Every construction of the class by its name sits in a function (a method, a factory): one at
-    the top of the file builds it with values no instance shows."""
-    for use in module.names.reads_of(cls.name):
-        call = module.names.parents.get(id(use.node))
-        if isinstance(call, cst.Call) and call.func is use.node and use.function is None:
-            return False
-    return True
+def _called(use: NameUse, module: ModuleModel) -> bool:
+    call = module.names.parents.get(id(use.node))
+    return isinstance(call, cst.Call) and call.func is use.node
 
 
 def _collect(instance: Instance, cls: ClassModel, found: list[Layer], seen: set[int]) -> None:
