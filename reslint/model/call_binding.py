@@ -62,3 +62,15 @@ def gives_a_parameter_twice(function: cst.FunctionDef, call: cst.Call, bound: bo
         return False
     binding = function_signature(function, bound).bind(argument_keywords(call))
     return binding.repeated is not None
+
+
+def last_name(node: cst.BaseExpression) -> str:
+    """`store_attr` for `store_attr` and `fastcore.basics.store_attr`; "" for anything else."""
+    if isinstance(node, cst.Attribute):
+        return node.attr.value
+    return node.value if isinstance(node, cst.Name) else ""
+
+
+def called_name(call: cst.Call) -> str:
+    """The last name of what a call calls (`store_attr(...)`, `fastcore.basics.store_attr(...)`)."""
+    return last_name(call.func)

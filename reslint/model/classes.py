@@ -14,6 +14,7 @@ from reslint.knowledge.frameworks import initializes_itself, is_module_base
 from reslint.knowledge.layers import CHANNEL_PRESERVING, PARAMETER_CONSTRUCTORS, TORCH_LAYERS
 from reslint.model import symbolic
 from reslint.model.builders import part_name
+from reslint.model.call_binding import called_name
 from reslint.model.constructions import passed_numbers
 from reslint.model.symbolic import Comparison, Expr, Relation, comparisons, either, relation
 from reslint.model.values import (
@@ -255,7 +256,7 @@ class ClassModel:
         """Whether a method of the class or its ancestors calls a function or method of one of these
         names (`nn.Parameter(...)`, `self.add_module(...)`)."""
         return any(
-            _called_name(call) in names
+            called_name(call) in names
             for cls in [self, *self.ancestors()]
             for method in cls.methods.values()
             for call in cls.module.calls_in(method)
@@ -563,11 +564,6 @@ class Instance:
 
 def _names_module_base(qualified: str) -> bool:
     return qualified.startswith("torch.nn.") or is_module_base(qualified)
-
-
-def _called_name(call: cst.Call) -> str | None:
-    func = call.func
-    return func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", None)
 
 
 def _has_unknown_parts(value: Any) -> bool:

@@ -19,6 +19,7 @@ import libcst as cst
 from reslint.knowledge.frameworks import builder_for, module_base_attributes
 from reslint.knowledge.layers import ARGUMENT_STORERS, NAME_SETTERS
 from reslint.knowledge.names import names_in
+from reslint.model.call_binding import called_name
 
 if TYPE_CHECKING:
     from reslint.model.classes import ClassModel
@@ -53,14 +54,6 @@ def dynamic_name_shapes(module: ModuleModel) -> dict[int, list[re.Pattern] | Non
         elif shapes is not None:
             shapes.append(re.compile(shape))
     return found
-
-
-def called_name(call: cst.Call) -> str:
-    """`store_attr` for `store_attr(...)` and `fastcore.basics.store_attr(...)`."""
-    func = call.func
-    if isinstance(func, cst.Attribute):
-        return func.attr.value
-    return func.value if isinstance(func, cst.Name) else ""
 
 
 def _hands_over_locals(call: cst.Call, method: cst.FunctionDef) -> bool:

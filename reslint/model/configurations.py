@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import libcst as cst
 
 from reslint.model import symbolic
-from reslint.model.call_binding import function_signature, is_super_call
+from reslint.model.call_binding import function_signature, is_super_call, last_name
 from reslint.model.values import ClassRef
 from reslint.model.walk import descendants as subtree
 
@@ -137,26 +137,20 @@ def _class_names(annotation: cst.BaseExpression) -> list[str]:
         and isinstance(annotation.value, (cst.Name, cst.Attribute))
     ):
         return []
-    if _last_name(annotation.value) in ("Union", "Optional"):
+    if last_name(annotation.value) in ("Union", "Optional"):
         return [
             name
             for element in annotation.slice
             if isinstance(element.slice, cst.Index)
             for name in _class_names(element.slice.value)
         ]
-    if _last_name(annotation.value) not in ("type", "Type"):
+    if last_name(annotation.value) not in ("type", "Type"):
         return []
     return [
         node.value
         for node in subtree(annotation.slice[0])
         if isinstance(node, cst.Name) and node.value not in ("Union", "Optional", "None")
     ]
-
-
-def _last_name(node: cst.BaseExpression) -> str:
-    if isinstance(node, cst.Attribute):
-        return node.attr.value
-    return node.value if isinstance(node, cst.Name) else ""
 
 
 def table_choices(function: cst.FunctionDef) -> Iterator[dict[str, Any]]:

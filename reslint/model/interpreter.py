@@ -51,9 +51,9 @@ from reslint.knowledge.naming import (
 from reslint.model import builders, symbolic
 from reslint.model.branch_facts import branch_facts
 from reslint.model.builders import LayerClass
-from reslint.model.call_binding import gives_a_parameter_twice
+from reslint.model.call_binding import called_name, gives_a_parameter_twice
 from reslint.model.classes import ClassModel, ForwardModel
-from reslint.model.computed_names import called_name, never_set
+from reslint.model.computed_names import never_set
 from reslint.model.gates import is_gate
 from reslint.model.symbolic import (
     COMPARISON_SYMBOLS,

@@ -12,6 +12,7 @@ import libcst as cst
 
 from reslint.knowledge.naming import BOOKKEEPING
 from reslint.model.bindings import UndefinedName, find_undefined_names, names_lost_in_repair
+from reslint.model.call_binding import called_name
 from reslint.model.classes import ClassModel, Instance, named_values
 from reslint.model.configurations import (
     annotated_classes,
@@ -643,15 +644,7 @@ def _initialiser_of(call: cst.CSTNode | None, target: cst.CSTNode) -> bool:
     """`constant_init(target, 0)`: `target`, a whole layer, handed first to an initialiser."""
     if not (isinstance(call, cst.Call) and call.args and call.args[0].value is target):
         return False
-    func = call.func
-    name = (
-        func.value
-        if isinstance(func, cst.Name)
-        else func.attr.value
-        if isinstance(func, cst.Attribute)
-        else ""
-    )
-    return _INITIALISER.search(name) is not None
+    return _INITIALISER.search(called_name(call)) is not None
 
 
 def _getattr_of_parameter(call: cst.CSTNode | None, target: cst.CSTNode) -> bool:
