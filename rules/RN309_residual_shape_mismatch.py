@@ -17,7 +17,7 @@ from reslint.model.queries import (
     reaching,
     residuals,
 )
-from reslint.model.symbolic import Expr, Relation, relation
+from reslint.model.symbolic import Assumptions, Expr, Relation, relation
 from reslint.model.values import Flow, Layer
 from reslint.rule import Rule, Violation
 from reslint.rules_support import quoted, unique
@@ -109,7 +109,9 @@ def _projection_mismatch(residual: Residual, channels_in: Expr | None) -> Iterat
             return
 
 
-def _keeps_input_width(projection: Layer | None, channels_in: Expr | None, assume) -> bool:
+def _keeps_input_width(
+    projection: Layer | None, channels_in: Expr | None, assume: Assumptions
+) -> bool:
     """A projection written to give the width it takes (`conv(n_in, n_in)`), the block's input
     width: not one that gives another width which this configuration happens to make equal."""
     if projection is None or channels_in is None:
