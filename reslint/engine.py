@@ -98,7 +98,9 @@ def lint_read_source(
     JSON for *.ipynb)."""
     if source.finding is not None:
         return FileResult(source.path, _kept([source.finding], checks))
-    group = group if group is not None else FileGroup([source.path])
+    if group is None:
+        with FileGroup([source.path]) as own:
+            return lint_read_source(source, checks, own)
     if is_notebook(source.path):
         return _lint_notebook(source.text or "", source.path, checks, group)
     if source.empty:
@@ -115,7 +117,9 @@ def lint_source(
 
 def _checked_source(text: str, path: str, checks: Checks, group: FileGroup | None) -> list[Finding]:
     try:
-        group = group if group is not None else FileGroup([path])
+        if group is None:
+            with FileGroup([path]) as own:
+                return _checked_source(text, path, checks, own)
         with fewer_collections():
             findings, deferrals = _whole_or_segmented(path, text, checks, group)
         reported = _kept(_apply_noqa(findings, text, path, checks), checks)
@@ -166,6 +170,14 @@ class FileGroup:
         self._sources: dict[str, SourceFile] = {}
         self._max_bytes = max_bytes
         self.workers = workers  # processes a huge file's segments may be checked on
+
+    def __enter__(self) -> FileGroup:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        """The group's files are done: its models are dropped (Project.release)."""
+        self.project.release()
+        self._prepared.clear()
 
     def read(self, path: str) -> SourceFile:
         """The file as `read_source` gives it, read once for the group (a file both imported and

@@ -42,9 +42,9 @@ def fix_paths(paths: Sequence[str], resolver: SettingsResolver, mode: FixMode) -
     results: list[FileResult] = []
     run = LintRun([], [path for path, _ in found.files], [], found.missing)
     for group in group_files(found.files):
-        file_group = FileGroup(group.paths, group.settings.max_bytes)
-        for path in group.paths:
-            results.append(_fix_file(path, group.settings, file_group, mode, run))
+        with FileGroup(group.paths, group.settings.max_bytes) as file_group:
+            for path in group.paths:
+                results.append(_fix_file(path, group.settings, file_group, mode, run))
     run.findings = sorted((f for result in results for f in result.findings), key=finding_order)
     run.empty_files = [result.path for result in results if result.empty]
     return run

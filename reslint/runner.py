@@ -97,8 +97,8 @@ def lint_group(paths: Sequence[str], settings: Settings, workers: int = 1) -> li
     run answered from the cache never loads it."""
     from reslint.engine import FileGroup, check_file
 
-    group = FileGroup(paths, settings.max_bytes, workers)
-    return [check_file(path, settings.checks_for(path), group) for path in paths]
+    with FileGroup(paths, settings.max_bytes, workers) as group:
+        return [check_file(path, settings.checks_for(path), group) for path in paths]
 
 
 def lint_groups(

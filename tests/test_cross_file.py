@@ -3,13 +3,17 @@ knows its channels, findings stay in the file they are about, and the cache foll
 
 from __future__ import annotations
 
+import gc
 import textwrap
+import weakref
 from pathlib import Path
 
 import pytest
 
 from reslint import check_paths
+from reslint.engine import FileGroup, check_file
 from reslint.project_files import ProjectFiles, connected_groups, scan_imports
+from reslint.settings import Settings
 
 BLOCKS = """
     import torch.nn as nn
@@ -121,6 +125,29 @@ def test_a_bug_in_the_imported_file_is_reported_once_in_that_file(tmp_path: Path
     blocks.write_text(blocks.read_text().replace("self.bn3(self.conv3(out))", "self.conv3(out)"))
     reported = codes(check_paths([package], ignore=["RN204"]))
     assert [(name, code) for name, _, code in reported] == [("blocks.py", "RN107")]
+
+
+def test_a_groups_models_are_freed_by_reference_counting_when_it_is_done(tmp_path: Path) -> None:
+    """A model's objects refer to one another; the group drops them when its files are done, so
+    that they need not wait for the cyclic collector (Project.release)."""
+    package = write_package(tmp_path, *IMPORTS["relative"])
+    paths = [str(package / "net.py"), str(package / "blocks.py")]
+    settings = Settings(root=str(tmp_path))
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        with FileGroup(paths) as group:
+            findings = [check_file(path, settings.checks_for(path), group) for path in paths]
+            models = [weakref.ref(group.project.model(path)) for path in paths]
+            assert all(model() is not None for model in models)
+        del group
+        assert [model() for model in models] == [None, None]
+    finally:
+        if enabled:
+            gc.enable()
+    assert [code for result in findings for code in codes(result.findings)] == [
+        ("net.py", fc_line(package), "RN204")
+    ]
 
 
 def test_the_cache_relints_a_file_when_a_file_it_imports_changes(

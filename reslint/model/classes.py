@@ -105,6 +105,13 @@ class ClassModel:
     def __repr__(self) -> str:
         return f"ClassModel({self.name})"
 
+    def release(self) -> None:
+        """Drop what the class and its instances hold (Project.release)."""
+        for instance in self._instances.values():
+            if instance is not None:
+                vars(instance).clear()
+        vars(self).clear()
+
     # ----- inheritance ---------------------------------------------------------------------
 
     @cached_property

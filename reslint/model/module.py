@@ -100,6 +100,12 @@ class ModuleModel:
     def interpreter(self) -> Interpreter:
         return self.project.interpreter
 
+    def release(self) -> None:
+        """Drop everything the model holds (Project.release): it answers nothing afterwards."""
+        for cls in vars(self).get("class_defs", ()):  # a model known under two paths comes twice
+            cls.release()
+        vars(self).clear()
+
     def _index_top_level(self, statement: cst.CSTNode, order: int) -> None:
         if isinstance(statement, cst.ClassDef):
             cls = ClassModel(statement, self)

@@ -48,6 +48,20 @@ class Project:
         for function_id in model.names.functions:
             self._owners[function_id] = model
 
+    def release(self) -> None:
+        """Drop every model of the project at once, when its files are done. A model's objects refer
+        to one another (a class to its file, an instance to its class and back), so without this
+        each file's syntax tree and model wait for the cyclic collector, which has to walk them all
+        to find them dead; emptied, they are freed by reference counting as soon as the last
+        finding is out. Measured in session 22 on bench_static's folder: about 7% of the CPU, and
+        96 -> 60 MB at the peak."""
+        for model in self._models.values():
+            if model is not None:
+                model.release()
+        self._models.clear()
+        self._owners.clear()
+        vars(self.interpreter).clear()  # its caches hold every file's nodes and instances
+
     def forget(self, model: ModuleModel) -> None:
         """Drop a model that was only part of its file (a segment, reslint.segments): the file's
         importers load the whole file when they next ask."""
