@@ -110,12 +110,8 @@ def _fitting(
     params = {param.name.value for param in init.params.params[1:]}
     read: dict[str, set[str]] = {}
     for method in cls.methods.values():
-        for node in subtree(method):
-            if (
-                isinstance(node, cst.Attribute)
-                and isinstance(node.value, cst.Name)
-                and node.value.value in params
-            ):
+        for node in module.attributes_in_method(method):
+            if isinstance(node.value, cst.Name) and node.value.value in params:
                 read.setdefault(node.value.value, set()).add(node.attr.value)
     for param, attrs in read.items():
         for other in module.class_defs:
