@@ -139,11 +139,16 @@ class TorchCall(NamedTuple):
         return None if index is None else self.node.args[index].value
 
 
-def torch_calls(module: ModuleModel, prefix: str = "torch.") -> Iterator[TorchCall]:
+def torch_calls(
+    module: ModuleModel, prefix: str = "torch.", starred: bool = False
+) -> Iterator[TorchCall]:
     """Every call of a callable under `prefix` whose arguments reslint can see: a `*args` or
-    `**kwargs` at the call site could hold anything, so such calls are left out."""
+    `**kwargs` at the call site could hold anything, so such calls are left out. With `starred`
+    they are kept with only their keyword arguments bound: what a star holds cannot give a
+    parameter the call also names (`interpolate(x, **size, mode="bilinear")`)."""
     for call, function in module.names.calls:
-        if any(arg.star for arg in call.args):
+        has_star = any(arg.star for arg in call.args)
+        if has_star and not starred:
             continue
         qualified = module.imports.qualified(call.func)
         if qualified is None or not qualified.startswith(prefix):
@@ -154,7 +159,7 @@ def torch_calls(module: ModuleModel, prefix: str = "torch.") -> Iterator[TorchCa
         known = signature(qualified)
         binding = (
             known.bind(keywords)
-            if known is not None
+            if known is not None and not has_star
             else Binding({k: i for i, k in enumerate(keywords) if k is not None})
         )
         yield TorchCall(call, qualified, module.code(call.func), known, binding)

@@ -38,7 +38,7 @@ class InvalidLiteralArgument(Rule):
     name = "invalid-literal-argument"
 
     def check(self, module: ModuleModel) -> Iterator[Violation]:
-        for call in torch_calls(module):
+        for call in torch_calls(module, starred=True):
             for parameter, choices in LITERAL_CHOICES.get(call.qualified, {}).items():
                 argument = call.argument(parameter)
                 value = _plain_string(argument)
@@ -81,6 +81,16 @@ conv = Conv2d(64, 64, 3, padding=1, padding_mode="zero")
     """
 import torch.nn.functional as F
 y = F.interpolate(x, scale_factor=2, mode="bilinar", align_corners=False)
+""",
+    """
+import torch.nn.functional as F
+def upsample(x, size=None):
+    scale = {"scale_factor": 2} if size is None else {"size": size}
+    return F.interpolate(x, **scale, mode="bilinar")
+""",
+    """
+import torch.nn.functional as F
+y = F.grid_sample(x, grid, mode="bilinear", padding_mode="zero", align_corners=False)
 """,
 ]
 InvalidLiteralArgument.VALID = [

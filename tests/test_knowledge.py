@@ -262,6 +262,8 @@ def _probe(qualified: str) -> Callable[[str, str], object]:
         return lambda p, v: target(scale_factor=2, **{p: v})(inputs_for(v))
     if name == "interpolate":
         return lambda p, v: target(inputs_for(v), scale_factor=2, **{p: v})
+    if name == "grid_sample":
+        return lambda p, v: target(torch.rand(1, 2, 4, 4), torch.rand(1, 3, 3, 2), **{p: v})
     if name == "pad":
         return lambda p, v: target(torch.rand(1, 2, 4, 4), (1, 1, 1, 1), **{p: v})
     if name == "GELU":

@@ -36,6 +36,8 @@ INTERPOLATION_MODES = (
     "nearest-exact",
 )
 PAD_MODES = ("constant", "reflect", "replicate", "circular")
+GRID_SAMPLE_MODES = ("bilinear", "nearest", "bicubic")
+GRID_SAMPLE_PADDING_MODES = ("zeros", "border", "reflection")
 GELU_APPROXIMATIONS = ("none", "tanh")
 
 _CONVS = ("Conv1d", "Conv2d", "Conv3d", "LazyConv1d", "LazyConv2d", "LazyConv3d")
@@ -69,6 +71,10 @@ LITERAL_CHOICES: dict[str, dict[str, tuple[str, ...]]] = {
     "torch.nn.Upsample": {"mode": INTERPOLATION_MODES},
     "torch.nn.functional.interpolate": {"mode": INTERPOLATION_MODES},
     "torch.nn.functional.pad": {"mode": PAD_MODES},
+    "torch.nn.functional.grid_sample": {
+        "mode": GRID_SAMPLE_MODES,
+        "padding_mode": GRID_SAMPLE_PADDING_MODES,
+    },
     "torch.nn.GELU": {"approximate": GELU_APPROXIMATIONS},
     "torch.nn.functional.gelu": {"approximate": GELU_APPROXIMATIONS},
     "torch.nn.RNN": {"nonlinearity": ("tanh", "relu")},
