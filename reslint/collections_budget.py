@@ -16,10 +16,14 @@ from contextlib import contextmanager
 # Measured on `classes 720` (10k lines, in one process, runs interleaved, load 12): 8.3 s of CPU on
 # average with 700, 7.7 s with 10,000 (-8%). Session 21, bench_static's 60-file folder in one process
 # (three runs each, interleaved, load 5): median 11.2 s of CPU with 10,000, 11.0 s with 50,000, 10.3 s
-# with 100,000; peak 96, 97 and 94 MB (a 10k-line file: 99 and 96 MB). Most of what the collector does
-# here is free each finished file's model, whose objects refer to each other; fewer, larger young
-# collections do that with fewer passes over the file still being checked.
-YOUNG_THRESHOLD = 100_000
+# with 100,000; peak 96, 97 and 94 MB (a 10k-line file: 99 and 96 MB). Most of what the collector did
+# was free each finished file's model, whose objects refer to each other. Since session 22 a group's
+# models are dropped when it is done (Project.release) and reference counting frees them, so what the
+# young generation holds is mostly the file being checked, alive: each collection only walks it and
+# promotes it. Session 22, the same folder, four interleaved runs each, load 8: 9.5 s of CPU on
+# average with 100,000 (60 MB), 8.7 s with 1,000,000 (114 MB); a 140k-line file, which is checked a
+# segment at a time: 218 MB and 202 MB.
+YOUNG_THRESHOLD = 1_000_000
 
 
 @contextmanager
