@@ -10,18 +10,22 @@
 
 The weight holds one value per channel and forward lines it up with the channel axis of an NCHW map,
 so the map must have as many channels as the constructor was given: a norm of that many channels.
+The same holds for a frozen BatchNorm's buffers (`self.register_buffer("weight", torch.ones(n))`,
+read as `self.weight.reshape(1, -1, 1, 1)`).
 """
 
 from __future__ import annotations
 
 import libcst as cst
 
-from reslint.knowledge.layers import PARAMETER_CONSTRUCTORS
+from reslint.knowledge.layers import TENSOR_CLASSES
 from reslint.model.call_binding import called_name, self_name
 from reslint.model.walk import descendants
 
 # What builds a weight of one value per channel: `torch.ones(n)`, `torch.zeros(n)`.
 FILLED_TENSORS = frozenset({"ones", "zeros"})
+# Tensor methods that lay a 1-D weight out anew: `w.reshape(1, -1, 1, 1)`.
+RESHAPES = frozenset({"reshape", "view"})
 
 
 def channel_norm_parameter(init: cst.FunctionDef, forward: cst.FunctionDef) -> str | None:
@@ -29,11 +33,12 @@ def channel_norm_parameter(init: cst.FunctionDef, forward: cst.FunctionDef) -> s
     many values (`nn.Parameter(torch.ones(channels))`) and `forward` broadcasts it over the channel
     axis (`self.weight[:, None, None]`); None otherwise."""
     sizes = _per_channel_weights(init)
+    receiver = self_name(forward)
     for node in descendants(forward):
-        if isinstance(node, cst.Subscript) and _channel_broadcast(node):
-            attribute = _own_attribute(node.value, self_name(forward))
-            if attribute in sizes:
-                return sizes[attribute]
+        broadcast = _channel_broadcast(node)
+        attribute = _own_attribute(broadcast, receiver) if broadcast is not None else None
+        if attribute in sizes:
+            return sizes[attribute]
     return None
 
 
@@ -44,20 +49,34 @@ def _per_channel_weights(init: cst.FunctionDef) -> dict[str, str]:
     parameters = {param.name.value for param in init.params.params}
     found: dict[str, str] = {}
     for node in descendants(init.body):
-        if not (isinstance(node, cst.Assign) and len(node.targets) == 1):
-            continue
-        attribute = _own_attribute(node.targets[0].target, receiver)
-        size = _filled_parameter_size(node.value)
+        attribute, size = _stored_weight(node, receiver)
         if attribute is not None and size in parameters and size != receiver:
             found[attribute] = size
     return found
 
 
-def _filled_parameter_size(value: cst.BaseExpression) -> str | None:
-    """`nn.Parameter(torch.ones(n))` -> "n" (the one positional size, a plain name)."""
-    if not (isinstance(value, cst.Call) and called_name(value) in PARAMETER_CONSTRUCTORS):
-        return None
-    filled = value.args[0].value if value.args else None
+def _stored_weight(node: cst.CSTNode, receiver: str) -> tuple[str | None, str | None]:
+    """`self.w = nn.Parameter(torch.ones(n))` (or `nn.Buffer(...)`) and
+    `self.register_buffer("w", torch.ones(n))`: the attribute and the name that sizes it."""
+    if isinstance(node, cst.Assign) and len(node.targets) == 1:
+        value, target = node.value, node.targets[0].target
+        if isinstance(value, cst.Call) and called_name(value) in TENSOR_CLASSES and value.args:
+            return _own_attribute(target, receiver), _filled_size(value.args[0].value)
+    if (
+        isinstance(node, cst.Call)
+        and called_name(node) == "register_buffer"
+        and isinstance(node.func, cst.Attribute)
+        and _is_name(node.func.value, receiver)
+        and len(node.args) >= 2
+        and isinstance(node.args[0].value, cst.SimpleString)
+    ):
+        name = node.args[0].value.evaluated_value
+        return (name if isinstance(name, str) else None), _filled_size(node.args[1].value)
+    return None, None
+
+
+def _filled_size(filled: cst.BaseExpression) -> str | None:
+    """`torch.ones(n)` -> "n" (the one positional size, a plain name)."""
     if not (isinstance(filled, cst.Call) and called_name(filled) in FILLED_TENSORS):
         return None
     sizes = [arg for arg in filled.args if arg.keyword is None]
@@ -66,31 +85,52 @@ def _filled_parameter_size(value: cst.BaseExpression) -> str | None:
     return sizes[0].value.value
 
 
-def _channel_broadcast(node: cst.Subscript) -> bool:
-    """`w[:, None, None]`: a 1-D tensor laid along the channel axis of an NCHW map."""
-    parts = [element.slice for element in node.slice]
-    first, rest = parts[0], parts[1:]
-    return (
-        isinstance(first, cst.Slice)
-        and first.lower is None
-        and first.upper is None
-        and first.step is None
-        and len(rest) >= 2
-        and all(
-            isinstance(part, cst.Index)
-            and isinstance(part.value, cst.Name)
-            and part.value.value == "None"
-            for part in rest
-        )
-    )
+def _channel_broadcast(node: cst.CSTNode) -> cst.BaseExpression | None:
+    """What a 1-D tensor laid along the channel axis of an NCHW map is read from: `w` of
+    `w[:, None, None]`, `w[None, :, None, None]`, `w.reshape(1, -1, 1, 1)`; None for anything else."""
+    if isinstance(node, cst.Subscript):
+        parts = [_index_text(element.slice) for element in node.slice]
+        if parts in ([":", "None", "None"], ["None", ":", "None", "None"]):
+            return node.value
+    if (
+        isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Attribute)
+        and node.func.attr.value in RESHAPES
+        and [_number(arg.value) for arg in node.args] == [1, -1, 1, 1]
+    ):
+        return node.func.value
+    return None
+
+
+def _index_text(part: cst.BaseSlice) -> str | None:
+    """`:` for a bare slice, `None` for a None index, else None."""
+    if isinstance(part, cst.Slice):
+        bare = part.lower is None and part.upper is None and part.step is None
+        return ":" if bare else None
+    if isinstance(part, cst.Index) and _is_name(part.value, "None"):
+        return "None"
+    return None
+
+
+def _number(node: cst.BaseExpression) -> int | None:
+    """`1` -> 1, `-1` -> -1."""
+    if isinstance(node, cst.Integer):
+        return int(node.value)
+    if (
+        isinstance(node, cst.UnaryOperation)
+        and isinstance(node.operator, cst.Minus)
+        and isinstance(node.expression, cst.Integer)
+    ):
+        return -int(node.expression.value)
+    return None
+
+
+def _is_name(node: cst.BaseExpression, name: str) -> bool:
+    return isinstance(node, cst.Name) and node.value == name
 
 
 def _own_attribute(node: cst.BaseExpression, self_name: str) -> str | None:
     """`self.weight` -> "weight"."""
-    if (
-        isinstance(node, cst.Attribute)
-        and isinstance(node.value, cst.Name)
-        and node.value.value == self_name
-    ):
+    if isinstance(node, cst.Attribute) and _is_name(node.value, self_name):
         return node.attr.value
     return None

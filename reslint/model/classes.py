@@ -590,7 +590,18 @@ class Instance:
 
 
 # Values an attribute holds that are never a module: sizes, flags, text, Python containers.
-PLAIN_VALUES = (Expr, str, int, float, bool, type(None), ListValue, DictValue, ClassRef, FunctionRef)
+PLAIN_VALUES = (
+    Expr,
+    str,
+    int,
+    float,
+    bool,
+    type(None),
+    ListValue,
+    DictValue,
+    ClassRef,
+    FunctionRef,
+)
 
 
 def _child(value: Any) -> Any:

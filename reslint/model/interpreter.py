@@ -33,6 +33,7 @@ from reslint.knowledge.layers import (
     FUNCTIONAL_METHODS,
     FUNCTIONAL_MODULES,
     QUANTIZATION_STUBS,
+    TENSOR_CLASSES,
     TENSOR_METHODS,
     TORCH_FUNCTIONS,
     TORCH_LAYERS,
@@ -99,8 +100,6 @@ MAX_LOOP = 48  # iterations run for a loop of known length; longer ones are cut 
 STAGE_LOOP = 6  # a `range` loop this short is run in full (a loop over the stages of a network)
 LAYERS_BY_LOWER_NAME = {name.lower(): name for name in TORCH_LAYERS}
 CONCATENATIONS = {"torch.cat", "torch.concat", "torch.concatenate", "torch.stack"}
-# torch.nn classes that hold tensors, not computation.
-TENSOR_CLASSES = {"Parameter", "Buffer", "UninitializedParameter", "UninitializedBuffer"}
 # Comparisons of two classes: whether each holds when they are the same class.
 CLASS_IDENTITY = {"Equal": True, "Is": True, "NotEqual": False, "IsNot": False}
 NUMERIC_BUILTINS = {"int", "round", "max", "min", "float", "abs"}
