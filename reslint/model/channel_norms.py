@@ -26,20 +26,46 @@ from reslint.model.walk import descendants
 FILLED_TENSORS = frozenset({"ones", "zeros"})
 # Tensor methods that lay a 1-D weight out anew: `w.reshape(1, -1, 1, 1)`.
 RESHAPES = frozenset({"reshape", "view"})
+# Tensor methods that move or regroup a map's axes: after them, dim 1 is no longer its channels.
+REGROUPINGS = RESHAPES | {"flatten", "unflatten", "permute", "transpose", "movedim", "chunk", "split"}
 
 
 def channel_norm_parameter(init: cst.FunctionDef, forward: cst.FunctionDef) -> str | None:
     """The parameter of `init` that gives the channel count, when `init` makes a weight of that
     many values (`nn.Parameter(torch.ones(channels))`) and `forward` broadcasts it over the channel
     axis (`self.weight[:, None, None]`); None otherwise."""
-    sizes = _per_channel_weights(init)
     receiver = self_name(forward)
+    if not _takes_one_tensor(forward) or _reshapes_a_tensor(forward, receiver):
+        return None  # a weight per head of a map it made (attention), not per channel of its input
+    sizes = _per_channel_weights(init)
     for node in descendants(forward):
         broadcast = _channel_broadcast(node)
         attribute = _own_attribute(broadcast, receiver) if broadcast is not None else None
         if attribute in sizes:
             return sizes[attribute]
     return None
+
+
+def _takes_one_tensor(forward: cst.FunctionDef) -> bool:
+    """`forward(self, x)`: the module transforms one input."""
+    params = forward.params
+    return (
+        len(params.posonly_params) + len(params.params) == 2
+        and not params.kwonly_params
+        and not isinstance(params.star_arg, cst.Param)
+        and params.star_kwarg is None
+    )
+
+
+def _reshapes_a_tensor(forward: cst.FunctionDef, receiver: str) -> bool:
+    """Whether forward regroups the axes of a tensor other than one of the module's own weights."""
+    return any(
+        isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Attribute)
+        and node.func.attr.value in REGROUPINGS
+        and _own_attribute(node.func.value, receiver) is None
+        for node in descendants(forward)
+    )
 
 
 def _per_channel_weights(init: cst.FunctionDef) -> dict[str, str]:
