@@ -27,7 +27,9 @@ FILLED_TENSORS = frozenset({"ones", "zeros"})
 # Tensor methods that lay a 1-D weight out anew: `w.reshape(1, -1, 1, 1)`.
 RESHAPES = frozenset({"reshape", "view"})
 # Tensor methods that move or regroup a map's axes: after them, dim 1 is no longer its channels.
-REGROUPINGS = RESHAPES | {"flatten", "unflatten", "permute", "transpose", "movedim", "chunk", "split"}
+REGROUPINGS = RESHAPES | frozenset(
+    {"flatten", "unflatten", "permute", "transpose", "movedim", "chunk", "split"}
+)
 
 
 def channel_norm_parameter(init: cst.FunctionDef, forward: cst.FunctionDef) -> str | None:
