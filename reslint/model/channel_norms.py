@@ -157,8 +157,8 @@ def _is_name(node: cst.BaseExpression, name: str) -> bool:
     return isinstance(node, cst.Name) and node.value == name
 
 
-def _own_attribute(node: cst.BaseExpression, self_name: str) -> str | None:
-    """`self.weight` -> "weight"."""
-    if isinstance(node, cst.Attribute) and _is_name(node.value, self_name):
+def _own_attribute(node: cst.BaseExpression, receiver: str) -> str | None:
+    """`self.weight` -> "weight" (`receiver` is what the method calls its instance)."""
+    if isinstance(node, cst.Attribute) and _is_name(node.value, receiver):
         return node.attr.value
     return None
