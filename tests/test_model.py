@@ -496,3 +496,72 @@ def test_getattr_with_a_default_gives_it_where_nothing_sets_the_attribute() -> N
     # `base + side[0]`: side[0] is the default's 0 here, the subclass's 8 there.
     assert plain.channels_in is not None and plain.channels_in.args[1].constant == 0
     assert fused.channels_in is not None and fused.channels_in.args[1].constant == 8
+
+
+def test_a_norm_of_the_files_own_is_known_by_its_per_channel_weight() -> None:
+    model = model_of(
+        """
+        import torch
+        import torch.nn as nn
+        class ChannelNorm(nn.Module):
+            def __init__(self, channels, eps=1e-6):
+                super().__init__()
+                self.gain = nn.Parameter(torch.ones(channels))
+            def forward(self, x):
+                return self.gain[:, None, None] * x
+        class Frozen(nn.Module):
+            def __init__(self, n):
+                super().__init__()
+                self.register_buffer("scale", torch.ones(n))
+            def forward(self, x):
+                return x * self.scale.reshape(1, -1, 1, 1)
+        class Scaled(nn.Module):
+            def __init__(self, channels):
+                super().__init__()
+                self.gain = nn.Parameter(torch.ones(channels))
+            def forward(self, x):
+                return self.gain * x
+        class Block(nn.Module):
+            def __init__(self, planes):
+                super().__init__()
+                self.a = ChannelNorm(planes)
+                self.b = Frozen(2 * planes)
+                self.c = Scaled(planes)
+            def forward(self, x):
+                return self.c(self.b(self.a(x)))
+        """
+    )
+    (block,) = [i for i in model.instances() if i.cls.name == "Block"]
+    layers = block.layers()
+    assert [str(layers[name].channels_in) for name in ("a", "b")] == ["planes", "2 * planes"]
+    assert layers["c"].kind == "block"  # a weight over the last axis says nothing of the channels
+
+
+def test_children_run_in_the_order_their_attributes_were_first_set() -> None:
+    model = model_of(
+        """
+        import torch.nn as nn
+        from lib import make_act
+        class Block(nn.Module):
+            def __init__(self, c):
+                super().__init__()
+                self.ratio = 2
+                self.conv = nn.Conv2d(c, 2 * c, 1)
+                self.act = make_act()
+                self.norm = nn.BatchNorm2d(2 * c)
+            def forward(self, x):
+                for layer in self.children():
+                    x = layer(x)
+                return x
+        class Twice(Block):
+            def __init__(self, c):
+                super().__init__(c)
+                self.conv = nn.Conv2d(c, c, 1)
+        """
+    )
+    block = next(i for i in model.instances() if i.cls.name == "Block")
+    children = block.registered_children()
+    assert children is not None
+    assert [getattr(c, "label", "unknown") for c in children.items] == ["conv", "unknown", "norm"]
+    twice = next(i for i in model.instances() if i.cls.name == "Twice")
+    assert twice.registered_children() is None  # `conv` set twice: its place is not known

@@ -285,6 +285,9 @@ WEIGHTED = frozenset({LayerKind.CONV, LayerKind.LINEAR, *NORMS})
 # The constructors of a learned weight that is not a layer (`self.gamma = nn.Parameter(...)`).
 PARAMETER_CONSTRUCTORS = frozenset({"Parameter", "UninitializedParameter"})
 
+# torch.nn classes that hold tensors, not computation.
+TENSOR_CLASSES = frozenset({"Parameter", "Buffer", "UninitializedParameter", "UninitializedBuffer"})
+
 # Setters of an attribute by name, with the position of the name among the positional arguments.
 NAME_SETTERS = {
     "setattr": 1,

@@ -74,3 +74,9 @@ def last_name(node: cst.BaseExpression) -> str:
 def called_name(call: cst.Call) -> str:
     """The last name of what a call calls (`store_attr(...)`, `fastcore.basics.store_attr(...)`)."""
     return last_name(call.func)
+
+
+def self_name(function: cst.FunctionDef) -> str:
+    """The name a method calls its instance by: its first parameter's."""
+    params = list(function.params.posonly_params) + list(function.params.params)
+    return params[0].name.value if params else "self"

@@ -15,6 +15,7 @@ from reslint.knowledge.layers import CHANNEL_PRESERVING, PARAMETER_CONSTRUCTORS,
 from reslint.model import symbolic
 from reslint.model.builders import part_name
 from reslint.model.call_binding import called_name
+from reslint.model.channel_norms import channel_norm_parameter
 from reslint.model.constructions import passed_numbers
 from reslint.model.symbolic import Comparison, Expr, Relation, comparisons, either, relation
 from reslint.model.values import (
@@ -22,6 +23,7 @@ from reslint.model.values import (
     UNSUPPLIED,
     AddSite,
     ClassRef,
+    DictValue,
     Flow,
     FunctionRef,
     Layer,
@@ -282,6 +284,15 @@ class ClassModel:
         return table
 
     @cached_property
+    def channel_norm_parameter(self) -> str | None:
+        """The constructor parameter giving the channels, for a module of the file that normalises
+        each channel with a weight of that many values (channel_norms)."""
+        init, forward = self.method("__init__"), self.method("forward")
+        if init is None or forward is None or not self.is_module:
+            return None
+        return channel_norm_parameter(init, forward)
+
+    @cached_property
     def placeholder_properties(self) -> bool:
         """Whether a subclass of the file redefines one of this class's properties (`growth`,
         `out_channels`): the class's own value may be a placeholder, as in an abstract base, so its
@@ -442,6 +453,22 @@ class Instance:
                 found[name] = layer
         return found
 
+    def registered_children(self) -> ListValue | None:
+        """What `self.children()` yields for a plain nn.Module: the modules its attributes were
+        given, in the order first given, each value that may be a module reslint cannot see left
+        in its place as unknown (it breaks a chain rather than joining its neighbours). None when
+        the order is not known: a base that may register modules of its own, an attribute set
+        twice (one set to a plain value first joins the modules later), names set dynamically."""
+        names = [assignment.name for assignment in self.assignments]
+        if (
+            self.dynamic_access
+            or len(set(names)) != len(names)
+            or any(base != "torch.nn.Module" for base in self.cls.unseen_bases())
+        ):
+            return None
+        children = [_child(value) for value in self.attrs.values()]
+        return ListValue([child for child in children if child is not None])
+
     def registers(self, layer: Layer) -> bool:
         """Whether the layer is registered with this module: held by one of its layer attributes,
         directly or inside a container (`self.body = nn.Sequential(*blocks)`)."""
@@ -567,6 +594,31 @@ class Instance:
                 if isinstance(option, Flow)
             ]
         )
+
+
+# Values an attribute holds that are never a module: sizes, flags, text, Python containers.
+PLAIN_VALUES = (
+    Expr,
+    str,
+    int,
+    float,
+    bool,
+    type(None),
+    ListValue,
+    DictValue,
+    ClassRef,
+    FunctionRef,
+)
+
+
+def _child(value: Any) -> Any:
+    """The module an attribute registers: the layer, nothing for a plain value, else unknown."""
+    choices = options(value)
+    if choices and all(isinstance(option, Layer) and option.kind != "object" for option in choices):
+        return value
+    if choices and all(isinstance(option, PLAIN_VALUES) for option in choices):
+        return None
+    return UNKNOWN
 
 
 def _names_module_base(qualified: str) -> bool:

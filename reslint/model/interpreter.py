@@ -33,6 +33,7 @@ from reslint.knowledge.layers import (
     FUNCTIONAL_METHODS,
     FUNCTIONAL_MODULES,
     QUANTIZATION_STUBS,
+    TENSOR_CLASSES,
     TENSOR_METHODS,
     TORCH_FUNCTIONS,
     TORCH_LAYERS,
@@ -51,7 +52,7 @@ from reslint.knowledge.naming import (
 from reslint.model import builders, symbolic
 from reslint.model.branch_facts import branch_facts
 from reslint.model.builders import LayerClass
-from reslint.model.call_binding import called_name, gives_a_parameter_twice
+from reslint.model.call_binding import called_name, gives_a_parameter_twice, self_name
 from reslint.model.classes import ClassModel, ForwardModel
 from reslint.model.computed_names import never_set
 from reslint.model.gates import is_gate
@@ -99,8 +100,6 @@ MAX_LOOP = 48  # iterations run for a loop of known length; longer ones are cut 
 STAGE_LOOP = 6  # a `range` loop this short is run in full (a loop over the stages of a network)
 LAYERS_BY_LOWER_NAME = {name.lower(): name for name in TORCH_LAYERS}
 CONCATENATIONS = {"torch.cat", "torch.concat", "torch.concatenate", "torch.stack"}
-# torch.nn classes that hold tensors, not computation.
-TENSOR_CLASSES = {"Parameter", "Buffer", "UninitializedParameter", "UninitializedBuffer"}
 # Comparisons of two classes: whether each holds when they are the same class.
 CLASS_IDENTITY = {"Equal": True, "Is": True, "NotEqual": False, "IsNot": False}
 NUMERIC_BUILTINS = {"int", "round", "max", "min", "float", "abs"}
@@ -279,7 +278,7 @@ class Interpreter:
 
     def _run(self, function: cst.FunctionDef, frame: Frame, method: bool = True) -> None:
         if method and frame.instance is not None and not is_static(function):
-            frame.locals[_self_name(function)] = frame.instance
+            frame.locals[self_name(function)] = frame.instance
         # A function that (indirectly) calls itself is not followed again.
         self._active.add(id(function))
         try:
@@ -1231,6 +1230,10 @@ class Interpreter:
             else {}
         )
         kind = "block" if cls.is_module else "object"
+        channels = bound.get(cls.channel_norm_parameter or "")
+        if isinstance(channels, Expr):
+            # A norm of the file's own (ConvNeXt's channels-first LayerNorm): it takes that many.
+            kind, bound = LayerKind.NORM, {**bound, "num_features": channels}
         layer = Layer(kind, cls.name, node, bound, cls=cls, guards=tuple(self.guards))
         self.constructed.append(layer)
         if cls.torch_conv_base is not None:
@@ -1384,6 +1387,15 @@ class Interpreter:
         if isinstance(receiver, str) and name == "format":
             args, kwargs = self.arguments(node, frame)
             return _formatted(receiver, args, kwargs)
+        if (
+            frame.instance is not None
+            and receiver is frame.instance
+            and name == "children"
+            and frame.instance.cls.method(name) is None
+        ):
+            # `for layer in self.children(): out = layer(out)`: the modules, as registered.
+            children = frame.instance.registered_children()
+            return children if children is not None else UNKNOWN
         if frame.instance is not None and receiver is frame.instance and name == "__getattr__":
             # `self.__getattr__(f"convolution_{i}")`: nn.Module's lookup of a submodule, as getattr.
             args, _ = self.arguments(node, frame)
@@ -2079,11 +2091,6 @@ def is_static(function: cst.FunctionDef) -> bool:
     )
 
 
-def _self_name(function: cst.FunctionDef) -> str:
-    params = list(function.params.posonly_params) + list(function.params.params)
-    return params[0].name.value if params else "self"
-
-
 def _item_identity(node: cst.Subscript, key: Any, frame: Frame) -> str:
     """What one entry of an unknown list stands for: `dims[2]` wherever the index is known to be 2
     (`dims[i]` in one loop and `dims[i+1]` in another may be the same entry, or not)."""
@@ -2365,14 +2372,14 @@ def _carried_sizes_as_symbols(
     * expansion` in `_make_layer`) enters each call with what the call before it left: run on its
     own, the method sees any value there, a symbol like its parameters, where reslint could not work
     the value out (a width list the constructor scales, a loop of unknown length)."""
-    self_name = _self_name(function)
+    receiver = self_name(function)
     for store in module.attribute_stores_in_method(function):
         name = store.attr.value
         if (
             isinstance(store.value, cst.Name)
-            and store.value.value == self_name
+            and store.value.value == receiver
             and instance.attrs.get(name, UNKNOWN) is UNKNOWN
             and RUNNING_CHANNELS.match(name)
         ):
-            text = f"{self_name}.{name}"
+            text = f"{receiver}.{name}"
             instance.attrs[name] = symbolic.var(text, text, _domain_for(text))
