@@ -88,7 +88,9 @@ def _builder(target: cst.CSTNode, cls: ClassModel, module: ModuleModel) -> str:
 
 
 def _cost(value) -> str:
-    layer = next(o for o in options(value) if isinstance(o, Layer))
+    layer = next((o for o in options(value) if isinstance(o, Layer)), None)
+    if layer is None:  # built by a callable reslint cannot see: its weights are unknown
+        return "nothing reads it: dead code, or a step the network was meant to have and skips"
     if layer.kind in CONTAINER_KINDS and not layer.children:  # built empty: holds nothing at all
         return "it is empty, so it is dead code (it adds neither parameters nor computation)"
     if layer.kind in PARAMETER_FREE or not layer.holds_weights():
