@@ -257,6 +257,22 @@ class ModuleModel:
                 yield forward
                 yield from self._functions_inside.get(id(forward), ())
 
+    def forward_and_helpers(self) -> Iterator[cst.FunctionDef]:
+        """`forward_functions`, and the methods of the same class forward runs through `self`
+        (`self._forward(x)`, `checkpoint(self._forward, x, emb)`), transitively, with the functions
+        nested in them: what those compute is the network's output too."""
+        for cls in self.analysed_classes:
+            todo = [method] if (method := cls.methods.get("forward")) is not None else []
+            seen: set[int] = set()
+            while todo:
+                function = todo.pop()
+                if id(function) in seen:
+                    continue
+                seen.add(id(function))
+                yield function
+                yield from self._functions_inside.get(id(function), ())
+                todo += [cls.methods[name] for name in self.self_reads(function) if name in cls.methods]
+
     @cached_property
     def _functions_inside(self) -> dict[int, list[cst.FunctionDef]]:
         """The functions defined inside each function (at any depth, in source order), from the name
