@@ -271,7 +271,9 @@ class ModuleModel:
                 seen.add(id(function))
                 yield function
                 yield from self._functions_inside.get(id(function), ())
-                todo += [cls.methods[name] for name in self.self_reads(function) if name in cls.methods]
+                todo += [
+                    cls.methods[name] for name in self.self_reads(function) if name in cls.methods
+                ]
 
     @cached_property
     def _functions_inside(self) -> dict[int, list[cst.FunctionDef]]:
@@ -302,9 +304,9 @@ class ModuleModel:
         """`m.bn2.weight` read in a method that sets the model up (`nn.init.constant_(m.bn2.weight,
         0)` in `__init__` or `_init_weights`; timm's `zero_init_last` with
         `nn.init.zeros_(self.conv3.bn.weight)` and `getattr(self.bn3, "weight", None)`), or the
-        layer handed whole to an initialiser (`constant_init(self.proj, 0)`), asked to set itself up
-        (`self.conv_pre.remove_weight_norm()` in the model's own `remove_weight_norm`) or listed for a loop
-        that sets each up (`for m in [self.conv1, self.conv2]: xavier_init(m)`): setting a layer's
+        layer handed whole to an initialiser (`constant_init(self.proj, 0)`), asked to set itself
+        up (`self.conv_pre.remove_weight_norm()` in the model's own `remove_weight_norm`) or listed
+        for a loop that sets each up (`for m in [self.conv1, self.conv2]: xavier_init(m)`): setting a layer's
         weights up is not using the layer."""
         if method is None or BOOKKEEPING.search(method.name.value) is None:
             return False
@@ -316,7 +318,9 @@ class ModuleModel:
             node, parent = parent, self.names.parents.get(id(parent))
         if node is not attribute and isinstance(parent, cst.Call) and parent.func is node:
             # `self.conv_pre.remove_weight_norm()`, `self.fc.reset_parameters()`: set up, not run.
-            return isinstance(node, cst.Attribute) and _SETTING_UP.match(node.attr.value) is not None
+            return (
+                isinstance(node, cst.Attribute) and _SETTING_UP.match(node.attr.value) is not None
+            )
         if isinstance(parent, cst.Arg):
             call = self.names.parents.get(id(parent))
             return _getattr_of_parameter(call, node) or _initialiser_of(call, node)
