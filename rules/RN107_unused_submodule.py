@@ -88,10 +88,11 @@ def _builder(target: cst.CSTNode, cls: ClassModel, module: ModuleModel) -> str:
 
 
 def _cost(value) -> str:
-    layer = next(o for o in options(value) if isinstance(o, Layer))
-    if layer.kind in CONTAINER_KINDS and not layer.children:  # built empty: holds nothing at all
+    # None: built by a callable reslint cannot see, whose weights it does not know.
+    layer = next((o for o in options(value) if isinstance(o, Layer)), None)
+    if layer is not None and layer.kind in CONTAINER_KINDS and not layer.children:
         return "it is empty, so it is dead code (it adds neither parameters nor computation)"
-    if layer.kind in PARAMETER_FREE or not layer.holds_weights():
+    if layer is None or layer.kind in PARAMETER_FREE or not layer.holds_weights():
         # Weights are claimed only where reslint knows of them (not for a padding block).
         return "it is never applied: dead code, or a step the network was meant to have and skips"
     return "it adds parameters but no computation"

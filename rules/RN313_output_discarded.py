@@ -14,9 +14,10 @@ from reslint.rule import Rule, Violation
 
 class OutputDiscarded(Rule):
     """## What it does
-    Checks forward for a layer's output that is assigned and then overwritten before anything reads
-    it: `out = self.bn2(out)` followed by `out = self.relu(x)`, which reads the block input again,
-    also when the overwrite sits in the branch of an `if` right after the chain
+    Checks forward (and the methods it runs, `self._forward`) for a layer's output that is assigned
+    and then overwritten before anything reads it: `out = self.bn2(out)` followed by
+    `out = self.relu(x)`, which reads the block input again, also when the overwrite sits in the
+    branch of an `if` right after the chain
     (`out += residual` then `if self.final_relu: out = self.relu(x)`).
 
     ## Why is this bad?
@@ -39,9 +40,12 @@ class OutputDiscarded(Rule):
 
     code = "RN313"
     name = "output-discarded"
+    # `x = nn.Linear(64, n)` after `x = torch.flatten(x, 1)`: the layer built in forward (RN112) is
+    # the cause; the discarded output follows from it.
+    defers_to = ("RN112",)
 
     def check(self, module: ModuleModel) -> Iterator[Violation]:
-        for function in module.forward_functions():
+        for function in module.forward_and_helpers():
             for store in module.liveness(function).overwritten:
                 computed = _computation(store.first)
                 if computed is None:
@@ -53,6 +57,7 @@ class OutputDiscarded(Rule):
                     f"{module.line_of(store.first)}) is read: that output is discarded",
                     f"feed `{store.name}` on: `{module.code(store.second.value)}` probably "
                     f"meant to read `{store.name}`",
+                    defers_to=(("RN112", store.second.value),),
                 )
             for store in module.liveness(function).overwritten_in_branch:
                 yield Violation(

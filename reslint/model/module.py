@@ -263,6 +263,24 @@ class ModuleModel:
                 yield forward
                 yield from self._functions_inside.get(id(forward), ())
 
+    def forward_and_helpers(self) -> Iterator[cst.FunctionDef]:
+        """`forward_functions`, and the methods of the same class forward runs through `self`
+        (`self._forward(x)`, `checkpoint(self._forward, x, emb)`), transitively, with the functions
+        nested in them: what those compute is the network's output too."""
+        for cls in self.analysed_classes:
+            todo = [method] if (method := cls.methods.get("forward")) is not None else []
+            seen: set[int] = set()
+            while todo:
+                function = todo.pop()
+                if id(function) in seen:
+                    continue
+                seen.add(id(function))
+                yield function
+                yield from self._functions_inside.get(id(function), ())
+                todo += [
+                    cls.methods[name] for name in self.self_reads(function) if name in cls.methods
+                ]
+
     @cached_property
     def _functions_inside(self) -> dict[int, list[cst.FunctionDef]]:
         """The functions defined inside each function (at any depth, in source order), from the name
@@ -292,8 +310,9 @@ class ModuleModel:
         """`m.bn2.weight` read in a method that sets the model up (`nn.init.constant_(m.bn2.weight,
         0)` in `__init__` or `_init_weights`; timm's `zero_init_last` with
         `nn.init.zeros_(self.conv3.bn.weight)` and `getattr(self.bn3, "weight", None)`), or the
-        layer handed whole to an initialiser (`constant_init(self.proj, 0)`) or listed for a loop
-        that sets each up (`for m in [self.conv1, self.conv2]: xavier_init(m)`): setting a layer's
+        layer handed whole to an initialiser (`constant_init(self.proj, 0)`), asked to set itself
+        up (`self.conv_pre.remove_weight_norm()` in the model's own `remove_weight_norm`) or listed
+        for a loop that sets each up (`for m in [self.conv1, self.conv2]: xavier_init(m)`): setting a layer's
         weights up is not using the layer."""
         if method is None or BOOKKEEPING.search(method.name.value) is None:
             return False
@@ -303,6 +322,11 @@ class ModuleModel:
             if parent.attr.value in _PARAMETER_NAMES:
                 return True
             node, parent = parent, self.names.parents.get(id(parent))
+        if node is not attribute and isinstance(parent, cst.Call) and parent.func is node:
+            # `self.conv_pre.remove_weight_norm()`, `self.fc.reset_parameters()`: set up, not run.
+            return (
+                isinstance(node, cst.Attribute) and _SETTING_UP.match(node.attr.value) is not None
+            )
         if isinstance(parent, cst.Arg):
             call = self.names.parents.get(id(parent))
             return _getattr_of_parameter(call, node) or _initialiser_of(call, node)
@@ -642,15 +666,25 @@ _PARAMETER_NAMES = frozenset({"weight", "bias", "running_mean", "running_var"})
 _CONTAINER_FILLERS = frozenset({"add_module", "append", "extend", "insert", "update"})
 
 
+# The methods of a layer that set it up without running it: weights reset or re-parametrised,
+# gradients frozen, the training mode switched.
+_SETTING_UP = re.compile(
+    r"_?(reset_param|init_weight|(remove|apply)_weight_norm|remove_parametrizations|requires_grad_$"
+    r"|train$|eval$)",
+    re.I,
+)
+
 # `constant_init`, `xavier_init`, `init_weights`, `initialize`: a function that sets weights up.
 _INITIALISER = re.compile(r"(^|_)init(_|$|iali[sz]e)", re.I)
 
 
 def _initialiser_of(call: cst.CSTNode | None, target: cst.CSTNode) -> bool:
-    """`constant_init(target, 0)`: `target`, a whole layer, handed first to an initialiser."""
+    """`constant_init(target, 0)`, `nn.utils.remove_weight_norm(target)`: `target`, a whole layer,
+    handed first to a function that sets it up."""
     if not (isinstance(call, cst.Call) and call.args and call.args[0].value is target):
         return False
-    return _INITIALISER.search(called_name(call)) is not None
+    name = called_name(call)
+    return _INITIALISER.search(name) is not None or _SETTING_UP.match(name) is not None
 
 
 def _getattr_of_parameter(call: cst.CSTNode | None, target: cst.CSTNode) -> bool:

@@ -707,10 +707,12 @@ def _weight(sides: list[tuple[Step, ...]]) -> tuple[int, int, int, int]:
 
 
 def _weight_of(elements: list[Element], steps: tuple[Step, ...]) -> tuple[int, int, int, int]:
-    """How much a side looks like the main branch: not named like a shortcut (`downsample`), more
-    layers with weights (a layer built by an unknown callable may be a convolution), more operations."""
+    """How much a side looks like the main branch: not named like a shortcut (`downsample`; also
+    after a step both sides take their own way, a diffusion block's `self.skip_connection` after
+    its input's resampling `self.x_upd`), more layers with weights (a layer built by an unknown
+    callable may be a convolution), more operations."""
     weights = sum(1 for e in elements if may_have_weights(e))
-    named_shortcut = any(SHORTCUT_NAME.search(step.text or "") for step in steps[:1])
+    named_shortcut = any(SHORTCUT_NAME.search(step.text or "") for step in steps)
     return not named_shortcut, weights, len(steps), len(elements)
 
 

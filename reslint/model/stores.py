@@ -39,7 +39,8 @@ def names_read(node: cst.CSTNode) -> set[str]:
 @dataclass
 class Liveness:
     """What a function body does with the values it assigns (a backward liveness pass over it; loops
-    and try blocks are judged conservatively, so nothing inside them is reported)."""
+    and try blocks are judged conservatively: only a loop's stores its own iteration overwrites
+    unread are reported)."""
 
     # Assignments whose value no path reads before the name is assigned again.
     overwritten: list[DeadStore] = field(default_factory=list)
@@ -162,11 +163,24 @@ def _live_before(
             live = body | other | names_read(statement.test)
             overwriting = {}
             continue
+        if isinstance(statement, cst.With):
+            # `with torch.autocast(...):` runs its body once, in order: a plain run of statements.
+            # What it kills of the statements before it is not followed (left unjudged).
+            live = _live_before(list(statement.body.body), live, found, overwriting, judge)
+            live |= set().union(*(names_read(item.item) for item in statement.items))
+            overwriting = {}
+            continue
         small = _single_assignment(statement)
         if small is None:
-            if isinstance(statement, (cst.For, cst.While, cst.Try, cst.With)):
+            if isinstance(statement, (cst.For, cst.While, cst.Try)):
                 inside = names_read(statement)
-                _live_before(_suite(statement), live | inside, found, {}, judge=False)
+                loop = Liveness()
+                # A try body may stop anywhere (its handler reads what it likes): nothing is judged.
+                # An iteration may leave a value for the next one to read, but a store the same
+                # iteration assigns again before any read is lost in every iteration.
+                judged = judge and not isinstance(statement, cst.Try)
+                _live_before(_suite(statement), live | inside, loop, {}, judge=judged)
+                found.overwritten += loop.overwritten
                 live |= inside
                 overwriting = {}
             elif _returns(statement):

@@ -57,6 +57,7 @@ def unused_layers(module: ModuleModel) -> Iterator[UnusedLayer]:
         return uses[key]
 
     reported: set[int] = set()
+    builders = _layer_builders(module)
     for cls in module.module_classes:
         if not _uses_are_knowable(cls, module):
             continue
@@ -80,7 +81,7 @@ def unused_layers(module: ModuleModel) -> Iterator[UnusedLayer]:
                 or not assignment.name.isidentifier()  # `add_module("stem-path0", m)`: no `self.X`
                 or any(pattern.fits(assignment.name) for pattern in patterns)
                 or id(assignment.target) in reported
-                or not _is_built_layer(assignment.value)
+                or not _is_built_layer(assignment, builders, module)
                 or _used_by_subclass_elsewhere(cls, assignment.name, module)
             ):
                 continue
@@ -89,7 +90,7 @@ def unused_layers(module: ModuleModel) -> Iterator[UnusedLayer]:
                 cls,
                 assignment,
                 tuple(_bare_reads(cls, assignment.name, module)),
-                _residual_missing_at(cls, assignment),
+                _residual_missing_at(cls, assignment, builders, module),
             )
 
 
@@ -124,13 +125,16 @@ def _read_by_pattern(related: list[ClassModel]) -> set[NamePattern]:
     return {p for other in related for built in other.instances() for p in built.read_by_pattern}
 
 
-def _residual_missing_at(cls: ClassModel, assignment: AttributeAssignment) -> cst.Return | None:
+def _residual_missing_at(
+    cls: ClassModel, assignment: AttributeAssignment, builders: set[str], module: ModuleModel
+) -> cst.Return | None:
     forward = cls.method("forward")
     built = cls.generic
     if (
         not SHORTCUT_NAME.search(assignment.name)
         or NO_RESIDUAL_NAME.search(cls.name)  # a plain block has no residual to miss
-        or not _callable_layer(assignment.value)  # `self.extras = nn.ModuleList()`: not a shortcut
+        # `self.extras = nn.ModuleList()`: not a shortcut
+        or not (_callable_layer(assignment.value) or _built_by(assignment, builders, module))
         or forward is None
         or built is None
         or built.forward is None
@@ -249,13 +253,17 @@ def _dropped_outside_init(cls: ClassModel, home: ModuleModel) -> set[str]:
 
 
 def _bare_reads(cls: ClassModel, name: str, module: ModuleModel) -> list[cst.Name]:
-    """`downsample` read without `self.` in the class's methods."""
+    """`downsample(x)` called without `self.` in the class's methods. A name read as a value
+    (`up1 + low`, `qkv.reshape(...)`) is a tensor whose computing line is missing, which leaves
+    the layer unused in its own right."""
     home = module.file_of(cls.node)
     return [
         read
         for method in cls.methods.values()
         for read in home.names.functions[id(method)].reads
         if read.value == name
+        and isinstance(call := home.names.parents.get(id(read)), cst.Call)
+        and call.func is read
     ]
 
 
@@ -286,10 +294,74 @@ def _assignments(cls: ClassModel, module: ModuleModel) -> list[AttributeAssignme
     return [assignment for built in cls.instances() for assignment in built.assignments]
 
 
-def _is_built_layer(value: object) -> bool:
+def _is_built_layer(
+    assignment: AttributeAssignment, builders: set[str], module: ModuleModel
+) -> bool:
+    value = assignment.value
+    if any(isinstance(o, Param) for o in options(value)):
+        return False
     return any(
         isinstance(o, Layer) and o.kind not in ("object", "unknown") for o in options(value)
-    ) and not any(isinstance(o, Param) for o in options(value))
+    ) or _built_by(assignment, builders, module)
+
+
+def _built_by(assignment: AttributeAssignment, builders: set[str], module: ModuleModel) -> bool:
+    """`self.cv1 = Conv(c1, c2, 3)` with a `Conv` reslint cannot see, which the file calls the
+    products of elsewhere (`_layer_builders`): a layer, though its kind is unknown."""
+    call = _built_from(assignment.target, module.file_of(assignment.target))
+    return call is not None and _callee(call, module) in builders
+
+
+def _layer_builders(module: ModuleModel) -> set[str]:
+    """The callables whose products the file's classes call as layers: `self.cv2 = Conv(c, c, 3)`
+    and `self.cv2(x)` in one class say that `Conv` (imported, unseen) builds layers. Only
+    attributes one callable alone builds are evidence."""
+    builders: set[str] = set()
+    for cls in module.module_classes:
+        built: dict[str, set[str]] = {}
+        called: set[str] = set()
+        for method in cls.methods.values():
+            receiver = method.params.params[0].name.value if method.params.params else None
+            for target in module.attribute_stores_in_method(method):
+                call = _built_from(target, module)
+                if call is not None and _reads_name(target.value, receiver):
+                    built.setdefault(target.attr.value, set()).add(_callee(call, module))
+            for name, reads in module.self_reads(method).items():
+                if any(_is_called(read, module) for read in reads):
+                    called.add(name)
+        for name in called:
+            if len(built.get(name, ())) == 1:
+                builders |= built[name]
+    builders.discard("")
+    return builders
+
+
+def _built_from(target: cst.CSTNode, home: ModuleModel) -> cst.Call | None:
+    """The call `self.X = f(...)` assigns, or None."""
+    statement = home.names.parents.get(id(home.names.parents.get(id(target))))
+    if isinstance(statement, cst.Assign) and isinstance(statement.value, cst.Call):
+        return statement.value
+    return None
+
+
+def _callee(call: cst.Call, module: ModuleModel) -> str:
+    """`Conv`, `spnn.ReLU`: the dotted name a call calls; "" for anything else (`self.f(...)`,
+    `layers[i](...)`)."""
+    func = call.func
+    while isinstance(func, cst.Attribute):
+        func = func.value
+    if not isinstance(func, cst.Name) or func.value in ("self", "cls"):
+        return ""
+    return module.file_of(call).code(call.func)
+
+
+def _reads_name(node: cst.BaseExpression, name: str | None) -> bool:
+    return isinstance(node, cst.Name) and node.value == name
+
+
+def _is_called(read: cst.Attribute, module: ModuleModel) -> bool:
+    parent = module.file_of(read).names.parents.get(id(read))
+    return isinstance(parent, cst.Call) and parent.func is read
 
 
 def _reached_by_unknown_names(cls: ClassModel) -> bool:
@@ -307,7 +379,11 @@ def _accesses_dynamically(cls: ClassModel, module: ModuleModel) -> bool:
     initialising or freezing them that way (`for m in self.modules(): nn.init...`) does not count."""
     computing = [f for name, f in cls.methods.items() if not BOOKKEEPING.search(name)]
     for function in computing:
-        if any(read.value in DYNAMIC_ACCESS for read in module.names.functions[id(function)].reads):
+        names = module.names.functions[id(function)]
+        # A local variable `children` (DLA's list of child features) is not the module's children.
+        if any(
+            read.value in DYNAMIC_ACCESS and read.value not in names.bound for read in names.reads
+        ):
             return True
     return any(
         attribute.attr.value in DYNAMIC_ACCESS
