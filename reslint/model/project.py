@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import libcst as cst
 
 from reslint.fast_parse import parse_module
+from reslint.knowledge.frameworks import described_in_its_package
 from reslint.knowledge.stubs import stub_path
 from reslint.model.values import UNKNOWN, ModuleRef
 from reslint.project_files import ProjectFiles, normal_path
@@ -101,6 +102,9 @@ class Project:
         if source.name is None:
             target = self._find(importer.path, source.level, source.module)
             return ModuleRef(target) if target is not None else None
+        module = importer.imports.absolute_module(source)
+        if module and described_in_its_package(f"{module}.{source.name}"):
+            return None  # the framework table's facts (reslint.knowledge.frameworks)
         target = self._find(importer.path, source.level, source.module)
         if target is not None and target is not importer:
             value = target.global_value(source.name)
