@@ -383,3 +383,51 @@ def test_a_frameworks_own_helper_keeps_its_facts_when_its_file_is_linted_too(
     alone = codes(check_paths([models / "resnet.py"]))
     together = codes(check_paths([models]))
     assert alone == together == [("resnet.py", 13, "RN309")]
+
+
+OWN_BLOCKS = """
+    import torch.nn as nn
+
+
+    class ConvBnAct(nn.Module):
+        def __init__(self, in_chs, out_chs, kernel_size, stride=1, act_layer=None):
+            super().__init__()
+            self.conv = nn.Conv2d(in_chs, out_chs, kernel_size, stride, kernel_size // 2, bias=False)
+            self.bn = nn.BatchNorm2d(out_chs)
+            self.act = act_layer() if act_layer is not None else nn.Identity()
+
+        def forward(self, x):
+            return self.act(self.bn(self.conv(x)))
+"""
+
+OWN_BLOCKS_USER = """
+    import torch.nn as nn
+
+    from ._blocks import ConvBnAct
+
+
+    class DownBlock(nn.Module):
+        def __init__(self, in_chs, out_chs, stride=2):
+            super().__init__()
+            self.conv1 = ConvBnAct(in_chs, out_chs, 3, stride, act_layer=nn.ReLU)
+            self.conv2 = ConvBnAct(out_chs, out_chs, 3)
+            self.shortcut = ConvBnAct(in_chs, out_chs, 1, stride)
+            self.act = nn.ReLU()
+
+        def forward(self, x):
+            return self.act(self.conv2(self.conv1(x)) + self.shortcut(x))
+"""
+
+
+def test_a_packages_own_helper_of_a_table_name_but_other_parameters_is_its_own(
+    tmp_path: Path,
+) -> None:
+    """timm's models define a `ConvBnAct(in_chs, out_chs, ...)` of their own beside timm.layers'
+    `ConvBnAct(in_channels, out_channels, ...)` the table describes: where the run lints the file
+    that defines it, its definition (no activation unless one is given) is what the call builds,
+    so the shortcut is a plain conv and norm."""
+    models = tmp_path / "timm" / "models"
+    models.mkdir(parents=True)
+    (models / "_blocks.py").write_text(textwrap.dedent(OWN_BLOCKS))
+    (models / "downnet.py").write_text(textwrap.dedent(OWN_BLOCKS_USER))
+    assert codes(check_paths([models])) == []

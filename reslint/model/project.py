@@ -103,9 +103,10 @@ class Project:
             target = self._find(importer.path, source.level, source.module)
             return ModuleRef(target) if target is not None else None
         module = importer.imports.absolute_module(source)
-        if module and described_in_its_package(f"{module}.{source.name}"):
-            return None  # the framework table's facts (reslint.knowledge.frameworks)
         target = self._find(importer.path, source.level, source.module)
+        parameters = _positional_parameters(target.definition(source.name)) if target else None
+        if module and described_in_its_package(f"{module}.{source.name}", parameters):
+            return None  # the framework table's facts (reslint.knowledge.frameworks)
         if target is not None and target is not importer:
             value = target.global_value(source.name)
             if value is not UNKNOWN:
@@ -156,3 +157,17 @@ def _stub_source(path: str) -> tuple[str, cst.Module]:
     with open(path, encoding="utf-8") as file:
         text = file.read()
     return text, parse_module(text)
+
+
+def _positional_parameters(definition: Any) -> tuple[str, ...] | None:
+    """The positional parameters a function or class (its `__init__`, less `self`) is defined with;
+    None for another definition (an import, an assignment)."""
+    from reslint.model.classes import ClassModel
+
+    init = definition.method("__init__") if isinstance(definition, ClassModel) else None
+    function = init if init is not None else definition
+    if not isinstance(function, cst.FunctionDef):
+        return None
+    params = function.params
+    names = tuple(p.name.value for p in (*params.posonly_params, *params.params))
+    return names[1:] if init is not None else names
