@@ -460,14 +460,15 @@ def _lookup(table: dict[tuple[str, str], object] | frozenset[tuple[str, str]], q
     return None
 
 
-def described_in_its_package(qualified: str, parameters: tuple[str, ...] | None = None) -> bool:
+def described_in_its_package(qualified: str, parameters: frozenset[str] | None = None) -> bool:
     """Whether a table here describes the name under a package its own path names
     (`pytorchcv.models.common.conv1x1_block`, `torchvision.ops.misc.Conv2dNormActivation`): the
     library's own helper. Its facts are kept even where the library's file is linted too, whose
     definition (activation lambdas, config dicts) the model follows less far than the table says.
-    `parameters`: the positional parameters of the definition the run found; where they do not start
-    with the table's, the name is another helper of the same package (timm's models define a
-    `ConvBnAct(in_chs, out_chs, ...)` of their own beside timm.layers'), and the table is not its."""
+    `parameters`: the parameters of the definition the run found (None: it takes any keyword, or it
+    is no function); where the table's are not all among them, the name is another helper of the
+    same package (timm's models define a `ConvBnAct(in_chs, out_chs, ...)` of their own beside
+    timm.layers'), and the table is not its."""
     parts = qualified.lstrip(".").split(".")
     tables: tuple[dict[tuple[str, str], Any], ...] = (
         BUILDERS,
@@ -480,7 +481,7 @@ def described_in_its_package(qualified: str, parameters: tuple[str, ...] | None 
     if not any((package, parts[-1]) in table for table in tables for package in parts[:-1]):
         return False
     expected = positional_parameters(qualified)
-    return parameters is None or expected is None or parameters[: len(expected)] == expected
+    return parameters is None or expected is None or parameters.issuperset(expected)
 
 
 def builder_for(qualified: str) -> Builder | None:

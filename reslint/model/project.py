@@ -104,7 +104,7 @@ class Project:
             return ModuleRef(target) if target is not None else None
         module = importer.imports.absolute_module(source)
         target = self._find(importer.path, source.level, source.module)
-        parameters = _positional_parameters(target.definition(source.name)) if target else None
+        parameters = _parameter_names(target.definition(source.name)) if target else None
         if module and described_in_its_package(f"{module}.{source.name}", parameters):
             return None  # the framework table's facts (reslint.knowledge.frameworks)
         if target is not None and target is not importer:
@@ -159,15 +159,18 @@ def _stub_source(path: str) -> tuple[str, cst.Module]:
     return text, parse_module(text)
 
 
-def _positional_parameters(definition: Any) -> tuple[str, ...] | None:
-    """The positional parameters a function or class (its `__init__`, less `self`) is defined with;
-    None for another definition (an import, an assignment)."""
+def _parameter_names(definition: Any) -> frozenset[str] | None:
+    """The parameters a function or class (its `__init__`) is defined with; None for another
+    definition (an import, an assignment) or one that takes any keyword (`**kwargs` passed on)."""
     from reslint.model.classes import ClassModel
 
     init = definition.method("__init__") if isinstance(definition, ClassModel) else None
     function = init if init is not None else definition
-    if not isinstance(function, cst.FunctionDef):
+    if not isinstance(function, cst.FunctionDef) or isinstance(
+        function.params.star_kwarg, cst.Param
+    ):
         return None
     params = function.params
-    names = tuple(p.name.value for p in (*params.posonly_params, *params.params))
-    return names[1:] if init is not None else names
+    return frozenset(
+        p.name.value for p in (*params.posonly_params, *params.params, *params.kwonly_params)
+    )
