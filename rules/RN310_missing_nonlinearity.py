@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from reslint.knowledge.layers import NORMS, LayerKind
 from reslint.model import ModuleModel
 from reslint.model.classes import Instance
+from reslint.model.constructions import built_inside_modules
 from reslint.model.queries import (
     Element,
     anchor_of,
@@ -65,8 +66,14 @@ class MissingNonlinearity(Rule):
                 for main in residual.mains:
                     yield from _between_convs(main)
             leading = stem(instance)
-            if leading and not _first_block_may_start_nonlinear(instance):
-                # a network: its stem ends at the first residual block
+            if (
+                leading
+                and not _first_block_may_start_nonlinear(instance)
+                and not built_inside_modules(instance.cls)
+            ):
+                # a network: its stem ends at the first residual block. A stage another module
+                # builds starts from the previous stage's output: its leading conv and norm are a
+                # transition (a patch embedding), not the network's first layer.
                 yield from _in_stem(leading, network=True)
             for chain in layer_sequences(instance):  # conv -> BN -> max-pool on any path
                 yield from _in_stem(chain, network=False)

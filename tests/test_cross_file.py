@@ -364,3 +364,97 @@ def test_a_layer_a_subclass_in_another_linted_file_uses_is_used(tmp_path: Path) 
     assert codes(check_paths([package])) == []
     alone = codes(check_paths([package / "backbone.py"]))
     assert [(name, code) for name, _, code in alone] == [("backbone.py", "RN107")]
+
+
+FRAMEWORK_HELPERS = """
+    import torch.nn as nn
+
+    MADE = {}
+
+
+    def conv1x1_block(in_channels, out_channels, stride=1, activation=(lambda: nn.ReLU())):
+        return MADE["conv"](in_channels, out_channels, 1, stride, activation)
+"""
+
+FRAMEWORK_UNIT = """
+    import torch.nn as nn
+
+    from .common import conv1x1_block
+
+
+    class Unit(nn.Module):
+        def __init__(self, in_channels, out_channels):
+            super().__init__()
+            mid = out_channels // 4
+            self.conv1 = conv1x1_block(in_channels, mid)
+            self.conv2 = conv1x1_block(mid, mid)
+            self.conv3 = conv1x1_block(mid, mid, activation=None)
+            self.identity_conv = conv1x1_block(in_channels, out_channels, activation=None)
+
+        def forward(self, x):
+            identity = self.identity_conv(x)
+            return self.conv3(self.conv2(self.conv1(x))) + identity
+"""
+
+
+def test_a_frameworks_own_helper_keeps_its_facts_when_its_file_is_linted_too(
+    tmp_path: Path,
+) -> None:
+    """pytorchcv's `conv1x1_block`, imported from `.common` inside pytorchcv: the table of framework
+    builders says what it builds even where the run also lints common.py, whose definition the model
+    follows less far (here not at all). Alone or together, the unit's conv3 gives the wrong width."""
+    models = tmp_path / "pytorchcv" / "models"
+    models.mkdir(parents=True)
+    (models / "common.py").write_text(textwrap.dedent(FRAMEWORK_HELPERS))
+    (models / "resnet.py").write_text(textwrap.dedent(FRAMEWORK_UNIT))
+    alone = codes(check_paths([models / "resnet.py"]))
+    together = codes(check_paths([models]))
+    assert alone == together == [("resnet.py", 13, "RN309")]
+
+
+OWN_BLOCKS = """
+    import torch.nn as nn
+
+
+    class ConvBnAct(nn.Module):
+        def __init__(self, in_chs, out_chs, kernel_size, stride=1, act_layer=None):
+            super().__init__()
+            self.conv = nn.Conv2d(in_chs, out_chs, kernel_size, stride, kernel_size // 2, bias=False)
+            self.bn = nn.BatchNorm2d(out_chs)
+            self.act = act_layer() if act_layer is not None else nn.Identity()
+
+        def forward(self, x):
+            return self.act(self.bn(self.conv(x)))
+"""
+
+OWN_BLOCKS_USER = """
+    import torch.nn as nn
+
+    from ._blocks import ConvBnAct
+
+
+    class DownBlock(nn.Module):
+        def __init__(self, in_chs, out_chs, stride=2):
+            super().__init__()
+            self.conv1 = ConvBnAct(in_chs, out_chs, 3, stride, act_layer=nn.ReLU)
+            self.conv2 = ConvBnAct(out_chs, out_chs, 3)
+            self.shortcut = ConvBnAct(in_chs, out_chs, 1, stride)
+            self.act = nn.ReLU()
+
+        def forward(self, x):
+            return self.act(self.conv2(self.conv1(x)) + self.shortcut(x))
+"""
+
+
+def test_a_packages_own_helper_of_a_table_name_but_other_parameters_is_its_own(
+    tmp_path: Path,
+) -> None:
+    """timm's models define a `ConvBnAct(in_chs, out_chs, ...)` of their own beside timm.layers'
+    `ConvBnAct(in_channels, out_channels, ...)` the table describes: where the run lints the file
+    that defines it, its definition (no activation unless one is given) is what the call builds,
+    so the shortcut is a plain conv and norm."""
+    models = tmp_path / "timm" / "models"
+    models.mkdir(parents=True)
+    (models / "_blocks.py").write_text(textwrap.dedent(OWN_BLOCKS))
+    (models / "downnet.py").write_text(textwrap.dedent(OWN_BLOCKS_USER))
+    assert codes(check_paths([models])) == []

@@ -14,6 +14,7 @@ and `import timm.layers as L; L.create_conv2d(...)`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -457,6 +458,30 @@ def _lookup(table: dict[tuple[str, str], object] | frozenset[tuple[str, str]], q
         if meanings and all(meaning == meanings[0] for meaning in meanings):
             return meanings[0]
     return None
+
+
+def described_in_its_package(qualified: str, parameters: frozenset[str] | None = None) -> bool:
+    """Whether a table here describes the name under a package its own path names
+    (`pytorchcv.models.common.conv1x1_block`, `torchvision.ops.misc.Conv2dNormActivation`): the
+    library's own helper. Its facts are kept even where the library's file is linted too, whose
+    definition (activation lambdas, config dicts) the model follows less far than the table says.
+    `parameters`: the parameters of the definition the run found (None: it takes any keyword, or it
+    is no function); where the table's are not all among them, the name is another helper of the
+    same package (timm's models define a `ConvBnAct(in_chs, out_chs, ...)` of their own beside
+    timm.layers'), and the table is not its."""
+    parts = qualified.lstrip(".").split(".")
+    tables: tuple[dict[tuple[str, str], Any], ...] = (
+        BUILDERS,
+        HEADS,
+        MODEL_FACTORIES,
+        TUPLE_REPEATERS,
+        ROUNDING_HELPERS,
+        CONTAINERS,
+    )
+    if not any((package, parts[-1]) in table for table in tables for package in parts[:-1]):
+        return False
+    expected = positional_parameters(qualified)
+    return parameters is None or expected is None or parameters.issuperset(expected)
 
 
 def builder_for(qualified: str) -> Builder | None:

@@ -182,6 +182,10 @@ def _chosen_norm_kind(value: Any) -> str | None:
 
 def _present(part: Part, bound: dict[str, Any], open_kwargs: bool) -> bool | None:
     """Whether a part is built: None when it depends on something reslint cannot see."""
+    if part.kind == LayerKind.ACT and part.chosen_by in bound and _is_none(bound[part.chosen_by]):
+        # `ConvNormAct(..., act_layer=None)`: no activation class, no activation (timm's
+        # create_act gives an Identity), whatever the switch says.
+        return False
     if part.switch is None:
         return True
     if part.switch not in bound:
@@ -194,6 +198,11 @@ def _present(part: Part, bound: dict[str, Any], open_kwargs: bool) -> bool | Non
     if value is UNKNOWN:
         return None
     return True
+
+
+def _is_none(value: Any) -> bool:
+    """None, or a parameter whose default is None (the configuration that leaves it out)."""
+    return (value.default if isinstance(value, Param) else value) is None
 
 
 def _arguments(

@@ -138,6 +138,14 @@ def _built_by_networks(cls: ClassModel, module: ModuleModel) -> list[Layer] | No
     return found or None
 
 
+def built_inside_modules(cls: ClassModel) -> bool:
+    """Whether a method of another nn.Module class of the file builds `cls` or hands it on (a stage
+    the network's `__init__` makes): a part of a network, whose input is another layer's output."""
+    module = cls.module
+    owners = (module.class_of(use.function) for use in _constructions(cls, module))
+    return any(owner is not None and owner is not cls and owner.is_module for owner in owners)
+
+
 def _constructions(cls: ClassModel, module: ModuleModel) -> list[NameUse]:
     """The reads of the class's name that may build it: all but those reaching its base
     (`super(Block, self)`) or naming it as another class's base. A name handed on (`block =

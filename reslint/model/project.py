@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import libcst as cst
 
 from reslint.fast_parse import parse_module
+from reslint.knowledge.frameworks import described_in_its_package
 from reslint.knowledge.stubs import stub_path
 from reslint.model.values import UNKNOWN, ModuleRef
 from reslint.project_files import ProjectFiles, normal_path
@@ -115,7 +116,11 @@ class Project:
         if source.name is None:
             target = self._find(importer.path, source.level, source.module)
             return ModuleRef(target) if target is not None else None
+        module = importer.imports.absolute_module(source)
         target = self._find(importer.path, source.level, source.module)
+        parameters = _parameter_names(target.definition(source.name)) if target else None
+        if module and described_in_its_package(f"{module}.{source.name}", parameters):
+            return None  # the framework table's facts (reslint.knowledge.frameworks)
         if target is not None and target is not importer:
             value = target.global_value(source.name)
             if value is not UNKNOWN:
@@ -166,3 +171,20 @@ def _stub_source(path: str) -> tuple[str, cst.Module]:
     with open(path, encoding="utf-8") as file:
         text = file.read()
     return text, parse_module(text)
+
+
+def _parameter_names(definition: Any) -> frozenset[str] | None:
+    """The parameters a function or class (its `__init__`) is defined with; None for another
+    definition (an import, an assignment) or one that takes any keyword (`**kwargs` passed on)."""
+    from reslint.model.classes import ClassModel
+
+    init = definition.method("__init__") if isinstance(definition, ClassModel) else None
+    function = init if init is not None else definition
+    if not isinstance(function, cst.FunctionDef) or isinstance(
+        function.params.star_kwarg, cst.Param
+    ):
+        return None
+    params = function.params
+    return frozenset(
+        p.name.value for p in (*params.posonly_params, *params.params, *params.kwonly_params)
+    )
