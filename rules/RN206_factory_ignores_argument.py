@@ -157,20 +157,20 @@ def _hidden_widths(function: cst.FunctionDef, module: ModuleModel) -> set[int]:
     one, not the number of classes (`Linear(d, 256), SiLU(), Linear(256, 128), ..., Linear(128, 66)`
     reports 66 alone)."""
     return {
-        first.value.evaluated_value
+        width.evaluated_value
         for call in module.calls_in(function)
         if module.imports.qualified(call.func) == "torch.nn.Linear"
-        and (first := _input_width(call)) is not None
+        and (width := _input_width(call)) is not None
     }
 
 
-def _input_width(call: cst.Call) -> cst.Arg | None:
+def _input_width(call: cst.Call) -> cst.Integer | None:
     """The integer `in_features` of an `nn.Linear(...)` call, when it is written as one."""
     for index, arg in enumerate(call.args):
         if (arg.keyword is None and index == 0) or (
             arg.keyword is not None and arg.keyword.value == "in_features"
         ):
-            return arg if isinstance(arg.value, cst.Integer) else None
+            return arg.value if isinstance(arg.value, cst.Integer) else None
     return None
 
 
