@@ -3,8 +3,10 @@
 IPython syntax is not Python: line magics (`%matplotlib inline`), shell escapes (`!pip install`,
 `files = !ls`), help (`nn.Conv2d?`) and cell magics (`%%bash`) are blanked so that the rest parses.
 A blanked line keeps its line (as `pass`, or `name = ...` for an assignment, so that the name stays
-bound); a cell whose magic runs another language is blanked whole. Cells are numbered from 1, counting
-every cell (markdown ones too), as notebook editors show them.
+bound); a cell whose magic runs another language is blanked whole. As IPython does, a cell whose
+first line is indented loses that indentation on every line that has it (code pasted from a function
+body runs). Cells are numbered from 1, counting every cell (markdown ones too), as notebook editors
+show them.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ class Cell:
     number: int  # 1-based, among all cells
     first_line: int  # where the cell starts in the joined source, 1-based
     source: str  # as written in the notebook
+    indent: int = 0  # the leading indentation taken off its lines (IPython's leading_indent)
 
     @property
     def line_count(self) -> int:
@@ -63,7 +66,12 @@ class Notebook:
         else:  # a span that runs past the cell (an unclosed bracket): keep its start
             end_line, end_column = line, finding.column + 1
         return replace(
-            finding, line=line, end_line=end_line, end_column=end_column, cell=cell.number
+            finding,
+            line=line,
+            column=finding.column + cell.indent,
+            end_line=end_line,
+            end_column=end_column + cell.indent,
+            cell=cell.number,
         )
 
     def cell_lines(self) -> dict[int, list[str]]:
@@ -94,7 +102,7 @@ def parse_notebook(text: str) -> Notebook:
         source = _code_source(cell, number)
         if source is None:
             continue
-        code.append(Cell(number, next_line, source))
+        code.append(Cell(number, next_line, source, len(_leading_indent(source))))
         python = python_of(source)
         parts.append(python)
         next_line += len(split_lines(python))
@@ -106,12 +114,22 @@ def python_of(source: str) -> str:
     lines = [line.rstrip("\r\n") for line in split_lines(source)]
     if not lines:
         return ""
+    indent = _leading_indent(source)
+    if indent:
+        lines = [line.removeprefix(indent) for line in lines]
     magic = _CELL_MAGIC.match(lines[0])
     if magic is not None:
         if magic.group(1) not in PYTHON_CELL_MAGICS:
             return "\n" * len(lines)  # another language (%%bash, %%writefile, ...): nothing to lint
         lines[0] = "pass"
     return "".join(_blank_magic(line) + "\n" for line in lines)
+
+
+def _leading_indent(source: str) -> str:
+    """The spaces and tabs the cell's first non-blank line starts with: IPython drops the blank
+    lines before it and removes them from every line that starts with them before it runs the cell."""
+    first = next((line for line in source.split("\n") if line.strip()), "")
+    return first[: len(first) - len(first.lstrip(" \t"))]
 
 
 def _blank_magic(line: str) -> str:

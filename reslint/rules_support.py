@@ -253,8 +253,12 @@ def _allowed_values(
     statement: cst.BaseStatement, module: ModuleModel
 ) -> tuple[str, frozenset[str]] | None:
     """`assert depth in [18, 34]`, `if depth not in [18, 34]: raise ...` -> ("depth", {"18", "34"});
-    `assert 1 <= depth <= 4` or `if not 1 <= depth <= 4: raise ...` -> ("depth", {"1", ..., "4"}):
-    the values that get past the statement."""
+    `assert 1 <= depth <= 4` or `if not 1 <= depth <= 4: raise ...` -> ("depth", {"1", ..., "4"});
+    `if mode == "a": ... elif mode == "b": ... else: raise ...` -> ("mode", {"a", "b"}): the values
+    that get past the statement."""
+    if isinstance(statement, cst.If) and _else_raises(statement):
+        subject, listed = chain_cases(statement, module)
+        return None if subject is None else (subject, listed)
     if isinstance(statement, cst.SimpleStatementLine) and isinstance(statement.body[0], cst.Assert):
         test: cst.BaseExpression | None = statement.body[0].test
     elif (
@@ -273,6 +277,19 @@ def _allowed_values(
     if subject is None:
         subject, values = _bounded_integers(test, module)
     return None if subject is None else (subject, values)
+
+
+def _else_raises(chain: cst.If) -> bool:
+    """The `if` / `elif` chain ends in an `else:` whose last statement raises."""
+    last: cst.If = chain
+    while isinstance(last.orelse, cst.If):
+        last = last.orelse
+    body = last.orelse.body if isinstance(last.orelse, cst.Else) else None
+    return (
+        isinstance(body, cst.IndentedBlock)
+        and isinstance(body.body[-1], cst.SimpleStatementLine)
+        and isinstance(body.body[-1].body[-1], cst.Raise)
+    )
 
 
 def _passing_test(raising: cst.BaseExpression) -> cst.BaseExpression | None:

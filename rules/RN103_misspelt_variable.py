@@ -86,14 +86,28 @@ class MisspeltVariable(Rule):
 
 def _another_word(name: str, other: str) -> bool:
     """`inp_img_small` / `inp_img_max`: the names differ in a whole word, not in its spelling (a
-    left-over variable of another scale or stage, not a typo)."""
+    left-over variable of another scale or stage, not a typo); or one is the other with whole words
+    added (`trainloader_test` beside `trainloader`): another variable named after it."""
     words, other_words = name.split("_"), other.split("_")
+    if _adds_words(words, other_words) or _adds_words(other_words, words):
+        return True
     if len(words) != len(other_words) or len(words) < 2:
         return False
     return any(
         a != b and len(a) >= 3 and len(b) >= 3 and did_you_mean(a, [b]) is None
         for a, b in zip(words, other_words, strict=True)
     )
+
+
+def _adds_words(longer: list[str], shorter: list[str]) -> bool:
+    """`longer` is `shorter` with whole words of three letters or more before or after it."""
+    extra = len(longer) - len(shorter)
+    if extra < 1:
+        return False
+    for added, kept in ((longer[:extra], longer[extra:]), (longer[-extra:], longer[:-extra])):
+        if kept == shorter and all(len(word) >= 3 and word.isalpha() for word in added):
+            return True
+    return False
 
 
 def _maybe_unbound(name: str, read: cst.Name, names: FunctionNames, module: ModuleModel) -> bool:

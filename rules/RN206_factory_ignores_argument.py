@@ -80,7 +80,12 @@ def _unused_output_size(
             continue  # `assert num_classes == 1`: the class supports one value, and says so
         if cls is not None and _subclass_reads(cls, name, module):
             continue
-        constants = list(_constant_output_sizes(function, cls, module))
+        hidden = _hidden_widths(function, module)
+        constants = [
+            (call, arg)
+            for call, arg in _constant_output_sizes(function, cls, module)
+            if not (isinstance(arg.value, cst.Integer) and arg.value.evaluated_value in hidden)
+        ]
         for call, arg in constants:
             yield Violation(
                 arg.value,
@@ -144,6 +149,29 @@ def _no_classifier_uses(cls: ClassModel, name: str, param: cst.Param) -> Violati
         f"`{cls.name}` takes `{name}` but never uses it: {has}",
         f"build the classifier with `{name}` outputs (`nn.Linear(..., {name})`)",
     )
+
+
+def _hidden_widths(function: cst.FunctionDef, module: ModuleModel) -> set[int]:
+    """The integer input widths of the linear layers the function builds (`nn.Linear(256, 128)`):
+    a layer that outputs one of them feeds another layer of the head, and its width is a hidden
+    one, not the number of classes (`Linear(d, 256), SiLU(), Linear(256, 128), ..., Linear(128, 66)`
+    reports 66 alone)."""
+    return {
+        width.evaluated_value
+        for call in module.calls_in(function)
+        if module.imports.qualified(call.func) == "torch.nn.Linear"
+        and (width := _input_width(call)) is not None
+    }
+
+
+def _input_width(call: cst.Call) -> cst.Integer | None:
+    """The integer `in_features` of an `nn.Linear(...)` call, when it is written as one."""
+    for index, arg in enumerate(call.args):
+        if (arg.keyword is None and index == 0) or (
+            arg.keyword is not None and arg.keyword.value == "in_features"
+        ):
+            return arg.value if isinstance(arg.value, cst.Integer) else None
+    return None
 
 
 def _constant_output_sizes(

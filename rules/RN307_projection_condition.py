@@ -78,7 +78,7 @@ class ProjectionCondition(Rule):
             ):
                 continue
             additions = _additions_using(shortcut)
-            chosen_stride = _stride_chosen_alongside(shortcut)
+            chosen_stride = _stride_chosen_alongside(shortcut) or _main_branch_unseen(shortcut)
             built = (
                 built_by_networks(shortcut.instance.cls, module)
                 if shortcut.instance is not None
@@ -204,6 +204,15 @@ def _stride_chosen_alongside(shortcut) -> bool:
         for residual in residuals(shortcut.instance)
         for conv in convs_of(residual.main)
     )
+
+
+def _main_branch_unseen(shortcut) -> bool:
+    """No convolution of the block's main branch is known (built by a factory reslint cannot
+    follow): a fixed stride of the projection then says nothing of the block's own stride."""
+    if shortcut.instance is None:
+        return False
+    found = residuals(shortcut.instance)
+    return bool(found) and not any(convs_of(residual.main) for residual in found)
 
 
 def _stride_values(conv) -> list:

@@ -9,6 +9,7 @@ import libcst as cst
 
 from reslint.knowledge.naming import NO_RESIDUAL_NAME, SHORTCUT_NAME
 from reslint.model import ModuleModel
+from reslint.model.names import FunctionNames
 from reslint.model.stores import assigned_name, names_read
 from reslint.model.walk import descendants
 from reslint.rule import Rule, Violation
@@ -82,7 +83,7 @@ def _unused_shortcut(function: cst.FunctionDef, module: ModuleModel) -> Iterator
         return  # most forwards: nothing to walk the body for
     read = names_read(function.body)
     returns = [n for n in descendants(function.body) if isinstance(n, cst.Return)]
-    if not returns:
+    if not returns or _adds_its_input(function, names):
         return
     unpacked = _unpacked_outputs(function)
     # `residual = self.shortcut(residual)` reads the name, but nothing reads what it computes.
@@ -97,6 +98,40 @@ def _unused_shortcut(function: cst.FunctionDef, module: ModuleModel) -> Iterator
                 "alone, without its residual connection",
                 f"add the shortcut before the last activation: `out = out + {name}`",
             )
+
+
+def _adds_its_input(function: cst.FunctionDef, names: FunctionNames) -> bool:
+    """Forward adds its input, or a shortcut layer applied to it, by another way (`residual = x`
+    left over, then `out += self.shortcut(x)`): the residual connection is there. Only an input
+    that forward never rebinds is the block's input wherever it is read."""
+    params = [p.name.value for p in function.params.params if p.name.value != "self"]
+    if not params or _assigned_a_value(names.bound.get(params[0], [])):
+        return False
+    given = params[0]
+    for node in descendants(function.body):
+        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Add):
+            operands: tuple[cst.BaseExpression, ...] = (node.left, node.right)
+        elif isinstance(node, cst.AugAssign) and isinstance(node.operator, cst.AddAssign):
+            operands = (node.value,)
+        else:
+            continue
+        if any(_input_or_its_shortcut(operand, given) for operand in operands):
+            return True
+    return False
+
+
+def _input_or_its_shortcut(operand: cst.BaseExpression, given: str) -> bool:
+    """`x`, or `self.shortcut(x)` / `self.downsample(x)`: the input, projected or not."""
+    if isinstance(operand, cst.Name):
+        return operand.value == given
+    return (
+        isinstance(operand, cst.Call)
+        and isinstance(operand.func, cst.Attribute)
+        and bool(SHORTCUT_NAME.search(operand.func.attr.value))
+        and len(operand.args) == 1
+        and isinstance(operand.args[0].value, cst.Name)
+        and operand.args[0].value.value == given
+    )
 
 
 def _unpacked_outputs(function: cst.FunctionDef) -> set[int]:

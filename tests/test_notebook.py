@@ -129,17 +129,26 @@ def test_stdin_takes_a_notebook(run_reslint, tmp_path):
         ("!pip install torch", "pass"),
         ("files = !ls", "files = ..."),
         ("a, b = %sx ls -1", "a, b = ..."),
-        ("    %time train(model)", "    pass"),
+        ("for model in models:\n    %time train(model)", "for model in models:\n    pass"),
         ("nn.Conv2d?", "pass"),
         ("??nn.Conv2d", "pass"),
         ("x = 5 % 3", "x = 5 % 3"),
-        ("    % b)", "    % b)"),
+        ("x = (a\n    % b)", "x = (a\n    % b)"),
         ("y = 1  # is this right?", "y = 1  # is this right?"),
         ("flag = x != y", "flag = x != y"),
     ],
 )
 def test_ipython_syntax_is_blanked_line_for_line(line, python):
     assert python_of(line) == python + "\n"
+
+
+def test_a_cell_indented_as_a_whole_loses_its_indentation_as_in_ipython():
+    """Code pasted from a function body runs in IPython, which removes the first line's indentation
+    from every line; findings keep the columns of the cell as written."""
+    assert python_of("\n  x = 1\n  if x:\n      y = 2") == "\nx = 1\nif x:\n    y = 2\n"
+    text = notebook(("code", "import torch.nn as nn"), ("code", "  fc = nn.linear(4, 4)\n  z = 1"))
+    (finding,) = reslint.check_source(text, path="nb.ipynb")
+    assert (finding.code, finding.cell, finding.line, finding.column) == ("RN105", 2, 1, 8)
 
 
 def test_cell_magics_blank_other_languages_and_keep_python_bodies():

@@ -104,6 +104,11 @@ NO_RESIDUAL_NAME = re.compile(
     r"|(?i:no_?(skip|shortcut|residual)|without_?(skip|shortcut|residual))"
 )
 
-# A flag that switches diagnostics on (`verbose`, `self.debug`, `print_shapes`, `show_maps`): what
-# runs under it runs only while someone is looking, not on every pass.
-DEBUG_SWITCH = re.compile(r"verbose|debug|print|log|show|trace|display|visuali[sz]e|plot", re.I)
+# A flag that switches diagnostics on (`verbose`, `self.debug`, `print_shapes`, `show_maps`), or one
+# that marks the first pass (`self.firstrun`, `first_call`), which forward clears: what runs under it
+# runs only while someone is looking, or once, not on every pass.
+DEBUG_SWITCH = re.compile(
+    r"verbose|debug|print|log|show|trace|display|visuali[sz]e|plot"
+    r"|first_?(run|pass|call|time|forward|batch|iter)",
+    re.I,
+)

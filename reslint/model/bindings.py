@@ -18,6 +18,7 @@ import libcst as cst
 
 from reslint.fast_parse import collection_paused
 from reslint.model.defined_reads import every_read_defined
+from reslint.model.walk import descendants
 
 if TYPE_CHECKING:
     from reslint.model.module import ModuleModel
@@ -54,10 +55,38 @@ def find_undefined_names(module: ModuleModel) -> tuple[UndefinedName, ...]:
         name = read.node.value
         if name not in places or name in module.lost_in_repair or module.names.loop_carried(read):
             continue  # pyflakes reads a loop in one pass: a name bound later in the body is unseen
+        if _presence_checked(read.node, module):
+            continue
         line, column, _, _ = module.position(read.node)
         if (line, column) in places[name]:
             found.append(((line, column), UndefinedName(read.node, name, read.function)))
     return tuple(undefined for _, undefined in sorted(found, key=lambda item: item[0]))
+
+
+def _presence_checked(read: cst.Name, module: ModuleModel) -> bool:
+    """The read runs only under a test that the name exists (`if "elapsed" in locals() or "elapsed"
+    in globals():`, `if name in dir():`): a script's guard for a value an earlier step may not have
+    made, which never raises NameError."""
+    return any(
+        way and any(_tests_presence(node, read.value) for node in descendants(choice.test))
+        for choice, way in module.names.choices_around(read, (cst.FunctionDef, cst.ClassDef))
+    )
+
+
+def _tests_presence(node: cst.CSTNode, name: str) -> bool:
+    """`"name" in locals()` (or `globals()`, `dir()`, `vars()`)."""
+    if not (isinstance(node, cst.Comparison) and len(node.comparisons) == 1):
+        return False
+    target = node.comparisons[0]
+    scope = target.comparator
+    return (
+        isinstance(target.operator, cst.In)
+        and isinstance(node.left, cst.SimpleString)
+        and node.left.evaluated_value == name
+        and isinstance(scope, cst.Call)
+        and isinstance(scope.func, cst.Name)
+        and scope.func.value in ("locals", "globals", "dir", "vars")
+    )
 
 
 def names_lost_in_repair(original: str, repaired: str) -> frozenset[str]:

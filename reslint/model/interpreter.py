@@ -1967,12 +1967,16 @@ def _dict_call(mapping: Any, kwargs: dict[str, Any]) -> DictValue:
 
 
 def _ordered_dict(args: list[Any]) -> DictValue:
-    """`OrderedDict([("conv", ...), ...])`. Pairs reslint cannot name, or a list it did not follow
-    to its end (stages appended in a loop over `zip(...)`), leave entries unknown: open-ended."""
+    """`OrderedDict([("conv", ...), ...])`, or `OrderedDict({"conv": ..., ...})` (a dict keeps its
+    order). Pairs reslint cannot name, or a list it did not follow to its end (stages appended in a
+    loop over `zip(...)`), leave entries unknown: open-ended."""
     result = DictValue()
     if not args:
         return result
     pairs = args[0]
+    if isinstance(pairs, DictValue):
+        result.items, result.open_ended = dict(pairs.items), pairs.open_ended
+        return result
     if not isinstance(pairs, ListValue) or pairs.open_ended or pairs.varying:
         result.open_ended = True
     for pair in pairs.items if isinstance(pairs, ListValue) else ():

@@ -168,11 +168,12 @@ class NameIndex:
         return False
 
     def under_debug_switch(self, node: cst.CSTNode) -> bool:
-        """Whether the node runs only when a diagnostics flag is on: inside the body of an `if` that
-        tests the flag (`if self.verbose:`, `if debug and i == 0:`), or the `else` of one that tests
-        it negated. Functions are not left."""
+        """Whether the node runs only when a diagnostics flag is on: inside the body of an `if` (or a
+        conditional expression: `print(x.shape) if self.verbose else None`) that tests the flag
+        (`if self.verbose:`, `if debug and i == 0:`), or the `else` of one that tests it negated.
+        Functions are not left."""
         return any(
-            isinstance(choice, cst.If) and _tests_switch(choice.test, way)
+            _tests_switch(choice.test, way)
             for choice, way in self.choices_around(node, (cst.FunctionDef, cst.ClassDef))
         )
 
