@@ -15,7 +15,7 @@ import pytest
 
 from reslint.knowledge import generate
 from reslint.knowledge.choices import IGNORES_CASE, LITERAL_CHOICES, accepts
-from reslint.knowledge.frameworks import builder_for
+from reslint.knowledge.frameworks import builder_for, is_registry_build
 from reslint.knowledge.layers import (
     CHANNEL_PRESERVING,
     LAYER_KINDS,
@@ -343,3 +343,11 @@ def test_a_relative_import_names_a_builder_only_when_its_name_has_one_meaning() 
     # `from ..utils import build_norm_layer`: mmcv's pair or mmpretrain's layer, nobody can tell.
     assert builder_for("..utils.build_norm_layer") is None
     assert builder_for("...common.conv3x3_block") == builder_for("pytorchcv.common.conv3x3_block")
+
+
+def test_registry_builds_are_openmmlab_registries_only() -> None:
+    assert is_registry_build("mmseg.registry.MODELS.build")
+    assert is_registry_build("mmengine.registry.MODELS.build")
+    assert not is_registry_build("mmseg.registry.MODELS.get")
+    assert not is_registry_build("builder.build")
+    assert not is_registry_build("mypkg.models.MODELS.build")

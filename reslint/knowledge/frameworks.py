@@ -13,6 +13,7 @@ and `import timm.layers as L; L.create_conv2d(...)`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -377,6 +378,16 @@ FACTORY_SUBSCRIPTS: dict[tuple[str, str], dict[str, str]] = {
 # Subscripts that are an activation instance already (no call needed).
 ACTIVATION_INSTANCES: frozenset[tuple[str, str]] = frozenset({("transformers", "ACT2FN")})
 
+# OpenMMLab 2.x builds layers from config dicts through its registries: `MODELS.build(act_cfg)` with
+# `act_cfg=dict(type="ReLU", inplace=True)` is `nn.ReLU(inplace=True)` (`mmseg.registry.MODELS`,
+# `mmdet.registry.MODELS`, mmengine's own: each package's registry is a child of mmengine's, where
+# mmcv registers these torch.nn activations under their class names). Other registered types (mmcv's
+# own `Swish`, `HSigmoid`, blocks, losses) are not torch's: their build stays unknown.
+_REGISTRY_BUILD = re.compile(r"(^|\.)registry\.[A-Z_]+\.build$")
+REGISTERED_TORCH_ACTIVATIONS = frozenset(
+    {"ReLU", "LeakyReLU", "PReLU", "RReLU", "ReLU6", "ELU", "Sigmoid", "Tanh", "GELU", "SiLU"}
+)
+
 # Modules of other libraries that wrap torch's functions under the same names and parameters: a call
 # there takes the values torch takes (transformers' `initialization.kaiming_normal_` passes `mode` and
 # `nonlinearity` on to torch.nn.init's, skipping only weights already loaded from a checkpoint).
@@ -533,6 +544,11 @@ def factory_subscript(qualified: str) -> dict[str, str] | None:
 
 def is_activation_instances(qualified: str) -> bool:
     return _lookup(ACTIVATION_INSTANCES, qualified) is not None
+
+
+def is_registry_build(qualified: str) -> bool:
+    """`mmseg.registry.MODELS.build`: an OpenMMLab registry building a layer from a config dict."""
+    return _REGISTRY_BUILD.search(qualified) is not None
 
 
 # What an instance of a framework's nn.Module base has beyond nn.Module's own attributes, in every

@@ -18,9 +18,11 @@ from typing import TYPE_CHECKING, Any
 import libcst as cst
 
 from reslint.knowledge.frameworks import (
+    REGISTERED_TORCH_ACTIVATIONS,
     builder_for,
     factory_subscript,
     is_activation_instances,
+    is_registry_build,
     model_factory,
     rounding_helper,
     torch_container,
@@ -953,6 +955,8 @@ class Interpreter:
             handled = self.call_method(receiver, node.func.attr.value, node, frame)
             if handled is not NotImplemented:
                 return handled
+            if is_registry_build(frame.module.imports.qualified(node.func) or ""):
+                return self.registry_build(node, frame)
         if called_name(node) in ARGUMENT_STORERS and frame.instance is not None:
             self.store_arguments(node, frame, frame.instance)
             return None
@@ -1201,6 +1205,28 @@ class Interpreter:
             name = qualified.rsplit(".", 1)[-1]
             return builders.build(builder, name, args, kwargs, node, tuple(self.guards))
         return self.unknown_call(frame.module.code(node.func), args, kwargs, node, frame.module)
+
+    def registry_build(self, node: cst.Call, frame: Frame) -> Any:
+        """`MODELS.build(act_cfg)` (reslint.knowledge.frameworks.is_registry_build): the torch.nn
+        activation the config's `type` names, built with the config's other entries; a config that
+        is a parameter's default (`act_cfg=dict(type="ReLU")`) builds the default's, as the
+        framework builders read `act_cfg`. Anything else the registry may build is unknown."""
+        args, kwargs = self.arguments(node, frame)
+        config = args[0] if len(args) == 1 and not kwargs else kwargs.get("cfg")
+        parameter = config.name if isinstance(config, Param) else ""
+        if isinstance(config, Param):
+            config = config.default
+        chosen = config.items.get("type") if isinstance(config, DictValue) else None
+        if (
+            not isinstance(config, DictValue)
+            or config.open_ended
+            or chosen not in REGISTERED_TORCH_ACTIVATIONS
+        ):
+            return UNKNOWN
+        settings = {key: value for key, value in config.items.items() if key != "type"}
+        layer = self.torch_layer(chosen, [], settings, node)
+        layer.default_of = parameter
+        return layer
 
     def torch_layer(
         self, type_name: str, args: list[Any], kwargs: dict[str, Any], node: cst.Call
