@@ -496,3 +496,48 @@ def test_getattr_with_a_default_gives_it_where_nothing_sets_the_attribute() -> N
     # `base + side[0]`: side[0] is the default's 0 here, the subclass's 8 there.
     assert plain.channels_in is not None and plain.channels_in.args[1].constant == 0
     assert fused.channels_in is not None and fused.channels_in.args[1].constant == 8
+
+
+def test_a_construction_with_numbers_shows_the_identity_its_builder_decided() -> None:
+    """`Expand(64, 64, 1, None)`, built by the network `net()` makes, adds 64 input channels to 256:
+    the class projects when handed a shortcut, the decided `if stride != 1:` handed none."""
+    from reslint.model.widening import widening_identities
+
+    module = model_of(
+        """
+        import torch.nn as nn
+        class Expand(nn.Module):
+            def __init__(self, cin, mid, stride=1, downsample=None):
+                super().__init__()
+                self.conv = nn.Conv2d(cin, mid, 1, stride)
+                self.out = nn.Conv2d(mid, mid * 4, 1)
+                self.downsample = downsample
+            def forward(self, x):
+                skip = x if self.downsample is None else self.downsample(x)
+                return self.out(self.conv(x)) + skip
+        def stages(widths, cin):
+            found = []
+            for index, width in enumerate(widths):
+                stride = 1 if index == 0 else 2
+                downsample = None
+                if stride != 1:
+                    downsample = nn.Conv2d(cin, width * 4, 1, stride)
+                found.append(Expand(cin, width, stride, downsample))
+                cin = width * 4
+            return found
+        class Net(nn.Module):
+            def __init__(self, widths=(64, 128)):
+                super().__init__()
+                self.body = nn.Sequential(*stages(widths, 64))
+            def forward(self, x):
+                return self.body(x)
+        def net():
+            return Net()
+        """
+    )
+    found = widening_identities(module)
+    assert [(str(a.constant), str(b.constant)) for a, b in (f.widths for f in found)] == [
+        ("256.0", "64.0")
+    ]
+    assert found[0].declined is not None
+    assert module.code(found[0].declined.test) == "stride != 1"

@@ -171,6 +171,9 @@ class Frame:
     returns: list[Any] = field(default_factory=list)
     # True once the code returned or raised; CONTINUED once a `continue` ended this loop iteration.
     terminated: bool | str = False
+    # The `if`s this run decided, by id, with the way each went last (a loop decides one per
+    # iteration): what chose a block's arguments here (Layer.decided).
+    decided: dict[int, tuple[cst.If, bool]] = field(default_factory=dict)
 
 
 CONTINUED = "continue"
@@ -486,6 +489,8 @@ class Interpreter:
         test = self.evaluate(node.test, frame)
         decided = truth(test)
         orelse = node.orelse
+        if decided is not None:
+            frame.decided[id(node)] = (node, decided)
         if decided is True:
             self.run_block(node.body, frame)
         elif decided is False:
@@ -1041,7 +1046,7 @@ class Interpreter:
         if isinstance(func, TorchRef):
             return self.call_torch(func, args, kwargs, node, frame)
         if isinstance(func, ClassRef):
-            return self.construct(func.cls, args, kwargs, node)
+            return self.construct(func.cls, args, kwargs, node, frame)
         if isinstance(func, FunctionRef):
             result = self.call_function(
                 func.node, args, kwargs, func.bound_self, frame.depth + 1, func.closure
@@ -1223,7 +1228,9 @@ class Interpreter:
             )
         return Layer(kind, type_name, node, bound, guards=tuple(self.guards))
 
-    def construct(self, cls: Any, args: list[Any], kwargs: dict[str, Any], node: cst.Call) -> Any:
+    def construct(
+        self, cls: Any, args: list[Any], kwargs: dict[str, Any], node: cst.Call, frame: Frame
+    ) -> Any:
         init = cls.method("__init__")
         bound = (
             self.bind(init, list(args), dict(kwargs), method=True, module=self.project.owner(init))
@@ -1232,6 +1239,7 @@ class Interpreter:
         )
         kind = "block" if cls.is_module else "object"
         layer = Layer(kind, cls.name, node, bound, cls=cls, guards=tuple(self.guards))
+        layer.decided = tuple(frame.decided.values())
         self.constructed.append(layer)
         if cls.torch_conv_base is not None:
             return self._as_torch_conv(layer, cls.torch_conv_base, node)
