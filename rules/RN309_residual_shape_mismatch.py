@@ -113,7 +113,7 @@ def _unprojected(
     builders = [method for name, method in stale.items() if name in read]
     return Violation(
         built.layer.node,
-        f"`{module.code(built.layer.node)}` builds `{built.instance.cls.name}`, whose "
+        f"`{module.code(built.layer.node.func)}(...)` builds `{built.instance.cls.name}`, whose "
         f"`{module.code(built.residual.site.node)}` adds {quoted(left)} and {quoted(right)} "
         "channels: no projection shortcut is passed, so the shortcut is the identity",
         "pass a projection shortcut (1x1 conv with the block's stride + BatchNorm) to every block "

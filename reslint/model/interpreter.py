@@ -1629,7 +1629,12 @@ def compare(op: str, left: Any, right: Any) -> Any:
     if isinstance(left, Expr) and isinstance(right, Expr):
         return _compare_sizes(op, left, right)
     if isinstance(left, str) and isinstance(right, str):
-        return {"Equal": left == right, "NotEqual": left != right}.get(op, UNKNOWN)
+        return {
+            "Equal": left == right,
+            "NotEqual": left != right,
+            "In": left in right,
+            "NotIn": left not in right,
+        }.get(op, UNKNOWN)
     if op in ("In", "NotIn") and isinstance(right, ListValue):
         return _membership(op, left, right)
     return UNKNOWN
