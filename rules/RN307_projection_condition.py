@@ -115,7 +115,7 @@ def _decided_identity(built: WideningIdentity, module: ModuleModel) -> Violation
     return Violation(
         test,
         f"`{module.code(test)}` builds no projection for "
-        f"`{module.code(built.layer.node.func)}(...)` (line {module.line_of(built.layer.node)}), a "
+        f"`{module.code(built.call.func)}(...)` (line {module.line_of(built.call)}), a "
         f"`{built.instance.cls.name}` whose `{module.code(built.residual.site.node)}` then adds "
         f"{quoted(left)} and {quoted(right)} channels: the identity shortcut has the wrong width",
         "project whenever the shape changes: test the channels as well as the stride "

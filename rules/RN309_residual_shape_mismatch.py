@@ -77,15 +77,15 @@ class ResidualShapeMismatch(Rule):
                     reaching((f for f in side if isinstance(f, Flow)), residual.site.guards)
                     for side in (residual.site.left, residual.site.right)
                 ]
-                channels = [side_channels(flows, instance) for flows in sides]
-                if None in channels or relation(channels[0], channels[1]) is not Relation.DIFFERENT:
+                left, right = (side_channels(flows, instance) for flows in sides)
+                if left is None or right is None or relation(left, right) is not Relation.DIFFERENT:
                     continue
-                if channels[0].symbols() != channels[1].symbols():
+                if left.symbols() != right.symbols():
                     continue  # `inplanes` against `planes`: fine whenever the caller passes equal values
                 yield Violation(
                     residual.site.node,
-                    f"`{module.code(residual.site.node)}` adds tensors of {quoted(channels[0])} and "
-                    f"{quoted(channels[1])} channels: the shortcut is the identity but the branch changes the shape",
+                    f"`{module.code(residual.site.node)}` adds tensors of {quoted(left)} and "
+                    f"{quoted(right)} channels: the shortcut is the identity but the branch changes the shape",
                     "give the blocks that change channels or stride a projection shortcut (1x1 conv with the "
                     "block's stride + BatchNorm)",
                 )
@@ -109,11 +109,11 @@ def _unprojected(
     from a running channel count its builder never updates, the widths are wrong, not the shortcut:
     RN205's finding on the builder is the cause."""
     left, right = built.widths
-    read = {module.code(arg.value) for arg in built.layer.node.args}
+    read = {module.code(arg.value) for arg in built.call.args}
     builders = [method for name, method in stale.items() if name in read]
     return Violation(
-        built.layer.node,
-        f"`{module.code(built.layer.node.func)}(...)` builds `{built.instance.cls.name}`, whose "
+        built.call,
+        f"`{module.code(built.call.func)}(...)` builds `{built.instance.cls.name}`, whose "
         f"`{module.code(built.residual.site.node)}` adds {quoted(left)} and {quoted(right)} "
         "channels: no projection shortcut is passed, so the shortcut is the identity",
         "pass a projection shortcut (1x1 conv with the block's stride + BatchNorm) to every block "

@@ -24,11 +24,12 @@ from reslint.model.walk import descendants
 
 @dataclass(frozen=True)
 class WideningIdentity:
-    """`layer` (a call of the file) builds `instance`, whose `residual` adds an identity shortcut
-    of `widths[0]` channels to `widths[1]`, both numbers. `declined`: the `if` of the code that
+    """`layer`, built by `call` (a call of the file), is `instance`, whose `residual` adds an
+    identity shortcut of `widths[0]` channels to `widths[1]`, both numbers. `declined`: the `if` of the code that
     built it which would have assigned the shortcut it passes and went the other way."""
 
     layer: Layer
+    call: cst.Call
     instance: Instance
     residual: Residual
     widths: tuple[Expr, Expr]
@@ -56,6 +57,7 @@ def _widening_identities(module: ModuleModel) -> Iterator[WideningIdentity]:
             or not module.owns(layer.node)
         ):
             continue
+        call = layer.node
         projecting = _fitting_projections(instance.cls)
         for residual in residuals(instance):
             if id(residual.site.node) not in projecting or any(residual.shortcuts):
@@ -64,7 +66,9 @@ def _widening_identities(module: ModuleModel) -> Iterator[WideningIdentity]:
                 continue
             widths = _identity_widths(residual, instance)
             if widths is not None:
-                yield WideningIdentity(layer, instance, residual, widths, _declined(layer, module))
+                yield WideningIdentity(
+                    layer, call, instance, residual, widths, _declined(layer, call, module)
+                )
 
 
 def _identity_widths(residual: Residual, instance: Instance) -> tuple[Expr, Expr] | None:
@@ -88,19 +92,19 @@ def _identity_widths(residual: Residual, instance: Instance) -> tuple[Expr, Expr
     return left, right
 
 
-def _declined(layer: Layer, module: ModuleModel) -> cst.If | None:
+def _declined(layer: Layer, call: cst.Call, module: ModuleModel) -> cst.If | None:
     """The decided `if` whose other way assigns a shortcut variable the call passes
     (`if stride != 1: downsample = ...` gone false, then `block(inplanes, planes, stride,
     downsample)`), while the way it went does not. Only an `if` written before the call: one after
     it, decided in an earlier turn of a loop, did not choose this call's arguments."""
     passed: set[str] = set()
-    for arg in layer.node.args:
+    for arg in call.args:
         names = {node.value for node in descendants(arg.value) if isinstance(node, cst.Name)}
         said = [arg.keyword.value] if arg.keyword else names
         if any(SHORTCUT_NAME.search(name) for name in said):
             passed |= names  # `downsample if index == 0 else None`: what the shortcut comes from
     for node, way in layer.decided:
-        if module.line_of(node) >= module.line_of(layer.node):
+        if module.line_of(node) >= module.line_of(call):
             continue
         taken, other = (node.body, node.orelse) if way else (node.orelse, node.body)
         for name in passed:
