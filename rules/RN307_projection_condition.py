@@ -27,8 +27,9 @@ from reslint.model.symbolic import (
     samples,
 )
 from reslint.model.values import Flow, Layer, options
+from reslint.model.widening import WideningIdentity, widening_identities
 from reslint.rule import Rule, Violation
-from reslint.rules_support import unique
+from reslint.rules_support import quoted, unique
 
 SAMPLES = 16  # sample points searched for a size the condition gets wrong
 
@@ -100,6 +101,26 @@ class ProjectionCondition(Rule):
                 )
                 if violation is not None:
                     yield violation
+        for built in widening_identities(module):
+            if built.declined is not None:
+                yield _decided_identity(built, module)
+
+
+def _decided_identity(built: WideningIdentity, module: ModuleModel) -> Violation:
+    """The test went the way without a projection for a block the file builds (the first stage
+    of a stage loop: stride 1, 64 -> 256 channels), whose identity shortcut then has the wrong
+    width: a test that knows only the stride, in the configuration the file makes."""
+    test = built.declined.test
+    left, right = built.widths
+    return Violation(
+        test,
+        f"`{module.code(test)}` builds no projection for "
+        f"`{module.code(built.call.func)}(...)` (line {module.line_of(built.call)}), a "
+        f"`{built.instance.cls.name}` whose `{module.code(built.residual.site.node)}` then adds "
+        f"{quoted(left)} and {quoted(right)} channels: the identity shortcut has the wrong width",
+        "project whenever the shape changes: test the channels as well as the stride "
+        "(`stride != 1 or inplanes != planes * expansion`)",
+    )
 
 
 def _additions_using(shortcut) -> list[Assumptions]:

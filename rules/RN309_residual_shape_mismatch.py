@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import libcst as cst
+
 from reslint.model import ModuleModel
-from reslint.model.classes import flow_channels_out
 from reslint.model.queries import (
     Element,
     Residual,
@@ -16,9 +17,16 @@ from reslint.model.queries import (
     layer_of,
     reaching,
     residuals,
+    stale_running_channels,
 )
 from reslint.model.symbolic import Assumptions, Expr, Relation, relation
 from reslint.model.values import Flow, Layer
+from reslint.model.widening import (
+    WideningIdentity,
+    projecting_sites,
+    side_channels,
+    widening_identities,
+)
 from reslint.rule import Rule, Violation
 from reslint.rules_support import quoted, unique
 
@@ -49,6 +57,7 @@ class ResidualShapeMismatch(Rule):
     """
 
     code = "RN309"
+    defers_to = ("RN205",)
     name = "residual-shape-mismatch"
 
     def check(self, module: ModuleModel) -> Iterator[Violation]:
@@ -58,7 +67,7 @@ class ResidualShapeMismatch(Rule):
         for instance in module.instances():
             if instance is instance.cls.generic and instance.cls.placeholder_properties:
                 continue  # the subclasses' values stand for it, in their own instances
-            projecting = _projecting_sites(instance)
+            projecting = projecting_sites(instance) | projecting_sites(instance.cls.generic)
             for residual in residuals(instance):
                 if id(residual.site.node) in projecting:
                     continue  # the class can project here: when it does not, the builder decided (RN307)
@@ -68,20 +77,49 @@ class ResidualShapeMismatch(Rule):
                     reaching((f for f in side if isinstance(f, Flow)), residual.site.guards)
                     for side in (residual.site.left, residual.site.right)
                 ]
-                channels = [_channels(flows, instance) for flows in sides]
-                if None in channels or relation(channels[0], channels[1]) is not Relation.DIFFERENT:
+                left, right = (side_channels(flows, instance) for flows in sides)
+                if left is None or right is None or relation(left, right) is not Relation.DIFFERENT:
                     continue
-                if channels[0].symbols() != channels[1].symbols():
+                if left.symbols() != right.symbols():
                     continue  # `inplanes` against `planes`: fine whenever the caller passes equal values
                 yield Violation(
                     residual.site.node,
-                    f"`{module.code(residual.site.node)}` adds tensors of {quoted(channels[0])} and "
-                    f"{quoted(channels[1])} channels: the shortcut is the identity but the branch changes the shape",
+                    f"`{module.code(residual.site.node)}` adds tensors of {quoted(left)} and "
+                    f"{quoted(right)} channels: the shortcut is the identity but the branch changes the shape",
                     "give the blocks that change channels or stride a projection shortcut (1x1 conv with the "
                     "block's stride + BatchNorm)",
                 )
             for residual in residuals(instance):
                 yield from _projection_mismatch(residual, instance.channels_in)
+        stale = {
+            f"self.{name}": method
+            for cls in module.module_classes
+            for name, method in stale_running_channels(cls, module).items()
+        }
+        for built in widening_identities(module):
+            if built.declined is None:  # a decided `if` that would have projected is RN307's
+                yield _unprojected(built, module, stale)
+
+
+def _unprojected(
+    built: WideningIdentity, module: ModuleModel, stale: dict[str, cst.FunctionDef]
+) -> Violation:
+    """A block the file builds with widths its identity shortcut cannot add, reported at the
+    call that builds it without a shortcut (a stage builder that never makes a downsample). Built
+    from a running channel count its builder never updates, the widths are wrong, not the shortcut:
+    RN205's finding on the builder is the cause."""
+    left, right = built.widths
+    read = {module.code(arg.value) for arg in built.call.args}
+    builders = [method for name, method in stale.items() if name in read]
+    return Violation(
+        built.call,
+        f"`{module.code(built.call.func)}(...)` builds `{built.instance.cls.name}`, whose "
+        f"`{module.code(built.residual.site.node)}` adds {quoted(left)} and {quoted(right)} "
+        "channels: no projection shortcut is passed, so the shortcut is the identity",
+        "pass a projection shortcut (1x1 conv with the block's stride + BatchNorm) to every block "
+        "that changes channels or stride",
+        defers_to=tuple(("RN205", method.name) for method in builders),
+    )
 
 
 def _projection_mismatch(residual: Residual, channels_in: Expr | None) -> Iterator[Violation]:
@@ -138,29 +176,6 @@ def _mismatch(
         f"build `{describe(place)}` with `{expected}` output channels (or `{describe(other)}` with "
         f"`{channels}`), whichever the block means",
     )
-
-
-def _projecting_sites(instance) -> set[int]:
-    """Additions that have a projection shortcut on some path, in the class as written (generic)."""
-    generic = instance.cls.generic
-    sites = set()
-    for candidate in (instance, generic):
-        if candidate is None:
-            continue
-        for residual in residuals(candidate):
-            if any(shortcut for shortcut in residual.shortcuts):
-                sites.add(id(residual.site.node))
-    return sites
-
-
-def _channels(flows: list[Flow], instance):
-    """The channel count of a side; the block's own input channels for its untouched input."""
-    values = [
-        flow_channels_out(flow)
-        or (instance.channels_in if flow.origin == "input" and not flow.steps else None)
-        for flow in flows
-    ]
-    return values[0] if values and all(v is not None for v in values) else None
 
 
 ResidualShapeMismatch.INVALID = [

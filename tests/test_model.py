@@ -21,6 +21,7 @@ from reslint.model.symbolic import (
     var,
 )
 from reslint.model.walk import descendants
+from reslint.model.widening import widening_identities
 
 
 def model_of(source: str):
@@ -565,3 +566,46 @@ def test_children_run_in_the_order_their_attributes_were_first_set() -> None:
     assert [getattr(c, "label", "unknown") for c in children.items] == ["conv", "unknown", "norm"]
     twice = next(i for i in model.instances() if i.cls.name == "Twice")
     assert twice.registered_children() is None  # `conv` set twice: its place is not known
+
+
+def test_a_construction_with_numbers_shows_the_identity_its_builder_decided() -> None:
+    """`Expand(64, 64, 1, None)`, built by the network `net()` makes, adds 64 input channels to 256:
+    the class projects when handed a shortcut, the decided `if stride != 1:` handed none."""
+    module = model_of(
+        """
+        import torch.nn as nn
+        class Expand(nn.Module):
+            def __init__(self, cin, mid, stride=1, downsample=None):
+                super().__init__()
+                self.conv = nn.Conv2d(cin, mid, 1, stride)
+                self.out = nn.Conv2d(mid, mid * 4, 1)
+                self.downsample = downsample
+            def forward(self, x):
+                skip = x if self.downsample is None else self.downsample(x)
+                return self.out(self.conv(x)) + skip
+        def stages(widths, cin):
+            found = []
+            for index, width in enumerate(widths):
+                stride = 1 if index == 0 else 2
+                downsample = None
+                if stride != 1:
+                    downsample = nn.Conv2d(cin, width * 4, 1, stride)
+                found.append(Expand(cin, width, stride, downsample))
+                cin = width * 4
+            return found
+        class Net(nn.Module):
+            def __init__(self, widths=(64, 128)):
+                super().__init__()
+                self.body = nn.Sequential(*stages(widths, 64))
+            def forward(self, x):
+                return self.body(x)
+        def net():
+            return Net()
+        """
+    )
+    found = widening_identities(module)
+    assert [(str(a.constant), str(b.constant)) for a, b in (f.widths for f in found)] == [
+        ("256.0", "64.0")
+    ]
+    assert found[0].declined is not None
+    assert module.code(found[0].declined.test) == "stride != 1"

@@ -41,7 +41,7 @@ class Builder:
     out_channels: str | None = "out_channels"
     stride: str | None = "stride"
     # "layers": the parts (one layer, or a Sequential of them); "named": mmcv's (name, layer) pair;
-    # "classifier": timm's (global pool, fc) pair; "same": returns its first argument unless it is a
+    # "classifier": timm's (global pool, fc) pair; "optional": its one part, None when switched off; "same": returns its first argument unless it is a
     # name string (timm's get_act_layer); "class": a layer class, built when called (`makes` says which).
     returns: str = "layers"
     makes: Builder | None = field(default=None, compare=False)
@@ -188,6 +188,16 @@ BUILDERS: dict[tuple[str, str], Builder] = {
         )
         for name in ("GroupNormAct", "GroupNorm1Act")
     },
+    # timm's attention factory: an SE / ECA / CBAM-style gate over the channels it is given, which
+    # keeps them; none at all when `attn_type` is None (the default of the blocks that take one).
+    ("timm", "create_attn"): Builder(
+        ("attn_type", "channels"),
+        (Part("mul", "ChannelAttention", "attn_type"),),
+        "channels",
+        "channels",
+        None,
+        returns="optional",
+    ),
     ("timm", "create_act_layer"): Builder(
         ("name",), (Part("act", "ReLU", chosen_by="name"),), None, None, None
     ),

@@ -70,6 +70,8 @@ def build(
         postfix = bound.get("postfix")
         suffix = _text(postfix) if postfix is not None else ""
         return ListValue([f"bn{suffix}", layers[0]])
+    if builder.returns == "optional":  # timm's create_attn: its one part, or None when off
+        return layers[0] if layers else None
     if builder.returns == "classifier":  # timm: (global pool, fc)
         return ListValue(list(layers))
     if len(layers) == 1:

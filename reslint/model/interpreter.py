@@ -172,6 +172,9 @@ class Frame:
     returns: list[Any] = field(default_factory=list)
     # True once the code returned or raised; CONTINUED once a `continue` ended this loop iteration.
     terminated: bool | str = False
+    # The `if`s this run decided, by id, with the way each went last (a loop decides one per
+    # iteration): what chose a block's arguments here (Layer.decided).
+    decided: dict[int, tuple[cst.If, bool]] = field(default_factory=dict)
 
 
 CONTINUED = "continue"
@@ -487,6 +490,8 @@ class Interpreter:
         test = self.evaluate(node.test, frame)
         decided = truth(test)
         orelse = node.orelse
+        if decided is not None:
+            frame.decided[id(node)] = (node, decided)
         if decided is True:
             self.run_block(node.body, frame)
         elif decided is False:
@@ -1044,7 +1049,7 @@ class Interpreter:
         if isinstance(func, TorchRef):
             return self.call_torch(func, args, kwargs, node, frame)
         if isinstance(func, ClassRef):
-            return self.construct(func.cls, args, kwargs, node)
+            return self.construct(func.cls, args, kwargs, node, frame)
         if isinstance(func, FunctionRef):
             result = self.call_function(
                 func.node, args, kwargs, func.bound_self, frame.depth + 1, func.closure
@@ -1248,7 +1253,9 @@ class Interpreter:
             )
         return Layer(kind, type_name, node, bound, guards=tuple(self.guards))
 
-    def construct(self, cls: Any, args: list[Any], kwargs: dict[str, Any], node: cst.Call) -> Any:
+    def construct(
+        self, cls: Any, args: list[Any], kwargs: dict[str, Any], node: cst.Call, frame: Frame
+    ) -> Any:
         init = cls.method("__init__")
         bound = (
             self.bind(init, list(args), dict(kwargs), method=True, module=self.project.owner(init))
@@ -1261,6 +1268,7 @@ class Interpreter:
             # A norm of the file's own (ConvNeXt's channels-first LayerNorm): it takes that many.
             kind, bound = LayerKind.NORM, {**bound, "num_features": channels}
         layer = Layer(kind, cls.name, node, bound, cls=cls, guards=tuple(self.guards))
+        layer.decided = tuple(frame.decided.values())
         self.constructed.append(layer)
         if cls.torch_conv_base is not None:
             return self._as_torch_conv(layer, cls.torch_conv_base, node)
@@ -1659,7 +1667,12 @@ def compare(op: str, left: Any, right: Any) -> Any:
     if isinstance(left, Expr) and isinstance(right, Expr):
         return _compare_sizes(op, left, right)
     if isinstance(left, str) and isinstance(right, str):
-        return {"Equal": left == right, "NotEqual": left != right}.get(op, UNKNOWN)
+        return {
+            "Equal": left == right,
+            "NotEqual": left != right,
+            "In": left in right,
+            "NotIn": left not in right,
+        }.get(op, UNKNOWN)
     if op in ("In", "NotIn") and isinstance(right, ListValue):
         return _membership(op, left, right)
     return UNKNOWN

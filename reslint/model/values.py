@@ -67,6 +67,9 @@ class Layer:
     site: cst.CSTNode | None = field(default=None, repr=False)
     # The undecidable `if` branches it was built in: (id of the if, which way).
     guards: tuple = field(default=(), repr=False)
+    # For a class of the file: the `if`s the code that built it decided, each with the way it
+    # went ((cst.If, bool)): why it got the arguments it got.
+    decided: tuple = field(default=(), repr=False)
     # The framework call that built it (`conv3x3_block`), for layers reslint knows from its tables.
     built_by: str = ""
     # A container forward indexes (`self.branches[i](x[i])`): its children are not one chain.
