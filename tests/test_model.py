@@ -496,3 +496,30 @@ def test_getattr_with_a_default_gives_it_where_nothing_sets_the_attribute() -> N
     # `base + side[0]`: side[0] is the default's 0 here, the subclass's 8 there.
     assert plain.channels_in is not None and plain.channels_in.args[1].constant == 0
     assert fused.channels_in is not None and fused.channels_in.args[1].constant == 8
+
+
+def test_a_block_returning_a_tuple_gives_each_element_its_own_steps() -> None:
+    model = model_of("""
+        import torch.nn as nn
+        import torch.nn.functional as F
+        class Body(nn.Module):
+            def __init__(self, c_in, c_out):
+                super().__init__()
+                self.norm = nn.BatchNorm2d(c_in)
+                self.conv = nn.Conv2d(c_in, c_out, 3, padding=1)
+            def forward(self, x):
+                pre = F.relu(self.norm(x))
+                return self.conv(pre), pre
+        class Unit(nn.Module):
+            def __init__(self, c_in, c_out):
+                super().__init__()
+                self.body = Body(c_in, c_out)
+                self.skip = nn.Conv2d(c_in, c_out, 1)
+            def forward(self, x):
+                y, pre = self.body(x)
+                return y + self.skip(pre)
+    """)
+    (residual,) = residuals(model.class_named("Unit").generic)
+    # the pre-activation both elements share is neither side's own
+    assert [describe(e) for e in residual.main] == ["conv"]
+    assert [describe(e) for e in residual.shortcuts[0]] == ["skip"]
