@@ -609,3 +609,30 @@ def test_a_construction_with_numbers_shows_the_identity_its_builder_decided() ->
     ]
     assert found[0].declined is not None
     assert module.code(found[0].declined.test) == "stride != 1"
+
+
+def test_a_block_returning_a_tuple_gives_each_element_its_own_steps() -> None:
+    model = model_of("""
+        import torch.nn as nn
+        import torch.nn.functional as F
+        class Body(nn.Module):
+            def __init__(self, c_in, c_out):
+                super().__init__()
+                self.norm = nn.BatchNorm2d(c_in)
+                self.conv = nn.Conv2d(c_in, c_out, 3, padding=1)
+            def forward(self, x):
+                pre = F.relu(self.norm(x))
+                return self.conv(pre), pre
+        class Unit(nn.Module):
+            def __init__(self, c_in, c_out):
+                super().__init__()
+                self.body = Body(c_in, c_out)
+                self.skip = nn.Conv2d(c_in, c_out, 1)
+            def forward(self, x):
+                y, pre = self.body(x)
+                return y + self.skip(pre)
+    """)
+    (residual,) = residuals(model.class_named("Unit").generic)
+    # the pre-activation both elements share is neither side's own
+    assert [describe(e) for e in residual.main] == ["conv"]
+    assert [describe(e) for e in residual.shortcuts[0]] == ["skip"]

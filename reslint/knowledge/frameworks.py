@@ -54,6 +54,9 @@ class Builder:
     # Arguments that, given at all, build something the parts do not describe (monai's
     # `is_transposed=True`, another `adn_ordering`): the call is then an unknown layer.
     unread: tuple[str, ...] = ()
+    # The flag that makes the block return a pair, its output and its input after the parts before
+    # the conv (pytorchcv's `return_preact=True`: the pre-activation a projection shortcut reads).
+    preact: str | None = None
 
 
 CONV = Part("conv", "Conv2d")
@@ -117,10 +120,13 @@ BUILDERS: dict[tuple[str, str], Builder] = {
     ),
     ("pytorchcv", "conv1x1"): Builder(_PYTORCHCV_BLOCK, (CONV,)),
     ("pytorchcv", "conv3x3"): Builder(_PYTORCHCV_BLOCK, (CONV,)),
-    ("pytorchcv", "pre_conv1x1_block"): Builder(
-        _PYTORCHCV_BLOCK, (BATCHNORM, RELU, CONV)
-    ),  # pre-activation: the norm sees the input channels
-    ("pytorchcv", "pre_conv3x3_block"): Builder(_PYTORCHCV_BLOCK, (BATCHNORM, RELU, CONV)),
+    # pre-activation: the norm sees the input channels
+    **{
+        ("pytorchcv", name): Builder(
+            _PYTORCHCV_BLOCK, (BATCHNORM, RELU, CONV), preact="return_preact"
+        )
+        for name in ("pre_conv1x1_block", "pre_conv3x3_block")
+    },
     ("pytorchcv", "lambda_relu"): Builder((), returns="class", makes=_ACT_CLASS),
     ("pytorchcv", "lambda_batchnorm2d"): Builder((), returns="class", makes=_NORM_CLASS),
     # mmcv / mmengine: the first argument is a config dict.

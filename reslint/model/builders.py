@@ -66,6 +66,7 @@ def build(
             return first
         return LayerClass(_named_norm(builder.makes or builder, first), name)
     layers = _parts(builder, name, bound, node, guards)
+    preact = builder.preact is not None and bound.get(builder.preact) is True
     if builder.returns == "named":  # mmcv: (name, layer); the name is what add_module will use
         postfix = bound.get("postfix")
         suffix = _text(postfix) if postfix is not None else ""
@@ -75,10 +76,13 @@ def build(
     if builder.returns == "classifier":  # timm: (global pool, fc)
         return ListValue(list(layers))
     if len(layers) == 1:
+        layers[0].returns_preact = preact
         return layers[0]
     for layer in layers:
         layer.label = f"{name}(...)'s {part_name(layer)}"
-    return Layer("sequential", name, node, {}, list(layers), guards=guards, built_by=name)
+    built = Layer("sequential", name, node, {}, list(layers), guards=guards, built_by=name)
+    built.returns_preact = preact
+    return built
 
 
 def _named_norm(makes: Builder, chosen: str) -> Builder:

@@ -57,6 +57,7 @@ from reslint.model.builders import LayerClass
 from reslint.model.call_binding import called_name, gives_a_parameter_twice, self_name
 from reslint.model.classes import ClassModel, ForwardModel
 from reslint.model.computed_names import never_set
+from reslint.model.flow import own_code
 from reslint.model.gates import is_gate
 from reslint.model.symbolic import (
     COMPARISON_SYMBOLS,
@@ -1058,7 +1059,11 @@ class Interpreter:
             return result
         if isinstance(func, Layer):
             flow = args[0] if args else UNKNOWN
-            return self.apply_step(flow, Step(func.kind, node, func, func.name()))
+            if func.returns_preact:
+                return self.call_preactivating(func, flow, node)
+            out = self.apply_step(flow, Step(func.kind, node, func, func.name()))
+            elements = self.returned_elements(func, flow)
+            return out if elements is None else elements
         if isinstance(func, Builtin):
             return self.call_builtin(func.name, args, kwargs, node, frame)
         if isinstance(func, Lambda):
@@ -1091,6 +1096,40 @@ class Interpreter:
                 "unknown", func.name, node, {"args": args, **kwargs}, guards=tuple(self.guards)
             )
         return self.unknown_call(frame.module.code(node.func), args, kwargs, node, frame.module)
+
+    def call_preactivating(self, layer: Layer, flow: Any, node: cst.Call) -> ListValue:
+        """A framework block built to return its pre-activation (pytorchcv's `return_preact=True`):
+        (output, the input after the parts before its conv). Both share those first steps, as the
+        block's own forward computes them once."""
+        parts = layer.flat()
+        first_conv = next((i for i, part in enumerate(parts) if part.kind == "conv"), len(parts))
+        preact = flow
+        for part in parts[:first_conv]:
+            preact = self.apply_step(preact, Step(part.kind, node, part, part.name()))
+        out = preact
+        for part in parts[first_conv:]:
+            out = self.apply_step(out, Step(part.kind, node, part, part.name()))
+        return ListValue([out, preact])
+
+    def returned_elements(self, block: Layer, flow: Any) -> ListValue | None:
+        """Calling one of the project's blocks whose forward returns a tuple of tensors (a body
+        returning its output and its pre-activation): each element is the caller's tensor followed
+        by the steps that element took in the block, where the block computed it as a straight
+        chain from its input; an element made otherwise is unknown. None for any other block."""
+        function = block.cls.method("forward") if block.cls is not None else None
+        if function is None or not _returns_tuple(function) or block.instance is None:
+            return None
+        guards, self.guards = self.guards, []  # the block's forward runs under its own branches
+        try:
+            forward = block.instance.forward
+        finally:
+            self.guards = guards
+        if forward is None or len(forward.returns) != 1:
+            return None
+        returned = forward.returns[0]
+        if not isinstance(returned, ListValue) or returned.open_ended:
+            return None
+        return ListValue([_continued(flow, item) for item in returned.items])
 
     def unknown_call(
         self,
@@ -2054,6 +2093,34 @@ def _exec_may_change(frame: Frame) -> None:
         frame.instance.dynamic_access = True
         reached += frame.instance.attrs.values()
     _may_have_changed(reached)
+
+
+def _returns_tuple(function: cst.FunctionDef) -> bool:
+    """Whether forward returns a tuple literal somewhere (`return x, x_pre_activ`)."""
+    return any(
+        isinstance(node, cst.Return) and isinstance(node.value, cst.Tuple)
+        for node in own_code(function)
+    )
+
+
+def _continued(flow: Any, element: Any) -> Any:
+    """A tensor a block returned (`element`, a flow from the block's input) continued from the
+    caller's tensor `flow`: UNKNOWN unless every way it was made is a straight chain from the input."""
+    made = options(element)
+    if not all(isinstance(option, Flow) and option.origin == "input" for option in made):
+        return UNKNOWN
+    continued = []
+    for start in options(flow):
+        if not isinstance(start, Flow):
+            return UNKNOWN
+        for option in made:
+            tensor = start
+            for step in option.steps:
+                tensor = tensor.then(step)
+            for guard in option.path:
+                tensor = tensor.through(guard)
+            continued.append(tensor)
+    return alternatives(continued)
 
 
 def _preserves(step: Step) -> bool:

@@ -80,6 +80,8 @@ class Layer:
     # For a container: the guards in force at each `append`/`add_module` of a child, by its id
     # (a child appended on two exclusive ways of an `if` is one child per configuration).
     fills: dict[int, list[tuple]] = field(default_factory=dict, repr=False)
+    # Called, it returns (output, pre-activation): a framework block built with its flag set.
+    returns_preact: bool = False
     # Set for instances of the file's own classes: the interpreted instance (lazy).
     _instance: Instance | None = None
     _instantiated: bool = False
