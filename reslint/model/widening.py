@@ -46,6 +46,7 @@ def widening_identities(module: ModuleModel) -> list[WideningIdentity]:
 
 def _widening_identities(module: ModuleModel) -> Iterator[WideningIdentity]:
     instances = {id(instance) for instance in module.instances()}
+    fitting: dict[int, set[int]] = {}  # by class: worked out once, and only for a widening sum
     for layer in module.interpreter.constructed:
         instance = layer._instance
         if (
@@ -58,17 +59,20 @@ def _widening_identities(module: ModuleModel) -> Iterator[WideningIdentity]:
         ):
             continue
         call = layer.node
-        projecting = _fitting_projections(instance.cls)
         for residual in residuals(instance):
-            if id(residual.site.node) not in projecting or any(residual.shortcuts):
+            widths = None if any(residual.shortcuts) else _identity_widths(residual, instance)
+            if widths is None:
+                continue  # this one got a projection, or its widths agree or are not numbers
+            cls = instance.cls
+            if id(cls) not in fitting:
+                fitting[id(cls)] = _fitting_projections(cls)
+            if id(residual.site.node) not in fitting[id(cls)]:
                 # RN309 judges a sum the class never projects, and one whose projection misfits
-                # its branch (the class is wrong, not its construction); this one got a projection
+                # its branch (the class is wrong, not its construction)
                 continue
-            widths = _identity_widths(residual, instance)
-            if widths is not None:
-                yield WideningIdentity(
-                    layer, call, instance, residual, widths, _declined(layer, call, module)
-                )
+            yield WideningIdentity(
+                layer, call, instance, residual, widths, _declined(layer, call, module)
+            )
 
 
 def _identity_widths(residual: Residual, instance: Instance) -> tuple[Expr, Expr] | None:
