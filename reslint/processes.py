@@ -49,7 +49,9 @@ def forked_map(
         initargs=(work,),  # forked: not pickled, so closures and open state are fine
     )
     try:
-        chunk = max(1, len(items) // (workers * 4))
+        # Small chunks, so that no worker is left with a long tail of items while the others wait;
+        # large enough that thousands of small items do not each cross the pipes alone.
+        chunk = max(1, len(items) // (workers * 16))
         yield from pool.map(_run, items, chunksize=chunk)
     except BaseException:  # Ctrl-C, a dead worker: do not wait for the rest
         pool.shutdown(wait=False, cancel_futures=True)

@@ -163,9 +163,17 @@ def _lint_group(group: Group) -> list[FileResult]:
 def _lint_in_pool(
     groups: Sequence[Group], workers: int, advance: Progress
 ) -> list[FileResult] | None:
-    """The groups linted on `workers` processes; None when the pool broke (go on in-process)."""
-    pooled = pooled_map(_lint_group, groups, workers, lambda found: advance(len(found)))
-    return None if pooled is None else [result for found in pooled for result in found]
+    """The groups linted on `workers` processes; None when the pool broke (go on in-process). The
+    largest go first, so that the workers finish together: a large group handed out last keeps one
+    worker busy while the others wait. Results come back in the groups' order."""
+    order = sorted(range(len(groups)), key=lambda index: -_total_size(groups[index : index + 1]))
+    pooled = pooled_map(
+        _lint_group, [groups[index] for index in order], workers, lambda found: advance(len(found))
+    )
+    if pooled is None:
+        return None
+    by_group = dict(zip(order, pooled))
+    return [result for index in range(len(groups)) for result in by_group[index]]
 
 
 def _worker_count(groups: Sequence[Group], jobs: int | None) -> int:

@@ -11,10 +11,10 @@ import pytest
 
 from reslint import processes, runner
 from reslint.engine import Checks, check_file, lint_file
-from reslint.findings import Finding, Severity
+from reslint.findings import FileResult, Finding, Severity
 from reslint.rule import Rule, Violation
 from reslint.selection import Layer, Selection, unknown_selectors
-from reslint.settings import Overrides, SettingsResolver
+from reslint.settings import Overrides, Settings, SettingsResolver
 from reslint.source import DEFAULT_MAX_BYTES, read_source
 from reslint.suppression import Suppressions
 
@@ -512,6 +512,26 @@ def test_worker_processes_give_the_same_result_as_one_process(tmp_path):
     assert parallel.findings == serial.findings
     assert len(parallel.findings) == 24
     assert sum(finding.code == "RN004" for finding in parallel.findings) == 6
+
+
+def test_the_pool_gets_the_largest_groups_first_and_results_keep_the_groups_order(
+    tmp_path, monkeypatch
+):
+    handed: list[str] = []
+
+    def in_order(work, items, workers, each):
+        handed.extend(group.paths[0] for group in items)
+        return [[FileResult(group.paths[0])] for group in items]
+
+    monkeypatch.setattr(runner, "pooled_map", in_order)
+    sizes = {"small.py": 1, "large.py": 50, "middle.py": 10}
+    groups = [
+        runner.Group((str(write(tmp_path, name, "x = 1\n" * lines)),), Settings(str(tmp_path)))
+        for name, lines in sizes.items()
+    ]
+    results = runner._lint_in_pool(groups, 2, lambda done: None)
+    assert [Path(path).name for path in handed] == ["large.py", "middle.py", "small.py"]
+    assert [Path(result.path).name for result in results or []] == list(sizes)
 
 
 def test_small_runs_stay_in_process(tmp_path, monkeypatch):
