@@ -14,7 +14,7 @@ from reslint.model.queries import (
     first_leaf,
     last_leaf,
     layer_sequences,
-    stale_running_channels,
+    stale_running_reads,
 )
 from reslint.model.symbolic import Comparison, Expr
 from reslint.rule import Rule, Violation
@@ -56,11 +56,7 @@ class ChannelChainMismatch(Rule):
         # Whole stages first, so a mismatch between two stages is reported on the stage the user built,
         # not on the first block inside the builder method.
         covered: set[tuple[int, int]] = set()
-        stale = {
-            f"self.{name}": method
-            for cls in module.module_classes
-            for name, method in stale_running_channels(cls, module).items()
-        }
+        stale = stale_running_reads(module)
         for instance in module.instances():
             for open_containers in (False, True):
                 tests = instance.tested_comparisons()

@@ -17,7 +17,7 @@ from reslint.model.queries import (
     layer_of,
     reaching,
     residuals,
-    stale_running_channels,
+    stale_running_reads,
 )
 from reslint.model.symbolic import Assumptions, Expr, Relation, relation
 from reslint.model.values import Flow, Layer
@@ -91,11 +91,7 @@ class ResidualShapeMismatch(Rule):
                 )
             for residual in residuals(instance):
                 yield from _projection_mismatch(residual, instance.channels_in)
-        stale = {
-            f"self.{name}": method
-            for cls in module.module_classes
-            for name, method in stale_running_channels(cls, module).items()
-        }
+        stale = stale_running_reads(module)
         for built in widening_identities(module):
             if built.declined is None:  # a decided `if` that would have projected is RN307's
                 yield _unprojected(built, module, stale)

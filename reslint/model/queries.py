@@ -802,6 +802,19 @@ def stale_running_channels(cls, module) -> dict[str, cst.FunctionDef]:
     return stale
 
 
+def stale_running_reads(module) -> dict[str, cst.FunctionDef]:
+    """`stale_running_channels` of every module class of the file, by the text that reads the count
+    (`"self.inplanes"` -> the builder method that never updates it). Worked out once per file."""
+    cache = module.__dict__
+    if "_stale_running_reads" not in cache:
+        cache["_stale_running_reads"] = {
+            f"self.{name}": method
+            for cls in module.module_classes
+            for name, method in stale_running_channels(cls, module).items()
+        }
+    return cache["_stale_running_reads"]
+
+
 def _repeated(calls: list[cst.Call], method: cst.FunctionDef, cls, module) -> bool:
     """Whether the builds run more than once: two of them, one in a loop or comprehension, or a
     method the class calls more than once (one stage per call)."""
