@@ -206,6 +206,8 @@ class Interpreter:
         self.class_operands: dict[int, tuple[cst.CSTNode, bool]] = {}
         # For-loops by node: does the body pick a layer by the loop variable (see run_for)?
         self._picks_by_index: dict[int, bool] = {}
+        # Whether a forward returns a tuple literal, by id: asked at every call of a block.
+        self._returns_tuple: dict[int, bool] = {}
 
     # ----- forward ---------------------------------------------------------------------------
 
@@ -1117,7 +1119,11 @@ class Interpreter:
         by the steps that element took in the block, where the block computed it as a straight
         chain from its input; an element made otherwise is unknown. None for any other block."""
         function = block.cls.method("forward") if block.cls is not None else None
-        if function is None or not _returns_tuple(function) or block.instance is None:
+        if function is None:
+            return None
+        if id(function) not in self._returns_tuple:
+            self._returns_tuple[id(function)] = _returns_tuple(function)
+        if not self._returns_tuple[id(function)] or block.instance is None:
             return None
         guards, self.guards = self.guards, []  # the block's forward runs under its own branches
         try:
