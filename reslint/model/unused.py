@@ -261,9 +261,7 @@ def _bare_reads(cls: ClassModel, name: str, module: ModuleModel) -> list[cst.Nam
         read
         for method in cls.methods.values()
         for read in home.names.functions[id(method)].reads
-        if read.value == name
-        and isinstance(call := home.names.parents.get(id(read)), cst.Call)
-        and call.func is read
+        if read.value == name and _is_called(read, home)
     ]
 
 
@@ -359,7 +357,8 @@ def _reads_name(node: cst.BaseExpression, name: str | None) -> bool:
     return isinstance(node, cst.Name) and node.value == name
 
 
-def _is_called(read: cst.Attribute, module: ModuleModel) -> bool:
+def _is_called(read: cst.Name | cst.Attribute, module: ModuleModel) -> bool:
+    """`read(...)`: the name or attribute is what a call calls."""
     parent = module.file_of(read).names.parents.get(id(read))
     return isinstance(parent, cst.Call) and parent.func is read
 
