@@ -41,8 +41,9 @@ class Builder:
     out_channels: str | None = "out_channels"
     stride: str | None = "stride"
     # "layers": the parts (one layer, or a Sequential of them); "named": mmcv's (name, layer) pair;
-    # "classifier": timm's (global pool, fc) pair; "optional": its one part, None when switched off; "same": returns its first argument unless it is a
-    # name string (timm's get_act_layer); "class": a layer class, built when called (`makes` says which).
+    # "classifier": timm's (global pool, fc) pair; "optional": its one part, None when switched off;
+    # "same": returns its first argument unless it is a name string (timm's get_act_layer); "class":
+    # a layer class, built when called (`makes` says which).
     returns: str = "layers"
     makes: Builder | None = field(default=None, compare=False)
     # "named": how the returned name starts, before the `postfix` argument's text.
