@@ -17,6 +17,7 @@ from reslint.model.builders import part_name
 from reslint.model.call_binding import called_name
 from reslint.model.channel_norms import channel_norm_parameter
 from reslint.model.constructions import passed_numbers
+from reslint.model.network_families import names_decided_on
 from reslint.model.symbolic import Comparison, Expr, Relation, comparisons, either, relation
 from reslint.model.values import (
     UNKNOWN,
@@ -291,6 +292,12 @@ class ClassModel:
         if init is None or forward is None or not self.is_module:
             return None
         return channel_norm_parameter(init, forward)
+
+    @cached_property
+    def decided_names(self) -> frozenset[str]:
+        """The names this class's code tests, compares or indexes with (`depth` in `if depth >= 50`),
+        in its methods and the file's functions they call."""
+        return names_decided_on(list(self.methods.values()), self.module)
 
     @cached_property
     def placeholder_properties(self) -> bool:

@@ -24,6 +24,7 @@ from reslint.model.flow import FunctionFlow, analyse_function, own_code, target_
 from reslint.model.imports import ImportMap
 from reslint.model.interpreter import Builtin, Frame, Interpreter
 from reslint.model.names import NameIndex
+from reslint.model.network_families import family_key
 from reslint.model.positions import PlacedStatement, code_of, place_statement, statement_lines
 from reslint.model.project import Project
 from reslint.model.stores import Liveness, liveness
@@ -608,10 +609,11 @@ class ModuleModel:
                 cls.instantiate(choice)
         built: set[str] = set()
         for function in self.function_defs:
+            if self._built_through_callers(function):
+                continue
             for option in self.declared_models(function):
                 if isinstance(option, Layer) and option.kind == "block":
-                    # resnet50/101/152 differ only in blocks per stage, which no rule needs twice.
-                    key = _factory_key(option)
+                    key = family_key(option)
                     if key not in built:
                         built.add(key)
                         option.instance  # noqa: B018 -- builds and caches the instance
@@ -631,6 +633,24 @@ class ModuleModel:
                                 inner.instance  # noqa: B018 -- builds and caches the instance
         self.__dict__["_all_instances"] = seen
         return seen
+
+    def _built_through_callers(self, function: cst.FunctionDef) -> bool:
+        """`_resnet(block, layers, **kwargs)`, which the file's factories call with their blocks: a
+        parameter without a default left to its callers. Its own network, built around blocks
+        nobody passed, has nothing its callers' networks lack."""
+        params = function.params
+        if all(
+            p.default is not None
+            for p in (*params.posonly_params, *params.params, *params.kwonly_params)
+        ):
+            return False
+        name = function.name.value
+        return any(
+            isinstance(call.func, cst.Name) and call.func.value == name
+            for caller in self.function_defs
+            if caller is not function
+            for call in self.calls_in(caller)
+        )
 
     def declared_models(self, function: cst.FunctionDef) -> list[Any]:
         """What a factory returns with its defaults and with each entry of a table it looks its
@@ -729,27 +749,6 @@ def _builds_handed_class(function: cst.FunctionDef) -> bool:
 def _first_param(function: cst.FunctionDef) -> str | None:
     params = [*function.params.posonly_params, *function.params.params]
     return params[0].name.value if params else None
-
-
-def _factory_key(layer: Layer) -> str:
-    from reslint.model.classes import _value_key
-    from reslint.model.values import ListValue
-
-    def counts_only(value: Any) -> bool:
-        return isinstance(value, ListValue) and all(
-            getattr(item, "constant", None) is not None for item in value.items
-        )
-
-    return repr(
-        (
-            layer.type_name,
-            sorted(
-                (name, _value_key(value))
-                for name, value in layer.args.items()
-                if not counts_only(value)
-            ),
-        )
-    )
 
 
 def _simple_text(node: cst.CSTNode) -> str | None:
