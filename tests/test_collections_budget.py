@@ -9,12 +9,15 @@ from collections.abc import Iterator
 
 import pytest
 
+from reslint import collections_budget
 from reslint.collections_budget import YOUNG_THRESHOLD, fewer_collections
 
 
 @pytest.fixture
-def collector() -> Iterator[None]:
+def collector(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The collector as a fresh command process finds it: nothing frozen yet."""
     enabled, threshold = gc.isenabled(), gc.get_threshold()
+    monkeypatch.setattr(collections_budget, "_start_up_frozen", [])
     yield
     gc.unfreeze()
     gc.set_threshold(*threshold)
