@@ -62,8 +62,8 @@ def run_once(argv: list[str], cwd: Path | None = None) -> tuple[float, float]:
 
 def measure(commands: dict[str, list[str]], runs: int, cwd: Path | None = None) -> list[Row]:
     """Runs the commands interleaved (one warm-up each first) so drift hits all of them alike. The
-    warm-up is also reslint's first run, which fills its cache of compiled dataclass methods
-    (reslint.dataclass_code), as a user's first run does."""
+    warm-up is also reslint's first run, which fills its cache of compiled dataclass methods and
+    regular expressions (reslint.compile_cache), as a user's first run does."""
     rows = {name: Row(name, [], []) for name in commands}
     for argv in commands.values():
         run_once(argv, cwd)

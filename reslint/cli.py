@@ -70,10 +70,11 @@ def entry() -> NoReturn:
     """The console script and `python -m reslint`: main() in a process of its own, which then ends
     without tearing the interpreter down. Freeing every module, parse tree and model one object at a
     time is about a seventh of a one-file run (measured); the operating system frees it all at once.
-    The methods of the dataclasses it imports are compiled once, not at every start (reslint.dataclass_code)."""
+    The dataclass methods and regular expressions it compiles are compiled once, not at every start
+    (reslint.compile_cache)."""
     import gc
 
-    from reslint.dataclass_code import compiled_once
+    from reslint.compile_cache import compiled_once
 
     gc.disable()  # start-up builds objects that live for the whole run: see collections_budget
     with compiled_once():

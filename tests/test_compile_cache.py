@@ -1,16 +1,17 @@
-"""The cache of the methods `@dataclass` writes (reslint.dataclass_code)."""
+"""The cache of the methods `@dataclass` writes and of compiled regular expressions (reslint.compile_cache)."""
 
 from __future__ import annotations
 
 import dataclasses
 import marshal
 import os
+import re
 from pathlib import Path
 
 import pytest
 
-from reslint import dataclass_code
-from reslint.dataclass_code import compiled_once
+from reslint import compile_cache
+from reslint.compile_cache import compiled_once
 
 
 def point_class() -> type:
@@ -20,7 +21,7 @@ def point_class() -> type:
 
 
 def cache_file(directory: Path) -> Path:
-    (found,) = directory.glob("dataclass-methods-*.marshal")
+    (found,) = directory.glob("compiled-*.marshal")
     return found
 
 
@@ -28,14 +29,14 @@ def test_the_methods_are_compiled_once_and_then_read_from_the_cache(tmp_path, mo
     with compiled_once(str(tmp_path)):
         first = point_class()
     assert "exec" not in vars(dataclasses)  # the hook is gone on the way out
-    cached = marshal.loads(cache_file(tmp_path).read_bytes())
+    cached = marshal.loads(cache_file(tmp_path).read_bytes())["methods"]
     # keyed by the source dataclasses wrote: __init__, __repr__, __eq__, __hash__ and the frozen pair
     assert sum("def __" in key for key in cached) == 6
 
     def no_compiling(*args: object, **kwargs: object) -> None:
         raise AssertionError("compiled although the cache holds the method")
 
-    monkeypatch.setattr(dataclass_code, "compile", no_compiling, raising=False)
+    monkeypatch.setattr(compile_cache, "compile", no_compiling, raising=False)
     with compiled_once(str(tmp_path)):
         second = point_class()
     assert second(1, 2) == second(1, 2) and hash(second(1)) == hash(second(1, 0))
@@ -57,11 +58,12 @@ def test_a_file_others_may_write_is_not_run(tmp_path):
     with compiled_once(str(tmp_path)):
         point_class()
     path = cache_file(tmp_path)
+    known = marshal.loads(path.read_bytes())
     planted = {
         key: compile("raise RuntimeError('planted')", "<string>", "exec")
-        for key in marshal.loads(path.read_bytes())
+        for key in known["methods"]
     }
-    path.write_bytes(marshal.dumps(planted))
+    path.write_bytes(marshal.dumps({"methods": planted, "patterns": known["patterns"]}))
     os.chmod(path, 0o666)
     with compiled_once(str(tmp_path)):
         assert point_class()(1).y == 0  # compiled afresh, not the planted code
@@ -69,12 +71,12 @@ def test_a_file_others_may_write_is_not_run(tmp_path):
 
 @pytest.mark.parametrize("content", [b"", b"not marshal data", marshal.dumps(["a", "list"])])
 def test_an_unreadable_cache_is_compiled_afresh_and_replaced(tmp_path, content):
-    path = tmp_path / dataclass_code._file_name()
+    path = tmp_path / compile_cache._file_name()
     path.write_bytes(content)
     os.chmod(path, 0o600)
     with compiled_once(str(tmp_path)):
         assert point_class()(5).x == 5
-    assert isinstance(marshal.loads(path.read_bytes()), dict)
+    assert marshal.loads(path.read_bytes())["methods"]
 
 
 def test_an_unwritable_cache_folder_is_not_an_error(tmp_path):
@@ -96,3 +98,54 @@ def test_the_command_fills_the_cache_and_reports_the_same(run_reslint, tmp_path)
         first.stderr,
     )
     assert first.returncode == 1
+
+
+# Patterns no other code of the test run compiles, so that `re`'s own per-process cache misses them.
+PATTERNS = [
+    (r"(?P<stage>layer|stage)(?P<index>\d+)\.(?:conv|bn)[12]_probe", 0),
+    (r"^\s*#\s*probe\s*:\s*(?P<codes>[A-Z]+\d+(?:,\s*[A-Z]+\d+)*)$", re.I | re.M),
+    (r"probe(?=[a-z])|(?<!x)[^\W\d]{2,}probe", re.ASCII),
+]
+
+
+def compile_fresh(pattern: str, flags: int) -> re.Pattern[str]:
+    re.purge()  # past re's own cache: every call reaches the compiler
+    return re.compile(pattern, flags)
+
+
+def test_a_cached_pattern_is_the_pattern_re_compiles(tmp_path, monkeypatch):
+    plain = [compile_fresh(pattern, flags) for pattern, flags in PATTERNS]
+    with compiled_once(str(tmp_path)):
+        first = [compile_fresh(pattern, flags) for pattern, flags in PATTERNS]
+    assert len(marshal.loads(cache_file(tmp_path).read_bytes())["patterns"]) >= len(PATTERNS)
+
+    def no_parsing(*args: object, **kwargs: object) -> None:
+        raise AssertionError("parsed although the cache holds the pattern")
+
+    monkeypatch.setattr(re._parser, "parse", no_parsing)  # type: ignore[attr-defined]
+    with compiled_once(str(tmp_path)):
+        second = [compile_fresh(pattern, flags) for pattern, flags in PATTERNS]
+    # Patterns compare equal when their flags, source and engine program are the same.
+    assert plain == first == second
+    assert second[0].groupindex == {"stage": 1, "index": 2}
+    assert second[1].match("# probe: RN101, RN202").group("codes") == "RN101, RN202"
+    assert re._compiler.compile.__module__ == "re._compiler"  # type: ignore[attr-defined]  # unhooked
+
+
+def test_a_planted_pattern_program_is_not_run_from_a_file_others_may_write(tmp_path):
+    pattern, flags = PATTERNS[0]
+    with compiled_once(str(tmp_path)):
+        compile_fresh(pattern, flags)
+    path = cache_file(tmp_path)
+    known = marshal.loads(path.read_bytes())
+    with compiled_once(str(tmp_path / "planting")):
+        compile_fresh(r"planted", 0)
+    planted_program = marshal.loads(cache_file(tmp_path / "planting").read_bytes())["patterns"][
+        ("planted", 0)
+    ]
+    known["patterns"] = {key: planted_program for key in known["patterns"]}
+    path.write_bytes(marshal.dumps(known))
+    os.chmod(path, 0o666)
+    with compiled_once(str(tmp_path)):
+        # compiled afresh: the planted program would match "planted" only
+        assert compile_fresh(pattern, flags).match("layer2.conv1_probe")
