@@ -8,6 +8,7 @@ import libcst as cst
 
 from reslint.model import build_module_model
 from reslint.model.symbolic import Expr
+from reslint.model.values import Layer
 
 NETWORK = """
 import torch.nn as nn
@@ -84,11 +85,49 @@ def test_other_blocks_or_other_values_than_numbers_are_other_networks() -> None:
     assert widths == [64.0, 96.0]
 
 
-def test_a_helper_that_leaves_its_blocks_to_its_callers_is_built_through_them_only() -> None:
-    widths = built_widths("""
-        def _net(block, blocks, **kwargs):
-            return Net(block, blocks, **kwargs)
-        def net_a():
-            return _net(Block, 2, width=32)
-    """)
-    assert widths == [32.0]  # not also _net's own Net, at the default width
+ANNOTATED = """
+import torch.nn as nn
+
+class Block(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.conv = nn.Conv2d(c, c, 3, padding=1, bias=False)
+    def forward(self, x):
+        return x + self.conv(x)
+
+class Other(Block):
+    pass
+
+class Net(nn.Module):
+    def __init__(self, block: type[Block | Other], width=64):
+        super().__init__()
+        self.body = block(width)
+    def forward(self, x):
+        return self.body(x)
+"""
+
+
+def networks_built(factories: str) -> list[tuple[str, object]]:
+    """Each `Net` built with a block class: (the class, its width)."""
+    source = textwrap.dedent(ANNOTATED) + textwrap.dedent(factories)
+    model = build_module_model(cst.parse_module(source), source, "nets.py")
+    model.instances()
+    built = []
+    for instance in model.class_named("Net").instances():
+        body = instance.attrs.get("body")
+        if isinstance(body, Layer) and body.cls is not None:
+            width = body.args["c"]
+            built.append((body.cls.name, width.constant if width.constant is not None else str(width)))
+    return sorted(built, key=str)
+
+
+def test_a_class_an_annotation_offers_is_tried_unless_a_factory_builds_the_network_with_it() -> None:
+    # No factory: Net is tried with each annotated block, its width left open.
+    assert networks_built("") == [("Block", "width"), ("Other", "width")]
+    # A factory builds Net with Block: that network stands for the annotation's Block (Net is
+    # built with Block once, not also with its arguments but the class left open; the width the
+    # file always passes is the width of every Net).
+    assert networks_built("""
+        def net():
+            return Net(Block, width=32)
+    """) == [("Block", 32.0), ("Other", 32.0)]

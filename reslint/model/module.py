@@ -600,23 +600,17 @@ class ModuleModel:
                 # its own as a class's `_make_layer` is, so its conditions (which shortcut a block
                 # gets) stay visible.
                 _instantiate_blocks(self.interpreter.run_alone(function, None))
+        networks = self._factory_networks()
         for cls in self.analysed_classes:
             for choice in annotated_classes(cls, self):
-                cls.instantiate(choice)
+                if not _built_with(cls, choice, networks):
+                    cls.instantiate(choice)
             for choice in handed_classes(cls, self):
                 cls.instantiate(choice)
             for choice in class_table_choices(cls):
                 cls.instantiate(choice)
-        built: set[str] = set()
-        for function in self.function_defs:
-            if self._built_through_callers(function):
-                continue
-            for option in self.declared_models(function):
-                if isinstance(option, Layer) and option.kind == "block":
-                    key = family_key(option)
-                    if key not in built:
-                        built.add(key)
-                        option.instance  # noqa: B018 -- builds and caches the instance
+        for network in networks:
+            network.instance  # noqa: B018 -- builds and caches the instance
         seen: list[Instance] = []
         pending = True
         while pending:
@@ -634,23 +628,14 @@ class ModuleModel:
         self.__dict__["_all_instances"] = seen
         return seen
 
-    def _built_through_callers(self, function: cst.FunctionDef) -> bool:
-        """`_resnet(block, layers, **kwargs)`, which the file's factories call with their blocks: a
-        parameter without a default left to its callers. Its own network, built around blocks
-        nobody passed, has nothing its callers' networks lack."""
-        params = function.params
-        if all(
-            p.default is not None
-            for p in (*params.posonly_params, *params.params, *params.kwonly_params)
-        ):
-            return False
-        name = function.name.value
-        return any(
-            isinstance(call.func, cst.Name) and call.func.value == name
-            for caller in self.function_defs
-            if caller is not function
-            for call in self.calls_in(caller)
-        )
+    def _factory_networks(self) -> list[Layer]:
+        """The networks the factories declare, one per family (reslint.model.network_families)."""
+        networks: dict[str, Layer] = {}
+        for function in self.function_defs:
+            for option in self.declared_models(function):
+                if isinstance(option, Layer) and option.kind == "block":
+                    networks.setdefault(family_key(option), option)
+        return list(networks.values())
 
     def declared_models(self, function: cst.FunctionDef) -> list[Any]:
         """What a factory returns with its defaults and with each entry of a table it looks its
@@ -719,6 +704,20 @@ def _getattr_of_parameter(call: cst.CSTNode | None, target: cst.CSTNode) -> bool
         return False
     name = call.args[1].value
     return isinstance(name, cst.SimpleString) and name.evaluated_value in _PARAMETER_NAMES
+
+
+def _built_with(cls: ClassModel, choice: dict[str, Any], networks: list[Layer]) -> bool:
+    """Whether a factory's network builds `cls` with the classes `choice` hands it (`resnet18()`
+    builds `ResNet` with `block=BasicBlock`): that network, with its own numbers, is checked, and the
+    class built with the choice alone (its numbers left open) would find no more."""
+    return any(
+        network.cls is cls
+        and all(
+            isinstance(given := network.args.get(name), ClassRef) and given.cls is ref.cls
+            for name, ref in choice.items()
+        )
+        for network in networks
+    )
 
 
 def _instantiate_blocks(result: Any) -> None:
