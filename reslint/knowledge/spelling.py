@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable
 
@@ -64,6 +63,8 @@ def sole_guess(
 
 
 def _similarity(name: str, candidate: str, fold) -> float:
+    import difflib  # here, not at the top: most runs suggest nothing
+
     return difflib.SequenceMatcher(None, fold(name), fold(candidate)).ratio()
 
 
