@@ -11,6 +11,7 @@ a ConfigError: the command reports it and exits 2.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -274,12 +275,21 @@ def _read_toml(path: str) -> dict[str, Any]:
         raise ConfigError(f"{path}: not valid TOML: {error}") from None
 
 
+# A line that may start reslint's table: `[tool.reslint]` (or one below it), a dotted
+# `tool.reslint.select = ...`, or a `[tool]` table or `tool = {...}` that may hold a `reslint` key.
+# Many pyproject.toml files name reslint only as a dependency or a hook; those are not parsed.
+_MAY_CONFIGURE = re.compile(
+    rb"""^[ \t]*\[?[ \t]*["']?tool["']?[ \t]*(?:\.[ \t]*["']?reslint\b|\]|=)""", re.M
+)
+
+
 def _has_reslint_table(path: str) -> bool:
     # Cheap test first: most pyproject.toml files have no reslint table and need not be parsed.
     try:
-        if b"reslint" not in read_regular_file(path, DEFAULT_MAX_BYTES):
-            return False
+        text = read_regular_file(path, DEFAULT_MAX_BYTES)
     except OSError:
+        return False
+    if b"reslint" not in text or not _MAY_CONFIGURE.search(text):
         return False
     return "reslint" in _read_toml(path).get("tool", {})
 

@@ -240,6 +240,29 @@ def test_a_pyproject_without_a_reslint_table_is_passed_over(run_reslint, project
     assert lint(run_reslint, project, "models")[:2] == (0, [])
 
 
+@pytest.mark.parametrize(
+    ("text", "configures"),
+    [
+        ('[project]\ndependencies = ["reslint>=0.1"]\n', False),
+        ("[tool.ruff]\n# reslint runs before ruff\n", False),
+        ('[tool.reslint]\nselect = ["RN1"]\n', True),
+        ('[ tool . reslint . per-file-ignores ]\n"a.py" = ["RN1"]\n', True),
+        ('tool.reslint.select = ["RN1"]\n', True),
+        ('[tool]\nreslint = { select = ["RN1"] }\n', True),
+    ],
+)
+def test_only_a_pyproject_that_may_configure_reslint_is_parsed(tmp_path, monkeypatch, text, configures):
+    from reslint import settings
+
+    path = tmp_path / "pyproject.toml"
+    path.write_text(text, encoding="utf-8")
+    parsed: list[str] = []
+    read_toml = settings._read_toml
+    monkeypatch.setattr(settings, "_read_toml", lambda path: parsed.append(path) or read_toml(path))
+    assert settings._has_reslint_table(str(path)) is configures
+    assert bool(parsed) is configures  # one naming reslint as a dependency is not even parsed
+
+
 def test_a_missing_path_exits_2_and_never_says_passed(run_reslint, project):
     result = run_reslint("models/resnet.py", "nonexistent.py", cwd=project)
     assert result.returncode == 2
