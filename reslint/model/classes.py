@@ -194,7 +194,19 @@ class ClassModel:
                 names = [qualified] if qualified else cls.module.imports.star_sources(base)
                 if names and all(_names_module_base(name) for name in names):
                     return True
+                if not qualified and names and self._star_imported_module(base):
+                    return True
         return False
+
+    def _star_imported_module(self, base: cst.BaseExpression) -> bool:
+        """`class ResBlock(Module)` with a `forward`, where `Module` can only come from star imports
+        of modules reslint cannot read (tsai's `from ..imports import *`, which passes on fastai's):
+        a base named `Module` with a `forward` is torch's nn.Module or fastai's Module."""
+        return (
+            isinstance(base, cst.Name)
+            and base.value == "Module"
+            and any("forward" in cls.methods for cls in [self, *self.ancestors()])
+        )
 
     @cached_property
     def needs_base_init_call(self) -> bool:
