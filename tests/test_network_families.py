@@ -117,11 +117,15 @@ def networks_built(factories: str) -> list[tuple[str, object]]:
         body = instance.attrs.get("body")
         if isinstance(body, Layer) and body.cls is not None:
             width = body.args["c"]
-            built.append((body.cls.name, width.constant if width.constant is not None else str(width)))
+            built.append(
+                (body.cls.name, width.constant if width.constant is not None else str(width))
+            )
     return sorted(built, key=str)
 
 
-def test_a_class_an_annotation_offers_is_tried_unless_a_factory_builds_the_network_with_it() -> None:
+def test_a_class_an_annotation_offers_is_tried_unless_a_factory_builds_the_network_with_it() -> (
+    None
+):
     # No factory: Net is tried with each annotated block, its width left open.
     assert networks_built("") == [("Block", "width"), ("Other", "width")]
     # A factory builds Net with Block: that network stands for the annotation's Block (Net is

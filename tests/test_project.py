@@ -251,7 +251,9 @@ def test_a_pyproject_without_a_reslint_table_is_passed_over(run_reslint, project
         ('[tool]\nreslint = { select = ["RN1"] }\n', True),
     ],
 )
-def test_only_a_pyproject_that_may_configure_reslint_is_parsed(tmp_path, monkeypatch, text, configures):
+def test_only_a_pyproject_that_may_configure_reslint_is_parsed(
+    tmp_path, monkeypatch, text, configures
+):
     from reslint import settings
 
     path = tmp_path / "pyproject.toml"
