@@ -103,12 +103,12 @@ def _fills_its_argument(function: cst.FunctionDef) -> bool:
     parameters = {param.name.value for param in function.params.params}
     returns_value = False
     fills = False
-    for node in descendants(function.body):
-        if isinstance(node, cst.Return) and node.value is not None:
+    for node in descendants(function.body):  # by exact type: every node is asked
+        if type(node) is cst.Return and node.value is not None:
             returns_value = True
-        elif isinstance(node, cst.AssignTarget) and isinstance(node.target, cst.Subscript):
+        elif type(node) is cst.AssignTarget and type(node.target) is cst.Subscript:
             base = node.target.value
-            fills |= isinstance(base, cst.Name) and base.value in parameters
+            fills |= type(base) is cst.Name and base.value in parameters
     return fills and not returns_value
 
 

@@ -108,7 +108,11 @@ def _guarded(node: cst.CSTNode, method: cst.FunctionDef, module: ModuleModel) ->
     Such code only reaches for the GPU where there is one."""
     current = module.names.parents.get(id(node))
     while current is not None and current is not method:
-        test = current.test if isinstance(current, (cst.If, cst.IfExp, cst.While)) else None
+        test = (  # by exact type: every enclosing node is asked
+            current.test
+            if type(current) is cst.If or type(current) is cst.IfExp or type(current) is cst.While
+            else None
+        )
         if test is not None and _GPU_WORDS.search(module.code(test)):
             return True
         current = module.names.parents.get(id(current))

@@ -86,12 +86,23 @@ def _calls_of(cls: ClassModel, module: ModuleModel) -> Iterator[cst.Call]:
         for other in module.subclasses(cls)
         if other.local_bases()[:1] == [cls]
     }
-    for node, function in module.names.calls:
-        if isinstance(node.func, cst.Name) and node.func.value == cls.name:
-            if module.class_named(cls.name, node) is cls:
-                yield node
-        elif _is_super_init(node.func) and function is not None and id(function) in inits:
-            yield node
+    by_callee = module.names.calls_by_callee
+    named = [
+        (node, function)
+        for node, function in by_callee.get(cls.name, ())
+        if type(node.func) is cst.Name and module.class_named(cls.name, node) is cls
+    ]
+    supers = [
+        (node, function)
+        for node, function in (by_callee.get("__init__", ()) if inits else ())
+        if _is_super_init(node.func) and function is not None and id(function) in inits
+    ]
+    calls = named + supers
+    if named and supers:  # in the order the file has them
+        order = {id(node): number for number, (node, _) in enumerate(module.names.calls)}
+        calls.sort(key=lambda call: order[id(call[0])])
+    for node, _ in calls:
+        yield node
 
 
 def _is_super_init(func: cst.BaseExpression) -> bool:

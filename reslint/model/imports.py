@@ -28,9 +28,9 @@ class ImportSource:
 
 def dotted_name(node: cst.BaseExpression) -> str | None:
     """`a.b.c` -> "a.b.c"; anything that is not a plain dotted name -> None."""
-    if isinstance(node, cst.Name):
+    if type(node) is cst.Name:  # exact types: asked for very many nodes, most of them neither
         return node.value
-    if isinstance(node, cst.Attribute):
+    if type(node) is cst.Attribute:
         base = dotted_name(node.value)
         return f"{base}.{node.attr.value}" if base else None
     return None

@@ -81,6 +81,9 @@ class NameIndex:
         self.reads: list[NameUse] = []
         self.attributes: list[tuple[cst.Attribute, cst.FunctionDef | None]] = []
         self.calls: list[tuple[cst.Call, cst.FunctionDef | None]] = []
+        # The same calls by what they call: `Bottleneck(...)` under "Bottleneck", `x.__init__(...)`
+        # under "__init__" (a plain name or an attribute's last name; other callees are not indexed).
+        self.calls_by_callee: dict[str, list[tuple[cst.Call, cst.FunctionDef | None]]] = {}
         self.strings: set[str] = set()
         # The strings that may name a submodule, by the class they are written in (outside any
         # class: key None).
@@ -378,7 +381,14 @@ class NameIndex:
             self._not_reads.add(id(node.keyword))
 
     def visit_Call(self, node: cst.Call) -> None:
-        self.calls.append((node, self._functions[-1] if self._functions else None))
+        call = (node, self._functions[-1] if self._functions else None)
+        self.calls.append(call)
+        func = node.func
+        callee = func.value if type(func) is cst.Name else None
+        if type(func) is cst.Attribute:
+            callee = func.attr.value
+        if callee is not None:
+            self.calls_by_callee.setdefault(callee, []).append(call)
 
     def visit_SimpleString(self, node: cst.SimpleString) -> None:
         # Only identifier-like strings matter (getattr(self, "layer1")); evaluating every literal is slow.

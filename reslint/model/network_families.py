@@ -52,14 +52,21 @@ def names_decided_on(functions: list[cst.FunctionDef], module: ModuleModel) -> f
         if id(function) in seen:
             continue
         seen.add(id(function))
+        # By exact type: every node of the class is met, and a failing isinstance against a
+        # libcst node class goes through its abstract base's check.
         for node in descendants(function.body):
-            if isinstance(node, cst.If | cst.While | cst.IfExp | cst.Assert):
+            if (
+                type(node) is cst.If
+                or type(node) is cst.While
+                or type(node) is cst.IfExp
+                or type(node) is cst.Assert
+            ):
                 found |= _names_in(node.test)
-            elif isinstance(node, cst.Comparison):
+            elif type(node) is cst.Comparison:
                 found |= _names_in(node)
-            elif isinstance(node, cst.SubscriptElement):
+            elif type(node) is cst.SubscriptElement:
                 found |= _names_in(node.slice)
-            elif isinstance(node, cst.Call) and isinstance(node.func, cst.Name):
+            elif type(node) is cst.Call and type(node.func) is cst.Name:
                 helper = module.function_named(node.func.value)
                 if helper is not None:
                     pending.append(helper)
@@ -84,8 +91,8 @@ def _sizes_only(name: str, value: Any, decided: frozenset[str]) -> bool:
 def _names_in(node: cst.CSTNode) -> set[str]:
     names: set[str] = set()
     for inner in descendants(node):
-        if isinstance(inner, cst.Name):
+        if type(inner) is cst.Name:
             names.add(inner.value)
-        elif isinstance(inner, cst.Attribute):
+        elif type(inner) is cst.Attribute:
             names.add(inner.attr.value)
     return names

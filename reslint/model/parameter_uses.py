@@ -59,16 +59,17 @@ class _Copies:
         self.names = {name}
         self.attributes: set[str] = set()
         self._ignored: set[int] = set()
-        assignments = [n for n in self.nodes if isinstance(n, cst.Assign)]
+        # By exact type throughout: every node of the function is asked, once per parameter.
+        assignments = [n for n in self.nodes if type(n) is cst.Assign]
         for _ in range(2):  # `width = num_classes` then `self.n = width`
             for assignment in assignments:
                 inside = list(subtree(assignment.value))
                 if any(self._reads(n) for n in inside) and not any(_builds(n) for n in inside):
                     self._copy(assignment)
         for node in self.nodes:
-            if isinstance(node, (cst.If, cst.While)):
+            if type(node) is cst.If or type(node) is cst.While:
                 self._ignore(node.test)
-            elif isinstance(node, (cst.Assert, cst.Raise)):
+            elif type(node) is cst.Assert or type(node) is cst.Raise:
                 self._ignore(node)
 
     def used(self) -> bool:
@@ -89,9 +90,9 @@ class _Copies:
         self._ignored.update(id(inner) for inner in subtree(node))
 
     def _reads(self, node: cst.CSTNode) -> bool:
-        if isinstance(node, cst.Name):
+        if type(node) is cst.Name:
             return node.value in self.names and id(node) not in self._not_reads
-        return isinstance(node, cst.Attribute) and (
+        return type(node) is cst.Attribute and (
             _self_attribute(node) and node.attr.value in self.attributes
         )
 
@@ -100,11 +101,11 @@ class _Copies:
         """Names that are not variables: attribute names, keywords, assignment targets."""
         found: set[int] = set()
         for node in self.nodes:
-            if isinstance(node, cst.Attribute):
+            if type(node) is cst.Attribute:
                 found.add(id(node.attr))
-            elif isinstance(node, cst.Arg) and node.keyword is not None:
+            elif type(node) is cst.Arg and node.keyword is not None:
                 found.add(id(node.keyword))
-            elif isinstance(node, cst.AssignTarget) and isinstance(node.target, cst.Name):
+            elif type(node) is cst.AssignTarget and type(node.target) is cst.Name:
                 found.add(id(node.target))
         return found
 

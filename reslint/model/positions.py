@@ -112,15 +112,24 @@ _HOLDS_STATEMENTS = (
 )
 
 
+# Whether each node type met so far holds statements: asked by type, once, since isinstance
+# against libcst's abstract bases is slow and every statement's direct children are asked.
+_HOLDS_BY_TYPE: dict[type, bool] = {}
+
+
 def _definitions(tree: cst.Module) -> Iterator[cst.FunctionDef | cst.ClassDef]:
     """Every class and function definition, in source order; expressions, which hold none, are
     not entered."""
     stack: list[cst.CSTNode] = [tree]
     while stack:
         node = stack.pop()
-        if isinstance(node, cst.FunctionDef | cst.ClassDef):
+        kind = type(node)
+        if type(node) is cst.FunctionDef or type(node) is cst.ClassDef:
             yield node
-        if isinstance(node, _HOLDS_STATEMENTS):
+        holds = _HOLDS_BY_TYPE.get(kind)
+        if holds is None:
+            holds = _HOLDS_BY_TYPE[kind] = issubclass(kind, _HOLDS_STATEMENTS)
+        if holds:
             stack.extend(reversed(children(node)))
 
 
