@@ -107,7 +107,8 @@ class _CompileCache:
         compiled yet in this process), with the engine's program cached."""
         if type(pattern) is not str or type(flags) is not int or flags & re.DEBUG:
             return self.compile_pattern(pattern, flags)
-        key = (pattern, flags)
+        # Keyed by the engine's program format too, which a bug-fix release of Python may change.
+        key = (pattern, flags, _sre.MAGIC)
         entry = self.known["patterns"].get(key)
         if entry is not None:
             try:

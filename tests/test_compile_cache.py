@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import _sre
 import dataclasses
 import marshal
 import os
@@ -141,7 +142,7 @@ def test_a_planted_pattern_program_is_not_run_from_a_file_others_may_write(tmp_p
     with compiled_once(str(tmp_path / "planting")):
         compile_fresh(r"planted", 0)
     planted_program = marshal.loads(cache_file(tmp_path / "planting").read_bytes())["patterns"][
-        ("planted", 0)
+        ("planted", 0, _sre.MAGIC)
     ]
     known["patterns"] = {key: planted_program for key in known["patterns"]}
     path.write_bytes(marshal.dumps(known))
