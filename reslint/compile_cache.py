@@ -214,5 +214,13 @@ def _save(path: str, compiled: dict[str, dict[Any, Any]]) -> None:
         except BaseException:
             os.unlink(temporary)
             raise
+        _forget_the_old_method_caches(os.path.dirname(path))
     except OSError:
         pass  # a read-only home: every run compiles, as without the cache
+
+
+def _forget_the_old_method_caches(directory: str) -> None:
+    """Earlier versions of reslint kept only the methods, in files of another name: unused now."""
+    for name in os.listdir(directory):
+        if name.startswith("dataclass-methods-") and name.endswith(".marshal"):
+            os.unlink(os.path.join(directory, name))

@@ -150,3 +150,11 @@ def test_a_planted_pattern_program_is_not_run_from_a_file_others_may_write(tmp_p
     with compiled_once(str(tmp_path)):
         # compiled afresh: the planted program would match "planted" only
         assert compile_fresh(pattern, flags).match("layer2.conv1_probe")
+
+
+def test_the_cache_of_methods_alone_that_older_versions_kept_is_removed(tmp_path):
+    old = tmp_path / "dataclass-methods-cpython-311-a70d0d0a-O0.marshal"
+    old.write_bytes(marshal.dumps({}))
+    with compiled_once(str(tmp_path)):
+        point_class()
+    assert not old.exists() and cache_file(tmp_path).exists()
