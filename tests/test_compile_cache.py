@@ -158,3 +158,16 @@ def test_the_cache_of_methods_alone_that_older_versions_kept_is_removed(tmp_path
     with compiled_once(str(tmp_path)):
         point_class()
     assert not old.exists() and cache_file(tmp_path).exists()
+
+
+@pytest.mark.parametrize("entry", [(0, [1, 2, 3], 0, {}, ()), "not an entry", 7])
+def test_a_pattern_entry_the_engine_refuses_is_compiled_afresh(tmp_path, entry):
+    pattern, flags = PATTERNS[1]
+    with compiled_once(str(tmp_path)):
+        compile_fresh(pattern, flags)
+    path = cache_file(tmp_path)
+    known = marshal.loads(path.read_bytes())
+    known["patterns"] = {key: entry for key in known["patterns"]}
+    path.write_bytes(marshal.dumps(known))
+    with compiled_once(str(tmp_path)):
+        assert compile_fresh(pattern, flags).match("# probe: RN1").group("codes") == "RN1"
