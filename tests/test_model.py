@@ -20,6 +20,7 @@ from reslint.model.symbolic import (
     relation,
     var,
 )
+from reslint.model.values import options
 from reslint.model.walk import descendants
 from reslint.model.widening import widening_identities
 
@@ -636,3 +637,29 @@ def test_a_block_returning_a_tuple_gives_each_element_its_own_steps() -> None:
     # the pre-activation both elements share is neither side's own
     assert [describe(e) for e in residual.main] == ["conv"]
     assert [describe(e) for e in residual.shortcuts[0]] == ["skip"]
+
+
+def test_an_attribute_set_before_an_early_return_is_one_of_its_values_after_the_call() -> None:
+    model = model_of("""
+        import torch.nn as nn
+        class Net(nn.Module):
+            def __init__(self, dims=None):
+                super().__init__()
+                self.head = self._head(dims, 64)
+            def _head(self, dims, width):
+                if dims is None:
+                    self.out_dim = width
+                    return None
+                self.out_dim = dims[-1]
+                return nn.Linear(width, dims[-1])
+            def _broken(self, flag):
+                if flag:
+                    self.tag = 1
+                    raise ValueError("no")
+                self.tag = 2
+                return None
+    """)
+    generic = model.class_named("Net").generic
+    assert sorted(str(option) for option in options(generic.attrs["out_dim"])) == ["64", "dims[-1]"]
+    model.interpreter.run_alone(model.class_named("Net").methods["_broken"], generic)
+    assert str(generic.attrs["tag"]) == "2"  # the way that raised built nothing

@@ -176,6 +176,9 @@ class Frame:
     # The `if`s this run decided, by id, with the way each went last (a loop decides one per
     # iteration): what chose a block's arguments here (Layer.decided).
     decided: dict[int, tuple[cst.If, bool]] = field(default_factory=dict)
+    # The instance's attributes at each `return` this run reached: a branch that returns early
+    # (`if fc_dims is None: self.feature_dim = input_dim; return None`) leaves the instance so too.
+    exits: list[dict[str, Any]] = field(default_factory=list)
 
 
 CONTINUED = "continue"
@@ -298,6 +301,7 @@ class Interpreter:
             self.run_block(function.body, frame)
         finally:
             self._active.discard(id(function))
+        _join_exits(frame)
 
     def bind(
         self,
@@ -428,6 +432,8 @@ class Interpreter:
     def _run_return(self, node: cst.Return, frame: Frame) -> None:
         frame.returns.append(self.evaluate(node.value, frame) if node.value is not None else None)
         frame.terminated = True
+        if frame.instance is not None:
+            frame.exits.append(dict(frame.instance.attrs))
 
     def _run_raise(self, node: cst.Raise, frame: Frame) -> None:
         frame.terminated = True
@@ -2423,6 +2429,27 @@ def _merge(frame: Frame, first: tuple, second: tuple) -> None:
     frame.locals = _merge_dicts(locals_a, locals_b)
     if frame.instance is not None and attrs_a is not None and attrs_b is not None:
         frame.instance.attrs = _merge_dicts(attrs_a, attrs_b)
+
+
+def _join_exits(frame: Frame) -> None:
+    """After a run, the instance as every way out of it left it: each `return` reached and the end
+    of the body (unless the run ended there by raising)."""
+    instance = frame.instance
+    if instance is None or not frame.exits:
+        return
+    states = frame.exits if frame.terminated else [*frame.exits, instance.attrs]
+    first = states[0]
+    if all(_same_attributes(first, state) for state in states[1:]):
+        instance.attrs = first  # one way out, or every way leaves the same (a forward)
+        return
+    joined = first
+    for state in states[1:]:
+        joined = _merge_dicts(joined, state)
+    instance.attrs = joined
+
+
+def _same_attributes(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    return len(a) == len(b) and all(b.get(name, a) is value for name, value in a.items())
 
 
 def _merge_dicts(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
