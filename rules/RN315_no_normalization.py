@@ -7,10 +7,10 @@ from collections.abc import Iterator
 import libcst as cst
 
 from reslint.findings import Severity
-from reslint.knowledge.layers import NORMS
+from reslint.knowledge.layers import ENLARGING, NORMS
 from reslint.knowledge.naming import NORM_FREE_NAME
 from reslint.model import ModuleModel
-from reslint.model.classes import Instance
+from reslint.model.classes import ClassModel, Instance
 from reslint.model.queries import residual_blocks, residuals
 from reslint.model.values import Layer, ListValue, options
 from reslint.rule import Rule, Violation
@@ -25,7 +25,8 @@ class NoNormalization(Rule):
     Checks for a residual network with no normalisation layer anywhere: no BatchNorm, GroupNorm,
     LayerNorm or InstanceNorm in its stem, its blocks or its head. A network that scales its
     residuals by a number written in the code (`out * 0.2 + x`, ESRGAN-style) is built for that and
-    not reported.
+    not reported, nor is one that enlarges its map (sub-pixel or transposed convolutions,
+    upsampling): super-resolution and restoration networks leave normalisation out on purpose.
 
     ## Why is this bad?
     Deep residual networks rely on normalisation to keep the scale of the summed activations in check;
@@ -56,12 +57,22 @@ class NoNormalization(Rule):
         yield from unique(self._check(module))
 
     def _check(self, module: ModuleModel) -> Iterator[Violation]:
-        for instance in module.instances():
-            if len(residual_blocks(instance)) + len(residuals(instance)) < 2:
-                continue  # one block (a wrapper around it), or not a residual network at all
-            if NORM_FREE_NAME.search(instance.cls.name):
-                continue  # named for having no norm: built so on purpose
-            kinds = _kinds_within(instance, depth=0)
+        networks = [
+            (instance, _contents(instance, depth=0))
+            for instance in module.instances()
+            if len(residual_blocks(instance)) + len(residuals(instance)) >= 2
+        ]  # not one block (a wrapper around it), nor a network without residuals
+        # Image to image (super-resolution, restoration): the network and every group of blocks it
+        # builds leave normalisation out on purpose.
+        by_design = {
+            id(cls)
+            for instance, (kinds, built) in networks
+            if ENLARGES in kinds or "upsample" in kinds
+            for cls in (instance.cls, *built)
+        }
+        for instance, (kinds, _) in networks:
+            if NORM_FREE_NAME.search(instance.cls.name) or id(instance.cls) in by_design:
+                continue  # named for having no norm, or an image-to-image network's part
             if kinds & NORMS or kinds & OPAQUE or "conv" not in kinds or SCALED in kinds:
                 continue
             yield Violation(
@@ -73,23 +84,33 @@ class NoNormalization(Rule):
             )
 
 
-def _kinds_within(instance: Instance, depth: int) -> set[str]:
+def _contents(instance: Instance, depth: int) -> tuple[set[str], set[ClassModel]]:
     """The kinds of every layer the instance builds and every operation its forward applies, blocks
-    opened."""
+    opened, and the classes of those blocks."""
     kinds: set[str] = set()
+    built: set[ClassModel] = set()
     if depth > 6:
-        return {"unknown"}
+        return {"unknown"}, built
     for layer in _held(instance):
         for inner in layer.walk():
             kinds.add(inner.kind)
-            if inner.kind == "block":
-                kinds |= _kinds_within(inner.instance, depth + 1) if inner.instance else {"unknown"}
+            if inner.type_name in ENLARGING:
+                kinds.add(ENLARGES)
+            if inner.kind != "block":
+                continue
+            if inner.instance is None:
+                kinds.add("unknown")
+                continue
+            built.add(inner.instance.cls)
+            inner_kinds, inner_built = _contents(inner.instance, depth + 1)
+            kinds |= inner_kinds
+            built |= inner_built
     forward = instance.forward
     if forward is not None:
         kinds |= {step.kind for step in forward.steps if step.layer is None}
         if any(_fixed_scale(step.node) for step in forward.steps if step.kind == "mul"):
             kinds.add(SCALED)
-    return kinds
+    return kinds, built
 
 
 def _held(instance: Instance) -> Iterator[Layer]:
@@ -103,6 +124,11 @@ def _held(instance: Instance) -> Iterator[Layer]:
                     o for item in option.items for o in options(item) if isinstance(o, Layer)
                 )
 
+
+# A network that enlarges its map (sub-pixel convolution, transposed convolution, upsampling) turns
+# images into images: super-resolution and restoration networks drop normalisation on purpose (EDSR
+# found BatchNorm hurts them).
+ENLARGES = "enlarges"
 
 # A tensor multiplied by a number written in the code: the scaled residual of norm-free designs
 # (ESRGAN's RRDB returns `out * 0.2 + x`), which keeps the sums from growing.
