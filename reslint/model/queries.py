@@ -21,6 +21,7 @@ from reslint.knowledge.naming import RUNNING_CHANNELS, SHORTCUT_NAME, names_stri
 from reslint.model.call_binding import is_super_call
 from reslint.model.classes import ForwardModel, Instance, built_alike
 from reslint.model.container_use import applied_side_by_side
+from reslint.model.imports import dotted_name
 from reslint.model.symbolic import Assumptions, Comparison, Condition, Expr, Relation, relation
 from reslint.model.values import (
     AddSite,
@@ -520,6 +521,8 @@ def _residuals_of(forward: ForwardModel) -> list[Residual]:
             continue  # selective-kernel branches or a cross-gate: neither side is the shortcut
         if _split_apart(left_own + right_own):
             continue  # two slices of one tensor, each through its own path: neither carries the input
+        if _one_module_on_every_stream(site, left_own + right_own):
+            continue  # streams gated by one module (`gate(a) + gate(b)`): a mix, not a shortcut
         if _weight(right_own) > _weight(left_own):
             left, right, left_own, right_own = right, left, right_own, left_own
         if not _weight(left_own)[1]:
@@ -687,6 +690,38 @@ def _split_apart(sides: list[tuple[Step, ...]]) -> bool:
     """Every side starts by taking its own slice of the shared tensor (`x[:, 1::2]` into attention,
     `x[:, 0::2]` into a gate): the sum mixes two halves, and no side is the block's input."""
     return all(steps and isinstance(steps[0].node, cst.Subscript) for steps in sides)
+
+
+def _one_module_on_every_stream(site: AddSite, sides: list[tuple[Step, ...]]) -> bool:
+    """Every stream summed ends in one and the same module with weights (`self.gate(x2a) +
+    self.gate(x2b) + self.gate(x2c)`, an omni-scale unit's streams): its weights are shared by all
+    the streams, which a residual's main branch and shortcut never do. A later `+` of such a sum
+    has the sum so far on one side: the terms of the whole sum are asked then."""
+    ends = [steps[-1] if steps else None for steps in sides]
+    weighted = [
+        step
+        for step in ends
+        if step is not None and step.layer is not None and may_have_weights(step)
+    ]
+    if not weighted:
+        return False
+    if len(weighted) == len(ends) and all(step.layer is weighted[0].layer for step in weighted):
+        return True
+    return _sum_of_one_module(site.node)
+
+
+def _sum_of_one_module(node: cst.CSTNode) -> bool:
+    """Every term of the sum `node` is a call of one callable (`self.gate(...) + self.gate(...)`)."""
+    terms: list[cst.CSTNode] = []
+    pending = [node]
+    while pending:
+        current = pending.pop()
+        if isinstance(current, cst.BinaryOperation) and isinstance(current.operator, cst.Add):
+            pending += [current.left, current.right]
+        else:
+            terms.append(current)
+    callees = {dotted_name(term.func) if isinstance(term, cst.Call) else None for term in terms}
+    return len(terms) > 1 and len(callees) == 1 and None not in callees
 
 
 def _may_be_pointwise(element: Element) -> bool:
