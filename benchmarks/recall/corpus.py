@@ -350,6 +350,22 @@ HELDOUT: tuple[Package, ...] = (
         ),
     ),
     Package(
+        "tsai",
+        "1.0.1",
+        tuple(
+            f"tsai/models/{name}.py"
+            for name in (
+                "InceptionTime",
+                "InceptionTimePlus",
+                "ResCNN",
+                "ResNet",
+                "ResNetPlus",
+                "TCN",
+                "XResNet1dPlus",
+            )
+        ),
+    ),
+    Package(
         "ultralytics",
         "8.4.190",
         ("ultralytics/nn/modules/block.py",),
@@ -360,7 +376,9 @@ HELDOUT: tuple[Package, ...] = (
 # A second held-out set, chosen (session 21) from packages that neither PACKAGES, HELDOUT nor the
 # precision screens hold, by what the files build (residual blocks, ResNet-family backbones), without
 # looking at what reslint reports on them: the yardstick for whether tuning on HELDOUT carried over.
-# The same rule as HELDOUT: a file whose misses are fixed is no longer held out; replace it.
+# The same rule as HELDOUT: a file whose misses are fixed is no longer held out; replace it. Session 23
+# fixed misses of tsai's files (star-imported fastai `Module`): tsai moved to HELDOUT, and robustness,
+# easyocr and avalanche-lib (7 files, chosen the same way) took its place.
 HELDOUT2: tuple[Package, ...] = (
     Package(
         "dynamic-network-architectures",
@@ -414,20 +432,23 @@ HELDOUT2: tuple[Package, ...] = (
         ),
     ),
     Package(
-        "tsai",
-        "1.0.1",
-        tuple(
-            f"tsai/models/{name}.py"
-            for name in (
-                "InceptionTime",
-                "InceptionTimePlus",
-                "ResCNN",
-                "ResNet",
-                "ResNetPlus",
-                "TCN",
-                "XResNet1dPlus",
-            )
+        "robustness",
+        "1.2.1.post2",
+        (
+            "robustness/cifar_models/resnet.py",
+            "robustness/imagenet_models/resnet.py",
+            "robustness/imagenet_models/wide_resnet.py",
         ),
+    ),
+    Package(
+        "easyocr",
+        "1.7.2",
+        ("easyocr/model/modules.py", "easyocr/DBNet/backbones/resnet.py"),
+    ),
+    Package(
+        "avalanche-lib",
+        "0.6.0",
+        ("avalanche/models/resnet32.py", "avalanche/models/slim_resnet18.py"),
     ),
     Package(
         "diffusers",
@@ -468,6 +489,111 @@ HELDOUT2: tuple[Package, ...] = (
     ),
     Package("torchxrayvision", "1.5.7", ("torchxrayvision/autoencoders.py",)),
     Package("encodec", "0.1.1", ("encodec/modules/seanet.py",), sdist=True),
+)
+
+
+# A third held-out set (session 23), chosen the same way from 17 further packages (re-identification,
+# uncertainty and continual/few-shot learning, super-resolution and face restoration, audio codecs and
+# vocoders, diffusion, EEG and CT segmentation, detection, segmentation toolkits), again before reslint
+# was run on them: measured once, never tuned on. The same rule: a file whose misses are fixed moves out.
+HELDOUT3: tuple[Package, ...] = (
+    Package(
+        "torchreid",
+        "0.2.5",
+        tuple(
+            f"torchreid/reid/models/{name}.py"
+            for name in ("osnet", "pcb", "resnet", "resnet_ibn_a", "resnetmid", "senet")
+        ),
+        sdist=True,
+    ),
+    Package(
+        "boxmot",
+        "25.0.0",
+        ("boxmot/reid/backbones/resnet.py", "boxmot/reid/backbones/families/osnet/blocks.py"),
+    ),
+    Package(
+        "torch-uncertainty",
+        "0.13.0",
+        tuple(
+            f"torch_uncertainty/models/classification/{name}.py"
+            for name in (
+                "resnet/batched",
+                "resnet/masked",
+                "resnet/packed",
+                "resnet/std",
+                "wideresnet/packed",
+                "wideresnet/std",
+            )
+        ),
+    ),
+    Package(
+        "pytorch-toolbelt",
+        "0.8.0",
+        tuple(
+            f"pytorch_toolbelt/modules/{name}.py"
+            for name in (
+                "backbone/senet",
+                "backbone/wider_resnet",
+                "encoders/hourglass",
+                "encoders/hrnet",
+                "encoders/xresnet",
+                "unet",
+            )
+        ),
+    ),
+    Package(
+        "super-image",
+        "0.2.0",
+        tuple(
+            f"super_image/models/{name}/modeling_{name}.py"
+            for name in ("carn", "drln", "edsr", "mdsr", "rcan")
+        ),
+    ),
+    Package(
+        "facexlib",
+        "0.3.0",
+        (
+            "facexlib/alignment/awing_arch.py",
+            "facexlib/assessment/hyperiqa_net.py",
+            "facexlib/parsing/parsenet.py",
+            "facexlib/parsing/resnet.py",
+            "facexlib/recognition/arcface_arch.py",
+        ),
+    ),
+    Package(
+        "gfpgan",
+        "1.3.8",
+        (
+            "gfpgan/archs/arcface_arch.py",
+            "gfpgan/archs/gfpganv1_clean_arch.py",
+            "gfpgan/archs/restoreformer_arch.py",
+            "gfpgan/archs/stylegan2_bilinear_arch.py",
+        ),
+    ),
+    Package(
+        "face-alignment",
+        "1.5.0",
+        ("face_alignment/models/fan.py", "face_alignment/models/resnet.py"),
+    ),
+    Package("descript-audio-codec", "1.0.0", ("dac/model/dac.py",)),
+    Package("snac", "1.2.1", ("snac/layers.py",)),
+    Package("vocos", "0.1.0", ("vocos/models.py", "vocos/modules.py")),
+    Package(
+        "k-diffusion", "0.1.1.post1", ("k_diffusion/layers.py", "k_diffusion/models/image_v1.py")
+    ),
+    Package("taming-transformers", "0.0.1", ("taming/modules/diffusionmodules/model.py",)),
+    Package("lungmask", "0.2.22", ("lungmask/resunet.py",)),
+    Package(
+        "braindecode",
+        "1.8.1",
+        (
+            "braindecode/models/attn_sleep.py",
+            "braindecode/models/contrawr.py",
+            "braindecode/models/neuropose.py",
+        ),
+    ),
+    Package("easyfsl", "1.5.0", ("easyfsl/modules/feat_resnet12.py", "easyfsl/modules/resnet.py")),
+    Package("yolov5", "7.0.14", ("yolov5/models/common.py",)),
 )
 
 

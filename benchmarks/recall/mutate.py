@@ -94,11 +94,22 @@ def arguments() -> argparse.Namespace:
         action="store_true",
         help="mutate the second held-out set (corpus.HELDOUT2), packages none of the others hold",
     )
+    held_out.add_argument(
+        "--heldout3",
+        action="store_true",
+        help="mutate the third held-out set (corpus.HELDOUT3), packages none of the others hold",
+    )
     options = parser.parse_args()
     if options.folder and (
-        options.packages or options.with_imports or options.heldout or options.heldout2
+        options.packages
+        or options.with_imports
+        or options.heldout
+        or options.heldout2
+        or options.heldout3
     ):
-        parser.error("--folder takes none of --packages, --with-imports, --heldout, --heldout2")
+        parser.error(
+            "--folder takes none of --packages, --with-imports, --heldout, --heldout2, --heldout3"
+        )
     if options.folder and not options.folder.is_dir():
         parser.error(f"--folder {options.folder}: not a directory")
     known_kinds = {kind.name for kind in KINDS}
@@ -120,6 +131,8 @@ def arguments() -> argparse.Namespace:
 def chosen_packages(options: argparse.Namespace) -> tuple[corpus.Package, ...]:
     if options.heldout2:
         return corpus.HELDOUT2
+    if options.heldout3:
+        return corpus.HELDOUT3
     return corpus.HELDOUT if options.heldout else corpus.PACKAGES
 
 
@@ -280,6 +293,7 @@ def as_json(
         "with_imports": options.with_imports,
         "heldout": options.heldout,
         "heldout2": options.heldout2,
+        "heldout3": options.heldout3,
         "folder": str(folder) if folder else None,
         "packages": {} if folder else {p.name: p.version for p in chosen_packages(options)},
         "timing_seconds": timing,

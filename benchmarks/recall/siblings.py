@@ -17,7 +17,16 @@ import posixpath
 import warnings
 from collections.abc import Callable, Iterator
 
-from corpus import HELDOUT, HELDOUT2, PACKAGES, RealFile, archive_names, download, read_members
+from corpus import (
+    HELDOUT,
+    HELDOUT2,
+    HELDOUT3,
+    PACKAGES,
+    RealFile,
+    archive_names,
+    download,
+    read_members,
+)
 
 
 def relative_imports(text: str) -> Iterator[tuple[int, str, list[str]]]:
@@ -50,7 +59,7 @@ def sibling_files(real: RealFile) -> dict[str, str]:
     archive = download(
         next(
             p
-            for p in (*PACKAGES, *HELDOUT, *HELDOUT2)
+            for p in (*PACKAGES, *HELDOUT, *HELDOUT2, *HELDOUT3)
             if p.name == real.package and real.path in p.files
         )
     )

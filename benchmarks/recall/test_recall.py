@@ -280,11 +280,11 @@ def test_no_classifier_bug_planted_in_a_layer_nothing_uses():
 
 
 def test_the_corpus_and_the_held_out_sets_share_no_file():
-    from corpus import HELDOUT, HELDOUT2, PACKAGES
+    from corpus import HELDOUT, HELDOUT2, HELDOUT3, PACKAGES
 
     sets = [
         [(package.name, path) for package in s for path in package.files]
-        for s in (PACKAGES, HELDOUT, HELDOUT2)
+        for s in (PACKAGES, HELDOUT, HELDOUT2, HELDOUT3)
     ]
     for files in sets:
         assert files and len(files) == len(set(files))
@@ -299,3 +299,11 @@ def test_the_second_held_out_set_shares_no_package_with_the_others():
 
     seen = {package.name for package in (*PACKAGES, *HELDOUT)}
     assert not seen & {package.name for package in HELDOUT2}
+
+
+def test_the_third_held_out_set_shares_no_package_with_the_others():
+    """HELDOUT3, too, holds only packages that no other set (tuned on or not) holds."""
+    from corpus import HELDOUT, HELDOUT2, HELDOUT3, PACKAGES
+
+    seen = {package.name for package in (*PACKAGES, *HELDOUT, *HELDOUT2)}
+    assert not seen & {package.name for package in HELDOUT3}
