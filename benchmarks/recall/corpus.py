@@ -370,6 +370,24 @@ HELDOUT: tuple[Package, ...] = (
         "8.4.190",
         ("ultralytics/nn/modules/block.py",),
     ),
+    # Moved from HELDOUT3 (session 23): false findings on these files were fixed.
+    Package(
+        "torchreid",
+        "0.2.5",
+        tuple(
+            f"torchreid/reid/models/{name}.py"
+            for name in ("osnet", "pcb", "resnet", "resnet_ibn_a", "resnetmid", "senet")
+        ),
+        sdist=True,
+    ),
+    Package(
+        "super-image",
+        "0.2.0",
+        tuple(
+            f"super_image/models/{name}/modeling_{name}.py"
+            for name in ("carn", "drln", "edsr", "mdsr", "rcan")
+        ),
+    ),
 )
 
 
@@ -495,17 +513,9 @@ HELDOUT2: tuple[Package, ...] = (
 # A third held-out set (session 23), chosen the same way from 17 further packages (re-identification,
 # uncertainty and continual/few-shot learning, super-resolution and face restoration, audio codecs and
 # vocoders, diffusion, EEG and CT segmentation, detection, segmentation toolkits), again before reslint
-# was run on them: measured once, never tuned on. The same rule: a file whose misses are fixed moves out.
+# was run on them: measured once, never tuned on. The same rule: a file whose misses are fixed moves out
+# (torchreid and super-image did, to HELDOUT, in the same session: false findings on them were fixed).
 HELDOUT3: tuple[Package, ...] = (
-    Package(
-        "torchreid",
-        "0.2.5",
-        tuple(
-            f"torchreid/reid/models/{name}.py"
-            for name in ("osnet", "pcb", "resnet", "resnet_ibn_a", "resnetmid", "senet")
-        ),
-        sdist=True,
-    ),
     Package(
         "boxmot",
         "25.0.0",
@@ -539,14 +549,6 @@ HELDOUT3: tuple[Package, ...] = (
                 "encoders/xresnet",
                 "unet",
             )
-        ),
-    ),
-    Package(
-        "super-image",
-        "0.2.0",
-        tuple(
-            f"super_image/models/{name}/modeling_{name}.py"
-            for name in ("carn", "drln", "edsr", "mdsr", "rcan")
         ),
     ),
     Package(
