@@ -58,11 +58,12 @@ class DetachedBranch(Rule):
                 key = id(residual.site.node)
                 cuts = [_detaching(main) for main in residual.mains]
                 shortcut_cut = any(_detaching(list(steps)) for steps in residual.shortcut_steps)
-                if not cuts or None in cuts or shortcut_cut:
+                first = cuts[0] if cuts else None
+                if first is None or None in cuts or shortcut_cut:
                     holds[key] = False
                     continue
                 holds.setdefault(key, True)
-                found.setdefault(key, cuts[0])
+                found.setdefault(key, first)
         for key, step in found.items():
             if holds[key]:
                 yield Violation(
