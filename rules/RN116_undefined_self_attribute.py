@@ -54,7 +54,8 @@ class UndefinedSelfAttribute(Rule):
     subclasses; a method, property or class attribute; registered (`setattr`, `add_module`, `register_buffer`); an attribute every
     `nn.Module` has; or set on an object from outside the class. Classes with a base reslint cannot
     see (another library's class), `__getattr__`, or attributes set by computed names are skipped,
-    and so are reads behind a switch the file only ever turns off (`if self.gradient_checkpointing:`
+    and so are abstract bases (a method that only raises `NotImplementedError`: their subclasses may
+    live in files reslint does not see) and reads behind a switch the file only ever turns off (`if self.gradient_checkpointing:`
     with the flag set False alone): what turns it on from outside may set them too.
 
     ## Why is this bad?
@@ -98,7 +99,7 @@ class UndefinedSelfAttribute(Rule):
                 shapes += _dynamic_classes(home).get(id(ancestor.node)) or []
             reported: set[str] = set()
             for cls in family:
-                if not cls.is_module:
+                if not cls.is_module or cls.left_to_subclasses:
                     continue
                 for method in reachable_methods(cls, ("__init__", "forward"), module):
                     if not _instance_method(method) or not module.owns(method):
@@ -106,6 +107,8 @@ class UndefinedSelfAttribute(Rule):
                     for name, reads in module.self_reads(method).items():
                         if name in known or name in reported or name in module.names.strings:
                             continue
+                        if name in module.lost_in_repair:
+                            continue  # `self.conv1 = ???` of an exercise: the repair dropped the set
                         if name.startswith("__"):
                             continue  # `self.__class__`, `self.__dict__`: every object has them
                         if reads_fit(name, shapes):

@@ -55,12 +55,21 @@ def find_undefined_names(module: ModuleModel) -> tuple[UndefinedName, ...]:
         name = read.node.value
         if name not in places or name in module.lost_in_repair or module.names.loop_carried(read):
             continue  # pyflakes reads a loop in one pass: a name bound later in the body is unseen
-        if _presence_checked(read.node, module):
+        if _presence_checked(read.node, module) or _repaired_around(read.function, module):
             continue
         line, column, _, _ = module.position(read.node)
         if (line, column) in places[name]:
             found.append(((line, column), UndefinedName(read.node, name, read.function)))
     return tuple(undefined for _, undefined in sorted(found, key=lambda item: item[0]))
+
+
+def _repaired_around(function: cst.FunctionDef | None, module: ModuleModel) -> bool:
+    """The read is in a function with a line the syntax repair changed (`???` an exercise leaves
+    for the student): that line may be what binds the name."""
+    if function is None or not module.repaired_lines:
+        return False
+    first, _, last, _ = module.position(function)
+    return any(first <= line <= last for line in module.repaired_lines)
 
 
 def _presence_checked(read: cst.Name, module: ModuleModel) -> bool:
@@ -92,14 +101,21 @@ def _tests_presence(node: cst.CSTNode, name: str) -> bool:
 def names_lost_in_repair(original: str, repaired: str) -> frozenset[str]:
     """The identifiers on the lines a syntax repair changed: a definition there may be gone from the
     repaired source, so a read of one of these names elsewhere proves nothing."""
+    changed = lines_changed_in_repair(original, repaired)
+    return frozenset(name for line in changed.values() for name in _IDENTIFIER.findall(line))
+
+
+def lines_changed_in_repair(original: str, repaired: str) -> dict[int, str]:
+    """The lines a syntax repair changed, by their 1-based number, as the original had them."""
     if original == repaired:
-        return frozenset()
-    changed = [
-        before
-        for before, after in zip(original.splitlines(), repaired.splitlines())
+        return {}
+    return {
+        number: before
+        for number, (before, after) in enumerate(
+            zip(original.splitlines(), repaired.splitlines()), start=1
+        )
         if before != after
-    ]
-    return frozenset(name for line in changed for name in _IDENTIFIER.findall(line))
+    }
 
 
 def _undefined_places(

@@ -323,6 +323,13 @@ class ClassModel:
             for name in own
         )
 
+    @cached_property
+    def left_to_subclasses(self) -> bool:
+        """Whether the class says it is an abstract base: one of its methods only raises
+        `NotImplementedError` (a `_get_conv` that "a subclass must implement"). Its subclasses, in
+        files reslint may not see, give what it leaves out (a class attribute `expansion`)."""
+        return any(_only_raises_not_implemented(method) for method in self.methods.values())
+
     def local_base_with(self, method: str) -> ClassModel | None:
         return next((cls for cls in self.ancestors() if method in cls.methods), None)
 
@@ -838,4 +845,24 @@ def _value_key(value: Any, path: frozenset[int] = frozenset()) -> Any:
     return (
         type(value).__name__,
         id(value) if not hasattr(value, "__dataclass_fields__") else repr(value)[:200],
+    )
+
+
+def _only_raises_not_implemented(function: cst.FunctionDef) -> bool:
+    """A body of `raise NotImplementedError(...)` alone, after a docstring if any."""
+    body = function.body.body if isinstance(function.body, cst.IndentedBlock) else []
+    lines = [line for line in body if not _is_docstring(line)]
+    if len(lines) != 1 or not isinstance(lines[0], cst.SimpleStatementLine):
+        return False
+    statement = lines[0].body[0]
+    raised = statement.exc if isinstance(statement, cst.Raise) else None
+    if isinstance(raised, cst.Call):
+        raised = raised.func
+    return isinstance(raised, cst.Name) and raised.value == "NotImplementedError"
+
+
+def _is_docstring(line: cst.BaseStatement) -> bool:
+    return isinstance(line, cst.SimpleStatementLine) and all(
+        isinstance(small, cst.Expr) and isinstance(small.value, cst.SimpleString)
+        for small in line.body
     )

@@ -11,7 +11,12 @@ from typing import Any, TypeVar
 import libcst as cst
 
 from reslint.knowledge.naming import BOOKKEEPING
-from reslint.model.bindings import UndefinedName, find_undefined_names, names_lost_in_repair
+from reslint.model.bindings import (
+    UndefinedName,
+    find_undefined_names,
+    lines_changed_in_repair,
+    names_lost_in_repair,
+)
 from reslint.model.call_binding import called_name
 from reslint.model.classes import ClassModel, Instance, named_values
 from reslint.model.configurations import (
@@ -77,6 +82,8 @@ class ModuleModel:
         )
         # Identifiers on lines a syntax repair changed (see build_module_model).
         self.lost_in_repair: frozenset[str] = frozenset()
+        # The file's numbers of the lines a syntax repair changed (`self.conv = ???` of an exercise).
+        self.repaired_lines: frozenset[int] = frozenset()
         self.names = NameIndex(tree)
         self.imports = ImportMap(self.names.imports, self.names.bound_anywhere, path)
         # Every top-level class and function definition, in source order.
@@ -814,4 +821,7 @@ def build_module_model(
     model = ModuleModel(tree, source, path, project, segment)
     if original is not None:
         model.lost_in_repair = names_lost_in_repair(original, source)
+        model.repaired_lines = frozenset(
+            map(model.file_line, lines_changed_in_repair(original, source))
+        )
     return model

@@ -519,7 +519,7 @@ def _residuals_of(forward: ForwardModel) -> list[Residual]:
             continue  # attention branches summed after global pooling (CBAM), not a residual block
         if _parallel(left_own, right_own):
             continue  # selective-kernel branches or a cross-gate: neither side is the shortcut
-        if _split_apart(left_own + right_own):
+        if _split_apart(left_own + right_own, left + right):
             continue  # two slices of one tensor, each through its own path: neither carries the input
         if _one_module_on_every_stream(site, left_own + right_own):
             continue  # streams gated by one module (`gate(a) + gate(b)`): a mix, not a shortcut
@@ -686,10 +686,28 @@ def _parallel(left: list[tuple[Step, ...]], right: list[tuple[Step, ...]]) -> bo
     return not any(_may_be_pointwise(e) for side in elements for e in side)
 
 
-def _split_apart(sides: list[tuple[Step, ...]]) -> bool:
+def _split_apart(sides: list[tuple[Step, ...]], flows: list[Flow], depth: int = 0) -> bool:
     """Every side starts by taking its own slice of the shared tensor (`x[:, 1::2]` into attention,
-    `x[:, 0::2]` into a gate): the sum mixes two halves, and no side is the block's input."""
-    return all(steps and isinstance(steps[0].node, cst.Subscript) for steps in sides)
+    `x[:, 0::2]` into a gate), or goes on from an earlier sum that mixed such slices (a Res2Net unit's
+    `sp = sp + spx[i]` over a loop, its second round adding the first round's sum): the sum mixes
+    parts, and no side is the block's input."""
+    return all(
+        (steps and isinstance(steps[0].node, cst.Subscript)) or _mixes_slices(flow.origin, depth)
+        for steps, flow in zip(sides, flows)
+    )
+
+
+def _mixes_slices(origin: Any, depth: int) -> bool:
+    """Whether `origin` is a sum of slices (see `_split_apart`); a chain of such sums is followed
+    back a few rounds at most."""
+    if not isinstance(origin, AddSite) or depth > 8:
+        return False
+    left = [f for f in origin.left if isinstance(f, Flow)]
+    right = [f for f in origin.right if isinstance(f, Flow)]
+    if not left or not right:
+        return False
+    sides = [_own_steps(f, right) for f in left] + [_own_steps(f, left) for f in right]
+    return _split_apart(sides, left + right, depth + 1)
 
 
 def _one_module_on_every_stream(site: AddSite, sides: list[tuple[Step, ...]]) -> bool:

@@ -107,7 +107,8 @@ def _uses_are_knowable(cls: ClassModel, module: ModuleModel) -> bool:
     """A class built and run by forward whose attributes are read only by name: not a container
     (nn.Sequential subclasses run their children in order), not iterating its children, not read
     through names reslint cannot work out. A forward that only raises `NotImplementedError` leaves
-    the layers to subclasses, which may live in files reslint does not see."""
+    the layers to subclasses, which may live in files reslint does not see. A class with a line the
+    syntax repair changed (a `???` an exercise leaves for the student) may use them on that line."""
     forward = cls.method("forward")
     return not (
         cls.generic is None
@@ -116,7 +117,15 @@ def _uses_are_knowable(cls: ClassModel, module: ModuleModel) -> bool:
         or cls.is_container
         or _accesses_dynamically(cls, module)
         or _reached_by_unknown_names(cls)
+        or _repaired_within(cls, module)
     )
+
+
+def _repaired_within(cls: ClassModel, module: ModuleModel) -> bool:
+    if not module.repaired_lines:
+        return False
+    first, _, last, _ = module.position(cls.node)
+    return any(first <= line <= last for line in module.repaired_lines)
 
 
 def _read_by_pattern(related: list[ClassModel]) -> set[NamePattern]:

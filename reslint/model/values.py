@@ -339,9 +339,16 @@ class Flow:
     path: tuple = ()
 
     def then(self, step: Step) -> Flow:
-        # The straight line of operations applied to a sum is recorded on the addition itself.
-        if isinstance(self.origin, AddSite) and len(self.origin.after) == len(self.steps):
-            self.origin.after.append(step)
+        # The straight line of operations applied to a sum is recorded on the addition itself: the
+        # steps this tensor took since the sum are that line so far (not another path from the sum
+        # that happens to be as long: a U-Net's skip tensor concatenated back in).
+        after = self.origin.after if isinstance(self.origin, AddSite) else None
+        if (
+            after is not None
+            and len(after) == len(self.steps)
+            and all(done is taken for done, taken in zip(after, self.steps))
+        ):
+            after.append(step)
         return Flow(self.origin, self.steps + (step,), self.path)
 
     def through(self, guard: Guard) -> Flow:
