@@ -269,6 +269,30 @@ class ClassModel:
                 return name
         return None
 
+    def record_fields(self) -> tuple[str, ...] | None:
+        """The positional parameters of a record class, its annotated fields in order: a
+        `typing.NamedTuple` or a `@dataclass` that writes its own `__init__` neither declares nor
+        inherits (a record of the settings a network is built from). None for any other class, or
+        when a base or an `init=`/`kw_only=` option may change the order."""
+        if self.methods.get("__init__") is not None:
+            return None
+        qualified = self.module.imports.qualified
+        bases = [qualified(base) for base in self.base_nodes]
+        decorators = [d.decorator for d in self.node.decorators]
+        named_tuple = bases == ["typing.NamedTuple"] and not decorators
+        if not named_tuple and (
+            bases or len(decorators) != 1 or not _plain_dataclass(decorators[0], qualified)
+        ):
+            return None
+        return tuple(
+            line.body[0].target.value
+            for line in self.node.body.body
+            if isinstance(line, cst.SimpleStatementLine)
+            and isinstance(line.body[0], cst.AnnAssign)
+            and isinstance(line.body[0].target, cst.Name)
+            and "ClassVar" not in self.module.code(line.body[0].annotation.annotation)
+        )
+
     @cached_property
     def runs_children_in_order(self) -> bool:
         """Subclasses nn.Sequential and keeps its forward: it runs its modules one after another."""
@@ -839,3 +863,12 @@ def _value_key(value: Any, path: frozenset[int] = frozenset()) -> Any:
         type(value).__name__,
         id(value) if not hasattr(value, "__dataclass_fields__") else repr(value)[:200],
     )
+
+
+def _plain_dataclass(decorator: cst.BaseExpression, qualified: Any) -> bool:
+    """`@dataclass` or `@dataclass(frozen=True)`: one that writes `__init__` with the fields in order."""
+    if isinstance(decorator, cst.Call):
+        if any(arg.keyword is None or arg.keyword.value in ("init", "kw_only") for arg in decorator.args):
+            return False
+        decorator = decorator.func
+    return qualified(decorator) == "dataclasses.dataclass"
