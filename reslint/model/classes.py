@@ -868,7 +868,10 @@ def _value_key(value: Any, path: frozenset[int] = frozenset()) -> Any:
 def _plain_dataclass(decorator: cst.BaseExpression, qualified: Any) -> bool:
     """`@dataclass` or `@dataclass(frozen=True)`: one that writes `__init__` with the fields in order."""
     if isinstance(decorator, cst.Call):
-        if any(arg.keyword is None or arg.keyword.value in ("init", "kw_only") for arg in decorator.args):
+        if any(
+            arg.keyword is None or arg.keyword.value in ("init", "kw_only")
+            for arg in decorator.args
+        ):
             return False
         decorator = decorator.func
     return qualified(decorator) == "dataclasses.dataclass"
