@@ -667,11 +667,16 @@ def test_record_fields_are_a_records_positional_parameters() -> None:
 
         class Plain:
             width: int
+
+        @dataclass
+        class Made:
+            width: int
+            cache: dict = dataclasses.field(init=False)
         """
     )
     fields = {
         name: module.definition(name).record_fields()
-        for name in ("Plan", "Head", "Named", "Own", "Plain")
+        for name in ("Plan", "Head", "Named", "Own", "Plain", "Made")
     }
     assert fields == {
         "Plan": ("depth", "num_classes"),
@@ -679,6 +684,7 @@ def test_record_fields_are_a_records_positional_parameters() -> None:
         "Named": None,
         "Own": None,
         "Plain": None,
+        "Made": None,
     }
 
 

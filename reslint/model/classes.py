@@ -273,7 +273,7 @@ class ClassModel:
         """The positional parameters of a record class, its annotated fields in order: a
         `typing.NamedTuple` or a `@dataclass` that writes its own `__init__` neither declares nor
         inherits (a record of the settings a network is built from). None for any other class, or
-        when a base or an `init=`/`kw_only=` option may change the order."""
+        when a base, an `init=`/`kw_only=` option or a `field(...)` may change the order."""
         if self.methods.get("__init__") is not None:
             return None
         qualified = self.module.imports.qualified
@@ -284,14 +284,21 @@ class ClassModel:
             bases or len(decorators) != 1 or not _plain_dataclass(decorators[0], qualified)
         ):
             return None
-        return tuple(
-            line.body[0].target.value
+        fields = [
+            (small.target.value, self.module.code(small.annotation.annotation), small.value)
             for line in self.node.body.body
             if isinstance(line, cst.SimpleStatementLine)
-            and isinstance(line.body[0], cst.AnnAssign)
-            and isinstance(line.body[0].target, cst.Name)
-            and "ClassVar" not in self.module.code(line.body[0].annotation.annotation)
-        )
+            for small in line.body
+            if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name)
+        ]
+        if any(
+            "KW_ONLY" in kind
+            or isinstance(value, cst.Call)
+            and qualified(value.func) == "dataclasses.field"
+            for _, kind, value in fields
+        ):
+            return None  # a keyword-only marker, or a field that may be left out of __init__
+        return tuple(name for name, kind, _ in fields if "ClassVar" not in kind)
 
     @cached_property
     def runs_children_in_order(self) -> bool:
