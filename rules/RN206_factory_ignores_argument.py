@@ -200,7 +200,8 @@ def _positional_parameters(
     call: cst.Call, cls: ClassModel | None, module: ModuleModel
 ) -> tuple[str, ...]:
     """What the callee calls its positional parameters: a torch layer's or a framework builder's
-    from reslint's tables, a class's or function's of the project, a timm head's `reset`."""
+    from reslint's tables, a class's or function's of the project (a record's fields, for the
+    settings of a network gathered in a NamedTuple or dataclass), a timm head's `reset`."""
     qualified = module.imports.qualified(call.func)
     if qualified is not None:
         found = signature(qualified)
@@ -209,7 +210,9 @@ def _positional_parameters(
         definition = module.definition(call.func.value, call)
         if isinstance(definition, ClassModel):
             init = definition.method("__init__")
-            return function_signature(init, bound=True).positional if init is not None else ()
+            if init is not None:
+                return function_signature(init, bound=True).positional
+            return definition.record_fields() or ()
         if isinstance(definition, cst.FunctionDef):
             return function_signature(definition).positional
     if cls is not None and _resets_a_head(call, cls, module):

@@ -663,3 +663,88 @@ def test_an_attribute_set_before_an_early_return_is_one_of_its_values_after_the_
     assert sorted(str(option) for option in options(generic.attrs["out_dim"])) == ["64", "dims[-1]"]
     model.interpreter.run_alone(model.class_named("Net").methods["_broken"], generic)
     assert str(generic.attrs["tag"]) == "2"  # the way that raised built nothing
+
+
+def test_record_fields_are_a_records_positional_parameters() -> None:
+    module = model_of(
+        """
+        import dataclasses
+        from dataclasses import dataclass
+        from typing import ClassVar, NamedTuple
+
+        class Plan(NamedTuple):
+            depth: int
+            num_classes: int = 10
+
+        @dataclass(frozen=True)
+        class Head:
+            width: int
+            kind: ClassVar[str] = "linear"
+            num_classes: int = 10
+
+        @dataclasses.dataclass(kw_only=True)
+        class Named:
+            width: int
+
+        @dataclass
+        class Own:
+            width: int
+            def __init__(self, width):
+                self.width = width
+
+        class Plain:
+            width: int
+
+        @dataclass
+        class Made:
+            width: int
+            cache: dict = dataclasses.field(init=False)
+        """
+    )
+    fields = {
+        name: module.definition(name).record_fields()
+        for name in ("Plan", "Head", "Named", "Own", "Plain", "Made")
+    }
+    assert fields == {
+        "Plan": ("depth", "num_classes"),
+        "Head": ("width", "num_classes"),
+        "Named": None,
+        "Own": None,
+        "Plain": None,
+        "Made": None,
+    }
+
+
+def test_steps_under_one_flag_keep_the_path_without_them() -> None:
+    """Four `if self.extra:` in forward make sixteen paths, of which two are possible: all of the
+    optional steps, or none. Past the cap of alternatives the impossible ones go first."""
+    module = model_of(
+        """
+        import torch.nn as nn
+
+        class Block(nn.Module):
+            def __init__(self, c, extra=False):
+                super().__init__()
+                self.extra = extra
+                self.conv1 = nn.Conv2d(c, c, 3, padding=1)
+                self.conv2 = nn.Conv2d(c, c, 3, padding=1)
+                self.side = nn.Identity()
+
+            def forward(self, x):
+                if self.extra:
+                    x = self.side(x)
+                out = self.conv1(x)
+                if self.extra:
+                    out = self.side(out)
+                if self.extra:
+                    out = self.side(out)
+                out = self.conv2(out)
+                if self.extra:
+                    out = self.side(out)
+                return out + x
+        """
+    )
+    (instance,) = module.instances()
+    mains = {tuple(describe(e) for e in main) for r in residuals(instance) for main in r.mains}
+    assert ("conv1", "conv2") in mains
+    assert ("conv1", "side", "conv2") not in mains

@@ -269,6 +269,37 @@ class ClassModel:
                 return name
         return None
 
+    def record_fields(self) -> tuple[str, ...] | None:
+        """The positional parameters of a record class, its annotated fields in order: a
+        `typing.NamedTuple` or a `@dataclass` that writes its own `__init__` neither declares nor
+        inherits (a record of the settings a network is built from). None for any other class, or
+        when a base, an `init=`/`kw_only=` option or a `field(...)` may change the order."""
+        if self.methods.get("__init__") is not None:
+            return None
+        qualified = self.module.imports.qualified
+        bases = [qualified(base) for base in self.base_nodes]
+        decorators = [d.decorator for d in self.node.decorators]
+        named_tuple = bases == ["typing.NamedTuple"] and not decorators
+        if not named_tuple and (
+            bases or len(decorators) != 1 or not _plain_dataclass(decorators[0], qualified)
+        ):
+            return None
+        fields = [
+            (small.target.value, self.module.code(small.annotation.annotation), small.value)
+            for line in self.node.body.body
+            if isinstance(line, cst.SimpleStatementLine)
+            for small in line.body
+            if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name)
+        ]
+        if any(
+            "KW_ONLY" in kind
+            or isinstance(value, cst.Call)
+            and qualified(value.func) == "dataclasses.field"
+            for _, kind, value in fields
+        ):
+            return None  # a keyword-only marker, or a field that may be left out of __init__
+        return tuple(name for name, kind, _ in fields if "ClassVar" not in kind)
+
     @cached_property
     def runs_children_in_order(self) -> bool:
         """Subclasses nn.Sequential and keeps its forward: it runs its modules one after another."""
@@ -866,3 +897,15 @@ def _is_docstring(line: cst.BaseStatement) -> bool:
         isinstance(small, cst.Expr) and isinstance(small.value, cst.SimpleString)
         for small in line.body
     )
+
+
+def _plain_dataclass(decorator: cst.BaseExpression, qualified: Any) -> bool:
+    """`@dataclass` or `@dataclass(frozen=True)`: one that writes `__init__` with the fields in order."""
+    if isinstance(decorator, cst.Call):
+        if any(
+            arg.keyword is None or arg.keyword.value in ("init", "kw_only")
+            for arg in decorator.args
+        ):
+            return False
+        decorator = decorator.func
+    return qualified(decorator) == "dataclasses.dataclass"

@@ -406,12 +406,30 @@ def alternatives(values: list[Any]) -> Any:
         for option in options(value):
             if not any(option is seen or (_plain(option) and option == seen) for seen in unique):
                 unique.append(option)
+    if len(unique) > MAX_OPTIONS:
+        unique = _possible(unique)
     if len(unique) == 1:
         return unique[0]
     return Alt(tuple(unique if len(unique) <= MAX_OPTIONS else _spread(unique)))
 
 
 MAX_OPTIONS = 6  # alternatives kept of one value
+
+
+def _possible(found: list[Any]) -> list[Any]:
+    """The alternatives without the tensors no configuration makes: one that came through an `if`
+    one way and a later test of the same setting the other way (`if self.with_extra:` around several
+    steps of forward), or through two layers built in exclusive branches of `__init__`. Before some
+    are dropped for room, the impossible ones go, or they crowd out the plain path that skips every
+    optional step."""
+    return [o for o in found if not isinstance(o, Flow) or compatible(o.path, *_step_guards(o))]
+
+
+def _step_guards(flow: Flow) -> Iterator[tuple]:
+    for step in flow.steps:
+        yield step.guards
+        if step.layer is not None:
+            yield step.layer.guards
 
 
 def _spread(found: list[Any]) -> list[Any]:
