@@ -324,3 +324,14 @@ def test_a_cached_run_keeps_the_fixes(
     assert (block.parent / ".reslint_cache").is_dir()
     assert runs[0] == runs[1]
     assert sum("fix" in finding for finding in runs[1]) == 3
+
+
+def test_a_text_that_gives_no_tree_is_no_worse_than_the_treeless_text_it_came_from() -> None:
+    # Stray indentation and tab-indented lines, past what the repair mends: libcst makes no tree.
+    treeless = (
+        "x = 1\n    def forward(self, x):\n            out = x\n"
+        "\tdef g(self, x):\n\tdef g(self, x):\n        return x\n"
+    )
+    assert syntax_errors(treeless) is None
+    assert no_worse(None, treeless)  # unchanged: as good as it was
+    assert not no_worse(syntax_errors("x = 1\n"), treeless)  # a tree lost is worse
