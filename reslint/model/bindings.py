@@ -55,21 +55,12 @@ def find_undefined_names(module: ModuleModel) -> tuple[UndefinedName, ...]:
         name = read.node.value
         if name not in places or name in module.lost_in_repair or module.names.loop_carried(read):
             continue  # pyflakes reads a loop in one pass: a name bound later in the body is unseen
-        if _presence_checked(read.node, module) or _repaired_around(read.function, module):
-            continue
+        if _presence_checked(read.node, module) or module.repaired_within(read.function):
+            continue  # a repaired line of the function (`???`) may be what binds the name
         line, column, _, _ = module.position(read.node)
         if (line, column) in places[name]:
             found.append(((line, column), UndefinedName(read.node, name, read.function)))
     return tuple(undefined for _, undefined in sorted(found, key=lambda item: item[0]))
-
-
-def _repaired_around(function: cst.FunctionDef | None, module: ModuleModel) -> bool:
-    """The read is in a function with a line the syntax repair changed (`???` an exercise leaves
-    for the student): that line may be what binds the name."""
-    if function is None or not module.repaired_lines:
-        return False
-    first, _, last, _ = module.position(function)
-    return any(first <= line <= last for line in module.repaired_lines)
 
 
 def _presence_checked(read: cst.Name, module: ModuleModel) -> bool:

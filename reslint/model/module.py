@@ -155,6 +155,14 @@ class ModuleModel:
         """The source-order index of the top-level statement that holds `node`."""
         return self._order.get(id(self._top_level_statement(node)), len(self._order))
 
+    def repaired_within(self, node: cst.CSTNode | None) -> bool:
+        """Whether a line the syntax repair changed (`self.conv1 = ???` an exercise leaves for the
+        student) lies within `node`: what that line did is unknown."""
+        if node is None or not self.repaired_lines:
+            return False
+        first, _, last, _ = self.position(node)
+        return any(first <= line <= last for line in self.repaired_lines)
+
     def owns(self, node: cst.CSTNode) -> bool:
         """Whether a node is part of this file (a finding may be about a block of an imported file)."""
         return id(self._top_level_statement(node)) in self._order

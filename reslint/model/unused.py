@@ -117,15 +117,8 @@ def _uses_are_knowable(cls: ClassModel, module: ModuleModel) -> bool:
         or cls.is_container
         or _accesses_dynamically(cls, module)
         or _reached_by_unknown_names(cls)
-        or _repaired_within(cls, module)
+        or module.repaired_within(cls.node)
     )
-
-
-def _repaired_within(cls: ClassModel, module: ModuleModel) -> bool:
-    if not module.repaired_lines:
-        return False
-    first, _, last, _ = module.position(cls.node)
-    return any(first <= line <= last for line in module.repaired_lines)
 
 
 def _read_by_pattern(related: list[ClassModel]) -> set[NamePattern]:
