@@ -109,21 +109,7 @@ class Block(nn.Module):
 ]
 
 DetachedBranch.VALID = [
-    """
-import torch.nn as nn
-class Block(nn.Module):
-    def __init__(self, c_in, c_out):
-        super().__init__()
-        self.body = nn.Sequential(
-            nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(),
-            nn.Conv2d(c_out, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out),
-        )
-        self.shortcut = nn.Conv2d(c_in, c_out, 1, bias=False)
-        self.relu = nn.ReLU()
-    def forward(self, x):
-        out = self.body(x.clone())
-        return self.relu(out + self.shortcut(x))
-""",
+    DetachedBranch.INVALID[0].replace("x.clone().detach()", "x.clone()"),
     """
 import torch.nn as nn
 class TargetMix(nn.Module):
