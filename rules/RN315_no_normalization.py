@@ -10,7 +10,7 @@ from reslint.findings import Severity
 from reslint.knowledge.layers import ENLARGING, NORMS
 from reslint.knowledge.naming import NORM_FREE_NAME
 from reslint.model import ModuleModel
-from reslint.model.classes import ClassModel, Instance
+from reslint.model.classes import Instance
 from reslint.model.queries import residual_blocks, residuals
 from reslint.model.values import Layer, ListValue, options
 from reslint.rule import Rule, Violation
@@ -25,8 +25,9 @@ class NoNormalization(Rule):
     Checks for a residual network with no normalisation layer anywhere: no BatchNorm, GroupNorm,
     LayerNorm or InstanceNorm in its stem, its blocks or its head. A network that scales its
     residuals by a number written in the code (`out * 0.2 + x`, ESRGAN-style) is built for that and
-    not reported, nor is one that enlarges its map (sub-pixel or transposed convolutions,
-    upsampling): super-resolution and restoration networks leave normalisation out on purpose.
+    not reported, nor is a file with a network that enlarges its map (sub-pixel or transposed
+    convolutions, upsampling): super-resolution and restoration networks and their residual groups
+    leave normalisation out on purpose.
 
     ## Why is this bad?
     Deep residual networks rely on normalisation to keep the scale of the summed activations in check;
@@ -57,22 +58,17 @@ class NoNormalization(Rule):
         yield from unique(self._check(module))
 
     def _check(self, module: ModuleModel) -> Iterator[Violation]:
-        networks = [
-            (instance, _contents(instance, depth=0))
-            for instance in module.instances()
-            if len(residual_blocks(instance)) + len(residuals(instance)) >= 2
-        ]  # not one block (a wrapper around it), nor a network without residuals
-        # Image to image (super-resolution, restoration): the network and every group of blocks it
-        # builds leave normalisation out on purpose.
-        by_design = {
-            id(cls)
-            for instance, (kinds, built) in networks
-            if ENLARGES in kinds or "upsample" in kinds
-            for cls in (instance.cls, *built)
-        }
-        for instance, (kinds, _) in networks:
-            if NORM_FREE_NAME.search(instance.cls.name) or id(instance.cls) in by_design:
-                continue  # named for having no norm, or an image-to-image network's part
+        known: dict[int, set[str]] = {}
+        contents = [
+            (instance, _kinds_within(instance, 0, known)) for instance in module.instances()
+        ]
+        if any(ENLARGES in kinds or "upsample" in kinds for _, kinds in contents):
+            return  # image to image (super-resolution, restoration): norms left out on purpose
+        for instance, kinds in contents:
+            if len(residual_blocks(instance)) + len(residuals(instance)) < 2:
+                continue  # one block (a wrapper around it), or not a residual network at all
+            if NORM_FREE_NAME.search(instance.cls.name):
+                continue  # named for having no norm: built so on purpose
             if kinds & NORMS or kinds & OPAQUE or "conv" not in kinds or SCALED in kinds:
                 continue
             yield Violation(
@@ -84,33 +80,35 @@ class NoNormalization(Rule):
             )
 
 
-def _contents(instance: Instance, depth: int) -> tuple[set[str], set[ClassModel]]:
+def _kinds_within(instance: Instance, depth: int, known: dict[int, set[str]]) -> set[str]:
     """The kinds of every layer the instance builds and every operation its forward applies, blocks
-    opened, and the classes of those blocks."""
-    kinds: set[str] = set()
-    built: set[ClassModel] = set()
+    opened (each instance's worked out once, in `known`)."""
     if depth > 6:
-        return {"unknown"}, built
+        return {"unknown"}
+    if id(instance) not in known:
+        known[id(instance)] = _opened(instance, depth, known)
+    return known[id(instance)]
+
+
+def _opened(instance: Instance, depth: int, known: dict[int, set[str]]) -> set[str]:
+    kinds: set[str] = set()
     for layer in _held(instance):
         for inner in layer.walk():
             kinds.add(inner.kind)
             if inner.type_name in ENLARGING:
                 kinds.add(ENLARGES)
-            if inner.kind != "block":
-                continue
-            if inner.instance is None:
-                kinds.add("unknown")
-                continue
-            built.add(inner.instance.cls)
-            inner_kinds, inner_built = _contents(inner.instance, depth + 1)
-            kinds |= inner_kinds
-            built |= inner_built
+            if inner.kind == "block":
+                kinds |= (
+                    _kinds_within(inner.instance, depth + 1, known)
+                    if inner.instance
+                    else {"unknown"}
+                )
     forward = instance.forward
     if forward is not None:
         kinds |= {step.kind for step in forward.steps if step.layer is None}
         if any(_fixed_scale(step.node) for step in forward.steps if step.kind == "mul"):
             kinds.add(SCALED)
-    return kinds, built
+    return kinds
 
 
 def _held(instance: Instance) -> Iterator[Layer]:
