@@ -83,10 +83,17 @@ def _detaching(elements: list[Element]) -> Step | None:
 
 
 def _detaches(node: cst.CSTNode) -> bool:
+    """`x.detach()`; not `(z_q - z).detach()`, a difference detached to be added back to `z`: the
+    straight-through estimator of vector quantisers, which passes the gradient on through `z` on
+    purpose."""
     return (
         isinstance(node, cst.Call)
         and isinstance(node.func, cst.Attribute)
         and node.func.attr.value in DETACHING
+        and not (
+            isinstance(node.func.value, cst.BinaryOperation)
+            and isinstance(node.func.value.operator, cst.Subtract)
+        )
     )
 
 
@@ -119,5 +126,15 @@ class TargetMix(nn.Module):
     def forward(self, x):
         frozen = x.detach()
         return self.proj(frozen) + frozen
+""",
+    """
+import torch.nn as nn
+class Quantizer(nn.Module):
+    def __init__(self, n, c):
+        super().__init__()
+        self.codebook = nn.Embedding(n, c)
+    def forward(self, z):
+        z_q = self.codebook(z.argmax(1))
+        return z + (z_q - z).detach()
 """,
 ]
