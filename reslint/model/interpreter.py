@@ -385,21 +385,15 @@ class Interpreter:
             del self.guards[depth:]
 
     def run_statement(self, statement: cst.CSTNode, frame: Frame) -> None:
+        """A compound statement, a line, or one small statement (a line's parts, the body of a
+        one-line suite: `if self.should_apply_shortcut: residual = ...`)."""
         run = _STATEMENT_RUNNERS.get(type(statement))
         if run is not None:
             run(self, statement, frame)
-        elif isinstance(statement, cst.BaseSmallStatement):
-            # the body of a one-line suite (`if self.should_apply_shortcut: residual = ...`)
-            self.run_small(statement, frame)
-
-    def run_small(self, small: cst.BaseSmallStatement, frame: Frame) -> None:
-        run = _STATEMENT_RUNNERS.get(type(small))
-        if run is not None:
-            run(self, small, frame)
 
     def _run_line(self, line: cst.SimpleStatementLine, frame: Frame) -> None:
         for small in line.body:
-            self.run_small(small, frame)
+            self.run_statement(small, frame)
 
     def _run_while(self, node: cst.While, frame: Frame) -> None:
         self.run_branch_maybe(node.body, frame)
