@@ -21,7 +21,6 @@ from reslint.knowledge.naming import RUNNING_CHANNELS, SHORTCUT_NAME, names_stri
 from reslint.model.call_binding import is_super_call
 from reslint.model.classes import ForwardModel, Instance, built_alike
 from reslint.model.container_use import applied_side_by_side
-from reslint.model.imports import dotted_name
 from reslint.model.symbolic import Assumptions, Comparison, Condition, Expr, Relation, relation
 from reslint.model.values import (
     AddSite,
@@ -505,12 +504,10 @@ def residuals(instance: Instance) -> list[Residual]:
 def _residuals_of(forward: ForwardModel) -> list[Residual]:
     found = []
     for site in forward.adds:
-        left = [f for f in site.left if isinstance(f, Flow)]
-        right = [f for f in site.right if isinstance(f, Flow)]
-        if not left or not right:
+        summed = _summed(site)
+        if summed is None:
             continue
-        left_own = [_own_steps(f, right) for f in left]
-        right_own = [_own_steps(f, left) for f in right]
+        left, right, left_own, right_own = summed
         if _upsamples(left_own) != _upsamples(right_own):
             # A feature-pyramid or U-Net merge of two resolutions, not a residual block. Resampled on
             # both sides (a diffusion U-Net's up/down residual block), the two match again.
@@ -521,7 +518,7 @@ def _residuals_of(forward: ForwardModel) -> list[Residual]:
             continue  # selective-kernel branches or a cross-gate: neither side is the shortcut
         if _split_apart(left_own + right_own, left + right):
             continue  # two slices of one tensor, each through its own path: neither carries the input
-        if _one_module_on_every_stream(site, left_own + right_own):
+        if _one_module_on_every_stream(left_own + right_own, left + right):
             continue  # streams gated by one module (`gate(a) + gate(b)`): a mix, not a shortcut
         if _weight(right_own) > _weight(left_own):
             left, right, left_own, right_own = right, left, right_own, left_own
@@ -697,49 +694,56 @@ def _split_apart(sides: list[tuple[Step, ...]], flows: list[Flow], depth: int = 
     )
 
 
+def _summed(
+    site: Any,
+) -> tuple[list[Flow], list[Flow], list[tuple[Step, ...]], list[tuple[Step, ...]]] | None:
+    """A sum's left and right tensors and the steps each took on its own (not shared with the
+    other side); None when a side is no tensor reslint follows, or `site` is no sum."""
+    if not isinstance(site, AddSite):
+        return None
+    left = [f for f in site.left if isinstance(f, Flow)]
+    right = [f for f in site.right if isinstance(f, Flow)]
+    if not left or not right:
+        return None
+    return left, right, [_own_steps(f, right) for f in left], [_own_steps(f, left) for f in right]
+
+
 def _mixes_slices(origin: Any, depth: int) -> bool:
     """Whether `origin` is a sum of slices (see `_split_apart`); a chain of such sums is followed
     back a few rounds at most."""
-    if not isinstance(origin, AddSite) or depth > 8:
+    summed = _summed(origin) if depth <= 8 else None
+    if summed is None:
         return False
-    left = [f for f in origin.left if isinstance(f, Flow)]
-    right = [f for f in origin.right if isinstance(f, Flow)]
-    if not left or not right:
-        return False
-    sides = [_own_steps(f, right) for f in left] + [_own_steps(f, left) for f in right]
-    return _split_apart(sides, left + right, depth + 1)
+    left, right, left_own, right_own = summed
+    return _split_apart(left_own + right_own, left + right, depth + 1)
 
 
-def _one_module_on_every_stream(site: AddSite, sides: list[tuple[Step, ...]]) -> bool:
+def _one_module_on_every_stream(sides: list[tuple[Step, ...]], flows: list[Flow]) -> bool:
     """Every stream summed ends in one and the same module with weights (`self.gate(x2a) +
     self.gate(x2b) + self.gate(x2c)`, an omni-scale unit's streams): its weights are shared by all
-    the streams, which a residual's main branch and shortcut never do. A later `+` of such a sum
-    has the sum so far on one side: the terms of the whole sum are asked then."""
-    ends = [steps[-1] if steps else None for steps in sides]
-    weighted = [
-        step
-        for step in ends
-        if step is not None and step.layer is not None and may_have_weights(step)
-    ]
-    if not weighted:
-        return False
-    if len(weighted) == len(ends) and all(step.layer is weighted[0].layer for step in weighted):
-        return True
-    return _sum_of_one_module(site.node)
+    the streams, which a residual's main branch and shortcut never do."""
+    ends = _stream_ends(sides, flows, 0)
+    first = ends[0] if ends else None
+    return (
+        first is not None
+        and first.layer is not None
+        and may_have_weights(first)
+        and all(end is not None and end.layer is first.layer for end in ends)
+    )
 
 
-def _sum_of_one_module(node: cst.CSTNode) -> bool:
-    """Every term of the sum `node` is a call of one callable (`self.gate(...) + self.gate(...)`)."""
-    terms: list[cst.CSTNode] = []
-    pending = [node]
-    while pending:
-        current = pending.pop()
-        if isinstance(current, cst.BinaryOperation) and isinstance(current.operator, cst.Add):
-            pending += [current.left, current.right]
-        else:
-            terms.append(current)
-    callees = {dotted_name(term.func) if isinstance(term, cst.Call) else None for term in terms}
-    return len(terms) > 1 and len(callees) == 1 and None not in callees
+def _stream_ends(sides: list[tuple[Step, ...]], flows: list[Flow], depth: int) -> list[Step | None]:
+    """The last step of each stream summed. A side that is an earlier sum, untouched since (the sum
+    so far in `a + b + c`), gives the ends of that sum's streams, a few sums back at most."""
+    ends: list[Step | None] = []
+    for steps, flow in zip(sides, flows):
+        earlier = _summed(flow.origin) if not steps and depth < 8 else None
+        if steps or earlier is None:
+            ends.append(steps[-1] if steps else None)
+            continue
+        left, right, left_own, right_own = earlier
+        ends += _stream_ends(left_own + right_own, left + right, depth + 1)
+    return ends
 
 
 def _may_be_pointwise(element: Element) -> bool:
