@@ -17,6 +17,7 @@ from reslint.model.builders import part_name
 from reslint.model.call_binding import called_name
 from reslint.model.channel_norms import channel_norm_parameter
 from reslint.model.constructions import passed_numbers
+from reslint.model.flow import is_placeholder
 from reslint.model.network_families import names_decided_on
 from reslint.model.symbolic import Comparison, Expr, Relation, comparisons, either, relation
 from reslint.model.values import (
@@ -880,23 +881,23 @@ def _value_key(value: Any, path: frozenset[int] = frozenset()) -> Any:
 
 
 def _only_raises_not_implemented(function: cst.FunctionDef) -> bool:
-    """A body of `raise NotImplementedError(...)` alone, after a docstring if any."""
-    body = function.body.body if isinstance(function.body, cst.IndentedBlock) else []
-    lines = [line for line in body if not _is_docstring(line)]
-    if len(lines) != 1 or not isinstance(lines[0], cst.SimpleStatementLine):
+    """A placeholder (flow.is_placeholder) whose one statement besides docstrings is `raise
+    NotImplementedError(...)`."""
+    if not is_placeholder(function):
         return False
-    statement = lines[0].body[0]
-    raised = statement.exc if isinstance(statement, cst.Raise) else None
+    statements = [
+        small
+        for line in function.body.body
+        if isinstance(line, cst.SimpleStatementLine)
+        for small in line.body
+        if not (isinstance(small, cst.Expr) and isinstance(small.value, cst.SimpleString))
+    ]
+    if len(statements) != 1 or not isinstance(statements[0], cst.Raise):
+        return False
+    raised = statements[0].exc
     if isinstance(raised, cst.Call):
         raised = raised.func
     return isinstance(raised, cst.Name) and raised.value == "NotImplementedError"
-
-
-def _is_docstring(line: cst.BaseStatement) -> bool:
-    return isinstance(line, cst.SimpleStatementLine) and all(
-        isinstance(small, cst.Expr) and isinstance(small.value, cst.SimpleString)
-        for small in line.body
-    )
 
 
 def _plain_dataclass(decorator: cst.BaseExpression, qualified: Any) -> bool:
